@@ -1,0 +1,102 @@
+//! HTTP for login, "who am I" and user administration (tag "Auth").
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::model::{
+    CurrentUser, LoginRequest, LoginResponse, NewUserRequest, ResetPasswordRequest, SetRolesRequest, User, ADMINS,
+    READERS,
+};
+use super::{repo, service};
+use crate::http::error::{AppError, Problem};
+use crate::http::extract::ApiJson;
+use crate::http::AppState;
+
+/// Routes reachable without a token.
+pub fn public_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(login))
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(set_roles))
+        .routes(routes!(reset_password))
+}
+
+/// Exchange a username and password for a bearer token.
+#[utoipa::path(post, path = "/auth/login", tag = "Auth", security(()), request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = Problem)))]
+async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginRequest>) -> Result<Json<LoginResponse>, AppError> {
+    let now = state.clock.now().timestamp();
+    Ok(Json(service::login(&state.db, &state.tokens, &body.username, &body.password, now).await?))
+}
+
+/// The calling user and their roles.
+#[utoipa::path(get, path = "/auth/me", tag = "Auth", responses((status = 200, body = User), (status = 401, body = Problem)))]
+async fn me(State(state): State<AppState>, user: CurrentUser) -> Result<Json<User>, AppError> {
+    user.require(READERS)?;
+    let stored = repo::find_by_id(state.db.reader(), user.id)
+        .await?
+        .ok_or_else(|| AppError::Unauthorized("the token's user no longer exists".into()))?;
+    Ok(Json(stored.user))
+}
+
+/// All users (admin).
+#[utoipa::path(get, path = "/auth/users", tag = "Auth", responses((status = 200, body = Vec<User>), (status = 403, body = Problem)))]
+async fn list_users(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<User>>, AppError> {
+    user.require(ADMINS)?;
+    Ok(Json(repo::list(state.db.reader()).await?))
+}
+
+/// Create a user with roles (admin).
+#[utoipa::path(post, path = "/auth/users", tag = "Auth", request_body = NewUserRequest,
+    responses((status = 201, body = User), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn create_user(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<NewUserRequest>,
+) -> Result<(StatusCode, Json<User>), AppError> {
+    user.require(ADMINS)?;
+    let mut tx = state.db.begin().await?;
+    let created = service::create_user(&mut tx, &body, state.hash_cost, &user, state.clock.now()).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Replace a user's roles (admin).
+#[utoipa::path(put, path = "/auth/users/{id}/roles", tag = "Auth", request_body = SetRolesRequest,
+    params(("id" = i64, Path, description = "user id")),
+    responses((status = 204), (status = 404, body = Problem)))]
+async fn set_roles(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<SetRolesRequest>,
+) -> Result<StatusCode, AppError> {
+    user.require(ADMINS)?;
+    let mut tx = state.db.begin().await?;
+    service::set_roles(&mut tx, id, &body.roles, &user, state.clock.now()).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Set a new password for a user (admin).
+#[utoipa::path(post, path = "/auth/users/{id}/password", tag = "Auth", request_body = ResetPasswordRequest,
+    params(("id" = i64, Path, description = "user id")),
+    responses((status = 204), (status = 404, body = Problem)))]
+async fn reset_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<ResetPasswordRequest>,
+) -> Result<StatusCode, AppError> {
+    user.require(ADMINS)?;
+    let mut tx = state.db.begin().await?;
+    service::reset_password(&mut tx, id, &body.password, state.hash_cost, &user, state.clock.now()).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

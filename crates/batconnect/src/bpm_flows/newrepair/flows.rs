@@ -1,0 +1,108 @@
+//! The "Create Repair Invoice" flow (case type `RPRINV`, step `REPAIR_ENTER_DETAILS`):
+//! fetch finds the driver by TLC license and the active leases they manage; process
+//! previews or records the invoice.
+
+use std::sync::Arc;
+
+use domain::money::Money;
+use serde_json::json;
+use sqlx::Row;
+
+use crate::auth::model::OPERATORS;
+use crate::bpm::engine::BoxFuture;
+use crate::bpm::{FetchContext, FlowDef, ProcessContext, StepDef, StepHandler};
+use crate::db::Tx;
+use crate::fleet::repo as fleet_repo;
+use crate::http::error::AppError;
+use crate::repairs::model::EnterDetails;
+use crate::repairs::service;
+
+pub const STEP_ENTER_DETAILS: &str = "REPAIR_ENTER_DETAILS";
+pub const SCHEMA_ENTER_DETAILS: &str = "newrepair/schemas/enter_details.json";
+
+pub fn flow() -> FlowDef {
+    FlowDef {
+        case_type_name: "Repair Invoice",
+        prefix: crate::repairs::routes::CASE_PREFIX,
+        steps: vec![StepDef {
+            step_id: STEP_ENTER_DETAILS,
+            name: "Enter repair invoice details",
+            allowed_roles: OPERATORS,
+            default_schema: SCHEMA_ENTER_DETAILS,
+            handler: Arc::new(EnterDetailsStep),
+        }],
+    }
+}
+
+struct EnterDetailsStep;
+
+impl StepHandler for EnterDetailsStep {
+    fn fetch<'a>(&'a self, ctx: FetchContext<'a>) -> BoxFuture<'a, Result<serde_json::Value, AppError>> {
+        Box::pin(async move {
+            let pool = ctx.db.reader();
+            let invoice: Option<String> = sqlx::query_scalar("SELECT repair_id FROM repair_invoices WHERE case_no = $1")
+                .bind(&ctx.case.case_no)
+                .fetch_optional(pool)
+                .await?;
+            let Some(tlc) = ctx.query.get("tlc_license_no").map(|t| t.trim()).filter(|t| !t.is_empty()) else {
+                return Ok(json!({ "driver": null, "leases": [], "repair_id": invoice }));
+            };
+            let Some(driver) = fleet_repo::driver_by_tlc(pool, tlc).await? else {
+                return Ok(json!({ "driver": null, "leases": [], "repair_id": invoice }));
+            };
+            let rows = sqlx::query(
+                "SELECT l.id, l.lease_id, l.lease_type, l.status, l.weekly_rate_cents, l.medallion_id, m.medallion_number, \
+                 l.vehicle_id, v.vin, v.plate_number, v.make, v.model, v.year \
+                 FROM lease_drivers ld JOIN leases l ON l.id = ld.lease_id JOIN medallions m ON m.id = l.medallion_id \
+                 JOIN vehicles v ON v.id = l.vehicle_id \
+                 WHERE ld.driver_id = $1 AND ld.is_driver_manager = 1 AND l.status = 'Active' ORDER BY l.lease_id",
+            )
+            .bind(driver.id)
+            .fetch_all(pool)
+            .await?;
+            let mut leases = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let lease_type: String = r.try_get("lease_type")?;
+                leases.push(json!({
+                    "id": r.try_get::<i64, _>("id")?,
+                    "lease_id": r.try_get::<String, _>("lease_id")?,
+                    "lease_type": lease_type,
+                    "lease_type_label": domain::status::LeaseType::parse(&lease_type).map(|t| t.label()),
+                    "status": r.try_get::<String, _>("status")?,
+                    "medallion_id": r.try_get::<i64, _>("medallion_id")?,
+                    "medallion_number": r.try_get::<String, _>("medallion_number")?,
+                    "vehicle_id": r.try_get::<i64, _>("vehicle_id")?,
+                    "vin": r.try_get::<String, _>("vin")?,
+                    "plate_number": r.try_get::<Option<String>, _>("plate_number")?,
+                    "vehicle": format!("{} {} {}", r.try_get::<i64, _>("year")?, r.try_get::<String, _>("make")?, r.try_get::<String, _>("model")?),
+                    "weekly_amount": Money::from_cents(r.try_get("weekly_rate_cents")?),
+                }));
+            }
+            Ok(json!({
+                "driver": {
+                    "id": driver.id,
+                    "driver_id": driver.driver_id,
+                    "full_name": driver.full_name,
+                    "status": driver.status,
+                    "tlc_license_no": driver.tlc_license_no,
+                    "phone": driver.phone,
+                    "email": driver.email,
+                },
+                "leases": leases,
+                "repair_id": invoice,
+            }))
+        })
+    }
+
+    fn process<'a>(&'a self, ctx: ProcessContext<'a>, tx: &'a mut Tx, data: serde_json::Value) -> BoxFuture<'a, Result<serde_json::Value, AppError>> {
+        Box::pin(async move {
+            let details = EnterDetails::parse(&data).map_err(AppError::Validation)?;
+            if details.preview_only {
+                let checked = service::check(tx, &details, ctx.now, ctx.timezone).await?;
+                return Ok(serde_json::to_value(service::preview(&details, &checked)).map_err(anyhow::Error::from)?);
+            }
+            let created = service::create_invoice(tx, &details, Some(&ctx.case.case_no), ctx.user, ctx.now, ctx.timezone).await?;
+            Ok(serde_json::to_value(created).map_err(anyhow::Error::from)?)
+        })
+    }
+}

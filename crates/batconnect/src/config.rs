@@ -1,0 +1,191 @@
+//! Settings read from the environment (`BAT_*`), validated once at start-up so a bad value
+//! stops the process with one line naming the setting.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use chrono_tz::Tz;
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub listen: SocketAddr,
+    pub admin_password: Option<String>,
+    pub timezone: Tz,
+    pub data_dir: PathBuf,
+    pub token_secret: Option<String>,
+    pub token_ttl_seconds: i64,
+    pub schema_dir: Option<PathBuf>,
+    pub db_max_connections: u32,
+}
+
+// Secrets never reach logs.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("listen", &self.listen)
+            .field("admin_password", &self.admin_password.as_ref().map(|_| "<redacted>"))
+            .field("timezone", &self.timezone)
+            .field("data_dir", &self.data_dir)
+            .field("token_secret", &self.token_secret.as_ref().map(|_| "<redacted>"))
+            .field("token_ttl_seconds", &self.token_ttl_seconds)
+            .field("schema_dir", &self.schema_dir)
+            .field("db_max_connections", &self.db_max_connections)
+            .finish()
+    }
+}
+
+fn redact_url(url: &str) -> String {
+    match url.split_once('@') {
+        Some((head, tail)) => match head.rsplit_once(':') {
+            Some((user, _password)) if user.contains("//") && !user.ends_with('/') => {
+                format!("{user}:<redacted>@{tail}")
+            }
+            _ => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid setting {name}: {reason}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub reason: String,
+}
+
+impl Config {
+    /// Reads every setting from the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests can supply their own environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let data_dir = PathBuf::from(get("BAT_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = get("BAT_DATABASE_URL").unwrap_or_else(|| {
+            format!("sqlite://{}/batconnect.db", data_dir.display())
+        });
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError {
+                name: "BAT_DATABASE_URL",
+                reason: "must start with sqlite:, postgres:// or postgresql://".into(),
+            });
+        }
+        let listen = get("BAT_LISTEN").unwrap_or_else(|| "127.0.0.1:8000".into());
+        let listen = listen.parse().map_err(|_| ConfigError {
+            name: "BAT_LISTEN",
+            reason: format!("'{listen}' is not an address such as 127.0.0.1:8000"),
+        })?;
+        let tz_name = get("BAT_TIMEZONE").unwrap_or_else(|| "America/New_York".into());
+        let timezone = tz_name.parse::<Tz>().map_err(|_| ConfigError {
+            name: "BAT_TIMEZONE",
+            reason: format!("'{tz_name}' is not an IANA time zone such as America/New_York"),
+        })?;
+        let token_secret = get("BAT_TOKEN_SECRET");
+        if let Some(secret) = &token_secret {
+            if secret.len() < 32 {
+                return Err(ConfigError {
+                    name: "BAT_TOKEN_SECRET",
+                    reason: "must be at least 32 characters".into(),
+                });
+            }
+        }
+        let token_ttl_seconds = parse_number(&get, "BAT_TOKEN_TTL_SECONDS", 8 * 3600, 60, 30 * 86400)?;
+        let db_max_connections = parse_number(&get, "BAT_DB_MAX_CONNECTIONS", 10, 1, 200)? as u32;
+        let admin_password = get("BAT_ADMIN_PASSWORD");
+        if let Some(p) = &admin_password {
+            if p.len() < 8 {
+                return Err(ConfigError {
+                    name: "BAT_ADMIN_PASSWORD",
+                    reason: "must be at least 8 characters".into(),
+                });
+            }
+        }
+        let schema_dir = get("BAT_SCHEMA_DIR").map(PathBuf::from);
+        if let Some(dir) = &schema_dir {
+            if !dir.is_dir() {
+                return Err(ConfigError {
+                    name: "BAT_SCHEMA_DIR",
+                    reason: format!("'{}' is not a directory", dir.display()),
+                });
+            }
+        }
+        Ok(Config {
+            database_url,
+            listen,
+            admin_password,
+            timezone,
+            data_dir,
+            token_secret,
+            token_ttl_seconds,
+            schema_dir,
+            db_max_connections,
+        })
+    }
+}
+
+fn parse_number(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Result<i64, ConfigError> {
+    match get(name) {
+        None => Ok(default),
+        Some(raw) => match raw.trim().parse::<i64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(ConfigError {
+                name,
+                reason: format!("'{raw}' must be a whole number from {min} to {max}"),
+            }),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_use_sqlite_under_data_dir_and_new_york() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.database_url, "sqlite://./data/batconnect.db");
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8000");
+        assert_eq!(c.timezone, chrono_tz::America::New_York);
+    }
+
+    #[test]
+    fn bad_settings_name_the_setting() {
+        assert_eq!(config(&[("BAT_LISTEN", "nowhere")]).unwrap_err().name, "BAT_LISTEN");
+        assert_eq!(config(&[("BAT_TIMEZONE", "Mars/Base")]).unwrap_err().name, "BAT_TIMEZONE");
+        assert_eq!(config(&[("BAT_DATABASE_URL", "mysql://x")]).unwrap_err().name, "BAT_DATABASE_URL");
+        assert_eq!(config(&[("BAT_TOKEN_SECRET", "short")]).unwrap_err().name, "BAT_TOKEN_SECRET");
+        assert_eq!(config(&[("BAT_TOKEN_TTL_SECONDS", "abc")]).unwrap_err().name, "BAT_TOKEN_TTL_SECONDS");
+    }
+
+    #[test]
+    fn debug_output_redacts_secrets() {
+        let c = config(&[
+            ("BAT_DATABASE_URL", "postgres://bat:hunter22@db/prod"),
+            ("BAT_ADMIN_PASSWORD", "supersecret"),
+        ])
+        .unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter22"));
+        assert!(!shown.contains("supersecret"));
+    }
+}

@@ -1,0 +1,366 @@
+//! SQL for the fleet registry.
+
+use domain::money::Money;
+use domain::status::LeaseType;
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
+
+use super::model::{Driver, Lease, LeaseDriver, Medallion, NewDriver, NewLease, NewMedallion, NewVehicle, Vehicle};
+use crate::db::{PageRequest, Tx};
+
+pub const DRIVER_COLUMNS: &str = "id, driver_id, first_name, middle_name, last_name, full_name, tlc_license_no, \
+     phone, email, status, pay_to, created_on";
+
+pub fn driver_from_row(r: &AnyRow) -> Result<Driver, sqlx::Error> {
+    Ok(Driver {
+        id: r.try_get("id")?,
+        driver_id: r.try_get("driver_id")?,
+        first_name: r.try_get("first_name")?,
+        middle_name: r.try_get("middle_name")?,
+        last_name: r.try_get("last_name")?,
+        full_name: r.try_get("full_name")?,
+        tlc_license_no: r.try_get("tlc_license_no")?,
+        phone: r.try_get("phone")?,
+        email: r.try_get("email")?,
+        status: r.try_get("status")?,
+        pay_to: r.try_get("pay_to")?,
+        created_on: r.try_get("created_on")?,
+    })
+}
+
+fn medallion_from_row(r: &AnyRow) -> Result<Medallion, sqlx::Error> {
+    Ok(Medallion {
+        id: r.try_get("id")?,
+        medallion_number: r.try_get("medallion_number")?,
+        status: r.try_get("status")?,
+        created_on: r.try_get("created_on")?,
+    })
+}
+
+fn vehicle_from_row(r: &AnyRow) -> Result<Vehicle, sqlx::Error> {
+    Ok(Vehicle {
+        id: r.try_get("id")?,
+        vin: r.try_get("vin")?,
+        make: r.try_get("make")?,
+        model: r.try_get("model")?,
+        year: r.try_get("year")?,
+        plate_number: r.try_get("plate_number")?,
+        created_on: r.try_get("created_on")?,
+    })
+}
+
+pub async fn insert_driver(tx: &mut Tx, d: &NewDriver, driver_id: &str, actor: &str, now: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO drivers (driver_id, first_name, middle_name, last_name, full_name, tlc_license_no, phone, email, \
+         status, pay_to, created_on, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+    )
+    .bind(driver_id)
+    .bind(&d.first_name)
+    .bind(&d.middle_name)
+    .bind(&d.last_name)
+    .bind(d.full_name())
+    .bind(&d.tlc_license_no)
+    .bind(&d.phone)
+    .bind(&d.email)
+    .bind(d.status.as_str())
+    .bind(d.pay_to.as_str())
+    .bind(now)
+    .bind(actor)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+pub async fn driver_by_id(pool: &AnyPool, id: i64) -> Result<Option<Driver>, sqlx::Error> {
+    sqlx::query(&format!("SELECT {DRIVER_COLUMNS} FROM drivers WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .map(|r| driver_from_row(&r))
+        .transpose()
+}
+
+pub async fn driver_by_tlc(pool: &AnyPool, tlc: &str) -> Result<Option<Driver>, sqlx::Error> {
+    sqlx::query(&format!("SELECT {DRIVER_COLUMNS} FROM drivers WHERE tlc_license_no = $1"))
+        .bind(tlc)
+        .fetch_optional(pool)
+        .await?
+        .map(|r| driver_from_row(&r))
+        .transpose()
+}
+
+pub struct DriverFilter {
+    pub tlc_license_no: Option<String>,
+    pub name: Option<String>,
+    pub status: Option<String>,
+}
+
+pub async fn list_drivers(pool: &AnyPool, ilike: &str, f: &DriverFilter, page: PageRequest) -> Result<(Vec<Driver>, i64), sqlx::Error> {
+    let filter = format!(
+        "WHERE ($1 IS NULL OR tlc_license_no = $1) AND ($2 IS NULL OR full_name {ilike} $2) AND ($3 IS NULL OR status = $3)"
+    );
+    let name = f.name.as_ref().map(|n| format!("%{}%", escape_like(n)));
+    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM drivers {filter}"))
+        .bind(&f.tlc_license_no)
+        .bind(&name)
+        .bind(&f.status)
+        .fetch_one(pool)
+        .await?;
+    let rows = sqlx::query(&format!("SELECT {DRIVER_COLUMNS} FROM drivers {filter} ORDER BY full_name, id LIMIT $4 OFFSET $5"))
+        .bind(&f.tlc_license_no)
+        .bind(&name)
+        .bind(&f.status)
+        .bind(page.per_page)
+        .bind(page.offset())
+        .fetch_all(pool)
+        .await?;
+    Ok((rows.iter().map(driver_from_row).collect::<Result<_, _>>()?, total))
+}
+
+/// Escapes `%` and `_` so user text matches literally inside a LIKE pattern.
+pub fn escape_like(text: &str) -> String {
+    text.replace('\\', "").replace('%', "").replace('_', " ")
+}
+
+pub async fn insert_medallion(tx: &mut Tx, m: &NewMedallion, actor: &str, now: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO medallions (medallion_number, status, created_on, created_by) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(&m.medallion_number)
+    .bind(m.status.as_str())
+    .bind(now)
+    .bind(actor)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+pub async fn medallion_by_id(pool: &AnyPool, id: i64) -> Result<Option<Medallion>, sqlx::Error> {
+    sqlx::query("SELECT id, medallion_number, status, created_on FROM medallions WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .map(|r| medallion_from_row(&r))
+        .transpose()
+}
+
+pub async fn list_medallions(pool: &AnyPool, number: Option<&str>, page: PageRequest) -> Result<(Vec<Medallion>, i64), sqlx::Error> {
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM medallions WHERE ($1 IS NULL OR medallion_number = $1)")
+        .bind(number)
+        .fetch_one(pool)
+        .await?;
+    let rows = sqlx::query(
+        "SELECT id, medallion_number, status, created_on FROM medallions WHERE ($1 IS NULL OR medallion_number = $1) \
+         ORDER BY medallion_number LIMIT $2 OFFSET $3",
+    )
+    .bind(number)
+    .bind(page.per_page)
+    .bind(page.offset())
+    .fetch_all(pool)
+    .await?;
+    Ok((rows.iter().map(medallion_from_row).collect::<Result<_, _>>()?, total))
+}
+
+pub async fn insert_vehicle(tx: &mut Tx, v: &NewVehicle, actor: &str, now: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO vehicles (vin, make, model, year, plate_number, created_on, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(&v.vin)
+    .bind(&v.make)
+    .bind(&v.model)
+    .bind(v.year)
+    .bind(&v.plate_number)
+    .bind(now)
+    .bind(actor)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+const VEHICLE_COLUMNS: &str = "id, vin, make, model, year, plate_number, created_on";
+
+pub async fn vehicle_by_id(pool: &AnyPool, id: i64) -> Result<Option<Vehicle>, sqlx::Error> {
+    sqlx::query(&format!("SELECT {VEHICLE_COLUMNS} FROM vehicles WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .map(|r| vehicle_from_row(&r))
+        .transpose()
+}
+
+pub async fn list_vehicles(pool: &AnyPool, vin: Option<&str>, plate: Option<&str>, page: PageRequest) -> Result<(Vec<Vehicle>, i64), sqlx::Error> {
+    let filter = "WHERE ($1 IS NULL OR vin = $1) AND ($2 IS NULL OR plate_number = $2)";
+    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM vehicles {filter}"))
+        .bind(vin)
+        .bind(plate)
+        .fetch_one(pool)
+        .await?;
+    let rows = sqlx::query(&format!("SELECT {VEHICLE_COLUMNS} FROM vehicles {filter} ORDER BY vin LIMIT $3 OFFSET $4"))
+        .bind(vin)
+        .bind(plate)
+        .bind(page.per_page)
+        .bind(page.offset())
+        .fetch_all(pool)
+        .await?;
+    Ok((rows.iter().map(vehicle_from_row).collect::<Result<_, _>>()?, total))
+}
+
+pub async fn insert_lease(tx: &mut Tx, l: &NewLease, lease_id: &str, actor: &str, now: &str) -> Result<i64, sqlx::Error> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO leases (lease_id, lease_type, status, weekly_rate_cents, vehicle_id, medallion_id, start_date, \
+         end_date, created_on, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(lease_id)
+    .bind(l.lease_type.as_str())
+    .bind(l.status.as_str())
+    .bind(l.weekly_rate.cents())
+    .bind(l.vehicle_id)
+    .bind(l.medallion_id)
+    .bind(l.start_date.to_string())
+    .bind(l.end_date.map(|d| d.to_string()))
+    .bind(now)
+    .bind(actor)
+    .fetch_one(&mut **tx)
+    .await?;
+    for d in &l.drivers {
+        sqlx::query(
+            "INSERT INTO lease_drivers (lease_id, driver_id, is_driver_manager, is_additional_driver, created_on) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(d.driver_id)
+        .bind(i64::from(d.is_driver_manager))
+        .bind(i64::from(d.is_additional_driver))
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(id)
+}
+
+/// Is the medallion already in another active lease?
+pub async fn active_lease_of_medallion(tx: &mut Tx, medallion_id: i64) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT lease_id FROM leases WHERE medallion_id = $1 AND status = 'Active'")
+        .bind(medallion_id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+pub async fn exists(tx: &mut Tx, table: &str, id: i64) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> = sqlx::query_scalar(&format!("SELECT id FROM {table} WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(found.is_some())
+}
+
+const LEASE_SELECT: &str = "SELECT l.id, l.lease_id, l.lease_type, l.status, l.weekly_rate_cents, l.vehicle_id, v.vin, \
+     v.plate_number, l.medallion_id, m.medallion_number, l.start_date, l.end_date \
+     FROM leases l JOIN vehicles v ON v.id = l.vehicle_id JOIN medallions m ON m.id = l.medallion_id";
+
+fn lease_from_row(r: &AnyRow) -> Result<Lease, sqlx::Error> {
+    let lease_type: String = r.try_get("lease_type")?;
+    Ok(Lease {
+        id: r.try_get("id")?,
+        lease_id: r.try_get("lease_id")?,
+        lease_type_label: LeaseType::parse(&lease_type).map(|t| t.label().to_string()).unwrap_or_else(|| lease_type.clone()),
+        lease_type,
+        status: r.try_get("status")?,
+        weekly_rate: Money::from_cents(r.try_get("weekly_rate_cents")?),
+        vehicle_id: r.try_get("vehicle_id")?,
+        vin: r.try_get("vin")?,
+        plate_number: r.try_get("plate_number")?,
+        medallion_id: r.try_get("medallion_id")?,
+        medallion_number: r.try_get("medallion_number")?,
+        start_date: r.try_get("start_date")?,
+        end_date: r.try_get("end_date")?,
+        drivers: Vec::new(),
+    })
+}
+
+/// Fills `drivers` of every lease with one query.
+async fn attach_drivers(pool: &AnyPool, leases: &mut [Lease]) -> Result<(), sqlx::Error> {
+    if leases.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = leases.iter().map(|l| l.id.to_string()).collect();
+    let rows = sqlx::query(&format!(
+        "SELECT ld.lease_id, ld.driver_id, d.driver_id AS driver_business_id, d.full_name, d.tlc_license_no, \
+         ld.is_driver_manager, ld.is_additional_driver FROM lease_drivers ld JOIN drivers d ON d.id = ld.driver_id \
+         WHERE ld.lease_id IN ({}) ORDER BY ld.is_driver_manager DESC, ld.id",
+        ids.join(",")
+    ))
+    .fetch_all(pool)
+    .await?;
+    for r in &rows {
+        let lease_id: i64 = r.try_get("lease_id")?;
+        if let Some(lease) = leases.iter_mut().find(|l| l.id == lease_id) {
+            lease.drivers.push(LeaseDriver {
+                driver_id: r.try_get("driver_id")?,
+                driver_business_id: r.try_get("driver_business_id")?,
+                full_name: r.try_get("full_name")?,
+                tlc_license_no: r.try_get("tlc_license_no")?,
+                is_driver_manager: r.try_get::<i64, _>("is_driver_manager")? != 0,
+                is_additional_driver: r.try_get::<i64, _>("is_additional_driver")? != 0,
+            });
+        }
+    }
+    Ok(())
+}
+
+pub async fn lease_by_id(pool: &AnyPool, id: i64) -> Result<Option<Lease>, sqlx::Error> {
+    let Some(row) = sqlx::query(&format!("{LEASE_SELECT} WHERE l.id = $1")).bind(id).fetch_optional(pool).await? else {
+        return Ok(None);
+    };
+    let mut leases = vec![lease_from_row(&row)?];
+    attach_drivers(pool, &mut leases).await?;
+    Ok(leases.pop())
+}
+
+pub struct LeaseFilter {
+    pub status: Option<String>,
+    pub lease_type: Option<String>,
+    pub medallion_number: Option<String>,
+    pub driver_id: Option<i64>,
+    pub managed_only: bool,
+}
+
+pub async fn list_leases(pool: &AnyPool, f: &LeaseFilter, page: PageRequest) -> Result<(Vec<Lease>, i64), sqlx::Error> {
+    let filter = "WHERE ($1 IS NULL OR l.status = $1) AND ($2 IS NULL OR l.lease_type = $2) \
+         AND ($3 IS NULL OR m.medallion_number = $3) \
+         AND ($4 IS NULL OR EXISTS (SELECT 1 FROM lease_drivers ld WHERE ld.lease_id = l.id AND ld.driver_id = $4 \
+              AND (ld.is_driver_manager = 1 OR $5 = 0)))";
+    let total: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM leases l JOIN vehicles v ON v.id = l.vehicle_id JOIN medallions m ON m.id = l.medallion_id {filter}"
+    ))
+    .bind(&f.status)
+    .bind(&f.lease_type)
+    .bind(&f.medallion_number)
+    .bind(f.driver_id)
+    .bind(i64::from(f.managed_only))
+    .fetch_one(pool)
+    .await?;
+    let rows = sqlx::query(&format!("{LEASE_SELECT} {filter} ORDER BY l.lease_id LIMIT $6 OFFSET $7"))
+        .bind(&f.status)
+        .bind(&f.lease_type)
+        .bind(&f.medallion_number)
+        .bind(f.driver_id)
+        .bind(i64::from(f.managed_only))
+        .bind(page.per_page)
+        .bind(page.offset())
+        .fetch_all(pool)
+        .await?;
+    let mut leases = rows.iter().map(lease_from_row).collect::<Result<Vec<_>, _>>()?;
+    attach_drivers(pool, &mut leases).await?;
+    Ok((leases, total))
+}
+
+pub async fn vehicle_id_by_vin(tx: &mut Tx, vin: &str) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM vehicles WHERE vin = $1").bind(vin).fetch_optional(&mut **tx).await
+}
+
+pub async fn medallion_id_by_number(tx: &mut Tx, number: &str) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM medallions WHERE medallion_number = $1").bind(number).fetch_optional(&mut **tx).await
+}
+
+pub async fn driver_id_by_tlc(tx: &mut Tx, tlc: &str) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM drivers WHERE tlc_license_no = $1").bind(tlc).fetch_optional(&mut **tx).await
+}

@@ -1,0 +1,69 @@
+//! Fleet business actions, one transaction each (the caller commits).
+
+use chrono::{DateTime, Datelike, Utc};
+
+use super::model::{DriverInput, LeaseInput, MedallionInput, VehicleInput};
+use super::repo;
+use crate::audit;
+use crate::auth::CurrentUser;
+use crate::db::{next_sequence, timestamp, Tx};
+use crate::http::error::{AppError, FieldError};
+
+pub async fn create_driver(tx: &mut Tx, input: &DriverInput, actor: &CurrentUser, now: DateTime<Utc>) -> Result<i64, AppError> {
+    let driver = input.validate().map_err(AppError::Validation)?;
+    let business_id = match &driver.driver_id {
+        Some(id) => id.clone(),
+        None => format!("DRV-{:06}", next_sequence(tx, "driver").await?),
+    };
+    let id = repo::insert_driver(tx, &driver, &business_id, &actor.username, &timestamp(now)).await?;
+    audit::record(tx, audit::Entry::new(&actor.username, "driver_created", "driver", &business_id), now).await?;
+    Ok(id)
+}
+
+pub async fn create_medallion(tx: &mut Tx, input: &MedallionInput, actor: &CurrentUser, now: DateTime<Utc>) -> Result<i64, AppError> {
+    let medallion = input.validate().map_err(AppError::Validation)?;
+    let id = repo::insert_medallion(tx, &medallion, &actor.username, &timestamp(now)).await?;
+    audit::record(tx, audit::Entry::new(&actor.username, "medallion_created", "medallion", &medallion.medallion_number), now).await?;
+    Ok(id)
+}
+
+pub async fn create_vehicle(tx: &mut Tx, input: &VehicleInput, actor: &CurrentUser, now: DateTime<Utc>) -> Result<i64, AppError> {
+    let vehicle = input.validate(now.year()).map_err(AppError::Validation)?;
+    let id = repo::insert_vehicle(tx, &vehicle, &actor.username, &timestamp(now)).await?;
+    audit::record(tx, audit::Entry::new(&actor.username, "vehicle_created", "vehicle", &vehicle.vin), now).await?;
+    Ok(id)
+}
+
+pub async fn create_lease(tx: &mut Tx, input: &LeaseInput, actor: &CurrentUser, now: DateTime<Utc>) -> Result<i64, AppError> {
+    let lease = input.validate().map_err(AppError::Validation)?;
+    let mut missing = Vec::new();
+    if !repo::exists(tx, "vehicles", lease.vehicle_id).await? {
+        missing.push(FieldError::new("vehicle_id", format!("no vehicle with id {}", lease.vehicle_id)));
+    }
+    if !repo::exists(tx, "medallions", lease.medallion_id).await? {
+        missing.push(FieldError::new("medallion_id", format!("no medallion with id {}", lease.medallion_id)));
+    }
+    for d in &lease.drivers {
+        if !repo::exists(tx, "drivers", d.driver_id).await? {
+            missing.push(FieldError::new("drivers", format!("no driver with id {}", d.driver_id)));
+        }
+    }
+    if !missing.is_empty() {
+        return Err(AppError::Validation(missing));
+    }
+    if lease.status == domain::status::LeaseStatus::Active {
+        if let Some(other) = repo::active_lease_of_medallion(tx, lease.medallion_id).await? {
+            return Err(AppError::Conflict(format!(
+                "medallion_id: medallion {} is already in active lease {other}; a medallion is in at most one active lease",
+                lease.medallion_id
+            )));
+        }
+    }
+    let business_id = match &lease.lease_id {
+        Some(id) => id.clone(),
+        None => format!("LS-{:06}", next_sequence(tx, "lease").await?),
+    };
+    let id = repo::insert_lease(tx, &lease, &business_id, &actor.username, &timestamp(now)).await?;
+    audit::record(tx, audit::Entry::new(&actor.username, "lease_created", "lease", &business_id), now).await?;
+    Ok(id)
+}

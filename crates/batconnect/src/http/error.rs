@@ -1,0 +1,219 @@
+//! One error type for the whole API, rendered as RFC 9457 problem details
+//! (`application/problem+json`). Internal causes are logged, never sent to the client.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// One offending input: `field` is the parameter or body field name, `pointer` the JSON
+/// pointer into the request body when there is one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+        FieldError { field: field.into(), pointer: None, message: message.into() }
+    }
+
+    pub fn at(pointer: impl Into<String>, message: impl Into<String>) -> FieldError {
+        let pointer = pointer.into();
+        let field = pointer.rsplit('/').next().unwrap_or_default().to_string();
+        FieldError { field, pointer: Some(pointer), message: message.into() }
+    }
+}
+
+/// Body of every error response.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("the request has invalid fields")]
+    Validation(Vec<FieldError>),
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    /// An operator's configuration is wrong (e.g. a step's schema link); the message is
+    /// meant for them and is shown as is.
+    #[error("{0}")]
+    Misconfigured(String),
+    #[error("this method is not allowed on this path")]
+    MethodNotAllowed,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> AppError {
+        AppError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Validation(_) | AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::Internal(_) | AppError::Misconfigured(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> AppError {
+        if let sqlx::Error::Database(db) = &error {
+            if db.is_unique_violation() {
+                return AppError::Conflict(unique_violation_message(db.message(), db.constraint()));
+            }
+            if db.is_foreign_key_violation() {
+                return AppError::Unprocessable(
+                    "a referenced record does not exist or is still in use".into(),
+                );
+            }
+        }
+        AppError::Internal(error.into())
+    }
+}
+
+/// Names the field of a unique constraint from PostgreSQL's constraint name
+/// (`drivers_tlc_license_no_key`) or SQLite's message (`UNIQUE constraint failed: drivers.vin`).
+fn unique_violation_message(message: &str, constraint: Option<&str>) -> String {
+    let field = if let Some(columns) = message.strip_prefix("UNIQUE constraint failed: ") {
+        columns
+            .split(", ")
+            .map(|c| c.rsplit('.').next().unwrap_or(c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    } else if let Some(name) = constraint {
+        known_index_field(name).unwrap_or_else(|| {
+            let column = name.trim_end_matches("_key");
+            TABLES
+                .iter()
+                .find_map(|t| column.strip_prefix(t).and_then(|c| c.strip_prefix('_')))
+                .unwrap_or(column)
+                .to_string()
+        })
+    } else {
+        "value".to_string()
+    };
+    format!("{field}: a record with this value already exists")
+}
+
+// Longest first, so `repair_invoices` wins over a shorter table name sharing its prefix.
+const TABLES: &[&str] = &[
+    "case_step_config_paths",
+    "case_step_configs",
+    "repair_installments",
+    "repair_invoices",
+    "case_entities",
+    "lease_drivers",
+    "app_settings",
+    "id_sequences",
+    "case_types",
+    "medallions",
+    "vehicles",
+    "drivers",
+    "leases",
+    "cases",
+    "users",
+];
+
+// Partial unique indexes have names of our choosing; SQLite reports their columns anyway.
+fn known_index_field(name: &str) -> Option<String> {
+    Some(
+        match name {
+            "leases_one_active_per_medallion" => "medallion_id",
+            "lease_drivers_one_manager" => "is_driver_manager",
+            "repair_invoices_invoice_number" => "invoice_number",
+            "repair_invoices_case_no" => "case_no",
+            _ => return None,
+        }
+        .to_string(),
+    )
+}
+
+impl From<crate::auth::TokenError> for AppError {
+    fn from(e: crate::auth::TokenError) -> AppError {
+        AppError::Unauthorized(e.to_string())
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let (detail, errors) = match self {
+            AppError::Internal(cause) => {
+                tracing::error!(error = ?cause, "internal error");
+                ("an internal error occurred; it has been logged".to_string(), Vec::new())
+            }
+            AppError::Validation(errors) => {
+                let detail = errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                (detail, errors)
+            }
+            other => (other.to_string(), Vec::new()),
+        };
+        let problem = Problem {
+            kind: "about:blank".into(),
+            title: status.canonical_reason().unwrap_or("Error").into(),
+            status: status.as_u16(),
+            detail,
+            errors,
+        };
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unique_messages_name_the_field_on_both_backends() {
+        assert_eq!(
+            unique_violation_message("UNIQUE constraint failed: drivers.tlc_license_no", None),
+            "tlc_license_no: a record with this value already exists"
+        );
+        assert_eq!(
+            unique_violation_message("duplicate key", Some("vehicles_vin_key")),
+            "vin: a record with this value already exists"
+        );
+        assert_eq!(
+            unique_violation_message("duplicate key", Some("repair_invoices_repair_id_key")),
+            "repair_id: a record with this value already exists"
+        );
+        assert_eq!(
+            unique_violation_message("duplicate key", Some("leases_one_active_per_medallion")),
+            "medallion_id: a record with this value already exists"
+        );
+    }
+}

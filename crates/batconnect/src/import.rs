@@ -1,0 +1,195 @@
+//! CSV import of fleet data: every row is validated first and bad rows are reported by
+//! line number; then all rows are written in one transaction, or none.
+
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use crate::auth::CurrentUser;
+use crate::db::Db;
+use crate::fleet::model::{normalize_medallion_number, normalize_vin, DriverInput, LeaseDriverInput, LeaseInput, MedallionInput, VehicleInput};
+use crate::fleet::{repo, service};
+use crate::http::error::AppError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Entity {
+    Drivers,
+    Vehicles,
+    Medallions,
+    Leases,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read {0}: {1}")]
+    Read(String, String),
+    #[error("{} bad row(s); nothing was imported:\n{}", .0.len(), .0.join("\n"))]
+    BadRows(Vec<String>),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// A lease row: references by business keys, since internal ids differ between systems.
+#[derive(Debug, Deserialize)]
+struct LeaseRow {
+    lease_id: Option<String>,
+    lease_type: String,
+    status: Option<String>,
+    weekly_rate: String,
+    vin: String,
+    medallion_number: String,
+    start_date: String,
+    end_date: Option<String>,
+    driver_manager_tlc: String,
+    /// TLC licenses separated by `;`.
+    additional_driver_tlcs: Option<String>,
+}
+
+fn read_rows<T: DeserializeOwned>(path: &Path) -> Result<Vec<(usize, Result<T, String>)>, ImportError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| ImportError::Read(path.display().to_string(), e.to_string()))?;
+    let mut rows = Vec::new();
+    for (index, record) in reader.deserialize::<T>().enumerate() {
+        // Line 1 is the header.
+        rows.push((index + 2, record.map_err(|e| e.to_string())));
+    }
+    Ok(rows)
+}
+
+fn describe(line: usize, error: &AppError) -> String {
+    match error {
+        AppError::Validation(fields) => fields
+            .iter()
+            .map(|f| format!("line {line}: {}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        other => format!("line {line}: {other}"),
+    }
+}
+
+pub async fn run(db: &Db, entity: Entity, path: &Path, actor: &CurrentUser, now: chrono::DateTime<chrono::Utc>) -> Result<usize, ImportError> {
+    match entity {
+        Entity::Drivers => import_simple::<DriverInput>(db, path, actor, now, |i| i.validate().map(|_| ()), |tx, i, a, n| Box::pin(async move { service::create_driver(tx, i, a, n).await.map(|_| ()) })).await,
+        Entity::Vehicles => import_simple::<VehicleInput>(db, path, actor, now, |i| i.validate(chrono::Datelike::year(&chrono::Utc::now())).map(|_| ()), |tx, i, a, n| Box::pin(async move { service::create_vehicle(tx, i, a, n).await.map(|_| ()) })).await,
+        Entity::Medallions => import_simple::<MedallionInput>(db, path, actor, now, |i| i.validate().map(|_| ()), |tx, i, a, n| Box::pin(async move { service::create_medallion(tx, i, a, n).await.map(|_| ()) })).await,
+        Entity::Leases => import_leases(db, path, actor, now).await,
+    }
+}
+
+type Insert<T> = for<'a> fn(
+    &'a mut crate::db::Tx,
+    &'a T,
+    &'a CurrentUser,
+    chrono::DateTime<chrono::Utc>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), AppError>> + Send + 'a>>;
+
+async fn import_simple<T: DeserializeOwned + Sync>(
+    db: &Db,
+    path: &Path,
+    actor: &CurrentUser,
+    now: chrono::DateTime<chrono::Utc>,
+    validate: fn(&T) -> Result<(), Vec<crate::http::error::FieldError>>,
+    insert: Insert<T>,
+) -> Result<usize, ImportError> {
+    let rows = read_rows::<T>(path)?;
+    let mut problems = Vec::new();
+    let mut good = Vec::new();
+    for (line, row) in rows {
+        match row {
+            Err(e) => problems.push(format!("line {line}: {e}")),
+            Ok(input) => match validate(&input) {
+                Err(fields) => problems.push(describe(line, &AppError::Validation(fields))),
+                Ok(()) => good.push((line, input)),
+            },
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ImportError::BadRows(problems));
+    }
+    let mut tx = db.begin().await.map_err(anyhow::Error::from)?;
+    for (line, input) in &good {
+        if let Err(e) = insert(&mut tx, input, actor, now).await {
+            // The transaction is dropped unrolled-forward: nothing is written.
+            return Err(ImportError::BadRows(vec![describe(*line, &e)]));
+        }
+    }
+    tx.commit().await.map_err(anyhow::Error::from)?;
+    Ok(good.len())
+}
+
+async fn import_leases(db: &Db, path: &Path, actor: &CurrentUser, now: chrono::DateTime<chrono::Utc>) -> Result<usize, ImportError> {
+    let rows = read_rows::<LeaseRow>(path)?;
+    let mut problems = Vec::new();
+    let mut tx = db.begin().await.map_err(anyhow::Error::from)?;
+    let mut count = 0;
+    for (line, row) in rows {
+        let row = match row {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(format!("line {line}: {e}"));
+                continue;
+            }
+        };
+        let mut missing = Vec::new();
+        let vehicle_id = match normalize_vin(&row.vin) {
+            Ok(vin) => repo::vehicle_id_by_vin(&mut tx, &vin).await.map_err(anyhow::Error::from)?,
+            Err(_) => None,
+        };
+        if vehicle_id.is_none() {
+            missing.push(format!("line {line}: vin: no vehicle with VIN '{}'", row.vin));
+        }
+        let medallion_id = match normalize_medallion_number(&row.medallion_number) {
+            Ok(n) => repo::medallion_id_by_number(&mut tx, &n).await.map_err(anyhow::Error::from)?,
+            Err(_) => None,
+        };
+        if medallion_id.is_none() {
+            missing.push(format!("line {line}: medallion_number: no medallion '{}'", row.medallion_number));
+        }
+        let mut drivers = Vec::new();
+        let mut tlcs = vec![(row.driver_manager_tlc.clone(), true)];
+        tlcs.extend(row.additional_driver_tlcs.iter().flat_map(|s| s.split(';')).map(str::trim).filter(|s| !s.is_empty()).map(|s| (s.to_string(), false)));
+        for (tlc, manager) in tlcs {
+            match repo::driver_id_by_tlc(&mut tx, &tlc).await.map_err(anyhow::Error::from)? {
+                Some(id) => drivers.push(LeaseDriverInput { driver_id: id, is_driver_manager: manager, is_additional_driver: !manager }),
+                None => missing.push(format!("line {line}: no driver with TLC license '{tlc}'")),
+            }
+        }
+        if !missing.is_empty() {
+            problems.extend(missing);
+            continue;
+        }
+        let input = LeaseInput {
+            lease_id: row.lease_id,
+            lease_type: row.lease_type,
+            status: row.status,
+            weekly_rate: serde_json::Value::String(row.weekly_rate),
+            vehicle_id: vehicle_id.unwrap_or_default(),
+            medallion_id: medallion_id.unwrap_or_default(),
+            start_date: row.start_date,
+            end_date: row.end_date,
+            drivers,
+        };
+        if let Err(fields) = input.validate() {
+            problems.push(describe(line, &AppError::Validation(fields)));
+            continue;
+        }
+        if problems.is_empty() {
+            match service::create_lease(&mut tx, &input, actor, now).await {
+                Ok(_) => count += 1,
+                // PostgreSQL aborts the transaction on a failed statement; stop here.
+                Err(e) => {
+                    problems.push(describe(line, &e));
+                    return Err(ImportError::BadRows(problems));
+                }
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ImportError::BadRows(problems));
+    }
+    tx.commit().await.map_err(anyhow::Error::from)?;
+    Ok(count)
+}

@@ -1,0 +1,18 @@
+//! BAT Connect Repairs: repair invoices turned into weekly installments, a centralized
+//! ledger and weekly driver statements for a New York taxi fleet.
+
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod bpm;
+pub mod bpm_flows;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod fleet;
+pub mod http;
+pub mod import;
+pub mod repairs;
+pub mod seed;
+
+pub use app::Application;

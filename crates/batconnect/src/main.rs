@@ -1,0 +1,134 @@
+//! `batconnect`: the BAT Connect Repairs service and its operator commands.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use batconnect::app::{self, Options};
+use batconnect::auth::CurrentUser;
+use batconnect::config::Config;
+use batconnect::db::Db;
+use batconnect::import::{self, Entity};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "batconnect", version, about = "BAT Connect Repairs: repair invoices, weekly installments, ledger and driver statements for a taxi fleet.", long_about = "BAT Connect Repairs back-office service.\n\nSettings come from BAT_* environment variables (see README.md): BAT_DATABASE_URL (default: SQLite file ./data/batconnect.db), BAT_LISTEN (default 127.0.0.1:8000), BAT_ADMIN_PASSWORD, BAT_TIMEZONE (default America/New_York), BAT_DATA_DIR, BAT_TOKEN_SECRET, BAT_SCHEMA_DIR.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply migrations, register the BPM flows, and serve the HTTP API (Swagger UI at /docs).
+    Serve {
+        /// Also load the demo fleet and demo users (once; later starts load nothing twice).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Load data into the database and exit.
+    Seed {
+        /// Load the demo fleet (≥ 20 drivers, vehicles, medallions, active leases) and one user per role.
+        #[arg(long, required = true)]
+        demo: bool,
+    },
+    /// Import fleet records from a CSV file (all rows or none; bad rows are listed by line).
+    Import {
+        /// What the file holds.
+        #[arg(value_enum)]
+        entity: Entity,
+        /// The CSV file, with a header row.
+        file: PathBuf,
+    },
+    /// Link a BPM step to a JSON Schema (relative to the schema root); the newest active link wins.
+    LinkSchema {
+        /// The step, e.g. REPAIR_ENTER_DETAILS.
+        step_id: String,
+        /// Schema path relative to the schema root, e.g. newrepair/schemas/enter_details.json.
+        path: String,
+    },
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("BAT_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::env::var("BAT_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(cli.command, config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    let now = chrono::Utc::now();
+    match command {
+        Command::Serve { demo } => {
+            let mut config = config;
+            if demo && config.admin_password.is_none() {
+                config.admin_password = Some(batconnect::seed::DEMO_ADMIN_PASSWORD.to_string());
+            }
+            let application = batconnect::Application::build(config, Options { demo, ..Options::default() }).await?;
+            let address = application.local_addr();
+            println!("BAT Connect Repairs listening on http://{address} (Swagger UI: http://{address}/docs)");
+            application.run_until_stopped(app::shutdown_signal()).await
+        }
+        Command::Migrate => {
+            let db = Db::connect(&config.database_url, 2).await?;
+            db.migrate().await?;
+            println!("migrations applied ({})", db.backend().name());
+            Ok(())
+        }
+        Command::Seed { demo: _ } => {
+            let mut config = config;
+            if config.admin_password.is_none() {
+                config.admin_password = Some(batconnect::seed::DEMO_ADMIN_PASSWORD.to_string());
+            }
+            let db = Db::connect(&config.database_url, 2).await?;
+            app::prepare(config, db, Options { demo: true, ..Options::default() }).await?;
+            println!("demo data loaded (or already present)");
+            Ok(())
+        }
+        Command::Import { entity, file } => {
+            let db = Db::connect(&config.database_url, 2).await?;
+            app::prepare(config, db.clone(), Options::default()).await?;
+            let count = import::run(&db, entity, &file, &CurrentUser::system("import"), now).await?;
+            println!("imported {count} row(s) from {}", file.display());
+            Ok(())
+        }
+        Command::LinkSchema { step_id, path } => {
+            let schema_dir = config.schema_dir.clone();
+            let db = Db::connect(&config.database_url, 2).await?;
+            app::prepare(config, db.clone(), Options::default()).await?;
+            batconnect::bpm::schemas::load(schema_dir.as_deref(), &path).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let mut tx = db.begin().await?;
+            if !batconnect::bpm::repo::link_schema(&mut tx, &step_id, &path, &batconnect::db::timestamp(now)).await? {
+                anyhow::bail!("no step config with step_id '{step_id}'");
+            }
+            tx.commit().await?;
+            println!("step {step_id} now uses {}", batconnect::bpm::schemas::describe(schema_dir.as_deref(), &path));
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Vehicle repairs (§5): invoices, their weekly installment schedules and the read API.
+//! Maps to the guide's `app/repairs` module: models → model.rs, repository → repo.rs,
+//! services → service.rs, router → routes.rs.
+
+pub mod model;
+pub mod query;
+pub mod repo;
+pub mod routes;
+pub mod service;

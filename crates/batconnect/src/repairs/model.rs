@@ -1,0 +1,295 @@
+//! Repair records and API shapes.
+
+use chrono::NaiveDate;
+use domain::calendar::{parse_date, SundayDate};
+use domain::money::Money;
+use domain::status::WorkshopType;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::http::error::FieldError;
+
+/// A reference to a fleet record: the internal numeric id or the business id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reference {
+    Internal(i64),
+    Business(String),
+}
+
+impl Reference {
+    fn from_json(value: Option<&serde_json::Value>) -> Result<Reference, &'static str> {
+        match value {
+            Some(serde_json::Value::Number(n)) => n.as_i64().filter(|i| *i > 0).map(Reference::Internal).ok_or("must be a positive id"),
+            Some(serde_json::Value::String(s)) if !s.trim().is_empty() => Ok(Reference::Business(s.trim().to_string())),
+            Some(_) => Err("must be a numeric id or a business id"),
+            None => Err("is required"),
+        }
+    }
+}
+
+/// The `REPAIR_ENTER_DETAILS` step data, parsed.
+#[derive(Debug, Clone)]
+pub struct EnterDetails {
+    pub driver: Reference,
+    pub lease: Reference,
+    pub vehicle: Reference,
+    pub medallion: Reference,
+    pub total_amount: Money,
+    pub invoice_number: String,
+    pub invoice_date: NaiveDate,
+    pub workshop_type: WorkshopType,
+    pub start_week: NaiveDate,
+    pub notes: Option<String>,
+    pub preview_only: bool,
+}
+
+impl EnterDetails {
+    /// Parses schema-validated data into domain types; errors point into `/data`.
+    pub fn parse(data: &serde_json::Value) -> Result<EnterDetails, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut reference = |name: &str| {
+            Reference::from_json(data.get(name)).unwrap_or_else(|m| {
+                errors.push(FieldError::at(format!("/data/{name}"), m));
+                Reference::Internal(0)
+            })
+        };
+        let driver = reference("driver_id");
+        let lease = reference("lease_id");
+        let vehicle = reference("vehicle_id");
+        let medallion = reference("medallion_id");
+        let total_amount = data
+            .get("total_amount")
+            .map(Money::amount_from_json)
+            .unwrap_or(Err(domain::money::MoneyError::Empty))
+            .unwrap_or_else(|e| {
+                errors.push(FieldError::at("/data/total_amount", e.to_string()));
+                Money::ZERO
+            });
+        let text = |name: &str| data.get(name).and_then(|v| v.as_str()).map(str::trim).unwrap_or_default().to_string();
+        let invoice_number = text("invoice_number");
+        if invoice_number.is_empty() {
+            errors.push(FieldError::at("/data/invoice_number", "is required"));
+        }
+        let mut date = |name: &str| {
+            parse_date(&text(name)).unwrap_or_else(|e| {
+                errors.push(FieldError::at(format!("/data/{name}"), e.to_string()));
+                NaiveDate::MIN
+            })
+        };
+        let invoice_date = date("invoice_date");
+        let start_week = date("start_week");
+        let workshop_type = WorkshopType::parse(&text("workshop_type")).unwrap_or_else(|| {
+            errors.push(FieldError::at("/data/workshop_type", format!("must be one of: {}", WorkshopType::all_words().join(", "))));
+            WorkshopType::BigApple
+        });
+        let notes = Some(text("notes")).filter(|n| !n.is_empty());
+        if notes.as_ref().is_some_and(|n| n.chars().count() > 500) {
+            errors.push(FieldError::at("/data/notes", "must be at most 500 characters"));
+        }
+        let preview_only = data.get("preview_only").and_then(|v| v.as_bool()).unwrap_or(false);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(EnterDetails {
+            driver,
+            lease,
+            vehicle,
+            medallion,
+            total_amount,
+            invoice_number,
+            invoice_date,
+            workshop_type,
+            start_week,
+            notes,
+            preview_only,
+        })
+    }
+}
+
+/// "11/29/2026 - 12/05/2026", as the back office writes week periods.
+pub fn week_period(start: NaiveDate, end: NaiveDate) -> String {
+    format!("{} - {}", start.format("%m/%d/%Y"), end.format("%m/%d/%Y"))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScheduleLine {
+    pub installment: u32,
+    pub week_start: String,
+    pub week_end: String,
+    pub week_period: String,
+    #[schema(value_type = String, example = "250.00")]
+    pub amount: Money,
+    #[schema(value_type = String)]
+    pub prior_balance: Money,
+    #[schema(value_type = String)]
+    pub balance: Money,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Preview {
+    pub preview: bool,
+    #[schema(value_type = String)]
+    pub total_amount: Money,
+    #[schema(value_type = String)]
+    pub weekly_installment: Money,
+    pub installment_count: usize,
+    #[schema(value_type = String, format = Date)]
+    pub start_week: SundayDate,
+    pub schedule: Vec<ScheduleLine>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvoiceCreated {
+    pub repair_id: String,
+    pub invoice_number: String,
+    #[schema(value_type = String)]
+    pub total_amount: Money,
+    #[schema(value_type = String)]
+    pub weekly_installment: Money,
+    pub installment_count: i64,
+    pub status: String,
+    pub case_no: Option<String>,
+    /// True when this submission found the invoice the case had already created.
+    pub already_created: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvoiceListItem {
+    pub repair_id: String,
+    pub invoice_number: String,
+    pub invoice_date: String,
+    pub status: String,
+    pub driver_name: String,
+    pub medallion_no: String,
+    pub lease_id: String,
+    pub lease_type: String,
+    pub lease_type_label: String,
+    pub workshop: String,
+    #[schema(value_type = String)]
+    pub amount: Money,
+    pub receipt_url: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvoiceList {
+    pub items: Vec<InvoiceListItem>,
+    pub total_items: i64,
+    pub page: i64,
+    pub per_page: i64,
+    pub total_pages: i64,
+    pub status_list: Vec<&'static str>,
+    pub lease_type_list: Vec<&'static str>,
+    pub workshop_type_list: Vec<&'static str>,
+    pub installment_status_list: Vec<&'static str>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Totals {
+    #[schema(value_type = String)]
+    pub repair_amount: Money,
+    #[schema(value_type = String)]
+    pub total_paid: Money,
+    #[schema(value_type = String)]
+    pub remaining_balance: Money,
+    /// "paid/total" installments.
+    pub progress: String,
+    pub installments_paid: i64,
+    pub installments_total: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvoiceCard {
+    pub repair_id: String,
+    pub invoice_number: String,
+    pub invoice_date: String,
+    pub workshop_type: String,
+    pub notes: Option<String>,
+    pub status: String,
+    pub start_week: String,
+    #[schema(value_type = String)]
+    pub weekly_installment: Money,
+    pub case_no: Option<String>,
+    pub created_by: String,
+    pub created_on: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DriverCard {
+    pub id: i64,
+    pub driver_id: String,
+    pub full_name: String,
+    pub tlc_license_no: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VehicleCard {
+    pub id: i64,
+    pub vin: String,
+    pub make: String,
+    pub model: String,
+    pub year: i64,
+    pub plate_number: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LeaseCard {
+    pub id: i64,
+    pub lease_id: String,
+    pub lease_type: String,
+    pub lease_type_label: String,
+    pub status: String,
+    pub medallion_id: i64,
+    pub medallion_number: String,
+    #[schema(value_type = String)]
+    pub weekly_rate: Money,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScheduleRow {
+    pub installment_id: String,
+    pub sequence: i64,
+    pub week_start_date: String,
+    pub week_end_date: String,
+    pub week_period: String,
+    #[schema(value_type = String)]
+    pub installment: Money,
+    #[schema(value_type = String)]
+    pub prior_balance: Money,
+    #[schema(value_type = String)]
+    pub balance: Money,
+    pub status: String,
+    pub posted_on: Option<String>,
+    pub ledger_posting_ref: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvoiceDetail {
+    pub repair_id: String,
+    pub totals: Totals,
+    pub invoice: InvoiceCard,
+    pub driver: DriverCard,
+    pub vehicle: VehicleCard,
+    pub lease: LeaseCard,
+    pub schedule: Vec<ScheduleRow>,
+    pub receipt_url: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InstallmentItem {
+    pub installment_id: String,
+    pub repair_id: String,
+    pub invoice_number: String,
+    pub driver_name: String,
+    pub medallion_no: String,
+    pub lease_id: String,
+    pub week_start_date: String,
+    pub week_end_date: String,
+    pub week_period: String,
+    #[schema(value_type = String)]
+    pub amount: Money,
+    pub status: String,
+    pub posted_on: Option<String>,
+    pub ledger_posting_ref: Option<String>,
+}

@@ -1,0 +1,421 @@
+//! SQL for repair invoices and installments.
+
+use domain::money::Money;
+use domain::status::LeaseType;
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
+
+use super::model::{
+    DriverCard, InstallmentItem, InvoiceCard, InvoiceListItem, LeaseCard, ScheduleRow, VehicleCard,
+};
+use super::query::{bind_all, bind_all_scalar, InstallmentQuery, InvoiceQuery};
+use crate::db::Tx;
+
+/// The lease facts an invoice is checked against and copies.
+pub struct LeaseFacts {
+    pub id: i64,
+    pub lease_id: String,
+    pub lease_type: String,
+    pub status: String,
+    pub vehicle_id: i64,
+    pub vin: String,
+    pub medallion_id: i64,
+    pub medallion_number: String,
+}
+
+pub async fn lease_facts(tx: &mut Tx, id: Option<i64>, business_id: Option<&str>) -> Result<Option<LeaseFacts>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT l.id, l.lease_id, l.lease_type, l.status, l.vehicle_id, v.vin, l.medallion_id, m.medallion_number \
+         FROM leases l JOIN vehicles v ON v.id = l.vehicle_id JOIN medallions m ON m.id = l.medallion_id \
+         WHERE l.id = $1 OR l.lease_id = $2",
+    )
+    .bind(id.unwrap_or(-1))
+    .bind(business_id.unwrap_or(""))
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(|r| {
+        Ok(LeaseFacts {
+            id: r.try_get("id")?,
+            lease_id: r.try_get("lease_id")?,
+            lease_type: r.try_get("lease_type")?,
+            status: r.try_get("status")?,
+            vehicle_id: r.try_get("vehicle_id")?,
+            vin: r.try_get("vin")?,
+            medallion_id: r.try_get("medallion_id")?,
+            medallion_number: r.try_get("medallion_number")?,
+        })
+    })
+    .transpose()
+}
+
+/// (internal id, full name) of a driver by internal id or business id.
+pub async fn driver_ref(tx: &mut Tx, id: Option<i64>, business_id: Option<&str>) -> Result<Option<(i64, String)>, sqlx::Error> {
+    let row = sqlx::query("SELECT id, full_name FROM drivers WHERE id = $1 OR driver_id = $2")
+        .bind(id.unwrap_or(-1))
+        .bind(business_id.unwrap_or(""))
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.map(|r| Ok((r.try_get("id")?, r.try_get("full_name")?))).transpose()
+}
+
+pub async fn vehicle_ref(tx: &mut Tx, id: Option<i64>, vin: Option<&str>) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM vehicles WHERE id = $1 OR vin = $2")
+        .bind(id.unwrap_or(-1))
+        .bind(vin.map(|v| v.to_ascii_uppercase()).unwrap_or_default())
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+pub async fn medallion_ref(tx: &mut Tx, id: Option<i64>, number: Option<&str>) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM medallions WHERE id = $1 OR medallion_number = $2")
+        .bind(id.unwrap_or(-1))
+        .bind(number.map(|v| v.to_ascii_uppercase()).unwrap_or_default())
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+pub async fn is_driver_manager(tx: &mut Tx, lease_id: i64, driver_id: i64) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM lease_drivers WHERE lease_id = $1 AND driver_id = $2 AND is_driver_manager = 1",
+    )
+    .bind(lease_id)
+    .bind(driver_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(found.is_some())
+}
+
+pub async fn invoice_number_in_use(tx: &mut Tx, invoice_number: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT repair_id FROM repair_invoices WHERE invoice_number = $1 AND status <> 'Cancelled'")
+        .bind(invoice_number)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+/// (repair_id, invoice_number, total cents, weekly cents, status, installments) of the
+/// invoice a case already created.
+pub struct ExistingInvoice {
+    pub repair_id: String,
+    pub invoice_number: String,
+    pub total_cents: i64,
+    pub weekly_cents: i64,
+    pub status: String,
+    pub installment_count: i64,
+}
+
+pub async fn invoice_of_case(tx: &mut Tx, case_no: &str) -> Result<Option<ExistingInvoice>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT v.repair_id, v.invoice_number, v.total_amount_cents, v.weekly_installment_cents, v.status, \
+         (SELECT COUNT(*) FROM repair_installments i WHERE i.invoice_id = v.id) AS installment_count \
+         FROM repair_invoices v WHERE v.case_no = $1",
+    )
+    .bind(case_no)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(|r| {
+        Ok(ExistingInvoice {
+            repair_id: r.try_get("repair_id")?,
+            invoice_number: r.try_get("invoice_number")?,
+            total_cents: r.try_get("total_amount_cents")?,
+            weekly_cents: r.try_get("weekly_installment_cents")?,
+            status: r.try_get("status")?,
+            installment_count: r.try_get("installment_count")?,
+        })
+    })
+    .transpose()
+}
+
+pub struct NewInvoiceRow<'a> {
+    pub repair_id: &'a str,
+    pub invoice_number: &'a str,
+    pub invoice_date: String,
+    pub driver_id: i64,
+    pub driver_name: &'a str,
+    pub lease: &'a LeaseFacts,
+    pub workshop_type: &'a str,
+    pub notes: Option<&'a str>,
+    pub total_cents: i64,
+    pub weekly_cents: i64,
+    pub start_week: String,
+    pub status: &'a str,
+    pub case_no: Option<&'a str>,
+    pub actor: &'a str,
+    pub now: &'a str,
+}
+
+pub async fn insert_invoice(tx: &mut Tx, row: &NewInvoiceRow<'_>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO repair_invoices (repair_id, invoice_number, invoice_date, driver_id, lease_id, vehicle_id, medallion_id, \
+         driver_name, lease_ref, lease_type, medallion_number, vin, workshop_type, notes, total_amount_cents, \
+         weekly_installment_cents, start_week, status, case_no, created_by, created_on, updated_by, updated_on) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $20, $21) \
+         RETURNING id",
+    )
+    .bind(row.repair_id)
+    .bind(row.invoice_number)
+    .bind(&row.invoice_date)
+    .bind(row.driver_id)
+    .bind(row.lease.id)
+    .bind(row.lease.vehicle_id)
+    .bind(row.lease.medallion_id)
+    .bind(row.driver_name)
+    .bind(&row.lease.lease_id)
+    .bind(&row.lease.lease_type)
+    .bind(&row.lease.medallion_number)
+    .bind(&row.lease.vin)
+    .bind(row.workshop_type)
+    .bind(row.notes)
+    .bind(row.total_cents)
+    .bind(row.weekly_cents)
+    .bind(&row.start_week)
+    .bind(row.status)
+    .bind(row.case_no)
+    .bind(row.actor)
+    .bind(row.now)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+pub struct NewInstallmentRow {
+    pub installment_id: String,
+    pub sequence: i64,
+    pub week_start: String,
+    pub week_end: String,
+    pub amount_cents: i64,
+}
+
+/// Inserts a schedule in multi-row statements (a few round trips, not one per week).
+pub async fn insert_installments(tx: &mut Tx, invoice_id: i64, rows: &[NewInstallmentRow], status: &str, now: &str) -> Result<(), sqlx::Error> {
+    // $1 = invoice id, $2 = time; 6 parameters a row after that. 500 rows stay well under
+    // both backends' parameter limits.
+    for chunk in rows.chunks(500) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = 2 + i * 6;
+                format!("(${}, $1, ${}, ${}, ${}, ${}, ${}, $2)", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6)
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO repair_installments (installment_id, invoice_id, sequence, week_start_date, week_end_date, \
+             principal_amount_cents, status, created_on) VALUES {}",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(invoice_id).bind(now);
+        for r in chunk {
+            query = query
+                .bind(&r.installment_id)
+                .bind(r.sequence)
+                .bind(&r.week_start)
+                .bind(&r.week_end)
+                .bind(r.amount_cents)
+                .bind(status);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+pub async fn set_invoice_status(tx: &mut Tx, invoice_id: i64, status: &str, actor: &str, now: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE repair_invoices SET status = $1, updated_by = $2, updated_on = $3 WHERE id = $4")
+        .bind(status)
+        .bind(actor)
+        .bind(now)
+        .bind(invoice_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub fn receipt_url(repair_id: &str) -> Option<String> {
+    // Receipts are produced by the exports/receipts feature; until one exists there is no URL.
+    let _ = repair_id;
+    None
+}
+
+fn list_item(r: &AnyRow) -> Result<InvoiceListItem, sqlx::Error> {
+    let repair_id: String = r.try_get("repair_id")?;
+    let lease_type: String = r.try_get("lease_type")?;
+    Ok(InvoiceListItem {
+        receipt_url: receipt_url(&repair_id),
+        repair_id,
+        invoice_number: r.try_get("invoice_number")?,
+        invoice_date: r.try_get("invoice_date")?,
+        status: r.try_get("status")?,
+        driver_name: r.try_get("driver_name")?,
+        medallion_no: r.try_get("medallion_number")?,
+        lease_id: r.try_get("lease_ref")?,
+        lease_type_label: LeaseType::parse(&lease_type).map(|t| t.label().to_string()).unwrap_or_else(|| lease_type.clone()),
+        lease_type,
+        workshop: r.try_get("workshop_type")?,
+        amount: Money::from_cents(r.try_get("total_amount_cents")?),
+    })
+}
+
+/// One page of invoices and the total count for the same filter.
+pub async fn list_invoices(pool: &AnyPool, q: &InvoiceQuery) -> Result<(Vec<InvoiceListItem>, i64), sqlx::Error> {
+    let where_sql = q.filter.sql();
+    let count_sql = format!("SELECT COUNT(*) FROM repair_invoices {where_sql}");
+    let total: i64 = bind_all_scalar(sqlx::query_scalar(&count_sql), &q.filter.args).fetch_one(pool).await?;
+    let page_sql = format!(
+        "SELECT repair_id, invoice_number, invoice_date, status, driver_name, medallion_number, lease_ref, lease_type, \
+         workshop_type, total_amount_cents FROM repair_invoices {where_sql} ORDER BY {} LIMIT {} OFFSET {}",
+        q.order_by,
+        q.filter.next_placeholder(1),
+        q.filter.next_placeholder(2)
+    );
+    let rows = bind_all(sqlx::query(&page_sql), &q.filter.args)
+        .bind(q.page.per_page)
+        .bind(q.page.offset())
+        .fetch_all(pool)
+        .await?;
+    Ok((rows.iter().map(list_item).collect::<Result<_, _>>()?, total))
+}
+
+pub struct DetailParts {
+    pub invoice: InvoiceCard,
+    pub total_cents: i64,
+    pub driver: DriverCard,
+    pub vehicle: VehicleCard,
+    pub lease: LeaseCard,
+    pub schedule: Vec<ScheduleRow>,
+}
+
+pub async fn invoice_detail(pool: &AnyPool, repair_id: &str) -> Result<Option<DetailParts>, sqlx::Error> {
+    let Some(r) = sqlx::query(
+        "SELECT v.id AS invoice_pk, v.repair_id, v.invoice_number, v.invoice_date, v.workshop_type, v.notes, v.status, \
+         v.start_week, v.weekly_installment_cents, v.total_amount_cents, v.case_no, v.created_by, v.created_on, \
+         d.id AS d_id, d.driver_id AS d_driver_id, d.full_name, d.tlc_license_no, d.phone, d.email, \
+         h.id AS h_id, h.vin, h.make, h.model, h.year, h.plate_number, \
+         l.id AS l_id, l.lease_id AS l_lease_id, l.lease_type, l.status AS l_status, l.weekly_rate_cents, \
+         m.id AS m_id, m.medallion_number \
+         FROM repair_invoices v JOIN drivers d ON d.id = v.driver_id JOIN vehicles h ON h.id = v.vehicle_id \
+         JOIN leases l ON l.id = v.lease_id JOIN medallions m ON m.id = v.medallion_id WHERE v.repair_id = $1",
+    )
+    .bind(repair_id)
+    .fetch_optional(pool)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let invoice_pk: i64 = r.try_get("invoice_pk")?;
+    let lease_type: String = r.try_get("lease_type")?;
+    let total_cents: i64 = r.try_get("total_amount_cents")?;
+    let installments = sqlx::query(
+        "SELECT installment_id, sequence, week_start_date, week_end_date, principal_amount_cents, status, posted_on, \
+         ledger_posting_ref FROM repair_installments WHERE invoice_id = $1 ORDER BY sequence",
+    )
+    .bind(invoice_pk)
+    .fetch_all(pool)
+    .await?;
+    let mut remaining = total_cents;
+    let mut schedule = Vec::with_capacity(installments.len());
+    for i in &installments {
+        let amount: i64 = i.try_get("principal_amount_cents")?;
+        let start: String = i.try_get("week_start_date")?;
+        let end: String = i.try_get("week_end_date")?;
+        schedule.push(ScheduleRow {
+            installment_id: i.try_get("installment_id")?,
+            sequence: i.try_get("sequence")?,
+            week_period: period_text(&start, &end),
+            week_start_date: start,
+            week_end_date: end,
+            installment: Money::from_cents(amount),
+            prior_balance: Money::from_cents(remaining),
+            balance: Money::from_cents(remaining - amount),
+            status: i.try_get("status")?,
+            posted_on: i.try_get("posted_on")?,
+            ledger_posting_ref: i.try_get("ledger_posting_ref")?,
+        });
+        remaining -= amount;
+    }
+    Ok(Some(DetailParts {
+        invoice: InvoiceCard {
+            repair_id: r.try_get("repair_id")?,
+            invoice_number: r.try_get("invoice_number")?,
+            invoice_date: r.try_get("invoice_date")?,
+            workshop_type: r.try_get("workshop_type")?,
+            notes: r.try_get("notes")?,
+            status: r.try_get("status")?,
+            start_week: r.try_get("start_week")?,
+            weekly_installment: Money::from_cents(r.try_get("weekly_installment_cents")?),
+            case_no: r.try_get("case_no")?,
+            created_by: r.try_get("created_by")?,
+            created_on: r.try_get("created_on")?,
+        },
+        total_cents,
+        driver: DriverCard {
+            id: r.try_get("d_id")?,
+            driver_id: r.try_get("d_driver_id")?,
+            full_name: r.try_get("full_name")?,
+            tlc_license_no: r.try_get("tlc_license_no")?,
+            phone: r.try_get("phone")?,
+            email: r.try_get("email")?,
+        },
+        vehicle: VehicleCard {
+            id: r.try_get("h_id")?,
+            vin: r.try_get("vin")?,
+            make: r.try_get("make")?,
+            model: r.try_get("model")?,
+            year: r.try_get("year")?,
+            plate_number: r.try_get("plate_number")?,
+        },
+        lease: LeaseCard {
+            id: r.try_get("l_id")?,
+            lease_id: r.try_get("l_lease_id")?,
+            lease_type_label: LeaseType::parse(&lease_type).map(|t| t.label().to_string()).unwrap_or_else(|| lease_type.clone()),
+            lease_type,
+            status: r.try_get("l_status")?,
+            medallion_id: r.try_get("m_id")?,
+            medallion_number: r.try_get("medallion_number")?,
+            weekly_rate: Money::from_cents(r.try_get("weekly_rate_cents")?),
+        },
+        schedule,
+    }))
+}
+
+fn period_text(start: &str, end: &str) -> String {
+    match (domain::calendar::parse_date(start), domain::calendar::parse_date(end)) {
+        (Ok(s), Ok(e)) => super::model::week_period(s, e),
+        _ => format!("{start} - {end}"),
+    }
+}
+
+pub async fn list_installments(pool: &AnyPool, q: &InstallmentQuery) -> Result<(Vec<InstallmentItem>, i64), sqlx::Error> {
+    let where_sql = q.filter.sql();
+    let from = "FROM repair_installments i JOIN repair_invoices v ON v.id = i.invoice_id";
+    let total: i64 = bind_all_scalar(sqlx::query_scalar(&format!("SELECT COUNT(*) {from} {where_sql}")), &q.filter.args)
+        .fetch_one(pool)
+        .await?;
+    let sql = format!(
+        "SELECT i.installment_id, v.repair_id, v.invoice_number, v.driver_name, v.medallion_number, v.lease_ref, \
+         i.week_start_date, i.week_end_date, i.principal_amount_cents, i.status, i.posted_on, i.ledger_posting_ref \
+         {from} {where_sql} ORDER BY {} LIMIT {} OFFSET {}",
+        q.order_by,
+        q.filter.next_placeholder(1),
+        q.filter.next_placeholder(2)
+    );
+    let rows = bind_all(sqlx::query(&sql), &q.filter.args).bind(q.page.per_page).bind(q.page.offset()).fetch_all(pool).await?;
+    let items = rows
+        .iter()
+        .map(|r| {
+            let start: String = r.try_get("week_start_date")?;
+            let end: String = r.try_get("week_end_date")?;
+            Ok(InstallmentItem {
+                installment_id: r.try_get("installment_id")?,
+                repair_id: r.try_get("repair_id")?,
+                invoice_number: r.try_get("invoice_number")?,
+                driver_name: r.try_get("driver_name")?,
+                medallion_no: r.try_get("medallion_number")?,
+                lease_id: r.try_get("lease_ref")?,
+                week_period: period_text(&start, &end),
+                week_start_date: start,
+                week_end_date: end,
+                amount: Money::from_cents(r.try_get("principal_amount_cents")?),
+                status: r.try_get("status")?,
+                posted_on: r.try_get("posted_on")?,
+                ledger_posting_ref: r.try_get("ledger_posting_ref")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+    Ok((items, total))
+}

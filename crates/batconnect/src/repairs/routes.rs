@@ -1,0 +1,100 @@
+//! HTTP for vehicle repairs (tag "Vehicle Repairs", prefix `/payments/vehicle-repairs`).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use domain::status::{InstallmentStatus, InvoiceStatus, LeaseType, WorkshopType};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::model::{InstallmentItem, InvoiceDetail, InvoiceList};
+use super::query::{InstallmentQuery, InvoiceQuery};
+use super::{repo, service};
+use crate::auth::model::{CurrentUser, READERS};
+use crate::bpm::model::CaseCreated;
+use crate::db::Page;
+use crate::http::error::{AppError, Problem};
+use crate::http::extract::RawQuery;
+use crate::http::AppState;
+
+pub const CASE_PREFIX: &str = "RPRINV";
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_case))
+        .routes(routes!(list_invoices))
+        .routes(routes!(list_installments))
+        .routes(routes!(invoice_detail))
+}
+
+/// Start the "Create Repair Invoice" workflow: opens an `RPRINV` case.
+#[utoipa::path(post, path = "/payments/vehicle-repairs/create-case", tag = "Vehicle Repairs",
+    responses((status = 201, body = CaseCreated), (status = 403, body = Problem)))]
+async fn create_case(State(state): State<AppState>, user: CurrentUser) -> Result<(StatusCode, Json<CaseCreated>), AppError> {
+    let mut tx = state.db.begin().await?;
+    let case_no = crate::bpm::service::create_case(&mut tx, &state.flows, CASE_PREFIX, &user, state.clock.now()).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(CaseCreated { message: "Repair invoice case created".into(), case_no })))
+}
+
+/// Repair invoices: filters (comma-separated values match any), sort and pagination.
+#[utoipa::path(get, path = "/payments/vehicle-repairs", tag = "Vehicle Repairs",
+    params(
+        ("page" = Option<i64>, Query, description = "≥ 1, default 1"),
+        ("per_page" = Option<i64>, Query, description = "1–100, default 20"),
+        ("sort_by" = Option<String>, Query, description = "repair_id, invoice_number, invoice_date (default), date, driver_name, medallion_no, lease_type, workshop_type, amount, status"),
+        ("sort_order" = Option<String>, Query, description = "asc or desc (default)"),
+        ("repair_id" = Option<String>, Query), ("invoice_number" = Option<String>, Query),
+        ("from_invoice_date" = Option<String>, Query, description = "YYYY-MM-DD"), ("to_invoice_date" = Option<String>, Query, description = "YYYY-MM-DD"),
+        ("lease_type" = Option<String>, Query, description = "dov, long-term, short-term, shift-lease, medallion-only"),
+        ("workshop_type" = Option<String>, Query, description = "Big Apple Workshop, External Workshop"),
+        ("from_total_amount" = Option<String>, Query), ("to_total_amount" = Option<String>, Query),
+        ("status" = Option<String>, Query, description = "Draft, Open, Closed, Hold, Cancelled"),
+        ("driver_name" = Option<String>, Query, description = "partial, any case"),
+        ("medallion_no" = Option<String>, Query), ("lease_id" = Option<String>, Query), ("vin" = Option<String>, Query),
+    ),
+    responses((status = 200, body = InvoiceList), (status = 422, body = Problem)))]
+async fn list_invoices(State(state): State<AppState>, user: CurrentUser, query: RawQuery) -> Result<Json<InvoiceList>, AppError> {
+    user.require(READERS)?;
+    let q = InvoiceQuery::parse(&query, true)?;
+    let (items, total) = repo::list_invoices(state.db.reader(), &q).await?;
+    let page = Page::new(items, total, q.page);
+    Ok(Json(InvoiceList {
+        items: page.items,
+        total_items: page.total_items,
+        page: page.page,
+        per_page: page.per_page,
+        total_pages: page.total_pages,
+        status_list: InvoiceStatus::all_words(),
+        lease_type_list: LeaseType::all_words(),
+        workshop_type_list: WorkshopType::all_words(),
+        installment_status_list: InstallmentStatus::all_words(),
+    }))
+}
+
+/// Installments across invoices, by week.
+#[utoipa::path(get, path = "/payments/vehicle-repairs/fetch/installments", tag = "Vehicle Repairs",
+    params(
+        ("repair_id" = Option<String>, Query), ("lease_id" = Option<String>, Query, description = "internal id or lease id"),
+        ("driver_id" = Option<String>, Query, description = "internal id or driver id"),
+        ("medallion_id" = Option<String>, Query, description = "internal id or medallion number"),
+        ("vehicle_id" = Option<String>, Query, description = "internal id or VIN"),
+        ("status" = Option<String>, Query, description = "Scheduled, Posted, Paid"),
+        ("from_week" = Option<String>, Query), ("to_week" = Option<String>, Query),
+        ("sort_order" = Option<String>, Query, description = "asc (default) or desc, by week"),
+        ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query),
+    ),
+    responses((status = 200, body = Page<InstallmentItem>), (status = 422, body = Problem)))]
+async fn list_installments(State(state): State<AppState>, user: CurrentUser, query: RawQuery) -> Result<Json<Page<InstallmentItem>>, AppError> {
+    user.require(READERS)?;
+    let q = InstallmentQuery::parse(&query)?;
+    let (items, total) = repo::list_installments(state.db.reader(), &q).await?;
+    Ok(Json(Page::new(items, total, q.page)))
+}
+
+/// One invoice: totals, cards, and the schedule with prior balance and balance.
+#[utoipa::path(get, path = "/payments/vehicle-repairs/{repair_id}", tag = "Vehicle Repairs", params(("repair_id" = String, Path)),
+    responses((status = 200, body = InvoiceDetail), (status = 404, body = Problem)))]
+async fn invoice_detail(State(state): State<AppState>, user: CurrentUser, Path(repair_id): Path<String>) -> Result<Json<InvoiceDetail>, AppError> {
+    user.require(READERS)?;
+    Ok(Json(service::detail(state.db.reader(), &repair_id).await?))
+}

@@ -1,0 +1,243 @@
+//! Repair business actions: preview and create an invoice with its schedule (one
+//! transaction, the caller commits), and the detail view's totals.
+
+use chrono::{DateTime, Datelike, Utc};
+use chrono_tz::Tz;
+use domain::calendar::{current_payment_period, local_date, SundayDate};
+use domain::matrix::{build_schedule, RepaymentMatrix, ScheduledInstallment};
+use domain::money::Money;
+use domain::status::{InstallmentStatus, InvoiceStatus, LeaseStatus};
+use sqlx::AnyPool;
+
+use super::model::{week_period, EnterDetails, InvoiceCreated, InvoiceDetail, Preview, Reference, ScheduleLine, Totals};
+use super::repo::{self, LeaseFacts, NewInstallmentRow, NewInvoiceRow};
+use crate::audit;
+use crate::auth::CurrentUser;
+use crate::bpm::model::CaseEntity;
+use crate::db::{next_sequence, timestamp, Tx};
+use crate::http::error::{AppError, FieldError};
+
+fn split(reference: &Reference) -> (Option<i64>, Option<&str>) {
+    match reference {
+        Reference::Internal(id) => (Some(*id), None),
+        Reference::Business(text) => (None, Some(text.as_str())),
+    }
+}
+
+fn describe(reference: &Reference) -> String {
+    match reference {
+        Reference::Internal(id) => id.to_string(),
+        Reference::Business(text) => format!("'{text}'"),
+    }
+}
+
+/// What the checks resolved, ready to be written.
+pub struct Checked {
+    pub lease: LeaseFacts,
+    pub driver_id: i64,
+    pub driver_name: String,
+    pub start_week: SundayDate,
+    pub schedule: Vec<ScheduledInstallment>,
+    pub weekly: Money,
+}
+
+/// Every business rule of §5.3, without writing anything.
+pub async fn check(tx: &mut Tx, details: &EnterDetails, now: DateTime<Utc>, timezone: Tz) -> Result<Checked, AppError> {
+    let start_week = SundayDate::new(details.start_week).map_err(|e| AppError::Validation(vec![FieldError::at("/data/start_week", e.to_string())]))?;
+    let current = current_payment_period(now, timezone);
+    if start_week < current {
+        return Err(AppError::Validation(vec![FieldError::at(
+            "/data/start_week",
+            format!("{start_week} is before the current payment period, which starts {current}"),
+        )]));
+    }
+    if details.invoice_date > local_date(now, timezone) {
+        return Err(AppError::Validation(vec![FieldError::at("/data/invoice_date", "must not be in the future")]));
+    }
+    let (lease_pk, lease_bid) = split(&details.lease);
+    let lease = repo::lease_facts(tx, lease_pk, lease_bid)
+        .await?
+        .ok_or_else(|| AppError::Validation(vec![FieldError::at("/data/lease_id", format!("no lease {}", describe(&details.lease)))]))?;
+    let (driver_pk, driver_bid) = split(&details.driver);
+    let (driver_id, driver_name) = repo::driver_ref(tx, driver_pk, driver_bid)
+        .await?
+        .ok_or_else(|| AppError::Validation(vec![FieldError::at("/data/driver_id", format!("no driver {}", describe(&details.driver)))]))?;
+    let (vehicle_pk, vin) = split(&details.vehicle);
+    let vehicle_id = repo::vehicle_ref(tx, vehicle_pk, vin)
+        .await?
+        .ok_or_else(|| AppError::Validation(vec![FieldError::at("/data/vehicle_id", format!("no vehicle {}", describe(&details.vehicle)))]))?;
+    let (medallion_pk, number) = split(&details.medallion);
+    let medallion_id = repo::medallion_ref(tx, medallion_pk, number)
+        .await?
+        .ok_or_else(|| AppError::Validation(vec![FieldError::at("/data/medallion_id", format!("no medallion {}", describe(&details.medallion)))]))?;
+    if lease.status != LeaseStatus::Active.as_str() {
+        return Err(AppError::Unprocessable(format!(
+            "lease_id: lease {} is {}; repair invoices can only be recorded against an Active lease",
+            lease.lease_id, lease.status
+        )));
+    }
+    if !repo::is_driver_manager(tx, lease.id, driver_id).await? {
+        return Err(AppError::Unprocessable(format!(
+            "driver_id: {driver_name} is not the driver manager of lease {}",
+            lease.lease_id
+        )));
+    }
+    if vehicle_id != lease.vehicle_id {
+        return Err(AppError::Unprocessable(format!("vehicle_id: the vehicle is not the one on lease {} (VIN {})", lease.lease_id, lease.vin)));
+    }
+    if medallion_id != lease.medallion_id {
+        return Err(AppError::Unprocessable(format!(
+            "medallion_id: the medallion is not the one on lease {} ({})",
+            lease.lease_id, lease.medallion_number
+        )));
+    }
+    if let Some(existing) = repo::invoice_number_in_use(tx, &details.invoice_number).await? {
+        return Err(AppError::Conflict(format!(
+            "invoice_number: '{}' is already recorded as {existing}",
+            details.invoice_number
+        )));
+    }
+    let matrix = RepaymentMatrix::default();
+    let weekly = matrix.weekly_installment(details.total_amount);
+    let schedule = build_schedule(details.total_amount, start_week, &matrix)
+        .map_err(|e| AppError::Validation(vec![FieldError::at("/data/total_amount", e.to_string())]))?;
+    Ok(Checked { lease, driver_id, driver_name, start_week, schedule, weekly })
+}
+
+pub fn preview(details: &EnterDetails, checked: &Checked) -> Preview {
+    Preview {
+        preview: true,
+        total_amount: details.total_amount,
+        weekly_installment: checked.weekly,
+        installment_count: checked.schedule.len(),
+        start_week: checked.start_week,
+        schedule: checked
+            .schedule
+            .iter()
+            .map(|s| ScheduleLine {
+                installment: s.sequence,
+                week_start: s.week_start.to_string(),
+                week_end: s.week_end.to_string(),
+                week_period: week_period(s.week_start.date(), s.week_end),
+                amount: s.amount,
+                prior_balance: s.prior_balance,
+                balance: s.balance,
+            })
+            .collect(),
+    }
+}
+
+/// Creates the invoice (`Draft`), its installments (`Scheduled`), opens it, links it to the
+/// case and audits it. A case that already created its invoice gets that invoice back.
+pub async fn create_invoice(
+    tx: &mut Tx,
+    details: &EnterDetails,
+    case_no: Option<&str>,
+    user: &CurrentUser,
+    now: DateTime<Utc>,
+    timezone: Tz,
+) -> Result<InvoiceCreated, AppError> {
+    if let Some(case_no) = case_no {
+        if let Some(existing) = repo::invoice_of_case(tx, case_no).await? {
+            return Ok(InvoiceCreated {
+                repair_id: existing.repair_id,
+                invoice_number: existing.invoice_number,
+                total_amount: Money::from_cents(existing.total_cents),
+                weekly_installment: Money::from_cents(existing.weekly_cents),
+                installment_count: existing.installment_count,
+                status: existing.status,
+                case_no: Some(case_no.to_string()),
+                already_created: true,
+            });
+        }
+    }
+    let checked = check(tx, details, now, timezone).await?;
+    let year = local_date(now, timezone).year();
+    let seq = next_sequence(tx, &format!("repair:{year}")).await?;
+    let repair_id = domain::ids::repair_id(year, seq);
+    let now_text = timestamp(now);
+    let invoice_id = repo::insert_invoice(
+        tx,
+        &NewInvoiceRow {
+            repair_id: &repair_id,
+            invoice_number: &details.invoice_number,
+            invoice_date: details.invoice_date.to_string(),
+            driver_id: checked.driver_id,
+            driver_name: &checked.driver_name,
+            lease: &checked.lease,
+            workshop_type: details.workshop_type.as_str(),
+            notes: details.notes.as_deref(),
+            total_cents: details.total_amount.cents(),
+            weekly_cents: checked.weekly.cents(),
+            start_week: checked.start_week.to_string(),
+            status: InvoiceStatus::Draft.as_str(),
+            case_no,
+            actor: &user.username,
+            now: &now_text,
+        },
+    )
+    .await?;
+    let rows: Vec<NewInstallmentRow> = checked
+        .schedule
+        .iter()
+        .map(|s| NewInstallmentRow {
+            installment_id: domain::ids::installment_id(&repair_id, s.sequence),
+            sequence: i64::from(s.sequence),
+            week_start: s.week_start.to_string(),
+            week_end: s.week_end.to_string(),
+            amount_cents: s.amount.cents(),
+        })
+        .collect();
+    repo::insert_installments(tx, invoice_id, &rows, InstallmentStatus::Scheduled.as_str(), &now_text).await?;
+    // Draft until the whole schedule is written, then Open — all in this one transaction.
+    repo::set_invoice_status(tx, invoice_id, InvoiceStatus::Open.as_str(), &user.username, &now_text).await?;
+    if let Some(case_no) = case_no {
+        let entity = CaseEntity { entity_name: "repair_invoice".into(), identifier: "repair_id".into(), identifier_value: repair_id.clone() };
+        crate::bpm::repo::add_entity(tx, case_no, &entity, &now_text).await?;
+    }
+    let mut entry = audit::Entry::new(&user.username, "repair_invoice_created", "repair_invoice", &repair_id).details(serde_json::json!({
+        "invoice_number": details.invoice_number,
+        "total_amount": details.total_amount,
+        "installments": rows.len(),
+    }));
+    if let Some(case_no) = case_no {
+        entry = entry.case(case_no, None);
+    }
+    audit::record(tx, entry, now).await?;
+    Ok(InvoiceCreated {
+        repair_id,
+        invoice_number: details.invoice_number.clone(),
+        total_amount: details.total_amount,
+        weekly_installment: checked.weekly,
+        installment_count: rows.len() as i64,
+        status: InvoiceStatus::Open.as_str().to_string(),
+        case_no: case_no.map(str::to_string),
+        already_created: false,
+    })
+}
+
+pub async fn detail(pool: &AnyPool, repair_id: &str) -> Result<InvoiceDetail, AppError> {
+    let parts = repo::invoice_detail(pool, repair_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no repair invoice {repair_id}")))?;
+    let paid: Vec<_> = parts.schedule.iter().filter(|s| s.status == InstallmentStatus::Paid.as_str()).collect();
+    let total_paid: Money = paid.iter().map(|s| s.installment).sum();
+    let total = Money::from_cents(parts.total_cents);
+    Ok(InvoiceDetail {
+        repair_id: parts.invoice.repair_id.clone(),
+        totals: Totals {
+            repair_amount: total,
+            total_paid,
+            remaining_balance: total - total_paid,
+            progress: format!("{}/{}", paid.len(), parts.schedule.len()),
+            installments_paid: paid.len() as i64,
+            installments_total: parts.schedule.len() as i64,
+        },
+        receipt_url: repo::receipt_url(&parts.invoice.repair_id),
+        invoice: parts.invoice,
+        driver: parts.driver,
+        vehicle: parts.vehicle,
+        lease: parts.lease,
+        schedule: parts.schedule,
+    })
+}
