@@ -33,16 +33,22 @@ impl Application {
         Self::build_with_db(config, db, options).await
     }
 
-    pub async fn build_with_db(config: Config, db: Db, options: Options) -> anyhow::Result<Application> {
+    pub async fn build_with_db(
+        config: Config,
+        db: Db,
+        options: Options,
+    ) -> anyhow::Result<Application> {
         let state = prepare(config, db, options).await?;
-        let listener = TcpListener::bind(state.config.listen)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot listen on {} (BAT_LISTEN): {e}", state.config.listen))?;
+        let listener = TcpListener::bind(state.config.listen).await.map_err(|e| {
+            anyhow::anyhow!("cannot listen on {} (BAT_LISTEN): {e}", state.config.listen)
+        })?;
         Ok(Application { listener, state })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     pub fn state(&self) -> &AppState {
@@ -50,10 +56,15 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let router = crate::http::router(self.state.clone());
         tracing::info!(address = %self.local_addr(), database = self.state.db.backend().name(), "listening");
-        axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await?;
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await?;
         self.state.db.close().await;
         Ok(())
     }
@@ -66,7 +77,8 @@ pub async fn prepare(config: Config, db: Db, options: Options) -> anyhow::Result
     let now = options.clock.now();
     let mut tx = db.begin().await?;
     if let AdminBootstrap::Created { generated_password } =
-        auth_service::ensure_admin(&mut tx, config.admin_password.as_deref(), hash_cost, now).await?
+        auth_service::ensure_admin(&mut tx, config.admin_password.as_deref(), hash_cost, now)
+            .await?
     {
         match generated_password {
             // Printed once, on purpose: this is the only way to learn a generated password.
@@ -80,10 +92,22 @@ pub async fn prepare(config: Config, db: Db, options: Options) -> anyhow::Result
     if options.demo {
         crate::seed::demo(&db, hash_cost, now).await?;
     }
-    let tokens = auth_service::load_token_keys(&db, config.token_secret.as_deref(), config.token_ttl_seconds).await?;
+    let tokens = auth_service::load_token_keys(
+        &db,
+        config.token_secret.as_deref(),
+        config.token_ttl_seconds,
+    )
+    .await?;
     let flows = Arc::new(crate::bpm_flows::registry());
     crate::bpm::service::register_flows(&db, &flows, now).await?;
-    Ok(AppState { db, config: Arc::new(config), clock: options.clock, tokens: Arc::new(tokens), hash_cost, flows })
+    Ok(AppState {
+        db,
+        config: Arc::new(config),
+        clock: options.clock,
+        tokens: Arc::new(tokens),
+        hash_cost,
+        flows,
+    })
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -18,7 +18,15 @@ pub struct Entry<'a> {
 
 impl<'a> Entry<'a> {
     pub fn new(actor: &'a str, action: &'a str, entity_type: &'a str, entity_id: &'a str) -> Self {
-        Entry { actor, action, entity_type, entity_id, case_no: None, step_id: None, details: None }
+        Entry {
+            actor,
+            action,
+            entity_type,
+            entity_id,
+            case_no: None,
+            step_id: None,
+            details: None,
+        }
     }
 
     pub fn case(mut self, case_no: &'a str, step_id: Option<&'a str>) -> Self {
@@ -33,7 +41,11 @@ impl<'a> Entry<'a> {
     }
 }
 
-pub async fn record(tx: &mut Tx, entry: Entry<'_>, now: chrono::DateTime<chrono::Utc>) -> Result<(), sqlx::Error> {
+pub async fn record(
+    tx: &mut Tx,
+    entry: Entry<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO audit_log (actor, action, entity_type, entity_id, case_no, step_id, details, created_on) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -64,7 +76,10 @@ pub struct AuditRecord {
     pub created_on: String,
 }
 
-pub async fn for_case(pool: &sqlx::AnyPool, case_no: &str) -> Result<Vec<AuditRecord>, sqlx::Error> {
+pub async fn for_case(
+    pool: &sqlx::AnyPool,
+    case_no: &str,
+) -> Result<Vec<AuditRecord>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT id, actor, action, entity_type, entity_id, step_id, details, created_on \
          FROM audit_log WHERE case_no = $1 ORDER BY id",

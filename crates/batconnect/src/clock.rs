@@ -15,7 +15,9 @@ impl Clock {
     }
 
     pub fn fixed(at: DateTime<Utc>) -> Clock {
-        Clock { fixed: Some(Arc::new(Mutex::new(at))) }
+        Clock {
+            fixed: Some(Arc::new(Mutex::new(at))),
+        }
     }
 
     pub fn now(&self) -> DateTime<Utc> {

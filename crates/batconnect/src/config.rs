@@ -25,10 +25,16 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("database_url", &redact_url(&self.database_url))
             .field("listen", &self.listen)
-            .field("admin_password", &self.admin_password.as_ref().map(|_| "<redacted>"))
+            .field(
+                "admin_password",
+                &self.admin_password.as_ref().map(|_| "<redacted>"),
+            )
             .field("timezone", &self.timezone)
             .field("data_dir", &self.data_dir)
-            .field("token_secret", &self.token_secret.as_ref().map(|_| "<redacted>"))
+            .field(
+                "token_secret",
+                &self.token_secret.as_ref().map(|_| "<redacted>"),
+            )
             .field("token_ttl_seconds", &self.token_ttl_seconds)
             .field("schema_dir", &self.schema_dir)
             .field("db_max_connections", &self.db_max_connections)
@@ -65,9 +71,8 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let data_dir = PathBuf::from(get("BAT_DATA_DIR").unwrap_or_else(|| "./data".into()));
-        let database_url = get("BAT_DATABASE_URL").unwrap_or_else(|| {
-            format!("sqlite://{}/batconnect.db", data_dir.display())
-        });
+        let database_url = get("BAT_DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}/batconnect.db", data_dir.display()));
         if !(database_url.starts_with("sqlite:")
             || database_url.starts_with("postgres://")
             || database_url.starts_with("postgresql://"))
@@ -96,7 +101,8 @@ impl Config {
                 });
             }
         }
-        let token_ttl_seconds = parse_number(&get, "BAT_TOKEN_TTL_SECONDS", 8 * 3600, 60, 30 * 86400)?;
+        let token_ttl_seconds =
+            parse_number(&get, "BAT_TOKEN_TTL_SECONDS", 8 * 3600, 60, 30 * 86400)?;
         let db_max_connections = parse_number(&get, "BAT_DB_MAX_CONNECTIONS", 10, 1, 200)? as u32;
         let admin_password = get("BAT_ADMIN_PASSWORD");
         if let Some(p) = &admin_password {
@@ -155,8 +161,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -170,11 +178,30 @@ mod tests {
 
     #[test]
     fn bad_settings_name_the_setting() {
-        assert_eq!(config(&[("BAT_LISTEN", "nowhere")]).unwrap_err().name, "BAT_LISTEN");
-        assert_eq!(config(&[("BAT_TIMEZONE", "Mars/Base")]).unwrap_err().name, "BAT_TIMEZONE");
-        assert_eq!(config(&[("BAT_DATABASE_URL", "mysql://x")]).unwrap_err().name, "BAT_DATABASE_URL");
-        assert_eq!(config(&[("BAT_TOKEN_SECRET", "short")]).unwrap_err().name, "BAT_TOKEN_SECRET");
-        assert_eq!(config(&[("BAT_TOKEN_TTL_SECONDS", "abc")]).unwrap_err().name, "BAT_TOKEN_TTL_SECONDS");
+        assert_eq!(
+            config(&[("BAT_LISTEN", "nowhere")]).unwrap_err().name,
+            "BAT_LISTEN"
+        );
+        assert_eq!(
+            config(&[("BAT_TIMEZONE", "Mars/Base")]).unwrap_err().name,
+            "BAT_TIMEZONE"
+        );
+        assert_eq!(
+            config(&[("BAT_DATABASE_URL", "mysql://x")])
+                .unwrap_err()
+                .name,
+            "BAT_DATABASE_URL"
+        );
+        assert_eq!(
+            config(&[("BAT_TOKEN_SECRET", "short")]).unwrap_err().name,
+            "BAT_TOKEN_SECRET"
+        );
+        assert_eq!(
+            config(&[("BAT_TOKEN_TTL_SECONDS", "abc")])
+                .unwrap_err()
+                .name,
+            "BAT_TOKEN_TTL_SECONDS"
+        );
     }
 
     #[test]

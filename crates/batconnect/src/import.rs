@@ -8,7 +8,10 @@ use serde::Deserialize;
 
 use crate::auth::CurrentUser;
 use crate::db::Db;
-use crate::fleet::model::{normalize_medallion_number, normalize_vin, DriverInput, LeaseDriverInput, LeaseInput, MedallionInput, VehicleInput};
+use crate::fleet::model::{
+    normalize_medallion_number, normalize_vin, DriverInput, LeaseDriverInput, LeaseInput,
+    MedallionInput, VehicleInput,
+};
 use crate::fleet::{repo, service};
 use crate::http::error::AppError;
 
@@ -46,7 +49,10 @@ struct LeaseRow {
     additional_driver_tlcs: Option<String>,
 }
 
-fn read_rows<T: DeserializeOwned>(path: &Path) -> Result<Vec<(usize, Result<T, String>)>, ImportError> {
+/// A CSV row: its line number and the record or why it could not be read.
+type Row<T> = (usize, Result<T, String>);
+
+fn read_rows<T: DeserializeOwned>(path: &Path) -> Result<Vec<Row<T>>, ImportError> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_path(path)
@@ -59,22 +65,69 @@ fn read_rows<T: DeserializeOwned>(path: &Path) -> Result<Vec<(usize, Result<T, S
     Ok(rows)
 }
 
-fn describe(line: usize, error: &AppError) -> String {
+/// One message per problem, each starting with its line number.
+fn describe(line: usize, error: &AppError) -> Vec<String> {
     match error {
         AppError::Validation(fields) => fields
             .iter()
             .map(|f| format!("line {line}: {}: {}", f.field, f.message))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        other => format!("line {line}: {other}"),
+            .collect(),
+        other => vec![format!("line {line}: {other}")],
     }
 }
 
-pub async fn run(db: &Db, entity: Entity, path: &Path, actor: &CurrentUser, now: chrono::DateTime<chrono::Utc>) -> Result<usize, ImportError> {
+pub async fn run(
+    db: &Db,
+    entity: Entity,
+    path: &Path,
+    actor: &CurrentUser,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, ImportError> {
     match entity {
-        Entity::Drivers => import_simple::<DriverInput>(db, path, actor, now, |i| i.validate().map(|_| ()), |tx, i, a, n| Box::pin(async move { service::create_driver(tx, i, a, n).await.map(|_| ()) })).await,
-        Entity::Vehicles => import_simple::<VehicleInput>(db, path, actor, now, |i| i.validate(chrono::Datelike::year(&chrono::Utc::now())).map(|_| ()), |tx, i, a, n| Box::pin(async move { service::create_vehicle(tx, i, a, n).await.map(|_| ()) })).await,
-        Entity::Medallions => import_simple::<MedallionInput>(db, path, actor, now, |i| i.validate().map(|_| ()), |tx, i, a, n| Box::pin(async move { service::create_medallion(tx, i, a, n).await.map(|_| ()) })).await,
+        Entity::Drivers => {
+            import_simple::<DriverInput>(
+                db,
+                path,
+                actor,
+                now,
+                |i| i.validate().map(|_| ()),
+                |tx, i, a, n| {
+                    Box::pin(async move { service::create_driver(tx, i, a, n).await.map(|_| ()) })
+                },
+            )
+            .await
+        }
+        Entity::Vehicles => {
+            import_simple::<VehicleInput>(
+                db,
+                path,
+                actor,
+                now,
+                |i| {
+                    i.validate(chrono::Datelike::year(&chrono::Utc::now()))
+                        .map(|_| ())
+                },
+                |tx, i, a, n| {
+                    Box::pin(async move { service::create_vehicle(tx, i, a, n).await.map(|_| ()) })
+                },
+            )
+            .await
+        }
+        Entity::Medallions => {
+            import_simple::<MedallionInput>(
+                db,
+                path,
+                actor,
+                now,
+                |i| i.validate().map(|_| ()),
+                |tx, i, a, n| {
+                    Box::pin(
+                        async move { service::create_medallion(tx, i, a, n).await.map(|_| ()) },
+                    )
+                },
+            )
+            .await
+        }
         Entity::Leases => import_leases(db, path, actor, now).await,
     }
 }
@@ -84,7 +137,9 @@ type Insert<T> = for<'a> fn(
     &'a T,
     &'a CurrentUser,
     chrono::DateTime<chrono::Utc>,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), AppError>> + Send + 'a>>;
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<(), AppError>> + Send + 'a>,
+>;
 
 async fn import_simple<T: DeserializeOwned + Sync>(
     db: &Db,
@@ -101,7 +156,7 @@ async fn import_simple<T: DeserializeOwned + Sync>(
         match row {
             Err(e) => problems.push(format!("line {line}: {e}")),
             Ok(input) => match validate(&input) {
-                Err(fields) => problems.push(describe(line, &AppError::Validation(fields))),
+                Err(fields) => problems.extend(describe(line, &AppError::Validation(fields))),
                 Ok(()) => good.push((line, input)),
             },
         }
@@ -112,15 +167,20 @@ async fn import_simple<T: DeserializeOwned + Sync>(
     let mut tx = db.begin().await.map_err(anyhow::Error::from)?;
     for (line, input) in &good {
         if let Err(e) = insert(&mut tx, input, actor, now).await {
-            // The transaction is dropped unrolled-forward: nothing is written.
-            return Err(ImportError::BadRows(vec![describe(*line, &e)]));
+            // Dropping the transaction rolls it back: nothing is written.
+            return Err(ImportError::BadRows(describe(*line, &e)));
         }
     }
     tx.commit().await.map_err(anyhow::Error::from)?;
     Ok(good.len())
 }
 
-async fn import_leases(db: &Db, path: &Path, actor: &CurrentUser, now: chrono::DateTime<chrono::Utc>) -> Result<usize, ImportError> {
+async fn import_leases(
+    db: &Db,
+    path: &Path,
+    actor: &CurrentUser,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, ImportError> {
     let rows = read_rows::<LeaseRow>(path)?;
     let mut problems = Vec::new();
     let mut tx = db.begin().await.map_err(anyhow::Error::from)?;
@@ -135,25 +195,49 @@ async fn import_leases(db: &Db, path: &Path, actor: &CurrentUser, now: chrono::D
         };
         let mut missing = Vec::new();
         let vehicle_id = match normalize_vin(&row.vin) {
-            Ok(vin) => repo::vehicle_id_by_vin(&mut tx, &vin).await.map_err(anyhow::Error::from)?,
+            Ok(vin) => repo::vehicle_id_by_vin(&mut tx, &vin)
+                .await
+                .map_err(anyhow::Error::from)?,
             Err(_) => None,
         };
         if vehicle_id.is_none() {
-            missing.push(format!("line {line}: vin: no vehicle with VIN '{}'", row.vin));
+            missing.push(format!(
+                "line {line}: vin: no vehicle with VIN '{}'",
+                row.vin
+            ));
         }
         let medallion_id = match normalize_medallion_number(&row.medallion_number) {
-            Ok(n) => repo::medallion_id_by_number(&mut tx, &n).await.map_err(anyhow::Error::from)?,
+            Ok(n) => repo::medallion_id_by_number(&mut tx, &n)
+                .await
+                .map_err(anyhow::Error::from)?,
             Err(_) => None,
         };
         if medallion_id.is_none() {
-            missing.push(format!("line {line}: medallion_number: no medallion '{}'", row.medallion_number));
+            missing.push(format!(
+                "line {line}: medallion_number: no medallion '{}'",
+                row.medallion_number
+            ));
         }
         let mut drivers = Vec::new();
         let mut tlcs = vec![(row.driver_manager_tlc.clone(), true)];
-        tlcs.extend(row.additional_driver_tlcs.iter().flat_map(|s| s.split(';')).map(str::trim).filter(|s| !s.is_empty()).map(|s| (s.to_string(), false)));
+        tlcs.extend(
+            row.additional_driver_tlcs
+                .iter()
+                .flat_map(|s| s.split(';'))
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| (s.to_string(), false)),
+        );
         for (tlc, manager) in tlcs {
-            match repo::driver_id_by_tlc(&mut tx, &tlc).await.map_err(anyhow::Error::from)? {
-                Some(id) => drivers.push(LeaseDriverInput { driver_id: id, is_driver_manager: manager, is_additional_driver: !manager }),
+            match repo::driver_id_by_tlc(&mut tx, &tlc)
+                .await
+                .map_err(anyhow::Error::from)?
+            {
+                Some(id) => drivers.push(LeaseDriverInput {
+                    driver_id: id,
+                    is_driver_manager: manager,
+                    is_additional_driver: !manager,
+                }),
                 None => missing.push(format!("line {line}: no driver with TLC license '{tlc}'")),
             }
         }
@@ -173,7 +257,7 @@ async fn import_leases(db: &Db, path: &Path, actor: &CurrentUser, now: chrono::D
             drivers,
         };
         if let Err(fields) = input.validate() {
-            problems.push(describe(line, &AppError::Validation(fields)));
+            problems.extend(describe(line, &AppError::Validation(fields)));
             continue;
         }
         if problems.is_empty() {
@@ -181,7 +265,7 @@ async fn import_leases(db: &Db, path: &Path, actor: &CurrentUser, now: chrono::D
                 Ok(_) => count += 1,
                 // PostgreSQL aborts the transaction on a failed statement; stop here.
                 Err(e) => {
-                    problems.push(describe(line, &e));
+                    problems.extend(describe(line, &e));
                     return Err(ImportError::BadRows(problems));
                 }
             }

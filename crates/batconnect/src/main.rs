@@ -11,7 +11,12 @@ use batconnect::import::{self, Entity};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "batconnect", version, about = "BAT Connect Repairs: repair invoices, weekly installments, ledger and driver statements for a taxi fleet.", long_about = "BAT Connect Repairs back-office service.\n\nSettings come from BAT_* environment variables (see README.md): BAT_DATABASE_URL (default: SQLite file ./data/batconnect.db), BAT_LISTEN (default 127.0.0.1:8000), BAT_ADMIN_PASSWORD, BAT_TIMEZONE (default America/New_York), BAT_DATA_DIR, BAT_TOKEN_SECRET, BAT_SCHEMA_DIR.")]
+#[command(
+    name = "batconnect",
+    version,
+    about = "BAT Connect Repairs: repair invoices, weekly installments, ledger and driver statements for a taxi fleet.",
+    long_about = "BAT Connect Repairs back-office service.\n\nSettings come from BAT_* environment variables (see README.md): BAT_DATABASE_URL (default: SQLite file ./data/batconnect.db), BAT_LISTEN (default 127.0.0.1:8000), BAT_ADMIN_PASSWORD, BAT_TIMEZONE (default America/New_York), BAT_DATA_DIR, BAT_TOKEN_SECRET, BAT_SCHEMA_DIR."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -52,8 +57,11 @@ enum Command {
 
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("BAT_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = EnvFilter::try_from_env("BAT_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if std::env::var("BAT_LOG_FORMAT").is_ok_and(|f| f == "json") {
         builder.json().init();
     } else {
@@ -89,7 +97,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             if demo && config.admin_password.is_none() {
                 config.admin_password = Some(batconnect::seed::DEMO_ADMIN_PASSWORD.to_string());
             }
-            let application = batconnect::Application::build(config, Options { demo, ..Options::default() }).await?;
+            let application = batconnect::Application::build(
+                config,
+                Options {
+                    demo,
+                    ..Options::default()
+                },
+            )
+            .await?;
             let address = application.local_addr();
             println!("BAT Connect Repairs listening on http://{address} (Swagger UI: http://{address}/docs)");
             application.run_until_stopped(app::shutdown_signal()).await
@@ -106,14 +121,23 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 config.admin_password = Some(batconnect::seed::DEMO_ADMIN_PASSWORD.to_string());
             }
             let db = Db::connect(&config.database_url, 2).await?;
-            app::prepare(config, db, Options { demo: true, ..Options::default() }).await?;
+            app::prepare(
+                config,
+                db,
+                Options {
+                    demo: true,
+                    ..Options::default()
+                },
+            )
+            .await?;
             println!("demo data loaded (or already present)");
             Ok(())
         }
         Command::Import { entity, file } => {
             let db = Db::connect(&config.database_url, 2).await?;
             app::prepare(config, db.clone(), Options::default()).await?;
-            let count = import::run(&db, entity, &file, &CurrentUser::system("import"), now).await?;
+            let count =
+                import::run(&db, entity, &file, &CurrentUser::system("import"), now).await?;
             println!("imported {count} row(s) from {}", file.display());
             Ok(())
         }
@@ -121,13 +145,24 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let schema_dir = config.schema_dir.clone();
             let db = Db::connect(&config.database_url, 2).await?;
             app::prepare(config, db.clone(), Options::default()).await?;
-            batconnect::bpm::schemas::load(schema_dir.as_deref(), &path).map_err(|e| anyhow::anyhow!("{e}"))?;
+            batconnect::bpm::schemas::load(schema_dir.as_deref(), &path)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             let mut tx = db.begin().await?;
-            if !batconnect::bpm::repo::link_schema(&mut tx, &step_id, &path, &batconnect::db::timestamp(now)).await? {
+            if !batconnect::bpm::repo::link_schema(
+                &mut tx,
+                &step_id,
+                &path,
+                &batconnect::db::timestamp(now),
+            )
+            .await?
+            {
                 anyhow::bail!("no step config with step_id '{step_id}'");
             }
             tx.commit().await?;
-            println!("step {step_id} now uses {}", batconnect::bpm::schemas::describe(schema_dir.as_deref(), &path));
+            println!(
+                "step {step_id} now uses {}",
+                batconnect::bpm::schemas::describe(schema_dir.as_deref(), &path)
+            );
             Ok(())
         }
     }

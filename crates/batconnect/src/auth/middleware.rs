@@ -1,8 +1,8 @@
 //! Bearer-token check in front of every protected route.
 
 use axum::extract::{FromRequestParts, Request, State};
-use axum::http::request::Parts;
 use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -11,7 +11,11 @@ use super::repo;
 use crate::http::error::AppError;
 use crate::http::AppState;
 
-pub async fn require_auth(State(state): State<AppState>, mut request: Request, next: Next) -> Result<Response, AppError> {
+pub async fn require_auth(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, AppError> {
     let header = request
         .headers()
         .get(AUTHORIZATION)
@@ -20,12 +24,18 @@ pub async fn require_auth(State(state): State<AppState>, mut request: Request, n
     let token = header
         .strip_prefix("Bearer ")
         .or_else(|| header.strip_prefix("bearer "))
-        .ok_or_else(|| AppError::Unauthorized("the Authorization header must be 'Bearer <token>'".into()))?;
-    let user_id = state.tokens.verify(token.trim(), state.clock.now().timestamp())?;
+        .ok_or_else(|| {
+            AppError::Unauthorized("the Authorization header must be 'Bearer <token>'".into())
+        })?;
+    let user_id = state
+        .tokens
+        .verify(token.trim(), state.clock.now().timestamp())?;
     let stored = repo::find_by_id(state.db.reader(), user_id)
         .await?
         .filter(|s| s.user.is_active)
-        .ok_or_else(|| AppError::Unauthorized("the token's user no longer exists or is disabled".into()))?;
+        .ok_or_else(|| {
+            AppError::Unauthorized("the token's user no longer exists or is disabled".into())
+        })?;
     request.extensions_mut().insert(CurrentUser {
         id: stored.user.id,
         username: stored.user.username,

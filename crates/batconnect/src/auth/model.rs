@@ -41,7 +41,11 @@ impl CurrentUser {
 
     /// A system actor for CLI commands and scheduled jobs.
     pub fn system(name: &str) -> CurrentUser {
-        CurrentUser { id: 0, username: name.to_string(), roles: vec![Role::Admin] }
+        CurrentUser {
+            id: 0,
+            username: name.to_string(),
+            roles: vec![Role::Admin],
+        }
     }
 }
 
@@ -98,7 +102,10 @@ pub fn parse_roles(words: &[String]) -> Result<Vec<Role>, AppError> {
             None => {
                 return Err(AppError::field(
                     "roles",
-                    format!("unknown role '{word}'; allowed: {}", Role::all_words().join(", ")),
+                    format!(
+                        "unknown role '{word}'; allowed: {}",
+                        Role::all_words().join(", ")
+                    ),
                 ))
             }
         }
@@ -107,9 +114,15 @@ pub fn parse_roles(words: &[String]) -> Result<Vec<Role>, AppError> {
 }
 
 pub fn roles_to_text(roles: &[Role]) -> String {
-    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 pub fn roles_from_text(text: &str) -> Vec<Role> {
-    text.split(',').filter_map(|w| Role::parse(w.trim())).collect()
+    text.split(',')
+        .filter_map(|w| Role::parse(w.trim()))
+        .collect()
 }

@@ -1,6 +1,8 @@
 //! Argon2id password hashing, run off the async threads because it is deliberately slow.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 /// Hashing cost. Production uses the OWASP-recommended Argon2id parameters; tests may use
@@ -13,12 +15,18 @@ pub struct HashCost {
 
 impl Default for HashCost {
     fn default() -> Self {
-        HashCost { memory_kib: 19 * 1024, iterations: 2 }
+        HashCost {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+        }
     }
 }
 
 impl HashCost {
-    pub const FAST_FOR_TESTS: HashCost = HashCost { memory_kib: 64, iterations: 1 };
+    pub const FAST_FOR_TESTS: HashCost = HashCost {
+        memory_kib: 64,
+        iterations: 1,
+    };
 }
 
 pub async fn hash(password: String, cost: HashCost) -> anyhow::Result<String> {
@@ -38,7 +46,11 @@ pub async fn hash(password: String, cost: HashCost) -> anyhow::Result<String> {
 pub async fn verify(password: String, stored_hash: String) -> bool {
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&stored_hash)
-            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await
@@ -62,7 +74,9 @@ mod tests {
 
     #[tokio::test]
     async fn hash_verifies_only_the_right_password() {
-        let h = hash("correct horse".into(), HashCost::FAST_FOR_TESTS).await.unwrap();
+        let h = hash("correct horse".into(), HashCost::FAST_FOR_TESTS)
+            .await
+            .unwrap();
         assert!(h.starts_with("$argon2id$"));
         assert!(verify("correct horse".into(), h.clone()).await);
         assert!(!verify("wrong horse".into(), h).await);

@@ -26,13 +26,18 @@ fn user_from_row(row: &AnyRow) -> Result<StoredUser, sqlx::Error> {
 
 const USER_COLUMNS: &str = "id, username, password_hash, roles, is_active, created_on";
 
-pub async fn find_by_username(pool: &AnyPool, username: &str) -> Result<Option<StoredUser>, sqlx::Error> {
-    sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1"))
-        .bind(username)
-        .fetch_optional(pool)
-        .await?
-        .map(|r| user_from_row(&r))
-        .transpose()
+pub async fn find_by_username(
+    pool: &AnyPool,
+    username: &str,
+) -> Result<Option<StoredUser>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
+    ))
+    .bind(username)
+    .fetch_optional(pool)
+    .await?
+    .map(|r| user_from_row(&r))
+    .transpose()
 }
 
 pub async fn find_by_id(pool: &AnyPool, id: i64) -> Result<Option<StoredUser>, sqlx::Error> {
@@ -45,16 +50,20 @@ pub async fn find_by_id(pool: &AnyPool, id: i64) -> Result<Option<StoredUser>, s
 }
 
 pub async fn list(pool: &AnyPool) -> Result<Vec<User>, sqlx::Error> {
-    sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY username"))
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(|r| user_from_row(r).map(|s| s.user))
-        .collect()
+    sqlx::query(&format!(
+        "SELECT {USER_COLUMNS} FROM users ORDER BY username"
+    ))
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|r| user_from_row(r).map(|s| s.user))
+    .collect()
 }
 
 pub async fn count(tx: &mut Tx) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&mut **tx).await
+    sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(&mut **tx)
+        .await
 }
 
 pub async fn insert(
@@ -88,7 +97,12 @@ pub async fn set_roles(tx: &mut Tx, id: i64, roles: &str, now: &str) -> Result<b
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn set_password(tx: &mut Tx, id: i64, hash: &str, now: &str) -> Result<bool, sqlx::Error> {
+pub async fn set_password(
+    tx: &mut Tx,
+    id: i64,
+    hash: &str,
+    now: &str,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("UPDATE users SET password_hash = $1, updated_on = $2 WHERE id = $3")
         .bind(hash)
         .bind(now)
@@ -101,13 +115,31 @@ pub async fn set_password(tx: &mut Tx, id: i64, hash: &str, now: &str) -> Result
 /// Stores `value` under `key` unless one is already stored, and returns the stored value;
 /// several instances starting together agree on one value.
 pub async fn setting_or_insert(tx: &mut Tx, key: &str, value: &str) -> Result<String, sqlx::Error> {
-    sqlx::query("INSERT INTO app_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
-        .bind(key)
-        .bind(value)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO app_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(key)
+    .bind(value)
+    .execute(&mut **tx)
+    .await?;
     sqlx::query_scalar("SELECT value FROM app_settings WHERE key = $1")
         .bind(key)
         .fetch_one(&mut **tx)
         .await
+}
+
+/// Stores `value` under `key` if nothing is stored yet; true when this call stored it.
+pub async fn insert_setting_if_absent(
+    tx: &mut Tx,
+    key: &str,
+    value: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO app_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(key)
+    .bind(value)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

@@ -6,12 +6,12 @@ use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::model::{
-    CurrentUser, LoginRequest, LoginResponse, NewUserRequest, ResetPasswordRequest, SetRolesRequest, User, ADMINS,
-    READERS,
+    CurrentUser, LoginRequest, LoginResponse, NewUserRequest, ResetPasswordRequest,
+    SetRolesRequest, User, ADMINS, READERS,
 };
 use super::{repo, service};
 use crate::http::error::{AppError, Problem};
-use crate::http::extract::ApiJson;
+use crate::http::extract::{ApiJson, JsonBody};
 use crate::http::AppState;
 
 /// Routes reachable without a token.
@@ -30,9 +30,21 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Exchange a username and password for a bearer token.
 #[utoipa::path(post, path = "/auth/login", tag = "Auth", security(()), request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = Problem)))]
-async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginRequest>) -> Result<Json<LoginResponse>, AppError> {
+async fn login(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> Result<Json<LoginResponse>, AppError> {
     let now = state.clock.now().timestamp();
-    Ok(Json(service::login(&state.db, &state.tokens, &body.username, &body.password, now).await?))
+    Ok(Json(
+        service::login(
+            &state.db,
+            &state.tokens,
+            &body.username,
+            &body.password,
+            now,
+        )
+        .await?,
+    ))
 }
 
 /// The calling user and their roles.
@@ -47,7 +59,10 @@ async fn me(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Use
 
 /// All users (admin).
 #[utoipa::path(get, path = "/auth/users", tag = "Auth", responses((status = 200, body = Vec<User>), (status = 403, body = Problem)))]
-async fn list_users(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<User>>, AppError> {
+async fn list_users(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Vec<User>>, AppError> {
     user.require(ADMINS)?;
     Ok(Json(repo::list(state.db.reader()).await?))
 }
@@ -58,11 +73,13 @@ async fn list_users(State(state): State<AppState>, user: CurrentUser) -> Result<
 async fn create_user(
     State(state): State<AppState>,
     user: CurrentUser,
-    ApiJson(body): ApiJson<NewUserRequest>,
+    raw_body: JsonBody,
 ) -> Result<(StatusCode, Json<User>), AppError> {
     user.require(ADMINS)?;
+    let body: NewUserRequest = raw_body.parse()?;
     let mut tx = state.db.begin().await?;
-    let created = service::create_user(&mut tx, &body, state.hash_cost, &user, state.clock.now()).await?;
+    let created =
+        service::create_user(&mut tx, &body, state.hash_cost, &user, state.clock.now()).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -75,9 +92,10 @@ async fn set_roles(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-    ApiJson(body): ApiJson<SetRolesRequest>,
+    raw_body: JsonBody,
 ) -> Result<StatusCode, AppError> {
     user.require(ADMINS)?;
+    let body: SetRolesRequest = raw_body.parse()?;
     let mut tx = state.db.begin().await?;
     service::set_roles(&mut tx, id, &body.roles, &user, state.clock.now()).await?;
     tx.commit().await?;
@@ -92,11 +110,20 @@ async fn reset_password(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-    ApiJson(body): ApiJson<ResetPasswordRequest>,
+    raw_body: JsonBody,
 ) -> Result<StatusCode, AppError> {
     user.require(ADMINS)?;
+    let body: ResetPasswordRequest = raw_body.parse()?;
     let mut tx = state.db.begin().await?;
-    service::reset_password(&mut tx, id, &body.password, state.hash_cost, &user, state.clock.now()).await?;
+    service::reset_password(
+        &mut tx,
+        id,
+        &body.password,
+        state.hash_cost,
+        &user,
+        state.clock.now(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -12,7 +12,11 @@ use crate::http::error::AppError;
 
 /// The token secret: from the setting, otherwise generated once and kept in the database so
 /// tokens survive restarts and are valid on every instance.
-pub async fn load_token_keys(db: &Db, configured: Option<&str>, ttl: i64) -> anyhow::Result<TokenKeys> {
+pub async fn load_token_keys(
+    db: &Db,
+    configured: Option<&str>,
+    ttl: i64,
+) -> anyhow::Result<TokenKeys> {
     if let Some(secret) = configured {
         return Ok(TokenKeys::new(secret.as_bytes(), ttl));
     }
@@ -50,8 +54,18 @@ pub async fn ensure_admin(
         }
     };
     let hash = password::hash(password, cost).await?;
-    repo::insert(tx, "admin", &hash, Role::Admin.as_str(), "system", &timestamp(now)).await?;
-    Ok(AdminBootstrap::Created { generated_password: generated })
+    repo::insert(
+        tx,
+        "admin",
+        &hash,
+        Role::Admin.as_str(),
+        "system",
+        &timestamp(now),
+    )
+    .await?;
+    Ok(AdminBootstrap::Created {
+        generated_password: generated,
+    })
 }
 
 fn random_password() -> String {
@@ -67,8 +81,11 @@ pub async fn login(
     now_unix: i64,
 ) -> Result<LoginResponse, AppError> {
     let refused = || AppError::Unauthorized("unknown username or wrong password".into());
-    let stored = repo::find_by_username(db.reader(), username.trim()).await?.ok_or_else(refused)?;
-    if !stored.user.is_active || !password::verify(password.to_string(), stored.password_hash).await {
+    let stored = repo::find_by_username(db.reader(), username.trim())
+        .await?
+        .ok_or_else(refused)?;
+    if !stored.user.is_active || !password::verify(password.to_string(), stored.password_hash).await
+    {
         return Err(refused());
     }
     Ok(LoginResponse {
@@ -80,11 +97,16 @@ pub async fn login(
 
 fn check_username(username: &str) -> Result<(), AppError> {
     let ok = (3..=64).contains(&username.len())
-        && username.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c));
+        && username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c));
     if ok {
         Ok(())
     } else {
-        Err(AppError::field("username", "must be 3–64 characters: letters, digits, '.', '_', '-', '@'"))
+        Err(AppError::field(
+            "username",
+            "must be 3–64 characters: letters, digits, '.', '_', '-', '@'",
+        ))
     }
 }
 
@@ -101,9 +123,28 @@ pub async fn create_user(
     let roles = parse_roles(&request.roles)?;
     let hash = password::hash(request.password.clone(), cost).await?;
     let now_text = timestamp(now);
-    let id = repo::insert(tx, username, &hash, &roles_to_text(&roles), &actor.username, &now_text).await?;
-    audit::record(tx, audit::Entry::new(&actor.username, "user_created", "user", &id.to_string()), now).await?;
-    Ok(User { id, username: username.to_string(), roles, is_active: true, created_on: now_text })
+    let id = repo::insert(
+        tx,
+        username,
+        &hash,
+        &roles_to_text(&roles),
+        &actor.username,
+        &now_text,
+    )
+    .await?;
+    audit::record(
+        tx,
+        audit::Entry::new(&actor.username, "user_created", "user", &id.to_string()),
+        now,
+    )
+    .await?;
+    Ok(User {
+        id,
+        username: username.to_string(),
+        roles,
+        is_active: true,
+        created_on: now_text,
+    })
 }
 
 pub async fn set_roles(
@@ -137,6 +178,16 @@ pub async fn reset_password(
     if !repo::set_password(tx, id, &hash, &timestamp(now)).await? {
         return Err(AppError::NotFound(format!("no user with id {id}")));
     }
-    audit::record(tx, audit::Entry::new(&actor.username, "user_password_reset", "user", &id.to_string()), now).await?;
+    audit::record(
+        tx,
+        audit::Entry::new(
+            &actor.username,
+            "user_password_reset",
+            "user",
+            &id.to_string(),
+        ),
+        now,
+    )
+    .await?;
     Ok(())
 }

@@ -16,7 +16,9 @@ pub struct TokenKeys {
 
 impl std::fmt::Debug for TokenKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenKeys").field("secret", &"<redacted>").finish()
+        f.debug_struct("TokenKeys")
+            .field("secret", &"<redacted>")
+            .finish()
     }
 }
 
@@ -32,7 +34,10 @@ pub enum TokenError {
 
 impl TokenKeys {
     pub fn new(secret: &[u8], ttl_seconds: i64) -> TokenKeys {
-        TokenKeys { secret: secret.to_vec(), ttl_seconds }
+        TokenKeys {
+            secret: secret.to_vec(),
+            ttl_seconds,
+        }
     }
 
     fn mac(&self) -> HmacSha256 {
@@ -53,11 +58,16 @@ impl TokenKeys {
     /// Returns the user id of a valid, unexpired token.
     pub fn verify(&self, token: &str, now_unix: i64) -> Result<i64, TokenError> {
         let (payload_b64, sig_b64) = token.split_once('.').ok_or(TokenError::Malformed)?;
-        let payload = URL_SAFE_NO_PAD.decode(payload_b64).map_err(|_| TokenError::Malformed)?;
-        let signature = URL_SAFE_NO_PAD.decode(sig_b64).map_err(|_| TokenError::Malformed)?;
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload_b64)
+            .map_err(|_| TokenError::Malformed)?;
+        let signature = URL_SAFE_NO_PAD
+            .decode(sig_b64)
+            .map_err(|_| TokenError::Malformed)?;
         let mut mac = self.mac();
         mac.update(&payload);
-        mac.verify_slice(&signature).map_err(|_| TokenError::BadSignature)?;
+        mac.verify_slice(&signature)
+            .map_err(|_| TokenError::BadSignature)?;
         let payload = String::from_utf8(payload).map_err(|_| TokenError::Malformed)?;
         let (user, expiry) = payload.split_once(':').ok_or(TokenError::Malformed)?;
         let user_id: i64 = user.parse().map_err(|_| TokenError::Malformed)?;
@@ -87,7 +97,11 @@ mod tests {
         let other = TokenKeys::new(b"another-secret-another-secret-xx", 60);
         let token = keys.issue(1, 0);
         assert_eq!(other.verify(&token, 1), Err(TokenError::BadSignature));
-        let forged = format!("{}.{}", URL_SAFE_NO_PAD.encode("2:9999"), token.split_once('.').unwrap().1);
+        let forged = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode("2:9999"),
+            token.split_once('.').unwrap().1
+        );
         assert_eq!(keys.verify(&forged, 1), Err(TokenError::BadSignature));
         assert_eq!(keys.verify("garbage", 1), Err(TokenError::Malformed));
     }

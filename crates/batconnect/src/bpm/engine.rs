@@ -36,7 +36,10 @@ pub struct ProcessContext<'a> {
 
 pub trait StepHandler: Send + Sync {
     /// Data the step shows before it is submitted.
-    fn fetch<'a>(&'a self, ctx: FetchContext<'a>) -> BoxFuture<'a, Result<serde_json::Value, AppError>>;
+    fn fetch<'a>(
+        &'a self,
+        ctx: FetchContext<'a>,
+    ) -> BoxFuture<'a, Result<serde_json::Value, AppError>>;
 
     /// Acts on schema-valid `data` inside `tx`; the engine commits when this returns `Ok`.
     fn process<'a>(
@@ -70,7 +73,11 @@ pub struct Registry {
 
 impl Registry {
     pub fn register(&mut self, flow: FlowDef) {
-        assert!(domain::ids::is_valid_case_prefix(flow.prefix), "bad case prefix {}", flow.prefix);
+        assert!(
+            domain::ids::is_valid_case_prefix(flow.prefix),
+            "bad case prefix {}",
+            flow.prefix
+        );
         assert!(!flow.steps.is_empty(), "flow {} has no steps", flow.prefix);
         self.flows.push(flow);
     }
@@ -84,8 +91,11 @@ impl Registry {
     }
 
     pub fn step(&self, step_id: &str) -> Option<(&FlowDef, &StepDef)> {
-        self.flows
-            .iter()
-            .find_map(|f| f.steps.iter().find(|s| s.step_id == step_id).map(|s| (f, s)))
+        self.flows.iter().find_map(|f| {
+            f.steps
+                .iter()
+                .find(|s| s.step_id == step_id)
+                .map(|s| (f, s))
+        })
     }
 }

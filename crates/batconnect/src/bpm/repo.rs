@@ -6,7 +6,8 @@ use sqlx::{AnyPool, Row};
 use super::model::{CaseEntity, CaseRecord, CaseSummary};
 use crate::db::{PageRequest, Tx};
 
-const CASE_SELECT: &str = "SELECT c.case_no, t.name AS case_type, t.prefix, c.status, c.current_step_id, c.created_by, \
+const CASE_SELECT: &str =
+    "SELECT c.case_no, t.name AS case_type, t.prefix, c.status, c.current_step_id, c.created_by, \
      c.created_on FROM cases c JOIN case_types t ON t.id = c.case_type_id";
 
 fn case_from_row(r: &AnyRow) -> Result<CaseRecord, sqlx::Error> {
@@ -32,7 +33,11 @@ pub async fn find_case(pool: &AnyPool, case_no: &str) -> Result<Option<CaseRecor
 
 /// The case, read inside `tx` and (on PostgreSQL) locked so concurrent submissions of the
 /// same case queue up instead of racing.
-pub async fn lock_case(tx: &mut Tx, case_no: &str, postgres: bool) -> Result<Option<CaseRecord>, sqlx::Error> {
+pub async fn lock_case(
+    tx: &mut Tx,
+    case_no: &str,
+    postgres: bool,
+) -> Result<Option<CaseRecord>, sqlx::Error> {
     let lock = if postgres { " FOR UPDATE OF c" } else { "" };
     sqlx::query(&format!("{CASE_SELECT} WHERE c.case_no = $1{lock}"))
         .bind(case_no)
@@ -43,7 +48,10 @@ pub async fn lock_case(tx: &mut Tx, case_no: &str, postgres: bool) -> Result<Opt
 }
 
 pub async fn case_type_id(tx: &mut Tx, prefix: &str) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM case_types WHERE prefix = $1").bind(prefix).fetch_optional(&mut **tx).await
+    sqlx::query_scalar("SELECT id FROM case_types WHERE prefix = $1")
+        .bind(prefix)
+        .fetch_optional(&mut **tx)
+        .await
 }
 
 pub async fn insert_case(
@@ -68,14 +76,22 @@ pub async fn insert_case(
     Ok(())
 }
 
-pub async fn update_case(tx: &mut Tx, case_no: &str, status: &str, current_step: Option<&str>, now: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE cases SET status = $1, current_step_id = $2, updated_on = $3 WHERE case_no = $4")
-        .bind(status)
-        .bind(current_step)
-        .bind(now)
-        .bind(case_no)
-        .execute(&mut **tx)
-        .await?;
+pub async fn update_case(
+    tx: &mut Tx,
+    case_no: &str,
+    status: &str,
+    current_step: Option<&str>,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE cases SET status = $1, current_step_id = $2, updated_on = $3 WHERE case_no = $4",
+    )
+    .bind(status)
+    .bind(current_step)
+    .bind(now)
+    .bind(case_no)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -89,7 +105,10 @@ pub async fn used_steps(pool: &AnyPool, case_no: &str) -> Result<Vec<String>, sq
 }
 
 /// The path of the newest active schema link of a step (highest id wins).
-pub async fn active_schema_path(pool: &AnyPool, step_id: &str) -> Result<Option<String>, sqlx::Error> {
+pub async fn active_schema_path(
+    pool: &AnyPool,
+    step_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT p.path FROM case_step_config_paths p JOIN case_step_configs s ON s.id = p.case_step_config_id \
          WHERE s.step_id = $1 AND p.is_active = 1 ORDER BY p.id DESC LIMIT 1",
@@ -99,12 +118,20 @@ pub async fn active_schema_path(pool: &AnyPool, step_id: &str) -> Result<Option<
     .await
 }
 
-pub async fn link_schema(tx: &mut Tx, step_id: &str, path: &str, now: &str) -> Result<bool, sqlx::Error> {
-    let config_id: Option<i64> = sqlx::query_scalar("SELECT id FROM case_step_configs WHERE step_id = $1")
-        .bind(step_id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    let Some(config_id) = config_id else { return Ok(false) };
+pub async fn link_schema(
+    tx: &mut Tx,
+    step_id: &str,
+    path: &str,
+    now: &str,
+) -> Result<bool, sqlx::Error> {
+    let config_id: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM case_step_configs WHERE step_id = $1")
+            .bind(step_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let Some(config_id) = config_id else {
+        return Ok(false);
+    };
     sqlx::query("INSERT INTO case_step_config_paths (case_step_config_id, path, is_active, created_on) VALUES ($1, $2, 1, $3)")
         .bind(config_id)
         .bind(path)
@@ -114,7 +141,12 @@ pub async fn link_schema(tx: &mut Tx, step_id: &str, path: &str, now: &str) -> R
     Ok(true)
 }
 
-pub async fn upsert_case_type(tx: &mut Tx, name: &str, prefix: &str, now: &str) -> Result<i64, sqlx::Error> {
+pub async fn upsert_case_type(
+    tx: &mut Tx,
+    name: &str,
+    prefix: &str,
+    now: &str,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO case_types (name, prefix, created_on) VALUES ($1, $2, $3) \
          ON CONFLICT (prefix) DO UPDATE SET name = excluded.name RETURNING id",
@@ -155,7 +187,11 @@ pub async fn upsert_step_config(
     .await
 }
 
-pub async fn set_first_step(tx: &mut Tx, case_type_id: i64, step_config_id: i64) -> Result<(), sqlx::Error> {
+pub async fn set_first_step(
+    tx: &mut Tx,
+    case_type_id: i64,
+    step_config_id: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO case_type_first_steps (case_type_id, case_step_config_id) VALUES ($1, $2) \
          ON CONFLICT (case_type_id) DO UPDATE SET case_step_config_id = excluded.case_step_config_id",
@@ -168,7 +204,12 @@ pub async fn set_first_step(tx: &mut Tx, case_type_id: i64, step_config_id: i64)
 }
 
 /// Links the default schema unless the step already has an active link.
-pub async fn ensure_default_link(tx: &mut Tx, step_config_id: i64, path: &str, now: &str) -> Result<(), sqlx::Error> {
+pub async fn ensure_default_link(
+    tx: &mut Tx,
+    step_config_id: i64,
+    path: &str,
+    now: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO case_step_config_paths (case_step_config_id, path, is_active, created_on) \
          SELECT $1, $2, 1, $3 WHERE NOT EXISTS \
@@ -182,7 +223,12 @@ pub async fn ensure_default_link(tx: &mut Tx, step_config_id: i64, path: &str, n
     Ok(())
 }
 
-pub async fn add_entity(tx: &mut Tx, case_no: &str, entity: &CaseEntity, now: &str) -> Result<(), sqlx::Error> {
+pub async fn add_entity(
+    tx: &mut Tx,
+    case_no: &str,
+    entity: &CaseEntity,
+    now: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO case_entities (case_no, entity_name, identifier, identifier_value, created_on) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (case_no, entity_name, identifier_value) DO NOTHING",
@@ -213,7 +259,11 @@ pub async fn entities(pool: &AnyPool, case_no: &str) -> Result<Vec<CaseEntity>, 
         .collect()
 }
 
-pub async fn cases_by_type(pool: &AnyPool, prefix: &str, page: PageRequest) -> Result<(Vec<CaseSummary>, i64), sqlx::Error> {
+pub async fn cases_by_type(
+    pool: &AnyPool,
+    prefix: &str,
+    page: PageRequest,
+) -> Result<(Vec<CaseSummary>, i64), sqlx::Error> {
     let total: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM cases c JOIN case_types t ON t.id = c.case_type_id WHERE t.prefix = $1",
     )

@@ -7,7 +7,10 @@ use axum::http::StatusCode;
 use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::model::{CaseCreated, CaseRecord, CaseSummary, CaseView, MoveRequest, NewCaseRequest, StepResult, StepSubmission};
+use super::model::{
+    CaseCreated, CaseRecord, CaseSummary, CaseView, MoveRequest, NewCaseRequest, StepResult,
+    StepSubmission,
+};
 use super::{repo, service};
 use crate::audit::{self, AuditRecord};
 use crate::auth::model::{CurrentUser, READERS};
@@ -29,11 +32,28 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Open a case of a type, by prefix (e.g. `RPRINV`).
 #[utoipa::path(post, path = "/case", tag = "BPM", request_body = NewCaseRequest,
     responses((status = 201, body = CaseCreated), (status = 422, body = Problem)))]
-async fn create_case(State(state): State<AppState>, user: CurrentUser, ApiJson(body): ApiJson<NewCaseRequest>) -> Result<(StatusCode, Json<CaseCreated>), AppError> {
+async fn create_case(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<NewCaseRequest>,
+) -> Result<(StatusCode, Json<CaseCreated>), AppError> {
     let mut tx = state.db.begin().await?;
-    let case_no = service::create_case(&mut tx, &state.flows, body.case_type.trim(), &user, state.clock.now()).await?;
+    let case_no = service::create_case(
+        &mut tx,
+        &state.flows,
+        body.case_type.trim(),
+        &user,
+        state.clock.now(),
+    )
+    .await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(CaseCreated { message: "Case created".into(), case_no })))
+    Ok((
+        StatusCode::CREATED,
+        Json(CaseCreated {
+            message: "Case created".into(),
+            case_no,
+        }),
+    ))
 }
 
 /// The case and its steps with each step's data; query parameters go to the fetch handlers
@@ -41,7 +61,12 @@ async fn create_case(State(state): State<AppState>, user: CurrentUser, ApiJson(b
 #[utoipa::path(get, path = "/case/{case_no}", tag = "BPM",
     params(("case_no" = String, Path), ("tlc_license_no" = Option<String>, Query, description = "driver lookup for REPAIR_ENTER_DETAILS")),
     responses((status = 200, body = CaseView), (status = 404, body = Problem)))]
-async fn get_case(State(state): State<AppState>, user: CurrentUser, Path(case_no): Path<String>, Query(query): Query<HashMap<String, String>>) -> Result<Json<CaseView>, AppError> {
+async fn get_case(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(case_no): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<CaseView>, AppError> {
     user.require(READERS)?;
     Ok(Json(service::view_case(&state, &case_no, &query).await?))
 }
@@ -51,32 +76,62 @@ async fn get_case(State(state): State<AppState>, user: CurrentUser, Path(case_no
 #[utoipa::path(post, path = "/case/{case_no}", tag = "BPM", request_body = StepSubmission, params(("case_no" = String, Path)),
     responses((status = 200, body = StepResult), (status = 400, body = Problem), (status = 403, body = Problem),
               (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-async fn submit_step(State(state): State<AppState>, user: CurrentUser, Path(case_no): Path<String>, ApiJson(body): ApiJson<StepSubmission>) -> Result<Json<StepResult>, AppError> {
-    let data = service::submit_step(&state, &case_no, body.step_id.trim(), body.data, &user).await?;
-    Ok(Json(StepResult { message: "OK".into(), data }))
+async fn submit_step(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(case_no): Path<String>,
+    ApiJson(body): ApiJson<StepSubmission>,
+) -> Result<Json<StepResult>, AppError> {
+    let data =
+        service::submit_step(&state, &case_no, body.step_id.trim(), body.data, &user).await?;
+    Ok(Json(StepResult {
+        message: "OK".into(),
+        data,
+    }))
 }
 
 /// One step's fetch output.
 #[utoipa::path(get, path = "/case/{case_no}/{step_id}", tag = "BPM", params(("case_no" = String, Path), ("step_id" = String, Path)),
     responses((status = 200, body = Object), (status = 400, body = Problem), (status = 404, body = Problem)))]
-async fn get_step(State(state): State<AppState>, user: CurrentUser, Path((case_no, step_id)): Path<(String, String)>, Query(query): Query<HashMap<String, String>>) -> Result<Json<serde_json::Value>, AppError> {
+async fn get_step(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((case_no, step_id)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<serde_json::Value>, AppError> {
     user.require(READERS)?;
-    Ok(Json(service::fetch_step(&state, &case_no, &step_id, &query).await?))
+    Ok(Json(
+        service::fetch_step(&state, &case_no, &step_id, &query).await?,
+    ))
 }
 
 /// Advance a case to its next step (`next`) or close it (`close`).
 #[utoipa::path(post, path = "/case/{case_no}/move", tag = "BPM", request_body = MoveRequest, params(("case_no" = String, Path)),
     responses((status = 200, body = CaseRecord), (status = 404, body = Problem), (status = 409, body = Problem)))]
-async fn move_case(State(state): State<AppState>, user: CurrentUser, Path(case_no): Path<String>, ApiJson(body): ApiJson<MoveRequest>) -> Result<Json<CaseRecord>, AppError> {
-    Ok(Json(service::move_case(&state, &case_no, body.action.trim(), &user).await?))
+async fn move_case(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(case_no): Path<String>,
+    ApiJson(body): ApiJson<MoveRequest>,
+) -> Result<Json<CaseRecord>, AppError> {
+    Ok(Json(
+        service::move_case(&state, &case_no, body.action.trim(), &user).await?,
+    ))
 }
 
 /// The audit trail of a case, oldest first.
 #[utoipa::path(get, path = "/case-history/{case_no}", tag = "BPM", params(("case_no" = String, Path)),
     responses((status = 200, body = Vec<AuditRecord>), (status = 404, body = Problem)))]
-async fn case_history(State(state): State<AppState>, user: CurrentUser, Path(case_no): Path<String>) -> Result<Json<Vec<AuditRecord>>, AppError> {
+async fn case_history(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(case_no): Path<String>,
+) -> Result<Json<Vec<AuditRecord>>, AppError> {
     user.require(READERS)?;
-    if repo::find_case(state.db.reader(), &case_no).await?.is_none() {
+    if repo::find_case(state.db.reader(), &case_no)
+        .await?
+        .is_none()
+    {
         return Err(AppError::NotFound(format!("no case {case_no}")));
     }
     Ok(Json(audit::for_case(state.db.reader(), &case_no).await?))
@@ -86,11 +141,18 @@ async fn case_history(State(state): State<AppState>, user: CurrentUser, Path(cas
 #[utoipa::path(get, path = "/cases/by-type/{prefix}", tag = "BPM",
     params(("prefix" = String, Path), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
     responses((status = 200, body = Page<CaseSummary>), (status = 404, body = Problem)))]
-async fn cases_by_type(State(state): State<AppState>, user: CurrentUser, Path(prefix): Path<String>, query: RawQuery) -> Result<Json<Page<CaseSummary>>, AppError> {
+async fn cases_by_type(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(prefix): Path<String>,
+    query: RawQuery,
+) -> Result<Json<Page<CaseSummary>>, AppError> {
     user.require(READERS)?;
     query.reject_unknown(&["page", "per_page"])?;
     if state.flows.flow(&prefix).is_none() {
-        return Err(AppError::NotFound(format!("no case type with prefix {prefix}")));
+        return Err(AppError::NotFound(format!(
+            "no case type with prefix {prefix}"
+        )));
     }
     let page = PageRequest::parse(query.get("page"), query.get("per_page"))?;
     let (items, total) = repo::cases_by_type(state.db.reader(), &prefix, page).await?;

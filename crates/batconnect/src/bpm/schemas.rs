@@ -16,23 +16,39 @@ pub fn load(schema_dir: Option<&Path>, relative: &str) -> Result<serde_json::Val
         && path.extension().is_some_and(|e| e == "json")
         && path.components().all(|c| matches!(c, Component::Normal(_)));
     if !safe {
-        return Err(misconfigured(relative, "must be a relative path to a .json file inside the schema root"));
+        return Err(misconfigured(
+            relative,
+            "must be a relative path to a .json file inside the schema root",
+        ));
     }
     let text = match schema_dir.map(|d| d.join(path)).filter(|p| p.is_file()) {
-        Some(on_disk) => std::fs::read_to_string(&on_disk)
-            .map_err(|e| misconfigured(relative, &format!("cannot be read from {}: {e}", on_disk.display())))?,
+        Some(on_disk) => std::fs::read_to_string(&on_disk).map_err(|e| {
+            misconfigured(
+                relative,
+                &format!("cannot be read from {}: {e}", on_disk.display()),
+            )
+        })?,
         None => EMBEDDED
             .get_file(path)
             .and_then(|f| f.contents_utf8())
             .map(str::to_string)
-            .ok_or_else(|| misconfigured(relative, &format!("was not found{}", where_looked(schema_dir))))?,
+            .ok_or_else(|| {
+                misconfigured(
+                    relative,
+                    &format!("was not found{}", where_looked(schema_dir)),
+                )
+            })?,
     };
-    serde_json::from_str(&text).map_err(|e| misconfigured(relative, &format!("is not valid JSON: {e}")))
+    serde_json::from_str(&text)
+        .map_err(|e| misconfigured(relative, &format!("is not valid JSON: {e}")))
 }
 
 fn where_looked(schema_dir: Option<&Path>) -> String {
     match schema_dir {
-        Some(d) => format!(" in BAT_SCHEMA_DIR ({}) nor among the built-in schemas", d.display()),
+        Some(d) => format!(
+            " in BAT_SCHEMA_DIR ({}) nor among the built-in schemas",
+            d.display()
+        ),
         None => " among the built-in schemas (set BAT_SCHEMA_DIR to add your own)".into(),
     }
 }
@@ -42,7 +58,11 @@ fn misconfigured(path: &str, reason: &str) -> AppError {
 }
 
 /// Every violation of `schema` by `data`, each with its JSON pointer (relative to `data`).
-pub fn validate(path: &str, schema: &serde_json::Value, data: &serde_json::Value) -> Result<(), AppError> {
+pub fn validate(
+    path: &str,
+    schema: &serde_json::Value,
+    data: &serde_json::Value,
+) -> Result<(), AppError> {
     let validator = jsonschema::options()
         .should_validate_formats(true)
         .build(schema)
@@ -97,10 +117,14 @@ mod tests {
     #[test]
     fn violations_carry_pointers() {
         let schema = serde_json::json!({"type": "object", "required": ["a"], "properties": {"b": {"type": "integer"}}});
-        let AppError::Validation(errors) = validate("x.json", &schema, &serde_json::json!({"b": "no"})).unwrap_err() else {
+        let AppError::Validation(errors) =
+            validate("x.json", &schema, &serde_json::json!({"b": "no"})).unwrap_err()
+        else {
             panic!("expected validation errors")
         };
         assert_eq!(errors.len(), 2);
-        assert!(errors.iter().any(|e| e.pointer.as_deref() == Some("/data/b")));
+        assert!(errors
+            .iter()
+            .any(|e| e.pointer.as_deref() == Some("/data/b")));
     }
 }

@@ -17,11 +17,16 @@ use crate::http::AppState;
 
 /// Upserts every registered case type and step config, sets first steps, and links each
 /// step's default schema when it has no active link. Safe to run from several instances.
-pub async fn register_flows(db: &Db, registry: &Registry, now: DateTime<Utc>) -> anyhow::Result<()> {
+pub async fn register_flows(
+    db: &Db,
+    registry: &Registry,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
     let now = timestamp(now);
     let mut tx = db.begin().await?;
     for flow in registry.flows() {
-        let type_id = repo::upsert_case_type(&mut tx, flow.case_type_name, flow.prefix, &now).await?;
+        let type_id =
+            repo::upsert_case_type(&mut tx, flow.case_type_name, flow.prefix, &now).await?;
         for (index, step) in flow.steps.iter().enumerate() {
             let next = flow.steps.get(index + 1).map(|s| s.step_id);
             let config_id = repo::upsert_step_config(
@@ -46,18 +51,39 @@ pub async fn register_flows(db: &Db, registry: &Registry, now: DateTime<Utc>) ->
 }
 
 /// Opens a case of the type with `prefix`, numbered `PREFIX000001`, … (never reused).
-pub async fn create_case(tx: &mut Tx, registry: &Registry, prefix: &str, user: &CurrentUser, now: DateTime<Utc>) -> Result<String, AppError> {
-    let flow = registry
-        .flow(prefix)
-        .ok_or_else(|| AppError::field("case_type", format!("unknown case type prefix '{prefix}'")))?;
+pub async fn create_case(
+    tx: &mut Tx,
+    registry: &Registry,
+    prefix: &str,
+    user: &CurrentUser,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    let flow = registry.flow(prefix).ok_or_else(|| {
+        AppError::field("case_type", format!("unknown case type prefix '{prefix}'"))
+    })?;
     user.require(flow.steps[0].allowed_roles)?;
-    let type_id = repo::case_type_id(tx, prefix)
-        .await?
-        .ok_or_else(|| AppError::Misconfigured(format!("case type {prefix} is not registered; restart the service")))?;
+    let type_id = repo::case_type_id(tx, prefix).await?.ok_or_else(|| {
+        AppError::Misconfigured(format!(
+            "case type {prefix} is not registered; restart the service"
+        ))
+    })?;
     let seq = next_sequence(tx, &format!("case:{prefix}")).await?;
     let case_no = domain::ids::case_no(prefix, seq);
-    repo::insert_case(tx, &case_no, type_id, Some(flow.steps[0].step_id), &user.username, &timestamp(now)).await?;
-    audit::record(tx, audit::Entry::new(&user.username, "case_created", "case", &case_no).case(&case_no, None), now).await?;
+    repo::insert_case(
+        tx,
+        &case_no,
+        type_id,
+        Some(flow.steps[0].step_id),
+        &user.username,
+        &timestamp(now),
+    )
+    .await?;
+    audit::record(
+        tx,
+        audit::Entry::new(&user.username, "case_created", "case", &case_no).case(&case_no, None),
+        now,
+    )
+    .await?;
     Ok(case_no)
 }
 
@@ -68,16 +94,28 @@ async fn load_case(state: &AppState, case_no: &str) -> Result<CaseRecord, AppErr
 }
 
 /// The case and every step of its type with the step's fetch output.
-pub async fn view_case(state: &AppState, case_no: &str, query: &HashMap<String, String>) -> Result<CaseView, AppError> {
+pub async fn view_case(
+    state: &AppState,
+    case_no: &str,
+    query: &HashMap<String, String>,
+) -> Result<CaseView, AppError> {
     let case = load_case(state, case_no).await?;
-    let flow = state
-        .flows
-        .flow(&case.prefix)
-        .ok_or_else(|| AppError::Misconfigured(format!("no flow is registered for case type {}", case.prefix)))?;
+    let flow = state.flows.flow(&case.prefix).ok_or_else(|| {
+        AppError::Misconfigured(format!(
+            "no flow is registered for case type {}",
+            case.prefix
+        ))
+    })?;
     let used = repo::used_steps(state.db.reader(), case_no).await?;
     let mut sub_steps = Vec::new();
     for step in &flow.steps {
-        let ctx = FetchContext { db: &state.db, case: &case, query, now: state.clock.now(), timezone: state.config.timezone };
+        let ctx = FetchContext {
+            db: &state.db,
+            case: &case,
+            query,
+            now: state.clock.now(),
+            timezone: state.config.timezone,
+        };
         sub_steps.push(SubStep {
             step_id: step.step_id.to_string(),
             name: step.name.to_string(),
@@ -86,19 +124,38 @@ pub async fn view_case(state: &AppState, case_no: &str, query: &HashMap<String, 
             has_already_been_used: used.iter().any(|u| u == step.step_id),
         });
     }
-    Ok(CaseView { case_info: case, steps: vec![StepGroup { step_name: flow.case_type_name.to_string(), sub_steps }] })
+    Ok(CaseView {
+        case_info: case,
+        steps: vec![StepGroup {
+            step_name: flow.case_type_name.to_string(),
+            sub_steps,
+        }],
+    })
 }
 
-pub async fn fetch_step(state: &AppState, case_no: &str, step_id: &str, query: &HashMap<String, String>) -> Result<serde_json::Value, AppError> {
+pub async fn fetch_step(
+    state: &AppState,
+    case_no: &str,
+    step_id: &str,
+    query: &HashMap<String, String>,
+) -> Result<serde_json::Value, AppError> {
     let case = load_case(state, case_no).await?;
-    let (flow, step) = state
-        .flows
-        .step(step_id)
-        .ok_or_else(|| AppError::BadRequest(format!("step_id: '{step_id}' is not a registered step")))?;
+    let (flow, step) = state.flows.step(step_id).ok_or_else(|| {
+        AppError::BadRequest(format!("step_id: '{step_id}' is not a registered step"))
+    })?;
     if flow.prefix != case.prefix {
-        return Err(AppError::BadRequest(format!("step_id: '{step_id}' is not a step of case type {}", case.prefix)));
+        return Err(AppError::BadRequest(format!(
+            "step_id: '{step_id}' is not a step of case type {}",
+            case.prefix
+        )));
     }
-    let ctx = FetchContext { db: &state.db, case: &case, query, now: state.clock.now(), timezone: state.config.timezone };
+    let ctx = FetchContext {
+        db: &state.db,
+        case: &case,
+        query,
+        now: state.clock.now(),
+        timezone: state.config.timezone,
+    };
     step.handler.fetch(ctx).await
 }
 
@@ -112,12 +169,14 @@ pub async fn submit_step(
     user: &CurrentUser,
 ) -> Result<serde_json::Value, AppError> {
     let case = load_case(state, case_no).await?;
-    let (flow, step) = state
-        .flows
-        .step(step_id)
-        .ok_or_else(|| AppError::BadRequest(format!("step_id: '{step_id}' is not a registered step")))?;
+    let (flow, step) = state.flows.step(step_id).ok_or_else(|| {
+        AppError::BadRequest(format!("step_id: '{step_id}' is not a registered step"))
+    })?;
     if flow.prefix != case.prefix {
-        return Err(AppError::BadRequest(format!("step_id: '{step_id}' is not a step of case type {}", case.prefix)));
+        return Err(AppError::BadRequest(format!(
+            "step_id: '{step_id}' is not a step of case type {}",
+            case.prefix
+        )));
     }
     user.require(step.allowed_roles)?;
     let path = repo::active_schema_path(state.db.reader(), step_id).await?.ok_or_else(|| {
@@ -136,16 +195,35 @@ pub async fn submit_step(
     let locked = repo::lock_case(&mut tx, case_no, state.db.backend() == Backend::Postgres)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no case {case_no}")))?;
-    let ctx = ProcessContext { case: &locked, user, now, timezone: state.config.timezone };
+    let ctx = ProcessContext {
+        case: &locked,
+        user,
+        now,
+        timezone: state.config.timezone,
+    };
     let output = step.handler.process(ctx, &mut tx, data).await?;
-    let previewed = output.get("preview").and_then(|v| v.as_bool()).unwrap_or(false);
+    let previewed = output
+        .get("preview")
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
     if previewed {
         // A preview writes nothing, not even an audit entry.
         tx.rollback().await?;
         return Ok(output);
     }
-    let status = if locked.status == CaseStatus::Open.as_str() { CaseStatus::InProgress.as_str() } else { locked.status.as_str() };
-    repo::update_case(&mut tx, case_no, status, locked.current_step.as_deref(), &timestamp(now)).await?;
+    let status = if locked.status == CaseStatus::Open.as_str() {
+        CaseStatus::InProgress.as_str()
+    } else {
+        locked.status.as_str()
+    };
+    repo::update_case(
+        &mut tx,
+        case_no,
+        status,
+        locked.current_step.as_deref(),
+        &timestamp(now),
+    )
+    .await?;
     let entry = audit::Entry::new(&user.username, "step_submitted", "case", case_no)
         .case(case_no, Some(step_id))
         .details(output.clone());
@@ -155,30 +233,54 @@ pub async fn submit_step(
 }
 
 /// Advances a case to its next step, or closes it.
-pub async fn move_case(state: &AppState, case_no: &str, action: &str, user: &CurrentUser) -> Result<CaseRecord, AppError> {
+pub async fn move_case(
+    state: &AppState,
+    case_no: &str,
+    action: &str,
+    user: &CurrentUser,
+) -> Result<CaseRecord, AppError> {
     let case = load_case(state, case_no).await?;
-    let flow = state
-        .flows
-        .flow(&case.prefix)
-        .ok_or_else(|| AppError::Misconfigured(format!("no flow is registered for case type {}", case.prefix)))?;
+    let flow = state.flows.flow(&case.prefix).ok_or_else(|| {
+        AppError::Misconfigured(format!(
+            "no flow is registered for case type {}",
+            case.prefix
+        ))
+    })?;
     user.require(flow.steps[0].allowed_roles)?;
     if case.status == CaseStatus::Closed.as_str() {
-        return Err(AppError::Conflict(format!("case {case_no} is already closed")));
+        return Err(AppError::Conflict(format!(
+            "case {case_no} is already closed"
+        )));
     }
     let (status, step) = match action {
         "close" => (CaseStatus::Closed, case.current_step.clone()),
         "next" => {
-            let position = flow.steps.iter().position(|s| Some(s.step_id) == case.current_step.as_deref());
+            let position = flow
+                .steps
+                .iter()
+                .position(|s| Some(s.step_id) == case.current_step.as_deref());
             match position.and_then(|i| flow.steps.get(i + 1)) {
                 Some(next) => (CaseStatus::InProgress, Some(next.step_id.to_string())),
                 None => (CaseStatus::Closed, case.current_step.clone()),
             }
         }
-        other => return Err(AppError::field("action", format!("'{other}' is not one of: next, close"))),
+        other => {
+            return Err(AppError::field(
+                "action",
+                format!("'{other}' is not one of: next, close"),
+            ))
+        }
     };
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    repo::update_case(&mut tx, case_no, status.as_str(), step.as_deref(), &timestamp(now)).await?;
+    repo::update_case(
+        &mut tx,
+        case_no,
+        status.as_str(),
+        step.as_deref(),
+        &timestamp(now),
+    )
+    .await?;
     let entry = audit::Entry::new(&user.username, "case_moved", "case", case_no)
         .case(case_no, None)
         .details(serde_json::json!({ "action": action, "status": status.as_str(), "current_step": step }));

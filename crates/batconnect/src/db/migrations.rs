@@ -15,11 +15,17 @@ static POSTGRES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/migrations/postgres
 fn embedded(dir: &'static Dir<'static>) -> anyhow::Result<Vec<Migration>> {
     let mut migrations = Vec::new();
     for file in dir.files() {
-        let name = file.path().file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        let Some(stem) = name.strip_suffix(".sql") else { continue };
-        let (version, description) = stem
-            .split_once('_')
-            .ok_or_else(|| anyhow::anyhow!("migration {name} must be named NNNN_description.sql"))?;
+        let name = file
+            .path()
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let Some(stem) = name.strip_suffix(".sql") else {
+            continue;
+        };
+        let (version, description) = stem.split_once('_').ok_or_else(|| {
+            anyhow::anyhow!("migration {name} must be named NNNN_description.sql")
+        })?;
         let version: i64 = version.parse()?;
         let sql = file
             .contents_utf8()
@@ -57,7 +63,13 @@ mod tests {
 
     #[test]
     fn both_backends_have_the_same_migration_versions() {
-        let versions = |d| embedded(d).unwrap().iter().map(|m| m.version).collect::<Vec<_>>();
+        let versions = |d| {
+            embedded(d)
+                .unwrap()
+                .iter()
+                .map(|m| m.version)
+                .collect::<Vec<_>>()
+        };
         assert!(!versions(&SQLITE).is_empty());
         assert_eq!(versions(&SQLITE), versions(&POSTGRES));
     }

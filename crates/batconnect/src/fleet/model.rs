@@ -148,11 +148,15 @@ pub struct NewDriver {
 
 impl NewDriver {
     pub fn full_name(&self) -> String {
-        [Some(self.first_name.as_str()), self.middle_name.as_deref(), Some(self.last_name.as_str())]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ")
+        [
+            Some(self.first_name.as_str()),
+            self.middle_name.as_deref(),
+            Some(self.last_name.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ")
     }
 }
 
@@ -185,7 +189,9 @@ pub struct NewLease {
 }
 
 fn clean(value: Option<&String>) -> Option<String> {
-    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 fn required(value: &str, field: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
@@ -193,7 +199,10 @@ fn required(value: &str, field: &str, max: usize, errors: &mut Vec<FieldError>) 
     if v.is_empty() {
         errors.push(FieldError::new(field, "is required"));
     } else if v.chars().count() > max {
-        errors.push(FieldError::new(field, format!("must be at most {max} characters")));
+        errors.push(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
     }
     v.to_string()
 }
@@ -209,7 +218,10 @@ fn word<T: Copy>(
     match clean(value) {
         None => default,
         Some(v) => parse(&v).unwrap_or_else(|| {
-            errors.push(FieldError::new(field, format!("'{v}' is not one of: {}", allowed.join(", "))));
+            errors.push(FieldError::new(
+                field,
+                format!("'{v}' is not one of: {}", allowed.join(", ")),
+            ));
             default
         }),
     }
@@ -228,7 +240,10 @@ pub fn normalize_tlc_license(value: &str) -> Result<String, &'static str> {
 /// A VIN is 17 characters of digits and capital letters other than I, O and Q.
 pub fn normalize_vin(value: &str) -> Result<String, &'static str> {
     let v = value.trim().to_ascii_uppercase();
-    if v.len() == 17 && v.chars().all(|c| c.is_ascii_alphanumeric() && !matches!(c, 'I' | 'O' | 'Q')) {
+    if v.len() == 17
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() && !matches!(c, 'I' | 'O' | 'Q'))
+    {
         Ok(v)
     } else {
         Err("must be 17 letters and digits (no I, O or Q)")
@@ -263,15 +278,35 @@ impl DriverInput {
         let phone = clean(self.phone.as_ref());
         if let Some(p) = &phone {
             if p.chars().filter(|c| c.is_ascii_digit()).count() < 7 || p.len() > 30 {
-                errors.push(FieldError::new("phone", "must be a phone number with at least 7 digits"));
+                errors.push(FieldError::new(
+                    "phone",
+                    "must be a phone number with at least 7 digits",
+                ));
             }
         }
-        let status = word(self.status.as_ref(), "status", DriverStatus::Active, DriverStatus::parse, DriverStatus::all_words(), &mut errors);
-        let pay_to = word(self.pay_to.as_ref(), "pay_to", PayTo::Ach, PayTo::parse, PayTo::all_words(), &mut errors);
+        let status = word(
+            self.status.as_ref(),
+            "status",
+            DriverStatus::Active,
+            DriverStatus::parse,
+            DriverStatus::all_words(),
+            &mut errors,
+        );
+        let pay_to = word(
+            self.pay_to.as_ref(),
+            "pay_to",
+            PayTo::Ach,
+            PayTo::parse,
+            PayTo::all_words(),
+            &mut errors,
+        );
         let driver_id = clean(self.driver_id.as_ref());
         if let Some(id) = &driver_id {
             if id.len() > 40 {
-                errors.push(FieldError::new("driver_id", "must be at most 40 characters"));
+                errors.push(FieldError::new(
+                    "driver_id",
+                    "must be at most 40 characters",
+                ));
             }
         }
         if !errors.is_empty() {
@@ -301,31 +336,54 @@ impl VehicleInput {
         let make = required(&self.make, "make", 60, &mut errors);
         let model = required(&self.model, "model", 60, &mut errors);
         if !(1980..=i64::from(this_year) + 2).contains(&self.year) {
-            errors.push(FieldError::new("year", format!("must be from 1980 to {}", this_year + 2)));
+            errors.push(FieldError::new(
+                "year",
+                format!("must be from 1980 to {}", this_year + 2),
+            ));
         }
         let plate_number = clean(self.plate_number.as_ref()).map(|p| p.to_ascii_uppercase());
         if plate_number.as_ref().is_some_and(|p| p.len() > 12) {
-            errors.push(FieldError::new("plate_number", "must be at most 12 characters"));
+            errors.push(FieldError::new(
+                "plate_number",
+                "must be at most 12 characters",
+            ));
         }
         if !errors.is_empty() {
             return Err(errors);
         }
-        Ok(NewVehicle { vin, make, model, year: self.year, plate_number })
+        Ok(NewVehicle {
+            vin,
+            make,
+            model,
+            year: self.year,
+            plate_number,
+        })
     }
 }
 
 impl MedallionInput {
     pub fn validate(&self) -> Result<NewMedallion, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let medallion_number = normalize_medallion_number(&self.medallion_number).unwrap_or_else(|m| {
-            errors.push(FieldError::new("medallion_number", m));
-            String::new()
-        });
-        let status = word(self.status.as_ref(), "status", MedallionStatus::Available, MedallionStatus::parse, MedallionStatus::all_words(), &mut errors);
+        let medallion_number =
+            normalize_medallion_number(&self.medallion_number).unwrap_or_else(|m| {
+                errors.push(FieldError::new("medallion_number", m));
+                String::new()
+            });
+        let status = word(
+            self.status.as_ref(),
+            "status",
+            MedallionStatus::Available,
+            MedallionStatus::parse,
+            MedallionStatus::all_words(),
+            &mut errors,
+        );
         if !errors.is_empty() {
             return Err(errors);
         }
-        Ok(NewMedallion { medallion_number, status })
+        Ok(NewMedallion {
+            medallion_number,
+            status,
+        })
     }
 }
 
@@ -335,11 +393,22 @@ impl LeaseInput {
         let lease_type = LeaseType::parse(self.lease_type.trim()).unwrap_or_else(|| {
             errors.push(FieldError::new(
                 "lease_type",
-                format!("'{}' is not one of: {}", self.lease_type, LeaseType::all_words().join(", ")),
+                format!(
+                    "'{}' is not one of: {}",
+                    self.lease_type,
+                    LeaseType::all_words().join(", ")
+                ),
             ));
             LeaseType::LongTerm
         });
-        let status = word(self.status.as_ref(), "status", LeaseStatus::Active, LeaseStatus::parse, LeaseStatus::all_words(), &mut errors);
+        let status = word(
+            self.status.as_ref(),
+            "status",
+            LeaseStatus::Active,
+            LeaseStatus::parse,
+            LeaseStatus::all_words(),
+            &mut errors,
+        );
         let weekly_rate = Money::amount_from_json(&self.weekly_rate).unwrap_or_else(|e| {
             errors.push(FieldError::new("weekly_rate", e.to_string()));
             Money::ZERO
@@ -369,8 +438,15 @@ impl LeaseInput {
                 format!("a lease needs exactly one driver manager (is_driver_manager: true); found {managers}"),
             ));
         }
-        if self.drivers.iter().any(|d| d.is_driver_manager && d.is_additional_driver) {
-            errors.push(FieldError::new("drivers", "a driver is either the driver manager or an additional driver, not both"));
+        if self
+            .drivers
+            .iter()
+            .any(|d| d.is_driver_manager && d.is_additional_driver)
+        {
+            errors.push(FieldError::new(
+                "drivers",
+                "a driver is either the driver manager or an additional driver, not both",
+            ));
         }
         let mut ids: Vec<i64> = self.drivers.iter().map(|d| d.driver_id).collect();
         ids.sort_unstable();
@@ -409,15 +485,29 @@ mod tests {
 
     #[test]
     fn vin_rules() {
-        assert_eq!(normalize_vin(" 1hgcm82633a004352 ").unwrap(), "1HGCM82633A004352");
+        assert_eq!(
+            normalize_vin(" 1hgcm82633a004352 ").unwrap(),
+            "1HGCM82633A004352"
+        );
         assert!(normalize_vin("1HGCM82633A00435").is_err());
         assert!(normalize_vin("1HGCM82633A00435O").is_err());
     }
 
     #[test]
     fn driver_validation_names_every_bad_field() {
-        let input = DriverInput { first_name: " ".into(), last_name: "Doe".into(), tlc_license_no: "12ab".into(), status: Some("Retired".into()), ..Default::default() };
-        let fields: Vec<String> = input.validate().unwrap_err().into_iter().map(|e| e.field).collect();
+        let input = DriverInput {
+            first_name: " ".into(),
+            last_name: "Doe".into(),
+            tlc_license_no: "12ab".into(),
+            status: Some("Retired".into()),
+            ..Default::default()
+        };
+        let fields: Vec<String> = input
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
         assert_eq!(fields, vec!["first_name", "tlc_license_no", "status"]);
     }
 
@@ -432,7 +522,11 @@ mod tests {
             medallion_id: 1,
             start_date: "2026-01-04".into(),
             end_date: None,
-            drivers: vec![LeaseDriverInput { driver_id: 1, is_driver_manager: false, is_additional_driver: true }],
+            drivers: vec![LeaseDriverInput {
+                driver_id: 1,
+                is_driver_manager: false,
+                is_additional_driver: true,
+            }],
         };
         let errors = input.validate().unwrap_err();
         assert_eq!(errors[0].field, "drivers");

@@ -5,10 +5,13 @@ use domain::status::LeaseType;
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
-use super::model::{Driver, Lease, LeaseDriver, Medallion, NewDriver, NewLease, NewMedallion, NewVehicle, Vehicle};
+use super::model::{
+    Driver, Lease, LeaseDriver, Medallion, NewDriver, NewLease, NewMedallion, NewVehicle, Vehicle,
+};
 use crate::db::{PageRequest, Tx};
 
-pub const DRIVER_COLUMNS: &str = "id, driver_id, first_name, middle_name, last_name, full_name, tlc_license_no, \
+pub const DRIVER_COLUMNS: &str =
+    "id, driver_id, first_name, middle_name, last_name, full_name, tlc_license_no, \
      phone, email, status, pay_to, created_on";
 
 pub fn driver_from_row(r: &AnyRow) -> Result<Driver, sqlx::Error> {
@@ -49,7 +52,13 @@ fn vehicle_from_row(r: &AnyRow) -> Result<Vehicle, sqlx::Error> {
     })
 }
 
-pub async fn insert_driver(tx: &mut Tx, d: &NewDriver, driver_id: &str, actor: &str, now: &str) -> Result<i64, sqlx::Error> {
+pub async fn insert_driver(
+    tx: &mut Tx,
+    d: &NewDriver,
+    driver_id: &str,
+    actor: &str,
+    now: &str,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO drivers (driver_id, first_name, middle_name, last_name, full_name, tlc_license_no, phone, email, \
          status, pay_to, created_on, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
@@ -71,21 +80,25 @@ pub async fn insert_driver(tx: &mut Tx, d: &NewDriver, driver_id: &str, actor: &
 }
 
 pub async fn driver_by_id(pool: &AnyPool, id: i64) -> Result<Option<Driver>, sqlx::Error> {
-    sqlx::query(&format!("SELECT {DRIVER_COLUMNS} FROM drivers WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .map(|r| driver_from_row(&r))
-        .transpose()
+    sqlx::query(&format!(
+        "SELECT {DRIVER_COLUMNS} FROM drivers WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .map(|r| driver_from_row(&r))
+    .transpose()
 }
 
 pub async fn driver_by_tlc(pool: &AnyPool, tlc: &str) -> Result<Option<Driver>, sqlx::Error> {
-    sqlx::query(&format!("SELECT {DRIVER_COLUMNS} FROM drivers WHERE tlc_license_no = $1"))
-        .bind(tlc)
-        .fetch_optional(pool)
-        .await?
-        .map(|r| driver_from_row(&r))
-        .transpose()
+    sqlx::query(&format!(
+        "SELECT {DRIVER_COLUMNS} FROM drivers WHERE tlc_license_no = $1"
+    ))
+    .bind(tlc)
+    .fetch_optional(pool)
+    .await?
+    .map(|r| driver_from_row(&r))
+    .transpose()
 }
 
 pub struct DriverFilter {
@@ -94,9 +107,14 @@ pub struct DriverFilter {
     pub status: Option<String>,
 }
 
-pub async fn list_drivers(pool: &AnyPool, ilike: &str, f: &DriverFilter, page: PageRequest) -> Result<(Vec<Driver>, i64), sqlx::Error> {
+pub async fn list_drivers(
+    pool: &AnyPool,
+    ilike: &str,
+    f: &DriverFilter,
+    page: PageRequest,
+) -> Result<(Vec<Driver>, i64), sqlx::Error> {
     let filter = format!(
-        "WHERE ($1 IS NULL OR tlc_license_no = $1) AND ($2 IS NULL OR full_name {ilike} $2) AND ($3 IS NULL OR status = $3)"
+        "WHERE ($1 IS NULL OR tlc_license_no = $1) AND ($2 IS NULL OR full_name {ilike} $2 ESCAPE '\\') AND ($3 IS NULL OR status = $3)"
     );
     let name = f.name.as_ref().map(|n| format!("%{}%", escape_like(n)));
     let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM drivers {filter}"))
@@ -105,23 +123,40 @@ pub async fn list_drivers(pool: &AnyPool, ilike: &str, f: &DriverFilter, page: P
         .bind(&f.status)
         .fetch_one(pool)
         .await?;
-    let rows = sqlx::query(&format!("SELECT {DRIVER_COLUMNS} FROM drivers {filter} ORDER BY full_name, id LIMIT $4 OFFSET $5"))
-        .bind(&f.tlc_license_no)
-        .bind(&name)
-        .bind(&f.status)
-        .bind(page.per_page)
-        .bind(page.offset())
-        .fetch_all(pool)
-        .await?;
-    Ok((rows.iter().map(driver_from_row).collect::<Result<_, _>>()?, total))
+    let rows = sqlx::query(&format!(
+        "SELECT {DRIVER_COLUMNS} FROM drivers {filter} ORDER BY full_name, id LIMIT $4 OFFSET $5"
+    ))
+    .bind(&f.tlc_license_no)
+    .bind(&name)
+    .bind(&f.status)
+    .bind(page.per_page)
+    .bind(page.offset())
+    .fetch_all(pool)
+    .await?;
+    Ok((
+        rows.iter().map(driver_from_row).collect::<Result<_, _>>()?,
+        total,
+    ))
 }
 
-/// Escapes `%` and `_` so user text matches literally inside a LIKE pattern.
+/// Escapes LIKE wildcards so user text matches literally; use with `ESCAPE '\\'`.
 pub fn escape_like(text: &str) -> String {
-    text.replace('\\', "").replace('%', "").replace('_', " ")
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
-pub async fn insert_medallion(tx: &mut Tx, m: &NewMedallion, actor: &str, now: &str) -> Result<i64, sqlx::Error> {
+pub async fn insert_medallion(
+    tx: &mut Tx,
+    m: &NewMedallion,
+    actor: &str,
+    now: &str,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO medallions (medallion_number, status, created_on, created_by) VALUES ($1, $2, $3, $4) RETURNING id",
     )
@@ -142,11 +177,17 @@ pub async fn medallion_by_id(pool: &AnyPool, id: i64) -> Result<Option<Medallion
         .transpose()
 }
 
-pub async fn list_medallions(pool: &AnyPool, number: Option<&str>, page: PageRequest) -> Result<(Vec<Medallion>, i64), sqlx::Error> {
-    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM medallions WHERE ($1 IS NULL OR medallion_number = $1)")
-        .bind(number)
-        .fetch_one(pool)
-        .await?;
+pub async fn list_medallions(
+    pool: &AnyPool,
+    number: Option<&str>,
+    page: PageRequest,
+) -> Result<(Vec<Medallion>, i64), sqlx::Error> {
+    let total: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM medallions WHERE ($1 IS NULL OR medallion_number = $1)",
+    )
+    .bind(number)
+    .fetch_one(pool)
+    .await?;
     let rows = sqlx::query(
         "SELECT id, medallion_number, status, created_on FROM medallions WHERE ($1 IS NULL OR medallion_number = $1) \
          ORDER BY medallion_number LIMIT $2 OFFSET $3",
@@ -156,10 +197,20 @@ pub async fn list_medallions(pool: &AnyPool, number: Option<&str>, page: PageReq
     .bind(page.offset())
     .fetch_all(pool)
     .await?;
-    Ok((rows.iter().map(medallion_from_row).collect::<Result<_, _>>()?, total))
+    Ok((
+        rows.iter()
+            .map(medallion_from_row)
+            .collect::<Result<_, _>>()?,
+        total,
+    ))
 }
 
-pub async fn insert_vehicle(tx: &mut Tx, v: &NewVehicle, actor: &str, now: &str) -> Result<i64, sqlx::Error> {
+pub async fn insert_vehicle(
+    tx: &mut Tx,
+    v: &NewVehicle,
+    actor: &str,
+    now: &str,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO vehicles (vin, make, model, year, plate_number, created_on, created_by) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -178,32 +229,52 @@ pub async fn insert_vehicle(tx: &mut Tx, v: &NewVehicle, actor: &str, now: &str)
 const VEHICLE_COLUMNS: &str = "id, vin, make, model, year, plate_number, created_on";
 
 pub async fn vehicle_by_id(pool: &AnyPool, id: i64) -> Result<Option<Vehicle>, sqlx::Error> {
-    sqlx::query(&format!("SELECT {VEHICLE_COLUMNS} FROM vehicles WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .map(|r| vehicle_from_row(&r))
-        .transpose()
+    sqlx::query(&format!(
+        "SELECT {VEHICLE_COLUMNS} FROM vehicles WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .map(|r| vehicle_from_row(&r))
+    .transpose()
 }
 
-pub async fn list_vehicles(pool: &AnyPool, vin: Option<&str>, plate: Option<&str>, page: PageRequest) -> Result<(Vec<Vehicle>, i64), sqlx::Error> {
+pub async fn list_vehicles(
+    pool: &AnyPool,
+    vin: Option<&str>,
+    plate: Option<&str>,
+    page: PageRequest,
+) -> Result<(Vec<Vehicle>, i64), sqlx::Error> {
     let filter = "WHERE ($1 IS NULL OR vin = $1) AND ($2 IS NULL OR plate_number = $2)";
     let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM vehicles {filter}"))
         .bind(vin)
         .bind(plate)
         .fetch_one(pool)
         .await?;
-    let rows = sqlx::query(&format!("SELECT {VEHICLE_COLUMNS} FROM vehicles {filter} ORDER BY vin LIMIT $3 OFFSET $4"))
-        .bind(vin)
-        .bind(plate)
-        .bind(page.per_page)
-        .bind(page.offset())
-        .fetch_all(pool)
-        .await?;
-    Ok((rows.iter().map(vehicle_from_row).collect::<Result<_, _>>()?, total))
+    let rows = sqlx::query(&format!(
+        "SELECT {VEHICLE_COLUMNS} FROM vehicles {filter} ORDER BY vin LIMIT $3 OFFSET $4"
+    ))
+    .bind(vin)
+    .bind(plate)
+    .bind(page.per_page)
+    .bind(page.offset())
+    .fetch_all(pool)
+    .await?;
+    Ok((
+        rows.iter()
+            .map(vehicle_from_row)
+            .collect::<Result<_, _>>()?,
+        total,
+    ))
 }
 
-pub async fn insert_lease(tx: &mut Tx, l: &NewLease, lease_id: &str, actor: &str, now: &str) -> Result<i64, sqlx::Error> {
+pub async fn insert_lease(
+    tx: &mut Tx,
+    l: &NewLease,
+    lease_id: &str,
+    actor: &str,
+    now: &str,
+) -> Result<i64, sqlx::Error> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO leases (lease_id, lease_type, status, weekly_rate_cents, vehicle_id, medallion_id, start_date, \
          end_date, created_on, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
@@ -237,7 +308,10 @@ pub async fn insert_lease(tx: &mut Tx, l: &NewLease, lease_id: &str, actor: &str
 }
 
 /// Is the medallion already in another active lease?
-pub async fn active_lease_of_medallion(tx: &mut Tx, medallion_id: i64) -> Result<Option<String>, sqlx::Error> {
+pub async fn active_lease_of_medallion(
+    tx: &mut Tx,
+    medallion_id: i64,
+) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT lease_id FROM leases WHERE medallion_id = $1 AND status = 'Active'")
         .bind(medallion_id)
         .fetch_optional(&mut **tx)
@@ -261,7 +335,9 @@ fn lease_from_row(r: &AnyRow) -> Result<Lease, sqlx::Error> {
     Ok(Lease {
         id: r.try_get("id")?,
         lease_id: r.try_get("lease_id")?,
-        lease_type_label: LeaseType::parse(&lease_type).map(|t| t.label().to_string()).unwrap_or_else(|| lease_type.clone()),
+        lease_type_label: LeaseType::parse(&lease_type)
+            .map(|t| t.label().to_string())
+            .unwrap_or_else(|| lease_type.clone()),
         lease_type,
         status: r.try_get("status")?,
         weekly_rate: Money::from_cents(r.try_get("weekly_rate_cents")?),
@@ -307,7 +383,11 @@ async fn attach_drivers(pool: &AnyPool, leases: &mut [Lease]) -> Result<(), sqlx
 }
 
 pub async fn lease_by_id(pool: &AnyPool, id: i64) -> Result<Option<Lease>, sqlx::Error> {
-    let Some(row) = sqlx::query(&format!("{LEASE_SELECT} WHERE l.id = $1")).bind(id).fetch_optional(pool).await? else {
+    let Some(row) = sqlx::query(&format!("{LEASE_SELECT} WHERE l.id = $1"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+    else {
         return Ok(None);
     };
     let mut leases = vec![lease_from_row(&row)?];
@@ -323,7 +403,11 @@ pub struct LeaseFilter {
     pub managed_only: bool,
 }
 
-pub async fn list_leases(pool: &AnyPool, f: &LeaseFilter, page: PageRequest) -> Result<(Vec<Lease>, i64), sqlx::Error> {
+pub async fn list_leases(
+    pool: &AnyPool,
+    f: &LeaseFilter,
+    page: PageRequest,
+) -> Result<(Vec<Lease>, i64), sqlx::Error> {
     let filter = "WHERE ($1 IS NULL OR l.status = $1) AND ($2 IS NULL OR l.lease_type = $2) \
          AND ($3 IS NULL OR m.medallion_number = $3) \
          AND ($4 IS NULL OR EXISTS (SELECT 1 FROM lease_drivers ld WHERE ld.lease_id = l.id AND ld.driver_id = $4 \
@@ -338,29 +422,43 @@ pub async fn list_leases(pool: &AnyPool, f: &LeaseFilter, page: PageRequest) -> 
     .bind(i64::from(f.managed_only))
     .fetch_one(pool)
     .await?;
-    let rows = sqlx::query(&format!("{LEASE_SELECT} {filter} ORDER BY l.lease_id LIMIT $6 OFFSET $7"))
-        .bind(&f.status)
-        .bind(&f.lease_type)
-        .bind(&f.medallion_number)
-        .bind(f.driver_id)
-        .bind(i64::from(f.managed_only))
-        .bind(page.per_page)
-        .bind(page.offset())
-        .fetch_all(pool)
-        .await?;
-    let mut leases = rows.iter().map(lease_from_row).collect::<Result<Vec<_>, _>>()?;
+    let rows = sqlx::query(&format!(
+        "{LEASE_SELECT} {filter} ORDER BY l.lease_id LIMIT $6 OFFSET $7"
+    ))
+    .bind(&f.status)
+    .bind(&f.lease_type)
+    .bind(&f.medallion_number)
+    .bind(f.driver_id)
+    .bind(i64::from(f.managed_only))
+    .bind(page.per_page)
+    .bind(page.offset())
+    .fetch_all(pool)
+    .await?;
+    let mut leases = rows
+        .iter()
+        .map(lease_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
     attach_drivers(pool, &mut leases).await?;
     Ok((leases, total))
 }
 
 pub async fn vehicle_id_by_vin(tx: &mut Tx, vin: &str) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM vehicles WHERE vin = $1").bind(vin).fetch_optional(&mut **tx).await
+    sqlx::query_scalar("SELECT id FROM vehicles WHERE vin = $1")
+        .bind(vin)
+        .fetch_optional(&mut **tx)
+        .await
 }
 
 pub async fn medallion_id_by_number(tx: &mut Tx, number: &str) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM medallions WHERE medallion_number = $1").bind(number).fetch_optional(&mut **tx).await
+    sqlx::query_scalar("SELECT id FROM medallions WHERE medallion_number = $1")
+        .bind(number)
+        .fetch_optional(&mut **tx)
+        .await
 }
 
 pub async fn driver_id_by_tlc(tx: &mut Tx, tlc: &str) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM drivers WHERE tlc_license_no = $1").bind(tlc).fetch_optional(&mut **tx).await
+    sqlx::query_scalar("SELECT id FROM drivers WHERE tlc_license_no = $1")
+        .bind(tlc)
+        .fetch_optional(&mut **tx)
+        .await
 }

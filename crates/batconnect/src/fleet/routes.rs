@@ -6,12 +6,14 @@ use axum::Json;
 use domain::status::{DriverStatus, LeaseStatus, LeaseType};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::model::{Driver, DriverInput, Lease, LeaseInput, Medallion, MedallionInput, Vehicle, VehicleInput};
+use super::model::{
+    Driver, DriverInput, Lease, LeaseInput, Medallion, MedallionInput, Vehicle, VehicleInput,
+};
 use super::{repo, service};
 use crate::auth::model::{CurrentUser, OPERATORS, READERS};
 use crate::db::{Page, PageRequest};
 use crate::http::error::{AppError, Problem};
-use crate::http::extract::{ApiJson, RawQuery};
+use crate::http::extract::{JsonBody, RawQuery};
 use crate::http::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -26,11 +28,18 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_lease))
 }
 
-fn parse_word(query: &RawQuery, name: &str, allowed: Vec<&'static str>) -> Result<Option<String>, AppError> {
+fn parse_word(
+    query: &RawQuery,
+    name: &str,
+    allowed: Vec<&'static str>,
+) -> Result<Option<String>, AppError> {
     match query.get(name) {
         None => Ok(None),
         Some(v) if allowed.contains(&v) => Ok(Some(v.to_string())),
-        Some(v) => Err(AppError::field(name, format!("'{v}' is not one of: {}", allowed.join(", ")))),
+        Some(v) => Err(AppError::field(
+            name,
+            format!("'{v}' is not one of: {}", allowed.join(", ")),
+        )),
     }
 }
 
@@ -39,7 +48,11 @@ fn parse_word(query: &RawQuery, name: &str, allowed: Vec<&'static str>) -> Resul
     params(("tlc_license_no" = Option<String>, Query), ("name" = Option<String>, Query), ("status" = Option<String>, Query),
            ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
     responses((status = 200, body = Page<Driver>), (status = 422, body = Problem)))]
-async fn list_drivers(State(state): State<AppState>, user: CurrentUser, query: RawQuery) -> Result<Json<Page<Driver>>, AppError> {
+async fn list_drivers(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    query: RawQuery,
+) -> Result<Json<Page<Driver>>, AppError> {
     user.require(READERS)?;
     query.reject_unknown(&["tlc_license_no", "name", "status", "page", "per_page"])?;
     let page = PageRequest::parse(query.get("page"), query.get("per_page"))?;
@@ -48,39 +61,60 @@ async fn list_drivers(State(state): State<AppState>, user: CurrentUser, query: R
         name: query.get("name").map(str::to_string),
         status: parse_word(&query, "status", DriverStatus::all_words())?,
     };
-    let (items, total) = repo::list_drivers(state.db.reader(), state.db.ilike(), &filter, page).await?;
+    let (items, total) =
+        repo::list_drivers(state.db.reader(), state.db.ilike(), &filter, page).await?;
     Ok(Json(Page::new(items, total, page)))
 }
 
 /// Register a driver.
 #[utoipa::path(post, path = "/fleet/drivers", tag = "Fleet", request_body = DriverInput,
     responses((status = 201, body = Driver), (status = 409, body = Problem), (status = 422, body = Problem)))]
-async fn create_driver(State(state): State<AppState>, user: CurrentUser, ApiJson(input): ApiJson<DriverInput>) -> Result<(StatusCode, Json<Driver>), AppError> {
+async fn create_driver(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    raw_input: JsonBody,
+) -> Result<(StatusCode, Json<Driver>), AppError> {
     user.require(OPERATORS)?;
+    let input: DriverInput = raw_input.parse()?;
     let mut tx = state.db.begin().await?;
     let id = service::create_driver(&mut tx, &input, &user, state.clock.now()).await?;
     tx.commit().await?;
-    let driver = repo::driver_by_id(state.db.reader(), id).await?.ok_or_else(|| AppError::NotFound("driver vanished".into()))?;
+    let driver = repo::driver_by_id(state.db.reader(), id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("driver vanished".into()))?;
     Ok((StatusCode::CREATED, Json(driver)))
 }
 
 /// One driver by internal id.
 #[utoipa::path(get, path = "/fleet/drivers/{id}", tag = "Fleet", params(("id" = i64, Path)),
     responses((status = 200, body = Driver), (status = 404, body = Problem)))]
-async fn get_driver(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Driver>, AppError> {
+async fn get_driver(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Driver>, AppError> {
     user.require(READERS)?;
-    repo::driver_by_id(state.db.reader(), id).await?.map(Json).ok_or_else(|| AppError::NotFound(format!("no driver with id {id}")))
+    repo::driver_by_id(state.db.reader(), id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| AppError::NotFound(format!("no driver with id {id}")))
 }
 
 /// List medallions, optionally by number.
 #[utoipa::path(get, path = "/fleet/medallions", tag = "Fleet",
     params(("medallion_number" = Option<String>, Query), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
     responses((status = 200, body = Page<Medallion>)))]
-async fn list_medallions(State(state): State<AppState>, user: CurrentUser, query: RawQuery) -> Result<Json<Page<Medallion>>, AppError> {
+async fn list_medallions(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    query: RawQuery,
+) -> Result<Json<Page<Medallion>>, AppError> {
     user.require(READERS)?;
     query.reject_unknown(&["medallion_number", "page", "per_page"])?;
     let page = PageRequest::parse(query.get("page"), query.get("per_page"))?;
-    let number = query.get("medallion_number").map(|n| n.to_ascii_uppercase());
+    let number = query
+        .get("medallion_number")
+        .map(|n| n.to_ascii_uppercase());
     let (items, total) = repo::list_medallions(state.db.reader(), number.as_deref(), page).await?;
     Ok(Json(Page::new(items, total, page)))
 }
@@ -88,55 +122,88 @@ async fn list_medallions(State(state): State<AppState>, user: CurrentUser, query
 /// Register a medallion.
 #[utoipa::path(post, path = "/fleet/medallions", tag = "Fleet", request_body = MedallionInput,
     responses((status = 201, body = Medallion), (status = 409, body = Problem), (status = 422, body = Problem)))]
-async fn create_medallion(State(state): State<AppState>, user: CurrentUser, ApiJson(input): ApiJson<MedallionInput>) -> Result<(StatusCode, Json<Medallion>), AppError> {
+async fn create_medallion(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    raw_input: JsonBody,
+) -> Result<(StatusCode, Json<Medallion>), AppError> {
     user.require(OPERATORS)?;
+    let input: MedallionInput = raw_input.parse()?;
     let mut tx = state.db.begin().await?;
     let id = service::create_medallion(&mut tx, &input, &user, state.clock.now()).await?;
     tx.commit().await?;
-    let m = repo::medallion_by_id(state.db.reader(), id).await?.ok_or_else(|| AppError::NotFound("medallion vanished".into()))?;
+    let m = repo::medallion_by_id(state.db.reader(), id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("medallion vanished".into()))?;
     Ok((StatusCode::CREATED, Json(m)))
 }
 
 /// One medallion by internal id.
 #[utoipa::path(get, path = "/fleet/medallions/{id}", tag = "Fleet", params(("id" = i64, Path)),
     responses((status = 200, body = Medallion), (status = 404, body = Problem)))]
-async fn get_medallion(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Medallion>, AppError> {
+async fn get_medallion(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Medallion>, AppError> {
     user.require(READERS)?;
-    repo::medallion_by_id(state.db.reader(), id).await?.map(Json).ok_or_else(|| AppError::NotFound(format!("no medallion with id {id}")))
+    repo::medallion_by_id(state.db.reader(), id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| AppError::NotFound(format!("no medallion with id {id}")))
 }
 
 /// List vehicles, optionally by VIN or plate.
 #[utoipa::path(get, path = "/fleet/vehicles", tag = "Fleet",
     params(("vin" = Option<String>, Query), ("plate_number" = Option<String>, Query), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
     responses((status = 200, body = Page<Vehicle>)))]
-async fn list_vehicles(State(state): State<AppState>, user: CurrentUser, query: RawQuery) -> Result<Json<Page<Vehicle>>, AppError> {
+async fn list_vehicles(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    query: RawQuery,
+) -> Result<Json<Page<Vehicle>>, AppError> {
     user.require(READERS)?;
     query.reject_unknown(&["vin", "plate_number", "page", "per_page"])?;
     let page = PageRequest::parse(query.get("page"), query.get("per_page"))?;
     let vin = query.get("vin").map(|v| v.to_ascii_uppercase());
     let plate = query.get("plate_number").map(|v| v.to_ascii_uppercase());
-    let (items, total) = repo::list_vehicles(state.db.reader(), vin.as_deref(), plate.as_deref(), page).await?;
+    let (items, total) =
+        repo::list_vehicles(state.db.reader(), vin.as_deref(), plate.as_deref(), page).await?;
     Ok(Json(Page::new(items, total, page)))
 }
 
 /// Register a vehicle with its current plate.
 #[utoipa::path(post, path = "/fleet/vehicles", tag = "Fleet", request_body = VehicleInput,
     responses((status = 201, body = Vehicle), (status = 409, body = Problem), (status = 422, body = Problem)))]
-async fn create_vehicle(State(state): State<AppState>, user: CurrentUser, ApiJson(input): ApiJson<VehicleInput>) -> Result<(StatusCode, Json<Vehicle>), AppError> {
+async fn create_vehicle(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    raw_input: JsonBody,
+) -> Result<(StatusCode, Json<Vehicle>), AppError> {
     user.require(OPERATORS)?;
+    let input: VehicleInput = raw_input.parse()?;
     let mut tx = state.db.begin().await?;
     let id = service::create_vehicle(&mut tx, &input, &user, state.clock.now()).await?;
     tx.commit().await?;
-    let v = repo::vehicle_by_id(state.db.reader(), id).await?.ok_or_else(|| AppError::NotFound("vehicle vanished".into()))?;
+    let v = repo::vehicle_by_id(state.db.reader(), id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("vehicle vanished".into()))?;
     Ok((StatusCode::CREATED, Json(v)))
 }
 
 /// One vehicle by internal id.
 #[utoipa::path(get, path = "/fleet/vehicles/{id}", tag = "Fleet", params(("id" = i64, Path)),
     responses((status = 200, body = Vehicle), (status = 404, body = Problem)))]
-async fn get_vehicle(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Vehicle>, AppError> {
+async fn get_vehicle(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Vehicle>, AppError> {
     user.require(READERS)?;
-    repo::vehicle_by_id(state.db.reader(), id).await?.map(Json).ok_or_else(|| AppError::NotFound(format!("no vehicle with id {id}")))
+    repo::vehicle_by_id(state.db.reader(), id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| AppError::NotFound(format!("no vehicle with id {id}")))
 }
 
 /// List leases by status, type, medallion or driver (`managed_only=true`: leases the driver manages).
@@ -144,13 +211,28 @@ async fn get_vehicle(State(state): State<AppState>, user: CurrentUser, Path(id):
     params(("status" = Option<String>, Query), ("lease_type" = Option<String>, Query), ("medallion_number" = Option<String>, Query),
            ("driver_id" = Option<i64>, Query), ("managed_only" = Option<bool>, Query), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
     responses((status = 200, body = Page<Lease>), (status = 422, body = Problem)))]
-async fn list_leases(State(state): State<AppState>, user: CurrentUser, query: RawQuery) -> Result<Json<Page<Lease>>, AppError> {
+async fn list_leases(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    query: RawQuery,
+) -> Result<Json<Page<Lease>>, AppError> {
     user.require(READERS)?;
-    query.reject_unknown(&["status", "lease_type", "medallion_number", "driver_id", "managed_only", "page", "per_page"])?;
+    query.reject_unknown(&[
+        "status",
+        "lease_type",
+        "medallion_number",
+        "driver_id",
+        "managed_only",
+        "page",
+        "per_page",
+    ])?;
     let page = PageRequest::parse(query.get("page"), query.get("per_page"))?;
     let driver_id = match query.get("driver_id") {
         None => None,
-        Some(v) => Some(v.parse::<i64>().map_err(|_| AppError::field("driver_id", "must be a whole number"))?),
+        Some(v) => Some(
+            v.parse::<i64>()
+                .map_err(|_| AppError::field("driver_id", "must be a whole number"))?,
+        ),
     };
     let managed_only = match query.get("managed_only") {
         None | Some("false") => false,
@@ -160,7 +242,9 @@ async fn list_leases(State(state): State<AppState>, user: CurrentUser, query: Ra
     let filter = repo::LeaseFilter {
         status: parse_word(&query, "status", LeaseStatus::all_words())?,
         lease_type: parse_word(&query, "lease_type", LeaseType::all_words())?,
-        medallion_number: query.get("medallion_number").map(|n| n.to_ascii_uppercase()),
+        medallion_number: query
+            .get("medallion_number")
+            .map(|n| n.to_ascii_uppercase()),
         driver_id,
         managed_only,
     };
@@ -171,19 +255,33 @@ async fn list_leases(State(state): State<AppState>, user: CurrentUser, query: Ra
 /// Create a lease with its drivers (exactly one driver manager).
 #[utoipa::path(post, path = "/fleet/leases", tag = "Fleet", request_body = LeaseInput,
     responses((status = 201, body = Lease), (status = 409, body = Problem), (status = 422, body = Problem)))]
-async fn create_lease(State(state): State<AppState>, user: CurrentUser, ApiJson(input): ApiJson<LeaseInput>) -> Result<(StatusCode, Json<Lease>), AppError> {
+async fn create_lease(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    raw_input: JsonBody,
+) -> Result<(StatusCode, Json<Lease>), AppError> {
     user.require(OPERATORS)?;
+    let input: LeaseInput = raw_input.parse()?;
     let mut tx = state.db.begin().await?;
     let id = service::create_lease(&mut tx, &input, &user, state.clock.now()).await?;
     tx.commit().await?;
-    let lease = repo::lease_by_id(state.db.reader(), id).await?.ok_or_else(|| AppError::NotFound("lease vanished".into()))?;
+    let lease = repo::lease_by_id(state.db.reader(), id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("lease vanished".into()))?;
     Ok((StatusCode::CREATED, Json(lease)))
 }
 
 /// One lease with its drivers, by internal id.
 #[utoipa::path(get, path = "/fleet/leases/{id}", tag = "Fleet", params(("id" = i64, Path)),
     responses((status = 200, body = Lease), (status = 404, body = Problem)))]
-async fn get_lease(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<Lease>, AppError> {
+async fn get_lease(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Lease>, AppError> {
     user.require(READERS)?;
-    repo::lease_by_id(state.db.reader(), id).await?.map(Json).ok_or_else(|| AppError::NotFound(format!("no lease with id {id}")))
+    repo::lease_by_id(state.db.reader(), id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| AppError::NotFound(format!("no lease with id {id}")))
 }

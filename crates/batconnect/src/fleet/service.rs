@@ -9,43 +9,93 @@ use crate::auth::CurrentUser;
 use crate::db::{next_sequence, timestamp, Tx};
 use crate::http::error::{AppError, FieldError};
 
-pub async fn create_driver(tx: &mut Tx, input: &DriverInput, actor: &CurrentUser, now: DateTime<Utc>) -> Result<i64, AppError> {
+pub async fn create_driver(
+    tx: &mut Tx,
+    input: &DriverInput,
+    actor: &CurrentUser,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
     let driver = input.validate().map_err(AppError::Validation)?;
     let business_id = match &driver.driver_id {
         Some(id) => id.clone(),
         None => format!("DRV-{:06}", next_sequence(tx, "driver").await?),
     };
-    let id = repo::insert_driver(tx, &driver, &business_id, &actor.username, &timestamp(now)).await?;
-    audit::record(tx, audit::Entry::new(&actor.username, "driver_created", "driver", &business_id), now).await?;
+    let id =
+        repo::insert_driver(tx, &driver, &business_id, &actor.username, &timestamp(now)).await?;
+    audit::record(
+        tx,
+        audit::Entry::new(&actor.username, "driver_created", "driver", &business_id),
+        now,
+    )
+    .await?;
     Ok(id)
 }
 
-pub async fn create_medallion(tx: &mut Tx, input: &MedallionInput, actor: &CurrentUser, now: DateTime<Utc>) -> Result<i64, AppError> {
+pub async fn create_medallion(
+    tx: &mut Tx,
+    input: &MedallionInput,
+    actor: &CurrentUser,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
     let medallion = input.validate().map_err(AppError::Validation)?;
     let id = repo::insert_medallion(tx, &medallion, &actor.username, &timestamp(now)).await?;
-    audit::record(tx, audit::Entry::new(&actor.username, "medallion_created", "medallion", &medallion.medallion_number), now).await?;
+    audit::record(
+        tx,
+        audit::Entry::new(
+            &actor.username,
+            "medallion_created",
+            "medallion",
+            &medallion.medallion_number,
+        ),
+        now,
+    )
+    .await?;
     Ok(id)
 }
 
-pub async fn create_vehicle(tx: &mut Tx, input: &VehicleInput, actor: &CurrentUser, now: DateTime<Utc>) -> Result<i64, AppError> {
+pub async fn create_vehicle(
+    tx: &mut Tx,
+    input: &VehicleInput,
+    actor: &CurrentUser,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
     let vehicle = input.validate(now.year()).map_err(AppError::Validation)?;
     let id = repo::insert_vehicle(tx, &vehicle, &actor.username, &timestamp(now)).await?;
-    audit::record(tx, audit::Entry::new(&actor.username, "vehicle_created", "vehicle", &vehicle.vin), now).await?;
+    audit::record(
+        tx,
+        audit::Entry::new(&actor.username, "vehicle_created", "vehicle", &vehicle.vin),
+        now,
+    )
+    .await?;
     Ok(id)
 }
 
-pub async fn create_lease(tx: &mut Tx, input: &LeaseInput, actor: &CurrentUser, now: DateTime<Utc>) -> Result<i64, AppError> {
+pub async fn create_lease(
+    tx: &mut Tx,
+    input: &LeaseInput,
+    actor: &CurrentUser,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
     let lease = input.validate().map_err(AppError::Validation)?;
     let mut missing = Vec::new();
     if !repo::exists(tx, "vehicles", lease.vehicle_id).await? {
-        missing.push(FieldError::new("vehicle_id", format!("no vehicle with id {}", lease.vehicle_id)));
+        missing.push(FieldError::new(
+            "vehicle_id",
+            format!("no vehicle with id {}", lease.vehicle_id),
+        ));
     }
     if !repo::exists(tx, "medallions", lease.medallion_id).await? {
-        missing.push(FieldError::new("medallion_id", format!("no medallion with id {}", lease.medallion_id)));
+        missing.push(FieldError::new(
+            "medallion_id",
+            format!("no medallion with id {}", lease.medallion_id),
+        ));
     }
     for d in &lease.drivers {
         if !repo::exists(tx, "drivers", d.driver_id).await? {
-            missing.push(FieldError::new("drivers", format!("no driver with id {}", d.driver_id)));
+            missing.push(FieldError::new(
+                "drivers",
+                format!("no driver with id {}", d.driver_id),
+            ));
         }
     }
     if !missing.is_empty() {
@@ -64,6 +114,11 @@ pub async fn create_lease(tx: &mut Tx, input: &LeaseInput, actor: &CurrentUser, 
         None => format!("LS-{:06}", next_sequence(tx, "lease").await?),
     };
     let id = repo::insert_lease(tx, &lease, &business_id, &actor.username, &timestamp(now)).await?;
-    audit::record(tx, audit::Entry::new(&actor.username, "lease_created", "lease", &business_id), now).await?;
+    audit::record(
+        tx,
+        audit::Entry::new(&actor.username, "lease_created", "lease", &business_id),
+        now,
+    )
+    .await?;
     Ok(id)
 }

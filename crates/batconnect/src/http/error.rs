@@ -17,13 +17,21 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
-        FieldError { field: field.into(), pointer: None, message: message.into() }
+        FieldError {
+            field: field.into(),
+            pointer: None,
+            message: message.into(),
+        }
     }
 
     pub fn at(pointer: impl Into<String>, message: impl Into<String>) -> FieldError {
         let pointer = pointer.into();
         let field = pointer.rsplit('/').next().unwrap_or_default().to_string();
-        FieldError { field, pointer: Some(pointer), message: message.into() }
+        FieldError {
+            field,
+            pointer: Some(pointer),
+            message: message.into(),
+        }
     }
 }
 
@@ -73,7 +81,9 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::Validation(_) | AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Validation(_) | AppError::Unprocessable(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -169,7 +179,10 @@ impl IntoResponse for AppError {
         let (detail, errors) = match self {
             AppError::Internal(cause) => {
                 tracing::error!(error = ?cause, "internal error");
-                ("an internal error occurred; it has been logged".to_string(), Vec::new())
+                (
+                    "an internal error occurred; it has been logged".to_string(),
+                    Vec::new(),
+                )
             }
             AppError::Validation(errors) => {
                 let detail = errors
@@ -189,7 +202,12 @@ impl IntoResponse for AppError {
             errors,
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
-        (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body,
+        )
+            .into_response()
     }
 }
 

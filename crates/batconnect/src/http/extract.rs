@@ -29,7 +29,9 @@ fn json_rejection(rejection: JsonRejection) -> AppError {
     match rejection {
         JsonRejection::JsonDataError(e) => {
             // serde's message names the field ("missing field `username`" / "... at line 1").
-            let text = std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or(e.body_text());
+            let text = std::error::Error::source(&e)
+                .map(|s| s.to_string())
+                .unwrap_or(e.body_text());
             let field = text
                 .split('`')
                 .nth(1)
@@ -39,13 +41,65 @@ fn json_rejection(rejection: JsonRejection) -> AppError {
             AppError::Validation(vec![FieldError::new(field, text)])
         }
         JsonRejection::JsonSyntaxError(e) => {
-            let text = std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or(e.body_text());
+            let text = std::error::Error::source(&e)
+                .map(|s| s.to_string())
+                .unwrap_or(e.body_text());
             AppError::BadRequest(format!("the request body is not valid JSON: {text}"))
         }
-        JsonRejection::MissingJsonContentType(_) => {
-            AppError::BadRequest("the request needs the header Content-Type: application/json".into())
-        }
+        JsonRejection::MissingJsonContentType(_) => AppError::BadRequest(
+            "the request needs the header Content-Type: application/json".into(),
+        ),
         other => AppError::BadRequest(other.body_text()),
+    }
+}
+
+/// A JSON body read now but parsed later, so a handler checks the caller's role before it
+/// reports what is wrong with the body.
+pub struct JsonBody(axum::body::Bytes, bool);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json") || v.contains("+json"));
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                AppError::BadRequest(format!("cannot read the request body: {}", e.body_text()))
+            })?;
+        Ok(JsonBody(bytes, is_json))
+    }
+}
+
+impl JsonBody {
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, AppError> {
+        if !self.1 {
+            return Err(AppError::BadRequest(
+                "the request needs the header Content-Type: application/json".into(),
+            ));
+        }
+        let mut deserializer = serde_json::Deserializer::from_slice(&self.0);
+        let value = T::deserialize(&mut deserializer).and_then(|v| deserializer.end().map(|_| v));
+        value.map_err(|e| {
+            use serde_json::error::Category;
+            match e.classify() {
+                Category::Data => {
+                    let text = e.to_string();
+                    let field = text
+                        .split('`')
+                        .nth(1)
+                        .filter(|_| text.contains("field"))
+                        .unwrap_or("body")
+                        .to_string();
+                    AppError::Validation(vec![FieldError::new(field, text)])
+                }
+                _ => AppError::BadRequest(format!("the request body is not valid JSON: {e}")),
+            }
+        })
     }
 }
 
@@ -92,7 +146,12 @@ impl RawQuery {
             .0
             .iter()
             .filter(|(k, _)| !known.contains(&k.as_str()))
-            .map(|(k, _)| FieldError::new(k.clone(), format!("unknown parameter; known: {}", known.join(", "))))
+            .map(|(k, _)| {
+                FieldError::new(
+                    k.clone(),
+                    format!("unknown parameter; known: {}", known.join(", ")),
+                )
+            })
             .collect();
         if unknown.is_empty() {
             Ok(())

@@ -73,7 +73,10 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::fleet::router())
         .merge(crate::bpm::routes::router())
         .merge(crate::repairs::routes::router())
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::middleware::require_auth));
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::middleware::require_auth,
+        ));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
         .merge(crate::auth::routes::public_router())

@@ -19,8 +19,14 @@ pub enum Reference {
 impl Reference {
     fn from_json(value: Option<&serde_json::Value>) -> Result<Reference, &'static str> {
         match value {
-            Some(serde_json::Value::Number(n)) => n.as_i64().filter(|i| *i > 0).map(Reference::Internal).ok_or("must be a positive id"),
-            Some(serde_json::Value::String(s)) if !s.trim().is_empty() => Ok(Reference::Business(s.trim().to_string())),
+            Some(serde_json::Value::Number(n)) => n
+                .as_i64()
+                .filter(|i| *i > 0)
+                .map(Reference::Internal)
+                .ok_or("must be a positive id"),
+            Some(serde_json::Value::String(s)) if !s.trim().is_empty() => {
+                Ok(Reference::Business(s.trim().to_string()))
+            }
             Some(_) => Err("must be a numeric id or a business id"),
             None => Err("is required"),
         }
@@ -65,7 +71,13 @@ impl EnterDetails {
                 errors.push(FieldError::at("/data/total_amount", e.to_string()));
                 Money::ZERO
             });
-        let text = |name: &str| data.get(name).and_then(|v| v.as_str()).map(str::trim).unwrap_or_default().to_string();
+        let text = |name: &str| {
+            data.get(name)
+                .and_then(|v| v.as_str())
+                .map(str::trim)
+                .unwrap_or_default()
+                .to_string()
+        };
         let invoice_number = text("invoice_number");
         if invoice_number.is_empty() {
             errors.push(FieldError::at("/data/invoice_number", "is required"));
@@ -79,14 +91,23 @@ impl EnterDetails {
         let invoice_date = date("invoice_date");
         let start_week = date("start_week");
         let workshop_type = WorkshopType::parse(&text("workshop_type")).unwrap_or_else(|| {
-            errors.push(FieldError::at("/data/workshop_type", format!("must be one of: {}", WorkshopType::all_words().join(", "))));
+            errors.push(FieldError::at(
+                "/data/workshop_type",
+                format!("must be one of: {}", WorkshopType::all_words().join(", ")),
+            ));
             WorkshopType::BigApple
         });
         let notes = Some(text("notes")).filter(|n| !n.is_empty());
         if notes.as_ref().is_some_and(|n| n.chars().count() > 500) {
-            errors.push(FieldError::at("/data/notes", "must be at most 500 characters"));
+            errors.push(FieldError::at(
+                "/data/notes",
+                "must be at most 500 characters",
+            ));
         }
-        let preview_only = data.get("preview_only").and_then(|v| v.as_bool()).unwrap_or(false);
+        let preview_only = data
+            .get("preview_only")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
         if !errors.is_empty() {
             return Err(errors);
         }

@@ -32,16 +32,24 @@ impl Where {
         if values.is_empty() {
             return;
         }
-        let marks: Vec<String> = values.iter().map(|v| self.placeholder(Arg::Text(v.clone()))).collect();
-        self.clauses.push(format!("{column} IN ({})", marks.join(", ")));
+        let marks: Vec<String> = values
+            .iter()
+            .map(|v| self.placeholder(Arg::Text(v.clone())))
+            .collect();
+        self.clauses
+            .push(format!("{column} IN ({})", marks.join(", ")));
     }
 
     pub fn any_of_int(&mut self, column: &str, values: &[i64]) {
         if values.is_empty() {
             return;
         }
-        let marks: Vec<String> = values.iter().map(|v| self.placeholder(Arg::Int(*v))).collect();
-        self.clauses.push(format!("{column} IN ({})", marks.join(", ")));
+        let marks: Vec<String> = values
+            .iter()
+            .map(|v| self.placeholder(Arg::Int(*v)))
+            .collect();
+        self.clauses
+            .push(format!("{column} IN ({})", marks.join(", ")));
     }
 
     /// Case-insensitive "contains any of" on `column`.
@@ -52,8 +60,11 @@ impl Where {
         let parts: Vec<String> = values
             .iter()
             .map(|v| {
-                let mark = self.placeholder(Arg::Text(format!("%{}%", crate::fleet::repo::escape_like(&v.to_lowercase()))));
-                format!("lower({column}) LIKE {mark}")
+                let mark = self.placeholder(Arg::Text(format!(
+                    "%{}%",
+                    crate::fleet::repo::escape_like(&v.to_lowercase())
+                )));
+                format!("lower({column}) LIKE {mark} ESCAPE '\\'")
             })
             .collect();
         self.clauses.push(format!("({})", parts.join(" OR ")));
@@ -107,23 +118,39 @@ pub fn bind_all_scalar<'q, O>(
     query
 }
 
-fn words<T>(query: &RawQuery, name: &str, parse: fn(&str) -> Option<T>, allowed: Vec<&'static str>, errors: &mut Vec<FieldError>) -> Vec<String> {
+fn words<T>(
+    query: &RawQuery,
+    name: &str,
+    parse: fn(&str) -> Option<T>,
+    allowed: Vec<&'static str>,
+    errors: &mut Vec<FieldError>,
+) -> Vec<String> {
     let values = query.list(name);
     for v in &values {
         if parse(v).is_none() {
-            errors.push(FieldError::new(name, format!("'{v}' is not one of: {}", allowed.join(", "))));
+            errors.push(FieldError::new(
+                name,
+                format!("'{v}' is not one of: {}", allowed.join(", ")),
+            ));
         }
     }
     values
 }
 
-fn sort_order(query: &RawQuery, errors: &mut Vec<FieldError>, default: &'static str) -> &'static str {
+fn sort_order(
+    query: &RawQuery,
+    errors: &mut Vec<FieldError>,
+    default: &'static str,
+) -> &'static str {
     match query.get("sort_order").map(|s| s.to_ascii_lowercase()) {
         None => default,
         Some(s) if s == "asc" => "ASC",
         Some(s) if s == "desc" => "DESC",
         Some(s) => {
-            errors.push(FieldError::new("sort_order", format!("'{s}' is not one of: asc, desc")));
+            errors.push(FieldError::new(
+                "sort_order",
+                format!("'{s}' is not one of: asc, desc"),
+            ));
             default
         }
     }
@@ -137,9 +164,23 @@ pub struct InvoiceQuery {
 }
 
 pub const INVOICE_PARAMS: &[&str] = &[
-    "page", "per_page", "sort_by", "sort_order", "repair_id", "invoice_number", "from_invoice_date", "to_invoice_date",
-    "lease_type", "workshop_type", "from_total_amount", "to_total_amount", "status", "driver_name", "medallion_no",
-    "lease_id", "vin",
+    "page",
+    "per_page",
+    "sort_by",
+    "sort_order",
+    "repair_id",
+    "invoice_number",
+    "from_invoice_date",
+    "to_invoice_date",
+    "lease_type",
+    "workshop_type",
+    "from_total_amount",
+    "to_total_amount",
+    "status",
+    "driver_name",
+    "medallion_no",
+    "lease_id",
+    "vin",
 ];
 
 const INVOICE_SORTS: &[(&str, &str)] = &[
@@ -190,10 +231,16 @@ impl InvoiceQuery {
                 if let AppError::Validation(mut list) = e {
                     errors.append(&mut list);
                 }
-                PageRequest { page: 1, per_page: 20 }
+                PageRequest {
+                    page: 1,
+                    per_page: 20,
+                }
             })
         } else {
-            PageRequest { page: 1, per_page: i64::MAX }
+            PageRequest {
+                page: 1,
+                per_page: i64::MAX,
+            }
         };
         let mut filter = Where::default();
         filter.any_of("repair_id", &query.list("repair_id"));
@@ -202,7 +249,10 @@ impl InvoiceQuery {
         let to = date_param(query, "to_invoice_date", &mut errors);
         if let (Some(f), Some(t)) = (&from, &to) {
             if f > t {
-                errors.push(FieldError::new("to_invoice_date", "must not be before from_invoice_date"));
+                errors.push(FieldError::new(
+                    "to_invoice_date",
+                    "must not be before from_invoice_date",
+                ));
             }
         }
         if let Some(f) = from {
@@ -211,15 +261,30 @@ impl InvoiceQuery {
         if let Some(t) = to {
             filter.compare("invoice_date", "<=", Arg::Text(t));
         }
-        let lease_types = words(query, "lease_type", LeaseType::parse, LeaseType::all_words(), &mut errors);
+        let lease_types = words(
+            query,
+            "lease_type",
+            LeaseType::parse,
+            LeaseType::all_words(),
+            &mut errors,
+        );
         filter.any_of("lease_type", &lease_types);
-        let workshops = words(query, "workshop_type", WorkshopType::parse, WorkshopType::all_words(), &mut errors);
+        let workshops = words(
+            query,
+            "workshop_type",
+            WorkshopType::parse,
+            WorkshopType::all_words(),
+            &mut errors,
+        );
         filter.any_of("workshop_type", &workshops);
         let min = money_param(query, "from_total_amount", &mut errors);
         let max = money_param(query, "to_total_amount", &mut errors);
         if let (Some(a), Some(b)) = (min, max) {
             if a > b {
-                errors.push(FieldError::new("to_total_amount", "must not be less than from_total_amount"));
+                errors.push(FieldError::new(
+                    "to_total_amount",
+                    "must not be less than from_total_amount",
+                ));
             }
         }
         if let Some(a) = min {
@@ -228,29 +293,53 @@ impl InvoiceQuery {
         if let Some(b) = max {
             filter.compare("total_amount_cents", "<=", Arg::Int(b));
         }
-        let statuses = words(query, "status", InvoiceStatus::parse, InvoiceStatus::all_words(), &mut errors);
+        let statuses = words(
+            query,
+            "status",
+            InvoiceStatus::parse,
+            InvoiceStatus::all_words(),
+            &mut errors,
+        );
         filter.any_of("status", &statuses);
         filter.contains_any("driver_name", &query.list("driver_name"));
-        let medallions: Vec<String> = query.list("medallion_no").iter().map(|m| m.to_ascii_uppercase()).collect();
+        let medallions: Vec<String> = query
+            .list("medallion_no")
+            .iter()
+            .map(|m| m.to_ascii_uppercase())
+            .collect();
         filter.any_of("medallion_number", &medallions);
         filter.any_of("lease_ref", &query.list("lease_id"));
-        let vins: Vec<String> = query.list("vin").iter().map(|m| m.to_ascii_uppercase()).collect();
+        let vins: Vec<String> = query
+            .list("vin")
+            .iter()
+            .map(|m| m.to_ascii_uppercase())
+            .collect();
         filter.any_of("vin", &vins);
         let direction = sort_order(query, &mut errors, "DESC");
         let sort_key = query.get("sort_by").unwrap_or("invoice_date");
-        let column = INVOICE_SORTS.iter().find(|(k, _)| *k == sort_key).map(|(_, c)| *c);
+        let column = INVOICE_SORTS
+            .iter()
+            .find(|(k, _)| *k == sort_key)
+            .map(|(_, c)| *c);
         let order_by = match column {
             Some(c) => format!("{c} {direction}, id {direction}"),
             None => {
                 let keys: Vec<&str> = INVOICE_SORTS.iter().map(|(k, _)| *k).collect();
-                errors.push(FieldError::new("sort_by", format!("'{sort_key}' is not one of: {}", keys.join(", "))));
+                errors.push(FieldError::new(
+                    "sort_by",
+                    format!("'{sort_key}' is not one of: {}", keys.join(", ")),
+                ));
                 String::new()
             }
         };
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
-        Ok(InvoiceQuery { filter, order_by, page })
+        Ok(InvoiceQuery {
+            filter,
+            order_by,
+            page,
+        })
     }
 }
 
@@ -262,28 +351,60 @@ pub struct InstallmentQuery {
 }
 
 pub const INSTALLMENT_PARAMS: &[&str] = &[
-    "page", "per_page", "sort_order", "sort_by", "repair_id", "lease_id", "driver_id", "medallion_id", "vehicle_id", "status",
-    "from_week", "to_week",
+    "page",
+    "per_page",
+    "sort_order",
+    "sort_by",
+    "repair_id",
+    "lease_id",
+    "driver_id",
+    "medallion_id",
+    "vehicle_id",
+    "status",
+    "from_week",
+    "to_week",
 ];
 
 impl InstallmentQuery {
     pub fn parse(query: &RawQuery) -> Result<InstallmentQuery, AppError> {
         query.reject_unknown(INSTALLMENT_PARAMS)?;
         let mut errors = Vec::new();
-        let page = PageRequest::parse(query.get("page"), query.get("per_page")).unwrap_or_else(|e| {
-            if let AppError::Validation(mut list) = e {
-                errors.append(&mut list);
-            }
-            PageRequest { page: 1, per_page: 20 }
-        });
+        let page =
+            PageRequest::parse(query.get("page"), query.get("per_page")).unwrap_or_else(|e| {
+                if let AppError::Validation(mut list) = e {
+                    errors.append(&mut list);
+                }
+                PageRequest {
+                    page: 1,
+                    per_page: 20,
+                }
+            });
         let mut filter = Where::default();
         filter.any_of("v.repair_id", &query.list("repair_id"));
         // Ids accept the internal number or the business id.
         reference_filter(&mut filter, query, "lease_id", "v.lease_id", "v.lease_ref");
-        reference_filter(&mut filter, query, "driver_id", "v.driver_id", "(SELECT d.driver_id FROM drivers d WHERE d.id = v.driver_id)");
-        reference_filter(&mut filter, query, "medallion_id", "v.medallion_id", "v.medallion_number");
+        reference_filter(
+            &mut filter,
+            query,
+            "driver_id",
+            "v.driver_id",
+            "(SELECT d.driver_id FROM drivers d WHERE d.id = v.driver_id)",
+        );
+        reference_filter(
+            &mut filter,
+            query,
+            "medallion_id",
+            "v.medallion_id",
+            "v.medallion_number",
+        );
         reference_filter(&mut filter, query, "vehicle_id", "v.vehicle_id", "v.vin");
-        let statuses = words(query, "status", InstallmentStatus::parse, InstallmentStatus::all_words(), &mut errors);
+        let statuses = words(
+            query,
+            "status",
+            InstallmentStatus::parse,
+            InstallmentStatus::all_words(),
+            &mut errors,
+        );
         filter.any_of("i.status", &statuses);
         if let Some(from) = date_param(query, "from_week", &mut errors) {
             filter.compare("i.week_start_date", ">=", Arg::Text(from));
@@ -293,26 +414,44 @@ impl InstallmentQuery {
         }
         match query.get("sort_by") {
             None | Some("week") | Some("week_start_date") => {}
-            Some(other) => errors.push(FieldError::new("sort_by", format!("'{other}' is not one of: week, week_start_date"))),
+            Some(other) => errors.push(FieldError::new(
+                "sort_by",
+                format!("'{other}' is not one of: week, week_start_date"),
+            )),
         }
         let direction = sort_order(query, &mut errors, "ASC");
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
-        Ok(InstallmentQuery { filter, order_by: format!("i.week_start_date {direction}, i.id {direction}"), page })
+        Ok(InstallmentQuery {
+            filter,
+            order_by: format!("i.week_start_date {direction}, i.id {direction}"),
+            page,
+        })
     }
 }
 
-fn reference_filter(filter: &mut Where, query: &RawQuery, name: &str, id_column: &str, business_column: &str) {
+fn reference_filter(
+    filter: &mut Where,
+    query: &RawQuery,
+    name: &str,
+    id_column: &str,
+    business_column: &str,
+) {
     let values = query.list(name);
-    let (ids, business): (Vec<String>, Vec<String>) = values.into_iter().partition(|v| v.chars().all(|c| c.is_ascii_digit()));
+    let (ids, business): (Vec<String>, Vec<String>) = values
+        .into_iter()
+        .partition(|v| v.chars().all(|c| c.is_ascii_digit()));
     let ids: Vec<i64> = ids.iter().filter_map(|v| v.parse().ok()).collect();
     match (ids.is_empty(), business.is_empty()) {
         (true, true) => {}
         (false, true) => filter.any_of_int(id_column, &ids),
         (true, false) => filter.any_of(business_column, &business),
         (false, false) => {
-            let mut inner = Where { clauses: Vec::new(), args: std::mem::take(&mut filter.args) };
+            let mut inner = Where {
+                clauses: Vec::new(),
+                args: std::mem::take(&mut filter.args),
+            };
             inner.any_of_int(id_column, &ids);
             inner.any_of(business_column, &business);
             let clause = format!("({})", inner.clauses.join(" OR "));
@@ -327,20 +466,41 @@ mod tests {
     use super::*;
 
     fn raw(pairs: &[(&str, &str)]) -> RawQuery {
-        RawQuery(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        RawQuery(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
     }
 
     #[test]
     fn filters_number_placeholders_in_order() {
-        let q = InvoiceQuery::parse(&raw(&[("status", "Open,Hold"), ("driver_name", "smi"), ("sort_by", "amount")]), true).unwrap();
-        assert_eq!(q.filter.sql(), "WHERE status IN ($1, $2) AND (lower(driver_name) LIKE $3)");
+        let q = InvoiceQuery::parse(
+            &raw(&[
+                ("status", "Open,Hold"),
+                ("driver_name", "smi"),
+                ("sort_by", "amount"),
+            ]),
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            q.filter.sql(),
+            "WHERE status IN ($1, $2) AND (lower(driver_name) LIKE $3 ESCAPE '\\')"
+        );
         assert_eq!(q.order_by, "total_amount_cents DESC, id DESC");
     }
 
     #[test]
     fn bad_parameters_are_named() {
         let AppError::Validation(errors) = InvoiceQuery::parse(
-            &raw(&[("sort_by", "colour"), ("status", "Lost"), ("from_invoice_date", "yesterday"), ("per_page", "500")]),
+            &raw(&[
+                ("sort_by", "colour"),
+                ("status", "Lost"),
+                ("from_invoice_date", "yesterday"),
+                ("per_page", "500"),
+            ]),
             true,
         )
         .err()
@@ -348,7 +508,12 @@ mod tests {
             panic!("expected validation errors")
         };
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert!(fields.contains(&"sort_by") && fields.contains(&"status") && fields.contains(&"from_invoice_date") && fields.contains(&"per_page"));
+        assert!(
+            fields.contains(&"sort_by")
+                && fields.contains(&"status")
+                && fields.contains(&"from_invoice_date")
+                && fields.contains(&"per_page")
+        );
     }
 
     #[test]

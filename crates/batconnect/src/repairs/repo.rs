@@ -23,7 +23,11 @@ pub struct LeaseFacts {
     pub medallion_number: String,
 }
 
-pub async fn lease_facts(tx: &mut Tx, id: Option<i64>, business_id: Option<&str>) -> Result<Option<LeaseFacts>, sqlx::Error> {
+pub async fn lease_facts(
+    tx: &mut Tx,
+    id: Option<i64>,
+    business_id: Option<&str>,
+) -> Result<Option<LeaseFacts>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT l.id, l.lease_id, l.lease_type, l.status, l.vehicle_id, v.vin, l.medallion_id, m.medallion_number \
          FROM leases l JOIN vehicles v ON v.id = l.vehicle_id JOIN medallions m ON m.id = l.medallion_id \
@@ -49,16 +53,25 @@ pub async fn lease_facts(tx: &mut Tx, id: Option<i64>, business_id: Option<&str>
 }
 
 /// (internal id, full name) of a driver by internal id or business id.
-pub async fn driver_ref(tx: &mut Tx, id: Option<i64>, business_id: Option<&str>) -> Result<Option<(i64, String)>, sqlx::Error> {
+pub async fn driver_ref(
+    tx: &mut Tx,
+    id: Option<i64>,
+    business_id: Option<&str>,
+) -> Result<Option<(i64, String)>, sqlx::Error> {
     let row = sqlx::query("SELECT id, full_name FROM drivers WHERE id = $1 OR driver_id = $2")
         .bind(id.unwrap_or(-1))
         .bind(business_id.unwrap_or(""))
         .fetch_optional(&mut **tx)
         .await?;
-    row.map(|r| Ok((r.try_get("id")?, r.try_get("full_name")?))).transpose()
+    row.map(|r| Ok((r.try_get("id")?, r.try_get("full_name")?)))
+        .transpose()
 }
 
-pub async fn vehicle_ref(tx: &mut Tx, id: Option<i64>, vin: Option<&str>) -> Result<Option<i64>, sqlx::Error> {
+pub async fn vehicle_ref(
+    tx: &mut Tx,
+    id: Option<i64>,
+    vin: Option<&str>,
+) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar("SELECT id FROM vehicles WHERE id = $1 OR vin = $2")
         .bind(id.unwrap_or(-1))
         .bind(vin.map(|v| v.to_ascii_uppercase()).unwrap_or_default())
@@ -66,7 +79,11 @@ pub async fn vehicle_ref(tx: &mut Tx, id: Option<i64>, vin: Option<&str>) -> Res
         .await
 }
 
-pub async fn medallion_ref(tx: &mut Tx, id: Option<i64>, number: Option<&str>) -> Result<Option<i64>, sqlx::Error> {
+pub async fn medallion_ref(
+    tx: &mut Tx,
+    id: Option<i64>,
+    number: Option<&str>,
+) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar("SELECT id FROM medallions WHERE id = $1 OR medallion_number = $2")
         .bind(id.unwrap_or(-1))
         .bind(number.map(|v| v.to_ascii_uppercase()).unwrap_or_default())
@@ -74,7 +91,11 @@ pub async fn medallion_ref(tx: &mut Tx, id: Option<i64>, number: Option<&str>) -
         .await
 }
 
-pub async fn is_driver_manager(tx: &mut Tx, lease_id: i64, driver_id: i64) -> Result<bool, sqlx::Error> {
+pub async fn is_driver_manager(
+    tx: &mut Tx,
+    lease_id: i64,
+    driver_id: i64,
+) -> Result<bool, sqlx::Error> {
     let found: Option<i64> = sqlx::query_scalar(
         "SELECT id FROM lease_drivers WHERE lease_id = $1 AND driver_id = $2 AND is_driver_manager = 1",
     )
@@ -85,11 +106,16 @@ pub async fn is_driver_manager(tx: &mut Tx, lease_id: i64, driver_id: i64) -> Re
     Ok(found.is_some())
 }
 
-pub async fn invoice_number_in_use(tx: &mut Tx, invoice_number: &str) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT repair_id FROM repair_invoices WHERE invoice_number = $1 AND status <> 'Cancelled'")
-        .bind(invoice_number)
-        .fetch_optional(&mut **tx)
-        .await
+pub async fn invoice_number_in_use(
+    tx: &mut Tx,
+    invoice_number: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT repair_id FROM repair_invoices WHERE invoice_number = $1 AND status <> 'Cancelled'",
+    )
+    .bind(invoice_number)
+    .fetch_optional(&mut **tx)
+    .await
 }
 
 /// (repair_id, invoice_number, total cents, weekly cents, status, installments) of the
@@ -103,7 +129,10 @@ pub struct ExistingInvoice {
     pub installment_count: i64,
 }
 
-pub async fn invoice_of_case(tx: &mut Tx, case_no: &str) -> Result<Option<ExistingInvoice>, sqlx::Error> {
+pub async fn invoice_of_case(
+    tx: &mut Tx,
+    case_no: &str,
+) -> Result<Option<ExistingInvoice>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT v.repair_id, v.invoice_number, v.total_amount_cents, v.weekly_installment_cents, v.status, \
          (SELECT COUNT(*) FROM repair_installments i WHERE i.invoice_id = v.id) AS installment_count \
@@ -185,14 +214,28 @@ pub struct NewInstallmentRow {
 }
 
 /// Inserts a schedule in multi-row statements (a few round trips, not one per week).
-pub async fn insert_installments(tx: &mut Tx, invoice_id: i64, rows: &[NewInstallmentRow], status: &str, now: &str) -> Result<(), sqlx::Error> {
+pub async fn insert_installments(
+    tx: &mut Tx,
+    invoice_id: i64,
+    rows: &[NewInstallmentRow],
+    status: &str,
+    now: &str,
+) -> Result<(), sqlx::Error> {
     // $1 = invoice id, $2 = time; 6 parameters a row after that. 500 rows stay well under
     // both backends' parameter limits.
     for chunk in rows.chunks(500) {
         let values: Vec<String> = (0..chunk.len())
             .map(|i| {
                 let b = 2 + i * 6;
-                format!("(${}, $1, ${}, ${}, ${}, ${}, ${}, $2)", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6)
+                format!(
+                    "(${}, $1, ${}, ${}, ${}, ${}, ${}, $2)",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6
+                )
             })
             .collect();
         let sql = format!(
@@ -215,14 +258,22 @@ pub async fn insert_installments(tx: &mut Tx, invoice_id: i64, rows: &[NewInstal
     Ok(())
 }
 
-pub async fn set_invoice_status(tx: &mut Tx, invoice_id: i64, status: &str, actor: &str, now: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE repair_invoices SET status = $1, updated_by = $2, updated_on = $3 WHERE id = $4")
-        .bind(status)
-        .bind(actor)
-        .bind(now)
-        .bind(invoice_id)
-        .execute(&mut **tx)
-        .await?;
+pub async fn set_invoice_status(
+    tx: &mut Tx,
+    invoice_id: i64,
+    status: &str,
+    actor: &str,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE repair_invoices SET status = $1, updated_by = $2, updated_on = $3 WHERE id = $4",
+    )
+    .bind(status)
+    .bind(actor)
+    .bind(now)
+    .bind(invoice_id)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -244,7 +295,9 @@ fn list_item(r: &AnyRow) -> Result<InvoiceListItem, sqlx::Error> {
         driver_name: r.try_get("driver_name")?,
         medallion_no: r.try_get("medallion_number")?,
         lease_id: r.try_get("lease_ref")?,
-        lease_type_label: LeaseType::parse(&lease_type).map(|t| t.label().to_string()).unwrap_or_else(|| lease_type.clone()),
+        lease_type_label: LeaseType::parse(&lease_type)
+            .map(|t| t.label().to_string())
+            .unwrap_or_else(|| lease_type.clone()),
         lease_type,
         workshop: r.try_get("workshop_type")?,
         amount: Money::from_cents(r.try_get("total_amount_cents")?),
@@ -252,10 +305,15 @@ fn list_item(r: &AnyRow) -> Result<InvoiceListItem, sqlx::Error> {
 }
 
 /// One page of invoices and the total count for the same filter.
-pub async fn list_invoices(pool: &AnyPool, q: &InvoiceQuery) -> Result<(Vec<InvoiceListItem>, i64), sqlx::Error> {
+pub async fn list_invoices(
+    pool: &AnyPool,
+    q: &InvoiceQuery,
+) -> Result<(Vec<InvoiceListItem>, i64), sqlx::Error> {
     let where_sql = q.filter.sql();
     let count_sql = format!("SELECT COUNT(*) FROM repair_invoices {where_sql}");
-    let total: i64 = bind_all_scalar(sqlx::query_scalar(&count_sql), &q.filter.args).fetch_one(pool).await?;
+    let total: i64 = bind_all_scalar(sqlx::query_scalar(&count_sql), &q.filter.args)
+        .fetch_one(pool)
+        .await?;
     let page_sql = format!(
         "SELECT repair_id, invoice_number, invoice_date, status, driver_name, medallion_number, lease_ref, lease_type, \
          workshop_type, total_amount_cents FROM repair_invoices {where_sql} ORDER BY {} LIMIT {} OFFSET {}",
@@ -280,7 +338,10 @@ pub struct DetailParts {
     pub schedule: Vec<ScheduleRow>,
 }
 
-pub async fn invoice_detail(pool: &AnyPool, repair_id: &str) -> Result<Option<DetailParts>, sqlx::Error> {
+pub async fn invoice_detail(
+    pool: &AnyPool,
+    repair_id: &str,
+) -> Result<Option<DetailParts>, sqlx::Error> {
     let Some(r) = sqlx::query(
         "SELECT v.id AS invoice_pk, v.repair_id, v.invoice_number, v.invoice_date, v.workshop_type, v.notes, v.status, \
          v.start_week, v.weekly_installment_cents, v.total_amount_cents, v.case_no, v.created_by, v.created_on, \
@@ -362,7 +423,9 @@ pub async fn invoice_detail(pool: &AnyPool, repair_id: &str) -> Result<Option<De
         lease: LeaseCard {
             id: r.try_get("l_id")?,
             lease_id: r.try_get("l_lease_id")?,
-            lease_type_label: LeaseType::parse(&lease_type).map(|t| t.label().to_string()).unwrap_or_else(|| lease_type.clone()),
+            lease_type_label: LeaseType::parse(&lease_type)
+                .map(|t| t.label().to_string())
+                .unwrap_or_else(|| lease_type.clone()),
             lease_type,
             status: r.try_get("l_status")?,
             medallion_id: r.try_get("m_id")?,
@@ -374,18 +437,27 @@ pub async fn invoice_detail(pool: &AnyPool, repair_id: &str) -> Result<Option<De
 }
 
 fn period_text(start: &str, end: &str) -> String {
-    match (domain::calendar::parse_date(start), domain::calendar::parse_date(end)) {
+    match (
+        domain::calendar::parse_date(start),
+        domain::calendar::parse_date(end),
+    ) {
         (Ok(s), Ok(e)) => super::model::week_period(s, e),
         _ => format!("{start} - {end}"),
     }
 }
 
-pub async fn list_installments(pool: &AnyPool, q: &InstallmentQuery) -> Result<(Vec<InstallmentItem>, i64), sqlx::Error> {
+pub async fn list_installments(
+    pool: &AnyPool,
+    q: &InstallmentQuery,
+) -> Result<(Vec<InstallmentItem>, i64), sqlx::Error> {
     let where_sql = q.filter.sql();
     let from = "FROM repair_installments i JOIN repair_invoices v ON v.id = i.invoice_id";
-    let total: i64 = bind_all_scalar(sqlx::query_scalar(&format!("SELECT COUNT(*) {from} {where_sql}")), &q.filter.args)
-        .fetch_one(pool)
-        .await?;
+    let total: i64 = bind_all_scalar(
+        sqlx::query_scalar(&format!("SELECT COUNT(*) {from} {where_sql}")),
+        &q.filter.args,
+    )
+    .fetch_one(pool)
+    .await?;
     let sql = format!(
         "SELECT i.installment_id, v.repair_id, v.invoice_number, v.driver_name, v.medallion_number, v.lease_ref, \
          i.week_start_date, i.week_end_date, i.principal_amount_cents, i.status, i.posted_on, i.ledger_posting_ref \
@@ -394,7 +466,11 @@ pub async fn list_installments(pool: &AnyPool, q: &InstallmentQuery) -> Result<(
         q.filter.next_placeholder(1),
         q.filter.next_placeholder(2)
     );
-    let rows = bind_all(sqlx::query(&sql), &q.filter.args).bind(q.page.per_page).bind(q.page.offset()).fetch_all(pool).await?;
+    let rows = bind_all(sqlx::query(&sql), &q.filter.args)
+        .bind(q.page.per_page)
+        .bind(q.page.offset())
+        .fetch_all(pool)
+        .await?;
     let items = rows
         .iter()
         .map(|r| {

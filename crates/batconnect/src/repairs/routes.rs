@@ -29,11 +29,27 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Start the "Create Repair Invoice" workflow: opens an `RPRINV` case.
 #[utoipa::path(post, path = "/payments/vehicle-repairs/create-case", tag = "Vehicle Repairs",
     responses((status = 201, body = CaseCreated), (status = 403, body = Problem)))]
-async fn create_case(State(state): State<AppState>, user: CurrentUser) -> Result<(StatusCode, Json<CaseCreated>), AppError> {
+async fn create_case(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<(StatusCode, Json<CaseCreated>), AppError> {
     let mut tx = state.db.begin().await?;
-    let case_no = crate::bpm::service::create_case(&mut tx, &state.flows, CASE_PREFIX, &user, state.clock.now()).await?;
+    let case_no = crate::bpm::service::create_case(
+        &mut tx,
+        &state.flows,
+        CASE_PREFIX,
+        &user,
+        state.clock.now(),
+    )
+    .await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(CaseCreated { message: "Repair invoice case created".into(), case_no })))
+    Ok((
+        StatusCode::CREATED,
+        Json(CaseCreated {
+            message: "Repair invoice case created".into(),
+            case_no,
+        }),
+    ))
 }
 
 /// Repair invoices: filters (comma-separated values match any), sort and pagination.
@@ -53,7 +69,11 @@ async fn create_case(State(state): State<AppState>, user: CurrentUser) -> Result
         ("medallion_no" = Option<String>, Query), ("lease_id" = Option<String>, Query), ("vin" = Option<String>, Query),
     ),
     responses((status = 200, body = InvoiceList), (status = 422, body = Problem)))]
-async fn list_invoices(State(state): State<AppState>, user: CurrentUser, query: RawQuery) -> Result<Json<InvoiceList>, AppError> {
+async fn list_invoices(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    query: RawQuery,
+) -> Result<Json<InvoiceList>, AppError> {
     user.require(READERS)?;
     let q = InvoiceQuery::parse(&query, true)?;
     let (items, total) = repo::list_invoices(state.db.reader(), &q).await?;
@@ -84,7 +104,11 @@ async fn list_invoices(State(state): State<AppState>, user: CurrentUser, query: 
         ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query),
     ),
     responses((status = 200, body = Page<InstallmentItem>), (status = 422, body = Problem)))]
-async fn list_installments(State(state): State<AppState>, user: CurrentUser, query: RawQuery) -> Result<Json<Page<InstallmentItem>>, AppError> {
+async fn list_installments(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    query: RawQuery,
+) -> Result<Json<Page<InstallmentItem>>, AppError> {
     user.require(READERS)?;
     let q = InstallmentQuery::parse(&query)?;
     let (items, total) = repo::list_installments(state.db.reader(), &q).await?;
@@ -94,7 +118,11 @@ async fn list_installments(State(state): State<AppState>, user: CurrentUser, que
 /// One invoice: totals, cards, and the schedule with prior balance and balance.
 #[utoipa::path(get, path = "/payments/vehicle-repairs/{repair_id}", tag = "Vehicle Repairs", params(("repair_id" = String, Path)),
     responses((status = 200, body = InvoiceDetail), (status = 404, body = Problem)))]
-async fn invoice_detail(State(state): State<AppState>, user: CurrentUser, Path(repair_id): Path<String>) -> Result<Json<InvoiceDetail>, AppError> {
+async fn invoice_detail(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(repair_id): Path<String>,
+) -> Result<Json<InvoiceDetail>, AppError> {
     user.require(READERS)?;
     Ok(Json(service::detail(state.db.reader(), &repair_id).await?))
 }

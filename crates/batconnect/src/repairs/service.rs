@@ -9,7 +9,10 @@ use domain::money::Money;
 use domain::status::{InstallmentStatus, InvoiceStatus, LeaseStatus};
 use sqlx::AnyPool;
 
-use super::model::{week_period, EnterDetails, InvoiceCreated, InvoiceDetail, Preview, Reference, ScheduleLine, Totals};
+use super::model::{
+    week_period, EnterDetails, InvoiceCreated, InvoiceDetail, Preview, Reference, ScheduleLine,
+    Totals,
+};
 use super::repo::{self, LeaseFacts, NewInstallmentRow, NewInvoiceRow};
 use crate::audit;
 use crate::auth::CurrentUser;
@@ -42,8 +45,15 @@ pub struct Checked {
 }
 
 /// Every business rule of §5.3, without writing anything.
-pub async fn check(tx: &mut Tx, details: &EnterDetails, now: DateTime<Utc>, timezone: Tz) -> Result<Checked, AppError> {
-    let start_week = SundayDate::new(details.start_week).map_err(|e| AppError::Validation(vec![FieldError::at("/data/start_week", e.to_string())]))?;
+pub async fn check(
+    tx: &mut Tx,
+    details: &EnterDetails,
+    now: DateTime<Utc>,
+    timezone: Tz,
+) -> Result<Checked, AppError> {
+    let start_week = SundayDate::new(details.start_week).map_err(|e| {
+        AppError::Validation(vec![FieldError::at("/data/start_week", e.to_string())])
+    })?;
     let current = current_payment_period(now, timezone);
     if start_week < current {
         return Err(AppError::Validation(vec![FieldError::at(
@@ -52,24 +62,47 @@ pub async fn check(tx: &mut Tx, details: &EnterDetails, now: DateTime<Utc>, time
         )]));
     }
     if details.invoice_date > local_date(now, timezone) {
-        return Err(AppError::Validation(vec![FieldError::at("/data/invoice_date", "must not be in the future")]));
+        return Err(AppError::Validation(vec![FieldError::at(
+            "/data/invoice_date",
+            "must not be in the future",
+        )]));
     }
     let (lease_pk, lease_bid) = split(&details.lease);
     let lease = repo::lease_facts(tx, lease_pk, lease_bid)
         .await?
-        .ok_or_else(|| AppError::Validation(vec![FieldError::at("/data/lease_id", format!("no lease {}", describe(&details.lease)))]))?;
+        .ok_or_else(|| {
+            AppError::Validation(vec![FieldError::at(
+                "/data/lease_id",
+                format!("no lease {}", describe(&details.lease)),
+            )])
+        })?;
     let (driver_pk, driver_bid) = split(&details.driver);
     let (driver_id, driver_name) = repo::driver_ref(tx, driver_pk, driver_bid)
         .await?
-        .ok_or_else(|| AppError::Validation(vec![FieldError::at("/data/driver_id", format!("no driver {}", describe(&details.driver)))]))?;
+        .ok_or_else(|| {
+            AppError::Validation(vec![FieldError::at(
+                "/data/driver_id",
+                format!("no driver {}", describe(&details.driver)),
+            )])
+        })?;
     let (vehicle_pk, vin) = split(&details.vehicle);
     let vehicle_id = repo::vehicle_ref(tx, vehicle_pk, vin)
         .await?
-        .ok_or_else(|| AppError::Validation(vec![FieldError::at("/data/vehicle_id", format!("no vehicle {}", describe(&details.vehicle)))]))?;
+        .ok_or_else(|| {
+            AppError::Validation(vec![FieldError::at(
+                "/data/vehicle_id",
+                format!("no vehicle {}", describe(&details.vehicle)),
+            )])
+        })?;
     let (medallion_pk, number) = split(&details.medallion);
     let medallion_id = repo::medallion_ref(tx, medallion_pk, number)
         .await?
-        .ok_or_else(|| AppError::Validation(vec![FieldError::at("/data/medallion_id", format!("no medallion {}", describe(&details.medallion)))]))?;
+        .ok_or_else(|| {
+            AppError::Validation(vec![FieldError::at(
+                "/data/medallion_id",
+                format!("no medallion {}", describe(&details.medallion)),
+            )])
+        })?;
     if lease.status != LeaseStatus::Active.as_str() {
         return Err(AppError::Unprocessable(format!(
             "lease_id: lease {} is {}; repair invoices can only be recorded against an Active lease",
@@ -83,7 +116,10 @@ pub async fn check(tx: &mut Tx, details: &EnterDetails, now: DateTime<Utc>, time
         )));
     }
     if vehicle_id != lease.vehicle_id {
-        return Err(AppError::Unprocessable(format!("vehicle_id: the vehicle is not the one on lease {} (VIN {})", lease.lease_id, lease.vin)));
+        return Err(AppError::Unprocessable(format!(
+            "vehicle_id: the vehicle is not the one on lease {} (VIN {})",
+            lease.lease_id, lease.vin
+        )));
     }
     if medallion_id != lease.medallion_id {
         return Err(AppError::Unprocessable(format!(
@@ -99,9 +135,17 @@ pub async fn check(tx: &mut Tx, details: &EnterDetails, now: DateTime<Utc>, time
     }
     let matrix = RepaymentMatrix::default();
     let weekly = matrix.weekly_installment(details.total_amount);
-    let schedule = build_schedule(details.total_amount, start_week, &matrix)
-        .map_err(|e| AppError::Validation(vec![FieldError::at("/data/total_amount", e.to_string())]))?;
-    Ok(Checked { lease, driver_id, driver_name, start_week, schedule, weekly })
+    let schedule = build_schedule(details.total_amount, start_week, &matrix).map_err(|e| {
+        AppError::Validation(vec![FieldError::at("/data/total_amount", e.to_string())])
+    })?;
+    Ok(Checked {
+        lease,
+        driver_id,
+        driver_name,
+        start_week,
+        schedule,
+        weekly,
+    })
 }
 
 pub fn preview(details: &EnterDetails, checked: &Checked) -> Preview {
@@ -188,14 +232,38 @@ pub async fn create_invoice(
             amount_cents: s.amount.cents(),
         })
         .collect();
-    repo::insert_installments(tx, invoice_id, &rows, InstallmentStatus::Scheduled.as_str(), &now_text).await?;
+    repo::insert_installments(
+        tx,
+        invoice_id,
+        &rows,
+        InstallmentStatus::Scheduled.as_str(),
+        &now_text,
+    )
+    .await?;
     // Draft until the whole schedule is written, then Open — all in this one transaction.
-    repo::set_invoice_status(tx, invoice_id, InvoiceStatus::Open.as_str(), &user.username, &now_text).await?;
+    repo::set_invoice_status(
+        tx,
+        invoice_id,
+        InvoiceStatus::Open.as_str(),
+        &user.username,
+        &now_text,
+    )
+    .await?;
     if let Some(case_no) = case_no {
-        let entity = CaseEntity { entity_name: "repair_invoice".into(), identifier: "repair_id".into(), identifier_value: repair_id.clone() };
+        let entity = CaseEntity {
+            entity_name: "repair_invoice".into(),
+            identifier: "repair_id".into(),
+            identifier_value: repair_id.clone(),
+        };
         crate::bpm::repo::add_entity(tx, case_no, &entity, &now_text).await?;
     }
-    let mut entry = audit::Entry::new(&user.username, "repair_invoice_created", "repair_invoice", &repair_id).details(serde_json::json!({
+    let mut entry = audit::Entry::new(
+        &user.username,
+        "repair_invoice_created",
+        "repair_invoice",
+        &repair_id,
+    )
+    .details(serde_json::json!({
         "invoice_number": details.invoice_number,
         "total_amount": details.total_amount,
         "installments": rows.len(),
@@ -220,7 +288,11 @@ pub async fn detail(pool: &AnyPool, repair_id: &str) -> Result<InvoiceDetail, Ap
     let parts = repo::invoice_detail(pool, repair_id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no repair invoice {repair_id}")))?;
-    let paid: Vec<_> = parts.schedule.iter().filter(|s| s.status == InstallmentStatus::Paid.as_str()).collect();
+    let paid: Vec<_> = parts
+        .schedule
+        .iter()
+        .filter(|s| s.status == InstallmentStatus::Paid.as_str())
+        .collect();
     let total_paid: Money = paid.iter().map(|s| s.installment).sum();
     let total = Money::from_cents(parts.total_cents);
     Ok(InvoiceDetail {

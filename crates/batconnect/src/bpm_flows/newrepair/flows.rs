@@ -37,14 +37,23 @@ pub fn flow() -> FlowDef {
 struct EnterDetailsStep;
 
 impl StepHandler for EnterDetailsStep {
-    fn fetch<'a>(&'a self, ctx: FetchContext<'a>) -> BoxFuture<'a, Result<serde_json::Value, AppError>> {
+    fn fetch<'a>(
+        &'a self,
+        ctx: FetchContext<'a>,
+    ) -> BoxFuture<'a, Result<serde_json::Value, AppError>> {
         Box::pin(async move {
             let pool = ctx.db.reader();
-            let invoice: Option<String> = sqlx::query_scalar("SELECT repair_id FROM repair_invoices WHERE case_no = $1")
-                .bind(&ctx.case.case_no)
-                .fetch_optional(pool)
-                .await?;
-            let Some(tlc) = ctx.query.get("tlc_license_no").map(|t| t.trim()).filter(|t| !t.is_empty()) else {
+            let invoice: Option<String> =
+                sqlx::query_scalar("SELECT repair_id FROM repair_invoices WHERE case_no = $1")
+                    .bind(&ctx.case.case_no)
+                    .fetch_optional(pool)
+                    .await?;
+            let Some(tlc) = ctx
+                .query
+                .get("tlc_license_no")
+                .map(|t| t.trim())
+                .filter(|t| !t.is_empty())
+            else {
                 return Ok(json!({ "driver": null, "leases": [], "repair_id": invoice }));
             };
             let Some(driver) = fleet_repo::driver_by_tlc(pool, tlc).await? else {
@@ -94,14 +103,28 @@ impl StepHandler for EnterDetailsStep {
         })
     }
 
-    fn process<'a>(&'a self, ctx: ProcessContext<'a>, tx: &'a mut Tx, data: serde_json::Value) -> BoxFuture<'a, Result<serde_json::Value, AppError>> {
+    fn process<'a>(
+        &'a self,
+        ctx: ProcessContext<'a>,
+        tx: &'a mut Tx,
+        data: serde_json::Value,
+    ) -> BoxFuture<'a, Result<serde_json::Value, AppError>> {
         Box::pin(async move {
             let details = EnterDetails::parse(&data).map_err(AppError::Validation)?;
             if details.preview_only {
                 let checked = service::check(tx, &details, ctx.now, ctx.timezone).await?;
-                return Ok(serde_json::to_value(service::preview(&details, &checked)).map_err(anyhow::Error::from)?);
+                return Ok(serde_json::to_value(service::preview(&details, &checked))
+                    .map_err(anyhow::Error::from)?);
             }
-            let created = service::create_invoice(tx, &details, Some(&ctx.case.case_no), ctx.user, ctx.now, ctx.timezone).await?;
+            let created = service::create_invoice(
+                tx,
+                &details,
+                Some(&ctx.case.case_no),
+                ctx.user,
+                ctx.now,
+                ctx.timezone,
+            )
+            .await?;
             Ok(serde_json::to_value(created).map_err(anyhow::Error::from)?)
         })
     }

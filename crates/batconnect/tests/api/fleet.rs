@@ -1,0 +1,125 @@
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use batconnect::auth::CurrentUser;
+use batconnect::import::{self, Entity, ImportError};
+
+use crate::both_backends;
+use crate::helpers::TestApp;
+
+fn driver(tlc: &str) -> Value {
+    json!({"first_name": "Nadia", "last_name": "Boateng", "tlc_license_no": tlc, "phone": "(646) 555-0101", "email": "nadia@example.com"})
+}
+
+async fn new_vehicle_and_medallion(app: &TestApp, vin: &str, medallion: &str) -> (i64, i64) {
+    let (s, v) = app.post_as("operations", "/fleet/vehicles", json!({"vin": vin, "make": "Toyota", "model": "Camry", "year": 2024, "plate_number": "T123456C"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, m) = app
+        .post_as(
+            "operations",
+            "/fleet/medallions",
+            json!({"medallion_number": medallion}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{m}");
+    (v["id"].as_i64().unwrap(), m["id"].as_i64().unwrap())
+}
+
+fn write_csv(app: &TestApp, name: &str, text: &str) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!(
+        "{}-{name}-{}.csv",
+        app.backend.name(),
+        uuid::Uuid::new_v4()
+    ));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+both_backends! {
+    async fn drivers_are_created_and_found_by_tlc_license_and_name(app) {
+        let (status, created) = app.post_as("operations", "/fleet/drivers", driver("7000001")).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        assert_eq!(created["full_name"], "Nadia Boateng");
+        assert!(created["driver_id"].as_str().unwrap().starts_with("DRV-"));
+        let (_, found) = app.get_as("viewer", "/fleet/drivers?tlc_license_no=7000001").await;
+        assert_eq!(found["total_items"], 1);
+        assert_eq!(found["items"][0]["id"], created["id"]);
+        let (_, by_name) = app.get_as("viewer", "/fleet/drivers?name=boat").await;
+        assert_eq!(by_name["total_items"], 1);
+        let (status, one) = app.get_as("viewer", &format!("/fleet/drivers/{}", created["id"])).await;
+        assert_eq!((status, &one["tlc_license_no"]), (StatusCode::OK, &json!("7000001")));
+        let (status, _) = app.get_as("viewer", "/fleet/drivers/999999").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+
+    async fn duplicate_tlc_vin_and_medallion_are_409_naming_the_field(app) {
+        app.post_as("operations", "/fleet/drivers", driver("7000002")).await;
+        let (status, problem) = app.post_as("operations", "/fleet/drivers", driver("7000002")).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert!(problem["detail"].as_str().unwrap().contains("tlc_license_no"), "{problem}");
+        new_vehicle_and_medallion(app, "1HGCM82633A004352", "9Z99").await;
+        let (status, problem) = app.post_as("operations", "/fleet/vehicles", json!({"vin": "1hgcm82633a004352", "make": "Ford", "model": "Transit", "year": 2023})).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert!(problem["detail"].as_str().unwrap().contains("vin"), "{problem}");
+        let (status, problem) = app.post_as("operations", "/fleet/medallions", json!({"medallion_number": "9z99"})).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert!(problem["detail"].as_str().unwrap().contains("medallion_number"), "{problem}");
+        let (status, problem) = app.post_as("operations", "/fleet/vehicles", json!({"vin": "SHORT", "make": "", "model": "X", "year": 1900})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let fields: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        assert_eq!(fields, vec!["vin", "make", "year"]);
+    }
+
+    async fn a_medallion_is_in_one_active_lease_with_exactly_one_driver_manager(app) {
+        let (_, d1) = app.post_as("operations", "/fleet/drivers", driver("7000003")).await;
+        let (_, d2) = app.post_as("operations", "/fleet/drivers", driver("7000004")).await;
+        let (vehicle, medallion) = new_vehicle_and_medallion(app, "2HGCM82633A004352", "8Y88").await;
+        let lease = |drivers: Value| json!({"lease_type": "long-term", "weekly_rate": "525.00", "vehicle_id": vehicle, "medallion_id": medallion, "start_date": "2026-11-01", "drivers": drivers});
+        let (status, problem) = app.post_as("operations", "/fleet/leases", lease(json!([{"driver_id": d1["id"], "is_additional_driver": true}]))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(problem["errors"][0]["field"], "drivers");
+        let (status, problem) = app.post_as("operations", "/fleet/leases", lease(json!([{"driver_id": d1["id"], "is_driver_manager": true}, {"driver_id": d2["id"], "is_driver_manager": true}]))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        let (status, created) = app.post_as("operations", "/fleet/leases", lease(json!([{"driver_id": d1["id"], "is_driver_manager": true}, {"driver_id": d2["id"], "is_additional_driver": true}]))).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        assert_eq!(created["weekly_rate"], "525.00");
+        assert_eq!(created["lease_type_label"], "Long Term");
+        assert_eq!(created["drivers"].as_array().unwrap().len(), 2);
+        assert_eq!(created["drivers"][0]["is_driver_manager"], true);
+        let (status, problem) = app.post_as("operations", "/fleet/leases", lease(json!([{"driver_id": d2["id"], "is_driver_manager": true}]))).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert!(problem["detail"].as_str().unwrap().contains("medallion"), "{problem}");
+        let (_, managed) = app.get_as("viewer", &format!("/fleet/leases?driver_id={}&managed_only=true", d2["id"])).await;
+        assert_eq!(managed["total_items"], 0);
+        let (_, all) = app.get_as("viewer", &format!("/fleet/leases?driver_id={}", d2["id"])).await;
+        assert_eq!(all["total_items"], 1);
+        let (status, problem) = app.get_as("viewer", "/fleet/leases?lease_type=weekly").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(problem["errors"][0]["field"], "lease_type");
+    }
+
+    async fn csv_import_writes_all_rows_or_none(app) {
+        let actor = CurrentUser::system("test");
+        let now = crate::helpers::default_now();
+        let bad = write_csv(app, "drivers", "first_name,last_name,tlc_license_no,phone,email,status\nAna,Lopez,8000001,,,Active\nBo,,80x,,,Active\nCy,Diaz,8000003,,,Retired\n");
+        let Err(ImportError::BadRows(rows)) = import::run(&app.db, Entity::Drivers, &bad, &actor, now).await else { panic!("bad rows must fail") };
+        assert!(rows.iter().any(|r| r.starts_with("line 3: last_name")), "{rows:?}");
+        assert!(rows.iter().any(|r| r.starts_with("line 3: tlc_license_no")), "{rows:?}");
+        assert!(rows.iter().any(|r| r.starts_with("line 4: status")), "{rows:?}");
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM drivers WHERE tlc_license_no = '8000001'").await, 0);
+        let duplicate = write_csv(app, "dup", "first_name,last_name,tlc_license_no\nAna,Lopez,8000001\nEd,Ng,5100001\n");
+        let Err(ImportError::BadRows(rows)) = import::run(&app.db, Entity::Drivers, &duplicate, &actor, now).await else { panic!("duplicate must fail") };
+        assert!(rows[0].starts_with("line 3:"), "{rows:?}");
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM drivers WHERE tlc_license_no = '8000001'").await, 0);
+        let good = write_csv(app, "good", "first_name,last_name,tlc_license_no\nAna,Lopez,8000001\nEd,Ng,8000002\n");
+        assert_eq!(import::run(&app.db, Entity::Drivers, &good, &actor, now).await.unwrap(), 2);
+        let vehicles = write_csv(app, "vehicles", "vin,make,model,year,plate_number\n3HGCM82633A004352,Toyota,Sienna,2025,T555555C\n");
+        assert_eq!(import::run(&app.db, Entity::Vehicles, &vehicles, &actor, now).await.unwrap(), 1);
+        let medallions = write_csv(app, "medallions", "medallion_number,status\n7K77,Assigned\n");
+        assert_eq!(import::run(&app.db, Entity::Medallions, &medallions, &actor, now).await.unwrap(), 1);
+        let leases = write_csv(app, "leases", "lease_id,lease_type,status,weekly_rate,vin,medallion_number,start_date,end_date,driver_manager_tlc,additional_driver_tlcs\nLS-IMP-1,shift-lease,Active,300.00,3HGCM82633A004352,7K77,2026-11-01,,8000001,8000002\nLS-IMP-2,dov,Active,abc,3HGCM82633A004352,0X00,2026-11-01,,8000001,\n");
+        let Err(ImportError::BadRows(rows)) = import::run(&app.db, Entity::Leases, &leases, &actor, now).await else { panic!("bad lease row must fail") };
+        assert!(rows.iter().all(|r| r.starts_with("line 3")), "{rows:?}");
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM leases WHERE lease_id LIKE 'LS-IMP%'").await, 0);
+    }
+}

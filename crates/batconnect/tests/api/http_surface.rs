@@ -1,0 +1,62 @@
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::both_backends;
+
+both_backends! {
+    async fn health_and_readiness_need_no_token(app) {
+        let (status, body) = app.send(Method::GET, "/healthz", None, None).await;
+        assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ok")));
+        let (status, body) = app.send(Method::GET, "/readyz", None, None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["database"], app.backend.name());
+    }
+
+    async fn every_error_is_problem_json(app) {
+        let response = app.client.get(app.url("/no/such/route")).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert_eq!(response.headers()["content-type"], "application/problem+json");
+        let (status, body) = app.send(Method::DELETE, "/healthz", None, None).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(body["status"], 405);
+        let token = app.token("operations").await;
+        let response = app.client.post(app.url("/fleet/drivers")).bearer_auth(&token)
+            .header("content-type", "application/json").body("{not json").send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert!(body["detail"].as_str().unwrap().contains("not valid JSON"), "{body}");
+        let (status, body) = app.post_as("operations", "/fleet/drivers", json!({"first_name": "A"})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["errors"][0]["field"], "last_name", "{body}");
+    }
+
+    async fn openapi_lists_every_tag_and_the_repairs_endpoints(app) {
+        let (status, spec) = app.send(Method::GET, "/openapi.json", None, None).await;
+        assert_eq!(status, StatusCode::OK);
+        let tags: Vec<&str> = spec["tags"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+        for tag in ["Vehicle Repairs", "BPM", "Ledger", "DTR", "Fleet", "Auth", "Jobs"] {
+            assert!(tags.contains(&tag), "missing tag {tag}");
+        }
+        let paths = spec["paths"].as_object().unwrap();
+        for path in ["/payments/vehicle-repairs", "/payments/vehicle-repairs/create-case", "/payments/vehicle-repairs/{repair_id}",
+                     "/payments/vehicle-repairs/fetch/installments", "/case/{case_no}", "/case", "/case-history/{case_no}"] {
+            assert!(paths.contains_key(path), "missing path {path}");
+        }
+        assert_eq!(spec["paths"]["/payments/vehicle-repairs"]["get"]["tags"][0], "Vehicle Repairs");
+        let docs = app.client.get(app.url("/docs/")).send().await.unwrap();
+        assert_eq!(docs.status(), StatusCode::OK);
+        assert!(docs.text().await.unwrap().contains("swagger"));
+    }
+
+    async fn migrations_apply_once_and_are_recorded(app) {
+        let applied = app.scalar_i64("SELECT COUNT(*) FROM _sqlx_migrations").await;
+        assert!(applied >= 2);
+        // Running them again (a second instance starting) changes nothing.
+        app.db.migrate().await.unwrap();
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM _sqlx_migrations").await, applied);
+        // Demo seeding on a second start loads nothing twice.
+        batconnect::seed::demo(&app.db, batconnect::auth::password::HashCost::FAST_FOR_TESTS, crate::helpers::default_now()).await.unwrap();
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM drivers").await, 24);
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM users").await, 4);
+    }
+}

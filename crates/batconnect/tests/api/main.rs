@@ -1,0 +1,10 @@
+//! Integration tests: the real router over HTTP, on SQLite and on PostgreSQL.
+
+mod helpers;
+
+mod auth;
+mod case_engine;
+mod fleet;
+mod http_surface;
+mod repairs_flow;
+mod repairs_read;

@@ -1,0 +1,54 @@
+use reqwest::StatusCode;
+
+use crate::both_backends;
+
+both_backends! {
+    async fn list_sorts_paginates_and_names_bad_parameters(app) {
+        app.create_invoice(1, "150.00", "INV-A").await;
+        app.create_invoice(2, "2500.00", "INV-B").await;
+        app.create_invoice(3, "700.00", "INV-C").await;
+        let (_, list) = app.get_as("viewer", "/payments/vehicle-repairs?sort_by=amount&sort_order=asc").await;
+        let amounts: Vec<&str> = list["items"].as_array().unwrap().iter().map(|i| i["amount"].as_str().unwrap()).collect();
+        assert_eq!(amounts, vec!["150.00", "700.00", "2500.00"]);
+        let (_, page) = app.get_as("viewer", "/payments/vehicle-repairs?sort_by=invoice_number&per_page=2&page=2").await;
+        assert_eq!(page["total_items"], 3);
+        assert_eq!(page["total_pages"], 2);
+        assert_eq!(page["items"].as_array().unwrap().len(), 1);
+        assert_eq!(page["items"][0]["invoice_number"], "INV-A");
+        assert!(page["status_list"].as_array().unwrap().contains(&"Open".into()));
+        assert!(page["installment_status_list"].as_array().unwrap().contains(&"Scheduled".into()));
+        for (query, field) in [("sort_by=colour", "sort_by"), ("sort_order=up", "sort_order"), ("status=Lost", "status"), ("page=0", "page"),
+                               ("per_page=101", "per_page"), ("from_invoice_date=2026-13-01", "from_invoice_date"), ("to_total_amount=abc", "to_total_amount"),
+                               ("lease_type=weekly", "lease_type"), ("stauts=Open", "stauts")] {
+            let (status, problem) = app.get_as("viewer", &format!("/payments/vehicle-repairs?{query}")).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+            assert_eq!(problem["errors"][0]["field"], field, "{query}: {problem}");
+        }
+        let (status, _) = app.get_as("viewer", "/payments/vehicle-repairs/RPR-2026-09999").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+
+    async fn installments_are_listed_across_invoices_by_week(app) {
+        let first = app.create_invoice(1, "450.00", "INV-I1").await;
+        app.create_invoice(2, "150.00", "INV-I2").await;
+        let (_, all) = app.get_as("viewer", "/payments/vehicle-repairs/fetch/installments?per_page=100").await;
+        assert_eq!(all["total_items"], 6);
+        let weeks: Vec<&str> = all["items"].as_array().unwrap().iter().map(|i| i["week_start_date"].as_str().unwrap()).collect();
+        let mut sorted = weeks.clone();
+        sorted.sort();
+        assert_eq!(weeks, sorted);
+        let (_, one) = app.get_as("viewer", &format!("/payments/vehicle-repairs/fetch/installments?repair_id={first}")).await;
+        assert_eq!(one["total_items"], 5);
+        assert_eq!(one["items"][4]["amount"], "50.00");
+        for filter in ["lease_id=2", "lease_id=LS-01002", "driver_id=2", "driver_id=DRV-000002", "medallion_id=2", "vehicle_id=2", "lease_id=2,LS-01002"] {
+            let (status, list) = app.get_as("viewer", &format!("/payments/vehicle-repairs/fetch/installments?{filter}")).await;
+            assert_eq!(status, StatusCode::OK, "{filter}");
+            assert_eq!(list["total_items"], 1, "{filter}");
+        }
+        let (_, desc) = app.get_as("viewer", "/payments/vehicle-repairs/fetch/installments?status=Scheduled&sort_order=desc&per_page=1").await;
+        assert_eq!(desc["items"][0]["week_start_date"], "2026-12-27");
+        let (status, problem) = app.get_as("viewer", "/payments/vehicle-repairs/fetch/installments?status=Due").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(problem["errors"][0]["field"], "status");
+    }
+}
