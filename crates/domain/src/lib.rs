@@ -9,10 +9,12 @@
 //! - [`calendar`]: Sunday..Saturday payment weeks in the fleet's local time.
 //! - [`matrix`]: the configurable repayment matrix and installment schedules.
 //! - [`ids`]: business identifier formats.
+//! - [`ledger`]: ledger categories and how payments pay open balances.
 //! - [`status`]: status and category words exactly as stored.
 
 pub mod calendar;
 pub mod ids;
+pub mod ledger;
 pub mod matrix;
 pub mod money;
 pub mod status;
@@ -24,6 +26,10 @@ pub use calendar::{
 pub use ids::{
     case_no, dtr_number, installment_id, is_repair_id, is_valid_case_prefix, parse_dtr_number,
     parse_installment_id, parse_repair_id, repair_id,
+};
+pub use ledger::{
+    allocate, allocate_chosen, Allocation, AllocationError, AllocationResult, BalanceStatus,
+    Category, OpenBalance, PostingStatus,
 };
 pub use matrix::{
     build_schedule, Bracket, MatrixError, RepaymentMatrix, ScheduledInstallment, MAX_INSTALLMENTS,

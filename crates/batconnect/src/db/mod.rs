@@ -1,6 +1,7 @@
 //! Database access shared by every feature: one pool type for SQLite and PostgreSQL
 //! (sqlx `Any`), embedded per-backend migrations, and the few dialect differences.
 
+pub mod filter;
 mod migrations;
 pub mod page;
 

@@ -1,122 +1,14 @@
 //! List parameters of §5.4 parsed and validated one by one (every error names its
-//! parameter), then turned into a WHERE clause with numbered placeholders for both backends.
+//! parameter), then turned into a WHERE clause (see `db::filter`).
 
 use domain::calendar::parse_date;
 use domain::money::Money;
 use domain::status::{InstallmentStatus, InvoiceStatus, LeaseType, WorkshopType};
 
+use crate::db::filter::{Arg, Where};
 use crate::db::PageRequest;
 use crate::http::error::{AppError, FieldError};
 use crate::http::extract::RawQuery;
-
-#[derive(Debug, Clone)]
-pub enum Arg {
-    Text(String),
-    Int(i64),
-}
-
-/// A WHERE clause under construction; placeholders are numbered as arguments are added.
-#[derive(Debug, Default)]
-pub struct Where {
-    clauses: Vec<String>,
-    pub args: Vec<Arg>,
-}
-
-impl Where {
-    fn placeholder(&mut self, arg: Arg) -> String {
-        self.args.push(arg);
-        format!("${}", self.args.len())
-    }
-
-    pub fn any_of(&mut self, column: &str, values: &[String]) {
-        if values.is_empty() {
-            return;
-        }
-        let marks: Vec<String> = values
-            .iter()
-            .map(|v| self.placeholder(Arg::Text(v.clone())))
-            .collect();
-        self.clauses
-            .push(format!("{column} IN ({})", marks.join(", ")));
-    }
-
-    pub fn any_of_int(&mut self, column: &str, values: &[i64]) {
-        if values.is_empty() {
-            return;
-        }
-        let marks: Vec<String> = values
-            .iter()
-            .map(|v| self.placeholder(Arg::Int(*v)))
-            .collect();
-        self.clauses
-            .push(format!("{column} IN ({})", marks.join(", ")));
-    }
-
-    /// Case-insensitive "contains any of" on `column`.
-    pub fn contains_any(&mut self, column: &str, values: &[String]) {
-        if values.is_empty() {
-            return;
-        }
-        let parts: Vec<String> = values
-            .iter()
-            .map(|v| {
-                let mark = self.placeholder(Arg::Text(format!(
-                    "%{}%",
-                    crate::fleet::repo::escape_like(&v.to_lowercase())
-                )));
-                format!("lower({column}) LIKE {mark} ESCAPE '\\'")
-            })
-            .collect();
-        self.clauses.push(format!("({})", parts.join(" OR ")));
-    }
-
-    pub fn compare(&mut self, column: &str, op: &str, arg: Arg) {
-        let mark = self.placeholder(arg);
-        self.clauses.push(format!("{column} {op} {mark}"));
-    }
-
-    pub fn raw(&mut self, clause: &str) {
-        self.clauses.push(clause.to_string());
-    }
-
-    pub fn sql(&self) -> String {
-        if self.clauses.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", self.clauses.join(" AND "))
-        }
-    }
-
-    pub fn next_placeholder(&self, offset: usize) -> String {
-        format!("${}", self.args.len() + offset)
-    }
-}
-
-pub fn bind_all<'q>(
-    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    args: &[Arg],
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    for arg in args {
-        query = match arg {
-            Arg::Text(t) => query.bind(t.clone()),
-            Arg::Int(i) => query.bind(*i),
-        };
-    }
-    query
-}
-
-pub fn bind_all_scalar<'q, O>(
-    mut query: sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
-    args: &[Arg],
-) -> sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
-    for arg in args {
-        query = match arg {
-            Arg::Text(t) => query.bind(t.clone()),
-            Arg::Int(i) => query.bind(*i),
-        };
-    }
-    query
-}
 
 fn words<T>(
     query: &RawQuery,
@@ -448,15 +340,10 @@ fn reference_filter(
         (false, true) => filter.any_of_int(id_column, &ids),
         (true, false) => filter.any_of(business_column, &business),
         (false, false) => {
-            let mut inner = Where {
-                clauses: Vec::new(),
-                args: std::mem::take(&mut filter.args),
-            };
-            inner.any_of_int(id_column, &ids);
-            inner.any_of(business_column, &business);
-            let clause = format!("({})", inner.clauses.join(" OR "));
-            filter.args = inner.args;
-            filter.raw(&clause);
+            filter.either(|w| {
+                w.any_of_int(id_column, &ids);
+                w.any_of(business_column, &business);
+            });
         }
     }
 }

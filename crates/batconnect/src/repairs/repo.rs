@@ -8,7 +8,8 @@ use sqlx::{AnyPool, Row};
 use super::model::{
     DriverCard, InstallmentItem, InvoiceCard, InvoiceListItem, LeaseCard, ScheduleRow, VehicleCard,
 };
-use super::query::{bind_all, bind_all_scalar, InstallmentQuery, InvoiceQuery};
+use super::query::{InstallmentQuery, InvoiceQuery};
+use crate::db::filter::{bind_all, bind_all_scalar};
 use crate::db::Tx;
 
 /// The lease facts an invoice is checked against and copies.

@@ -1,0 +1,171 @@
+//! Repairs read/write speed over HTTP on 1,000,000 invoices (issue: list, filters, detail,
+//! create). Prints one JSON document per backend. `cargo bench --bench repairs_list`;
+//! `BENCH_INVOICES` (default 1000000), `BENCH_BACKENDS=sqlite|postgres`, `BENCH_CALLS` (200).
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use batconnect::db::Backend;
+use common::{backends, env_usize, start, summarize, Bench};
+use rand::{Rng, SeedableRng};
+
+const FIRST: &[&str] = &["Ahmed", "Maria", "John", "Wei", "Fatima", "Carlos", "Olga", "Kwame", "Priya", "Luis", "Samantha", "Mohammed", "Elena", "Jamal", "Hiroshi", "Grace", "Omar", "Ana", "Tenzin", "Yusuf", "Rosa", "Dmitri", "Aisha", "Brian"];
+const LAST: &[&str] = &["Khan", "Rodriguez", "Smith", "Chen", "Diallo", "Gomez", "Petrova", "Mensah", "Patel", "Fernandez", "Johnson", "Hassan", "Popescu", "Williams", "Tanaka", "Okafor", "Farouk", "Silva", "Dorje", "Ali", "Martinez", "Ivanov", "Bello", "OConnor"];
+const STATUSES: &[&str] = &["Open", "Open", "Open", "Open", "Open", "Open", "Open", "Closed", "Closed", "Hold"];
+const WORKSHOPS: &[&str] = &["Big Apple Workshop", "External Workshop"];
+const LEASE_TYPES: &[&str] = &["dov", "long-term", "short-term", "shift-lease", "medallion-only"];
+
+/// Inserts `count` invoices and their installments in multi-row statements, 1,000 invoices
+/// per transaction.
+async fn seed(bench: &Bench, count: usize) -> Duration {
+    let started = Instant::now();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let base_date = chrono::NaiveDate::from_ymd_opt(2024, 12, 1).unwrap();
+    let batch = 1000;
+    let mut next_installment_invoice = 0i64;
+    let mut done = 0;
+    while done < count {
+        let n = batch.min(count - done);
+        let mut tx = bench.db.begin().await.unwrap();
+        let mut sql = String::from(
+            "INSERT INTO repair_invoices (repair_id, invoice_number, invoice_date, driver_id, lease_id, vehicle_id, medallion_id, \
+             driver_name, lease_ref, lease_type, medallion_number, vin, workshop_type, notes, total_amount_cents, weekly_installment_cents, \
+             start_week, status, case_no, created_by, created_on, updated_by, updated_on) VALUES ",
+        );
+        let mut rows = Vec::with_capacity(n);
+        for i in 0..n {
+            let k = done + i + 1;
+            let lease = (k % 20) as i64 + 1;
+            // Most repairs are small: squaring a uniform draw skews totals low (median ≈ $760).
+            let r: f64 = rng.gen();
+            let total: i64 = 5_000 + (r * r * 295_000.0) as i64;
+            let weekly = domain::matrix::RepaymentMatrix::default().weekly_installment(domain::money::Money::from_cents(total)).cents();
+            let date = base_date + chrono::Duration::days(rng.gen_range(0..720));
+            let start = domain::calendar::week_start_of(date) + chrono::Duration::days(7);
+            let name = format!("{} {}", FIRST[rng.gen_range(0..FIRST.len())], LAST[rng.gen_range(0..LAST.len())]);
+            rows.push((k, lease, total, weekly, date, start, name.clone()));
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "('RPR-B-{k:07}', 'BINV-{k:07}', '{date}', {lease}, {lease}, {lease}, {lease}, '{name}', 'LS-{:05}', '{}', 'M{lease:02}', 'VIN{lease:014}', '{}', NULL, {total}, {weekly}, '{start}', '{}', NULL, 'bench', '2026-01-01T00:00:00Z', 'bench', '2026-01-01T00:00:00Z')",
+                1000 + lease,
+                LEASE_TYPES[(lease as usize) % LEASE_TYPES.len()],
+                WORKSHOPS[k % 2],
+                STATUSES[rng.gen_range(0..STATUSES.len())],
+            ));
+        }
+        // Generated text only (no user input): literal SQL keeps the seeding fast.
+        sqlx::query(sql.as_str()).execute(&mut *tx).await.unwrap();
+        let mut inst = String::from(
+            "INSERT INTO repair_installments (installment_id, invoice_id, sequence, week_start_date, week_end_date, principal_amount_cents, status, created_on) VALUES ",
+        );
+        let mut first = true;
+        for (k, _lease, total, weekly, _date, start, _name) in &rows {
+            next_installment_invoice += 1;
+            let invoice_pk = next_installment_invoice;
+            let schedule = domain::matrix::build_schedule(
+                domain::money::Money::from_cents(*total),
+                domain::calendar::SundayDate::new(*start).unwrap(),
+                &domain::matrix::RepaymentMatrix::default(),
+            )
+            .unwrap();
+            let _ = weekly;
+            for s in schedule {
+                if !first {
+                    inst.push(',');
+                }
+                first = false;
+                inst.push_str(&format!(
+                    "('RPR-B-{k:07}-{:02}', {invoice_pk}, {}, '{}', '{}', {}, 'Scheduled', '2026-01-01T00:00:00Z')",
+                    s.sequence, s.sequence, s.week_start, s.week_end, s.amount.cents()
+                ));
+            }
+        }
+        sqlx::query(inst.as_str()).execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+        done += n;
+        if done % 100_000 == 0 {
+            eprintln!("  seeded {done} invoices in {:.0}s", started.elapsed().as_secs_f64());
+        }
+    }
+    started.elapsed()
+}
+
+async fn measure(bench: &Bench, calls: usize, path: impl Fn(usize) -> String) -> (serde_json::Value, serde_json::Value) {
+    for i in 0..5 {
+        bench.time_get(&path(i)).await;
+    }
+    let mut samples = Vec::with_capacity(calls);
+    let mut last = serde_json::Value::Null;
+    for i in 0..calls {
+        let (elapsed, body) = bench.time_get(&path(i)).await;
+        samples.push(elapsed);
+        last = body;
+    }
+    (summarize(samples), last)
+}
+
+async fn run(backend: Backend) -> serde_json::Value {
+    let invoices = env_usize("BENCH_INVOICES", 1_000_000);
+    let calls = env_usize("BENCH_CALLS", 200);
+    let bench = start(backend, "repairs").await;
+    let seed_time = seed(&bench, invoices).await;
+    let analyze = match backend {
+        Backend::Postgres => "ANALYZE",
+        Backend::Sqlite => "ANALYZE",
+    };
+    sqlx::query(analyze).execute(bench.db.reader()).await.unwrap();
+    let base = "/payments/vehicle-repairs";
+    let (a, a_body) = measure(&bench, calls, |_| format!("{base}?sort_by=invoice_date&sort_order=desc")).await;
+    let (b, b_body) = measure(&bench, calls, |i| {
+        let month = 1 + (i % 9);
+        format!("{base}?status=Open&from_invoice_date=2025-{month:02}-01&to_invoice_date=2025-{:02}-28&sort_by=amount&sort_order=desc", month + 2)
+    })
+    .await;
+    let partials = ["kha", "rodri", "chen", "tanak", "silv", "ahmed", "grace o"];
+    let (c, c_body) = measure(&bench, calls, |i| format!("{base}?driver_name={}", partials[i % partials.len()].replace(' ', "%20"))).await;
+    let (d, _) = measure(&bench, calls, |i| format!("{base}/RPR-B-{:07}", 1 + (i * 4999) % invoices)).await;
+    // (e) create through the case step: cases opened beforehand, the submit is timed.
+    let mut cases = Vec::new();
+    for _ in 0..calls + 5 {
+        let r: serde_json::Value = bench.client.post(format!("{}{base}/create-case", bench.address)).bearer_auth(&bench.token).send().await.unwrap().json().await.unwrap();
+        cases.push(r["case_no"].as_str().unwrap().to_string());
+    }
+    let mut samples = Vec::new();
+    for (i, case_no) in cases.iter().enumerate() {
+        let lease = (i % 20) as i64 + 1;
+        let body = serde_json::json!({"step_id": "REPAIR_ENTER_DETAILS", "data": {
+            "driver_id": lease, "lease_id": lease, "vehicle_id": lease, "medallion_id": lease, "total_amount": "1234.56",
+            "invoice_number": format!("BENCH-NEW-{i}"), "invoice_date": "2026-11-20", "workshop_type": "External Workshop", "start_week": "2026-11-29"}});
+        let started = Instant::now();
+        let response = bench.client.post(format!("{}/case/{case_no}", bench.address)).bearer_auth(&bench.token).json(&body).send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert!(status.is_success(), "{text}");
+        if i >= 5 {
+            samples.push(started.elapsed());
+        }
+    }
+    let e = summarize(samples);
+    serde_json::json!({
+        "backend": backend.name(),
+        "invoices": invoices,
+        "installments": sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM repair_installments").fetch_one(bench.db.reader()).await.unwrap(),
+        "seed_seconds": (seed_time.as_secs_f64() * 10.0).round() / 10.0,
+        "a_first_page_by_date_desc": a, "a_total_items": a_body["total_items"],
+        "b_open_date_range_by_amount": b, "b_total_items": b_body["total_items"],
+        "c_driver_name_partial": c, "c_total_items": c_body["total_items"],
+        "d_detail": d,
+        "e_create_invoice_step": e,
+    })
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    for backend in backends() {
+        let result = run(backend).await;
+        println!("{}", serde_json::to_string_pretty(&result).unwrap());
+    }
+}

@@ -1,0 +1,122 @@
+//! A WHERE clause built from validated filters, with numbered placeholders (`$1`, `$2`, …)
+//! that both backends accept, and the arguments to bind in order.
+
+#[derive(Debug, Clone)]
+pub enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// A WHERE clause under construction; placeholders are numbered as arguments are added.
+#[derive(Debug, Default)]
+pub struct Where {
+    clauses: Vec<String>,
+    pub args: Vec<Arg>,
+}
+
+impl Where {
+    fn placeholder(&mut self, arg: Arg) -> String {
+        self.args.push(arg);
+        format!("${}", self.args.len())
+    }
+
+    pub fn any_of(&mut self, column: &str, values: &[String]) {
+        if values.is_empty() {
+            return;
+        }
+        let marks: Vec<String> = values
+            .iter()
+            .map(|v| self.placeholder(Arg::Text(v.clone())))
+            .collect();
+        self.clauses
+            .push(format!("{column} IN ({})", marks.join(", ")));
+    }
+
+    pub fn any_of_int(&mut self, column: &str, values: &[i64]) {
+        if values.is_empty() {
+            return;
+        }
+        let marks: Vec<String> = values
+            .iter()
+            .map(|v| self.placeholder(Arg::Int(*v)))
+            .collect();
+        self.clauses
+            .push(format!("{column} IN ({})", marks.join(", ")));
+    }
+
+    /// Case-insensitive "contains any of" on `column`.
+    pub fn contains_any(&mut self, column: &str, values: &[String]) {
+        if values.is_empty() {
+            return;
+        }
+        let parts: Vec<String> = values
+            .iter()
+            .map(|v| {
+                let mark = self.placeholder(Arg::Text(format!(
+                    "%{}%",
+                    crate::fleet::repo::escape_like(&v.to_lowercase())
+                )));
+                format!("lower({column}) LIKE {mark} ESCAPE '\\'")
+            })
+            .collect();
+        self.clauses.push(format!("({})", parts.join(" OR ")));
+    }
+
+    pub fn compare(&mut self, column: &str, op: &str, arg: Arg) {
+        let mark = self.placeholder(arg);
+        self.clauses.push(format!("{column} {op} {mark}"));
+    }
+
+    /// Adds `(a OR b …)` made of the clauses `build` adds, numbering continuing.
+    pub fn either(&mut self, build: impl FnOnce(&mut Where)) {
+        let mut inner = Where { clauses: Vec::new(), args: std::mem::take(&mut self.args) };
+        build(&mut inner);
+        self.args = inner.args;
+        if !inner.clauses.is_empty() {
+            self.clauses.push(format!("({})", inner.clauses.join(" OR ")));
+        }
+    }
+
+    pub fn raw(&mut self, clause: &str) {
+        self.clauses.push(clause.to_string());
+    }
+
+    pub fn sql(&self) -> String {
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.clauses.join(" AND "))
+        }
+    }
+
+    pub fn next_placeholder(&self, offset: usize) -> String {
+        format!("${}", self.args.len() + offset)
+    }
+}
+
+pub fn bind_all<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    args: &[Arg],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for arg in args {
+        query = match arg {
+            Arg::Text(t) => query.bind(t.clone()),
+            Arg::Int(i) => query.bind(*i),
+        };
+    }
+    query
+}
+
+pub fn bind_all_scalar<'q, O>(
+    mut query: sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
+    args: &[Arg],
+) -> sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
+    for arg in args {
+        query = match arg {
+            Arg::Text(t) => query.bind(t.clone()),
+            Arg::Int(i) => query.bind(*i),
+        };
+    }
+    query
+}
+
