@@ -27,7 +27,10 @@ pub fn backends() -> Vec<Backend> {
 }
 
 pub fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// A fresh database (PostgreSQL schema `bench_<name>` or a new SQLite file) and the app on it.
@@ -38,11 +41,20 @@ pub async fn start(backend: Backend, name: &str) -> Bench {
     let url = match backend {
         Backend::Sqlite => format!("sqlite://{}/bench.db", dir.display()),
         Backend::Postgres => {
-            let base = std::env::var("BAT_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-            let admin = Db::connect(&base, 1).await.expect("PostgreSQL for the benchmark");
+            let base = std::env::var("BAT_TEST_POSTGRES_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+            let admin = Db::connect(&base, 1)
+                .await
+                .expect("PostgreSQL for the benchmark");
             let schema = format!("bench_{name}");
-            sqlx::query(format!("DROP SCHEMA IF EXISTS {schema} CASCADE").as_str()).execute(admin.reader()).await.unwrap();
-            sqlx::query(format!("CREATE SCHEMA {schema}").as_str()).execute(admin.reader()).await.unwrap();
+            sqlx::query(format!("DROP SCHEMA IF EXISTS {schema} CASCADE").as_str())
+                .execute(admin.reader())
+                .await
+                .unwrap();
+            sqlx::query(format!("CREATE SCHEMA {schema}").as_str())
+                .execute(admin.reader())
+                .await
+                .unwrap();
             admin.close().await;
             format!("{base}?options=-c%20search_path%3D{schema}")
         }
@@ -54,10 +66,17 @@ pub async fn start(backend: Backend, name: &str) -> Bench {
         ("BAT_ADMIN_PASSWORD", "bench-admin-pass".to_string()),
         ("BAT_DB_MAX_CONNECTIONS", "8".to_string()),
     ];
-    let config = Config::from_lookup(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())).unwrap();
+    let config =
+        Config::from_lookup(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())).unwrap();
     let clock = Clock::fixed(Utc.with_ymd_and_hms(2026, 11, 25, 15, 0, 0).unwrap());
-    let options = Options { clock: clock.clone(), hash_cost: None, demo: true };
-    let app = batconnect::Application::build(config, options).await.expect("app");
+    let options = Options {
+        clock: clock.clone(),
+        hash_cost: None,
+        demo: true,
+    };
+    let app = batconnect::Application::build(config, options)
+        .await
+        .expect("app");
     let address = format!("http://{}", app.local_addr());
     let db = app.state().db.clone();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
@@ -72,7 +91,13 @@ pub async fn start(backend: Backend, name: &str) -> Bench {
         .await
         .unwrap();
     let token = login["access_token"].as_str().unwrap().to_string();
-    Bench { db, address, client, token, clock }
+    Bench {
+        db,
+        address,
+        client,
+        token,
+        clock,
+    }
 }
 
 /// Median and p99 in milliseconds.
@@ -91,7 +116,13 @@ pub fn summarize(mut samples: Vec<Duration>) -> serde_json::Value {
 impl Bench {
     pub async fn time_get(&self, path: &str) -> (Duration, serde_json::Value) {
         let started = Instant::now();
-        let response = self.client.get(format!("{}{path}", self.address)).bearer_auth(&self.token).send().await.unwrap();
+        let response = self
+            .client
+            .get(format!("{}{path}", self.address))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
         let status = response.status();
         let body: serde_json::Value = response.json().await.unwrap();
         let elapsed = started.elapsed();

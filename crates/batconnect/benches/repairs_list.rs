@@ -10,11 +10,48 @@ use batconnect::db::Backend;
 use common::{backends, env_usize, start, summarize, Bench};
 use rand::{Rng, SeedableRng};
 
-const FIRST: &[&str] = &["Ahmed", "Maria", "John", "Wei", "Fatima", "Carlos", "Olga", "Kwame", "Priya", "Luis", "Samantha", "Mohammed", "Elena", "Jamal", "Hiroshi", "Grace", "Omar", "Ana", "Tenzin", "Yusuf", "Rosa", "Dmitri", "Aisha", "Brian"];
-const LAST: &[&str] = &["Khan", "Rodriguez", "Smith", "Chen", "Diallo", "Gomez", "Petrova", "Mensah", "Patel", "Fernandez", "Johnson", "Hassan", "Popescu", "Williams", "Tanaka", "Okafor", "Farouk", "Silva", "Dorje", "Ali", "Martinez", "Ivanov", "Bello", "OConnor"];
-const STATUSES: &[&str] = &["Open", "Open", "Open", "Open", "Open", "Open", "Open", "Closed", "Closed", "Hold"];
+const FIRST: &[&str] = &[
+    "Ahmed", "Maria", "John", "Wei", "Fatima", "Carlos", "Olga", "Kwame", "Priya", "Luis",
+    "Samantha", "Mohammed", "Elena", "Jamal", "Hiroshi", "Grace", "Omar", "Ana", "Tenzin", "Yusuf",
+    "Rosa", "Dmitri", "Aisha", "Brian",
+];
+const LAST: &[&str] = &[
+    "Khan",
+    "Rodriguez",
+    "Smith",
+    "Chen",
+    "Diallo",
+    "Gomez",
+    "Petrova",
+    "Mensah",
+    "Patel",
+    "Fernandez",
+    "Johnson",
+    "Hassan",
+    "Popescu",
+    "Williams",
+    "Tanaka",
+    "Okafor",
+    "Farouk",
+    "Silva",
+    "Dorje",
+    "Ali",
+    "Martinez",
+    "Ivanov",
+    "Bello",
+    "OConnor",
+];
+const STATUSES: &[&str] = &[
+    "Open", "Open", "Open", "Open", "Open", "Open", "Open", "Closed", "Closed", "Hold",
+];
 const WORKSHOPS: &[&str] = &["Big Apple Workshop", "External Workshop"];
-const LEASE_TYPES: &[&str] = &["dov", "long-term", "short-term", "shift-lease", "medallion-only"];
+const LEASE_TYPES: &[&str] = &[
+    "dov",
+    "long-term",
+    "short-term",
+    "shift-lease",
+    "medallion-only",
+];
 
 /// Inserts `count` invoices and their installments in multi-row statements, 1,000 invoices
 /// per transaction.
@@ -40,10 +77,16 @@ async fn seed(bench: &Bench, count: usize) -> Duration {
             // Most repairs are small: squaring a uniform draw skews totals low (median ≈ $760).
             let r: f64 = rng.gen();
             let total: i64 = 5_000 + (r * r * 295_000.0) as i64;
-            let weekly = domain::matrix::RepaymentMatrix::default().weekly_installment(domain::money::Money::from_cents(total)).cents();
+            let weekly = domain::matrix::RepaymentMatrix::default()
+                .weekly_installment(domain::money::Money::from_cents(total))
+                .cents();
             let date = base_date + chrono::Duration::days(rng.gen_range(0..720));
             let start = domain::calendar::week_start_of(date) + chrono::Duration::days(7);
-            let name = format!("{} {}", FIRST[rng.gen_range(0..FIRST.len())], LAST[rng.gen_range(0..LAST.len())]);
+            let name = format!(
+                "{} {}",
+                FIRST[rng.gen_range(0..FIRST.len())],
+                LAST[rng.gen_range(0..LAST.len())]
+            );
             rows.push((k, lease, total, weekly, date, start, name.clone()));
             if i > 0 {
                 sql.push(',');
@@ -87,13 +130,20 @@ async fn seed(bench: &Bench, count: usize) -> Duration {
         tx.commit().await.unwrap();
         done += n;
         if done % 100_000 == 0 {
-            eprintln!("  seeded {done} invoices in {:.0}s", started.elapsed().as_secs_f64());
+            eprintln!(
+                "  seeded {done} invoices in {:.0}s",
+                started.elapsed().as_secs_f64()
+            );
         }
     }
     started.elapsed()
 }
 
-async fn measure(bench: &Bench, calls: usize, path: impl Fn(usize) -> String) -> (serde_json::Value, serde_json::Value) {
+async fn measure(
+    bench: &Bench,
+    calls: usize,
+    path: impl Fn(usize) -> String,
+) -> (serde_json::Value, serde_json::Value) {
     for i in 0..5 {
         bench.time_get(&path(i)).await;
     }
@@ -116,21 +166,45 @@ async fn run(backend: Backend) -> serde_json::Value {
         Backend::Postgres => "ANALYZE",
         Backend::Sqlite => "ANALYZE",
     };
-    sqlx::query(analyze).execute(bench.db.reader()).await.unwrap();
+    sqlx::query(analyze)
+        .execute(bench.db.reader())
+        .await
+        .unwrap();
     let base = "/payments/vehicle-repairs";
-    let (a, a_body) = measure(&bench, calls, |_| format!("{base}?sort_by=invoice_date&sort_order=desc")).await;
+    let (a, a_body) = measure(&bench, calls, |_| {
+        format!("{base}?sort_by=invoice_date&sort_order=desc")
+    })
+    .await;
     let (b, b_body) = measure(&bench, calls, |i| {
         let month = 1 + (i % 9);
         format!("{base}?status=Open&from_invoice_date=2025-{month:02}-01&to_invoice_date=2025-{:02}-28&sort_by=amount&sort_order=desc", month + 2)
     })
     .await;
     let partials = ["kha", "rodri", "chen", "tanak", "silv", "ahmed", "grace o"];
-    let (c, c_body) = measure(&bench, calls, |i| format!("{base}?driver_name={}", partials[i % partials.len()].replace(' ', "%20"))).await;
-    let (d, _) = measure(&bench, calls, |i| format!("{base}/RPR-B-{:07}", 1 + (i * 4999) % invoices)).await;
+    let (c, c_body) = measure(&bench, calls, |i| {
+        format!(
+            "{base}?driver_name={}",
+            partials[i % partials.len()].replace(' ', "%20")
+        )
+    })
+    .await;
+    let (d, _) = measure(&bench, calls, |i| {
+        format!("{base}/RPR-B-{:07}", 1 + (i * 4999) % invoices)
+    })
+    .await;
     // (e) create through the case step: cases opened beforehand, the submit is timed.
     let mut cases = Vec::new();
     for _ in 0..calls + 5 {
-        let r: serde_json::Value = bench.client.post(format!("{}{base}/create-case", bench.address)).bearer_auth(&bench.token).send().await.unwrap().json().await.unwrap();
+        let r: serde_json::Value = bench
+            .client
+            .post(format!("{}{base}/create-case", bench.address))
+            .bearer_auth(&bench.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         cases.push(r["case_no"].as_str().unwrap().to_string());
     }
     let mut samples = Vec::new();
@@ -140,7 +214,14 @@ async fn run(backend: Backend) -> serde_json::Value {
             "driver_id": lease, "lease_id": lease, "vehicle_id": lease, "medallion_id": lease, "total_amount": "1234.56",
             "invoice_number": format!("BENCH-NEW-{i}"), "invoice_date": "2026-11-20", "workshop_type": "External Workshop", "start_week": "2026-11-29"}});
         let started = Instant::now();
-        let response = bench.client.post(format!("{}/case/{case_no}", bench.address)).bearer_auth(&bench.token).json(&body).send().await.unwrap();
+        let response = bench
+            .client
+            .post(format!("{}/case/{case_no}", bench.address))
+            .bearer_auth(&bench.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         let status = response.status();
         let text = response.text().await.unwrap();
         assert!(status.is_success(), "{text}");

@@ -17,6 +17,17 @@ pub struct Config {
     pub token_ttl_seconds: i64,
     pub schema_dir: Option<PathBuf>,
     pub db_max_connections: u32,
+    /// Cron schedule of `repairs.post_due_installments` (default Sunday 04:30).
+    pub post_schedule: crate::jobs::schedule::CronSchedule,
+    /// Cron schedule of DTR generation (default Sunday 05:00); always after posting.
+    pub dtr_schedule: crate::jobs::schedule::CronSchedule,
+    /// Whether `serve` runs the scheduler in-process.
+    pub scheduler_enabled: bool,
+    pub scheduler_tick_seconds: u64,
+    pub posting_batch_size: usize,
+    /// Test hook (`BAT_TEST_POSTING_PAUSE_MS`): pause between posting batches, so a test can
+    /// kill a worker in the middle of a run.
+    pub posting_pause_ms: Option<u64>,
 }
 
 // Secrets never reach logs.
@@ -38,6 +49,9 @@ impl std::fmt::Debug for Config {
             .field("token_ttl_seconds", &self.token_ttl_seconds)
             .field("schema_dir", &self.schema_dir)
             .field("db_max_connections", &self.db_max_connections)
+            .field("post_schedule", &self.post_schedule.expression)
+            .field("dtr_schedule", &self.dtr_schedule.expression)
+            .field("scheduler_enabled", &self.scheduler_enabled)
             .finish()
     }
 }
@@ -122,7 +136,38 @@ impl Config {
                 });
             }
         }
+        let schedule = |name: &'static str, default: &str| {
+            let text = get(name).unwrap_or_else(|| default.to_string());
+            crate::jobs::schedule::CronSchedule::parse(&text)
+                .map_err(|reason| ConfigError { name, reason })
+        };
+        let post_schedule = schedule("BAT_SCHEDULE_POST_INSTALLMENTS", "30 4 * * Sun")?;
+        let dtr_schedule = schedule("BAT_SCHEDULE_DTR", "0 5 * * Sun")?;
+        let scheduler_enabled = match get("BAT_SCHEDULER").as_deref().map(str::trim) {
+            None | Some("on") | Some("true") | Some("1") => true,
+            Some("off") | Some("false") | Some("0") => false,
+            Some(other) => {
+                return Err(ConfigError {
+                    name: "BAT_SCHEDULER",
+                    reason: format!("'{other}' must be on or off"),
+                });
+            }
+        };
+        let scheduler_tick_seconds =
+            parse_number(&get, "BAT_SCHEDULER_TICK_SECONDS", 30, 1, 3600)? as u64;
+        let posting_batch_size =
+            parse_number(&get, "BAT_POSTING_BATCH_SIZE", 5000, 1, 20000)? as usize;
+        let posting_pause_ms = match get("BAT_TEST_POSTING_PAUSE_MS") {
+            None => None,
+            Some(_) => Some(parse_number(&get, "BAT_TEST_POSTING_PAUSE_MS", 0, 0, 60_000)? as u64),
+        };
         Ok(Config {
+            posting_pause_ms,
+            post_schedule,
+            dtr_schedule,
+            scheduler_enabled,
+            scheduler_tick_seconds,
+            posting_batch_size,
             database_url,
             listen,
             admin_password,

@@ -12,6 +12,8 @@ pub mod db;
 pub mod fleet;
 pub mod http;
 pub mod import;
+pub mod jobs;
+pub mod ledger;
 pub mod repairs;
 pub mod seed;
 

@@ -30,6 +30,15 @@ enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Run only the scheduler (the Sunday chain: post due installments, then DTRs); any
+    /// number of workers and servers may share one PostgreSQL database.
+    Worker,
+    /// Post every Scheduled installment due on or before a date to the ledger, now.
+    PostDueInstallments {
+        /// Run date, YYYY-MM-DD (default: today in BAT_TIMEZONE).
+        #[arg(long)]
+        as_of: Option<String>,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Load data into the database and exit.
@@ -108,6 +117,37 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let address = application.local_addr();
             println!("BAT Connect Repairs listening on http://{address} (Swagger UI: http://{address}/docs)");
             application.run_until_stopped(app::shutdown_signal()).await
+        }
+        Command::Worker => {
+            let db = Db::connect(&config.database_url, config.db_max_connections).await?;
+            let state = app::prepare(config, db, Options::default()).await?;
+            let scheduler = state.scheduler();
+            println!("worker started (owner {})", scheduler.ctx.owner);
+            scheduler.run_until(app::shutdown_signal()).await;
+            state.db.close().await;
+            Ok(())
+        }
+        Command::PostDueInstallments { as_of } => {
+            let timezone = config.timezone;
+            let db = Db::connect(&config.database_url, config.db_max_connections).await?;
+            let state = app::prepare(config, db, Options::default()).await?;
+            let as_of = match as_of {
+                Some(text) => domain::calendar::parse_date(&text)
+                    .map_err(|e| anyhow::anyhow!("--as-of: {e}"))?,
+                None => domain::calendar::local_date(now, timezone),
+            };
+            let ctx = state.job_context();
+            let run_id = batconnect::jobs::runner::run_now(
+                &ctx,
+                batconnect::jobs::model::POST_DUE_INSTALLMENTS,
+                as_of,
+                batconnect::jobs::runner::CLI,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?;
+            let run = batconnect::jobs::repo::by_id(state.db.reader(), run_id).await?;
+            println!("{}", serde_json::to_string_pretty(&run)?);
+            Ok(())
         }
         Command::Migrate => {
             let db = Db::connect(&config.database_url, 2).await?;

@@ -69,11 +69,15 @@ impl Where {
 
     /// Adds `(a OR b …)` made of the clauses `build` adds, numbering continuing.
     pub fn either(&mut self, build: impl FnOnce(&mut Where)) {
-        let mut inner = Where { clauses: Vec::new(), args: std::mem::take(&mut self.args) };
+        let mut inner = Where {
+            clauses: Vec::new(),
+            args: std::mem::take(&mut self.args),
+        };
         build(&mut inner);
         self.args = inner.args;
         if !inner.clauses.is_empty() {
-            self.clauses.push(format!("({})", inner.clauses.join(" OR ")));
+            self.clauses
+                .push(format!("({})", inner.clauses.join(" OR ")));
         }
     }
 
@@ -119,4 +123,3 @@ pub fn bind_all_scalar<'q, O>(
     }
     query
 }
-

@@ -36,6 +36,35 @@ pub struct AppState {
     pub flows: Arc<Registry>,
 }
 
+impl AppState {
+    /// What jobs need to run from this state (API-triggered runs and the in-process scheduler).
+    pub fn job_context(&self) -> crate::jobs::runner::JobContext {
+        crate::jobs::runner::JobContext {
+            db: self.db.clone(),
+            clock: self.clock.clone(),
+            timezone: self.config.timezone,
+            posting: crate::repairs::jobs::PostingOptions {
+                batch_size: self.config.posting_batch_size,
+                pause_between_batches: self
+                    .config
+                    .posting_pause_ms
+                    .map(std::time::Duration::from_millis),
+                ..Default::default()
+            },
+            owner: crate::jobs::runner::owner_name(),
+        }
+    }
+
+    pub fn scheduler(&self) -> crate::jobs::runner::Scheduler {
+        crate::jobs::runner::Scheduler {
+            ctx: self.job_context(),
+            post: self.config.post_schedule.clone(),
+            dtr: self.config.dtr_schedule.clone(),
+            tick: std::time::Duration::from_secs(self.config.scheduler_tick_seconds),
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "BAT Connect Repairs", description = "Repair invoices, installment schedules, ledger and weekly driver statements for a taxi fleet.\n\nMoney is always a decimal string with exactly two places (\"1234.50\"); inputs accept a string or a number with at most two decimals. Dates are ISO 8601 (YYYY-MM-DD). Errors are RFC 9457 problem details."),
@@ -73,6 +102,8 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::fleet::router())
         .merge(crate::bpm::routes::router())
         .merge(crate::repairs::routes::router())
+        .merge(crate::ledger::routes::router())
+        .merge(crate::jobs::routes::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::auth::middleware::require_auth,

@@ -1,7 +1,8 @@
 //! Vehicle repairs (§5): invoices, their weekly installment schedules and the read API.
 //! Maps to the guide's `app/repairs` module: models → model.rs, repository → repo.rs,
-//! services → service.rs, router → routes.rs.
+//! services → service.rs, router → routes.rs, tasks → jobs.rs.
 
+pub mod jobs;
 pub mod model;
 pub mod query;
 pub mod repo;

@@ -6,14 +6,15 @@ use axum::Json;
 use domain::status::{InstallmentStatus, InvoiceStatus, LeaseType, WorkshopType};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::jobs::{InstallmentPostResult, PostingReport};
 use super::model::{InstallmentItem, InvoiceDetail, InvoiceList};
 use super::query::{InstallmentQuery, InvoiceQuery};
 use super::{repo, service};
-use crate::auth::model::{CurrentUser, READERS};
+use crate::auth::model::{CurrentUser, FINANCE, READERS};
 use crate::bpm::model::CaseCreated;
 use crate::db::Page;
 use crate::http::error::{AppError, Problem};
-use crate::http::extract::RawQuery;
+use crate::http::extract::{JsonBody, RawQuery};
 use crate::http::AppState;
 
 pub const CASE_PREFIX: &str = "RPRINV";
@@ -24,6 +25,79 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_invoices))
         .routes(routes!(list_installments))
         .routes(routes!(invoice_detail))
+        .routes(routes!(post_installments))
+}
+
+/// Body of the manual posting: exactly one of the two.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct PostInstallmentsRequest {
+    pub installment_ids: Option<Vec<String>>,
+    pub post_all_due: Option<bool>,
+    /// Run date for `post_all_due` and the due check (YYYY-MM-DD); default today.
+    pub as_of: Option<String>,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct PostInstallmentsResponse {
+    pub posted: i64,
+    pub results: Vec<InstallmentPostResult>,
+    pub report: Option<PostingReport>,
+}
+
+/// Post installments to the ledger now (finance): chosen ones, each with its result, or
+/// everything due. Posting twice never creates a second obligation.
+#[utoipa::path(post, path = "/payments/vehicle-repairs/ledger/post-installment", tag = "Vehicle Repairs", request_body = PostInstallmentsRequest,
+    responses((status = 200, body = PostInstallmentsResponse), (status = 422, body = Problem)))]
+async fn post_installments(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: JsonBody,
+) -> Result<Json<PostInstallmentsResponse>, AppError> {
+    user.require(FINANCE)?;
+    let request: PostInstallmentsRequest = body.parse()?;
+    let as_of = match request.as_of.as_deref() {
+        Some(text) => domain::calendar::parse_date(text)
+            .map_err(|e| AppError::field("as_of", e.to_string()))?,
+        None => domain::calendar::local_date(state.clock.now(), state.config.timezone),
+    };
+    let actor = user.username.as_str();
+    match (request.installment_ids, request.post_all_due) {
+        (Some(ids), None | Some(false)) if !ids.is_empty() && ids.len() <= 1000 => {
+            let results =
+                super::jobs::post_installments(&state.db, &ids, as_of, actor, state.clock.now())
+                    .await?;
+            let posted = results.iter().filter(|r| r.posted).count() as i64;
+            Ok(Json(PostInstallmentsResponse {
+                posted,
+                results,
+                report: None,
+            }))
+        }
+        (Some(_), None | Some(false)) => Err(AppError::field(
+            "installment_ids",
+            "give 1 to 1000 installment ids",
+        )),
+        (None, Some(true)) => {
+            let ctx = state.job_context();
+            let report = super::jobs::post_due_installments(
+                &state.db,
+                as_of,
+                actor,
+                state.clock.now(),
+                &ctx.posting,
+            )
+            .await?;
+            Ok(Json(PostInstallmentsResponse {
+                posted: report.posted,
+                results: Vec::new(),
+                report: Some(report),
+            }))
+        }
+        _ => Err(AppError::field(
+            "installment_ids",
+            "give exactly one of installment_ids or post_all_due: true",
+        )),
+    }
 }
 
 /// Start the "Create Repair Invoice" workflow: opens an `RPRINV` case.

@@ -57,6 +57,8 @@ pub struct TestApp {
     pub backend: Backend,
     pub clock: Clock,
     pub client: reqwest::Client,
+    pub database_url: String,
+    pub state: batconnect::http::AppState,
     tokens: tokio::sync::Mutex<HashMap<String, String>>,
     pg_schema: Option<String>,
     _dir: tempdir::Dir,
@@ -129,6 +131,8 @@ impl TestApp {
         env.insert("BAT_DATA_DIR", dir.0.display().to_string());
         env.insert("BAT_ADMIN_PASSWORD", ADMIN_PASSWORD.into());
         env.insert("BAT_DB_MAX_CONNECTIONS", "5".into());
+        // Tests drive the scheduler themselves.
+        env.insert("BAT_SCHEDULER", "off".into());
         if let Some(schema_dir) = &setup.schema_dir {
             env.insert("BAT_SCHEMA_DIR", schema_dir.display().to_string());
         }
@@ -144,6 +148,7 @@ impl TestApp {
             .expect("build app");
         let address = format!("http://{}", app.local_addr());
         let db = app.state().db.clone();
+        let state = app.state().clone();
         tokio::spawn(app.run_until_stopped(std::future::pending()));
         Some(TestApp {
             address,
@@ -151,6 +156,8 @@ impl TestApp {
             backend,
             clock,
             client: reqwest::Client::new(),
+            database_url,
+            state,
             tokens: Default::default(),
             pg_schema,
             _dir: dir,

@@ -6,5 +6,6 @@ mod auth;
 mod case_engine;
 mod fleet;
 mod http_surface;
+mod ledger_jobs;
 mod repairs_flow;
 mod repairs_read;

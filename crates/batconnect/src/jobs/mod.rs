@@ -1,0 +1,10 @@
+//! Scheduled work (§7): the Sunday chain `repairs.post_due_installments` → DTR step, cron
+//! schedules in the configured time zone, and the `job_runs` record. The scheduler only
+//! decides *that* a (job, period) is due and claims it in the database; the work itself is
+//! a plain service function the CLI and API call too.
+
+pub mod model;
+pub mod repo;
+pub mod routes;
+pub mod runner;
+pub mod schedule;

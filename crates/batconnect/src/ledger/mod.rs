@@ -1,0 +1,8 @@
+//! Centralized ledger (§6): immutable postings, one balance per obligation, allocations of
+//! payments to balances, voids by reversal. Obligations are idempotent on
+//! (category, reference_id), enforced by a unique index.
+
+pub mod model;
+pub mod repo;
+pub mod routes;
+pub mod service;

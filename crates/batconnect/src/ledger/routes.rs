@@ -1,0 +1,200 @@
+//! HTTP for the ledger (tag "Ledger").
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use domain::calendar::parse_date;
+use domain::ledger::{BalanceStatus, Category, PostingStatus};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::model::{
+    Balance, ManualObligationRequest, ObligationOutcome, Posting, VoidOutcome, VoidRequest,
+};
+use super::{repo, service};
+use crate::auth::model::{CurrentUser, FINANCE, READERS};
+use crate::db::filter::{Arg, Where};
+use crate::db::{Page, PageRequest};
+use crate::http::error::{AppError, FieldError, Problem};
+use crate::http::extract::{JsonBody, RawQuery};
+use crate::http::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_postings))
+        .routes(routes!(list_balances))
+        .routes(routes!(create_obligation))
+        .routes(routes!(void_posting))
+}
+
+const COMMON: &[&str] = &[
+    "page",
+    "per_page",
+    "driver_id",
+    "lease_id",
+    "vehicle_id",
+    "medallion_id",
+    "category",
+    "status",
+    "from_date",
+    "to_date",
+    "reference_id",
+];
+
+/// Shared ledger filters; `date_column` is what the date range applies to.
+fn ledger_filter(
+    query: &RawQuery,
+    status_words: Vec<&'static str>,
+    date_column: &str,
+    extra: &[&str],
+) -> Result<(Where, PageRequest), AppError> {
+    let known: Vec<&str> = COMMON.iter().chain(extra.iter()).copied().collect();
+    query.reject_unknown(&known)?;
+    let page = PageRequest::parse(query.get("page"), query.get("per_page"))?;
+    let mut errors = Vec::new();
+    let mut filter = Where::default();
+    for name in ["driver_id", "lease_id", "vehicle_id", "medallion_id"] {
+        let mut ids = Vec::new();
+        for v in query.list(name) {
+            match v.parse::<i64>() {
+                Ok(id) => ids.push(id),
+                Err(_) => errors.push(FieldError::new(name, format!("'{v}' is not a numeric id"))),
+            }
+        }
+        filter.any_of_int(name, &ids);
+    }
+    let categories = query.list("category");
+    for c in &categories {
+        if Category::parse(c).is_none() {
+            errors.push(FieldError::new(
+                "category",
+                format!("'{c}' is not one of: {}", Category::all_words().join(", ")),
+            ));
+        }
+    }
+    filter.any_of("category", &categories);
+    let statuses = query.list("status");
+    for s in &statuses {
+        if !status_words.contains(&s.as_str()) {
+            errors.push(FieldError::new(
+                "status",
+                format!("'{s}' is not one of: {}", status_words.join(", ")),
+            ));
+        }
+    }
+    filter.any_of("status", &statuses);
+    filter.any_of("reference_id", &query.list("reference_id"));
+    for (name, op) in [("from_date", ">="), ("to_date", "<=")] {
+        if let Some(raw) = query.get(name) {
+            match parse_date(raw) {
+                // Timestamps are RFC 3339 text: "to" a date means up to the end of that day.
+                Ok(d) if op == "<=" => filter.compare(
+                    &format!("substr({date_column}, 1, 10)"),
+                    op,
+                    Arg::Text(d.to_string()),
+                ),
+                Ok(d) => filter.compare(date_column, op, Arg::Text(d.to_string())),
+                Err(e) => errors.push(FieldError::new(name, e.to_string())),
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok((filter, page))
+    } else {
+        Err(AppError::Validation(errors))
+    }
+}
+
+/// Ledger postings, newest first.
+#[utoipa::path(get, path = "/ledger/postings", tag = "Ledger",
+    params(("driver_id" = Option<i64>, Query), ("lease_id" = Option<i64>, Query), ("vehicle_id" = Option<i64>, Query), ("medallion_id" = Option<i64>, Query),
+           ("category" = Option<String>, Query), ("status" = Option<String>, Query, description = "POSTED or VOIDED"),
+           ("entry_type" = Option<String>, Query, description = "OBLIGATION, EARNINGS, INTERIM_PAYMENT, REVERSAL"),
+           ("from_date" = Option<String>, Query, description = "created on or after (YYYY-MM-DD)"), ("to_date" = Option<String>, Query),
+           ("reference_id" = Option<String>, Query), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
+    responses((status = 200, body = Page<Posting>), (status = 422, body = Problem)))]
+async fn list_postings(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    query: RawQuery,
+) -> Result<Json<Page<Posting>>, AppError> {
+    user.require(READERS)?;
+    let (mut filter, page) = ledger_filter(
+        &query,
+        PostingStatus::all_words(),
+        "created_on",
+        &["entry_type"],
+    )?;
+    filter.any_of("entry_type", &query.list("entry_type"));
+    let (items, total) = repo::list_postings(state.db.reader(), &filter, page).await?;
+    Ok(Json(Page::new(items, total, page)))
+}
+
+/// Obligation balances, by due date.
+#[utoipa::path(get, path = "/ledger/balances", tag = "Ledger",
+    params(("driver_id" = Option<i64>, Query), ("lease_id" = Option<i64>, Query), ("vehicle_id" = Option<i64>, Query), ("medallion_id" = Option<i64>, Query),
+           ("category" = Option<String>, Query), ("status" = Option<String>, Query, description = "OPEN, CLOSED or VOIDED"),
+           ("from_date" = Option<String>, Query, description = "due on or after (YYYY-MM-DD)"), ("to_date" = Option<String>, Query),
+           ("reference_id" = Option<String>, Query), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
+    responses((status = 200, body = Page<Balance>), (status = 422, body = Problem)))]
+async fn list_balances(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    query: RawQuery,
+) -> Result<Json<Page<Balance>>, AppError> {
+    user.require(READERS)?;
+    let (filter, page) = ledger_filter(&query, BalanceStatus::all_words(), "due_date", &[])?;
+    let (items, total) = repo::list_balances(state.db.reader(), &filter, page).await?;
+    Ok(Json(Page::new(items, total, page)))
+}
+
+/// Record a manual obligation (Lease, Taxes, EZPass, PVB, TLC, Loan, Misc, Cancellation Fee)
+/// against a lease's driver manager, with a reason.
+#[utoipa::path(post, path = "/ledger/obligations", tag = "Ledger", request_body = ManualObligationRequest,
+    responses((status = 201, body = ObligationOutcome), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn create_obligation(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: JsonBody,
+) -> Result<(StatusCode, Json<ObligationOutcome>), AppError> {
+    user.require(FINANCE)?;
+    let request: ManualObligationRequest = body.parse()?;
+    let mut tx = state.db.begin().await?;
+    let outcome = service::manual_obligation(
+        &mut tx,
+        &request,
+        &user,
+        state.clock.now(),
+        state.config.timezone,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(outcome)))
+}
+
+/// Void an obligation posting: a reversal of opposite sign; the original becomes VOIDED and
+/// its balance is closed as void. Repair installment obligations are voided by cancelling
+/// their invoice.
+#[utoipa::path(post, path = "/ledger/postings/{id}/void", tag = "Ledger", request_body = VoidRequest, params(("id" = i64, Path)),
+    responses((status = 200, body = VoidOutcome), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn void_posting(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    body: JsonBody,
+) -> Result<Json<VoidOutcome>, AppError> {
+    user.require(FINANCE)?;
+    let request: VoidRequest = body.parse()?;
+    let mut tx = state.db.begin().await?;
+    let outcome = service::void_posting(
+        &mut tx,
+        state.db.backend(),
+        id,
+        &request.reason,
+        service::VoidSource::Finance,
+        &user.username,
+        state.clock.now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(outcome))
+}

@@ -1,0 +1,239 @@
+//! Ledger business actions, each inside the caller's transaction.
+
+use chrono::{DateTime, Utc};
+use domain::calendar::{current_payment_period, parse_date, SundayDate};
+use domain::ledger::Category;
+use domain::money::Money;
+use sqlx::Row;
+
+use super::model::{
+    entry_type, ManualObligationRequest, NewObligation, ObligationOutcome, VoidOutcome,
+};
+use super::repo::{self, PostingRow};
+use crate::audit;
+use crate::auth::CurrentUser;
+use crate::db::{next_sequence, timestamp, Backend, Tx};
+use crate::http::error::{AppError, FieldError};
+
+/// Records an obligation and its balance, once per (category, reference_id): a second call
+/// returns the existing posting and writes nothing.
+pub async fn create_obligation(
+    tx: &mut Tx,
+    obligation: &NewObligation,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<ObligationOutcome, AppError> {
+    if !obligation.amount.is_positive() {
+        return Err(AppError::field(
+            "amount",
+            "an obligation must be greater than 0",
+        ));
+    }
+    let period = SundayDate::containing(obligation.due_date).to_string();
+    let (posting_id, created) =
+        repo::insert_obligation_once(tx, obligation, &period, actor, &timestamp(now)).await?;
+    let balance = repo::balance_of_posting(tx, posting_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("obligation posting {posting_id} has no balance"))?;
+    Ok(ObligationOutcome {
+        posting_id,
+        balance_id: balance.id,
+        created,
+    })
+}
+
+/// A manual obligation for a lease (finance): charged to the lease's driver manager.
+pub async fn manual_obligation(
+    tx: &mut Tx,
+    request: &ManualObligationRequest,
+    user: &CurrentUser,
+    now: DateTime<Utc>,
+    timezone: chrono_tz::Tz,
+) -> Result<ObligationOutcome, AppError> {
+    let mut errors = Vec::new();
+    let category = match Category::parse(request.category.trim()) {
+        Some(c) if c.is_obligation() && c != Category::Repair => Some(c),
+        Some(Category::Repair) => {
+            errors.push(FieldError::new(
+                "category",
+                "Repair obligations come from repair installments, not manual entries",
+            ));
+            None
+        }
+        _ => {
+            let allowed: Vec<&str> = Category::ALL
+                .iter()
+                .filter(|c| c.is_obligation() && **c != Category::Repair)
+                .map(|c| c.as_str())
+                .collect();
+            errors.push(FieldError::new(
+                "category",
+                format!(
+                    "'{}' is not one of: {}",
+                    request.category,
+                    allowed.join(", ")
+                ),
+            ));
+            None
+        }
+    };
+    let amount = Money::amount_from_json(&request.amount)
+        .map_err(|e| errors.push(FieldError::new("amount", e.to_string())))
+        .ok();
+    let due_date = match request
+        .due_date
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
+        None => Some(current_payment_period(now, timezone).date()),
+        Some(text) => parse_date(text)
+            .map_err(|e| errors.push(FieldError::new("due_date", e.to_string())))
+            .ok(),
+    };
+    let reason = request.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        errors.push(FieldError::new(
+            "reason",
+            "is required (at most 500 characters)",
+        ));
+    }
+    let (Some(category), Some(amount), Some(due_date), true) =
+        (category, amount, due_date, errors.is_empty())
+    else {
+        return Err(AppError::Validation(errors));
+    };
+    let lease = sqlx::query(
+        "SELECT l.id, l.vehicle_id, l.medallion_id, ld.driver_id FROM leases l \
+         LEFT JOIN lease_drivers ld ON ld.lease_id = l.id AND ld.is_driver_manager = 1 WHERE l.id = $1",
+    )
+    .bind(request.lease_id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or_else(|| AppError::field("lease_id", format!("no lease with id {}", request.lease_id)))?;
+    let reference_id = match request
+        .reference_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
+        Some(r) => r.to_string(),
+        None => format!("MAN-{:07}", next_sequence(tx, "manual_obligation").await?),
+    };
+    let obligation = NewObligation {
+        category,
+        reference_id: reference_id.clone(),
+        amount,
+        driver_id: lease.try_get("driver_id")?,
+        lease_id: Some(lease.try_get("id")?),
+        vehicle_id: Some(lease.try_get("vehicle_id")?),
+        medallion_id: Some(lease.try_get("medallion_id")?),
+        due_date,
+        description: Some(reason.to_string()),
+    };
+    let outcome = create_obligation(tx, &obligation, &user.username, now).await?;
+    if !outcome.created {
+        return Err(AppError::Conflict(format!(
+            "reference_id: a {category} obligation '{reference_id}' already exists"
+        )));
+    }
+    let entry = audit::Entry::new(&user.username, "obligation_created", "ledger_posting", &reference_id)
+        .details(serde_json::json!({"category": category.as_str(), "amount": amount, "lease_id": request.lease_id, "reason": reason}));
+    audit::record(tx, entry, now).await?;
+    Ok(outcome)
+}
+
+/// Who may void what: a `Repair` obligation only through its invoice's cancellation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VoidSource {
+    Finance,
+    InvoiceCancellation,
+}
+
+/// Voids an obligation posting: a reversal of opposite sign, the original flagged `VOIDED`,
+/// its balance closed as void. A posting is voided at most once, also under concurrency
+/// (row lock on PostgreSQL, single writer on SQLite, and a unique index on reversals).
+pub async fn void_posting(
+    tx: &mut Tx,
+    backend: Backend,
+    posting_id: i64,
+    reason: &str,
+    source: VoidSource,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<VoidOutcome, AppError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::field("reason", "is required"));
+    }
+    let posting = repo::posting_for_update(tx, posting_id, backend == Backend::Postgres)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no ledger posting {posting_id}")))?;
+    if posting.status != "POSTED" {
+        return Err(AppError::Conflict(format!(
+            "posting {posting_id} is already voided"
+        )));
+    }
+    if posting.entry_type == entry_type::REVERSAL {
+        return Err(AppError::Unprocessable(format!(
+            "posting {posting_id} is a reversal; reversals cannot be voided"
+        )));
+    }
+    if posting.entry_type != entry_type::OBLIGATION {
+        return Err(AppError::Unprocessable(format!(
+            "posting {posting_id} is a {} posting; voiding payments is not available yet",
+            posting.entry_type
+        )));
+    }
+    if posting.category == Category::Repair.as_str() && source != VoidSource::InvoiceCancellation {
+        return Err(AppError::Unprocessable(format!(
+            "posting {posting_id} is a Repair installment obligation; cancel its repair invoice instead, which voids it"
+        )));
+    }
+    let balance = repo::balance_of_posting(tx, posting_id).await?;
+    if let Some(b) = &balance {
+        if b.applied_amount.is_positive() {
+            return Err(AppError::Conflict(format!(
+                "posting {posting_id} has {} paid against it; void those payments first",
+                b.applied_amount
+            )));
+        }
+    }
+    if !repo::mark_voided(tx, posting_id).await? {
+        return Err(AppError::Conflict(format!(
+            "posting {posting_id} is already voided"
+        )));
+    }
+    let now_text = timestamp(now);
+    let description = format!("Void of posting {posting_id}: {reason}");
+    let reversal_id = repo::insert_posting(
+        tx,
+        &PostingRow {
+            category: &posting.category,
+            amount_cents: -posting.amount.cents(),
+            entry_type: entry_type::REVERSAL,
+            reference_id: &posting.reference_id,
+            reversal_for_id: Some(posting_id),
+            driver_id: posting.driver_id,
+            lease_id: posting.lease_id,
+            vehicle_id: posting.vehicle_id,
+            medallion_id: posting.medallion_id,
+            payment_period: posting.payment_period.clone(),
+            description: Some(&description),
+            actor,
+            now: &now_text,
+        },
+    )
+    .await?;
+    if let Some(b) = balance {
+        repo::close_balance_as_void(tx, b.id, &now_text).await?;
+    }
+    let posting_text = posting_id.to_string();
+    let entry = audit::Entry::new(actor, "posting_voided", "ledger_posting", &posting_text)
+        .details(serde_json::json!({"reversal_posting_id": reversal_id, "reason": reason}));
+    audit::record(tx, entry, now).await?;
+    Ok(VoidOutcome {
+        voided_posting_id: posting_id,
+        reversal_posting_id: reversal_id,
+    })
+}

@@ -1,0 +1,239 @@
+//! `repairs.post_due_installments` (the guide's `app/repairs/tasks.py`): every `Scheduled`
+//! installment due on or before the run date, of an `Open` invoice, becomes one `Repair`
+//! obligation and turns `Posted`, in the same transaction. Set-based, in batches; a crash
+//! between batches loses nothing and a rerun posts nothing twice (the ledger's unique
+//! obligation index makes that impossible in any case).
+
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::Row;
+use utoipa::ToSchema;
+
+use crate::db::{timestamp, Backend, Db, Tx};
+use crate::http::error::AppError;
+
+pub const JOB_NAME: &str = "repairs.post_due_installments";
+
+/// Tuning and test hooks; production uses the defaults.
+#[derive(Debug, Clone)]
+pub struct PostingOptions {
+    pub batch_size: usize,
+    /// Test hook: fail (roll back) the batch after this many committed batches.
+    pub fail_after_batches: Option<usize>,
+    /// Test hook: pause after each committed batch (to kill a worker mid-run).
+    pub pause_between_batches: Option<Duration>,
+}
+
+impl Default for PostingOptions {
+    fn default() -> Self {
+        PostingOptions {
+            batch_size: 5_000,
+            fail_after_batches: None,
+            pause_between_batches: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct PostingReport {
+    pub as_of: String,
+    pub posted: i64,
+    pub batches: i64,
+}
+
+fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// Posts the installments with these ids (already known to be due, `Scheduled`, of an
+/// `Open` invoice) as Repair obligations; returns how many turned `Posted`.
+async fn post_batch(tx: &mut Tx, ids: &[i64], actor: &str, now: &str) -> Result<i64, sqlx::Error> {
+    let ids = id_list(ids);
+    sqlx::query(&format!(
+        "INSERT INTO ledger_postings (category, amount_cents, entry_type, status, reference_id, driver_id, lease_id, vehicle_id, \
+         medallion_id, payment_period, description, created_by, created_on) \
+         SELECT 'Repair', i.principal_amount_cents, 'OBLIGATION', 'POSTED', i.installment_id, v.driver_id, v.lease_id, v.vehicle_id, \
+         v.medallion_id, i.week_start_date, 'Repair installment ' || i.installment_id || ' (invoice ' || v.invoice_number || ')', $1, $2 \
+         FROM repair_installments i JOIN repair_invoices v ON v.id = i.invoice_id WHERE i.id IN ({ids}) \
+         ON CONFLICT (category, reference_id) WHERE entry_type = 'OBLIGATION' DO NOTHING"
+    ))
+    .bind(actor)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(&format!(
+        "INSERT INTO ledger_balances (category, reference_id, obligation_posting_id, driver_id, lease_id, vehicle_id, medallion_id, \
+         original_cents, balance_cents, due_date, status, created_on, updated_on) \
+         SELECT p.category, p.reference_id, p.id, p.driver_id, p.lease_id, p.vehicle_id, p.medallion_id, p.amount_cents, \
+         p.amount_cents, i.week_start_date, 'OPEN', $1, $1 \
+         FROM repair_installments i JOIN ledger_postings p ON p.category = 'Repair' AND p.entry_type = 'OBLIGATION' \
+         AND p.reference_id = i.installment_id WHERE i.id IN ({ids}) \
+         ON CONFLICT (category, reference_id) DO NOTHING"
+    ))
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    let updated = sqlx::query(&format!(
+        "UPDATE repair_installments SET status = 'Posted', posted_on = $1, ledger_posting_ref = \
+         (SELECT CAST(p.id AS TEXT) FROM ledger_postings p WHERE p.category = 'Repair' AND p.entry_type = 'OBLIGATION' \
+          AND p.reference_id = repair_installments.installment_id) \
+         WHERE id IN ({ids}) AND status = 'Scheduled'"
+    ))
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(updated.rows_affected() as i64)
+}
+
+/// Posts everything due on or before `as_of`. Used by the scheduler, the CLI and the API.
+#[tracing::instrument(skip_all, fields(as_of = %as_of))]
+pub async fn post_due_installments(
+    db: &Db,
+    as_of: NaiveDate,
+    actor: &str,
+    now: DateTime<Utc>,
+    options: &PostingOptions,
+) -> Result<PostingReport, AppError> {
+    let now_text = timestamp(now);
+    let lock = if db.backend() == Backend::Postgres {
+        " FOR UPDATE OF i SKIP LOCKED"
+    } else {
+        ""
+    };
+    // Other workers skip the rows this one holds; without ORDER BY the batch is found
+    // straight from the (status, week_start_date) index.
+    let select = format!(
+        "SELECT i.id FROM repair_installments i JOIN repair_invoices v ON v.id = i.invoice_id \
+         WHERE i.status = 'Scheduled' AND i.week_start_date <= $1 AND v.status = 'Open' LIMIT $2{lock}"
+    );
+    let mut report = PostingReport {
+        as_of: as_of.to_string(),
+        ..Default::default()
+    };
+    loop {
+        let mut tx = db.begin().await?;
+        let ids: Vec<i64> = sqlx::query_scalar(&select)
+            .bind(as_of.to_string())
+            .bind(options.batch_size as i64)
+            .fetch_all(&mut *tx)
+            .await?;
+        if ids.is_empty() {
+            tx.commit().await?;
+            break;
+        }
+        if options
+            .fail_after_batches
+            .is_some_and(|n| report.batches as usize >= n)
+        {
+            tx.rollback().await?;
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "injected failure after {} batches",
+                report.batches
+            )));
+        }
+        report.posted += post_batch(&mut tx, &ids, actor, &now_text).await?;
+        tx.commit().await?;
+        report.batches += 1;
+        if let Some(pause) = options.pause_between_batches {
+            tokio::time::sleep(pause).await;
+        }
+    }
+    tracing::info!(
+        posted = report.posted,
+        batches = report.batches,
+        "due installments posted"
+    );
+    Ok(report)
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InstallmentPostResult {
+    pub installment_id: String,
+    pub posted: bool,
+    pub ledger_posting_ref: Option<String>,
+    /// Why it was not posted.
+    pub reason: Option<String>,
+}
+
+/// Manual posting of chosen installments: each is posted or gets the reason it was not.
+pub async fn post_installments(
+    db: &Db,
+    installment_ids: &[String],
+    as_of: NaiveDate,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<InstallmentPostResult>, AppError> {
+    let mut tx = db.begin().await?;
+    let mut results = Vec::with_capacity(installment_ids.len());
+    let mut to_post = Vec::new();
+    for installment_id in installment_ids {
+        let row = sqlx::query(
+            "SELECT i.id, i.status, i.week_start_date, i.ledger_posting_ref, v.status AS invoice_status, v.repair_id \
+             FROM repair_installments i JOIN repair_invoices v ON v.id = i.invoice_id WHERE i.installment_id = $1",
+        )
+        .bind(installment_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let refused = |reason: String| InstallmentPostResult {
+            installment_id: installment_id.clone(),
+            posted: false,
+            ledger_posting_ref: None,
+            reason: Some(reason),
+        };
+        let Some(row) = row else {
+            results.push(refused("no such installment".into()));
+            continue;
+        };
+        let status: String = row.try_get("status")?;
+        let week: String = row.try_get("week_start_date")?;
+        let invoice_status: String = row.try_get("invoice_status")?;
+        let repair_id: String = row.try_get("repair_id")?;
+        if status != "Scheduled" {
+            let mut r = refused(format!("already {status}"));
+            r.ledger_posting_ref = row.try_get("ledger_posting_ref")?;
+            results.push(r);
+        } else if invoice_status != "Open" {
+            results.push(refused(format!(
+                "invoice {repair_id} is {invoice_status}; only Open invoices are posted"
+            )));
+        } else if week > as_of.to_string() {
+            results.push(refused(format!("not due until the week of {week}")));
+        } else if to_post
+            .iter()
+            .any(|(_, id): &(usize, i64)| *id == row.try_get::<i64, _>("id").unwrap_or_default())
+        {
+            results.push(refused("listed twice".into()));
+        } else {
+            to_post.push((results.len(), row.try_get("id")?));
+            results.push(InstallmentPostResult {
+                installment_id: installment_id.clone(),
+                posted: true,
+                ledger_posting_ref: None,
+                reason: None,
+            });
+        }
+    }
+    if !to_post.is_empty() {
+        let ids: Vec<i64> = to_post.iter().map(|(_, id)| *id).collect();
+        post_batch(&mut tx, &ids, actor, &timestamp(now)).await?;
+        let refs = sqlx::query(&format!(
+            "SELECT installment_id, ledger_posting_ref FROM repair_installments WHERE id IN ({})",
+            id_list(&ids)
+        ))
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in &refs {
+            let installment_id: String = r.try_get("installment_id")?;
+            if let Some(result) = results
+                .iter_mut()
+                .find(|x| x.posted && x.installment_id == installment_id)
+            {
+                result.ledger_posting_ref = r.try_get("ledger_posting_ref")?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(results)
+}
