@@ -98,6 +98,8 @@ pub async fn prepare(config: Config, db: Db, options: Options) -> anyhow::Result
         config.token_ttl_seconds,
     )
     .await?;
+    let storage = crate::storage::Storage::from_config(&config)?;
+    tracing::debug!(location = storage.location(), "file storage");
     let flows = Arc::new(crate::bpm_flows::registry());
     crate::bpm::service::register_flows(&db, &flows, now).await?;
     Ok(AppState {
@@ -107,6 +109,7 @@ pub async fn prepare(config: Config, db: Db, options: Options) -> anyhow::Result
         tokens: Arc::new(tokens),
         hash_cost,
         flows,
+        storage,
     })
 }
 

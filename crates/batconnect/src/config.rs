@@ -28,7 +28,45 @@ pub struct Config {
     /// Test hook (`BAT_TEST_POSTING_PAUSE_MS`): pause between posting batches, so a test can
     /// kill a worker in the middle of a run.
     pub posting_pause_ms: Option<u64>,
+    /// Where files (receipts, uploaded documents) go: `None` is the local directory
+    /// `<data_dir>/files`; `Some("s3://bucket/prefix")` is S3-compatible object storage.
+    pub storage_url: Option<String>,
+    /// The standard `AWS_*` settings (credentials, region, endpoint…) read for S3 storage,
+    /// as (lower-case name, value) pairs.
+    pub aws_settings: Vec<(String, String)>,
+    /// Largest uploaded document accepted, in bytes.
+    pub max_upload_bytes: usize,
+    /// Shown at the top of receipts and exports.
+    pub fleet_name: String,
 }
+
+/// The `AWS_*` variables passed to S3 storage (those object_store understands).
+pub const AWS_VARIABLES: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_ALLOW_HTTP",
+    "AWS_VIRTUAL_HOSTED_STYLE_REQUEST",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_ENDPOINT_URL_STS",
+    "AWS_METADATA_ENDPOINT",
+    "AWS_IMDSV1_FALLBACK",
+    "AWS_SKIP_SIGNATURE",
+    "AWS_SERVER_SIDE_ENCRYPTION",
+    "AWS_SSE_KMS_KEY_ID",
+    "AWS_SSE_BUCKET_KEY_ENABLED",
+    "AWS_REQUEST_PAYER",
+];
 
 // Secrets never reach logs.
 impl std::fmt::Debug for Config {
@@ -52,6 +90,20 @@ impl std::fmt::Debug for Config {
             .field("post_schedule", &self.post_schedule.expression)
             .field("dtr_schedule", &self.dtr_schedule.expression)
             .field("scheduler_enabled", &self.scheduler_enabled)
+            .field("storage_url", &self.storage_url)
+            .field(
+                "aws_settings",
+                &self
+                    .aws_settings
+                    .iter()
+                    .map(|(k, v)| {
+                        let secret = k.contains("secret") || k.contains("token");
+                        (k.as_str(), if secret { "<redacted>" } else { v.as_str() })
+                    })
+                    .collect::<Vec<_>>(),
+            )
+            .field("max_upload_bytes", &self.max_upload_bytes)
+            .field("fleet_name", &self.fleet_name)
             .finish()
     }
 }
@@ -161,7 +213,40 @@ impl Config {
             None => None,
             Some(_) => Some(parse_number(&get, "BAT_TEST_POSTING_PAUSE_MS", 0, 0, 60_000)? as u64),
         };
+        let storage_url = get("BAT_STORAGE_URL").map(|u| u.trim().to_string());
+        if let Some(url) = &storage_url {
+            let bucket = url
+                .strip_prefix("s3://")
+                .map(|rest| rest.split('/').next().unwrap_or_default())
+                .unwrap_or_default();
+            if bucket.is_empty() {
+                return Err(ConfigError {
+                    name: "BAT_STORAGE_URL",
+                    reason: format!(
+                        "'{url}' must be s3://bucket or s3://bucket/prefix (unset it to keep files under BAT_DATA_DIR)"
+                    ),
+                });
+            }
+        }
+        let aws_settings = AWS_VARIABLES
+            .iter()
+            .filter_map(|name| get(name).map(|v| (name.to_ascii_lowercase(), v)))
+            .collect();
+        let max_upload_bytes = parse_number(
+            &get,
+            "BAT_MAX_UPLOAD_BYTES",
+            10 * 1024 * 1024,
+            1024,
+            1024 * 1024 * 1024,
+        )? as usize;
+        let fleet_name = get("BAT_FLEET_NAME")
+            .map(|n| n.trim().to_string())
+            .unwrap_or_else(|| "BAT Connect".to_string());
         Ok(Config {
+            storage_url,
+            aws_settings,
+            max_upload_bytes,
+            fleet_name,
             posting_pause_ms,
             post_schedule,
             dtr_schedule,
@@ -254,10 +339,35 @@ mod tests {
         let c = config(&[
             ("BAT_DATABASE_URL", "postgres://bat:hunter22@db/prod"),
             ("BAT_ADMIN_PASSWORD", "supersecret"),
+            ("AWS_SECRET_ACCESS_KEY", "awssecret42"),
+            ("AWS_REGION", "us-east-2"),
         ])
         .unwrap();
         let shown = format!("{c:?}");
         assert!(!shown.contains("hunter22"));
         assert!(!shown.contains("supersecret"));
+        assert!(!shown.contains("awssecret42"));
+        assert!(shown.contains("us-east-2"));
+    }
+
+    #[test]
+    fn storage_settings_are_checked() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.storage_url, None);
+        assert_eq!(c.max_upload_bytes, 10 * 1024 * 1024);
+        let c = config(&[("BAT_STORAGE_URL", "s3://bucket/receipts")]).unwrap();
+        assert_eq!(c.storage_url.as_deref(), Some("s3://bucket/receipts"));
+        for bad in ["s3://", "/var/files", "gs://bucket"] {
+            assert_eq!(
+                config(&[("BAT_STORAGE_URL", bad)]).unwrap_err().name,
+                "BAT_STORAGE_URL"
+            );
+        }
+        assert_eq!(
+            config(&[("BAT_MAX_UPLOAD_BYTES", "lots")])
+                .unwrap_err()
+                .name,
+            "BAT_MAX_UPLOAD_BYTES"
+        );
     }
 }

@@ -16,5 +16,6 @@ pub mod jobs;
 pub mod ledger;
 pub mod repairs;
 pub mod seed;
+pub mod storage;
 
 pub use app::Application;

@@ -34,6 +34,8 @@ pub struct AppState {
     pub tokens: Arc<TokenKeys>,
     pub hash_cost: HashCost,
     pub flows: Arc<Registry>,
+    /// Receipts and uploaded documents (local directory or S3).
+    pub storage: crate::storage::Storage,
 }
 
 impl AppState {

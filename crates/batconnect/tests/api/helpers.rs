@@ -183,6 +183,11 @@ impl TestApp {
         self.tokens.lock().await.clear();
     }
 
+    /// The app's `BAT_DATA_DIR` (a temporary directory), for processes a test starts.
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self._dir.0
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

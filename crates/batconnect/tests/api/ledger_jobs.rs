@@ -274,6 +274,7 @@ both_backends! {
         let mut worker = std::process::Command::new(binary)
             .arg("worker")
             .env("BAT_DATABASE_URL", &app.database_url)
+            .env("BAT_DATA_DIR", app.data_dir())
             .env("BAT_LISTEN", "127.0.0.1:0")
             .env("BAT_POSTING_BATCH_SIZE", "5")
             .env("BAT_TEST_POSTING_PAUSE_MS", "100")
@@ -299,6 +300,7 @@ both_backends! {
         let output = std::process::Command::new(binary)
             .args(["post-due-installments", "--as-of", "2026-11-22"])
             .env("BAT_DATABASE_URL", &app.database_url)
+            .env("BAT_DATA_DIR", app.data_dir())
             .output()
             .unwrap();
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
