@@ -106,6 +106,7 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::repairs::routes::router())
         .merge(crate::ledger::routes::router())
         .merge(crate::jobs::routes::router())
+        .merge(crate::exports::routes::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::auth::middleware::require_auth,

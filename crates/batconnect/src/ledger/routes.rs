@@ -104,6 +104,23 @@ fn ledger_filter(
     }
 }
 
+/// The filters of `GET /ledger/postings` (also its export).
+pub(crate) fn postings_filter(query: &RawQuery) -> Result<(Where, PageRequest), AppError> {
+    let (mut filter, page) = ledger_filter(
+        query,
+        PostingStatus::all_words(),
+        "created_on",
+        &["entry_type"],
+    )?;
+    filter.any_of("entry_type", &query.list("entry_type"));
+    Ok((filter, page))
+}
+
+/// The filters of `GET /ledger/balances` (also its export).
+pub(crate) fn balances_filter(query: &RawQuery) -> Result<(Where, PageRequest), AppError> {
+    ledger_filter(query, BalanceStatus::all_words(), "due_date", &[])
+}
+
 /// Ledger postings, newest first.
 #[utoipa::path(get, path = "/ledger/postings", tag = "Ledger",
     params(("driver_id" = Option<i64>, Query), ("lease_id" = Option<i64>, Query), ("vehicle_id" = Option<i64>, Query), ("medallion_id" = Option<i64>, Query),
@@ -118,13 +135,7 @@ async fn list_postings(
     query: RawQuery,
 ) -> Result<Json<Page<Posting>>, AppError> {
     user.require(READERS)?;
-    let (mut filter, page) = ledger_filter(
-        &query,
-        PostingStatus::all_words(),
-        "created_on",
-        &["entry_type"],
-    )?;
-    filter.any_of("entry_type", &query.list("entry_type"));
+    let (filter, page) = postings_filter(&query)?;
     let (items, total) = repo::list_postings(state.db.reader(), &filter, page).await?;
     Ok(Json(Page::new(items, total, page)))
 }
@@ -142,7 +153,7 @@ async fn list_balances(
     query: RawQuery,
 ) -> Result<Json<Page<Balance>>, AppError> {
     user.require(READERS)?;
-    let (filter, page) = ledger_filter(&query, BalanceStatus::all_words(), "due_date", &[])?;
+    let (filter, page) = balances_filter(&query)?;
     let (items, total) = repo::list_balances(state.db.reader(), &filter, page).await?;
     Ok(Json(Page::new(items, total, page)))
 }

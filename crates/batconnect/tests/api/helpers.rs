@@ -253,6 +253,26 @@ impl TestApp {
             .await
     }
 
+    /// A GET whose body is a file: status, headers and bytes.
+    pub async fn get_file(
+        &self,
+        user: &str,
+        path: &str,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+        let token = self.token(user).await;
+        let response = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("body").to_vec();
+        (status, headers, bytes)
+    }
+
     pub async fn scalar_i64(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql)
             .fetch_one(self.db.reader())

@@ -4,6 +4,7 @@ mod helpers;
 
 mod auth;
 mod case_engine;
+mod exports;
 mod fleet;
 mod http_surface;
 mod ledger_jobs;

@@ -1,0 +1,163 @@
+//! HTTP for exports: `…/list/export`, `…/fetch/installments/export` (tag "Vehicle
+//! Repairs") and `/ledger/export` (tag "Ledger"). Each takes its list's parameters plus
+//! `format`, parsed by the list's own parser.
+
+use axum::extract::State;
+use axum::response::Response;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{describe_filters, list_params, stream, tables, Format, Stamp};
+use crate::auth::model::{CurrentUser, READERS};
+use crate::http::error::{AppError, Problem};
+use crate::http::extract::RawQuery;
+use crate::http::AppState;
+use crate::repairs::query::{InstallmentQuery, InvoiceQuery};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(export_invoices))
+        .routes(routes!(export_installments))
+        .routes(routes!(export_ledger))
+}
+
+fn stamp(state: &AppState) -> Stamp {
+    Stamp {
+        now: state.clock.now(),
+        timezone: state.config.timezone,
+    }
+}
+
+/// Repair invoices as a file: every filter and sort of `GET /payments/vehicle-repairs`,
+/// plus `format`. `page` and `per_page` are accepted and ignored (the file holds every
+/// matching invoice). CSV is streamed with no row limit (RFC 4180, UTF-8, header row);
+/// XLSX (typed cells) and PDF (paginated table with the filters and the time) hold at most
+/// 100,000 rows and then say so in their last row. No match gives a file with only the
+/// header. The file is named `vehicle_repairs_YYYY-MM-DD.csv|xlsx|pdf`.
+#[utoipa::path(get, path = "/payments/vehicle-repairs/list/export", tag = "Vehicle Repairs",
+    params(
+        ("format" = Option<String>, Query, description = "csv (default), excel (or xlsx), pdf"),
+        ("sort_by" = Option<String>, Query, description = "as the list: repair_id, invoice_number, invoice_date (default), date, driver_name, medallion_no, lease_type, workshop_type, amount, status"),
+        ("sort_order" = Option<String>, Query, description = "asc or desc (default)"),
+        ("repair_id" = Option<String>, Query), ("invoice_number" = Option<String>, Query),
+        ("from_invoice_date" = Option<String>, Query, description = "YYYY-MM-DD"), ("to_invoice_date" = Option<String>, Query, description = "YYYY-MM-DD"),
+        ("lease_type" = Option<String>, Query), ("workshop_type" = Option<String>, Query),
+        ("from_total_amount" = Option<String>, Query), ("to_total_amount" = Option<String>, Query),
+        ("status" = Option<String>, Query), ("driver_name" = Option<String>, Query, description = "partial, any case"),
+        ("medallion_no" = Option<String>, Query), ("lease_id" = Option<String>, Query), ("vin" = Option<String>, Query),
+    ),
+    responses(
+        (status = 200, description = "The file, as an attachment", content(
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (Vec<u8> = "application/pdf"))),
+        (status = 422, body = Problem, description = "A parameter is invalid; the error names it")))]
+async fn export_invoices(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    query: RawQuery,
+) -> Result<Response, AppError> {
+    user.require(READERS)?;
+    let format = Format::parse(&query)?;
+    let q = InvoiceQuery::parse(&list_params(&query, &["format"]), false)?;
+    let export = tables::invoices(
+        q.filter,
+        &q.order_by,
+        format!("{} — Vehicle repair invoices", state.config.fleet_name),
+        describe_filters(&query),
+    );
+    stream::respond(state.db.reader(), export, format, stamp(&state)).await
+}
+
+/// Installments as a file: every filter and sort of
+/// `GET /payments/vehicle-repairs/fetch/installments`, plus `format` (as the invoice
+/// export: CSV streamed, XLSX and PDF up to 100,000 rows). Named
+/// `repair_installments_YYYY-MM-DD.csv|xlsx|pdf`.
+#[utoipa::path(get, path = "/payments/vehicle-repairs/fetch/installments/export", tag = "Vehicle Repairs",
+    params(
+        ("format" = Option<String>, Query, description = "csv (default), excel (or xlsx), pdf"),
+        ("repair_id" = Option<String>, Query), ("lease_id" = Option<String>, Query, description = "internal id or lease id"),
+        ("driver_id" = Option<String>, Query, description = "internal id or driver id"),
+        ("medallion_id" = Option<String>, Query, description = "internal id or medallion number"),
+        ("vehicle_id" = Option<String>, Query, description = "internal id or VIN"),
+        ("status" = Option<String>, Query, description = "Scheduled, Posted, Paid"),
+        ("from_week" = Option<String>, Query), ("to_week" = Option<String>, Query),
+        ("sort_order" = Option<String>, Query, description = "asc (default) or desc, by week"),
+    ),
+    responses(
+        (status = 200, description = "The file, as an attachment", content(
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (Vec<u8> = "application/pdf"))),
+        (status = 422, body = Problem)))]
+async fn export_installments(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    query: RawQuery,
+) -> Result<Response, AppError> {
+    user.require(READERS)?;
+    let format = Format::parse(&query)?;
+    let q = InstallmentQuery::parse(&list_params(&query, &["format"]))?;
+    let export = tables::installments(
+        q.filter,
+        &q.order_by,
+        format!("{} — Repair installments", state.config.fleet_name),
+        describe_filters(&query),
+    );
+    stream::respond(state.db.reader(), export, format, stamp(&state)).await
+}
+
+/// Ledger postings (`kind=postings`, newest first) or balances (`kind=balances`, by due
+/// date) as a file, with the filters of `GET /ledger/postings` or `GET /ledger/balances`
+/// plus `format` (CSV streamed; XLSX and PDF up to 100,000 rows). Named
+/// `ledger_postings_YYYY-MM-DD.…` or `ledger_balances_YYYY-MM-DD.…`.
+#[utoipa::path(get, path = "/ledger/export", tag = "Ledger",
+    params(
+        ("kind" = String, Query, description = "postings or balances"),
+        ("format" = Option<String>, Query, description = "csv (default), excel (or xlsx), pdf"),
+        ("driver_id" = Option<i64>, Query), ("lease_id" = Option<i64>, Query), ("vehicle_id" = Option<i64>, Query), ("medallion_id" = Option<i64>, Query),
+        ("category" = Option<String>, Query), ("status" = Option<String>, Query),
+        ("entry_type" = Option<String>, Query, description = "postings only"),
+        ("from_date" = Option<String>, Query), ("to_date" = Option<String>, Query), ("reference_id" = Option<String>, Query),
+    ),
+    responses(
+        (status = 200, description = "The file, as an attachment", content(
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (Vec<u8> = "application/pdf"))),
+        (status = 422, body = Problem)))]
+async fn export_ledger(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    query: RawQuery,
+) -> Result<Response, AppError> {
+    user.require(READERS)?;
+    let format = Format::parse(&query)?;
+    let list = list_params(&query, &["format", "kind"]);
+    let fleet = &state.config.fleet_name;
+    let export = match query.get("kind") {
+        Some("postings") => {
+            let (filter, _) = crate::ledger::routes::postings_filter(&list)?;
+            tables::postings(
+                filter,
+                format!("{fleet} — Ledger postings"),
+                describe_filters(&query),
+            )
+        }
+        Some("balances") => {
+            let (filter, _) = crate::ledger::routes::balances_filter(&list)?;
+            tables::balances(
+                filter,
+                format!("{fleet} — Ledger balances"),
+                describe_filters(&query),
+            )
+        }
+        Some(other) => {
+            return Err(AppError::field(
+                "kind",
+                format!("'{other}' is not one of: postings, balances"),
+            ))
+        }
+        None => return Err(AppError::field("kind", "is required: postings or balances")),
+    };
+    stream::respond(state.db.reader(), export, format, stamp(&state)).await
+}
