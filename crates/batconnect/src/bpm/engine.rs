@@ -48,6 +48,24 @@ pub trait StepHandler: Send + Sync {
         tx: &'a mut Tx,
         data: serde_json::Value,
     ) -> BoxFuture<'a, Result<serde_json::Value, AppError>>;
+
+    /// Runs after the submission's transaction has committed, with its output: work that
+    /// must not hold the transaction open (e.g. rendering and storing a file). It cannot
+    /// fail the request, which has already succeeded; it logs what went wrong instead.
+    fn after_commit<'a>(
+        &'a self,
+        _ctx: AfterCommit<'a>,
+        _output: &'a serde_json::Value,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(async {})
+    }
+}
+
+/// Inputs to a step's post-commit hook.
+pub struct AfterCommit<'a> {
+    pub state: &'a crate::http::AppState,
+    pub case: &'a CaseRecord,
+    pub user: &'a CurrentUser,
 }
 
 pub struct StepDef {

@@ -229,6 +229,12 @@ pub async fn submit_step(
         .details(output.clone());
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
+    let after = super::engine::AfterCommit {
+        state,
+        case: &locked,
+        user,
+    };
+    step.handler.after_commit(after, &output).await;
     Ok(output)
 }
 

@@ -5,6 +5,7 @@
 pub mod jobs;
 pub mod model;
 pub mod query;
+pub mod receipt;
 pub mod repo;
 pub mod routes;
 pub mod service;

@@ -278,10 +278,10 @@ pub async fn set_invoice_status(
     Ok(())
 }
 
+/// The receipt's download route on this service (never a storage URL): every invoice has
+/// one, made at creation or on first download (see `receipt`).
 pub fn receipt_url(repair_id: &str) -> Option<String> {
-    // Receipts are produced by the exports/receipts feature; until one exists there is no URL.
-    let _ = repair_id;
-    None
+    Some(format!("/payments/vehicle-repairs/{repair_id}/receipt"))
 }
 
 fn list_item(r: &AnyRow) -> Result<InvoiceListItem, sqlx::Error> {

@@ -10,7 +10,7 @@ use super::jobs::{InstallmentPostResult, PostingReport};
 use super::model::{InstallmentItem, InvoiceDetail, InvoiceList};
 use super::query::{InstallmentQuery, InvoiceQuery};
 use super::{repo, service};
-use crate::auth::model::{CurrentUser, FINANCE, READERS};
+use crate::auth::model::{CurrentUser, FINANCE, OPERATORS, READERS};
 use crate::bpm::model::CaseCreated;
 use crate::db::Page;
 use crate::http::error::{AppError, Problem};
@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_installments))
         .routes(routes!(invoice_detail))
         .routes(routes!(post_installments))
+        .routes(routes!(invoice_receipt, regenerate_receipt))
 }
 
 /// Body of the manual posting: exactly one of the two.
@@ -199,4 +200,50 @@ async fn invoice_detail(
 ) -> Result<Json<InvoiceDetail>, AppError> {
     user.require(READERS)?;
     Ok(Json(service::detail(state.db.reader(), &repair_id).await?))
+}
+
+/// The repair receipt (PDF): fleet header, invoice, driver, vehicle, lease, totals and the
+/// full schedule with status. Stored when the invoice is created; made and stored now if
+/// it is missing.
+#[utoipa::path(get, path = "/payments/vehicle-repairs/{repair_id}/receipt", tag = "Vehicle Repairs", params(("repair_id" = String, Path)),
+    responses((status = 200, description = "The receipt, as an attachment named receipt_<repair_id>.pdf", content_type = "application/pdf", body = Vec<u8>),
+              (status = 404, body = Problem)))]
+async fn invoice_receipt(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(repair_id): Path<String>,
+) -> Result<axum::response::Response, AppError> {
+    user.require(READERS)?;
+    let pdf = super::receipt::fetch(&state, &repair_id, &user.username).await?;
+    Ok(crate::exports::stream::file_response(
+        axum::body::Body::from(pdf),
+        "application/pdf",
+        &format!("receipt_{repair_id}.pdf"),
+    ))
+}
+
+/// What regenerating a receipt produced.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ReceiptGenerated {
+    pub repair_id: String,
+    pub receipt_url: String,
+    pub size_bytes: usize,
+}
+
+/// Make the receipt again from the invoice as it is now (schedule statuses, paid to date)
+/// and store it in place of the previous one.
+#[utoipa::path(post, path = "/payments/vehicle-repairs/{repair_id}/receipt", tag = "Vehicle Repairs", params(("repair_id" = String, Path)),
+    responses((status = 200, body = ReceiptGenerated), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn regenerate_receipt(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(repair_id): Path<String>,
+) -> Result<Json<ReceiptGenerated>, AppError> {
+    user.require(OPERATORS)?;
+    let pdf = super::receipt::store(&state, &repair_id, &user.username).await?;
+    Ok(Json(ReceiptGenerated {
+        receipt_url: repo::receipt_url(&repair_id).unwrap_or_default(),
+        repair_id,
+        size_bytes: pdf.len(),
+    }))
 }

@@ -1,5 +1,5 @@
-//! Exports (CSV, XLSX, PDF) of invoices, installments and the ledger: content types,
-//! file names, contents read back, the list's filters.
+//! Exports (CSV, XLSX, PDF) of invoices, installments and the ledger, and the repair
+//! receipt: content types, file names, contents read back, the list's filters.
 
 use std::io::Cursor;
 
@@ -252,5 +252,54 @@ both_backends! {
             assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
             assert_eq!(problem["errors"][0]["field"], field, "{query}: {problem}");
         }
+    }
+
+    async fn receipt_is_stored_at_creation_downloadable_and_regenerated(app) {
+        let repair_id = app.create_invoice(1, "1234.56", "BAW-1187").await;
+        let key = format!("receipts/{repair_id}.pdf");
+        let url = format!("/payments/vehicle-repairs/{repair_id}/receipt");
+        // Made when the invoice was created, and stored.
+        assert_eq!(app.scalar_text(&format!("SELECT receipt_ref FROM repair_invoices WHERE repair_id = '{repair_id}'")).await, key);
+        let stored = app.state.storage.get(&key).await.unwrap().expect("stored receipt");
+        let (_, list) = app.get_as("viewer", "/payments/vehicle-repairs").await;
+        assert_eq!(list["items"][0]["receipt_url"], url);
+        let (_, detail) = app.get_as("viewer", &format!("/payments/vehicle-repairs/{repair_id}")).await;
+        assert_eq!(detail["receipt_url"], url);
+        let (status, headers, body) = app.get_file("viewer", &url).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(header(&headers, "content-type"), "application/pdf");
+        assert_eq!(header(&headers, "content-disposition"), format!("attachment; filename=\"receipt_{repair_id}.pdf\""));
+        assert_eq!(body, stored.to_vec());
+        assert_eq!(pdf_pages(&body), 1);
+        if let Ok(dir) = std::env::var("BAT_TEST_KEEP_FILES") {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(format!("{dir}/receipt_{}.pdf", app.backend.name()), &body).unwrap();
+        }
+        // Regenerate: operations may, a viewer may not.
+        let (status, _) = app.post_as("viewer", &url, serde_json::Value::Null).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        app.clock.set(crate::helpers::default_now() + chrono::Duration::hours(2));
+        let (status, made) = app.post_as("operations", &url, serde_json::Value::Null).await;
+        assert_eq!(status, StatusCode::OK, "{made}");
+        assert_eq!(made["receipt_url"], url);
+        let again = app.state.storage.get(&key).await.unwrap().unwrap();
+        assert_ne!(again, stored, "the new receipt has a new generated time");
+        assert_eq!(app.get_file("viewer", &url).await.2, again.to_vec());
+        // A receipt lost from storage, or never made, is made on download.
+        app.state.storage.delete(&key).await.unwrap();
+        let (status, _, body) = app.get_file("viewer", &url).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.starts_with(b"%PDF-"));
+        let mut tx = app.db.begin().await.unwrap();
+        sqlx::query("UPDATE repair_invoices SET receipt_ref = NULL").execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+        app.state.storage.delete(&key).await.unwrap();
+        let (status, _, body) = app.get_file("viewer", &url).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.starts_with(b"%PDF-"));
+        assert_eq!(app.scalar_text(&format!("SELECT receipt_ref FROM repair_invoices WHERE repair_id = '{repair_id}'")).await, key);
+        assert!(app.scalar_i64("SELECT COUNT(*) FROM audit_log WHERE action = 'receipt_generated'").await >= 4);
+        let (status, _, _) = app.get_file("viewer", "/payments/vehicle-repairs/RPR-2026-09999/receipt").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
     }
 }

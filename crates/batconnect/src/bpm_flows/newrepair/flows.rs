@@ -9,7 +9,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::auth::model::OPERATORS;
-use crate::bpm::engine::BoxFuture;
+use crate::bpm::engine::{AfterCommit, BoxFuture};
 use crate::bpm::{FetchContext, FlowDef, ProcessContext, StepDef, StepHandler};
 use crate::db::Tx;
 use crate::fleet::repo as fleet_repo;
@@ -126,6 +126,26 @@ impl StepHandler for EnterDetailsStep {
             )
             .await?;
             Ok(serde_json::to_value(created).map_err(anyhow::Error::from)?)
+        })
+    }
+
+    /// The receipt is made once the invoice is committed (a failure here is retried by
+    /// the first download, see `repairs::receipt`).
+    fn after_commit<'a>(
+        &'a self,
+        ctx: AfterCommit<'a>,
+        output: &'a serde_json::Value,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let Some(repair_id) = output.get("repair_id").and_then(|v| v.as_str()) else {
+                return;
+            };
+            if let Err(error) =
+                crate::repairs::receipt::ensure_stored(ctx.state, repair_id, &ctx.user.username)
+                    .await
+            {
+                tracing::warn!(repair_id, case_no = ctx.case.case_no, error = %error, "receipt not stored after invoice creation; the first download will make it");
+            }
         })
     }
 }
