@@ -9,6 +9,7 @@ pub mod bpm_flows;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod documents;
 pub mod exports;
 pub mod fleet;
 pub mod http;

@@ -67,6 +67,12 @@ pub enum AppError {
     /// meant for them and is shown as is.
     #[error("{0}")]
     Misconfigured(String),
+    /// The request body is larger than allowed (413).
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// The uploaded content is of a kind not accepted (415).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("this method is not allowed on this path")]
     MethodNotAllowed,
     #[error(transparent)]
@@ -89,6 +95,8 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Internal(_) | AppError::Misconfigured(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -141,6 +149,7 @@ const TABLES: &[&str] = &[
     "repair_installments",
     "repair_invoices",
     "case_entities",
+    "documents",
     "lease_drivers",
     "app_settings",
     "id_sequences",

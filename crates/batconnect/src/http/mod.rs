@@ -107,6 +107,9 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::ledger::routes::router())
         .merge(crate::jobs::routes::router())
         .merge(crate::exports::routes::router())
+        .merge(crate::documents::routes::router(
+            state.config.max_upload_bytes,
+        ))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::auth::middleware::require_auth,

@@ -256,6 +256,8 @@ pub async fn create_invoice(
             identifier_value: repair_id.clone(),
         };
         crate::bpm::repo::add_entity(tx, case_no, &entity, &now_text).await?;
+        // The workshop's invoice file uploaded to the case before this step.
+        crate::documents::repo::link_case_documents(tx, case_no, invoice_id).await?;
     }
     let mut entry = audit::Entry::new(
         &user.username,

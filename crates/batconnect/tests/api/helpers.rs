@@ -86,6 +86,8 @@ pub mod tempdir {
 pub struct Setup {
     pub schema_dir: Option<std::path::PathBuf>,
     pub no_demo: bool,
+    /// Extra settings (e.g. `BAT_STORAGE_URL`), on top of the test defaults.
+    pub env: Vec<(&'static str, String)>,
 }
 
 impl TestApp {
@@ -135,6 +137,9 @@ impl TestApp {
         env.insert("BAT_SCHEDULER", "off".into());
         if let Some(schema_dir) = &setup.schema_dir {
             env.insert("BAT_SCHEMA_DIR", schema_dir.display().to_string());
+        }
+        for (name, value) in &setup.env {
+            env.insert(name, value.clone());
         }
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
         let clock = Clock::fixed(default_now());
@@ -271,6 +276,40 @@ impl TestApp {
         let headers = response.headers().clone();
         let bytes = response.bytes().await.expect("body").to_vec();
         (status, headers, bytes)
+    }
+
+    /// Uploads `bytes` as the multipart part `file` named `file_name`.
+    pub async fn upload(
+        &self,
+        user: &str,
+        path: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> (StatusCode, Value) {
+        let token = self.token(user).await;
+        let boundary = format!("----bat{}", uuid::Uuid::new_v4().simple());
+        let mut body = Vec::with_capacity(bytes.len() + 512);
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let response = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .expect("upload");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn scalar_i64(&self, sql: &str) -> i64 {

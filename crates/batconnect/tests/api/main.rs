@@ -4,9 +4,11 @@ mod helpers;
 
 mod auth;
 mod case_engine;
+mod documents;
 mod exports;
 mod fleet;
 mod http_surface;
 mod ledger_jobs;
+mod moto;
 mod repairs_flow;
 mod repairs_read;

@@ -1,0 +1,128 @@
+//! SQL for documents.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
+
+use super::model::{download_url, Document};
+use crate::db::Tx;
+
+const SELECT: &str = "SELECT d.document_id, d.case_no, v.repair_id, d.file_name, d.content_type, d.size_bytes, d.sha256, \
+     d.storage_key, d.uploaded_by, d.uploaded_on FROM documents d LEFT JOIN repair_invoices v ON v.id = d.invoice_id";
+
+fn from_row(r: &AnyRow) -> Result<Document, sqlx::Error> {
+    let document_id: String = r.try_get("document_id")?;
+    Ok(Document {
+        download_url: download_url(&document_id),
+        document_id,
+        case_no: r.try_get("case_no")?,
+        repair_id: r.try_get("repair_id")?,
+        file_name: r.try_get("file_name")?,
+        content_type: r.try_get("content_type")?,
+        size_bytes: r.try_get("size_bytes")?,
+        sha256: r.try_get("sha256")?,
+        uploaded_by: r.try_get("uploaded_by")?,
+        uploaded_on: r.try_get("uploaded_on")?,
+    })
+}
+
+pub struct NewDocument<'a> {
+    pub document_id: &'a str,
+    pub case_no: Option<&'a str>,
+    pub invoice_id: Option<i64>,
+    pub file_name: &'a str,
+    pub content_type: &'a str,
+    pub size_bytes: i64,
+    pub sha256: &'a str,
+    pub storage_key: &'a str,
+    pub uploaded_by: &'a str,
+    pub uploaded_on: &'a str,
+}
+
+pub async fn insert(tx: &mut Tx, d: &NewDocument<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO documents (document_id, case_no, invoice_id, file_name, content_type, size_bytes, sha256, \
+         storage_key, uploaded_by, uploaded_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(d.document_id)
+    .bind(d.case_no)
+    .bind(d.invoice_id)
+    .bind(d.file_name)
+    .bind(d.content_type)
+    .bind(d.size_bytes)
+    .bind(d.sha256)
+    .bind(d.storage_key)
+    .bind(d.uploaded_by)
+    .bind(d.uploaded_on)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The document and its storage key.
+pub async fn find(
+    pool: &AnyPool,
+    document_id: &str,
+) -> Result<Option<(Document, String)>, sqlx::Error> {
+    let row = sqlx::query(&format!("{SELECT} WHERE d.document_id = $1"))
+        .bind(document_id)
+        .fetch_optional(pool)
+        .await?;
+    row.map(|r| Ok((from_row(&r)?, r.try_get("storage_key")?)))
+        .transpose()
+}
+
+pub async fn for_case(pool: &AnyPool, case_no: &str) -> Result<Vec<Document>, sqlx::Error> {
+    sqlx::query(&format!("{SELECT} WHERE d.case_no = $1 ORDER BY d.id"))
+        .bind(case_no)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}
+
+pub async fn for_invoice(pool: &AnyPool, invoice_id: i64) -> Result<Vec<Document>, sqlx::Error> {
+    sqlx::query(&format!("{SELECT} WHERE d.invoice_id = $1 ORDER BY d.id"))
+        .bind(invoice_id)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}
+
+/// Links the documents uploaded to a case to the invoice the case's step just created;
+/// returns how many.
+pub async fn link_case_documents(
+    tx: &mut Tx,
+    case_no: &str,
+    invoice_id: i64,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE documents SET invoice_id = $1 WHERE case_no = $2 AND invoice_id IS NULL",
+    )
+    .bind(invoice_id)
+    .bind(case_no)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// The internal id of an invoice by repair id.
+pub async fn invoice_by_repair_id(
+    pool: &AnyPool,
+    repair_id: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM repair_invoices WHERE repair_id = $1")
+        .bind(repair_id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// The invoice a case already created, if any.
+pub async fn invoice_of_case(pool: &AnyPool, case_no: &str) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM repair_invoices WHERE case_no = $1")
+        .bind(case_no)
+        .fetch_optional(pool)
+        .await
+}
