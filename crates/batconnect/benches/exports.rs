@@ -1,0 +1,214 @@
+//! Export speed and memory over HTTP on 1,000,000 invoices: the CSV export streams every
+//! row; XLSX and PDF render their first 100,000. Peak RSS is the process's `VmHWM`,
+//! reset (via `/proc/self/clear_refs`) before each export, so each figure is that export's
+//! own peak (server and client are this one process). Prints one JSON document per backend.
+//!
+//! `cargo bench --bench exports`; `BENCH_INVOICES` (default 1000000),
+//! `BENCH_BACKENDS=sqlite|postgres`, `BENCH_FORMATS` (default `csv,excel,pdf`).
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use batconnect::db::Backend;
+use common::{backends, env_usize, start, Bench};
+use rand::{Rng, SeedableRng};
+
+const NAMES: &[&str] = &[
+    "Ahmed Khan",
+    "Maria Rodriguez",
+    "John Smith",
+    "Wei Chen",
+    "Fatima Diallo",
+    "Carlos Gomez",
+    "Olga Petrova",
+    "Kwame Mensah",
+    "Priya Patel",
+    "José Núñez",
+    "Mary O'Connor",
+    "Grace Okafor",
+];
+const STATUSES: &[&str] = &["Open", "Open", "Open", "Open", "Closed", "Hold"];
+const WORKSHOPS: &[&str] = &["Big Apple Workshop", "External Workshop"];
+const LEASE_TYPES: &[&str] = &[
+    "dov",
+    "long-term",
+    "short-term",
+    "shift-lease",
+    "medallion-only",
+];
+
+/// Inserts `count` invoices in multi-row literal INSERTs (generated text only), 1,000 a
+/// statement, 10 statements a transaction.
+async fn seed(bench: &Bench, count: usize) -> Duration {
+    let started = Instant::now();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    let base_date = chrono::NaiveDate::from_ymd_opt(2024, 12, 1).unwrap();
+    let mut done = 0;
+    while done < count {
+        let mut tx = bench.db.begin().await.unwrap();
+        for _ in 0..10 {
+            let n = 1000.min(count - done);
+            if n == 0 {
+                break;
+            }
+            let mut sql = String::with_capacity(n * 420);
+            sql.push_str(
+                "INSERT INTO repair_invoices (repair_id, invoice_number, invoice_date, driver_id, lease_id, vehicle_id, medallion_id, \
+                 driver_name, lease_ref, lease_type, medallion_number, vin, workshop_type, notes, total_amount_cents, weekly_installment_cents, \
+                 start_week, status, case_no, created_by, created_on, updated_by, updated_on) VALUES ",
+            );
+            for i in 0..n {
+                let k = done + i + 1;
+                let lease = (k % 20) + 1;
+                let r: f64 = rng.gen();
+                let total: i64 = 5_000 + (r * r * 295_000.0) as i64;
+                let weekly = domain::matrix::RepaymentMatrix::default()
+                    .weekly_installment(domain::money::Money::from_cents(total))
+                    .cents();
+                let date = base_date + chrono::Duration::days(rng.gen_range(0..720));
+                let start = domain::calendar::week_start_of(date) + chrono::Duration::days(7);
+                let name = NAMES[rng.gen_range(0..NAMES.len())].replace('\'', "''");
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!(
+                    "('RPR-X-{k:07}', 'XINV-{k:07}', '{date}', {lease}, {lease}, {lease}, {lease}, '{name}', 'LS-{:05}', '{}', 'M{lease:02}', \
+                     'VIN{lease:014}', '{}', NULL, {total}, {weekly}, '{start}', '{}', NULL, 'bench', '2026-01-01T00:00:00Z', 'bench', '2026-01-01T00:00:00Z')",
+                    1000 + lease,
+                    LEASE_TYPES[lease % LEASE_TYPES.len()],
+                    WORKSHOPS[k % 2],
+                    STATUSES[rng.gen_range(0..STATUSES.len())],
+                ));
+            }
+            sqlx::query(sql.as_str()).execute(&mut *tx).await.unwrap();
+            done += n;
+        }
+        tx.commit().await.unwrap();
+        if done % 100_000 == 0 {
+            eprintln!(
+                "  seeded {done} invoices in {:.0}s",
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    started.elapsed()
+}
+
+/// (VmRSS, VmHWM) of this process, in KiB.
+fn memory_kib() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Resets VmHWM to the current RSS (Linux: "5" to clear_refs).
+fn reset_peak() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+fn mib(kib: u64) -> f64 {
+    (kib as f64 / 1024.0 * 10.0).round() / 10.0
+}
+
+/// Downloads an export, reading the body chunk by chunk (never holding it), and reports
+/// time to first byte, total time, size, lines and the peak RSS during the download.
+async fn export(bench: &Bench, query: &str) -> serde_json::Value {
+    let reset = reset_peak();
+    let (rss_before, _) = memory_kib();
+    let started = Instant::now();
+    let mut response = bench
+        .client
+        .get(format!(
+            "{}/payments/vehicle-repairs/list/export?{query}",
+            bench.address
+        ))
+        .bearer_auth(&bench.token)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let first_byte = started.elapsed();
+    assert!(status.is_success(), "{query}: {status}");
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let mut bytes: u64 = 0;
+    let mut lines: u64 = 0;
+    let mut head = Vec::new();
+    while let Some(chunk) = response.chunk().await.unwrap() {
+        bytes += chunk.len() as u64;
+        lines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+        if head.len() < 8 {
+            head.extend_from_slice(&chunk[..chunk.len().min(8)]);
+        }
+    }
+    let total = started.elapsed();
+    let (rss_after, peak) = memory_kib();
+    serde_json::json!({
+        "query": query,
+        "content_type": content_type,
+        "starts_with": String::from_utf8_lossy(&head[..head.len().min(5)]),
+        "time_to_first_byte_ms": (first_byte.as_secs_f64() * 1000.0).round(),
+        "seconds": (total.as_secs_f64() * 100.0).round() / 100.0,
+        "bytes": bytes,
+        "mib_per_second": ((bytes as f64 / 1_048_576.0) / total.as_secs_f64() * 10.0).round() / 10.0,
+        "csv_lines": lines,
+        "rss_before_mib": mib(rss_before),
+        "rss_after_mib": mib(rss_after),
+        "peak_rss_mib": mib(peak),
+        "peak_is_this_export_only": reset,
+    })
+}
+
+async fn run(backend: Backend) -> serde_json::Value {
+    let invoices = env_usize("BENCH_INVOICES", 1_000_000);
+    let formats = std::env::var("BENCH_FORMATS").unwrap_or_else(|_| "csv,excel,pdf".into());
+    let bench = start(backend, "exports").await;
+    let seed_time = seed(&bench, invoices).await;
+    sqlx::query("ANALYZE")
+        .execute(bench.db.reader())
+        .await
+        .unwrap();
+    let (rss_seeded, peak_seeding) = memory_kib();
+    let mut results = serde_json::Map::new();
+    for format in formats.split(',') {
+        let query = format!("format={format}");
+        eprintln!("  exporting {format}…");
+        results.insert(format!("{format}_all"), export(&bench, &query).await);
+    }
+    if formats.contains("csv") {
+        results.insert(
+            "csv_open_by_amount".into(),
+            export(
+                &bench,
+                "format=csv&status=Open&sort_by=amount&sort_order=asc",
+            )
+            .await,
+        );
+    }
+    serde_json::json!({
+        "backend": backend.name(),
+        "invoices": invoices,
+        "seed_seconds": (seed_time.as_secs_f64() * 10.0).round() / 10.0,
+        "rss_after_seeding_mib": mib(rss_seeded),
+        "peak_rss_while_seeding_mib": mib(peak_seeding),
+        "exports": results,
+    })
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    for backend in backends() {
+        let result = run(backend).await;
+        println!("{}", serde_json::to_string_pretty(&result).unwrap());
+    }
+}
