@@ -98,9 +98,10 @@ async fn read_upload(
     ))
 }
 
-/// Upload the workshop's invoice file to a repair case, before submitting its step (the
-/// step links it to the invoice it creates). PDF, JPEG or PNG, checked by content; at
-/// most `BAT_MAX_UPLOAD_BYTES` (default 10 MiB).
+/// Upload the workshop's invoice file to a repair case.
+///
+/// Before submitting its step: the step links it to the invoice it creates. PDF, JPEG or
+/// PNG, checked by content; at most `BAT_MAX_UPLOAD_BYTES` (default 10 MiB).
 #[utoipa::path(post, path = "/case/{case_no}/documents", tag = "BPM", params(("case_no" = String, Path)),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses((status = 201, body = Document), (status = 404, body = Problem), (status = 413, body = Problem, description = "larger than BAT_MAX_UPLOAD_BYTES"),
@@ -133,8 +134,9 @@ async fn case_documents(
     Ok(Json(repo::for_case(pool, &case_no).await?))
 }
 
-/// Upload a document to an existing repair invoice (PDF, JPEG or PNG, checked by content;
-/// at most `BAT_MAX_UPLOAD_BYTES`).
+/// Upload a document to an existing repair invoice.
+///
+/// PDF, JPEG or PNG, checked by content; at most `BAT_MAX_UPLOAD_BYTES`.
 #[utoipa::path(post, path = "/payments/vehicle-repairs/{repair_id}/documents", tag = "Vehicle Repairs", params(("repair_id" = String, Path)),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses((status = 201, body = Document), (status = 404, body = Problem), (status = 413, body = Problem),
@@ -167,7 +169,9 @@ async fn invoice_documents(
     Ok(Json(repo::for_invoice(pool, id).await?))
 }
 
-/// Download a document (as an attachment, with the content type found at upload).
+/// Download a document.
+///
+/// As an attachment, with the content type found at upload.
 #[utoipa::path(get, path = "/documents/{document_id}", tag = "Vehicle Repairs", params(("document_id" = String, Path)),
     responses((status = 200, description = "The file", content(
             (Vec<u8> = "application/pdf"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"))),

@@ -27,8 +27,9 @@ fn stamp(state: &AppState) -> Stamp {
     }
 }
 
-/// Repair invoices as a file: every filter and sort of `GET /payments/vehicle-repairs`,
-/// plus `format`. `page` and `per_page` are accepted and ignored (the file holds every
+/// Repair invoices as a file (CSV, XLSX or PDF).
+///
+/// Every filter and sort of `GET /payments/vehicle-repairs`, plus `format`. `page` and `per_page` are accepted and ignored (the file holds every
 /// matching invoice). CSV is streamed with no row limit (RFC 4180, UTF-8, header row);
 /// XLSX (typed cells) and PDF (paginated table with the filters and the time) hold at most
 /// 100,000 rows and then say so in their last row. No match gives a file with only the
@@ -68,8 +69,9 @@ async fn export_invoices(
     stream::respond(state.db.reader(), export, format, stamp(&state)).await
 }
 
-/// Installments as a file: every filter and sort of
-/// `GET /payments/vehicle-repairs/fetch/installments`, plus `format` (as the invoice
+/// Installments as a file (CSV, XLSX or PDF).
+///
+/// Every filter and sort of `GET /payments/vehicle-repairs/fetch/installments`, plus `format` (as the invoice
 /// export: CSV streamed, XLSX and PDF up to 100,000 rows). Named
 /// `repair_installments_YYYY-MM-DD.csv|xlsx|pdf`.
 #[utoipa::path(get, path = "/payments/vehicle-repairs/fetch/installments/export", tag = "Vehicle Repairs",
@@ -106,8 +108,9 @@ async fn export_installments(
     stream::respond(state.db.reader(), export, format, stamp(&state)).await
 }
 
-/// Ledger postings (`kind=postings`, newest first) or balances (`kind=balances`, by due
-/// date) as a file, with the filters of `GET /ledger/postings` or `GET /ledger/balances`
+/// Ledger postings or balances as a file (CSV, XLSX or PDF).
+///
+/// Postings (`kind=postings`, newest first) or balances (`kind=balances`, by due date), with the filters of `GET /ledger/postings` or `GET /ledger/balances`
 /// plus `format` (CSV streamed; XLSX and PDF up to 100,000 rows). Named
 /// `ledger_postings_YYYY-MM-DD.…` or `ledger_balances_YYYY-MM-DD.…`.
 #[utoipa::path(get, path = "/ledger/export", tag = "Ledger",

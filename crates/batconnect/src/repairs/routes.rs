@@ -202,9 +202,10 @@ async fn invoice_detail(
     Ok(Json(service::detail(state.db.reader(), &repair_id).await?))
 }
 
-/// The repair receipt (PDF): fleet header, invoice, driver, vehicle, lease, totals and the
-/// full schedule with status. Stored when the invoice is created; made and stored now if
-/// it is missing.
+/// The repair receipt (PDF).
+///
+/// Fleet header, invoice, driver, vehicle, lease, totals and the full schedule with
+/// status. Stored when the invoice is created; made and stored now if it is missing.
 #[utoipa::path(get, path = "/payments/vehicle-repairs/{repair_id}/receipt", tag = "Vehicle Repairs", params(("repair_id" = String, Path)),
     responses((status = 200, description = "The receipt, as an attachment named receipt_<repair_id>.pdf", content_type = "application/pdf", body = Vec<u8>),
               (status = 404, body = Problem)))]
@@ -230,8 +231,10 @@ pub struct ReceiptGenerated {
     pub size_bytes: usize,
 }
 
-/// Make the receipt again from the invoice as it is now (schedule statuses, paid to date)
-/// and store it in place of the previous one.
+/// Make the receipt again.
+///
+/// From the invoice as it is now (schedule statuses, paid to date), stored in place of
+/// the previous one.
 #[utoipa::path(post, path = "/payments/vehicle-repairs/{repair_id}/receipt", tag = "Vehicle Repairs", params(("repair_id" = String, Path)),
     responses((status = 200, body = ReceiptGenerated), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn regenerate_receipt(

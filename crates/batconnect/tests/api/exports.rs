@@ -92,6 +92,31 @@ async fn three_invoices(app: &TestApp) -> Vec<String> {
 }
 
 both_backends! {
+    async fn openapi_documents_the_export_receipt_and_document_routes(app) {
+        let (status, spec) = app.send(reqwest::Method::GET, "/openapi.json", None, None).await;
+        assert_eq!(status, StatusCode::OK);
+        let paths = &spec["paths"];
+        for (path, method, tag) in [
+            ("/payments/vehicle-repairs/list/export", "get", "Vehicle Repairs"),
+            ("/payments/vehicle-repairs/fetch/installments/export", "get", "Vehicle Repairs"),
+            ("/ledger/export", "get", "Ledger"),
+            ("/payments/vehicle-repairs/{repair_id}/receipt", "get", "Vehicle Repairs"),
+            ("/payments/vehicle-repairs/{repair_id}/receipt", "post", "Vehicle Repairs"),
+            ("/payments/vehicle-repairs/{repair_id}/documents", "post", "Vehicle Repairs"),
+            ("/case/{case_no}/documents", "post", "BPM"),
+            ("/documents/{document_id}", "get", "Vehicle Repairs"),
+        ] {
+            assert_eq!(paths[path][method]["tags"][0], tag, "{method} {path}");
+        }
+        let export = &paths["/payments/vehicle-repairs/list/export"]["get"];
+        assert!(export["description"].as_str().unwrap().contains("100,000"), "{export}");
+        let content = export["responses"]["200"]["content"].as_object().unwrap();
+        for media in ["text/csv", XLSX, "application/pdf"] {
+            assert!(content.contains_key(media), "missing {media}");
+        }
+        assert!(paths["/case/{case_no}/documents"]["post"]["requestBody"]["content"]["multipart/form-data"].is_object());
+    }
+
     async fn invoice_csv_export_has_the_lists_rows_filters_and_sort(app) {
         three_invoices(app).await;
         let base = "/payments/vehicle-repairs/list/export";
