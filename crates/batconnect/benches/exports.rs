@@ -1,7 +1,11 @@
 //! Export speed and memory over HTTP on 1,000,000 invoices: the CSV export streams every
-//! row; XLSX and PDF render their first 100,000. Peak RSS is the process's `VmHWM`,
-//! reset (via `/proc/self/clear_refs`) before each export, so each figure is that export's
-//! own peak (server and client are this one process). Prints one JSON document per backend.
+//! row; XLSX and PDF render their first 100,000.
+//!
+//! The parent process seeds the database, then runs each export in a fresh child process
+//! (this same binary) that starts the service on the seeded database and downloads the
+//! file, reading the body chunk by chunk. The child's peak RSS (`VmHWM`, server and
+//! client together) is therefore the export's own, not inflated by the seeding. Prints
+//! one JSON document per backend.
 //!
 //! `cargo bench --bench exports`; `BENCH_INVOICES` (default 1000000),
 //! `BENCH_BACKENDS=sqlite|postgres`, `BENCH_FORMATS` (default `csv,excel,pdf`).
@@ -10,7 +14,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use batconnect::app::Options;
+use batconnect::clock::Clock;
+use batconnect::config::Config;
 use batconnect::db::Backend;
+use chrono::{TimeZone, Utc};
 use common::{backends, env_usize, start, Bench};
 use rand::{Rng, SeedableRng};
 
@@ -109,28 +117,60 @@ fn memory_kib() -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-/// Resets VmHWM to the current RSS (Linux: "5" to clear_refs).
-fn reset_peak() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
-}
-
 fn mib(kib: u64) -> f64 {
     (kib as f64 / 1024.0 * 10.0).round() / 10.0
 }
 
-/// Downloads an export, reading the body chunk by chunk (never holding it), and reports
-/// time to first byte, total time, size, lines and the peak RSS during the download.
-async fn export(bench: &Bench, query: &str) -> serde_json::Value {
-    let reset = reset_peak();
-    let (rss_before, _) = memory_kib();
+/// Child process: starts the service on the database the parent seeded and downloads one
+/// export, reading the body chunk by chunk (never holding it); prints what it measured.
+async fn child(backend: Backend, query: &str) -> serde_json::Value {
+    let dir = std::env::temp_dir().join("batconnect-bench-exports");
+    let url = match backend {
+        Backend::Sqlite => format!("sqlite://{}/bench.db", dir.display()),
+        Backend::Postgres => format!(
+            "{}?options=-c%20search_path%3Dbench_exports",
+            std::env::var("BAT_TEST_POSTGRES_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+        ),
+    };
+    let env = [
+        ("BAT_DATABASE_URL", url),
+        ("BAT_LISTEN", "127.0.0.1:0".to_string()),
+        ("BAT_DATA_DIR", dir.display().to_string()),
+        ("BAT_ADMIN_PASSWORD", "bench-admin-pass".to_string()),
+        ("BAT_DB_MAX_CONNECTIONS", "8".to_string()),
+        ("BAT_SCHEDULER", "off".to_string()),
+    ];
+    let config =
+        Config::from_lookup(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())).unwrap();
+    let options = Options {
+        clock: Clock::fixed(Utc.with_ymd_and_hms(2026, 11, 25, 15, 0, 0).unwrap()),
+        hash_cost: None,
+        demo: false,
+    };
+    let app = batconnect::Application::build(config, options)
+        .await
+        .expect("app");
+    let address = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let client = reqwest::Client::new();
+    let login: serde_json::Value = client
+        .post(format!("{address}/auth/login"))
+        .json(&serde_json::json!({"username": "admin", "password": "bench-admin-pass"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["access_token"].as_str().unwrap().to_string();
+    let (rss_before, peak_before) = memory_kib();
     let started = Instant::now();
-    let mut response = bench
-        .client
+    let mut response = client
         .get(format!(
-            "{}/payments/vehicle-repairs/list/export?{query}",
-            bench.address
+            "{address}/payments/vehicle-repairs/list/export?{query}"
         ))
-        .bearer_auth(&bench.token)
+        .bearer_auth(&token)
         .send()
         .await
         .unwrap();
@@ -142,18 +182,18 @@ async fn export(bench: &Bench, query: &str) -> serde_json::Value {
         .unwrap()
         .to_string();
     let mut bytes: u64 = 0;
-    let mut lines: u64 = 0;
+    let mut newlines: u64 = 0;
     let mut head = Vec::new();
     while let Some(chunk) = response.chunk().await.unwrap() {
         bytes += chunk.len() as u64;
-        lines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
-        if head.len() < 8 {
-            head.extend_from_slice(&chunk[..chunk.len().min(8)]);
+        newlines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+        if head.len() < 5 {
+            head.extend_from_slice(&chunk[..chunk.len().min(5)]);
         }
     }
     let total = started.elapsed();
     let (rss_after, peak) = memory_kib();
-    serde_json::json!({
+    let mut result = serde_json::json!({
         "query": query,
         "content_type": content_type,
         "starts_with": String::from_utf8_lossy(&head[..head.len().min(5)]),
@@ -161,12 +201,30 @@ async fn export(bench: &Bench, query: &str) -> serde_json::Value {
         "seconds": (total.as_secs_f64() * 100.0).round() / 100.0,
         "bytes": bytes,
         "mib_per_second": ((bytes as f64 / 1_048_576.0) / total.as_secs_f64() * 10.0).round() / 10.0,
-        "csv_lines": lines,
-        "rss_before_mib": mib(rss_before),
-        "rss_after_mib": mib(rss_after),
-        "peak_rss_mib": mib(peak),
-        "peak_is_this_export_only": reset,
-    })
+        "process_rss_before_mib": mib(rss_before),
+        "process_peak_before_mib": mib(peak_before),
+        "process_rss_after_mib": mib(rss_after),
+        "process_peak_rss_mib": mib(peak),
+    });
+    if content_type.starts_with("text/csv") {
+        result["csv_rows_without_header"] = (newlines - 1).into();
+    }
+    result
+}
+
+/// Runs one export in a fresh process of this benchmark and returns its measurements.
+fn export(backend: Backend, query: &str) -> serde_json::Value {
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .env("BENCH_CHILD_BACKEND", backend.name())
+        .env("BENCH_CHILD_QUERY", query)
+        .output()
+        .expect("run the export child");
+    assert!(
+        output.status.success(),
+        "export child failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("child JSON")
 }
 
 async fn run(backend: Backend) -> serde_json::Value {
@@ -178,35 +236,47 @@ async fn run(backend: Backend) -> serde_json::Value {
         .execute(bench.db.reader())
         .await
         .unwrap();
-    let (rss_seeded, peak_seeding) = memory_kib();
+    bench.db.close().await;
     let mut results = serde_json::Map::new();
     for format in formats.split(',') {
-        let query = format!("format={format}");
         eprintln!("  exporting {format}…");
-        results.insert(format!("{format}_all"), export(&bench, &query).await);
+        results.insert(
+            format!("{format}_all"),
+            export(backend, &format!("format={format}")),
+        );
     }
     if formats.contains("csv") {
         results.insert(
             "csv_open_by_amount".into(),
             export(
-                &bench,
+                backend,
                 "format=csv&status=Open&sort_by=amount&sort_order=asc",
-            )
-            .await,
+            ),
         );
     }
     serde_json::json!({
         "backend": backend.name(),
         "invoices": invoices,
         "seed_seconds": (seed_time.as_secs_f64() * 10.0).round() / 10.0,
-        "rss_after_seeding_mib": mib(rss_seeded),
-        "peak_rss_while_seeding_mib": mib(peak_seeding),
         "exports": results,
     })
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    if let (Ok(backend), Ok(query)) = (
+        std::env::var("BENCH_CHILD_BACKEND"),
+        std::env::var("BENCH_CHILD_QUERY"),
+    ) {
+        let backend = if backend == "postgres" {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        };
+        let result = child(backend, &query).await;
+        println!("{result}");
+        return;
+    }
     for backend in backends() {
         let result = run(backend).await;
         println!("{}", serde_json::to_string_pretty(&result).unwrap());
