@@ -1,5 +1,6 @@
-//! XLSX export with `rust_xlsxwriter` (default features off: pure Rust, no
-//! temp files, the zip is built in memory).
+//! XLSX export with `rust_xlsxwriter` (pure Rust) in constant-memory mode: rows
+//! are streamed to a temporary file as they are written, the zip is built in
+//! memory.
 
 use rust_xlsxwriter::{
     Color, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError,
@@ -57,7 +58,9 @@ pub fn render_xlsx(
         });
     }
     let mut workbook = Workbook::new();
-    let sheet = workbook.add_worksheet();
+    // Constant memory: each finished row goes to a temporary file, so a sheet of a
+    // million rows costs about the size of the finished file, not the cells' structures.
+    let sheet = workbook.add_worksheet_with_constant_memory()?;
     sheet.set_name(sanitize_sheet_name(sheet_name))?;
 
     let formats: Vec<ColumnFormats> = columns.iter().map(ColumnFormats::new).collect();
