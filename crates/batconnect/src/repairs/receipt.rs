@@ -120,9 +120,9 @@ pub fn render(detail: &InvoiceDetail, fleet_name: &str, generated_at: &str) -> V
     let total: Money = detail.schedule.iter().map(|s| s.installment).sum();
     doc.blocks.push(Block::Table {
         columns: vec![
-            Column::integer("#", 4.0),
+            Column::integer("#", 5.0),
             Column::text("Installment", 17.0),
-            Column::text("Week", 21.0),
+            Column::text("Week", 20.0),
             Column::money("Amount", 10.0),
             Column::money("Prior balance", 11.0),
             Column::money("Balance", 10.0),

@@ -203,8 +203,13 @@ both_backends! {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(header(&headers, "content-disposition"), "attachment; filename=\"repair_installments_2026-11-25.pdf\"");
         assert_eq!(pdf_pages(&body), 4);
+        // Its receipt carries the whole schedule, over several pages.
+        let (status, _, receipt) = app.get_file("viewer", &format!("/payments/vehicle-repairs/{repair_id}/receipt")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(pdf_pages(&receipt), 4);
         if let Ok(dir) = std::env::var("BAT_TEST_KEEP_FILES") {
             std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(format!("{dir}/long_receipt_{}.pdf", app.backend.name()), &receipt).unwrap();
             std::fs::write(format!("{dir}/installments_{}.pdf", app.backend.name()), &body).unwrap();
             let (_, _, invoices) = app.get_file("viewer", &format!("{base}?format=pdf&sort_by=amount")).await;
             std::fs::write(format!("{dir}/invoices_{}.pdf", app.backend.name()), invoices).unwrap();
