@@ -9,6 +9,7 @@ pub mod bpm_flows;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod dtr;
 pub mod fleet;
 pub mod http;
 pub mod import;

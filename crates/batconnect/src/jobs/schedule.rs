@@ -19,9 +19,11 @@ impl CronSchedule {
         let full = match fields {
             5 => format!("0 {expression}"),
             6 | 7 => expression.to_string(),
-            _ => return Err(format!(
+            _ => {
+                return Err(format!(
                 "'{expression}' must have 5 fields (minute hour day-of-month month day-of-week)"
-            )),
+            ))
+            }
         };
         let schedule = cron::Schedule::from_str(&full)
             .map_err(|e| format!("'{expression}' is not a cron expression: {e}"))?;
