@@ -86,6 +86,8 @@ pub mod tempdir {
 pub struct Setup {
     pub schema_dir: Option<std::path::PathBuf>,
     pub no_demo: bool,
+    /// Run the in-process scheduler as `serve` does by default.
+    pub scheduler: bool,
 }
 
 impl TestApp {
@@ -132,7 +134,11 @@ impl TestApp {
         env.insert("BAT_ADMIN_PASSWORD", ADMIN_PASSWORD.into());
         env.insert("BAT_DB_MAX_CONNECTIONS", "5".into());
         // Tests drive the scheduler themselves.
-        env.insert("BAT_SCHEDULER", "off".into());
+        env.insert(
+            "BAT_SCHEDULER",
+            if setup.scheduler { "on" } else { "off" }.into(),
+        );
+        env.insert("BAT_SCHEDULER_TICK_SECONDS", "1".into());
         if let Some(schema_dir) = &setup.schema_dir {
             env.insert("BAT_SCHEMA_DIR", schema_dir.display().to_string());
         }

@@ -167,6 +167,11 @@ both_backends! {
             app.set_clock(sunday).await;
             scheduler.tick_once().await.unwrap();
             scheduler.tick_once().await.unwrap();
+            assert_eq!(
+                app.scalar_i64(&format!("SELECT COUNT(*) FROM dtrs WHERE week_start = '{week}'")).await,
+                20 + EXTRA_LEASES,
+                "the chain generated the week's DTRs"
+            );
             // Regenerating the week again changes no money.
             batconnect::dtr::service::generate(&app.db, week, "sim", sunday).await.unwrap();
             // Void a few payments (earnings or interim); they must reopen what they paid.
