@@ -48,7 +48,7 @@ pub async fn generate(
     };
     for chunk in leases.chunks(CHUNK) {
         let mut tx = db.begin().await?;
-        generate_chunk(&mut tx, chunk, week, actor, now, &mut report).await?;
+        generate_chunk(&mut tx, chunk, week, now, &mut report).await?;
         tx.commit().await?;
     }
     tracing::info!(
@@ -57,6 +57,11 @@ pub async fn generate(
         replaced = report.replaced,
         "DTRs generated"
     );
+    let mut tx = db.begin().await?;
+    let entry = crate::audit::Entry::new(actor, "dtrs_generated", "dtr_week", &report.week_start)
+        .details(serde_json::to_value(&report).map_err(anyhow::Error::from)?);
+    crate::audit::record(&mut tx, entry, now).await?;
+    tx.commit().await?;
     Ok(report)
 }
 
@@ -64,7 +69,6 @@ async fn generate_chunk(
     tx: &mut Tx,
     chunk: &[i64],
     week: SundayDate,
-    actor: &str,
     now: DateTime<Utc>,
     report: &mut GenerationReport,
 ) -> Result<(), AppError> {
@@ -340,7 +344,6 @@ async fn generate_chunk(
             report.created += 1;
         }
     }
-    let _ = actor;
     Ok(())
 }
 
