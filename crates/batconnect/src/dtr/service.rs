@@ -305,6 +305,8 @@ async fn generate_chunk(
     } else {
         0
     };
+    // New statements in multi-row INSERTs ($1 week, $2 time; 8 parameters a row after that).
+    let mut fresh = Vec::new();
     for (lease, content) in &rows {
         let json = serde_json::to_string(content).map_err(anyhow::Error::from)?;
         let driver_id = content.party.driver_id;
@@ -324,25 +326,52 @@ async fn generate_chunk(
             .await?;
             report.replaced += 1;
         } else {
-            sqlx::query(
-                "INSERT INTO dtrs (dtr_number, lease_id, driver_id, week_start, week_end, status, gross_earnings_cents, total_deducted_cents, \
-                 net_pay_cents, content, generated_on) VALUES ($1, $2, $3, $4, $5, 'Draft', $6, $7, $8, $9, $10)",
-            )
-            .bind(domain::ids::dtr_number(year, next_number))
-            .bind(lease)
-            .bind(driver_id)
-            .bind(&week_text)
-            .bind(&content.week_end)
-            .bind(content.gross_earnings.cents())
-            .bind(content.total_deducted.cents())
-            .bind(content.net_pay.cents())
-            .bind(&json)
-            .bind(&now_text)
-            .execute(&mut **tx)
-            .await?;
+            fresh.push((
+                domain::ids::dtr_number(year, next_number),
+                *lease,
+                driver_id,
+                content,
+                json,
+            ));
             next_number += 1;
-            report.created += 1;
         }
+    }
+    for batch in fresh.chunks(500) {
+        let values: Vec<String> = (0..batch.len())
+            .map(|n| {
+                let b = 2 + n * 8;
+                format!(
+                    "(${}, ${}, ${}, $1, ${}, 'Draft', ${}, ${}, ${}, ${}, $2)",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO dtrs (dtr_number, lease_id, driver_id, week_start, week_end, status, gross_earnings_cents, total_deducted_cents, \
+             net_pay_cents, content, generated_on) VALUES {}",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(&week_text).bind(&now_text);
+        for (number, lease, driver_id, content, json) in batch {
+            query = query
+                .bind(number)
+                .bind(*lease)
+                .bind(*driver_id)
+                .bind(&content.week_end)
+                .bind(content.gross_earnings.cents())
+                .bind(content.total_deducted.cents())
+                .bind(content.net_pay.cents())
+                .bind(json);
+        }
+        query.execute(&mut **tx).await?;
+        report.created += batch.len() as i64;
     }
     Ok(())
 }
