@@ -130,3 +130,87 @@ impl Bench {
         (elapsed, body)
     }
 }
+
+pub const FIRST: &[&str] = &[
+    "Ahmed", "Maria", "John", "Wei", "Fatima", "Carlos", "Olga", "Kwame", "Priya", "Luis",
+    "Samantha", "Mohammed", "Elena", "Jamal", "Hiroshi", "Grace", "Omar", "Ana", "Tenzin", "Yusuf",
+    "Rosa", "Dmitri", "Aisha", "Brian",
+];
+pub const LAST: &[&str] = &[
+    "Khan",
+    "Rodriguez",
+    "Smith",
+    "Chen",
+    "Diallo",
+    "Gomez",
+    "Petrova",
+    "Mensah",
+    "Patel",
+    "Fernandez",
+    "Johnson",
+    "Hassan",
+    "Popescu",
+    "Williams",
+    "Tanaka",
+    "Okafor",
+    "Farouk",
+    "Silva",
+    "Dorje",
+    "Ali",
+    "Martinez",
+    "Ivanov",
+    "Bello",
+    "OConnor",
+];
+pub const LEASE_TYPES: &[&str] = &[
+    "dov",
+    "long-term",
+    "short-term",
+    "shift-lease",
+    "medallion-only",
+];
+
+/// Name of bench driver `k`: first, middle initial, last (about 15,000 distinct names).
+pub fn driver_name(k: usize) -> String {
+    let middle = (b'A' + (k / (FIRST.len() * LAST.len()) % 26) as u8) as char;
+    format!(
+        "{} {middle}. {}",
+        FIRST[k % FIRST.len()],
+        LAST[(k / FIRST.len()) % LAST.len()]
+    )
+}
+
+/// Inserts `n` drivers, vehicles, medallions and active leases (each driver manages the lease
+/// with the same id) with explicit ids `first_id..first_id + n`, in batched statements.
+pub async fn seed_fleet(bench: &Bench, first_id: usize, n: usize) {
+    let started = Instant::now();
+    for chunk_start in (0..n).step_by(1000) {
+        let ids: Vec<usize> =
+            (first_id + chunk_start..first_id + (chunk_start + 1000).min(n)).collect();
+        let values =
+            |f: &dyn Fn(usize) -> String| ids.iter().map(|&k| f(k)).collect::<Vec<_>>().join(",");
+        let statements = [
+            format!("INSERT INTO drivers (id, driver_id, first_name, middle_name, last_name, full_name, tlc_license_no, status, pay_to, created_on, created_by) VALUES {}",
+                values(&|k| { let name = driver_name(k); let parts: Vec<&str> = name.split(' ').collect();
+                    format!("({k}, 'BD-{k:07}', '{}', '{}', '{}', '{name}', '{}', 'Active', 'ACH', '2026-01-01T00:00:00Z', 'bench')", parts[0], parts[1], parts[2], 60_000_000 + k) })),
+            format!("INSERT INTO vehicles (id, vin, make, model, year, plate_number, created_on, created_by) VALUES {}",
+                values(&|k| format!("({k}, 'BV{k:015}', 'Toyota', 'Camry Hybrid', 2024, 'T{:06}C', '2026-01-01T00:00:00Z', 'bench')", k % 1_000_000))),
+            format!("INSERT INTO medallions (id, medallion_number, status, created_on, created_by) VALUES {}",
+                values(&|k| format!("({k}, 'BM{k:06}', 'Assigned', '2026-01-01T00:00:00Z', 'bench')"))),
+            format!("INSERT INTO leases (id, lease_id, lease_type, status, weekly_rate_cents, vehicle_id, medallion_id, start_date, created_on, created_by) VALUES {}",
+                values(&|k| format!("({k}, 'BL-{k:07}', '{}', 'Active', 45000, {k}, {k}, '2025-01-05', '2026-01-01T00:00:00Z', 'bench')", LEASE_TYPES[k % LEASE_TYPES.len()]))),
+            format!("INSERT INTO lease_drivers (lease_id, driver_id, is_driver_manager, is_additional_driver, created_on) VALUES {}",
+                values(&|k| format!("({k}, {k}, 1, 0, '2026-01-01T00:00:00Z')"))),
+        ];
+        let mut tx = bench.db.begin().await.unwrap();
+        for sql in &statements {
+            // Generated text only (no user input).
+            sqlx::query(sql.as_str()).execute(&mut *tx).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    eprintln!(
+        "  fleet of {n} leases seeded in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+}

@@ -56,15 +56,35 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests.
+    /// Serves (and runs the scheduler, when enabled) until `shutdown` completes, then
+    /// finishes in-flight requests and the scheduler's current step.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let router = crate::http::router(self.state.clone());
         tracing::info!(address = %self.local_addr(), database = self.state.db.backend().name(), "listening");
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let scheduler = self.state.config.scheduler_enabled.then(|| {
+            let scheduler = self.state.scheduler();
+            let mut stopped = stopped.clone();
+            tokio::spawn(scheduler.run_until(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            }))
+        });
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        });
+        let mut http_stopped = stopped;
         axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(async move {
+                let _ = http_stopped.wait_for(|s| *s).await;
+            })
             .await?;
+        if let Some(task) = scheduler {
+            let _ = task.await;
+        }
         self.state.db.close().await;
         Ok(())
     }

@@ -21,6 +21,9 @@ pub enum Entity {
     Vehicles,
     Medallions,
     Leases,
+    /// Weekly earnings: `lease_id` (internal id or business id), `period` (the week's
+    /// Sunday), `amount`.
+    Earnings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -129,6 +132,7 @@ pub async fn run(
             .await
         }
         Entity::Leases => import_leases(db, path, actor, now).await,
+        Entity::Earnings => import_earnings(db, path, actor, now).await,
     }
 }
 
@@ -276,4 +280,79 @@ async fn import_leases(
     }
     tx.commit().await.map_err(anyhow::Error::from)?;
     Ok(count)
+}
+
+#[derive(Debug, Deserialize)]
+struct EarningsRow {
+    lease_id: String,
+    period: String,
+    amount: String,
+}
+
+async fn import_earnings(
+    db: &Db,
+    path: &Path,
+    actor: &CurrentUser,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, ImportError> {
+    let rows = read_rows::<EarningsRow>(path)?;
+    let mut problems = Vec::new();
+    let mut inputs = Vec::new();
+    let mut lines = Vec::new();
+    let mut tx = db.begin().await.map_err(anyhow::Error::from)?;
+    for (line, row) in rows {
+        let row = match row {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(format!("line {line}: {e}"));
+                continue;
+            }
+        };
+        let lease: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM leases WHERE lease_id = $1 OR CAST(id AS TEXT) = $1",
+        )
+        .bind(row.lease_id.trim())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(anyhow::Error::from)?;
+        let Some(lease_id) = lease else {
+            problems.push(format!(
+                "line {line}: lease_id: no lease '{}'",
+                row.lease_id
+            ));
+            continue;
+        };
+        inputs.push(crate::ledger::payments::EarningsInput {
+            lease_id,
+            driver_id: None,
+            period: row.period,
+            amount: serde_json::Value::String(row.amount),
+        });
+        lines.push(line);
+    }
+    if !problems.is_empty() {
+        return Err(ImportError::BadRows(problems));
+    }
+    match crate::ledger::payments::record_earnings(&mut tx, &inputs, &actor.username, now).await {
+        Ok(recorded) => {
+            tx.commit().await.map_err(anyhow::Error::from)?;
+            Ok(recorded.len())
+        }
+        // Row errors point at /earnings/<index>/<field>: translate to file lines.
+        Err(AppError::Validation(fields)) => Err(ImportError::BadRows(
+            fields
+                .iter()
+                .map(|f| {
+                    let index = f
+                        .pointer
+                        .as_deref()
+                        .and_then(|p| p.split('/').nth(2))
+                        .and_then(|i| i.parse::<usize>().ok());
+                    let line = index.and_then(|i| lines.get(i)).copied().unwrap_or(0);
+                    format!("line {line}: {}: {}", f.field, f.message)
+                })
+                .collect(),
+        )),
+        Err(other) => Err(ImportError::BadRows(vec![other.to_string()])),
+    }
 }

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod documents;
+pub mod dtr;
 pub mod exports;
 pub mod fleet;
 pub mod http;

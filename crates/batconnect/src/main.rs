@@ -39,6 +39,17 @@ enum Command {
         #[arg(long)]
         as_of: Option<String>,
     },
+    /// Generate (or regenerate) the DTRs of one week now (drafts are replaced, finalized kept).
+    GenerateDtrs {
+        /// The week's Sunday, YYYY-MM-DD.
+        #[arg(long)]
+        week: String,
+    },
+    /// Ledger checks.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Load data into the database and exit.
@@ -62,6 +73,13 @@ enum Command {
         /// Schema path relative to the schema root, e.g. newrepair/schemas/enter_details.json.
         path: String,
     },
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Check the ledger's invariants (balances, allocations, per-lease sums, nothing posted
+    /// twice); exits non-zero listing the offending ids.
+    Verify,
 }
 
 fn init_logging() {
@@ -148,6 +166,41 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let run = batconnect::jobs::repo::by_id(state.db.reader(), run_id).await?;
             println!("{}", serde_json::to_string_pretty(&run)?);
             Ok(())
+        }
+        Command::GenerateDtrs { week } => {
+            let week = domain::calendar::SundayDate::parse(week.trim())
+                .map_err(|e| anyhow::anyhow!("--week: {e}"))?;
+            let db = Db::connect(&config.database_url, config.db_max_connections).await?;
+            let state = app::prepare(config, db, Options::default()).await?;
+            let ctx = state.job_context();
+            // Recorded like a run on the Sunday after the week.
+            let run_id = batconnect::jobs::runner::run_now(
+                &ctx,
+                batconnect::jobs::model::GENERATE_DTRS,
+                week.next().date(),
+                batconnect::jobs::runner::CLI,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?;
+            let run = batconnect::jobs::repo::by_id(state.db.reader(), run_id).await?;
+            println!("{}", serde_json::to_string_pretty(&run)?);
+            Ok(())
+        }
+        Command::Ledger {
+            command: LedgerCommand::Verify,
+        } => {
+            let db = Db::connect(&config.database_url, 2).await?;
+            db.migrate().await?;
+            let problems = batconnect::ledger::verify::verify(db.reader()).await?;
+            if problems.is_empty() {
+                println!("ledger verified: no problems");
+                Ok(())
+            } else {
+                for p in &problems {
+                    println!("{p}");
+                }
+                anyhow::bail!("{} ledger problem(s)", problems.len())
+            }
         }
         Command::Migrate => {
             let db = Db::connect(&config.database_url, 2).await?;

@@ -11,6 +11,8 @@ pub const READERS: &[Role] = &[Role::Admin, Role::Finance, Role::Operations, Rol
 pub const OPERATORS: &[Role] = &[Role::Admin, Role::Operations];
 /// Roles that move money in the ledger.
 pub const FINANCE: &[Role] = &[Role::Admin, Role::Finance];
+/// Back-office staff who manage invoices after creation (hold, resume, cancel).
+pub const FINANCE_OR_OPERATIONS: &[Role] = &[Role::Admin, Role::Finance, Role::Operations];
 /// Administration only.
 pub const ADMINS: &[Role] = &[Role::Admin];
 

@@ -62,6 +62,30 @@ impl Where {
         self.clauses.push(format!("({})", parts.join(" OR ")));
     }
 
+    /// `outer IN (select WHERE lower(column) LIKE any of the values)`: a partial match on a
+    /// small table that the big one joins by an indexed id.
+    pub fn in_subquery_containing(
+        &mut self,
+        outer: &str,
+        select: &str,
+        column: &str,
+        values: &[String],
+    ) {
+        if values.is_empty() {
+            return;
+        }
+        let mut inner = Where {
+            clauses: Vec::new(),
+            args: std::mem::take(&mut self.args),
+        };
+        inner.contains_any(column, values);
+        self.args = inner.args;
+        self.clauses.push(format!(
+            "{outer} IN ({select} WHERE {})",
+            inner.clauses.join(" AND ")
+        ));
+    }
+
     pub fn compare(&mut self, column: &str, op: &str, arg: Arg) {
         let mark = self.placeholder(arg);
         self.clauses.push(format!("{column} {op} {mark}"));

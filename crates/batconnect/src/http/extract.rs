@@ -76,6 +76,10 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
 }
 
 impl JsonBody {
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, AppError> {
         if !self.1 {
             return Err(AppError::BadRequest(

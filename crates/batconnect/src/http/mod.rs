@@ -3,6 +3,7 @@
 pub mod error;
 pub mod extract;
 mod health;
+pub mod idempotency;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -110,6 +111,7 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::documents::routes::router(
             state.config.max_upload_bytes,
         ))
+        .merge(crate::dtr::routes::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::auth::middleware::require_auth,

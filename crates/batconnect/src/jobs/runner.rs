@@ -72,10 +72,19 @@ pub async fn execute(
         })
         .map_err(|e| format!("{e:?}")),
         // Placeholder until DTR generation lands: recorded so the chain's order is visible.
-        GENERATE_DTRS => Ok((
-            status::SKIPPED,
-            serde_json::json!({"note": "DTR generation is not available yet; nothing was generated"}),
-        )),
+        // The week that ended the day before the run (Sunday–Saturday).
+        GENERATE_DTRS => {
+            let week = domain::calendar::SundayDate::containing(as_of).previous();
+            crate::dtr::service::generate(&ctx.db, week, &format!("job:{job}"), ctx.clock.now())
+                .await
+                .map(|r| {
+                    (
+                        status::SUCCEEDED,
+                        serde_json::to_value(r).unwrap_or_default(),
+                    )
+                })
+                .map_err(|e| format!("{e:?}"))
+        }
         other => Err(format!("unknown job {other}")),
     };
     beat.abort();

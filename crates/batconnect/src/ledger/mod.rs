@@ -3,6 +3,8 @@
 //! (category, reference_id), enforced by a unique index.
 
 pub mod model;
+pub mod payments;
 pub mod repo;
 pub mod routes;
 pub mod service;
+pub mod verify;

@@ -1,7 +1,7 @@
 //! HTTP for the ledger (tag "Ledger").
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use domain::calendar::parse_date;
 use domain::ledger::{BalanceStatus, Category, PostingStatus};
@@ -10,12 +10,16 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::model::{
     Balance, ManualObligationRequest, ObligationOutcome, Posting, VoidOutcome, VoidRequest,
 };
+use super::payments::{
+    self, EarningsRecorded, EarningsRequest, InterimPaymentOutcome, InterimPaymentRequest,
+};
 use super::{repo, service};
 use crate::auth::model::{CurrentUser, FINANCE, READERS};
 use crate::db::filter::{Arg, Where};
 use crate::db::{Page, PageRequest};
 use crate::http::error::{AppError, FieldError, Problem};
 use crate::http::extract::{JsonBody, RawQuery};
+use crate::http::idempotency::{Idempotency, Reply};
 use crate::http::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -24,6 +28,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_balances))
         .routes(routes!(create_obligation))
         .routes(routes!(void_posting))
+        .routes(routes!(record_earnings))
+        .routes(routes!(interim_payment))
 }
 
 const COMMON: &[&str] = &[
@@ -161,14 +167,21 @@ async fn list_balances(
 /// Record a manual obligation (Lease, Taxes, EZPass, PVB, TLC, Loan, Misc, Cancellation Fee)
 /// against a lease's driver manager, with a reason.
 #[utoipa::path(post, path = "/ledger/obligations", tag = "Ledger", request_body = ManualObligationRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key")),
     responses((status = 201, body = ObligationOutcome), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn create_obligation(
     State(state): State<AppState>,
     user: CurrentUser,
+    headers: HeaderMap,
     body: JsonBody,
-) -> Result<(StatusCode, Json<ObligationOutcome>), AppError> {
+) -> Result<Reply, AppError> {
     user.require(FINANCE)?;
     let request: ManualObligationRequest = body.parse()?;
+    let idempotency =
+        Idempotency::from_request(&headers, "ledger.obligations".into(), &user, &body)?;
+    if let Some(reply) = idempotency.replay(&state.db).await? {
+        return Ok(reply);
+    }
     let mut tx = state.db.begin().await?;
     let outcome = service::manual_obligation(
         &mut tx,
@@ -178,23 +191,118 @@ async fn create_obligation(
         state.config.timezone,
     )
     .await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(outcome)))
+    idempotency
+        .commit(
+            &state.db,
+            tx,
+            StatusCode::CREATED,
+            to_json(&outcome)?,
+            state.clock.now(),
+        )
+        .await
 }
 
-/// Void an obligation posting: a reversal of opposite sign; the original becomes VOIDED and
-/// its balance is closed as void. Repair installment obligations are voided by cancelling
-/// their invoice.
-#[utoipa::path(post, path = "/ledger/postings/{id}/void", tag = "Ledger", request_body = VoidRequest, params(("id" = i64, Path)),
+fn to_json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, AppError> {
+    serde_json::to_value(value).map_err(|e| AppError::Internal(e.into()))
+}
+
+/// Record weekly earnings per lease (bulk; all rows or none). One per lease and week: a
+/// second submission is refused (409) — void the first to correct it. Earnings are applied
+/// to the lease's balances by the payment hierarchy when the week's DTRs are generated.
+/// Accepts an `Idempotency-Key` header.
+#[utoipa::path(post, path = "/ledger/earnings", tag = "Ledger", request_body = EarningsRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key")),
+    responses((status = 201, body = Vec<EarningsRecorded>), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn record_earnings(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> Result<Reply, AppError> {
+    user.require(FINANCE)?;
+    let request: EarningsRequest = body.parse()?;
+    let idempotency = Idempotency::from_request(&headers, "ledger.earnings".into(), &user, &body)?;
+    if let Some(reply) = idempotency.replay(&state.db).await? {
+        return Ok(reply);
+    }
+    let mut tx = state.db.begin().await?;
+    let recorded = payments::record_earnings(
+        &mut tx,
+        &request.earnings,
+        &user.username,
+        state.clock.now(),
+    )
+    .await?;
+    idempotency
+        .commit(
+            &state.db,
+            tx,
+            StatusCode::CREATED,
+            to_json(&recorded)?,
+            state.clock.now(),
+        )
+        .await
+}
+
+/// An interim payment applied to the balances you name (bypassing the hierarchy); a
+/// balance cannot be over-paid. Accepts an `Idempotency-Key` header.
+#[utoipa::path(post, path = "/ledger/interim-payments", tag = "Ledger", request_body = InterimPaymentRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key")),
+    responses((status = 201, body = InterimPaymentOutcome), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn interim_payment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> Result<Reply, AppError> {
+    user.require(FINANCE)?;
+    let request: InterimPaymentRequest = body.parse()?;
+    let idempotency =
+        Idempotency::from_request(&headers, "ledger.interim-payments".into(), &user, &body)?;
+    if let Some(reply) = idempotency.replay(&state.db).await? {
+        return Ok(reply);
+    }
+    let mut tx = state.db.begin().await?;
+    let outcome = payments::interim_payment(
+        &mut tx,
+        &request,
+        &user.username,
+        state.clock.now(),
+        state.config.timezone,
+    )
+    .await?;
+    idempotency
+        .commit(
+            &state.db,
+            tx,
+            StatusCode::CREATED,
+            to_json(&outcome)?,
+            state.clock.now(),
+        )
+        .await
+}
+
+/// Void a posting: a reversal of opposite sign; the original becomes VOIDED. An obligation's
+/// balance is closed as void; a payment's (earnings, interim) allocations are reversed and
+/// the balances it paid reopen. Repair installment obligations are voided by cancelling
+/// their invoice. Accepts an `Idempotency-Key` header.
+#[utoipa::path(post, path = "/ledger/postings/{id}/void", tag = "Ledger", request_body = VoidRequest,
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key")),
     responses((status = 200, body = VoidOutcome), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn void_posting(
     State(state): State<AppState>,
     user: CurrentUser,
+    headers: HeaderMap,
     Path(id): Path<i64>,
     body: JsonBody,
-) -> Result<Json<VoidOutcome>, AppError> {
+) -> Result<Reply, AppError> {
     user.require(FINANCE)?;
     let request: VoidRequest = body.parse()?;
+    let idempotency =
+        Idempotency::from_request(&headers, format!("ledger.void.{id}"), &user, &body)?;
+    if let Some(reply) = idempotency.replay(&state.db).await? {
+        return Ok(reply);
+    }
     let mut tx = state.db.begin().await?;
     let outcome = service::void_posting(
         &mut tx,
@@ -206,6 +314,13 @@ async fn void_posting(
         state.clock.now(),
     )
     .await?;
-    tx.commit().await?;
-    Ok(Json(outcome))
+    idempotency
+        .commit(
+            &state.db,
+            tx,
+            StatusCode::OK,
+            to_json(&outcome)?,
+            state.clock.now(),
+        )
+        .await
 }

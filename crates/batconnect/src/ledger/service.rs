@@ -150,8 +150,9 @@ pub enum VoidSource {
     InvoiceCancellation,
 }
 
-/// Voids an obligation posting: a reversal of opposite sign, the original flagged `VOIDED`,
-/// its balance closed as void. A posting is voided at most once, also under concurrency
+/// Voids a posting with a reversal of opposite sign and flags the original `VOIDED`. An
+/// obligation's balance is closed as void (refused while payments are applied to it); a
+/// payment's (earnings, interim) allocations are reversed and the balances it paid reopen. A posting is voided at most once, also under concurrency
 /// (row lock on PostgreSQL, single writer on SQLite, and a unique index on reversals).
 pub async fn void_posting(
     tx: &mut Tx,
@@ -179,9 +180,11 @@ pub async fn void_posting(
             "posting {posting_id} is a reversal; reversals cannot be voided"
         )));
     }
-    if posting.entry_type != entry_type::OBLIGATION {
+    let is_payment = posting.entry_type == entry_type::EARNINGS
+        || posting.entry_type == entry_type::INTERIM_PAYMENT;
+    if !is_payment && posting.entry_type != entry_type::OBLIGATION {
         return Err(AppError::Unprocessable(format!(
-            "posting {posting_id} is a {} posting; voiding payments is not available yet",
+            "posting {posting_id} ({}) cannot be voided",
             posting.entry_type
         )));
     }
@@ -190,7 +193,11 @@ pub async fn void_posting(
             "posting {posting_id} is a Repair installment obligation; cancel its repair invoice instead, which voids it"
         )));
     }
-    let balance = repo::balance_of_posting(tx, posting_id).await?;
+    let balance = if is_payment {
+        None
+    } else {
+        repo::balance_of_posting(tx, posting_id).await?
+    };
     if let Some(b) = &balance {
         if b.applied_amount.is_positive() {
             return Err(AppError::Conflict(format!(
@@ -227,6 +234,10 @@ pub async fn void_posting(
     .await?;
     if let Some(b) = balance {
         repo::close_balance_as_void(tx, b.id, &now_text).await?;
+    }
+    if is_payment {
+        // What the payment paid is owed again.
+        super::payments::reverse_allocations(tx, posting_id, &now_text).await?;
     }
     let posting_text = posting_id.to_string();
     let entry = audit::Entry::new(actor, "posting_voided", "ledger_posting", &posting_text)

@@ -51,30 +51,33 @@ fn id_list(ids: &[i64]) -> String {
 /// `Open` invoice) as Repair obligations; returns how many turned `Posted`.
 async fn post_batch(tx: &mut Tx, ids: &[i64], actor: &str, now: &str) -> Result<i64, sqlx::Error> {
     let ids = id_list(ids);
-    sqlx::query(&format!(
+    let posted: Vec<i64> = sqlx::query_scalar(&format!(
         "INSERT INTO ledger_postings (category, amount_cents, entry_type, status, reference_id, driver_id, lease_id, vehicle_id, \
          medallion_id, payment_period, description, created_by, created_on) \
          SELECT 'Repair', i.principal_amount_cents, 'OBLIGATION', 'POSTED', i.installment_id, v.driver_id, v.lease_id, v.vehicle_id, \
          v.medallion_id, i.week_start_date, 'Repair installment ' || i.installment_id || ' (invoice ' || v.invoice_number || ')', $1, $2 \
          FROM repair_installments i JOIN repair_invoices v ON v.id = i.invoice_id WHERE i.id IN ({ids}) \
-         ON CONFLICT (category, reference_id) WHERE entry_type = 'OBLIGATION' DO NOTHING"
+         ON CONFLICT (category, reference_id) WHERE entry_type = 'OBLIGATION' DO NOTHING RETURNING id"
     ))
     .bind(actor)
     .bind(now)
-    .execute(&mut **tx)
+    .fetch_all(&mut **tx)
     .await?;
-    sqlx::query(&format!(
-        "INSERT INTO ledger_balances (category, reference_id, obligation_posting_id, driver_id, lease_id, vehicle_id, medallion_id, \
-         original_cents, balance_cents, due_date, status, created_on, updated_on) \
-         SELECT p.category, p.reference_id, p.id, p.driver_id, p.lease_id, p.vehicle_id, p.medallion_id, p.amount_cents, \
-         p.amount_cents, i.week_start_date, 'OPEN', $1, $1 \
-         FROM repair_installments i JOIN ledger_postings p ON p.category = 'Repair' AND p.entry_type = 'OBLIGATION' \
-         AND p.reference_id = i.installment_id WHERE i.id IN ({ids}) \
-         ON CONFLICT (category, reference_id) DO NOTHING"
-    ))
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    // Balances of exactly the postings just made (by primary key: no join to search). An
+    // obligation that already existed got its balance in the same transaction back then.
+    for chunk in posted.chunks(5000) {
+        sqlx::query(&format!(
+            "INSERT INTO ledger_balances (category, reference_id, obligation_posting_id, driver_id, lease_id, vehicle_id, medallion_id, \
+             original_cents, balance_cents, due_date, status, created_on, updated_on) \
+             SELECT p.category, p.reference_id, p.id, p.driver_id, p.lease_id, p.vehicle_id, p.medallion_id, p.amount_cents, \
+             p.amount_cents, p.payment_period, 'OPEN', $1, $1 FROM ledger_postings p WHERE p.id IN ({}) \
+             ON CONFLICT (category, reference_id) DO NOTHING",
+            id_list(chunk)
+        ))
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
     let updated = sqlx::query(&format!(
         "UPDATE repair_installments SET status = 'Posted', posted_on = $1, ledger_posting_ref = \
          (SELECT CAST(p.id AS TEXT) FROM ledger_postings p WHERE p.category = 'Repair' AND p.entry_type = 'OBLIGATION' \

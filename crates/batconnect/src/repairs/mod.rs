@@ -3,6 +3,7 @@
 //! services → service.rs, router → routes.rs, tasks → jobs.rs.
 
 pub mod jobs;
+pub mod lifecycle;
 pub mod model;
 pub mod query;
 pub mod receipt;

@@ -51,6 +51,9 @@ fn sort_order(
 /// Parsed parameters of `GET /payments/vehicle-repairs` (and its export).
 pub struct InvoiceQuery {
     pub filter: Where,
+    /// Set when the only filter is by status (or there is none): the total then comes from
+    /// the per-status counts instead of counting rows.
+    pub status_only: Option<Vec<String>>,
     pub order_by: String,
     pub page: PageRequest,
 }
@@ -193,7 +196,15 @@ impl InvoiceQuery {
             &mut errors,
         );
         filter.any_of("status", &statuses);
-        filter.contains_any("driver_name", &query.list("driver_name"));
+        // Names are searched among drivers (a small table) and matched by driver id, which
+        // an index on invoices serves; the list shows the name recorded on the invoice.
+        let names = query.list("driver_name");
+        filter.in_subquery_containing(
+            "driver_id",
+            "SELECT d.id FROM drivers d",
+            "d.full_name",
+            &names,
+        );
         let medallions: Vec<String> = query
             .list("medallion_no")
             .iter()
@@ -227,8 +238,14 @@ impl InvoiceQuery {
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
+        let filtered_by_other_than_status = query.0.iter().any(|(k, v)| {
+            !v.trim().is_empty()
+                && !["page", "per_page", "sort_by", "sort_order", "status"].contains(&k.as_str())
+        });
+        let status_only = (!filtered_by_other_than_status).then_some(statuses);
         Ok(InvoiceQuery {
             filter,
+            status_only,
             order_by,
             page,
         })
@@ -374,7 +391,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             q.filter.sql(),
-            "WHERE status IN ($1, $2) AND (lower(driver_name) LIKE $3 ESCAPE '\\')"
+            "WHERE status IN ($1, $2) AND driver_id IN (SELECT d.id FROM drivers d WHERE (lower(d.full_name) LIKE $3 ESCAPE '\\'))"
         );
         assert_eq!(q.order_by, "total_amount_cents DESC, id DESC");
     }

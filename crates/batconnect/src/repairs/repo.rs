@@ -332,6 +332,7 @@ pub async fn list_invoices(
 
 pub struct DetailParts {
     pub invoice: InvoiceCard,
+    pub paid_cents: i64,
     pub total_cents: i64,
     pub driver: DriverCard,
     pub vehicle: VehicleCard,
@@ -363,16 +364,18 @@ pub async fn invoice_detail(
     let lease_type: String = r.try_get("lease_type")?;
     let total_cents: i64 = r.try_get("total_amount_cents")?;
     let installments = sqlx::query(
-        "SELECT installment_id, sequence, week_start_date, week_end_date, principal_amount_cents, status, posted_on, \
-         ledger_posting_ref FROM repair_installments WHERE invoice_id = $1 ORDER BY sequence",
+        "SELECT installment_id, sequence, week_start_date, week_end_date, principal_amount_cents, paid_amount_cents, status, \
+         posted_on, ledger_posting_ref FROM repair_installments WHERE invoice_id = $1 ORDER BY sequence",
     )
     .bind(invoice_pk)
     .fetch_all(pool)
     .await?;
     let mut remaining = total_cents;
+    let mut paid_cents = 0;
     let mut schedule = Vec::with_capacity(installments.len());
     for i in &installments {
         let amount: i64 = i.try_get("principal_amount_cents")?;
+        paid_cents += i.try_get::<i64, _>("paid_amount_cents")?;
         let start: String = i.try_get("week_start_date")?;
         let end: String = i.try_get("week_end_date")?;
         schedule.push(ScheduleRow {
@@ -405,6 +408,7 @@ pub async fn invoice_detail(
             created_on: r.try_get("created_on")?,
         },
         total_cents,
+        paid_cents,
         driver: DriverCard {
             id: r.try_get("d_id")?,
             driver_id: r.try_get("d_driver_id")?,

@@ -7,10 +7,11 @@ use domain::status::{InstallmentStatus, InvoiceStatus, LeaseType, WorkshopType};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::jobs::{InstallmentPostResult, PostingReport};
+use super::lifecycle::{Action, LifecycleOutcome, LifecycleRequest};
 use super::model::{InstallmentItem, InvoiceDetail, InvoiceList};
 use super::query::{InstallmentQuery, InvoiceQuery};
 use super::{repo, service};
-use crate::auth::model::{CurrentUser, FINANCE, OPERATORS, READERS};
+use crate::auth::model::{CurrentUser, FINANCE, FINANCE_OR_OPERATIONS, OPERATORS, READERS};
 use crate::bpm::model::CaseCreated;
 use crate::db::Page;
 use crate::http::error::{AppError, Problem};
@@ -27,6 +28,70 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(invoice_detail))
         .routes(routes!(post_installments))
         .routes(routes!(invoice_receipt, regenerate_receipt))
+        .routes(routes!(hold_invoice))
+        .routes(routes!(resume_invoice))
+        .routes(routes!(cancel_invoice))
+}
+
+async fn lifecycle(
+    state: &AppState,
+    user: &CurrentUser,
+    repair_id: &str,
+    action: Action,
+    body: &JsonBody,
+) -> Result<Json<LifecycleOutcome>, AppError> {
+    user.require(FINANCE_OR_OPERATIONS)?;
+    let request: LifecycleRequest = body.parse()?;
+    let mut tx = state.db.begin().await?;
+    let outcome = super::lifecycle::change(
+        &mut tx,
+        state.db.backend(),
+        repair_id,
+        action,
+        &request.reason,
+        &user.username,
+        state.clock.now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(outcome))
+}
+
+/// Put an Open invoice on Hold: the weekly posting skips its installments until resumed.
+#[utoipa::path(post, path = "/payments/vehicle-repairs/{repair_id}/hold", tag = "Vehicle Repairs", request_body = LifecycleRequest,
+    params(("repair_id" = String, Path)), responses((status = 200, body = LifecycleOutcome), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn hold_invoice(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(repair_id): Path<String>,
+    body: JsonBody,
+) -> Result<Json<LifecycleOutcome>, AppError> {
+    lifecycle(&state, &user, &repair_id, Action::Hold, &body).await
+}
+
+/// Resume a held invoice: its due installments are posted at the next run.
+#[utoipa::path(post, path = "/payments/vehicle-repairs/{repair_id}/resume", tag = "Vehicle Repairs", request_body = LifecycleRequest,
+    params(("repair_id" = String, Path)), responses((status = 200, body = LifecycleOutcome), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn resume_invoice(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(repair_id): Path<String>,
+    body: JsonBody,
+) -> Result<Json<LifecycleOutcome>, AppError> {
+    lifecycle(&state, &user, &repair_id, Action::Resume, &body).await
+}
+
+/// Cancel an invoice while nothing is paid; posted installments are voided in the ledger
+/// by reversal. Its invoice number becomes free again.
+#[utoipa::path(post, path = "/payments/vehicle-repairs/{repair_id}/cancel", tag = "Vehicle Repairs", request_body = LifecycleRequest,
+    params(("repair_id" = String, Path)), responses((status = 200, body = LifecycleOutcome), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn cancel_invoice(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(repair_id): Path<String>,
+    body: JsonBody,
+) -> Result<Json<LifecycleOutcome>, AppError> {
+    lifecycle(&state, &user, &repair_id, Action::Cancel, &body).await
 }
 
 /// Body of the manual posting: exactly one of the two.

@@ -88,6 +88,8 @@ pub struct Setup {
     pub no_demo: bool,
     /// Extra settings (e.g. `BAT_STORAGE_URL`), on top of the test defaults.
     pub env: Vec<(&'static str, String)>,
+    /// Run the in-process scheduler as `serve` does by default.
+    pub scheduler: bool,
 }
 
 impl TestApp {
@@ -134,7 +136,11 @@ impl TestApp {
         env.insert("BAT_ADMIN_PASSWORD", ADMIN_PASSWORD.into());
         env.insert("BAT_DB_MAX_CONNECTIONS", "5".into());
         // Tests drive the scheduler themselves.
-        env.insert("BAT_SCHEDULER", "off".into());
+        env.insert(
+            "BAT_SCHEDULER",
+            if setup.scheduler { "on" } else { "off" }.into(),
+        );
+        env.insert("BAT_SCHEDULER_TICK_SECONDS", "1".into());
         if let Some(schema_dir) = &setup.schema_dir {
             env.insert("BAT_SCHEMA_DIR", schema_dir.display().to_string());
         }

@@ -205,6 +205,10 @@ both_backends! {
         assert_eq!(runs["total_items"], 2);
         assert_eq!(runs["items"][0]["job_name"], "dtr.generate_weekly");
         assert_eq!(runs["items"][0]["period"], "2026-11-29");
+        assert_eq!(runs["items"][0]["status"], "succeeded");
+        // The DTRs of the week that ended: 2026-11-22 – 2026-11-28, one per active lease.
+        assert_eq!(runs["items"][0]["counts"]["week_start"], "2026-11-22");
+        assert_eq!(runs["items"][0]["counts"]["created"], 20);
         assert!(runs["items"][0]["id"].as_i64() > runs["items"][1]["id"].as_i64());
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM ledger_postings").await, 4);
     }
@@ -322,4 +326,29 @@ both_backends! {
         let (status, problem) = app.send(Method::GET, "/jobs/runs?job=unknown", Some(&app.token("viewer").await), None).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     }
+}
+
+#[tokio::test]
+async fn serve_runs_the_scheduler_in_process_by_default() {
+    let setup = crate::helpers::Setup {
+        scheduler: true,
+        ..Default::default()
+    };
+    let app = TestApp::spawn_with(batconnect::db::Backend::Sqlite, setup)
+        .await
+        .unwrap();
+    let mut runs = 0;
+    for _ in 0..100 {
+        runs = app
+            .scalar_i64(
+                "SELECT COUNT(*) FROM job_runs WHERE trigger = 'schedule' AND status = 'succeeded'",
+            )
+            .await;
+        if runs == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // The latest Sunday (2026-11-22) chain ran at start-up: posting, then DTRs.
+    assert_eq!(runs, 2);
 }

@@ -1,0 +1,225 @@
+//! The Sunday chain at fleet scale: post 200,000 due installments (50,000 leases), apply
+//! earnings for 50,000 leases and generate 50,000 DTRs. Also measures the floor: a bare
+//! batched INSERT of the same number of posting rows, in the same run. Prints JSON.
+//! `cargo bench --bench sunday_chain`; `BENCH_LEASES` (50000), `BENCH_BACKENDS`.
+
+mod common;
+
+use std::time::Instant;
+
+use batconnect::db::Backend;
+use common::{backends, env_usize, seed_fleet, start, Bench};
+
+const FIRST_ID: usize = 1001;
+const INSTALLMENTS_DUE: usize = 4;
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map(|kb| (kb / 1024.0 * 10.0).round() / 10.0)
+        .unwrap_or(0.0)
+}
+
+/// One Open invoice per lease with `INSTALLMENTS_DUE` installments due by 2026-11-22, and
+/// the week of 2026-11-15's earnings for every lease.
+async fn seed_work(bench: &Bench, leases: usize) {
+    let started = Instant::now();
+    let weeks = ["2026-10-25", "2026-11-01", "2026-11-08", "2026-11-15"];
+    let ends = ["2026-10-31", "2026-11-07", "2026-11-14", "2026-11-21"];
+    for chunk_start in (0..leases).step_by(1000) {
+        let ids: Vec<usize> =
+            (FIRST_ID + chunk_start..FIRST_ID + (chunk_start + 1000).min(leases)).collect();
+        let mut tx = bench.db.begin().await.unwrap();
+        let invoices: Vec<String> = ids
+            .iter()
+            .map(|k| {
+                format!(
+                    "('RPR-C-{k:07}', 'CINV-{k:07}', '2026-10-20', {k}, {k}, {k}, {k}, 'Driver {k}', 'BL-{k:07}', 'long-term', 'BM{k:06}', 'BV{k:015}', \
+                     'Big Apple Workshop', NULL, 100000, 25000, '2026-10-25', 'Open', NULL, 'bench', 'now', 'bench', 'now')"
+                )
+            })
+            .collect();
+        // Generated text only (no user input).
+        sqlx::query(format!(
+            "INSERT INTO repair_invoices (repair_id, invoice_number, invoice_date, driver_id, lease_id, vehicle_id, medallion_id, driver_name, lease_ref, \
+             lease_type, medallion_number, vin, workshop_type, notes, total_amount_cents, weekly_installment_cents, start_week, status, case_no, \
+             created_by, created_on, updated_by, updated_on) VALUES {}",
+            invoices.join(",")
+        )
+        .as_str())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        let installments: Vec<String> = ids
+            .iter()
+            .flat_map(|k| {
+                (0..INSTALLMENTS_DUE).map(move |n| {
+                    format!(
+                        "('RPR-C-{k:07}-{:02}', (SELECT id FROM repair_invoices WHERE repair_id = 'RPR-C-{k:07}'), {}, '{}', '{}', 25000, 'Scheduled', 'now')",
+                        n + 1,
+                        n + 1,
+                        weeks[n],
+                        ends[n]
+                    )
+                })
+            })
+            .collect();
+        sqlx::query(format!(
+            "INSERT INTO repair_installments (installment_id, invoice_id, sequence, week_start_date, week_end_date, principal_amount_cents, status, created_on) VALUES {}",
+            installments.join(",")
+        )
+        .as_str())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        let earnings: Vec<String> = ids
+            .iter()
+            .map(|k| format!("('Earnings', -{}, 'EARNINGS', 'POSTED', 'EARN-{k}-2026-11-15', {k}, {k}, {k}, {k}, '2026-11-15', 'bench', 'now')", 60_000 + (k % 50) * 1000))
+            .collect();
+        sqlx::query(format!(
+            "INSERT INTO ledger_postings (category, amount_cents, entry_type, status, reference_id, driver_id, lease_id, vehicle_id, medallion_id, \
+             payment_period, created_by, created_on) VALUES {}",
+            earnings.join(",")
+        )
+        .as_str())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    eprintln!(
+        "  {leases} invoices, {} installments, {leases} earnings seeded in {:.1}s",
+        leases * INSTALLMENTS_DUE,
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// The floor: the same number of posting rows, batch for batch, into a bare table (no
+/// indexes), or, with `indexed`, into a table with the ledger's own indexes.
+async fn floor(bench: &Bench, rows: usize, indexed: bool) -> f64 {
+    let table = if indexed {
+        "bench_floor_indexed"
+    } else {
+        "bench_floor"
+    };
+    sqlx::query(format!(
+        "CREATE TABLE {table} (id BIGINT PRIMARY KEY, category TEXT, amount_cents BIGINT, entry_type TEXT, status TEXT, reference_id TEXT, \
+         driver_id BIGINT, lease_id BIGINT, vehicle_id BIGINT, medallion_id BIGINT, payment_period TEXT, description TEXT, created_by TEXT, created_on TEXT)"
+    ).as_str())
+    .execute(bench.db.reader())
+    .await
+    .unwrap();
+    if indexed {
+        for index in [
+            "CREATE UNIQUE INDEX bfi_once ON bench_floor_indexed (category, reference_id) WHERE entry_type = 'OBLIGATION'",
+            "CREATE INDEX bfi_lease ON bench_floor_indexed (lease_id, id)",
+            "CREATE INDEX bfi_driver ON bench_floor_indexed (driver_id, id)",
+            "CREATE INDEX bfi_reference ON bench_floor_indexed (reference_id)",
+            "CREATE INDEX bfi_entry_period ON bench_floor_indexed (entry_type, payment_period, lease_id)",
+        ] {
+            sqlx::query(index).execute(bench.db.reader()).await.unwrap();
+        }
+    }
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM repair_installments ORDER BY id")
+        .fetch_all(bench.db.reader())
+        .await
+        .unwrap();
+    let started = Instant::now();
+    for chunk in ids.chunks(5000) {
+        let list = chunk
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut tx = bench.db.begin().await.unwrap();
+        sqlx::query(format!(
+            "INSERT INTO {table} (id, category, amount_cents, entry_type, status, reference_id, driver_id, lease_id, vehicle_id, medallion_id, \
+             payment_period, description, created_by, created_on) \
+             SELECT i.id, 'Repair', i.principal_amount_cents, 'OBLIGATION', 'POSTED', i.installment_id, v.driver_id, v.lease_id, v.vehicle_id, \
+             v.medallion_id, i.week_start_date, 'Repair installment', 'bench', 'now' \
+             FROM repair_installments i JOIN repair_invoices v ON v.id = i.invoice_id WHERE i.id IN ({list})"
+        )
+        .as_str())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    assert_eq!(rows, ids.len());
+    seconds
+}
+
+async fn run(backend: Backend) -> serde_json::Value {
+    let leases = env_usize("BENCH_LEASES", 50_000);
+    let bench = start(backend, "chain").await;
+    seed_fleet(&bench, FIRST_ID, leases).await;
+    seed_work(&bench, leases).await;
+    let maintenance = if backend == Backend::Postgres {
+        "VACUUM ANALYZE"
+    } else {
+        "ANALYZE"
+    };
+    sqlx::query(maintenance)
+        .execute(bench.db.reader())
+        .await
+        .unwrap();
+    let rows = leases * INSTALLMENTS_DUE;
+    let floor_seconds = floor(&bench, rows, false).await;
+    let floor_indexed_seconds = floor(&bench, rows, true).await;
+    let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    let now = bench.clock.now();
+    let started = Instant::now();
+    let report = batconnect::repairs::jobs::post_due_installments(
+        &bench.db,
+        as_of,
+        "bench",
+        now,
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    let posting_seconds = started.elapsed().as_secs_f64();
+    assert_eq!(report.posted as usize, rows);
+    let started = Instant::now();
+    let week = domain::calendar::SundayDate::parse("2026-11-15").unwrap();
+    let dtrs = batconnect::dtr::service::generate(&bench.db, week, "bench", now)
+        .await
+        .unwrap();
+    let dtr_seconds = started.elapsed().as_secs_f64();
+    let problems = batconnect::ledger::verify::verify(bench.db.reader())
+        .await
+        .unwrap();
+    let round = |x: f64| (x * 100.0).round() / 100.0;
+    serde_json::json!({
+        "backend": backend.name(),
+        "leases": leases,
+        "installments_posted": report.posted,
+        "posting_seconds": round(posting_seconds),
+        "installments_per_second": (rows as f64 / posting_seconds).round(),
+        "floor_bare_insert_seconds": round(floor_seconds),
+        "posting_to_floor_ratio": round(posting_seconds / floor_seconds),
+        "floor_indexed_insert_seconds": round(floor_indexed_seconds),
+        "posting_to_indexed_floor_ratio": round(posting_seconds / floor_indexed_seconds),
+        "dtr_seconds": round(dtr_seconds),
+        "dtrs_created": dtrs.created,
+        "earnings_allocated": dtrs.allocated,
+        "chain_seconds": round(posting_seconds + dtr_seconds),
+        "ledger_verify_problems": problems.len(),
+        "peak_rss_mb": peak_rss_mb(),
+    })
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    for backend in backends() {
+        let result = run(backend).await;
+        println!("{}", serde_json::to_string_pretty(&result).unwrap());
+    }
+}

@@ -1,0 +1,103 @@
+//! DTR contents and API shapes.
+
+use domain::money::Money;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Party {
+    pub driver_id: Option<i64>,
+    pub driver_business_id: Option<String>,
+    pub driver_name: Option<String>,
+    pub tlc_license_no: Option<String>,
+    pub lease_id: i64,
+    pub lease_business_id: String,
+    pub lease_type: String,
+    pub vin: String,
+    pub plate_number: Option<String>,
+    pub vehicle: String,
+    pub medallion_number: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CategoryLine {
+    pub category: String,
+    /// Paid this week from the week's earnings.
+    #[schema(value_type = String)]
+    pub deducted: Money,
+    /// Still open after this week's deductions.
+    #[schema(value_type = String)]
+    pub outstanding: Money,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RepairLine {
+    pub repair_id: String,
+    pub installment_id: String,
+    pub invoice_number: String,
+    pub due_date: String,
+    #[schema(value_type = String)]
+    pub amount_due: Money,
+    #[schema(value_type = String)]
+    pub paid_this_week: Money,
+    pub status: String,
+    #[schema(value_type = String)]
+    pub invoice_balance_remaining: Money,
+}
+
+/// The whole statement, as stored and as shown.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DtrContent {
+    pub week_start: String,
+    pub week_end: String,
+    pub party: Party,
+    #[schema(value_type = String)]
+    pub gross_earnings: Money,
+    /// Hierarchy order: Taxes, EZPass, Lease, PVB, TLC, Repair, Loan, Misc (+ others).
+    pub categories: Vec<CategoryLine>,
+    #[schema(value_type = String)]
+    pub total_deducted: Money,
+    #[schema(value_type = String)]
+    pub net_pay: Money,
+    pub repairs: Vec<RepairLine>,
+    #[schema(value_type = String)]
+    pub balances_carried_forward: Money,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DtrSummary {
+    pub id: i64,
+    pub dtr_number: String,
+    pub lease_id: i64,
+    pub driver_id: Option<i64>,
+    pub week_start: String,
+    pub week_end: String,
+    pub status: String,
+    #[schema(value_type = String)]
+    pub gross_earnings: Money,
+    #[schema(value_type = String)]
+    pub total_deducted: Money,
+    #[schema(value_type = String)]
+    pub net_pay: Money,
+    pub generated_on: String,
+    pub finalized_by: Option<String>,
+    pub finalized_on: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Dtr {
+    #[serde(flatten)]
+    pub summary: DtrSummary,
+    pub content: DtrContent,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct GenerationReport {
+    pub week_start: String,
+    pub leases: i64,
+    pub created: i64,
+    pub replaced: i64,
+    pub skipped_finalized: i64,
+    #[schema(value_type = String)]
+    pub allocated: Money,
+}

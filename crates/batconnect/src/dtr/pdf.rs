@@ -1,0 +1,130 @@
+//! The DTR as a payslip-like PDF: header, summary box, deductions by category, repairs,
+//! balances carried forward.
+
+use reports::{Block, Column, Document};
+
+use super::model::Dtr;
+
+pub fn render(dtr: &Dtr, generated_at: &str) -> Vec<u8> {
+    let c = &dtr.content;
+    let p = &c.party;
+    let mut doc = Document::new(format!(
+        "Driver Transaction Receipt {}",
+        dtr.summary.dtr_number
+    ));
+    doc.subtitle = vec![
+        "BAT Connect — weekly driver statement".to_string(),
+        format!(
+            "Week {} to {} · {}",
+            c.week_start, c.week_end, dtr.summary.status
+        ),
+    ];
+    doc.generated_at = generated_at.to_string();
+    doc.blocks.push(Block::KeyValues {
+        title: Some("Driver and lease".into()),
+        pairs: vec![
+            (
+                "Driver".into(),
+                p.driver_name.clone().unwrap_or_else(|| "—".into()),
+            ),
+            (
+                "TLC license".into(),
+                p.tlc_license_no.clone().unwrap_or_else(|| "—".into()),
+            ),
+            (
+                "Lease".into(),
+                format!("{} ({})", p.lease_business_id, p.lease_type),
+            ),
+            ("Medallion".into(), p.medallion_number.clone()),
+            ("Vehicle".into(), p.vehicle.clone()),
+            (
+                "VIN / plate".into(),
+                format!(
+                    "{} / {}",
+                    p.vin,
+                    p.plate_number.clone().unwrap_or_else(|| "—".into())
+                ),
+            ),
+        ],
+        columns: 2,
+    });
+    doc.blocks.push(Block::SummaryBox {
+        items: vec![
+            ("Gross earnings".into(), c.gross_earnings.to_string()),
+            ("Deductions".into(), c.total_deducted.to_string()),
+            ("Net pay".into(), c.net_pay.to_string()),
+            (
+                "Balances carried".into(),
+                c.balances_carried_forward.to_string(),
+            ),
+        ],
+    });
+    doc.blocks.push(Block::Heading(
+        "Deductions by category (payment order)".into(),
+    ));
+    doc.blocks.push(Block::Table {
+        columns: vec![
+            Column::text("Category", 3.0),
+            Column::money("Paid this week", 2.0),
+            Column::money("Still open", 2.0),
+        ],
+        rows: c
+            .categories
+            .iter()
+            .map(|l| {
+                vec![
+                    l.category.clone(),
+                    l.deducted.to_string(),
+                    l.outstanding.to_string(),
+                ]
+            })
+            .collect(),
+        total_row: Some(vec![
+            "Total".into(),
+            c.total_deducted.to_string(),
+            c.balances_carried_forward.to_string(),
+        ]),
+    });
+    doc.blocks.push(Block::Heading("Repairs".into()));
+    if c.repairs.is_empty() {
+        doc.blocks.push(Block::Paragraph(
+            "No repair installments due or open this week.".into(),
+        ));
+    } else {
+        doc.blocks.push(Block::Table {
+            columns: vec![
+                Column::text("Repair", 2.2),
+                Column::text("Installment", 2.6),
+                Column::text("Invoice", 2.0),
+                Column::date("Due", 1.6),
+                Column::money("Amount due", 1.6),
+                Column::money("Paid this week", 1.6),
+                Column::text("Status", 1.2),
+                Column::money("Invoice balance", 1.8),
+            ],
+            rows: c
+                .repairs
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.repair_id.clone(),
+                        r.installment_id.clone(),
+                        r.invoice_number.clone(),
+                        r.due_date.clone(),
+                        r.amount_due.to_string(),
+                        r.paid_this_week.to_string(),
+                        r.status.clone(),
+                        r.invoice_balance_remaining.to_string(),
+                    ]
+                })
+                .collect(),
+            total_row: None,
+        });
+    }
+    doc.blocks.push(Block::Paragraph(
+        "Earnings pay open balances in this order: Taxes, EZPass, Lease, PVB, TLC, Repair, Loan, Misc — oldest first within each. \
+         What is not paid stays open and is carried forward; net pay is never negative."
+            .into(),
+    ));
+    reports::render_pdf(&doc)
+}

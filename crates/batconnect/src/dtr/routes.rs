@@ -1,0 +1,172 @@
+//! HTTP for DTRs (tag "DTR").
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use domain::calendar::SundayDate;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::model::{Dtr, DtrSummary, GenerationReport};
+use super::{repo, service};
+use crate::auth::model::{CurrentUser, FINANCE, READERS};
+use crate::db::filter::{Arg, Where};
+use crate::db::{Page, PageRequest};
+use crate::http::error::{AppError, FieldError, Problem};
+use crate::http::extract::{JsonBody, RawQuery};
+use crate::http::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_dtrs))
+        .routes(routes!(get_dtr))
+        .routes(routes!(dtr_pdf))
+        .routes(routes!(finalize_dtr))
+        .routes(routes!(generate_dtrs))
+}
+
+/// DTRs, newest week first; filter by week (its Sunday), driver, lease, status.
+#[utoipa::path(get, path = "/dtrs", tag = "DTR",
+    params(("week" = Option<String>, Query, description = "the week's Sunday, YYYY-MM-DD"), ("driver_id" = Option<i64>, Query),
+           ("lease_id" = Option<i64>, Query), ("status" = Option<String>, Query, description = "Draft or Finalized"),
+           ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
+    responses((status = 200, body = Page<DtrSummary>), (status = 422, body = Problem)))]
+async fn list_dtrs(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    query: RawQuery,
+) -> Result<Json<Page<DtrSummary>>, AppError> {
+    user.require(READERS)?;
+    query.reject_unknown(&[
+        "week",
+        "driver_id",
+        "lease_id",
+        "status",
+        "page",
+        "per_page",
+    ])?;
+    let page = PageRequest::parse(query.get("page"), query.get("per_page"))?;
+    let mut errors = Vec::new();
+    let mut filter = Where::default();
+    if let Some(week) = query.get("week") {
+        match SundayDate::parse(week) {
+            Ok(w) => filter.compare("week_start", "=", Arg::Text(w.to_string())),
+            Err(e) => errors.push(FieldError::new("week", e.to_string())),
+        }
+    }
+    for name in ["driver_id", "lease_id"] {
+        if let Some(v) = query.get(name) {
+            match v.parse::<i64>() {
+                Ok(id) => filter.compare(name, "=", Arg::Int(id)),
+                Err(_) => errors.push(FieldError::new(name, "must be a numeric id")),
+            }
+        }
+    }
+    match query.get("status") {
+        None => {}
+        Some(s @ ("Draft" | "Finalized")) => {
+            filter.compare("status", "=", Arg::Text(s.to_string()))
+        }
+        Some(other) => errors.push(FieldError::new(
+            "status",
+            format!("'{other}' is not one of: Draft, Finalized"),
+        )),
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let (items, total) = repo::list(state.db.reader(), &filter, page).await?;
+    Ok(Json(Page::new(items, total, page)))
+}
+
+async fn load(state: &AppState, id: i64) -> Result<Dtr, AppError> {
+    repo::get(state.db.reader(), id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no DTR {id}")))
+}
+
+/// One DTR with its full contents.
+#[utoipa::path(get, path = "/dtrs/{id}", tag = "DTR", params(("id" = i64, Path)),
+    responses((status = 200, body = Dtr), (status = 404, body = Problem)))]
+async fn get_dtr(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Dtr>, AppError> {
+    user.require(READERS)?;
+    Ok(Json(load(&state, id).await?))
+}
+
+/// The DTR as a PDF.
+#[utoipa::path(get, path = "/dtrs/{id}/pdf", tag = "DTR", params(("id" = i64, Path)),
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 404, body = Problem)))]
+async fn dtr_pdf(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    user.require(READERS)?;
+    let dtr = load(&state, id).await?;
+    let generated = state
+        .clock
+        .now()
+        .with_timezone(&state.config.timezone)
+        .format("%Y-%m-%d %H:%M %Z")
+        .to_string();
+    let bytes = tokio::task::spawn_blocking(move || {
+        let name = format!("{}.pdf", dtr.summary.dtr_number);
+        (super::pdf::render(&dtr, &generated), name)
+    })
+    .await
+    .map_err(anyhow::Error::from)?;
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", bytes.1),
+            ),
+        ],
+        bytes.0,
+    )
+        .into_response())
+}
+
+/// Finalize a draft DTR (finance); it is never changed afterwards.
+#[utoipa::path(post, path = "/dtrs/{id}/finalize", tag = "DTR", params(("id" = i64, Path)),
+    responses((status = 200, body = Dtr), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn finalize_dtr(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Dtr>, AppError> {
+    user.require(FINANCE)?;
+    let mut tx = state.db.begin().await?;
+    service::finalize(&mut tx, id, &user.username, state.clock.now()).await?;
+    tx.commit().await?;
+    Ok(Json(load(&state, id).await?))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct GenerateRequest {
+    /// The week's Sunday (YYYY-MM-DD).
+    pub week: String,
+}
+
+/// (Re)generate the DTRs of a week now (finance): drafts are replaced, finalized ones kept.
+#[utoipa::path(post, path = "/dtrs/generate", tag = "DTR", request_body = GenerateRequest,
+    responses((status = 200, body = GenerationReport), (status = 422, body = Problem)))]
+async fn generate_dtrs(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: JsonBody,
+) -> Result<Json<GenerationReport>, AppError> {
+    user.require(FINANCE)?;
+    let request: GenerateRequest = body.parse()?;
+    let week = SundayDate::parse(request.week.trim())
+        .map_err(|e| AppError::field("week", e.to_string()))?;
+    Ok(Json(
+        service::generate(&state.db, week, &user.username, state.clock.now()).await?,
+    ))
+}
