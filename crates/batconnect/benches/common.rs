@@ -26,6 +26,11 @@ pub fn backends() -> Vec<Backend> {
     }
 }
 
+/// `BENCH_REUSE=1`: keep the database a previous run seeded and skip seeding.
+pub fn reuse() -> bool {
+    std::env::var("BENCH_REUSE").is_ok_and(|v| v == "1")
+}
+
 pub fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
@@ -36,7 +41,9 @@ pub fn env_usize(name: &str, default: usize) -> usize {
 /// A fresh database (PostgreSQL schema `bench_<name>` or a new SQLite file) and the app on it.
 pub async fn start(backend: Backend, name: &str) -> Bench {
     let dir = std::env::temp_dir().join(format!("batconnect-bench-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
+    if !reuse() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     std::fs::create_dir_all(&dir).unwrap();
     let url = match backend {
         Backend::Sqlite => format!("sqlite://{}/bench.db", dir.display()),
@@ -47,14 +54,17 @@ pub async fn start(backend: Backend, name: &str) -> Bench {
                 .await
                 .expect("PostgreSQL for the benchmark");
             let schema = format!("bench_{name}");
-            sqlx::query(format!("DROP SCHEMA IF EXISTS {schema} CASCADE").as_str())
-                .execute(admin.reader())
-                .await
-                .unwrap();
-            sqlx::query(format!("CREATE SCHEMA {schema}").as_str())
-                .execute(admin.reader())
-                .await
-                .unwrap();
+            // BENCH_REUSE=1 measures again on the data a previous run seeded.
+            if !reuse() {
+                sqlx::query(format!("DROP SCHEMA IF EXISTS {schema} CASCADE").as_str())
+                    .execute(admin.reader())
+                    .await
+                    .unwrap();
+                sqlx::query(format!("CREATE SCHEMA {schema}").as_str())
+                    .execute(admin.reader())
+                    .await
+                    .unwrap();
+            }
             admin.close().await;
             format!("{base}?options=-c%20search_path%3D{schema}")
         }

@@ -122,7 +122,11 @@ async fn run(backend: Backend) -> serde_json::Value {
     let invoices = env_usize("BENCH_INVOICES", 1_000_000);
     let calls = env_usize("BENCH_CALLS", 200);
     let bench = start(backend, "repairs").await;
-    let seed_time = seed(&bench, invoices).await;
+    let seed_time = if common::reuse() {
+        std::time::Duration::ZERO
+    } else {
+        seed(&bench, invoices).await
+    };
     let analyze = match backend {
         Backend::Postgres => "ANALYZE",
         Backend::Sqlite => "ANALYZE",
@@ -176,12 +180,13 @@ async fn run(backend: Backend) -> serde_json::Value {
             .unwrap();
         cases.push(r["case_no"].as_str().unwrap().to_string());
     }
+    let run = std::process::id();
     let mut samples = Vec::new();
     for (i, case_no) in cases.iter().enumerate() {
         let lease = (i % 20) as i64 + 1;
         let body = serde_json::json!({"step_id": "REPAIR_ENTER_DETAILS", "data": {
             "driver_id": lease, "lease_id": lease, "vehicle_id": lease, "medallion_id": lease, "total_amount": "1234.56",
-            "invoice_number": format!("BENCH-NEW-{i}"), "invoice_date": "2026-11-20", "workshop_type": "External Workshop", "start_week": "2026-11-29"}});
+            "invoice_number": format!("BENCH-NEW-{run}-{i}"), "invoice_date": "2026-11-20", "workshop_type": "External Workshop", "start_week": "2026-11-29"}});
         let started = Instant::now();
         let response = bench
             .client

@@ -74,6 +74,17 @@ impl Db {
                 let pool = AnyPoolOptions::new()
                     .max_connections(max_connections)
                     .acquire_timeout(Duration::from_secs(10))
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            // sqlx prepares every statement; after five runs PostgreSQL may
+                            // switch to a generic plan that ignores the bound LIMIT and
+                            // filter values (a full sort instead of an index scan for the
+                            // first page of a million invoices). Plan each execution.
+                            conn.execute("SET plan_cache_mode = force_custom_plan")
+                                .await?;
+                            Ok(())
+                        })
+                    })
                     .connect_with(options)
                     .await?;
                 Ok(Db {
