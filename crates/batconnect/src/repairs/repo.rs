@@ -311,10 +311,31 @@ pub async fn list_invoices(
     q: &InvoiceQuery,
 ) -> Result<(Vec<InvoiceListItem>, i64), sqlx::Error> {
     let where_sql = q.filter.sql();
-    let count_sql = format!("SELECT COUNT(*) FROM repair_invoices {where_sql}");
-    let total: i64 = bind_all_scalar(sqlx::query_scalar(&count_sql), &q.filter.args)
-        .fetch_one(pool)
-        .await?;
+    let total: i64 = match &q.status_only {
+        // Kept by triggers: the unfiltered list (or a status-only filter) needs no count of a
+        // million rows. A keyed lookup of the status rows, never a scan of a table that may
+        // carry dead row versions between vacuums.
+        Some(statuses) if statuses.is_empty() => {
+            sqlx::query_scalar(
+                "SELECT CAST(COALESCE(SUM(invoices), 0) AS BIGINT) FROM repair_invoice_counts \
+                 WHERE status IN ('Draft', 'Open', 'Closed', 'Hold', 'Cancelled')",
+            )
+            .fetch_one(pool)
+            .await?
+        }
+        Some(_) => {
+            let sql = format!("SELECT CAST(COALESCE(SUM(invoices), 0) AS BIGINT) FROM repair_invoice_counts {where_sql}");
+            bind_all_scalar(sqlx::query_scalar(&sql), &q.filter.args)
+                .fetch_one(pool)
+                .await?
+        }
+        None => {
+            let count_sql = format!("SELECT COUNT(*) FROM repair_invoices {where_sql}");
+            bind_all_scalar(sqlx::query_scalar(&count_sql), &q.filter.args)
+                .fetch_one(pool)
+                .await?
+        }
+    };
     let page_sql = format!(
         "SELECT repair_id, invoice_number, invoice_date, status, driver_name, medallion_number, lease_ref, lease_type, \
          workshop_type, total_amount_cents FROM repair_invoices {where_sql} ORDER BY {} LIMIT {} OFFSET {}",
