@@ -147,3 +147,32 @@ pub fn bind_all_scalar<'q, O>(
     }
     query
 }
+
+/// One page of `SELECT {columns} {from} {filter} ORDER BY {order_by}` and the total count for
+/// the same filter: the shape every filtered list shares.
+pub async fn fetch_page<T>(
+    pool: &sqlx::AnyPool,
+    columns: &str,
+    from: &str,
+    filter: &Where,
+    order_by: &str,
+    page: crate::db::PageRequest,
+    map: impl Fn(&sqlx::any::AnyRow) -> Result<T, sqlx::Error>,
+) -> Result<(Vec<T>, i64), sqlx::Error> {
+    let where_sql = filter.sql();
+    let count_sql = format!("SELECT COUNT(*) {from} {where_sql}");
+    let total: i64 = bind_all_scalar(sqlx::query_scalar(&count_sql), &filter.args)
+        .fetch_one(pool)
+        .await?;
+    let sql = format!(
+        "SELECT {columns} {from} {where_sql} ORDER BY {order_by} LIMIT {} OFFSET {}",
+        filter.next_placeholder(1),
+        filter.next_placeholder(2)
+    );
+    let rows = bind_all(sqlx::query(&sql), &filter.args)
+        .bind(page.per_page)
+        .bind(page.offset())
+        .fetch_all(pool)
+        .await?;
+    Ok((rows.iter().map(map).collect::<Result<_, _>>()?, total))
+}

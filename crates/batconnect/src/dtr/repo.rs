@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
 use super::model::{Dtr, DtrContent, DtrSummary};
-use crate::db::filter::{bind_all, bind_all_scalar, Where};
+use crate::db::filter::{fetch_page, Where};
 use crate::db::PageRequest;
 
 const COLUMNS: &str = "id, dtr_number, lease_id, driver_id, week_start, week_end, status, gross_earnings_cents, total_deducted_cents, \
@@ -34,24 +34,16 @@ pub async fn list(
     filter: &Where,
     page: PageRequest,
 ) -> Result<(Vec<DtrSummary>, i64), sqlx::Error> {
-    let where_sql = filter.sql();
-    let total: i64 = bind_all_scalar(
-        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM dtrs {where_sql}")),
-        &filter.args,
+    fetch_page(
+        pool,
+        COLUMNS,
+        "FROM dtrs",
+        filter,
+        "week_start DESC, id",
+        page,
+        summary,
     )
-    .fetch_one(pool)
-    .await?;
-    let sql = format!(
-        "SELECT {COLUMNS} FROM dtrs {where_sql} ORDER BY week_start DESC, id LIMIT {} OFFSET {}",
-        filter.next_placeholder(1),
-        filter.next_placeholder(2)
-    );
-    let rows = bind_all(sqlx::query(&sql), &filter.args)
-        .bind(page.per_page)
-        .bind(page.offset())
-        .fetch_all(pool)
-        .await?;
-    Ok((rows.iter().map(summary).collect::<Result<_, _>>()?, total))
+    .await
 }
 
 pub async fn get(pool: &AnyPool, id: i64) -> Result<Option<Dtr>, sqlx::Error> {

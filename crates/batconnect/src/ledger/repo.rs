@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
 use super::model::{Balance, NewObligation, Posting};
-use crate::db::filter::{bind_all, bind_all_scalar, Where};
+use crate::db::filter::{fetch_page, Where};
 use crate::db::{PageRequest, Tx};
 
 pub const POSTING_COLUMNS: &str =
@@ -212,29 +212,16 @@ pub async fn list_postings(
     filter: &Where,
     page: PageRequest,
 ) -> Result<(Vec<Posting>, i64), sqlx::Error> {
-    let where_sql = filter.sql();
-    let total: i64 = bind_all_scalar(
-        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM ledger_postings {where_sql}")),
-        &filter.args,
+    fetch_page(
+        pool,
+        POSTING_COLUMNS,
+        "FROM ledger_postings",
+        filter,
+        "id DESC",
+        page,
+        posting_from_row,
     )
-    .fetch_one(pool)
-    .await?;
-    let sql = format!(
-        "SELECT {POSTING_COLUMNS} FROM ledger_postings {where_sql} ORDER BY id DESC LIMIT {} OFFSET {}",
-        filter.next_placeholder(1),
-        filter.next_placeholder(2)
-    );
-    let rows = bind_all(sqlx::query(&sql), &filter.args)
-        .bind(page.per_page)
-        .bind(page.offset())
-        .fetch_all(pool)
-        .await?;
-    Ok((
-        rows.iter()
-            .map(posting_from_row)
-            .collect::<Result<_, _>>()?,
-        total,
-    ))
+    .await
 }
 
 pub async fn list_balances(
@@ -242,27 +229,14 @@ pub async fn list_balances(
     filter: &Where,
     page: PageRequest,
 ) -> Result<(Vec<Balance>, i64), sqlx::Error> {
-    let where_sql = filter.sql();
-    let total: i64 = bind_all_scalar(
-        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM ledger_balances {where_sql}")),
-        &filter.args,
+    fetch_page(
+        pool,
+        BALANCE_COLUMNS,
+        "FROM ledger_balances",
+        filter,
+        "due_date, id",
+        page,
+        balance_from_row,
     )
-    .fetch_one(pool)
-    .await?;
-    let sql = format!(
-        "SELECT {BALANCE_COLUMNS} FROM ledger_balances {where_sql} ORDER BY due_date, id LIMIT {} OFFSET {}",
-        filter.next_placeholder(1),
-        filter.next_placeholder(2)
-    );
-    let rows = bind_all(sqlx::query(&sql), &filter.args)
-        .bind(page.per_page)
-        .bind(page.offset())
-        .fetch_all(pool)
-        .await?;
-    Ok((
-        rows.iter()
-            .map(balance_from_row)
-            .collect::<Result<_, _>>()?,
-        total,
-    ))
+    .await
 }
