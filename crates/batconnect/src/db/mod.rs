@@ -105,9 +105,15 @@ impl Db {
         &self.read
     }
 
-    /// Starts a write transaction.
+    /// Starts a write transaction. On SQLite it takes the write lock up front (`BEGIN
+    /// IMMEDIATE`): a deferred transaction that reads and then writes fails at once with
+    /// `SQLITE_BUSY` when another process (a `worker` beside `serve`) committed in between,
+    /// whereas waiting for the lock is covered by the busy timeout.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        self.write.begin().await
+        match self.backend {
+            Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.write.begin().await,
+        }
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {
