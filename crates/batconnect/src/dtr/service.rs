@@ -12,7 +12,7 @@ use domain::status::LeaseType;
 use sqlx::Row;
 
 use super::model::{CategoryLine, DtrContent, GenerationReport, Party, RepairLine};
-use crate::db::{timestamp, Db, Tx};
+use crate::db::{timestamp, Backend, Db, Tx};
 use crate::http::error::AppError;
 use crate::ledger::payments::apply_allocations;
 
@@ -33,6 +33,16 @@ pub async fn generate(
     now: DateTime<Utc>,
 ) -> Result<GenerationReport, AppError> {
     let week_text = week.to_string();
+    if db.backend() == Backend::Postgres {
+        // The posting step has just added hundreds of thousands of rows; autovacuum would
+        // refresh the planner's statistics only minutes later. Without them PostgreSQL
+        // plans this step's lookups as if the ledger were still small (scans per chunk).
+        sqlx::query(
+            "ANALYZE ledger_postings, ledger_balances, ledger_allocations, repair_installments",
+        )
+        .execute(db.reader())
+        .await?;
+    }
     let leases: Vec<i64> = sqlx::query_scalar(
         "SELECT id FROM leases WHERE status = 'Active' \
          UNION SELECT lease_id FROM ledger_postings WHERE entry_type = 'EARNINGS' AND status = 'POSTED' AND payment_period = $1 AND lease_id IS NOT NULL \
@@ -180,18 +190,54 @@ async fn generate_chunk(
     for r in &earnings {
         *gross.entry(r.try_get("lease_id")?).or_default() += r.try_get::<i64, _>("gross")?;
     }
+    // What the week's earnings paid (this run's allocations and any earlier run's), by key:
+    // the allocations of these payments, then the balances they went to.
+    let lease_of_payment: HashMap<i64, i64> = earnings
+        .iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("lease_id")?)))
+        .collect::<Result<_, sqlx::Error>>()?;
     let mut deducted: HashMap<(i64, String), i64> = HashMap::new();
-    for r in sqlx::query(&format!(
-        "SELECT p.lease_id, b.category, CAST(SUM(a.amount_cents) AS BIGINT) AS paid FROM ledger_allocations a \
-         JOIN ledger_postings p ON p.id = a.payment_posting_id JOIN ledger_balances b ON b.id = a.balance_id \
-         WHERE a.reversed = 0 AND p.entry_type = 'EARNINGS' AND p.status = 'POSTED' AND p.payment_period = $1 AND p.lease_id IN ({ids}) \
-         GROUP BY p.lease_id, b.category"
-    ))
-    .bind(&week_text)
-    .fetch_all(&mut **tx)
-    .await?
-    {
-        deducted.insert((r.try_get("lease_id")?, r.try_get("category")?), r.try_get("paid")?);
+    let mut paid_this_week: HashMap<String, i64> = HashMap::new();
+    if !lease_of_payment.is_empty() {
+        let payment_ids: Vec<i64> = lease_of_payment.keys().copied().collect();
+        let allocations: Vec<(i64, i64, i64)> = sqlx::query(&format!(
+            "SELECT payment_posting_id, balance_id, amount_cents FROM ledger_allocations WHERE payment_posting_id IN ({}) AND reversed = 0",
+            in_list(&payment_ids)
+        ))
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("payment_posting_id")?, r.try_get("balance_id")?, r.try_get("amount_cents")?)))
+        .collect::<Result<_, sqlx::Error>>()?;
+        let mut balance_ids: Vec<i64> = allocations.iter().map(|(_, b, _)| *b).collect();
+        balance_ids.sort_unstable();
+        balance_ids.dedup();
+        let mut balances: HashMap<i64, (String, String)> = HashMap::new();
+        for ids in balance_ids.chunks(5000) {
+            for r in sqlx::query(&format!(
+                "SELECT id, category, reference_id FROM ledger_balances WHERE id IN ({})",
+                in_list(ids)
+            ))
+            .fetch_all(&mut **tx)
+            .await?
+            {
+                balances.insert(
+                    r.try_get("id")?,
+                    (r.try_get("category")?, r.try_get("reference_id")?),
+                );
+            }
+        }
+        for (payment, balance, cents) in allocations {
+            let (Some(lease), Some((category, reference))) =
+                (lease_of_payment.get(&payment), balances.get(&balance))
+            else {
+                continue;
+            };
+            *deducted.entry((*lease, category.clone())).or_default() += cents;
+            if category == Category::Repair.as_str() {
+                *paid_this_week.entry(reference.clone()).or_default() += cents;
+            }
+        }
     }
     let mut outstanding: HashMap<(i64, String), i64> = HashMap::new();
     for r in sqlx::query(&format!(
@@ -201,19 +247,6 @@ async fn generate_chunk(
     .await?
     {
         outstanding.insert((r.try_get("lease_id")?, r.try_get("category")?), r.try_get("open")?);
-    }
-    let mut paid_this_week: HashMap<String, i64> = HashMap::new();
-    for r in sqlx::query(&format!(
-        "SELECT b.reference_id, CAST(SUM(a.amount_cents) AS BIGINT) AS paid FROM ledger_allocations a \
-         JOIN ledger_postings p ON p.id = a.payment_posting_id JOIN ledger_balances b ON b.id = a.balance_id \
-         WHERE a.reversed = 0 AND b.category = 'Repair' AND p.entry_type = 'EARNINGS' AND p.status = 'POSTED' AND p.payment_period = $1 \
-         AND p.lease_id IN ({ids}) GROUP BY b.reference_id"
-    ))
-    .bind(&week_text)
-    .fetch_all(&mut **tx)
-    .await?
-    {
-        paid_this_week.insert(r.try_get("reference_id")?, r.try_get("paid")?);
     }
     let mut repairs: BTreeMap<i64, Vec<RepairLine>> = BTreeMap::new();
     for r in sqlx::query(&format!(

@@ -456,37 +456,58 @@ pub async fn adjust_balances(
 
 /// Repair installments follow their balances (zero → `Paid`, reopened → `Posted`) and
 /// invoices follow their installments (all paid → `Closed`, otherwise `Open`).
+///
+/// Every statement is driven by a literal key list and looks related rows up in correlated
+/// scalar subqueries, which PostgreSQL never turns into joins: the plan is an index probe
+/// per key whatever the statistics say. (Right after the Sunday run they lag far behind the
+/// tables, and a join here was planned as a scan of every installment for each chunk.)
 async fn reconcile_repairs(tx: &mut Tx, balance_ids: &str, now: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
+    let installments: Vec<String> = sqlx::query_scalar(&format!(
+        "SELECT reference_id FROM ledger_balances WHERE id IN ({balance_ids}) AND category = 'Repair'"
+    ))
+    .fetch_all(&mut **tx)
+    .await?;
+    if installments.is_empty() {
+        return Ok(());
+    }
+    let mut invoices: Vec<i64> = sqlx::query_scalar(&format!(
         "UPDATE repair_installments SET \
          paid_amount_cents = (SELECT b.original_cents - b.balance_cents FROM ledger_balances b WHERE b.category = 'Repair' AND b.reference_id = repair_installments.installment_id), \
          status = CASE WHEN (SELECT b.balance_cents FROM ledger_balances b WHERE b.category = 'Repair' AND b.reference_id = repair_installments.installment_id) = 0 \
                   THEN 'Paid' ELSE 'Posted' END \
-         WHERE installment_id IN (SELECT reference_id FROM ledger_balances WHERE category = 'Repair' AND id IN ({balance_ids}))"
+         WHERE installment_id IN ({}) RETURNING invoice_id",
+        quoted_list(&installments)
     ))
-    .execute(&mut **tx)
+    .fetch_all(&mut **tx)
     .await?;
-    let invoices = format!(
-        "SELECT i.invoice_id FROM repair_installments i JOIN ledger_balances b ON b.category = 'Repair' AND b.reference_id = i.installment_id \
-         WHERE b.id IN ({balance_ids})"
-    );
-    sqlx::query(&format!(
-        "UPDATE repair_invoices SET status = 'Closed', updated_by = 'ledger', updated_on = $1 \
-         WHERE status = 'Open' AND id IN ({invoices}) \
-         AND NOT EXISTS (SELECT 1 FROM repair_installments i WHERE i.invoice_id = repair_invoices.id AND i.status <> 'Paid')"
-    ))
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query(&format!(
-        "UPDATE repair_invoices SET status = 'Open', updated_by = 'ledger', updated_on = $1 \
-         WHERE status = 'Closed' AND id IN ({invoices}) \
-         AND EXISTS (SELECT 1 FROM repair_installments i WHERE i.invoice_id = repair_invoices.id AND i.status <> 'Paid')"
-    ))
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    invoices.sort_unstable();
+    invoices.dedup();
+    let invoices = invoices
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let unpaid = "(SELECT COUNT(*) FROM repair_installments i WHERE i.invoice_id = repair_invoices.id AND i.status <> 'Paid')";
+    for (from, to, condition) in [("Open", "Closed", "= 0"), ("Closed", "Open", "> 0")] {
+        sqlx::query(&format!(
+            "UPDATE repair_invoices SET status = '{to}', updated_by = 'ledger', updated_on = $1 \
+             WHERE id IN ({invoices}) AND status = '{from}' AND {unpaid} {condition}"
+        ))
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(())
+}
+
+/// `'a','b'` for an `IN` list of identifiers this service generated (quotes doubled all
+/// the same).
+fn quoted_list(values: &[String]) -> String {
+    values
+        .iter()
+        .map(|v| format!("'{}'", v.replace('\'', "''")))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Reverses a payment's allocations (voiding it): balances reopen by what it paid.

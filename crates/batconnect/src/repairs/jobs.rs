@@ -105,23 +105,35 @@ pub async fn post_due_installments(
     } else {
         ""
     };
-    // Other workers skip the rows this one holds; without ORDER BY the batch is found
-    // straight from the (status, week_start_date) index.
+    // Walks the partial index of Scheduled installments in (week, id) order from where the
+    // previous batch ended, so no batch steps over the entries the earlier ones left behind.
+    // Other workers skip the rows this one holds.
     let select = format!(
-        "SELECT i.id FROM repair_installments i JOIN repair_invoices v ON v.id = i.invoice_id \
-         WHERE i.status = 'Scheduled' AND i.week_start_date <= $1 AND v.status = 'Open' LIMIT $2{lock}"
+        "SELECT i.id, i.week_start_date FROM repair_installments i JOIN repair_invoices v ON v.id = i.invoice_id \
+         WHERE i.status = 'Scheduled' AND i.week_start_date <= $1 AND (i.week_start_date, i.id) > ($3, $4) AND v.status = 'Open' \
+         ORDER BY i.week_start_date, i.id LIMIT $2{lock}"
     );
+    let mut after = (String::new(), 0_i64);
     let mut report = PostingReport {
         as_of: as_of.to_string(),
         ..Default::default()
     };
     loop {
         let mut tx = db.begin().await?;
-        let ids: Vec<i64> = sqlx::query_scalar(&select)
+        let rows = sqlx::query(&select)
             .bind(as_of.to_string())
             .bind(options.batch_size as i64)
+            .bind(&after.0)
+            .bind(after.1)
             .fetch_all(&mut *tx)
             .await?;
+        let ids = rows
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<Result<Vec<i64>, _>>()?;
+        if let Some(last) = rows.last() {
+            after = (last.try_get("week_start_date")?, last.try_get("id")?);
+        }
         if ids.is_empty() {
             tx.commit().await?;
             break;

@@ -148,6 +148,16 @@ both_backends! {
             assert!(error.to_string().contains("immutable"), "{sql}: {error}");
         }
         assert_eq!(app.scalar_i64(&format!("SELECT amount_cents FROM ledger_postings WHERE id = {id}")).await, 4250);
+        // Balances and allocations are closed or reversed, never deleted (nothing may dangle).
+        let balance = app.scalar_i64(&format!("SELECT id FROM ledger_balances WHERE obligation_posting_id = {id}")).await;
+        let (status, paid) = app.post_as("finance", "/ledger/interim-payments", json!({"lease_id": 1, "amount": "10.00", "payment_method": "cash", "allocations": [{"balance_id": balance, "amount": "10.00"}]})).await;
+        assert_eq!(status, StatusCode::CREATED, "{paid}");
+        for table in ["ledger_balances", "ledger_allocations"] {
+            let error = sqlx::query(format!("DELETE FROM {table}").as_str()).execute(app.db.reader()).await.unwrap_err();
+            assert!(error.to_string().contains("kept for history"), "{table}: {error}");
+        }
+        assert_eq!(app.scalar_i64(&format!("SELECT balance_cents FROM ledger_balances WHERE id = {balance}")).await, 3250);
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM ledger_allocations").await, 1);
     }
 
     async fn voiding_an_obligation_reverses_it_once(app) {
