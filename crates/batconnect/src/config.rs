@@ -25,6 +25,8 @@ pub struct Config {
     pub scheduler_enabled: bool,
     pub scheduler_tick_seconds: u64,
     pub posting_batch_size: usize,
+    /// Connections posting side by side on PostgreSQL (`BAT_POSTING_WORKERS`).
+    pub posting_workers: usize,
     /// Test hook (`BAT_TEST_POSTING_PAUSE_MS`): pause between posting batches, so a test can
     /// kill a worker in the middle of a run.
     pub posting_pause_ms: Option<u64>,
@@ -209,6 +211,7 @@ impl Config {
             parse_number(&get, "BAT_SCHEDULER_TICK_SECONDS", 30, 1, 3600)? as u64;
         let posting_batch_size =
             parse_number(&get, "BAT_POSTING_BATCH_SIZE", 5000, 1, 20000)? as usize;
+        let posting_workers = parse_number(&get, "BAT_POSTING_WORKERS", 2, 1, 16)? as usize;
         let posting_pause_ms = match get("BAT_TEST_POSTING_PAUSE_MS") {
             None => None,
             Some(_) => Some(parse_number(&get, "BAT_TEST_POSTING_PAUSE_MS", 0, 0, 60_000)? as u64),
@@ -253,6 +256,7 @@ impl Config {
             scheduler_enabled,
             scheduler_tick_seconds,
             posting_batch_size,
+            posting_workers,
             database_url,
             listen,
             admin_password,

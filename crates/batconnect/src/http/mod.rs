@@ -48,6 +48,7 @@ impl AppState {
             timezone: self.config.timezone,
             posting: crate::repairs::jobs::PostingOptions {
                 batch_size: self.config.posting_batch_size,
+                workers: self.config.posting_workers,
                 pause_between_batches: self
                     .config
                     .posting_pause_ms

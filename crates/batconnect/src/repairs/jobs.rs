@@ -20,6 +20,8 @@ pub const JOB_NAME: &str = "repairs.post_due_installments";
 #[derive(Debug, Clone)]
 pub struct PostingOptions {
     pub batch_size: usize,
+    /// Connections posting side by side (PostgreSQL only; SQLite has one writer).
+    pub workers: usize,
     /// Test hook: fail (roll back) the batch after this many committed batches.
     pub fail_after_batches: Option<usize>,
     /// Test hook: pause after each committed batch (to kill a worker mid-run).
@@ -30,6 +32,7 @@ impl Default for PostingOptions {
     fn default() -> Self {
         PostingOptions {
             batch_size: 5_000,
+            workers: 2,
             fail_after_batches: None,
             pause_between_batches: None,
         }
@@ -49,34 +52,61 @@ fn id_list(ids: &[i64]) -> String {
 
 /// Posts the installments with these ids (already known to be due, `Scheduled`, of an
 /// `Open` invoice) as Repair obligations; returns how many turned `Posted`.
-async fn post_batch(tx: &mut Tx, ids: &[i64], actor: &str, now: &str) -> Result<i64, sqlx::Error> {
+async fn post_batch(
+    tx: &mut Tx,
+    backend: Backend,
+    ids: &[i64],
+    actor: &str,
+    now: &str,
+) -> Result<i64, sqlx::Error> {
     let ids = id_list(ids);
-    let posted: Vec<i64> = sqlx::query_scalar(&format!(
+    let insert_postings = format!(
         "INSERT INTO ledger_postings (category, amount_cents, entry_type, status, reference_id, driver_id, lease_id, vehicle_id, \
          medallion_id, payment_period, description, created_by, created_on) \
          SELECT 'Repair', i.principal_amount_cents, 'OBLIGATION', 'POSTED', i.installment_id, v.driver_id, v.lease_id, v.vehicle_id, \
          v.medallion_id, i.week_start_date, 'Repair installment ' || i.installment_id || ' (invoice ' || v.invoice_number || ')', $1, $2 \
          FROM repair_installments i JOIN repair_invoices v ON v.id = i.invoice_id WHERE i.id IN ({ids}) \
-         ON CONFLICT (category, reference_id) WHERE entry_type = 'OBLIGATION' DO NOTHING RETURNING id"
-    ))
-    .bind(actor)
-    .bind(now)
-    .fetch_all(&mut **tx)
-    .await?;
-    // Balances of exactly the postings just made (by primary key: no join to search). An
-    // obligation that already existed got its balance in the same transaction back then.
-    for chunk in posted.chunks(5000) {
-        sqlx::query(&format!(
-            "INSERT INTO ledger_balances (category, reference_id, obligation_posting_id, driver_id, lease_id, vehicle_id, medallion_id, \
-             original_cents, balance_cents, due_date, status, created_on, updated_on) \
+         ON CONFLICT (category, reference_id) WHERE entry_type = 'OBLIGATION' DO NOTHING"
+    );
+    // Balances of exactly the postings just made. An obligation that already existed got
+    // its balance in the same transaction back then.
+    let insert_balances = |now_parameter: &str| {
+        format!(
+            "INSERT INTO ledger_balances (category, reference_id, obligation_posting_id, driver_id, lease_id, vehicle_id, \
+             medallion_id, original_cents, balance_cents, due_date, status, created_on, updated_on) \
              SELECT p.category, p.reference_id, p.id, p.driver_id, p.lease_id, p.vehicle_id, p.medallion_id, p.amount_cents, \
-             p.amount_cents, p.payment_period, 'OPEN', $1, $1 FROM ledger_postings p WHERE p.id IN ({}) \
-             ON CONFLICT (category, reference_id) DO NOTHING",
-            id_list(chunk)
-        ))
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+             p.amount_cents, p.payment_period, 'OPEN', {now_parameter}, {now_parameter}"
+        )
+    };
+    match backend {
+        // One statement: the balances come from the rows the insert returns, not read back.
+        Backend::Postgres => {
+            sqlx::query(&format!(
+                "WITH p AS ({insert_postings} RETURNING *) {} FROM p ON CONFLICT (category, reference_id) DO NOTHING",
+                insert_balances("$2")
+            ))
+            .bind(actor)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Backend::Sqlite => {
+            let posted: Vec<i64> = sqlx::query_scalar(&format!("{insert_postings} RETURNING id"))
+                .bind(actor)
+                .bind(now)
+                .fetch_all(&mut **tx)
+                .await?;
+            for chunk in posted.chunks(5000) {
+                sqlx::query(&format!(
+                    "{} FROM ledger_postings p WHERE p.id IN ({}) ON CONFLICT (category, reference_id) DO NOTHING",
+                    insert_balances("$1"),
+                    id_list(chunk)
+                ))
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
     }
     let updated = sqlx::query(&format!(
         "UPDATE repair_installments SET status = 'Posted', posted_on = $1, ledger_posting_ref = \
@@ -91,6 +121,10 @@ async fn post_batch(tx: &mut Tx, ids: &[i64], actor: &str, now: &str) -> Result<
 }
 
 /// Posts everything due on or before `as_of`. Used by the scheduler, the CLI and the API.
+///
+/// On PostgreSQL `options.workers` connections walk the due list side by side (each skips
+/// the rows another holds), so the run uses more than one core of the database server;
+/// SQLite has one writer, so one walk.
 #[tracing::instrument(skip_all, fields(as_of = %as_of))]
 pub async fn post_due_installments(
     db: &Db,
@@ -100,6 +134,42 @@ pub async fn post_due_installments(
     options: &PostingOptions,
 ) -> Result<PostingReport, AppError> {
     let now_text = timestamp(now);
+    let workers = match db.backend() {
+        Backend::Postgres => options.workers.max(1),
+        Backend::Sqlite => 1,
+    };
+    let walks = futures_util::future::join_all(
+        (0..workers).map(|_| walk_due(db, as_of, actor, &now_text, options)),
+    )
+    .await;
+    let mut report = PostingReport {
+        as_of: as_of.to_string(),
+        ..Default::default()
+    };
+    // Every walk runs to its end; what any of them committed stays posted (a rerun goes on
+    // from there). The first failure is the run's.
+    for walk in walks {
+        let (posted, batches) = walk?;
+        report.posted += posted;
+        report.batches += batches;
+    }
+    tracing::info!(
+        posted = report.posted,
+        batches = report.batches,
+        workers,
+        "due installments posted"
+    );
+    Ok(report)
+}
+
+/// One worker's walk over the due installments, a batch per transaction: (posted, batches).
+async fn walk_due(
+    db: &Db,
+    as_of: NaiveDate,
+    actor: &str,
+    now: &str,
+    options: &PostingOptions,
+) -> Result<(i64, i64), AppError> {
     let lock = if db.backend() == Backend::Postgres {
         " FOR UPDATE OF i SKIP LOCKED"
     } else {
@@ -107,17 +177,13 @@ pub async fn post_due_installments(
     };
     // Walks the partial index of Scheduled installments in (week, id) order from where the
     // previous batch ended, so no batch steps over the entries the earlier ones left behind.
-    // Other workers skip the rows this one holds.
     let select = format!(
         "SELECT i.id, i.week_start_date FROM repair_installments i JOIN repair_invoices v ON v.id = i.invoice_id \
          WHERE i.status = 'Scheduled' AND i.week_start_date <= $1 AND (i.week_start_date, i.id) > ($3, $4) AND v.status = 'Open' \
          ORDER BY i.week_start_date, i.id LIMIT $2{lock}"
     );
     let mut after = (String::new(), 0_i64);
-    let mut report = PostingReport {
-        as_of: as_of.to_string(),
-        ..Default::default()
-    };
+    let (mut posted, mut batches) = (0, 0);
     loop {
         let mut tx = db.begin().await?;
         let rows = sqlx::query(&select)
@@ -131,36 +197,27 @@ pub async fn post_due_installments(
             .iter()
             .map(|r| r.try_get("id"))
             .collect::<Result<Vec<i64>, _>>()?;
-        if let Some(last) = rows.last() {
-            after = (last.try_get("week_start_date")?, last.try_get("id")?);
-        }
-        if ids.is_empty() {
+        let Some(last) = rows.last() else {
             tx.commit().await?;
-            break;
-        }
+            return Ok((posted, batches));
+        };
+        after = (last.try_get("week_start_date")?, last.try_get("id")?);
         if options
             .fail_after_batches
-            .is_some_and(|n| report.batches as usize >= n)
+            .is_some_and(|n| batches as usize >= n)
         {
             tx.rollback().await?;
             return Err(AppError::Internal(anyhow::anyhow!(
-                "injected failure after {} batches",
-                report.batches
+                "injected failure after {batches} batches"
             )));
         }
-        report.posted += post_batch(&mut tx, &ids, actor, &now_text).await?;
+        posted += post_batch(&mut tx, db.backend(), &ids, actor, now).await?;
         tx.commit().await?;
-        report.batches += 1;
+        batches += 1;
         if let Some(pause) = options.pause_between_batches {
             tokio::time::sleep(pause).await;
         }
     }
-    tracing::info!(
-        posted = report.posted,
-        batches = report.batches,
-        "due installments posted"
-    );
-    Ok(report)
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -232,7 +289,7 @@ pub async fn post_installments(
     }
     if !to_post.is_empty() {
         let ids: Vec<i64> = to_post.iter().map(|(_, id)| *id).collect();
-        post_batch(&mut tx, &ids, actor, &timestamp(now)).await?;
+        post_batch(&mut tx, db.backend(), &ids, actor, &timestamp(now)).await?;
         let refs = sqlx::query(&format!(
             "SELECT installment_id, ledger_posting_ref FROM repair_installments WHERE id IN ({})",
             id_list(&ids)

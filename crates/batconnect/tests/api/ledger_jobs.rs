@@ -263,7 +263,7 @@ both_backends! {
     async fn an_interrupted_run_resumes_to_the_same_ledger(app) {
         invoices_due_now(app, 6, "3000.00").await;
         let as_of = chrono::NaiveDate::from_ymd_opt(2027, 1, 31).unwrap();
-        let failing = PostingOptions { batch_size: 4, fail_after_batches: Some(3), pause_between_batches: None };
+        let failing = PostingOptions { batch_size: 4, workers: 1, fail_after_batches: Some(3), pause_between_batches: None };
         let error = post_due_installments(&app.db, as_of, "test", crate::helpers::default_now(), &failing).await.unwrap_err();
         assert!(format!("{error:?}").contains("injected failure"));
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM ledger_postings").await, 12);
@@ -271,6 +271,21 @@ both_backends! {
         post_due_installments(&app.db, as_of, "test", crate::helpers::default_now(), &PostingOptions::default()).await.unwrap();
         assert_eq!(ledger_content(&app.db).await, expected_ledger(&app.db, "2027-01-31").await);
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM repair_installments WHERE status = 'Posted' AND ledger_posting_ref IS NOT NULL").await, 6 * 11);
+    }
+
+    async fn parallel_posting_workers_post_each_installment_once(app) {
+        invoices_due_now(app, 6, "3000.00").await;
+        let as_of = chrono::NaiveDate::from_ymd_opt(2027, 1, 31).unwrap();
+        // Tiny batches and four walks (one on SQLite): many batches race for the same rows.
+        let options = PostingOptions { batch_size: 3, workers: 4, fail_after_batches: None, pause_between_batches: None };
+        let report = post_due_installments(&app.db, as_of, "test", crate::helpers::default_now(), &options).await.unwrap();
+        assert_eq!(report.posted, 6 * 11);
+        assert!(report.batches >= 22, "{report:?}");
+        assert_eq!(ledger_content(&app.db).await, expected_ledger(&app.db, "2027-01-31").await);
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM ledger_balances").await, 6 * 11);
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM repair_installments WHERE status = 'Posted' AND ledger_posting_ref IS NOT NULL").await, 6 * 11);
+        let again = post_due_installments(&app.db, as_of, "test", crate::helpers::default_now(), &options).await.unwrap();
+        assert_eq!(again.posted, 0);
     }
 
     async fn a_killed_worker_process_leaves_a_ledger_the_next_run_completes(app) {
