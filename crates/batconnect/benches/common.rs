@@ -215,7 +215,11 @@ pub async fn seed_fleet(bench: &Bench, first_id: usize, n: usize) {
         let mut tx = bench.db.begin().await.unwrap();
         for sql in &statements {
             // Generated text only (no user input).
-            sqlx::query(sql.as_str()).execute(&mut *tx).await.unwrap();
+            sqlx::query(sql.as_str())
+                .persistent(false)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
         }
         tx.commit().await.unwrap();
     }

@@ -61,7 +61,11 @@ async fn seed(bench: &Bench, count: usize) -> Duration {
             ));
         }
         // Generated text only (no user input): literal SQL keeps the seeding fast.
-        sqlx::query(sql.as_str()).execute(&mut *tx).await.unwrap();
+        sqlx::query(sql.as_str())
+            .persistent(false)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
         let mut inst = String::from(
             "INSERT INTO repair_installments (installment_id, invoice_id, sequence, week_start_date, week_end_date, principal_amount_cents, status, created_on) VALUES ",
         );
@@ -87,7 +91,11 @@ async fn seed(bench: &Bench, count: usize) -> Duration {
                 ));
             }
         }
-        sqlx::query(inst.as_str()).execute(&mut *tx).await.unwrap();
+        sqlx::query(inst.as_str())
+            .persistent(false)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         done += n;
         if done % 100_000 == 0 {

@@ -53,6 +53,7 @@ async fn seed_work(bench: &Bench, leases: usize) {
             invoices.join(",")
         )
         .as_str())
+        .persistent(false)
         .execute(&mut *tx)
         .await
         .unwrap();
@@ -75,6 +76,7 @@ async fn seed_work(bench: &Bench, leases: usize) {
             installments.join(",")
         )
         .as_str())
+        .persistent(false)
         .execute(&mut *tx)
         .await
         .unwrap();
@@ -88,6 +90,7 @@ async fn seed_work(bench: &Bench, leases: usize) {
             earnings.join(",")
         )
         .as_str())
+        .persistent(false)
         .execute(&mut *tx)
         .await
         .unwrap();
@@ -146,6 +149,7 @@ async fn floor(bench: &Bench, rows: usize, indexed: bool) -> f64 {
              FROM repair_installments i JOIN repair_invoices v ON v.id = i.invoice_id WHERE i.id IN ({list})"
         )
         .as_str())
+        .persistent(false)
         .execute(&mut *tx)
         .await
         .unwrap();

@@ -312,6 +312,13 @@ mod tests {
 
     #[test]
     fn bad_settings_name_the_setting() {
+        for bad in ["0", "17", "two"] {
+            assert_eq!(
+                config(&[("BAT_POSTING_WORKERS", bad)]).unwrap_err().name,
+                "BAT_POSTING_WORKERS"
+            );
+        }
+        assert_eq!(config(&[]).unwrap().posting_workers, 2);
         assert_eq!(
             config(&[("BAT_LISTEN", "nowhere")]).unwrap_err().name,
             "BAT_LISTEN"

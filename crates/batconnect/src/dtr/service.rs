@@ -18,6 +18,8 @@ use crate::ledger::payments::apply_allocations;
 
 const CHUNK: usize = 1000;
 
+/// Lease and row ids written into the statement text; those statements run with
+/// `.persistent(false)` (each text is used once and must not fill the statement cache).
 fn in_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
@@ -87,7 +89,7 @@ async fn generate_chunk(
     let finalized: HashSet<i64> = sqlx::query_scalar(&format!(
         "SELECT lease_id FROM dtrs WHERE week_start = $1 AND status = 'Finalized' AND lease_id IN ({})",
         in_list(chunk)
-    ))
+    )).persistent(false)
     .bind(&week_text)
     .fetch_all(&mut **tx)
     .await?
@@ -109,14 +111,14 @@ async fn generate_chunk(
         "SELECT p.id, p.lease_id, -p.amount_cents AS gross, \
          (SELECT CAST(COALESCE(SUM(a.amount_cents), 0) AS BIGINT) FROM ledger_allocations a WHERE a.payment_posting_id = p.id AND a.reversed = 0) AS allocated \
          FROM ledger_postings p WHERE p.entry_type = 'EARNINGS' AND p.status = 'POSTED' AND p.payment_period = $1 AND p.lease_id IN ({ids}) ORDER BY p.id"
-    ))
+    )).persistent(false)
     .bind(&week_text)
     .fetch_all(&mut **tx)
     .await?;
     let mut open: HashMap<i64, Vec<OpenBalance>> = HashMap::new();
     for r in sqlx::query(&format!(
         "SELECT id, lease_id, category, due_date, balance_cents FROM ledger_balances WHERE status = 'OPEN' AND due_date <= $1 AND lease_id IN ({ids})"
-    ))
+    )).persistent(false)
     .bind(&run_day)
     .fetch_all(&mut **tx)
     .await?
@@ -164,7 +166,7 @@ async fn generate_chunk(
          FROM leases l JOIN vehicles v ON v.id = l.vehicle_id JOIN medallions m ON m.id = l.medallion_id \
          LEFT JOIN lease_drivers ld ON ld.lease_id = l.id AND ld.is_driver_manager = 1 LEFT JOIN drivers d ON d.id = ld.driver_id \
          WHERE l.id IN ({ids})"
-    ))
+    )).persistent(false)
     .fetch_all(&mut **tx)
     .await?
     {
@@ -203,7 +205,7 @@ async fn generate_chunk(
         let allocations: Vec<(i64, i64, i64)> = sqlx::query(&format!(
             "SELECT payment_posting_id, balance_id, amount_cents FROM ledger_allocations WHERE payment_posting_id IN ({}) AND reversed = 0",
             in_list(&payment_ids)
-        ))
+        )).persistent(false)
         .fetch_all(&mut **tx)
         .await?
         .iter()
@@ -218,6 +220,7 @@ async fn generate_chunk(
                 "SELECT id, category, reference_id FROM ledger_balances WHERE id IN ({})",
                 in_list(ids)
             ))
+            .persistent(false)
             .fetch_all(&mut **tx)
             .await?
             {
@@ -242,7 +245,7 @@ async fn generate_chunk(
     let mut outstanding: HashMap<(i64, String), i64> = HashMap::new();
     for r in sqlx::query(&format!(
         "SELECT lease_id, category, CAST(SUM(balance_cents) AS BIGINT) AS open FROM ledger_balances WHERE status = 'OPEN' AND lease_id IN ({ids}) GROUP BY lease_id, category"
-    ))
+    )).persistent(false)
     .fetch_all(&mut **tx)
     .await?
     {
@@ -256,7 +259,7 @@ async fn generate_chunk(
          WHERE v.lease_id IN ({ids}) AND v.status <> 'Cancelled' \
          AND ((i.week_start_date >= $1 AND i.week_start_date <= $2) OR i.status = 'Posted') \
          ORDER BY v.lease_id, i.week_start_date, i.installment_id"
-    ))
+    )).persistent(false)
     .bind(&week_text)
     .bind(&run_day)
     .fetch_all(&mut **tx)
@@ -279,6 +282,7 @@ async fn generate_chunk(
     let existing: HashMap<i64, i64> = sqlx::query(&format!(
         "SELECT lease_id, id FROM dtrs WHERE week_start = $1 AND lease_id IN ({ids})"
     ))
+    .persistent(false)
     .bind(&week_text)
     .fetch_all(&mut **tx)
     .await?

@@ -363,7 +363,7 @@ async fn attach_drivers(pool: &AnyPool, leases: &mut [Lease]) -> Result<(), sqlx
          ld.is_driver_manager, ld.is_additional_driver FROM lease_drivers ld JOIN drivers d ON d.id = ld.driver_id \
          WHERE ld.lease_id IN ({}) ORDER BY ld.is_driver_manager DESC, ld.id",
         ids.join(",")
-    ))
+    )).persistent(false)
     .fetch_all(pool)
     .await?;
     for r in &rows {

@@ -397,7 +397,7 @@ pub async fn apply_allocations(
         sqlx::query(&format!(
             "INSERT INTO ledger_allocations (payment_posting_id, balance_id, amount_cents, created_on, reversed) VALUES {}",
             values.join(", ")
-        ))
+        )).persistent(false)
         .bind(now)
         .execute(&mut **tx)
         .await?;
@@ -409,6 +409,7 @@ pub async fn apply_allocations(
         "SELECT id, balance_cents FROM ledger_balances WHERE id IN ({})",
         ids.join(",")
     ))
+    .persistent(false)
     .fetch_all(&mut **tx)
     .await?
     .iter()
@@ -444,7 +445,7 @@ pub async fn adjust_balances(
              status = CASE WHEN balance_cents - v.column2 = 0 THEN 'CLOSED' ELSE 'OPEN' END, updated_on = $1 \
              FROM (VALUES {}) AS v WHERE ledger_balances.id = v.column1 AND ledger_balances.status <> 'VOIDED'",
             values.join(", ")
-        ))
+        )).persistent(false)
         .bind(now)
         .execute(&mut **tx)
         .await?;
@@ -464,7 +465,7 @@ pub async fn adjust_balances(
 async fn reconcile_repairs(tx: &mut Tx, balance_ids: &str, now: &str) -> Result<(), sqlx::Error> {
     let installments: Vec<String> = sqlx::query_scalar(&format!(
         "SELECT reference_id FROM ledger_balances WHERE id IN ({balance_ids}) AND category = 'Repair'"
-    ))
+    )).persistent(false)
     .fetch_all(&mut **tx)
     .await?;
     if installments.is_empty() {
@@ -477,7 +478,7 @@ async fn reconcile_repairs(tx: &mut Tx, balance_ids: &str, now: &str) -> Result<
                   THEN 'Paid' ELSE 'Posted' END \
          WHERE installment_id IN ({}) RETURNING invoice_id",
         quoted_list(&installments)
-    ))
+    )).persistent(false)
     .fetch_all(&mut **tx)
     .await?;
     invoices.sort_unstable();
@@ -493,6 +494,7 @@ async fn reconcile_repairs(tx: &mut Tx, balance_ids: &str, now: &str) -> Result<
             "UPDATE repair_invoices SET status = '{to}', updated_by = 'ledger', updated_on = $1 \
              WHERE id IN ({invoices}) AND status = '{from}' AND {unpaid} {condition}"
         ))
+        .persistent(false)
         .bind(now)
         .execute(&mut **tx)
         .await?;
@@ -501,7 +503,8 @@ async fn reconcile_repairs(tx: &mut Tx, balance_ids: &str, now: &str) -> Result<
 }
 
 /// `'a','b'` for an `IN` list of identifiers this service generated (quotes doubled all
-/// the same).
+/// the same). Statements carrying such lists run with `.persistent(false)`: each text is
+/// used once and must not fill the connections' statement caches.
 fn quoted_list(values: &[String]) -> String {
     values
         .iter()

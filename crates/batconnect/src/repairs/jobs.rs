@@ -46,6 +46,9 @@ pub struct PostingReport {
     pub batches: i64,
 }
 
+/// Ids written into the statement text (a bound list would mean one parameter per id).
+/// Such statements run with `.persistent(false)`: each text is used once, and a cached
+/// prepared statement per batch would pile up in every connection's statement cache.
 fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
@@ -85,6 +88,7 @@ async fn post_batch(
                 "WITH p AS ({insert_postings} RETURNING *) {} FROM p ON CONFLICT (category, reference_id) DO NOTHING",
                 insert_balances("$2")
             ))
+            .persistent(false)
             .bind(actor)
             .bind(now)
             .execute(&mut **tx)
@@ -92,6 +96,7 @@ async fn post_batch(
         }
         Backend::Sqlite => {
             let posted: Vec<i64> = sqlx::query_scalar(&format!("{insert_postings} RETURNING id"))
+                .persistent(false)
                 .bind(actor)
                 .bind(now)
                 .fetch_all(&mut **tx)
@@ -101,7 +106,7 @@ async fn post_batch(
                     "{} FROM ledger_postings p WHERE p.id IN ({}) ON CONFLICT (category, reference_id) DO NOTHING",
                     insert_balances("$1"),
                     id_list(chunk)
-                ))
+                )).persistent(false)
                 .bind(now)
                 .execute(&mut **tx)
                 .await?;
@@ -113,7 +118,7 @@ async fn post_batch(
          (SELECT CAST(p.id AS TEXT) FROM ledger_postings p WHERE p.category = 'Repair' AND p.entry_type = 'OBLIGATION' \
           AND p.reference_id = repair_installments.installment_id) \
          WHERE id IN ({ids}) AND status = 'Scheduled'"
-    ))
+    )).persistent(false)
     .bind(now)
     .execute(&mut **tx)
     .await?;
@@ -294,6 +299,7 @@ pub async fn post_installments(
             "SELECT installment_id, ledger_posting_ref FROM repair_installments WHERE id IN ({})",
             id_list(&ids)
         ))
+        .persistent(false)
         .fetch_all(&mut *tx)
         .await?;
         for r in &refs {
