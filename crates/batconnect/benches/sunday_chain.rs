@@ -1,6 +1,8 @@
 //! The Sunday chain at fleet scale: post 200,000 due installments (50,000 leases), apply
 //! earnings for 50,000 leases and generate 50,000 DTRs. Also measures the floor: a bare
-//! batched INSERT of the same number of posting rows, in the same run. Prints JSON.
+//! batched INSERT of the same number of posting rows, in the same run (into a table
+//! without indexes, one with the ledger's indexes, and that again over as many connections
+//! as the posting run uses). Prints JSON.
 //! `cargo bench --bench sunday_chain`; `BENCH_LEASES` (50000), `BENCH_BACKENDS`.
 
 mod common;
@@ -104,13 +106,15 @@ async fn seed_work(bench: &Bench, leases: usize) {
 }
 
 /// The floor: the same number of posting rows, batch for batch, into a bare table (no
-/// indexes), or, with `indexed`, into a table with the ledger's own indexes.
-async fn floor(bench: &Bench, rows: usize, indexed: bool) -> f64 {
-    let table = if indexed {
-        "bench_floor_indexed"
-    } else {
-        "bench_floor"
+/// indexes), or, with `indexed`, into a table with the ledger's own indexes; the batches
+/// spread over `connections` connections inserting side by side, as the posting run's
+/// workers do on PostgreSQL.
+async fn floor(bench: &Bench, rows: usize, indexed: bool, connections: usize) -> f64 {
+    let table = match (indexed, connections) {
+        (false, _) => "bench_floor".to_string(),
+        (true, n) => format!("bench_floor_indexed_{n}"),
     };
+    let table = table.as_str();
     sqlx::query(format!(
         "CREATE TABLE {table} (id BIGINT PRIMARY KEY, category TEXT, amount_cents BIGINT, entry_type TEXT, status TEXT, reference_id TEXT, \
          driver_id BIGINT, lease_id BIGINT, vehicle_id BIGINT, medallion_id BIGINT, payment_period TEXT, description TEXT, created_by TEXT, created_on TEXT)"
@@ -120,21 +124,41 @@ async fn floor(bench: &Bench, rows: usize, indexed: bool) -> f64 {
     .unwrap();
     if indexed {
         for index in [
-            "CREATE UNIQUE INDEX bfi_once ON bench_floor_indexed (category, reference_id) WHERE entry_type = 'OBLIGATION'",
-            "CREATE INDEX bfi_lease ON bench_floor_indexed (lease_id, id)",
-            "CREATE INDEX bfi_driver ON bench_floor_indexed (driver_id, id)",
-            "CREATE INDEX bfi_reference ON bench_floor_indexed (reference_id)",
-            "CREATE INDEX bfi_entry_period ON bench_floor_indexed (entry_type, payment_period, lease_id)",
+            "CREATE UNIQUE INDEX {t}_once ON {t} (category, reference_id) WHERE entry_type = 'OBLIGATION'",
+            "CREATE INDEX {t}_lease ON {t} (lease_id, id)",
+            "CREATE INDEX {t}_driver ON {t} (driver_id, id)",
+            "CREATE INDEX {t}_reference ON {t} (reference_id)",
+            "CREATE INDEX {t}_entry_period ON {t} (entry_type, payment_period, lease_id)",
         ] {
-            sqlx::query(index).execute(bench.db.reader()).await.unwrap();
+            sqlx::query(index.replace("{t}", table).as_str())
+                .execute(bench.db.reader())
+                .await
+                .unwrap();
         }
     }
     let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM repair_installments ORDER BY id")
         .fetch_all(bench.db.reader())
         .await
         .unwrap();
+    let chunks: Vec<&[i64]> = ids.chunks(5000).collect();
     let started = Instant::now();
-    for chunk in ids.chunks(5000) {
+    futures_util::future::join_all((0..connections).map(|worker| {
+        let chunks = chunks
+            .iter()
+            .skip(worker)
+            .step_by(connections)
+            .copied()
+            .collect::<Vec<_>>();
+        insert_floor_chunks(bench, table, chunks)
+    }))
+    .await;
+    let seconds = started.elapsed().as_secs_f64();
+    assert_eq!(rows, ids.len());
+    seconds
+}
+
+async fn insert_floor_chunks(bench: &Bench, table: &str, chunks: Vec<&[i64]>) {
+    for chunk in chunks {
         let list = chunk
             .iter()
             .map(i64::to_string)
@@ -155,9 +179,6 @@ async fn floor(bench: &Bench, rows: usize, indexed: bool) -> f64 {
         .unwrap();
         tx.commit().await.unwrap();
     }
-    let seconds = started.elapsed().as_secs_f64();
-    assert_eq!(rows, ids.len());
-    seconds
 }
 
 async fn run(backend: Backend) -> serde_json::Value {
@@ -175,8 +196,18 @@ async fn run(backend: Backend) -> serde_json::Value {
         .await
         .unwrap();
     let rows = leases * INSTALLMENTS_DUE;
-    let floor_seconds = floor(&bench, rows, false).await;
-    let floor_indexed_seconds = floor(&bench, rows, true).await;
+    let floor_seconds = floor(&bench, rows, false, 1).await;
+    let floor_indexed_seconds = floor(&bench, rows, true, 1).await;
+    // The posting run's own parallelism (PostgreSQL only; SQLite has one writer).
+    let workers = match backend {
+        Backend::Postgres => batconnect::repairs::jobs::PostingOptions::default().workers,
+        Backend::Sqlite => 1,
+    };
+    let floor_indexed_parallel_seconds = if workers > 1 {
+        floor(&bench, rows, true, workers).await
+    } else {
+        floor_indexed_seconds
+    };
     let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
     let now = bench.clock.now();
     let started = Instant::now();
@@ -211,6 +242,9 @@ async fn run(backend: Backend) -> serde_json::Value {
         "posting_to_floor_ratio": round(posting_seconds / floor_seconds),
         "floor_indexed_insert_seconds": round(floor_indexed_seconds),
         "posting_to_indexed_floor_ratio": round(posting_seconds / floor_indexed_seconds),
+        "posting_workers": workers,
+        "floor_indexed_insert_same_connections_seconds": round(floor_indexed_parallel_seconds),
+        "posting_to_indexed_floor_same_connections_ratio": round(posting_seconds / floor_indexed_parallel_seconds),
         "dtr_seconds": round(dtr_seconds),
         "dtrs_created": dtrs.created,
         "earnings_allocated": dtrs.allocated,

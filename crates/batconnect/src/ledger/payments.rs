@@ -483,6 +483,9 @@ async fn reconcile_repairs(tx: &mut Tx, balance_ids: &str, now: &str) -> Result<
     .await?;
     invoices.sort_unstable();
     invoices.dedup();
+    if invoices.is_empty() {
+        return Ok(());
+    }
     let invoices = invoices
         .iter()
         .map(i64::to_string)
