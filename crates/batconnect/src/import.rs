@@ -1,10 +1,12 @@
 //! CSV import of fleet data: every row is validated first and bad rows are reported by
 //! line number; then all rows are written in one transaction, or none.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use sqlx::Row as _;
 
 use crate::auth::CurrentUser;
 use crate::db::Db;
@@ -300,22 +302,47 @@ async fn import_earnings(
     let mut inputs = Vec::new();
     let mut lines = Vec::new();
     let mut tx = db.begin().await.map_err(anyhow::Error::from)?;
+    let mut parsed = Vec::new();
     for (line, row) in rows {
-        let row = match row {
-            Ok(r) => r,
-            Err(e) => {
-                problems.push(format!("line {line}: {e}"));
-                continue;
-            }
-        };
-        let lease: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM leases WHERE lease_id = $1 OR CAST(id AS TEXT) = $1",
-        )
-        .bind(row.lease_id.trim())
-        .fetch_optional(&mut *tx)
+        match row {
+            Ok(r) => parsed.push((line, r)),
+            Err(e) => problems.push(format!("line {line}: {e}")),
+        }
+    }
+    // The file's leases in one keyed read per thousand (by business id, or internal id).
+    let mut keys: Vec<&str> = parsed.iter().map(|(_, r)| r.lease_id.trim()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut leases: HashMap<String, i64> = HashMap::new();
+    for chunk in keys.chunks(1000) {
+        let business = chunk
+            .iter()
+            .map(|k| format!("'{}'", k.replace('\'', "''")))
+            .collect::<Vec<_>>()
+            .join(",");
+        let internal = chunk
+            .iter()
+            .filter_map(|k| k.parse::<i64>().ok())
+            .map(|id| id.to_string())
+            .chain(std::iter::once("-1".to_string()))
+            .collect::<Vec<_>>()
+            .join(",");
+        let found = sqlx::query(&format!(
+            "SELECT id, lease_id FROM leases WHERE lease_id IN ({business}) OR id IN ({internal})"
+        ))
+        .persistent(false)
+        .fetch_all(&mut *tx)
         .await
         .map_err(anyhow::Error::from)?;
-        let Some(lease_id) = lease else {
+        for r in &found {
+            let id: i64 = r.try_get("id").map_err(anyhow::Error::from)?;
+            let business: String = r.try_get("lease_id").map_err(anyhow::Error::from)?;
+            leases.insert(id.to_string(), id);
+            leases.insert(business, id);
+        }
+    }
+    for (line, row) in parsed {
+        let Some(lease_id) = leases.get(row.lease_id.trim()).copied() else {
             problems.push(format!(
                 "line {line}: lease_id: no lease '{}'",
                 row.lease_id

@@ -2,7 +2,7 @@
 //! interim payments (applied to the balances the user names), and the bookkeeping shared by
 //! both: allocations, balance updates, and repair installments/invoices that pay off.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use domain::calendar::SundayDate;
@@ -69,6 +69,12 @@ async fn lease_parties(tx: &mut Tx, lease_id: i64) -> Result<Option<LeaseParties
     .transpose()
 }
 
+fn already_recorded(lease_id: i64, period: SundayDate) -> AppError {
+    AppError::Conflict(format!(
+        "earnings for lease {lease_id} and week {period} are already recorded; void that posting to replace it"
+    ))
+}
+
 /// Records weekly earnings as credit postings, one per lease and week. A second submission
 /// for a lease and week is refused (409) while the first stands; void it to correct it.
 /// All rows or none. Allocation happens when the week's DTRs are generated.
@@ -83,6 +89,7 @@ pub async fn record_earnings(
     }
     let mut errors = Vec::new();
     let mut parsed = Vec::with_capacity(rows.len());
+    let mut seen = HashSet::new();
     for (i, row) in rows.iter().enumerate() {
         let at = |field: &str| format!("/earnings/{i}/{field}");
         let period = SundayDate::parse(row.period.trim())
@@ -103,14 +110,13 @@ pub async fn record_earnings(
                 None
             }
         };
-        if parsed
-            .iter()
-            .any(|(_, l, p, _)| *l == row.lease_id && Some(*p) == period)
-        {
-            errors.push(FieldError::at(
-                at("lease_id"),
-                "this lease and week appear twice in the request",
-            ));
+        if let Some(period) = period {
+            if !seen.insert((row.lease_id, period)) {
+                errors.push(FieldError::at(
+                    at("lease_id"),
+                    "this lease and week appear twice in the request",
+                ));
+            }
         }
         if let (Some(period), Some(amount)) = (period, amount) {
             parsed.push((i, row.lease_id, period, amount));
@@ -119,59 +125,146 @@ pub async fn record_earnings(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
+    // Set-based from here: the leases' parties and the weeks already recorded in a few
+    // keyed reads, then the postings in multi-row inserts (a 10,000-row file is a handful
+    // of statements, not 20,000).
+    let mut lease_ids: Vec<i64> = parsed.iter().map(|(_, l, _, _)| *l).collect();
+    lease_ids.sort_unstable();
+    lease_ids.dedup();
+    // Validated Sunday dates (digits and dashes only), quoted into the text.
+    let weeks: HashSet<String> = parsed.iter().map(|(_, _, p, _)| format!("'{p}'")).collect();
+    let weeks = weeks.into_iter().collect::<Vec<_>>().join(",");
+    let mut parties: HashMap<i64, LeaseParties> = HashMap::new();
+    let mut recorded_weeks: HashSet<(i64, String)> = HashSet::new();
+    for chunk in lease_ids.chunks(1000) {
+        let list = chunk
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        for r in sqlx::query(&format!(
+            "SELECT l.id, l.vehicle_id, l.medallion_id, ld.driver_id FROM leases l \
+             LEFT JOIN lease_drivers ld ON ld.lease_id = l.id AND ld.is_driver_manager = 1 WHERE l.id IN ({list})"
+        ))
+        .persistent(false)
+        .fetch_all(&mut **tx)
+        .await?
+        {
+            parties.insert(
+                r.try_get("id")?,
+                LeaseParties {
+                    driver_id: r.try_get("driver_id")?,
+                    vehicle_id: r.try_get("vehicle_id")?,
+                    medallion_id: r.try_get("medallion_id")?,
+                },
+            );
+        }
+        for r in sqlx::query(&format!(
+            "SELECT lease_id, payment_period FROM ledger_postings \
+             WHERE entry_type = 'EARNINGS' AND status = 'POSTED' AND lease_id IN ({list}) AND payment_period IN ({weeks})"
+        ))
+        .persistent(false)
+        .fetch_all(&mut **tx)
+        .await?
+        {
+            recorded_weeks.insert((r.try_get("lease_id")?, r.try_get("payment_period")?));
+        }
+    }
+    for (i, lease_id, _, _) in &parsed {
+        let at = |field: &str| format!("/earnings/{i}/{field}");
+        match (parties.get(lease_id), rows[*i].driver_id) {
+            (None, _) => errors.push(FieldError::at(
+                at("lease_id"),
+                format!("no lease with id {lease_id}"),
+            )),
+            (Some(p), Some(expected)) if p.driver_id != Some(expected) => {
+                errors.push(FieldError::at(
+                    at("driver_id"),
+                    format!("driver {expected} is not the driver manager of lease {lease_id}"),
+                ))
+            }
+            _ => {}
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    if let Some((_, lease_id, period, _)) = parsed
+        .iter()
+        .find(|(_, l, p, _)| recorded_weeks.contains(&(*l, p.to_string())))
+    {
+        return Err(already_recorded(*lease_id, *period));
+    }
     let now_text = timestamp(now);
     let mut recorded = Vec::with_capacity(parsed.len());
-    for (i, lease_id, period, amount) in parsed {
-        let parties = lease_parties(tx, lease_id).await?.ok_or_else(|| {
-            AppError::Validation(vec![FieldError::at(
-                format!("/earnings/{i}/lease_id"),
-                format!("no lease with id {lease_id}"),
-            )])
-        })?;
-        if let Some(expected) = rows[i].driver_id {
-            if parties.driver_id != Some(expected) {
-                return Err(AppError::Validation(vec![FieldError::at(
-                    format!("/earnings/{i}/driver_id"),
-                    format!("driver {expected} is not the driver manager of lease {lease_id}"),
-                )]));
-            }
+    // 10 parameters a row, 500 rows a statement: within every backend's parameter limit.
+    for batch in parsed.chunks(500) {
+        let values: Vec<String> = (0..batch.len())
+            .map(|n| {
+                let marks: Vec<String> = (1..=10).map(|k| format!("${}", n * 10 + k)).collect();
+                format!(
+                    "('Earnings', {}, 'EARNINGS', 'POSTED', {})",
+                    marks[0],
+                    marks[1..].join(", ")
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO ledger_postings (category, amount_cents, entry_type, status, reference_id, driver_id, lease_id, \
+             vehicle_id, medallion_id, payment_period, description, created_by, created_on) VALUES {} \
+             RETURNING id, lease_id, payment_period",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (_, lease_id, period, amount) in batch {
+            let party = parties
+                .get(lease_id)
+                .ok_or_else(|| anyhow::anyhow!("lease {lease_id} vanished during the request"))?;
+            query = query
+                .bind(-amount.cents())
+                .bind(format!("EARN-{lease_id}-{period}"))
+                .bind(party.driver_id)
+                .bind(*lease_id)
+                .bind(party.vehicle_id)
+                .bind(party.medallion_id)
+                .bind(period.to_string())
+                .bind(format!("Weekly earnings {period} – {}", period.week_end()))
+                .bind(actor)
+                .bind(&now_text);
         }
-        let reference = format!("EARN-{lease_id}-{period}");
-        let description = format!("Weekly earnings {period} – {}", period.week_end());
-        let inserted = repo::insert_posting(
-            tx,
-            &PostingRow {
-                category: Category::Earnings.as_str(),
-                amount_cents: -amount.cents(),
-                entry_type: entry_type::EARNINGS,
-                reference_id: &reference,
-                reversal_for_id: None,
-                driver_id: parties.driver_id,
-                lease_id: Some(lease_id),
-                vehicle_id: Some(parties.vehicle_id),
-                medallion_id: Some(parties.medallion_id),
-                payment_period: Some(period.to_string()),
-                description: Some(&description),
-                actor,
-                now: &now_text,
-            },
-        )
-        .await;
-        let posting_id = match inserted {
-            Ok(id) => id,
+        let inserted = match query.fetch_all(&mut **tx).await {
+            Ok(rows) => rows,
+            // Another request recorded one of these weeks after the check above.
             Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-                return Err(AppError::Conflict(format!(
-                    "earnings for lease {lease_id} and week {period} are already recorded; void that posting to replace it"
-                )))
+                return Err(AppError::Conflict(
+                    "earnings for one of these leases and weeks were recorded meanwhile; void that posting to replace it".into(),
+                ))
             }
             Err(e) => return Err(e.into()),
         };
-        recorded.push(EarningsRecorded {
-            lease_id,
-            period: period.to_string(),
-            posting_id,
-            amount,
-        });
+        let ids: HashMap<(i64, String), i64> = inserted
+            .iter()
+            .map(|r| {
+                Ok((
+                    (r.try_get("lease_id")?, r.try_get("payment_period")?),
+                    r.try_get("id")?,
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()?;
+        for (_, lease_id, period, amount) in batch {
+            let posting_id = ids
+                .get(&(*lease_id, period.to_string()))
+                .copied()
+                .ok_or_else(|| {
+                    anyhow::anyhow!("no posting returned for lease {lease_id}, week {period}")
+                })?;
+            recorded.push(EarningsRecorded {
+                lease_id: *lease_id,
+                period: period.to_string(),
+                posting_id,
+                amount: *amount,
+            });
+        }
     }
     let entry = audit::Entry::new(actor, "earnings_recorded", "ledger_posting", "bulk")
         .details(serde_json::json!({ "rows": recorded.len() }));

@@ -121,6 +121,40 @@ both_backends! {
         verify_ledger(app).await;
     }
 
+    async fn bulk_earnings_are_recorded_together_or_not_at_all(app) {
+        // Every demo lease, two weeks each: 40 rows in one request.
+        let rows: Vec<Value> = (1..=20)
+            .flat_map(|lease| ["2026-11-15", "2026-11-22"].map(|week| json!({"lease_id": lease, "period": week, "amount": format!("{}.25", 400 + lease)})))
+            .collect();
+        let (status, body) = app.post_as("finance", "/ledger/earnings", json!({"earnings": rows})).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let recorded = body.as_array().expect("the recorded rows");
+        assert_eq!(recorded.len(), 40);
+        for row in recorded {
+            let (lease, posting) = (row["lease_id"].as_i64().unwrap(), row["posting_id"].as_i64().unwrap());
+            let period = row["period"].as_str().unwrap();
+            // Each returned id is the posting of that very lease and week, for that amount.
+            assert_eq!(app.scalar_i64(&format!("SELECT lease_id FROM ledger_postings WHERE id = {posting} AND payment_period = '{period}' AND reference_id = 'EARN-{lease}-{period}'")).await, lease);
+            assert_eq!(app.scalar_i64(&format!("SELECT -amount_cents FROM ledger_postings WHERE id = {posting}")).await, (400 + lease) * 100 + 25);
+        }
+        // Two unknown leases and a wrong driver: every bad row is named, nothing is written.
+        let bad = json!({"earnings": [
+            {"lease_id": 1, "period": "2026-11-29", "amount": "1.00"},
+            {"lease_id": 9999, "period": "2026-11-29", "amount": "1.00"},
+            {"lease_id": 2, "period": "2026-11-29", "amount": "1.00", "driver_id": 3},
+            {"lease_id": 8888, "period": "2026-11-29", "amount": "1.00"}]});
+        let (status, problem) = app.post_as("finance", "/ledger/earnings", bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        let pointers: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["pointer"].as_str().unwrap()).collect();
+        assert_eq!(pointers, ["/earnings/1/lease_id", "/earnings/2/driver_id", "/earnings/3/lease_id"]);
+        // A week already recorded for one row refuses the whole request.
+        let mixed = json!({"earnings": [{"lease_id": 1, "period": "2026-11-29", "amount": "1.00"}, {"lease_id": 5, "period": "2026-11-22", "amount": "1.00"}]});
+        let (status, problem) = app.post_as("finance", "/ledger/earnings", mixed).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+        assert!(problem["detail"].as_str().unwrap().contains("lease 5 and week 2026-11-22"), "{problem}");
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM ledger_postings WHERE entry_type = 'EARNINGS'").await, 40);
+    }
+
     async fn earnings_are_once_per_lease_and_week_and_keys_replay(app) {
         let (status, _) = earnings(app, 2, "2026-11-22", "500.00").await;
         assert_eq!(status, StatusCode::CREATED);

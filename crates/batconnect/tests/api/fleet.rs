@@ -122,4 +122,27 @@ both_backends! {
         assert!(rows.iter().all(|r| r.starts_with("line 3")), "{rows:?}");
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM leases WHERE lease_id LIKE 'LS-IMP%'").await, 0);
     }
+
+    async fn earnings_import_resolves_leases_by_either_id_all_or_nothing(app) {
+        let actor = CurrentUser::system("test");
+        let now = crate::helpers::default_now();
+        let business = app.scalar_i64("SELECT COUNT(*) FROM leases WHERE lease_id = 'LS-01002'").await;
+        assert_eq!(business, 1, "demo lease LS-01002");
+        let bad = write_csv(app, "earnings-bad", "lease_id,period,amount
+1,2026-11-15,500.00
+LS-NOPE,2026-11-15,1.00
+3,2026-11-15,-4
+");
+        let Err(ImportError::BadRows(rows)) = import::run(&app.db, Entity::Earnings, &bad, &actor, now).await else { panic!("bad rows must fail") };
+        assert!(rows.iter().any(|r| r.starts_with("line 3: lease_id: no lease 'LS-NOPE'")), "{rows:?}");
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM ledger_postings WHERE entry_type = 'EARNINGS'").await, 0);
+        let good = write_csv(app, "earnings", "lease_id,period,amount
+1,2026-11-15,500.00
+LS-01002,2026-11-15,612.34
+ 3 ,2026-11-22,10
+");
+        assert_eq!(import::run(&app.db, Entity::Earnings, &good, &actor, now).await.unwrap(), 3);
+        assert_eq!(app.scalar_i64("SELECT -p.amount_cents FROM ledger_postings p JOIN leases l ON l.id = p.lease_id WHERE l.lease_id = 'LS-01002' AND p.entry_type = 'EARNINGS'").await, 61234);
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM ledger_postings WHERE entry_type = 'EARNINGS' AND lease_id IN (1, 3)").await, 2);
+    }
 }
