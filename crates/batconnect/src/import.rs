@@ -9,7 +9,7 @@ use serde::Deserialize;
 use sqlx::Row as _;
 
 use crate::auth::CurrentUser;
-use crate::db::Db;
+use crate::db::{id_list, text_list, Db};
 use crate::fleet::model::{
     normalize_medallion_number, normalize_vin, DriverInput, LeaseDriverInput, LeaseInput,
     MedallionInput, VehicleInput,
@@ -315,18 +315,14 @@ async fn import_earnings(
     keys.dedup();
     let mut leases: HashMap<String, i64> = HashMap::new();
     for chunk in keys.chunks(1000) {
-        let business = chunk
+        let business = text_list(chunk);
+        // -1 (no lease) keeps the list valid when no key is numeric.
+        let numeric: Vec<i64> = chunk
             .iter()
-            .map(|k| format!("'{}'", k.replace('\'', "''")))
-            .collect::<Vec<_>>()
-            .join(",");
-        let internal = chunk
-            .iter()
-            .filter_map(|k| k.parse::<i64>().ok())
-            .map(|id| id.to_string())
-            .chain(std::iter::once("-1".to_string()))
-            .collect::<Vec<_>>()
-            .join(",");
+            .filter_map(|k| k.parse().ok())
+            .chain(std::iter::once(-1))
+            .collect();
+        let internal = id_list(&numeric);
         let found = sqlx::query(&format!(
             "SELECT id, lease_id FROM leases WHERE lease_id IN ({business}) OR id IN ({internal})"
         ))

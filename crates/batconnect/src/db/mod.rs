@@ -145,6 +145,23 @@ impl Db {
     }
 }
 
+/// Keys written into a statement's text as an `IN (…)` list (a bound list would take one
+/// parameter per key). Such statements run with `.persistent(false)`: each text is used
+/// once and must not pile up in the connections' prepared-statement caches.
+pub fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// `'a','b'`: identifiers or dates this service generated or validated, for an `IN (…)`
+/// list as [`id_list`] (quotes doubled all the same).
+pub fn text_list<S: AsRef<str>>(values: &[S]) -> String {
+    values
+        .iter()
+        .map(|v| format!("'{}'", v.as_ref().replace('\'', "''")))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 fn sqlite_pool(max: u32) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)

@@ -12,17 +12,11 @@ use domain::status::LeaseType;
 use sqlx::Row;
 
 use super::model::{CategoryLine, DtrContent, GenerationReport, Party, RepairLine};
-use crate::db::{timestamp, Backend, Db, Tx};
+use crate::db::{id_list, timestamp, Backend, Db, Tx};
 use crate::http::error::AppError;
 use crate::ledger::payments::apply_allocations;
 
 const CHUNK: usize = 1000;
-
-/// Lease and row ids written into the statement text; those statements run with
-/// `.persistent(false)` (each text is used once and must not fill the statement cache).
-fn in_list(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-}
 
 /// Generates (or regenerates) the DTRs of the week starting `week` for every active lease
 /// and every lease with earnings that week. Balances due up to the end of the run day
@@ -88,7 +82,7 @@ async fn generate_chunk(
     let run_day = week.next().to_string();
     let finalized: HashSet<i64> = sqlx::query_scalar(&format!(
         "SELECT lease_id FROM dtrs WHERE week_start = $1 AND status = 'Finalized' AND lease_id IN ({})",
-        in_list(chunk)
+        id_list(chunk)
     )).persistent(false)
     .bind(&week_text)
     .fetch_all(&mut **tx)
@@ -104,7 +98,7 @@ async fn generate_chunk(
     if leases.is_empty() {
         return Ok(());
     }
-    let ids = in_list(&leases);
+    let ids = id_list(&leases);
 
     // 1. The week's earnings not yet applied, and the open balances due by the run day.
     let earnings = sqlx::query(&format!(
@@ -204,7 +198,7 @@ async fn generate_chunk(
         let payment_ids: Vec<i64> = lease_of_payment.keys().copied().collect();
         let allocations: Vec<(i64, i64, i64)> = sqlx::query(&format!(
             "SELECT payment_posting_id, balance_id, amount_cents FROM ledger_allocations WHERE payment_posting_id IN ({}) AND reversed = 0",
-            in_list(&payment_ids)
+            id_list(&payment_ids)
         )).persistent(false)
         .fetch_all(&mut **tx)
         .await?
@@ -218,7 +212,7 @@ async fn generate_chunk(
         for ids in balance_ids.chunks(5000) {
             for r in sqlx::query(&format!(
                 "SELECT id, category, reference_id FROM ledger_balances WHERE id IN ({})",
-                in_list(ids)
+                id_list(ids)
             ))
             .persistent(false)
             .fetch_all(&mut **tx)

@@ -357,13 +357,14 @@ async fn attach_drivers(pool: &AnyPool, leases: &mut [Lease]) -> Result<(), sqlx
     if leases.is_empty() {
         return Ok(());
     }
-    let ids: Vec<String> = leases.iter().map(|l| l.id.to_string()).collect();
+    let ids: Vec<i64> = leases.iter().map(|l| l.id).collect();
     let rows = sqlx::query(&format!(
         "SELECT ld.lease_id, ld.driver_id, d.driver_id AS driver_business_id, d.full_name, d.tlc_license_no, \
          ld.is_driver_manager, ld.is_additional_driver FROM lease_drivers ld JOIN drivers d ON d.id = ld.driver_id \
          WHERE ld.lease_id IN ({}) ORDER BY ld.is_driver_manager DESC, ld.id",
-        ids.join(",")
-    )).persistent(false)
+        crate::db::id_list(&ids)
+    ))
+    .persistent(false)
     .fetch_all(pool)
     .await?;
     for r in &rows {

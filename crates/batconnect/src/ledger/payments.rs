@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use super::model::entry_type;
 use super::repo::{self, PostingRow};
 use crate::audit;
-use crate::db::{next_sequence, timestamp, Tx};
+use crate::db::{id_list, next_sequence, text_list, timestamp, Tx};
 use crate::http::error::{AppError, FieldError};
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -131,17 +131,12 @@ pub async fn record_earnings(
     let mut lease_ids: Vec<i64> = parsed.iter().map(|(_, l, _, _)| *l).collect();
     lease_ids.sort_unstable();
     lease_ids.dedup();
-    // Validated Sunday dates (digits and dashes only), quoted into the text.
-    let weeks: HashSet<String> = parsed.iter().map(|(_, _, p, _)| format!("'{p}'")).collect();
-    let weeks = weeks.into_iter().collect::<Vec<_>>().join(",");
+    let weeks: HashSet<String> = parsed.iter().map(|(_, _, p, _)| p.to_string()).collect();
+    let weeks = text_list(&weeks.into_iter().collect::<Vec<_>>());
     let mut parties: HashMap<i64, LeaseParties> = HashMap::new();
     let mut recorded_weeks: HashSet<(i64, String)> = HashSet::new();
     for chunk in lease_ids.chunks(1000) {
-        let list = chunk
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
+        let list = id_list(chunk);
         for r in sqlx::query(&format!(
             "SELECT l.id, l.vehicle_id, l.medallion_id, ld.driver_id FROM leases l \
              LEFT JOIN lease_drivers ld ON ld.lease_id = l.id AND ld.is_driver_manager = 1 WHERE l.id IN ({list})"
@@ -497,10 +492,10 @@ pub async fn apply_allocations(
     }
     let changes: Vec<(i64, i64)> = per_balance.into_iter().collect();
     adjust_balances(tx, &changes, now).await?;
-    let ids: Vec<String> = changes.iter().map(|(id, _)| id.to_string()).collect();
+    let ids: Vec<i64> = changes.iter().map(|(id, _)| *id).collect();
     let after: HashMap<i64, i64> = sqlx::query(&format!(
         "SELECT id, balance_cents FROM ledger_balances WHERE id IN ({})",
-        ids.join(",")
+        id_list(&ids)
     ))
     .persistent(false)
     .fetch_all(&mut **tx)
@@ -542,8 +537,8 @@ pub async fn adjust_balances(
         .bind(now)
         .execute(&mut **tx)
         .await?;
-        let ids: Vec<String> = chunk.iter().map(|(id, _)| id.to_string()).collect();
-        reconcile_repairs(tx, &ids.join(","), now).await?;
+        let ids: Vec<i64> = chunk.iter().map(|(id, _)| *id).collect();
+        reconcile_repairs(tx, &id_list(&ids), now).await?;
     }
     Ok(())
 }
@@ -570,7 +565,7 @@ async fn reconcile_repairs(tx: &mut Tx, balance_ids: &str, now: &str) -> Result<
          status = CASE WHEN (SELECT b.balance_cents FROM ledger_balances b WHERE b.category = 'Repair' AND b.reference_id = repair_installments.installment_id) = 0 \
                   THEN 'Paid' ELSE 'Posted' END \
          WHERE installment_id IN ({}) RETURNING invoice_id",
-        quoted_list(&installments)
+        text_list(&installments)
     )).persistent(false)
     .fetch_all(&mut **tx)
     .await?;
@@ -579,11 +574,7 @@ async fn reconcile_repairs(tx: &mut Tx, balance_ids: &str, now: &str) -> Result<
     if invoices.is_empty() {
         return Ok(());
     }
-    let invoices = invoices
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
+    let invoices = id_list(&invoices);
     let unpaid = "(SELECT COUNT(*) FROM repair_installments i WHERE i.invoice_id = repair_invoices.id AND i.status <> 'Paid')";
     for (from, to, condition) in [("Open", "Closed", "= 0"), ("Closed", "Open", "> 0")] {
         sqlx::query(&format!(
@@ -596,17 +587,6 @@ async fn reconcile_repairs(tx: &mut Tx, balance_ids: &str, now: &str) -> Result<
         .await?;
     }
     Ok(())
-}
-
-/// `'a','b'` for an `IN` list of identifiers this service generated (quotes doubled all
-/// the same). Statements carrying such lists run with `.persistent(false)`: each text is
-/// used once and must not fill the connections' statement caches.
-fn quoted_list(values: &[String]) -> String {
-    values
-        .iter()
-        .map(|v| format!("'{}'", v.replace('\'', "''")))
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 /// Reverses a payment's allocations (voiding it): balances reopen by what it paid.

@@ -4,6 +4,7 @@
 //! between batches loses nothing and a rerun posts nothing twice (the ledger's unique
 //! obligation index makes that impossible in any case).
 
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -11,7 +12,7 @@ use serde::Serialize;
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use crate::db::{timestamp, Backend, Db, Tx};
+use crate::db::{id_list, timestamp, Backend, Db, Tx};
 use crate::http::error::AppError;
 
 pub const JOB_NAME: &str = "repairs.post_due_installments";
@@ -44,13 +45,6 @@ pub struct PostingReport {
     pub as_of: String,
     pub posted: i64,
     pub batches: i64,
-}
-
-/// Ids written into the statement text (a bound list would mean one parameter per id).
-/// Such statements run with `.persistent(false)`: each text is used once, and a cached
-/// prepared statement per batch would pile up in every connection's statement cache.
-fn id_list(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 /// Posts the installments with these ids (already known to be due, `Scheduled`, of an
@@ -243,26 +237,38 @@ pub async fn post_installments(
     now: DateTime<Utc>,
 ) -> Result<Vec<InstallmentPostResult>, AppError> {
     let mut tx = db.begin().await?;
+    // Every listed installment in one read (the route allows up to 1,000 ids, bound).
+    let marks: Vec<String> = (1..=installment_ids.len())
+        .map(|n| format!("${n}"))
+        .collect();
+    let sql = format!(
+        "SELECT i.id, i.installment_id, i.status, i.week_start_date, i.ledger_posting_ref, v.status AS invoice_status, v.repair_id \
+         FROM repair_installments i JOIN repair_invoices v ON v.id = i.invoice_id WHERE i.installment_id IN ({})",
+        marks.join(", ")
+    );
+    let mut query = sqlx::query(&sql).persistent(false);
+    for installment_id in installment_ids {
+        query = query.bind(installment_id);
+    }
+    let mut found: HashMap<String, sqlx::any::AnyRow> = HashMap::new();
+    for row in query.fetch_all(&mut *tx).await? {
+        found.insert(row.try_get("installment_id")?, row);
+    }
     let mut results = Vec::with_capacity(installment_ids.len());
     let mut to_post = Vec::new();
+    let mut listed = HashSet::new();
     for installment_id in installment_ids {
-        let row = sqlx::query(
-            "SELECT i.id, i.status, i.week_start_date, i.ledger_posting_ref, v.status AS invoice_status, v.repair_id \
-             FROM repair_installments i JOIN repair_invoices v ON v.id = i.invoice_id WHERE i.installment_id = $1",
-        )
-        .bind(installment_id)
-        .fetch_optional(&mut *tx)
-        .await?;
         let refused = |reason: String| InstallmentPostResult {
             installment_id: installment_id.clone(),
             posted: false,
             ledger_posting_ref: None,
             reason: Some(reason),
         };
-        let Some(row) = row else {
+        let Some(row) = found.get(installment_id) else {
             results.push(refused("no such installment".into()));
             continue;
         };
+        let id: i64 = row.try_get("id")?;
         let status: String = row.try_get("status")?;
         let week: String = row.try_get("week_start_date")?;
         let invoice_status: String = row.try_get("invoice_status")?;
@@ -277,13 +283,10 @@ pub async fn post_installments(
             )));
         } else if week > as_of.to_string() {
             results.push(refused(format!("not due until the week of {week}")));
-        } else if to_post
-            .iter()
-            .any(|(_, id): &(usize, i64)| *id == row.try_get::<i64, _>("id").unwrap_or_default())
-        {
+        } else if !listed.insert(id) {
             results.push(refused("listed twice".into()));
         } else {
-            to_post.push((results.len(), row.try_get("id")?));
+            to_post.push(id);
             results.push(InstallmentPostResult {
                 installment_id: installment_id.clone(),
                 posted: true,
@@ -293,23 +296,23 @@ pub async fn post_installments(
         }
     }
     if !to_post.is_empty() {
-        let ids: Vec<i64> = to_post.iter().map(|(_, id)| *id).collect();
-        post_batch(&mut tx, db.backend(), &ids, actor, &timestamp(now)).await?;
-        let refs = sqlx::query(&format!(
+        post_batch(&mut tx, db.backend(), &to_post, actor, &timestamp(now)).await?;
+        let mut refs: HashMap<String, Option<String>> = HashMap::new();
+        for r in sqlx::query(&format!(
             "SELECT installment_id, ledger_posting_ref FROM repair_installments WHERE id IN ({})",
-            id_list(&ids)
+            id_list(&to_post)
         ))
         .persistent(false)
         .fetch_all(&mut *tx)
-        .await?;
-        for r in &refs {
-            let installment_id: String = r.try_get("installment_id")?;
-            if let Some(result) = results
-                .iter_mut()
-                .find(|x| x.posted && x.installment_id == installment_id)
-            {
-                result.ledger_posting_ref = r.try_get("ledger_posting_ref")?;
-            }
+        .await?
+        {
+            refs.insert(
+                r.try_get("installment_id")?,
+                r.try_get("ledger_posting_ref")?,
+            );
+        }
+        for result in results.iter_mut().filter(|r| r.posted) {
+            result.ledger_posting_ref = refs.get(&result.installment_id).cloned().flatten();
         }
     }
     tx.commit().await?;

@@ -116,7 +116,7 @@ both_backends! {
     async fn manual_posting_reports_each_installment(app) {
         let repair_ids = invoices_due_now(app, 2, "450.00").await;
         sqlx::query("UPDATE repair_invoices SET status = 'Hold' WHERE repair_id = $1").bind(&repair_ids[1]).execute(app.db.reader()).await.unwrap();
-        let ids = json!([format!("{}-01", repair_ids[0]), format!("{}-02", repair_ids[0]), format!("{}-01", repair_ids[1]), "RPR-2026-99999-01"]);
+        let ids = json!([format!("{}-01", repair_ids[0]), format!("{}-02", repair_ids[0]), format!("{}-01", repair_ids[1]), "RPR-2026-99999-01", format!("{}-01", repair_ids[0])]);
         let (status, body) = app.post_as("finance", "/payments/vehicle-repairs/ledger/post-installment", json!({"installment_ids": ids})).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let results = body["results"].as_array().unwrap();
@@ -125,6 +125,8 @@ both_backends! {
         assert!(results[1]["reason"].as_str().unwrap().contains("not due"), "{body}");
         assert!(results[2]["reason"].as_str().unwrap().contains("Hold"), "{body}");
         assert!(results[3]["reason"].as_str().unwrap().contains("no such"), "{body}");
+        assert_eq!(results[4]["reason"], "listed twice", "{body}");
+        assert_eq!(body["posted"], 1);
         let (_, again) = app.post_as("finance", "/payments/vehicle-repairs/ledger/post-installment", json!({"installment_ids": [format!("{}-01", repair_ids[0])]})).await;
         assert!(again["results"][0]["reason"].as_str().unwrap().contains("already Posted"));
         for bad in [json!({}), json!({"installment_ids": ["x"], "post_all_due": true}), json!({"installment_ids": []})] {
