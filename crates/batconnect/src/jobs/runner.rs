@@ -71,8 +71,7 @@ pub async fn execute(
             )
         })
         .map_err(|e| format!("{e:?}")),
-        // Placeholder until DTR generation lands: recorded so the chain's order is visible.
-        // The week that ended the day before the run (Sunday–Saturday).
+        // The DTRs of the week that ended the day before the run (Sunday–Saturday).
         GENERATE_DTRS => {
             let week = domain::calendar::SundayDate::containing(as_of).previous();
             crate::dtr::service::generate(&ctx.db, week, &format!("job:{job}"), ctx.clock.now())
