@@ -47,76 +47,272 @@ pub struct PostingReport {
     pub batches: i64,
 }
 
-/// Posts the installments with these ids (already known to be due, `Scheduled`, of an
-/// `Open` invoice) as Repair obligations; returns how many turned `Posted`.
-async fn post_batch(
-    tx: &mut Tx,
-    backend: Backend,
-    ids: &[i64],
-    actor: &str,
-    now: &str,
-) -> Result<i64, sqlx::Error> {
-    let ids = id_list(ids);
-    let insert_postings = format!(
-        "INSERT INTO ledger_postings (category, amount_cents, entry_type, status, reference_id, driver_id, lease_id, vehicle_id, \
-         medallion_id, payment_period, description, created_by, created_on) \
-         SELECT 'Repair', i.principal_amount_cents, 'OBLIGATION', 'POSTED', i.installment_id, v.driver_id, v.lease_id, v.vehicle_id, \
-         v.medallion_id, i.week_start_date, 'Repair installment ' || i.installment_id || ' (invoice ' || v.invoice_number || ')', $1, $2 \
-         FROM repair_installments i JOIN repair_invoices v ON v.id = i.invoice_id WHERE i.id IN ({ids}) \
-         ON CONFLICT (category, reference_id) WHERE entry_type = 'OBLIGATION' DO NOTHING"
-    );
-    // Balances of exactly the postings just made. An obligation that already existed got
-    // its balance in the same transaction back then.
-    let insert_balances = |now_parameter: &str| {
-        format!(
-            "INSERT INTO ledger_balances (category, reference_id, obligation_posting_id, driver_id, lease_id, vehicle_id, \
-             medallion_id, original_cents, balance_cents, due_date, status, created_on, updated_on) \
-             SELECT p.category, p.reference_id, p.id, p.driver_id, p.lease_id, p.vehicle_id, p.medallion_id, p.amount_cents, \
-             p.amount_cents, p.payment_period, 'OPEN', {now_parameter}, {now_parameter}"
-        )
-    };
-    match backend {
-        // One statement: the balances come from the rows the insert returns, not read back.
-        Backend::Postgres => {
-            sqlx::query(&format!(
-                "WITH p AS ({insert_postings} RETURNING *) {} FROM p ON CONFLICT (category, reference_id) DO NOTHING",
-                insert_balances("$2")
-            ))
-            .persistent(false)
-            .bind(actor)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-        }
-        Backend::Sqlite => {
-            let posted: Vec<i64> = sqlx::query_scalar(&format!("{insert_postings} RETURNING id"))
-                .persistent(false)
-                .bind(actor)
-                .bind(now)
-                .fetch_all(&mut **tx)
-                .await?;
-            for chunk in posted.chunks(5000) {
-                sqlx::query(&format!(
-                    "{} FROM ledger_postings p WHERE p.id IN ({}) ON CONFLICT (category, reference_id) DO NOTHING",
-                    insert_balances("$1"),
-                    id_list(chunk)
-                )).persistent(false)
-                .bind(now)
-                .execute(&mut **tx)
-                .await?;
-            }
+/// The installments one batch posts.
+enum Due<'a> {
+    /// The walk's next stretch: `Scheduled`, due by `as_of`, of an `Open` invoice, after
+    /// `after` in (week, id) order.
+    Next {
+        as_of: &'a str,
+        after: &'a (String, i64),
+        limit: i64,
+    },
+    /// These installments, already checked by the caller.
+    Listed(&'a [i64]),
+}
+
+/// What a posting copies from its installment and invoice.
+const DUE_COLUMNS: &str = "i.id, i.installment_id, i.week_start_date, i.principal_amount_cents, \
+     v.driver_id, v.lease_id, v.vehicle_id, v.medallion_id, v.invoice_number";
+const DUE_FROM: &str = "FROM repair_installments i JOIN repair_invoices v ON v.id = i.invoice_id";
+
+/// Statements on a batch take the actor as `$1` and the time as `$2`; the walk's own
+/// parameters follow (`Due::bind`).
+impl Due<'_> {
+    /// Which installments are due, over `i` (installment) and `v` (its invoice).
+    fn condition(&self) -> String {
+        match self {
+            Due::Next { .. } => "i.status = 'Scheduled' AND i.week_start_date <= $3 \
+                 AND (i.week_start_date, i.id) > ($4, $5) AND v.status = 'Open'"
+                .to_string(),
+            Due::Listed(ids) => format!("i.id IN ({}) AND i.status = 'Scheduled'", id_list(ids)),
         }
     }
+
+    /// The batch's installments with what their postings copy.
+    fn select(&self) -> String {
+        let condition = self.condition();
+        match self {
+            Due::Next { .. } => format!(
+                "SELECT {DUE_COLUMNS} {DUE_FROM} WHERE {condition} ORDER BY i.week_start_date, i.id LIMIT $6"
+            ),
+            Due::Listed(_) => format!("SELECT {DUE_COLUMNS} {DUE_FROM} WHERE {condition}"),
+        }
+    }
+
+    /// Binds `$3` to `$6` for the walk.
+    fn bind<'q>(&self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        match self {
+            Due::Next {
+                as_of,
+                after,
+                limit,
+            } => query
+                .bind(as_of.to_string())
+                .bind(after.0.clone())
+                .bind(after.1)
+                .bind(*limit),
+            Due::Listed(_) => query,
+        }
+    }
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// One batch's outcome: how many turned `Posted`, and the (week, id) the walk goes on after.
+struct BatchOutcome {
+    posted: i64,
+    last: Option<(String, i64)>,
+}
+
+/// The posting row made from a due installment (`d`); `$1` is the actor, `$2` the time.
+const POSTING_INSERT: &str = "INSERT INTO ledger_postings (category, amount_cents, entry_type, status, reference_id, driver_id, lease_id, \
+     vehicle_id, medallion_id, payment_period, description, created_by, created_on) \
+     SELECT 'Repair', d.principal_amount_cents, 'OBLIGATION', 'POSTED', d.installment_id, d.driver_id, d.lease_id, d.vehicle_id, \
+     d.medallion_id, d.week_start_date, 'Repair installment ' || d.installment_id || ' (invoice ' || d.invoice_number || ')', $1, $2";
+const POSTING_CONFLICT: &str =
+    "ON CONFLICT (category, reference_id) WHERE entry_type = 'OBLIGATION' DO NOTHING";
+
+/// The balance of each posting just made (`p`); `$2` is the time. An obligation that
+/// already existed got its balance in the same transaction back then.
+const BALANCE_INSERT: &str = "INSERT INTO ledger_balances (category, reference_id, obligation_posting_id, driver_id, lease_id, vehicle_id, \
+     medallion_id, original_cents, balance_cents, due_date, status, created_on, updated_on) \
+     SELECT p.category, p.reference_id, p.id, p.driver_id, p.lease_id, p.vehicle_id, p.medallion_id, p.amount_cents, \
+     p.amount_cents, p.payment_period, 'OPEN', $2, $2";
+
+/// Marks these installments `Posted` with their obligation's id, whoever made it.
+async fn mark_posted(tx: &mut Tx, ids: &[i64], now: &str) -> Result<i64, sqlx::Error> {
     let updated = sqlx::query(&format!(
         "UPDATE repair_installments SET status = 'Posted', posted_on = $1, ledger_posting_ref = \
          (SELECT CAST(p.id AS TEXT) FROM ledger_postings p WHERE p.category = 'Repair' AND p.entry_type = 'OBLIGATION' \
           AND p.reference_id = repair_installments.installment_id) \
-         WHERE id IN ({ids}) AND status = 'Scheduled'"
-    )).persistent(false)
+         WHERE id IN ({}) AND status = 'Scheduled'",
+        id_list(ids)
+    ))
+    .persistent(false)
     .bind(now)
     .execute(&mut **tx)
     .await?;
     Ok(updated.rows_affected() as i64)
+}
+
+/// Posts one batch as Repair obligations with their balances and marks the installments
+/// `Posted`, inside the caller's transaction.
+async fn post_batch(
+    tx: &mut Tx,
+    backend: Backend,
+    due: &Due<'_>,
+    actor: &str,
+    now: &str,
+) -> Result<BatchOutcome, sqlx::Error> {
+    match backend {
+        Backend::Postgres => post_batch_postgres(tx, due, actor, now).await,
+        Backend::Sqlite => post_batch_sqlite(tx, due, actor, now).await,
+    }
+}
+
+/// PostgreSQL: the whole batch is one statement — take the due rows (locking them; a walk
+/// beside this one skips them), insert their postings, the postings' balances, and mark
+/// the installments with the postings' ids — so nothing is read back or sent twice.
+async fn post_batch_postgres(
+    tx: &mut Tx,
+    due: &Due<'_>,
+    actor: &str,
+    now: &str,
+) -> Result<BatchOutcome, sqlx::Error> {
+    let lock = match due {
+        Due::Next { .. } => "FOR UPDATE OF i SKIP LOCKED",
+        // Chosen rows are waited for; one another run just posted drops out.
+        Due::Listed(_) => "FOR UPDATE OF i",
+    };
+    let sql = format!(
+        "WITH due AS ({select} {lock}), \
+         p AS ({POSTING_INSERT} FROM due d {POSTING_CONFLICT} RETURNING *), \
+         b AS ({BALANCE_INSERT} FROM p ON CONFLICT (category, reference_id) DO NOTHING), \
+         u AS (UPDATE repair_installments r SET status = 'Posted', posted_on = $2, ledger_posting_ref = CAST(p.id AS TEXT) \
+               FROM p WHERE r.installment_id = p.reference_id RETURNING r.id) \
+         SELECT d.week_start_date, d.id, (SELECT COUNT(*) FROM u) AS posted, \
+         (SELECT string_agg(CAST(e.id AS TEXT), ',') FROM due e WHERE e.installment_id NOT IN (SELECT reference_id FROM p)) AS unposted \
+         FROM due d ORDER BY d.week_start_date DESC, d.id DESC LIMIT 1",
+        select = due.select()
+    );
+    // The installments are found by their unique key, a few thousand probes; from the
+    // batch's row estimate alone the planner would rather hash the whole installments
+    // table. Hash and merge joins stay off for the rest of this (the batch's) transaction.
+    sqlx::query(
+        "SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)",
+    )
+    .execute(&mut **tx)
+    .await?;
+    let row = due
+        .bind(
+            sqlx::query(&sql)
+                .persistent(matches!(due, Due::Next { .. }))
+                .bind(actor)
+                .bind(now),
+        )
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(row) = row else {
+        return Ok(BatchOutcome {
+            posted: 0,
+            last: None,
+        });
+    };
+    let mut posted: i64 = row.try_get("posted")?;
+    // An installment whose obligation already existed (the unique index refused a second
+    // one): it is marked with that obligation, as the posting would have done.
+    if let Some(unposted) = row.try_get::<Option<String>, _>("unposted")? {
+        let ids = unposted
+            .split(',')
+            .map(|id| id.parse::<i64>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        posted += mark_posted(tx, &ids, now).await?;
+    }
+    Ok(BatchOutcome {
+        posted,
+        last: Some((row.try_get("week_start_date")?, row.try_get("id")?)),
+    })
+}
+
+/// A statement on a SQLite batch's range: `$1` to `$6` as usual, then its last (week, id).
+fn range_query<'q>(
+    sql: &'q str,
+    due: &Due<'_>,
+    actor: &'q str,
+    now: &'q str,
+    last: Option<&(String, i64)>,
+) -> AnyQuery<'q> {
+    let query = due.bind(sqlx::query(sql).persistent(false).bind(actor).bind(now));
+    match last {
+        Some((week, id)) => query.bind(week.clone()).bind(*id),
+        None => query,
+    }
+}
+
+/// SQLite (one writer, so nothing moves between the statements of a batch): the walk's
+/// LIMIT is resolved to the batch's last (week, id) first, then the postings, their
+/// balances and the status change each take exactly that range in one statement, with
+/// nothing sent back and forth row by row.
+async fn post_batch_sqlite(
+    tx: &mut Tx,
+    due: &Due<'_>,
+    actor: &str,
+    now: &str,
+) -> Result<BatchOutcome, sqlx::Error> {
+    let (condition, last) = match due {
+        Due::Next { .. } => {
+            let last = due
+                .bind(
+                    sqlx::query(&format!(
+                        "SELECT d.week_start_date, d.id FROM ({}) d ORDER BY d.week_start_date DESC, d.id DESC LIMIT 1",
+                        due.select()
+                    ))
+                    .bind(actor)
+                    .bind(now),
+                )
+                .fetch_optional(&mut **tx)
+                .await?;
+            let Some(last) = last else {
+                return Ok(BatchOutcome {
+                    posted: 0,
+                    last: None,
+                });
+            };
+            let last: (String, i64) = (last.try_get("week_start_date")?, last.try_get("id")?);
+            (
+                format!(
+                    "{} AND (i.week_start_date, i.id) <= ($7, $8)",
+                    due.condition()
+                ),
+                Some(last),
+            )
+        }
+        Due::Listed(_) => (due.condition(), None),
+    };
+    // The postings made now are the ones numbered after the ledger's last (one writer).
+    let before: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM ledger_postings")
+        .fetch_one(&mut **tx)
+        .await?;
+    // `WHERE true`: SQLite would read the upsert's ON as the FROM clause's join condition.
+    let insert_postings = format!(
+        "{POSTING_INSERT} FROM (SELECT {DUE_COLUMNS} {DUE_FROM} WHERE {condition}) d WHERE true {POSTING_CONFLICT}"
+    );
+    range_query(&insert_postings, due, actor, now, last.as_ref())
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(&format!(
+        "{BALANCE_INSERT} FROM ledger_postings p WHERE p.id > $3 AND p.entry_type = 'OBLIGATION' ON CONFLICT (category, reference_id) DO NOTHING"
+    ))
+    .bind(actor)
+    .bind(now)
+    .bind(before)
+    .execute(&mut **tx)
+    .await?;
+    // Marked with their obligation, new or (should one have existed) the earlier one.
+    let mark_posted = format!(
+        "UPDATE repair_installments SET status = 'Posted', posted_on = $2, ledger_posting_ref = \
+         (SELECT CAST(p.id AS TEXT) FROM ledger_postings p WHERE p.category = 'Repair' AND p.entry_type = 'OBLIGATION' \
+          AND p.reference_id = repair_installments.installment_id) \
+         WHERE id IN (SELECT i.id {DUE_FROM} WHERE {condition})"
+    );
+    let updated = range_query(&mark_posted, due, actor, now, last.as_ref())
+        .execute(&mut **tx)
+        .await?;
+    Ok(BatchOutcome {
+        posted: updated.rows_affected() as i64,
+        last,
+    })
 }
 
 /// Posts everything due on or before `as_of`. Used by the scheduler, the CLI and the API.
@@ -162,6 +358,8 @@ pub async fn post_due_installments(
 }
 
 /// One worker's walk over the due installments, a batch per transaction: (posted, batches).
+/// It goes through the partial index of Scheduled installments in (week, id) order from
+/// where the previous batch ended, so no batch steps over the entries earlier ones left.
 async fn walk_due(
     db: &Db,
     as_of: NaiveDate,
@@ -169,38 +367,21 @@ async fn walk_due(
     now: &str,
     options: &PostingOptions,
 ) -> Result<(i64, i64), AppError> {
-    let lock = if db.backend() == Backend::Postgres {
-        " FOR UPDATE OF i SKIP LOCKED"
-    } else {
-        ""
-    };
-    // Walks the partial index of Scheduled installments in (week, id) order from where the
-    // previous batch ended, so no batch steps over the entries the earlier ones left behind.
-    let select = format!(
-        "SELECT i.id, i.week_start_date FROM repair_installments i JOIN repair_invoices v ON v.id = i.invoice_id \
-         WHERE i.status = 'Scheduled' AND i.week_start_date <= $1 AND (i.week_start_date, i.id) > ($3, $4) AND v.status = 'Open' \
-         ORDER BY i.week_start_date, i.id LIMIT $2{lock}"
-    );
+    let as_of = as_of.to_string();
     let mut after = (String::new(), 0_i64);
     let (mut posted, mut batches) = (0, 0);
     loop {
         let mut tx = db.begin().await?;
-        let rows = sqlx::query(&select)
-            .bind(as_of.to_string())
-            .bind(options.batch_size as i64)
-            .bind(&after.0)
-            .bind(after.1)
-            .fetch_all(&mut *tx)
-            .await?;
-        let ids = rows
-            .iter()
-            .map(|r| r.try_get("id"))
-            .collect::<Result<Vec<i64>, _>>()?;
-        let Some(last) = rows.last() else {
+        let due = Due::Next {
+            as_of: &as_of,
+            after: &after,
+            limit: options.batch_size as i64,
+        };
+        let outcome = post_batch(&mut tx, db.backend(), &due, actor, now).await?;
+        let Some(last) = outcome.last else {
             tx.commit().await?;
             return Ok((posted, batches));
         };
-        after = (last.try_get("week_start_date")?, last.try_get("id")?);
         if options
             .fail_after_batches
             .is_some_and(|n| batches as usize >= n)
@@ -210,8 +391,9 @@ async fn walk_due(
                 "injected failure after {batches} batches"
             )));
         }
-        posted += post_batch(&mut tx, db.backend(), &ids, actor, now).await?;
         tx.commit().await?;
+        after = last;
+        posted += outcome.posted;
         batches += 1;
         if let Some(pause) = options.pause_between_batches {
             tokio::time::sleep(pause).await;
@@ -296,7 +478,14 @@ pub async fn post_installments(
         }
     }
     if !to_post.is_empty() {
-        post_batch(&mut tx, db.backend(), &to_post, actor, &timestamp(now)).await?;
+        post_batch(
+            &mut tx,
+            db.backend(),
+            &Due::Listed(&to_post),
+            actor,
+            &timestamp(now),
+        )
+        .await?;
         let mut refs: HashMap<String, Option<String>> = HashMap::new();
         for r in sqlx::query(&format!(
             "SELECT installment_id, ledger_posting_ref FROM repair_installments WHERE id IN ({})",

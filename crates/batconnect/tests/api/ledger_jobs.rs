@@ -262,6 +262,37 @@ both_backends! {
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM ledger_postings").await, 8 * 6);
     }
 
+    async fn an_installment_whose_obligation_exists_is_marked_with_it(app) {
+        let repair_ids = invoices_due_now(app, 2, "450.00").await;
+        let installment = format!("{}-01", repair_ids[0]);
+        // An obligation left behind for a still-Scheduled installment (as after a restore
+        // from a backup taken between two writes): the run must not post a second one.
+        sqlx::query(
+            "INSERT INTO ledger_postings (category, amount_cents, entry_type, status, reference_id, lease_id, payment_period, created_by, created_on) \
+             VALUES ('Repair', 10000, 'OBLIGATION', 'POSTED', $1, 1, '2026-11-22', 'test', '2026-11-22T00:00:00Z')",
+        )
+        .bind(&installment)
+        .execute(app.db.reader())
+        .await
+        .unwrap();
+        let existing = app.scalar_i64(&format!("SELECT id FROM ledger_postings WHERE reference_id = '{installment}'")).await;
+        let (status, body) = app.post_as("finance", "/payments/vehicle-repairs/ledger/post-installment", json!({"post_all_due": true, "as_of": "2026-11-22"})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["posted"], 2, "{body}");
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM ledger_postings WHERE category = 'Repair'").await, 2);
+        assert_eq!(
+            app.scalar_text(&format!("SELECT ledger_posting_ref FROM repair_installments WHERE installment_id = '{installment}'")).await,
+            existing.to_string()
+        );
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM repair_installments WHERE status = 'Posted'").await, 2);
+        // The other installment got its own obligation and balance in the same run.
+        let other = format!("{}-01", repair_ids[1]);
+        assert_eq!(
+            app.scalar_i64(&format!("SELECT COUNT(*) FROM ledger_balances b JOIN ledger_postings p ON p.id = b.obligation_posting_id WHERE p.reference_id = '{other}'")).await,
+            1
+        );
+    }
+
     async fn an_interrupted_run_resumes_to_the_same_ledger(app) {
         invoices_due_now(app, 6, "3000.00").await;
         let as_of = chrono::NaiveDate::from_ymd_opt(2027, 1, 31).unwrap();
