@@ -120,7 +120,7 @@ async fn floor(bench: &Bench, rows: usize, kind: FloorTable, connections: usize)
             .await
             .unwrap();
     assert_eq!(rows, ids.len());
-    let batch = batconnect::repairs::jobs::PostingOptions::default().batch_size;
+    let batch = batconnect::repairs::jobs::default_batch_size(bench.db.backend());
     let chunks: Vec<&[i64]> = ids.chunks(batch).collect();
     settle(bench).await;
     let started = Instant::now();
@@ -244,7 +244,7 @@ async fn run(backend: Backend) -> serde_json::Value {
     let rows = leases * INSTALLMENTS_DUE;
     // The posting run's own parallelism (PostgreSQL only; SQLite has one writer).
     let workers = match backend {
-        Backend::Postgres => batconnect::repairs::jobs::PostingOptions::default().workers,
+        Backend::Postgres => batconnect::repairs::jobs::DEFAULT_WORKERS,
         Backend::Sqlite => 1,
     };
     let floor_seconds = floor(&bench, rows, FloorTable::LedgerCopy, 1).await;
@@ -263,7 +263,7 @@ async fn run(backend: Backend) -> serde_json::Value {
         as_of,
         "bench",
         now,
-        &Default::default(),
+        &batconnect::repairs::jobs::PostingOptions::for_backend(backend),
     )
     .await
     .unwrap();

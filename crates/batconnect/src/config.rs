@@ -6,6 +6,9 @@ use std::path::PathBuf;
 
 use chrono_tz::Tz;
 
+use crate::db::Backend;
+use crate::repairs::jobs::{default_batch_size, DEFAULT_WORKERS};
+
 #[derive(Clone)]
 pub struct Config {
     pub database_url: String,
@@ -209,9 +212,15 @@ impl Config {
         };
         let scheduler_tick_seconds =
             parse_number(&get, "BAT_SCHEDULER_TICK_SECONDS", 30, 1, 3600)? as u64;
-        let posting_batch_size =
-            parse_number(&get, "BAT_POSTING_BATCH_SIZE", 5000, 1, 20000)? as usize;
-        let posting_workers = parse_number(&get, "BAT_POSTING_WORKERS", 2, 1, 16)? as usize;
+        let posting_batch_size = parse_number(
+            &get,
+            "BAT_POSTING_BATCH_SIZE",
+            default_batch_size(Backend::from_url(&database_url)) as i64,
+            1,
+            20000,
+        )? as usize;
+        let posting_workers =
+            parse_number(&get, "BAT_POSTING_WORKERS", DEFAULT_WORKERS as i64, 1, 16)? as usize;
         let posting_pause_ms = match get("BAT_TEST_POSTING_PAUSE_MS") {
             None => None,
             Some(_) => Some(parse_number(&get, "BAT_TEST_POSTING_PAUSE_MS", 0, 0, 60_000)? as u64),
@@ -319,6 +328,26 @@ mod tests {
             );
         }
         assert_eq!(config(&[]).unwrap().posting_workers, 2);
+        // One batch size per backend unless set.
+        assert_eq!(config(&[]).unwrap().posting_batch_size, 20_000);
+        assert_eq!(
+            config(&[("BAT_DATABASE_URL", "postgres://db/prod")])
+                .unwrap()
+                .posting_batch_size,
+            5_000
+        );
+        assert_eq!(
+            config(&[("BAT_POSTING_BATCH_SIZE", "700")])
+                .unwrap()
+                .posting_batch_size,
+            700
+        );
+        assert_eq!(
+            config(&[("BAT_POSTING_BATCH_SIZE", "20001")])
+                .unwrap_err()
+                .name,
+            "BAT_POSTING_BATCH_SIZE"
+        );
         assert_eq!(
             config(&[("BAT_LISTEN", "nowhere")]).unwrap_err().name,
             "BAT_LISTEN"

@@ -3,9 +3,14 @@
 -- copied from an invoice or lease that already enforces them) and each balance and
 -- allocation its ledger links (rows that can never be deleted: triggers below, and the
 -- service writes every link from the row it has just inserted or read); on the Sunday run
--- those lookups were a sixth of the posting time. SQLite cannot drop a constraint, so the
--- three tables are rebuilt with the same columns, data, ids, indexes and triggers. Only a
--- reversal's link to the posting it reverses keeps its key, as on PostgreSQL.
+-- those lookups were a sixth of the posting time. Only a reversal's link to the posting it
+-- reverses keeps its key, as on PostgreSQL.
+-- Balances also lose UNIQUE (category, reference_id), as on PostgreSQL in this migration:
+-- a balance belongs to one obligation posting (UNIQUE obligation_posting_id), and that
+-- posting is already unique per (category, reference_id); the copy cost an index entry
+-- per balance and is found through the postings' index instead.
+-- SQLite cannot drop a constraint, so the three tables are rebuilt with the same columns,
+-- data, ids, other indexes and triggers.
 
 ALTER TABLE ledger_allocations RENAME TO ledger_allocations_old;
 ALTER TABLE ledger_balances RENAME TO ledger_balances_old;
@@ -50,7 +55,6 @@ CREATE TABLE ledger_balances (
     status TEXT NOT NULL,
     created_on TEXT NOT NULL,
     updated_on TEXT NOT NULL,
-    UNIQUE (category, reference_id),
     CHECK (balance_cents <= original_cents)
 );
 INSERT INTO ledger_balances (id, category, reference_id, obligation_posting_id, driver_id, lease_id, vehicle_id, medallion_id,

@@ -71,19 +71,35 @@ impl Where {
         column: &str,
         values: &[String],
     ) {
-        if values.is_empty() {
-            return;
-        }
+        self.in_subquery(outer, select, |inner| inner.contains_any(column, values));
+    }
+
+    /// `outer IN (select WHERE column IN values)`: an exact match found through another
+    /// table's index.
+    pub fn in_subquery_any_of(
+        &mut self,
+        outer: &str,
+        select: &str,
+        column: &str,
+        values: &[String],
+    ) {
+        self.in_subquery(outer, select, |inner| inner.any_of(column, values));
+    }
+
+    /// `outer IN (select WHERE …)` with the clauses `build` adds, numbering continuing.
+    fn in_subquery(&mut self, outer: &str, select: &str, build: impl FnOnce(&mut Where)) {
         let mut inner = Where {
             clauses: Vec::new(),
             args: std::mem::take(&mut self.args),
         };
-        inner.contains_any(column, values);
+        build(&mut inner);
         self.args = inner.args;
-        self.clauses.push(format!(
-            "{outer} IN ({select} WHERE {})",
-            inner.clauses.join(" AND ")
-        ));
+        if !inner.clauses.is_empty() {
+            self.clauses.push(format!(
+                "{outer} IN ({select} WHERE {})",
+                inner.clauses.join(" AND ")
+            ));
+        }
     }
 
     pub fn compare(&mut self, column: &str, op: &str, arg: Arg) {

@@ -162,6 +162,11 @@ mod tests {
                 "FOREIGN KEY",
             ),
             ("UPDATE ledger_balances SET balance_cents = 60000", "CHECK"),
+            (
+                "INSERT INTO ledger_balances (category, reference_id, obligation_posting_id, original_cents, balance_cents, due_date, status, created_on, updated_on) \
+                 VALUES ('Lease', 'L-1', 7, 100, 100, '2026-11-22', 'OPEN', 't', 't')",
+                "UNIQUE",
+            ),
         ] {
             let error = sqlx::query(sql).execute(db.reader()).await.unwrap_err();
             assert!(error.to_string().contains(refused_because), "{sql}: {error}");

@@ -53,7 +53,7 @@ impl AppState {
                     .config
                     .posting_pause_ms
                     .map(std::time::Duration::from_millis),
-                ..Default::default()
+                fail_after_batches: None,
             },
             owner: crate::jobs::runner::owner_name(),
         }

@@ -559,10 +559,13 @@ async fn reconcile_repairs(tx: &mut Tx, balance_ids: &str, now: &str) -> Result<
     if installments.is_empty() {
         return Ok(());
     }
+    // An installment's balance is the one of its Repair obligation (one per installment).
+    let obligation = "(SELECT p.id FROM ledger_postings p WHERE p.category = 'Repair' AND p.entry_type = 'OBLIGATION' \
+                      AND p.reference_id = repair_installments.installment_id)";
     let mut invoices: Vec<i64> = sqlx::query_scalar(&format!(
         "UPDATE repair_installments SET \
-         paid_amount_cents = (SELECT b.original_cents - b.balance_cents FROM ledger_balances b WHERE b.category = 'Repair' AND b.reference_id = repair_installments.installment_id), \
-         status = CASE WHEN (SELECT b.balance_cents FROM ledger_balances b WHERE b.category = 'Repair' AND b.reference_id = repair_installments.installment_id) = 0 \
+         paid_amount_cents = (SELECT b.original_cents - b.balance_cents FROM ledger_balances b WHERE b.obligation_posting_id = {obligation}), \
+         status = CASE WHEN (SELECT b.balance_cents FROM ledger_balances b WHERE b.obligation_posting_id = {obligation}) = 0 \
                   THEN 'Paid' ELSE 'Posted' END \
          WHERE installment_id IN ({}) RETURNING invoice_id",
         text_list(&installments)

@@ -88,7 +88,6 @@ fn ledger_filter(
         }
     }
     filter.any_of("status", &statuses);
-    filter.any_of("reference_id", &query.list("reference_id"));
     for (name, op) in [("from_date", ">="), ("to_date", "<=")] {
         if let Some(raw) = query.get(name) {
             match parse_date(raw) {
@@ -119,12 +118,21 @@ pub(crate) fn postings_filter(query: &RawQuery) -> Result<(Where, PageRequest), 
         &["entry_type"],
     )?;
     filter.any_of("entry_type", &query.list("entry_type"));
+    filter.any_of("reference_id", &query.list("reference_id"));
     Ok((filter, page))
 }
 
 /// The filters of `GET /ledger/balances` (also its export).
 pub(crate) fn balances_filter(query: &RawQuery) -> Result<(Where, PageRequest), AppError> {
-    ledger_filter(query, BalanceStatus::all_words(), "due_date", &[])
+    let (mut filter, page) = ledger_filter(query, BalanceStatus::all_words(), "due_date", &[])?;
+    // A balance carries its obligation's reference; the postings' index finds it.
+    filter.in_subquery_any_of(
+        "obligation_posting_id",
+        "SELECT r.id FROM ledger_postings r",
+        "r.reference_id",
+        &query.list("reference_id"),
+    );
+    Ok((filter, page))
 }
 
 /// Ledger postings, newest first.

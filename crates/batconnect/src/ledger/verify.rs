@@ -76,7 +76,8 @@ pub async fn verify(pool: &AnyPool) -> Result<Vec<String>, sqlx::Error> {
     }
     for r in sqlx::query(
         "SELECT i.installment_id, i.status, b.balance_cents, b.status AS balance_status FROM repair_installments i \
-         LEFT JOIN ledger_balances b ON b.category = 'Repair' AND b.reference_id = i.installment_id \
+         LEFT JOIN ledger_postings p ON p.category = 'Repair' AND p.entry_type = 'OBLIGATION' AND p.reference_id = i.installment_id \
+         LEFT JOIN ledger_balances b ON b.obligation_posting_id = p.id \
          WHERE i.status IN ('Posted', 'Paid')",
     )
     .fetch_all(pool)

@@ -29,14 +29,29 @@ pub struct PostingOptions {
     pub pause_between_batches: Option<Duration>,
 }
 
-impl Default for PostingOptions {
-    fn default() -> Self {
+impl PostingOptions {
+    /// What a run uses unless configured otherwise (`BAT_POSTING_BATCH_SIZE`,
+    /// `BAT_POSTING_WORKERS`).
+    pub fn for_backend(backend: Backend) -> Self {
         PostingOptions {
-            batch_size: 5_000,
-            workers: 2,
+            batch_size: default_batch_size(backend),
+            workers: DEFAULT_WORKERS,
             fail_after_batches: None,
             pause_between_batches: None,
         }
+    }
+}
+
+pub const DEFAULT_WORKERS: usize = 2;
+
+/// Installments per transaction. SQLite's one writer takes 20,000: every commit writes
+/// the batch's pages to the WAL, so fewer, bigger commits post faster (200,000
+/// installments: 2.65 s against 2.84 s with 5,000). PostgreSQL's walks take 5,000 each:
+/// bigger batches were no faster there and keep more rows locked per walk.
+pub fn default_batch_size(backend: Backend) -> usize {
+    match backend {
+        Backend::Sqlite => 20_000,
+        Backend::Postgres => 5_000,
     }
 }
 
@@ -177,7 +192,7 @@ async fn post_batch_postgres(
     let sql = format!(
         "WITH due AS ({select} {lock}), \
          p AS ({POSTING_INSERT} FROM due d {POSTING_CONFLICT} RETURNING *), \
-         b AS ({BALANCE_INSERT} FROM p ON CONFLICT (category, reference_id) DO NOTHING), \
+         b AS ({BALANCE_INSERT} FROM p ON CONFLICT (obligation_posting_id) DO NOTHING), \
          u AS (UPDATE repair_installments r SET status = 'Posted', posted_on = $2, ledger_posting_ref = CAST(p.id AS TEXT) \
                FROM p WHERE r.installment_id = p.reference_id RETURNING r.id) \
          SELECT d.week_start_date, d.id, (SELECT COUNT(*) FROM u) AS posted, \
@@ -292,7 +307,7 @@ async fn post_batch_sqlite(
         .execute(&mut **tx)
         .await?;
     sqlx::query(&format!(
-        "{BALANCE_INSERT} FROM ledger_postings p WHERE p.id > $3 AND p.entry_type = 'OBLIGATION' ON CONFLICT (category, reference_id) DO NOTHING"
+        "{BALANCE_INSERT} FROM ledger_postings p WHERE p.id > $3 AND p.entry_type = 'OBLIGATION' ON CONFLICT (obligation_posting_id) DO NOTHING"
     ))
     .bind(actor)
     .bind(now)

@@ -98,6 +98,13 @@ both_backends! {
         let (_, balances) = app.get_as("finance", "/ledger/balances?lease_id=1&category=Repair&status=OPEN").await;
         assert_eq!(balances["total_items"], 1);
         assert_eq!(balances["items"][0]["current_balance"], "100.00");
+        // By reference, alone or with other filters (found through the postings' index).
+        let (status, by_reference) = app.get_as("finance", &format!("/ledger/balances?reference_id={0}-01&reference_id={0}-09&status=OPEN", repair_ids[0])).await;
+        assert_eq!(status, StatusCode::OK, "{by_reference}");
+        assert_eq!(by_reference["total_items"], 1, "{by_reference}");
+        assert_eq!(by_reference["items"][0]["reference_id"], format!("{}-01", repair_ids[0]));
+        let (_, none) = app.get_as("finance", &format!("/ledger/balances?reference_id={}-02", repair_ids[0])).await;
+        assert_eq!(none["total_items"], 0, "{none}");
         assert_eq!(balances["items"][0]["due_date"], "2026-11-22");
         // The create_obligation service is idempotent on its own too.
         let obligation = batconnect::ledger::model::NewObligation {
@@ -136,7 +143,7 @@ both_backends! {
         let (status, _) = app.post_as("operations", "/payments/vehicle-repairs/ledger/post-installment", json!({"post_all_due": true})).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         // The held invoice is skipped by the weekly posting too.
-        post_due_installments(&app.db, chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(), "test", crate::helpers::default_now(), &PostingOptions::default()).await.unwrap();
+        post_due_installments(&app.db, chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(), "test", crate::helpers::default_now(), &PostingOptions::for_backend(app.db.backend())).await.unwrap();
         assert_eq!(app.scalar_i64(&format!("SELECT COUNT(*) FROM ledger_postings WHERE reference_id LIKE '{}%'", repair_ids[1])).await, 0);
     }
 
@@ -301,7 +308,7 @@ both_backends! {
         assert!(format!("{error:?}").contains("injected failure"));
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM ledger_postings").await, 12);
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM repair_installments WHERE status = 'Posted'").await, 12);
-        post_due_installments(&app.db, as_of, "test", crate::helpers::default_now(), &PostingOptions::default()).await.unwrap();
+        post_due_installments(&app.db, as_of, "test", crate::helpers::default_now(), &PostingOptions::for_backend(app.db.backend())).await.unwrap();
         assert_eq!(ledger_content(&app.db).await, expected_ledger(&app.db, "2027-01-31").await);
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM repair_installments WHERE status = 'Posted' AND ledger_posting_ref IS NOT NULL").await, 6 * 11);
     }
