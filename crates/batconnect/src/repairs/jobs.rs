@@ -129,6 +129,12 @@ struct BatchOutcome {
     last: Option<(String, i64)>,
 }
 
+/// Nothing was due: the walk is over.
+const NOTHING_DUE: BatchOutcome = BatchOutcome {
+    posted: 0,
+    last: None,
+};
+
 /// The posting row made from a due installment (`d`); `$1` is the actor, `$2` the time.
 const POSTING_INSERT: &str = "INSERT INTO ledger_postings (category, amount_cents, entry_type, status, reference_id, driver_id, lease_id, \
      vehicle_id, medallion_id, payment_period, description, created_by, created_on) \
@@ -144,20 +150,15 @@ const BALANCE_INSERT: &str = "INSERT INTO ledger_balances (category, reference_i
      SELECT p.category, p.reference_id, p.id, p.driver_id, p.lease_id, p.vehicle_id, p.medallion_id, p.amount_cents, \
      p.amount_cents, p.payment_period, 'OPEN', $2, $2";
 
-/// Marks these installments `Posted` with their obligation's id, whoever made it.
-async fn mark_posted(tx: &mut Tx, ids: &[i64], now: &str) -> Result<i64, sqlx::Error> {
-    let updated = sqlx::query(&format!(
-        "UPDATE repair_installments SET status = 'Posted', posted_on = $1, ledger_posting_ref = \
+/// Marks the installments `which` selects `Posted` (at the time in placeholder `now`) with
+/// their obligation's id, whoever made it.
+fn mark_posted_sql(which: &str, now: &str) -> String {
+    format!(
+        "UPDATE repair_installments SET status = 'Posted', posted_on = {now}, ledger_posting_ref = \
          (SELECT CAST(p.id AS TEXT) FROM ledger_postings p WHERE p.category = 'Repair' AND p.entry_type = 'OBLIGATION' \
           AND p.reference_id = repair_installments.installment_id) \
-         WHERE id IN ({}) AND status = 'Scheduled'",
-        id_list(ids)
-    ))
-    .persistent(false)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(updated.rows_affected() as i64)
+         WHERE {which}"
+    )
 }
 
 /// Posts one batch as Repair obligations with their balances and marks the installments
@@ -218,10 +219,7 @@ async fn post_batch_postgres(
         .fetch_optional(&mut **tx)
         .await?;
     let Some(row) = row else {
-        return Ok(BatchOutcome {
-            posted: 0,
-            last: None,
-        });
+        return Ok(NOTHING_DUE);
     };
     let mut posted: i64 = row.try_get("posted")?;
     // An installment whose obligation already existed (the unique index refused a second
@@ -232,7 +230,15 @@ async fn post_batch_postgres(
             .map(|id| id.parse::<i64>())
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-        posted += mark_posted(tx, &ids, now).await?;
+        let marked = sqlx::query(&mark_posted_sql(
+            &format!("id IN ({}) AND status = 'Scheduled'", id_list(&ids)),
+            "$1",
+        ))
+        .persistent(false)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        posted += marked.rows_affected() as i64;
     }
     Ok(BatchOutcome {
         posted,
@@ -279,10 +285,7 @@ async fn post_batch_sqlite(
                 .fetch_optional(&mut **tx)
                 .await?;
             let Some(last) = last else {
-                return Ok(BatchOutcome {
-                    posted: 0,
-                    last: None,
-                });
+                return Ok(NOTHING_DUE);
             };
             let last: (String, i64) = (last.try_get("week_start_date")?, last.try_get("id")?);
             (
@@ -315,11 +318,9 @@ async fn post_batch_sqlite(
     .execute(&mut **tx)
     .await?;
     // Marked with their obligation, new or (should one have existed) the earlier one.
-    let mark_posted = format!(
-        "UPDATE repair_installments SET status = 'Posted', posted_on = $2, ledger_posting_ref = \
-         (SELECT CAST(p.id AS TEXT) FROM ledger_postings p WHERE p.category = 'Repair' AND p.entry_type = 'OBLIGATION' \
-          AND p.reference_id = repair_installments.installment_id) \
-         WHERE id IN (SELECT i.id {DUE_FROM} WHERE {condition})"
+    let mark_posted = mark_posted_sql(
+        &format!("id IN (SELECT i.id {DUE_FROM} WHERE {condition})"),
+        "$2",
     );
     let updated = range_query(&mark_posted, due, actor, now, last.as_ref())
         .execute(&mut **tx)
