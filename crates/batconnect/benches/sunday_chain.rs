@@ -134,6 +134,7 @@ async fn floor(bench: &Bench, rows: usize, kind: FloorTable, connections: usize)
         insert_floor_chunks(bench, &table, chunks)
     }))
     .await;
+    made_durable(bench).await;
     let seconds = started.elapsed().as_secs_f64();
     // Gone before the next measurement, so that one does not pay for vacuuming it.
     sqlx::query(format!("DROP TABLE {table}").as_str())
@@ -151,6 +152,16 @@ async fn settle(bench: &Bench) {
         Backend::Sqlite => "PRAGMA wal_checkpoint(TRUNCATE)",
     };
     sqlx::query(sql).execute(bench.db.reader()).await.unwrap();
+}
+
+/// Every measured write step ends with its rows durable. PostgreSQL's commits are (the WAL
+/// is flushed at each); SQLite's in WAL mode with `synchronous = NORMAL` are once the WAL
+/// is checkpointed, which the posting run's bigger WAL reaches during the run and the
+/// floor's might not, so both end with a checkpoint.
+async fn made_durable(bench: &Bench) {
+    if bench.db.backend() == Backend::Sqlite {
+        settle(bench).await;
+    }
 }
 
 /// `CREATE` statements of the floor's table: for a copy, `ledger_postings`' own definition.
@@ -267,6 +278,7 @@ async fn run(backend: Backend) -> serde_json::Value {
     )
     .await
     .unwrap();
+    made_durable(&bench).await;
     let posting_seconds = started.elapsed().as_secs_f64();
     assert_eq!(report.posted as usize, rows);
     let started = Instant::now();
