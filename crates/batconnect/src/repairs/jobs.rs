@@ -81,7 +81,7 @@ const DUE_COLUMNS: &str = "i.id, i.installment_id, i.week_start_date, i.principa
 const DUE_FROM: &str = "FROM repair_installments i JOIN repair_invoices v ON v.id = i.invoice_id";
 
 /// Statements on a batch take the actor as `$1` and the time as `$2`; the walk's own
-/// parameters follow (`Due::bind`).
+/// parameters follow (`Due::query`).
 impl Due<'_> {
     /// Which installments are due, over `i` (installment) and `v` (its invoice).
     fn condition(&self) -> String {
@@ -104,8 +104,13 @@ impl Due<'_> {
         }
     }
 
-    /// Binds `$3` to `$6` for the walk.
-    fn bind<'q>(&self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+    /// A statement on the batch with `$1` to `$6` bound. The walk's statements are the same
+    /// text every batch and stay prepared; a listed batch's carry its ids.
+    fn query<'q>(&self, sql: &'q str, actor: &'q str, now: &'q str) -> AnyQuery<'q> {
+        let query = sqlx::query(sql)
+            .persistent(matches!(self, Due::Next { .. }))
+            .bind(actor)
+            .bind(now);
         match self {
             Due::Next {
                 as_of,
@@ -210,12 +215,7 @@ async fn post_batch_postgres(
     .execute(&mut **tx)
     .await?;
     let row = due
-        .bind(
-            sqlx::query(&sql)
-                .persistent(matches!(due, Due::Next { .. }))
-                .bind(actor)
-                .bind(now),
-        )
+        .query(&sql, actor, now)
         .fetch_optional(&mut **tx)
         .await?;
     let Some(row) = row else {
@@ -254,7 +254,7 @@ fn range_query<'q>(
     now: &'q str,
     last: Option<&(String, i64)>,
 ) -> AnyQuery<'q> {
-    let query = due.bind(sqlx::query(sql).persistent(false).bind(actor).bind(now));
+    let query = due.query(sql, actor, now);
     match last {
         Some((week, id)) => query.bind(week.clone()).bind(*id),
         None => query,
@@ -273,15 +273,12 @@ async fn post_batch_sqlite(
 ) -> Result<BatchOutcome, sqlx::Error> {
     let (condition, last) = match due {
         Due::Next { .. } => {
+            let bound = format!(
+                "SELECT d.week_start_date, d.id FROM ({}) d ORDER BY d.week_start_date DESC, d.id DESC LIMIT 1",
+                due.select()
+            );
             let last = due
-                .bind(
-                    sqlx::query(&format!(
-                        "SELECT d.week_start_date, d.id FROM ({}) d ORDER BY d.week_start_date DESC, d.id DESC LIMIT 1",
-                        due.select()
-                    ))
-                    .bind(actor)
-                    .bind(now),
-                )
+                .query(&bound, actor, now)
                 .fetch_optional(&mut **tx)
                 .await?;
             let Some(last) = last else {
