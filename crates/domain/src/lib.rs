@@ -9,11 +9,13 @@
 //! - [`calendar`]: Sunday..Saturday payment weeks in the fleet's local time.
 //! - [`matrix`]: the configurable repayment matrix and installment schedules.
 //! - [`ids`]: business identifier formats.
+//! - [`input`]: what people type: invoice numbers and their uniqueness key, date windows.
 //! - [`ledger`]: ledger categories and how payments pay open balances.
 //! - [`status`]: status and category words exactly as stored.
 
 pub mod calendar;
 pub mod ids;
+pub mod input;
 pub mod ledger;
 pub mod matrix;
 pub mod money;

@@ -22,6 +22,11 @@ pub const MAX_INSTALLMENTS: u32 = 10_000;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Bracket {
+    /// Exclusive lower bound, optional in configuration: when given it must be the
+    /// previous bracket's `up_to` (0 for the first), so a gap or an overlap is refused
+    /// instead of silently reinterpreted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub over: Option<Money>,
     /// Inclusive upper bound; `None` means no upper bound (last bracket only).
     pub up_to: Option<Money>,
     /// Weekly installment; `None` means the whole amount in one installment.
@@ -59,6 +64,12 @@ pub enum MatrixError {
     NonPositiveBound { bracket: usize },
     #[error("bracket {bracket}: upper bounds must be strictly ascending")]
     NotAscending { bracket: usize },
+    #[error("bracket {bracket}: it starts over {over} but the previous bracket ends at {previous_end}; brackets must be contiguous")]
+    NotContiguous {
+        bracket: usize,
+        over: Money,
+        previous_end: Money,
+    },
     #[error("bracket {bracket}: only the last bracket may have no upper bound")]
     UnboundedBeforeLast { bracket: usize },
     #[error("the last bracket must have no upper bound so that every amount is covered")]
@@ -77,6 +88,7 @@ impl Default for RepaymentMatrix {
     fn default() -> Self {
         let m = Money::from_cents;
         let b = |up_to: Option<i64>, weekly: Option<i64>| Bracket {
+            over: None,
             up_to: up_to.map(m),
             weekly: weekly.map(m),
         };
@@ -101,6 +113,14 @@ impl RepaymentMatrix {
         let mut previous: Option<Money> = None;
         for (i, b) in brackets.iter().enumerate() {
             let bracket = i + 1;
+            let previous_end = previous.unwrap_or(Money::ZERO);
+            if let Some(over) = b.over.filter(|&over| over != previous_end) {
+                return Err(MatrixError::NotContiguous {
+                    bracket,
+                    over,
+                    previous_end,
+                });
+            }
             match b.up_to {
                 None if i != last => return Err(MatrixError::UnboundedBeforeLast { bracket }),
                 None => {}
@@ -232,6 +252,7 @@ mod tests {
 
     fn bracket(up_to: Option<i64>, weekly: Option<i64>) -> Bracket {
         Bracket {
+            over: None,
             up_to: up_to.map(m),
             weekly: weekly.map(m),
         }
@@ -409,6 +430,39 @@ mod tests {
                 "{brackets:?}"
             );
         }
+        // An explicit lower bound must meet the previous bracket's upper bound.
+        let from = |over: i64, up_to: Option<i64>, weekly: Option<i64>| Bracket {
+            over: Some(m(over)),
+            ..bracket(up_to, weekly)
+        };
+        assert_eq!(
+            RepaymentMatrix::new(vec![
+                from(0, Some(200_00), None),
+                from(200_50, None, Some(1))
+            ]),
+            Err(NotContiguous {
+                bracket: 2,
+                over: m(200_50),
+                previous_end: m(200_00)
+            })
+        );
+        assert_eq!(
+            RepaymentMatrix::new(vec![from(5, Some(200_00), None), bracket(None, Some(1))]),
+            Err(NotContiguous {
+                bracket: 1,
+                over: m(5),
+                previous_end: m(0)
+            })
+        );
+        assert_eq!(
+            NotContiguous { bracket: 2, over: m(200_50), previous_end: m(200_00) }.to_string(),
+            "bracket 2: it starts over 200.50 but the previous bracket ends at 200.00; brackets must be contiguous"
+        );
+        assert!(RepaymentMatrix::new(vec![
+            from(0, Some(200_00), None),
+            from(200_00, None, Some(1))
+        ])
+        .is_ok());
         let single = RepaymentMatrix::new(vec![bracket(None, None)]).unwrap();
         assert_eq!(single.weekly_installment(m(123_456)), m(123_456));
         let default = RepaymentMatrix::default();

@@ -1,8 +1,11 @@
 //! Exact money in integer cents.
 //!
 //! Amounts never pass through floating point: text is parsed digit by digit,
-//! and JSON numbers (which `serde_json` holds as `f64`) are converted through
-//! their shortest round-trip text, so `1234.56` arrives as exactly 123456 cents.
+//! and JSON numbers are read from their exact text (the workspace builds
+//! serde_json with `arbitrary_precision`, so a number keeps the digits the
+//! client sent): `1234.56` arrives as exactly 123456 cents, and
+//! `199.999999999999999` is refused for its decimals instead of being rounded
+//! to 200.00 by a float on the way in.
 //!
 //! Accepted text (see [`Money::parse`]): optional surrounding whitespace, an
 //! optional `+`/`-` sign, at least one ASCII digit, then optionally a `.` and
@@ -15,7 +18,7 @@ use std::fmt;
 use std::iter::Sum;
 use std::ops::{Add, AddAssign, Neg, Sub, SubAssign};
 
-use serde::de::{self, Deserialize, Deserializer, Visitor};
+use serde::de::{self, Deserialize, Deserializer};
 use serde::ser::{Serialize, Serializer};
 
 /// An amount of US dollars held as integer cents.
@@ -214,7 +217,7 @@ fn from_json_number(n: &serde_json::Number) -> Result<Money, MoneyError> {
     parse_number_text(&n.to_string())
 }
 
-/// Parses the shortest round-trip text of a JSON number, which may use an
+/// Parses the text of a JSON number as the client wrote it, which may use an
 /// exponent (`"1e16"`, `"1.5e-7"`), exactly.
 fn parse_number_text(s: &str) -> Result<Money, MoneyError> {
     let (mantissa, exp) = match s.find(['e', 'E']) {
@@ -337,42 +340,11 @@ impl Serialize for Money {
 }
 
 impl<'de> Deserialize<'de> for Money {
+    /// Through a JSON value, so a JSON number arrives with its exact text (serde_json's
+    /// `arbitrary_precision`): `199.999` is refused, never rounded by a float first.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(MoneyVisitor)
-    }
-}
-
-struct MoneyVisitor;
-
-impl MoneyVisitor {
-    fn finish<E: de::Error>(v: serde_json::Value) -> Result<Money, E> {
-        Money::from_json(&v).map_err(|e| E::custom(format_args!("amount {v} {e}")))
-    }
-}
-
-impl Visitor<'_> for MoneyVisitor {
-    type Value = Money;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a decimal amount such as \"1234.50\"")
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Money, E> {
-        Self::finish(serde_json::Value::from(v))
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Money, E> {
-        Self::finish(serde_json::Value::from(v))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Money, E> {
-        Self::finish(serde_json::Value::from(v))
-    }
-
-    // Routed through serde_json's Number so the float is read via its
-    // shortest text, never via float arithmetic.
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Money, E> {
-        Self::finish(serde_json::Value::from(v))
+        let v = serde_json::Value::deserialize(deserializer)?;
+        Money::from_json(&v).map_err(|e| de::Error::custom(format_args!("amount {v} {e}")))
     }
 }
 
@@ -501,6 +473,36 @@ mod tests {
         for (v, err) in bad {
             assert_eq!(Money::from_json(v), Err(err.clone()), "{v}");
         }
+    }
+
+    /// Numbers as a client sends them: their exact text, never a float's rounding.
+    #[test]
+    fn json_numbers_keep_their_text() {
+        let value = |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap();
+        assert_eq!(
+            Money::from_json(&value("199.999999999999999")),
+            Err(MoneyError::TooManyDecimals)
+        );
+        assert_eq!(
+            Money::from_json(&value("12.500")),
+            Err(MoneyError::TooManyDecimals)
+        );
+        assert_eq!(Money::from_json(&value("12.50")), Ok(m(1250)));
+        assert_eq!(Money::from_json(&value("1.5e2")), Ok(m(15_000)));
+        assert!(serde_json::from_str::<Money>("199.999999999999999").is_err());
+        assert_eq!(serde_json::from_str::<Money>("199.99").unwrap(), m(19_999));
+        assert_eq!(serde_json::from_str::<Money>("\"7.10\"").unwrap(), m(710));
+        #[derive(serde::Deserialize)]
+        struct Row {
+            amount: Money,
+        }
+        let row: Row = serde_json::from_str(r#"{"amount": 0.07}"#).unwrap();
+        assert_eq!(row.amount, m(7));
+        let err = serde_json::from_str::<Row>(r#"{"amount": 0.005}"#)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("at most 2 decimal places"), "{err}");
     }
 
     #[test]

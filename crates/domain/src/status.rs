@@ -164,6 +164,8 @@ stored_words! {
         Scheduled => "Scheduled",
         Posted => "Posted",
         Paid => "Paid",
+        /// Its invoice was cancelled: never posted again, any posting voided.
+        Cancelled => "Cancelled",
     }
 
     /// Where a repair was done.
@@ -305,7 +307,9 @@ mod tests {
 
     #[test]
     fn installment_status() {
-        check_enum!(InstallmentStatus, [Scheduled => "Scheduled", Posted => "Posted", Paid => "Paid"]);
+        check_enum!(InstallmentStatus, [
+            Scheduled => "Scheduled", Posted => "Posted", Paid => "Paid", Cancelled => "Cancelled",
+        ]);
     }
 
     #[test]
