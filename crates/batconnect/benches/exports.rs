@@ -66,7 +66,7 @@ async fn seed(bench: &Bench, count: usize) -> Duration {
             sql.push_str(
                 "INSERT INTO repair_invoices (repair_id, invoice_number, invoice_date, driver_id, lease_id, vehicle_id, medallion_id, \
                  driver_name, lease_ref, lease_type, medallion_number, vin, workshop_type, notes, total_amount_cents, weekly_installment_cents, \
-                 start_week, status, case_no, created_by, created_on, updated_by, updated_on) VALUES ",
+                 start_week, status, case_no, created_by, created_on, updated_by, updated_on, invoice_number_key) VALUES ",
             );
             for i in 0..n {
                 let k = done + i + 1;
@@ -84,7 +84,7 @@ async fn seed(bench: &Bench, count: usize) -> Duration {
                 }
                 sql.push_str(&format!(
                     "('RPR-X-{k:07}', 'XINV-{k:07}', '{date}', {lease}, {lease}, {lease}, {lease}, '{name}', 'LS-{:05}', '{}', 'M{lease:02}', \
-                     'VIN{lease:014}', '{}', NULL, {total}, {weekly}, '{start}', '{}', NULL, 'bench', '2026-01-01T00:00:00Z', 'bench', '2026-01-01T00:00:00Z')",
+                     'VIN{lease:014}', '{}', NULL, {total}, {weekly}, '{start}', '{}', NULL, 'bench', '2026-01-01T00:00:00Z', 'bench', '2026-01-01T00:00:00Z', 'xinv-{k:07}')",
                     1000 + lease,
                     LEASE_TYPES[lease % LEASE_TYPES.len()],
                     WORKSHOPS[k % 2],
@@ -252,6 +252,16 @@ async fn run(backend: Backend) -> serde_json::Value {
             format!("{format}_all"),
             export(backend, &format!("format={format}")),
         );
+    }
+    // What the figures are of: the CSV holds every invoice (a row each), XLSX and PDF the
+    // first 100,000 (and the cut-short line).
+    if let Some(csv) = results.get("csv_all") {
+        assert_eq!(csv["csv_rows_without_header"], invoices as u64, "{csv}");
+    }
+    for format in ["excel", "pdf"] {
+        if let Some(file) = results.get(&format!("{format}_all")) {
+            assert!(file["bytes"].as_u64().unwrap() > 0, "{file}");
+        }
     }
     if formats.contains("csv") {
         results.insert(

@@ -34,7 +34,7 @@ async fn seed(bench: &Bench, count: usize) -> Duration {
         let mut sql = String::from(
             "INSERT INTO repair_invoices (repair_id, invoice_number, invoice_date, driver_id, lease_id, vehicle_id, medallion_id, \
              driver_name, lease_ref, lease_type, medallion_number, vin, workshop_type, notes, total_amount_cents, weekly_installment_cents, \
-             start_week, status, case_no, created_by, created_on, updated_by, updated_on) VALUES ",
+             start_week, status, case_no, created_by, created_on, updated_by, updated_on, invoice_number_key) VALUES ",
         );
         let mut rows = Vec::with_capacity(n);
         for i in 0..n {
@@ -54,7 +54,7 @@ async fn seed(bench: &Bench, count: usize) -> Duration {
                 sql.push(',');
             }
             sql.push_str(&format!(
-                "('RPR-B-{k:07}', 'BINV-{k:07}', '{date}', {lease}, {lease}, {lease}, {lease}, '{name}', 'BL-{lease:07}', '{}', 'BM{lease:06}', 'BV{lease:015}', '{}', NULL, {total}, {weekly}, '{start}', '{}', NULL, 'bench', '2026-01-01T00:00:00Z', 'bench', '2026-01-01T00:00:00Z')",
+                "('RPR-B-{k:07}', 'BINV-{k:07}', '{date}', {lease}, {lease}, {lease}, {lease}, '{name}', 'BL-{lease:07}', '{}', 'BM{lease:06}', 'BV{lease:015}', '{}', NULL, {total}, {weekly}, '{start}', '{}', NULL, 'bench', '2026-01-01T00:00:00Z', 'bench', '2026-01-01T00:00:00Z', 'binv-{k:07}')",
                 LEASE_TYPES[(lease as usize) % LEASE_TYPES.len()],
                 WORKSHOPS[k % 2],
                 STATUSES[rng.gen_range(0..STATUSES.len())],
@@ -215,10 +215,22 @@ async fn run(backend: Backend) -> serde_json::Value {
         }
     }
     let e = summarize(samples);
+    // What the figures are of: every seeded invoice is listed, the filters found rows.
+    let installments: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM repair_installments")
+        .fetch_one(bench.db.reader())
+        .await
+        .unwrap();
+    assert!(
+        a_body["total_items"].as_i64().unwrap() >= invoices as i64,
+        "{a_body}"
+    );
+    assert!(b_body["total_items"].as_i64().unwrap() > 0, "{b_body}");
+    assert!(c_body["total_items"].as_i64().unwrap() > 0, "{c_body}");
+    assert!(installments >= invoices as i64);
     serde_json::json!({
         "backend": backend.name(),
         "invoices": invoices,
-        "installments": sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM repair_installments").fetch_one(bench.db.reader()).await.unwrap(),
+        "installments": installments,
         "seed_seconds": (seed_time.as_secs_f64() * 10.0).round() / 10.0,
         "a_first_page_by_date_desc": a, "a_total_items": a_body["total_items"],
         "b_open_date_range_by_amount": b, "b_total_items": b_body["total_items"],

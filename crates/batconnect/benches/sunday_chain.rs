@@ -42,7 +42,7 @@ async fn seed_work(bench: &Bench, leases: usize) {
             .map(|k| {
                 format!(
                     "('RPR-C-{k:07}', 'CINV-{k:07}', '2026-10-20', {k}, {k}, {k}, {k}, 'Driver {k}', 'BL-{k:07}', 'long-term', 'BM{k:06}', 'BV{k:015}', \
-                     'Big Apple Workshop', NULL, 100000, 25000, '2026-10-25', 'Open', NULL, 'bench', 'now', 'bench', 'now')"
+                     'Big Apple Workshop', NULL, 100000, 25000, '2026-10-25', 'Open', NULL, 'bench', 'now', 'bench', 'now', 'cinv-{k:07}')"
                 )
             })
             .collect();
@@ -50,7 +50,7 @@ async fn seed_work(bench: &Bench, leases: usize) {
         sqlx::query(format!(
             "INSERT INTO repair_invoices (repair_id, invoice_number, invoice_date, driver_id, lease_id, vehicle_id, medallion_id, driver_name, lease_ref, \
              lease_type, medallion_number, vin, workshop_type, notes, total_amount_cents, weekly_installment_cents, start_week, status, case_no, \
-             created_by, created_on, updated_by, updated_on) VALUES {}",
+             created_by, created_on, updated_by, updated_on, invoice_number_key) VALUES {}",
             invoices.join(",")
         )
         .as_str())
@@ -229,9 +229,16 @@ async fn record_earnings(bench: &Bench, leases: usize) -> f64 {
         .collect();
     for request in rows.chunks(10_000) {
         let mut tx = bench.db.begin().await.unwrap();
-        batconnect::ledger::payments::record_earnings(&mut tx, request, "bench", now)
-            .await
-            .unwrap();
+        let recorded = batconnect::ledger::payments::record_earnings(
+            &mut tx,
+            request,
+            "bench",
+            now,
+            chrono_tz::America::New_York,
+        )
+        .await
+        .unwrap();
+        assert_eq!(recorded.len(), request.len());
         tx.commit().await.unwrap();
     }
     started.elapsed().as_secs_f64()
@@ -290,6 +297,9 @@ async fn run(backend: Backend) -> serde_json::Value {
     let problems = batconnect::ledger::verify::verify(bench.db.reader())
         .await
         .unwrap();
+    // What the figures are of: every lease's statement, a clean ledger.
+    assert_eq!(dtrs.created as usize, leases, "{dtrs:?}");
+    assert!(problems.is_empty(), "ledger verify: {problems:?}");
     let round = |x: f64| (x * 100.0).round() / 100.0;
     serde_json::json!({
         "backend": backend.name(),

@@ -43,6 +43,12 @@ pub struct Config {
     pub max_upload_bytes: usize,
     /// Shown at the top of receipts and exports.
     pub fleet_name: String,
+    /// Weekly installment by invoice total (`BAT_REPAYMENT_MATRIX`); an invoice keeps the
+    /// schedule it was created with.
+    pub repayment_matrix: domain::matrix::RepaymentMatrix,
+    /// How many weeks after the current payment week a schedule may start
+    /// (`BAT_MAX_START_WEEKS_AHEAD`).
+    pub max_start_weeks_ahead: u32,
 }
 
 /// The `AWS_*` variables passed to S3 storage (those object_store understands).
@@ -109,6 +115,8 @@ impl std::fmt::Debug for Config {
             )
             .field("max_upload_bytes", &self.max_upload_bytes)
             .field("fleet_name", &self.fleet_name)
+            .field("repayment_matrix", &self.repayment_matrix)
+            .field("max_start_weeks_ahead", &self.max_start_weeks_ahead)
             .finish()
     }
 }
@@ -254,7 +262,23 @@ impl Config {
         let fleet_name = get("BAT_FLEET_NAME")
             .map(|n| n.trim().to_string())
             .unwrap_or_else(|| "BAT Connect".to_string());
+        let repayment_matrix = match get("BAT_REPAYMENT_MATRIX") {
+            None => domain::matrix::RepaymentMatrix::default(),
+            Some(value) => parse_matrix(&value).map_err(|reason| ConfigError {
+                name: "BAT_REPAYMENT_MATRIX",
+                reason,
+            })?,
+        };
+        let max_start_weeks_ahead = parse_number(
+            &get,
+            "BAT_MAX_START_WEEKS_AHEAD",
+            i64::from(domain::input::DEFAULT_MAX_START_WEEKS_AHEAD),
+            0,
+            520,
+        )? as u32;
         Ok(Config {
+            repayment_matrix,
+            max_start_weeks_ahead,
             storage_url,
             aws_settings,
             max_upload_bytes,
@@ -277,6 +301,35 @@ impl Config {
             db_max_connections,
         })
     }
+}
+
+/// `BAT_REPAYMENT_MATRIX`: the matrix as JSON, or the path of a JSON file holding it.
+/// Either `{"brackets": [...]}` or the bracket list alone; each bracket is
+/// `{"over": "200.00", "up_to": "500.00", "weekly": "100.00"}` (`over` optional, `up_to`
+/// null on the last bracket only, `weekly` null for "the whole amount at once").
+fn parse_matrix(value: &str) -> Result<domain::matrix::RepaymentMatrix, String> {
+    let text = value.trim();
+    let json = if text.starts_with('{') || text.starts_with('[') {
+        text.to_string()
+    } else {
+        std::fs::read_to_string(text)
+            .map_err(|e| format!("cannot read the matrix file '{text}': {e}"))?
+    };
+    let json = json.trim();
+    let document = if json.starts_with('[') {
+        format!("{{\"brackets\": {json}}}")
+    } else {
+        json.to_string()
+    };
+    serde_json::from_str(&document).map_err(|e| {
+        // serde's "at line 1 column 80" means nothing to an operator; the bracket does.
+        let message = e.to_string();
+        message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_string()
+    })
 }
 
 fn parse_number(
@@ -388,6 +441,60 @@ mod tests {
         assert!(!shown.contains("supersecret"));
         assert!(!shown.contains("awssecret42"));
         assert!(shown.contains("us-east-2"));
+    }
+
+    #[test]
+    fn the_repayment_matrix_is_configurable_and_checked() {
+        let c = config(&[]).unwrap();
+        assert_eq!(
+            c.repayment_matrix,
+            domain::matrix::RepaymentMatrix::default()
+        );
+        assert_eq!(c.max_start_weeks_ahead, 8);
+        let c = config(&[(
+            "BAT_REPAYMENT_MATRIX",
+            r#"[{"up_to": "100.00", "weekly": null}, {"over": "100.00", "up_to": null, "weekly": "50.00"}]"#,
+        )])
+        .unwrap();
+        let weekly = c
+            .repayment_matrix
+            .weekly_installment(domain::money::Money::from_cents(30_000));
+        assert_eq!(weekly, domain::money::Money::from_cents(5_000));
+        for (bad, says) in [
+            (
+                r#"[{"up_to": "200.00", "weekly": null}, {"over": "250.00", "up_to": null, "weekly": "10"}]"#,
+                "bracket 2: it starts over 250.00 but the previous bracket ends at 200.00",
+            ),
+            (
+                r#"{"brackets": [{"up_to": "500.00", "weekly": "1"}, {"up_to": "400.00", "weekly": "1"}, {"up_to": null, "weekly": "1"}]}"#,
+                "bracket 2: upper bounds must be strictly ascending",
+            ),
+            (
+                r#"[{"up_to": "5.00", "weekly": null}]"#,
+                "the last bracket must have no upper bound",
+            ),
+            ("/no/such/matrix.json", "cannot read the matrix file"),
+        ] {
+            let err = config(&[("BAT_REPAYMENT_MATRIX", bad)]).unwrap_err();
+            assert_eq!(err.name, "BAT_REPAYMENT_MATRIX");
+            assert!(err.reason.contains(says), "{bad}: {}", err.reason);
+            assert!(!err.reason.contains("line 1"), "{}", err.reason);
+        }
+        let file = std::env::temp_dir().join(format!("matrix-{}.json", uuid::Uuid::new_v4()));
+        std::fs::write(
+            &file,
+            r#"{"brackets": [{"up_to": null, "weekly": "25.00"}]}"#,
+        )
+        .unwrap();
+        let c = config(&[("BAT_REPAYMENT_MATRIX", file.to_str().unwrap())]).unwrap();
+        assert_eq!(c.repayment_matrix.brackets().len(), 1);
+        std::fs::remove_file(file).unwrap();
+        assert_eq!(
+            config(&[("BAT_MAX_START_WEEKS_AHEAD", "-1")])
+                .unwrap_err()
+                .name,
+            "BAT_MAX_START_WEEKS_AHEAD"
+        );
     }
 
     #[test]

@@ -87,6 +87,7 @@ pub async fn run(
     path: &Path,
     actor: &CurrentUser,
     now: chrono::DateTime<chrono::Utc>,
+    timezone: chrono_tz::Tz,
 ) -> Result<usize, ImportError> {
     match entity {
         Entity::Drivers => {
@@ -134,7 +135,7 @@ pub async fn run(
             .await
         }
         Entity::Leases => import_leases(db, path, actor, now).await,
-        Entity::Earnings => import_earnings(db, path, actor, now).await,
+        Entity::Earnings => import_earnings(db, path, actor, now, timezone).await,
     }
 }
 
@@ -296,6 +297,7 @@ async fn import_earnings(
     path: &Path,
     actor: &CurrentUser,
     now: chrono::DateTime<chrono::Utc>,
+    timezone: chrono_tz::Tz,
 ) -> Result<usize, ImportError> {
     let rows = read_rows::<EarningsRow>(path)?;
     let mut problems = Vec::new();
@@ -356,7 +358,9 @@ async fn import_earnings(
     if !problems.is_empty() {
         return Err(ImportError::BadRows(problems));
     }
-    match crate::ledger::payments::record_earnings(&mut tx, &inputs, &actor.username, now).await {
+    match crate::ledger::payments::record_earnings(&mut tx, &inputs, &actor.username, now, timezone)
+        .await
+    {
         Ok(recorded) => {
             tx.commit().await.map_err(anyhow::Error::from)?;
             Ok(recorded.len())

@@ -227,10 +227,18 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Import { entity, file } => {
+            let timezone = config.timezone;
             let db = Db::connect(&config.database_url, 2).await?;
             app::prepare(config, db.clone(), Options::default()).await?;
-            let count =
-                import::run(&db, entity, &file, &CurrentUser::system("import"), now).await?;
+            let count = import::run(
+                &db,
+                entity,
+                &file,
+                &CurrentUser::system("import"),
+                now,
+                timezone,
+            )
+            .await?;
             println!("imported {count} row(s) from {}", file.display());
             Ok(())
         }

@@ -32,6 +32,8 @@ pub struct ProcessContext<'a> {
     pub user: &'a CurrentUser,
     pub now: DateTime<Utc>,
     pub timezone: Tz,
+    /// The settings a handler's business rules read (e.g. the repayment matrix).
+    pub config: &'a crate::config::Config,
 }
 
 pub trait StepHandler: Send + Sync {

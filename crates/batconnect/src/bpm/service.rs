@@ -186,20 +186,22 @@ pub async fn submit_step(
     })?;
     let schema = schemas::load(state.config.schema_dir.as_deref(), &path)?;
     schemas::validate(&path, &schema, &data)?;
-    if case.status == CaseStatus::Closed.as_str() {
-        return Err(AppError::Conflict(format!("case {case_no} is closed")));
-    }
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    // Re-read under a lock so two submissions of one case run one after the other.
+    // Re-read under a lock so two submissions of one case, or a submission and a close,
+    // run one after the other; the checks below are on this locked row.
     let locked = repo::lock_case(&mut tx, case_no, state.db.backend() == Backend::Postgres)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no case {case_no}")))?;
+    if locked.status == CaseStatus::Closed.as_str() {
+        return Err(AppError::Conflict(format!("case {case_no} is closed")));
+    }
     let ctx = ProcessContext {
         case: &locked,
         user,
         now,
         timezone: state.config.timezone,
+        config: &state.config,
     };
     let output = step.handler.process(ctx, &mut tx, data).await?;
     let previewed = output
@@ -253,6 +255,18 @@ pub async fn move_case(
         ))
     })?;
     user.require(flow.steps[0].allowed_roles)?;
+    if !matches!(action, "close" | "next") {
+        return Err(AppError::field(
+            "action",
+            format!("'{action}' is not one of: next, close"),
+        ));
+    }
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    // Decided on the locked row: a close and a step submission never interleave.
+    let case = repo::lock_case(&mut tx, case_no, state.db.backend() == Backend::Postgres)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no case {case_no}")))?;
     if case.status == CaseStatus::Closed.as_str() {
         return Err(AppError::Conflict(format!(
             "case {case_no} is already closed"
@@ -260,7 +274,8 @@ pub async fn move_case(
     }
     let (status, step) = match action {
         "close" => (CaseStatus::Closed, case.current_step.clone()),
-        "next" => {
+        // "next", checked above.
+        _ => {
             let position = flow
                 .steps
                 .iter()
@@ -270,15 +285,7 @@ pub async fn move_case(
                 None => (CaseStatus::Closed, case.current_step.clone()),
             }
         }
-        other => {
-            return Err(AppError::field(
-                "action",
-                format!("'{other}' is not one of: next, close"),
-            ))
-        }
     };
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
     repo::update_case(
         &mut tx,
         case_no,

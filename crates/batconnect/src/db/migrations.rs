@@ -42,8 +42,72 @@ fn embedded(dir: &'static Dir<'static>) -> anyhow::Result<Vec<Migration>> {
     Ok(migrations)
 }
 
+/// The migration that adds `repair_invoices.invoice_number_key`; the next one makes it
+/// unique, so the keys of existing rows are computed (in Rust) between the two.
+const INVOICE_NUMBER_KEY_ADDED: i64 = 12;
+
 pub async fn run(db: &Db) -> anyhow::Result<()> {
+    run_up_to(db, INVOICE_NUMBER_KEY_ADDED).await?;
+    fill_invoice_number_keys(db).await?;
     run_up_to(db, i64::MAX).await
+}
+
+/// Computes the normalized key of every invoice number that has none yet (rows from before
+/// migration 0012), and stops with the list of invoices whose numbers clash on it: two
+/// open debts for one workshop invoice are for a person to resolve, not a migration.
+async fn fill_invoice_number_keys(db: &Db) -> anyhow::Result<()> {
+    use sqlx::Row;
+    let pending = sqlx::query(
+        "SELECT id, invoice_number FROM repair_invoices WHERE invoice_number_key IS NULL",
+    )
+    .fetch_all(&db.write)
+    .await?;
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let mut tx = db.begin().await?;
+    for row in &pending {
+        let id: i64 = row.try_get("id")?;
+        let number: String = row.try_get("invoice_number")?;
+        sqlx::query("UPDATE repair_invoices SET invoice_number_key = $1 WHERE id = $2")
+            .bind(domain::input::invoice_number_key(&number))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let mut clashes: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for row in sqlx::query(
+        "SELECT invoice_number_key, repair_id, invoice_number FROM repair_invoices \
+         WHERE status <> 'Cancelled' AND invoice_number_key IN \
+         (SELECT invoice_number_key FROM repair_invoices WHERE status <> 'Cancelled' \
+          GROUP BY invoice_number_key HAVING COUNT(*) > 1) ORDER BY invoice_number_key, repair_id",
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    {
+        clashes
+            .entry(row.try_get("invoice_number_key")?)
+            .or_default()
+            .push(format!(
+                "{} ('{}')",
+                row.try_get::<String, _>("repair_id")?,
+                row.try_get::<String, _>("invoice_number")?
+            ));
+    }
+    if !clashes.is_empty() {
+        tx.rollback().await?;
+        let list: Vec<String> = clashes
+            .into_iter()
+            .map(|(key, invoices)| format!("'{key}': {}", invoices.join(", ")))
+            .collect();
+        anyhow::bail!(
+            "cannot make workshop invoice numbers unique ignoring case and spacing: these open invoices share a number — {}. \
+             Cancel or renumber all but one of each (e.g. with sqlite3 or psql), then start again.",
+            list.join("; ")
+        );
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Applies the migrations up to and including `last` (tests upgrade from an older schema).
@@ -56,7 +120,9 @@ async fn run_up_to(db: &Db, last: i64) -> anyhow::Result<()> {
     migrations.retain(|m| m.version <= last);
     let migrator = Migrator {
         migrations: Cow::Owned(migrations),
-        ignore_missing: false,
+        // A partial run (up to a data step) meets later versions already applied; the
+        // full run still refuses a database migrated by a newer binary.
+        ignore_missing: last != i64::MAX,
         locking: true,
         no_tx: false,
     };
@@ -67,6 +133,137 @@ async fn run_up_to(db: &Db, last: i64) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    async fn scratch_sqlite(name: &str) -> (Db, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!(
+            "batconnect-{name}-{}-{}",
+            std::process::id(),
+            chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = Db::connect(&format!("sqlite://{}/m.db", dir.display()), 2)
+            .await
+            .unwrap();
+        (db, dir)
+    }
+
+    /// Invoices recorded before 0012 on a fleet, numbered as given (status in brackets).
+    async fn invoices_before_keys(db: &Db, numbers: &[(&str, &str)]) {
+        run_up_to(db, INVOICE_NUMBER_KEY_ADDED - 1).await.unwrap();
+        for sql in [
+            "INSERT INTO drivers (driver_id, first_name, last_name, full_name, tlc_license_no, status, pay_to, created_on, created_by) \
+             VALUES ('DRV-1', 'A', 'B', 'A B', '5100001', 'Active', 'ACH', 't', 'a')",
+            "INSERT INTO vehicles (vin, make, model, year, created_on, created_by) VALUES ('4T1BF1FK0CU000001', 'Toyota', 'Camry', 2020, 't', 'a')",
+            "INSERT INTO medallions (medallion_number, status, created_on, created_by) VALUES ('1P10', 'Assigned', 't', 'a')",
+            "INSERT INTO leases (lease_id, lease_type, status, weekly_rate_cents, vehicle_id, medallion_id, start_date, created_on, created_by) \
+             VALUES ('LS-01001', 'dov', 'Active', 52500, 1, 1, '2026-01-04', 't', 'a')",
+        ] {
+            sqlx::query(sql).execute(db.reader()).await.unwrap();
+        }
+        for (i, (number, status)) in numbers.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO repair_invoices (repair_id, invoice_number, invoice_date, driver_id, lease_id, vehicle_id, medallion_id, \
+                 driver_name, lease_ref, lease_type, medallion_number, vin, workshop_type, total_amount_cents, weekly_installment_cents, \
+                 start_week, status, created_by, created_on, updated_by, updated_on) \
+                 VALUES ($1, $2, '2026-11-20', 1, 1, 1, 1, 'A B', 'LS-01001', 'dov', '1P10', '4T1BF1FK0CU000001', 'Big Apple Workshop', \
+                 10000, 10000, '2026-11-29', $3, 'a', 't', 'a', 't')",
+            )
+            .bind(format!("RPR-2026-{:05}", i + 1))
+            .bind(number)
+            .bind(status)
+            .execute(db.reader())
+            .await
+            .unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn invoice_number_keys_are_filled_then_made_unique() {
+        let (db, dir) = scratch_sqlite("keys").await;
+        invoices_before_keys(
+            &db,
+            &[
+                ("BAW-1187", "Open"),
+                ("baw-1187", "Cancelled"),
+                ("EXT 7", "Closed"),
+            ],
+        )
+        .await;
+        run(&db).await.unwrap();
+        let keys: Vec<(String, String)> = sqlx::query_as(
+            "SELECT repair_id, invoice_number_key FROM repair_invoices ORDER BY repair_id",
+        )
+        .fetch_all(db.reader())
+        .await
+        .unwrap();
+        assert_eq!(
+            keys,
+            vec![
+                ("RPR-2026-00001".into(), "baw-1187".into()),
+                ("RPR-2026-00002".into(), "baw-1187".into()),
+                ("RPR-2026-00003".into(), "ext 7".into()),
+            ]
+        );
+        // The key is unique among open invoices from now on.
+        let err = sqlx::query(
+            "UPDATE repair_invoices SET status = 'Open' WHERE repair_id = 'RPR-2026-00002'",
+        )
+        .execute(db.reader())
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains("UNIQUE"), "{err}");
+        run(&db).await.unwrap();
+        db.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn clashing_invoice_numbers_stop_the_migration_and_are_listed() {
+        let (db, dir) = scratch_sqlite("clash").await;
+        invoices_before_keys(
+            &db,
+            &[
+                ("BAW-1187", "Open"),
+                ("baw-1187 ", "Open"),
+                ("Ext-9", "Hold"),
+                ("EXT-9", "Closed"),
+                ("ok-1", "Open"),
+            ],
+        )
+        .await;
+        let err = run(&db).await.unwrap_err().to_string();
+        assert!(
+            err.contains("'baw-1187': RPR-2026-00001 ('BAW-1187'), RPR-2026-00002 ('baw-1187 ')"),
+            "{err}"
+        );
+        assert!(
+            err.contains("'ext-9': RPR-2026-00003 ('Ext-9'), RPR-2026-00004 ('EXT-9')"),
+            "{err}"
+        );
+        assert!(!err.contains("ok-1"), "{err}");
+        // Nothing half-done: no key written, 0013 not applied.
+        let filled: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM repair_invoices WHERE invoice_number_key IS NOT NULL",
+        )
+        .fetch_one(db.reader())
+        .await
+        .unwrap();
+        assert_eq!(filled, 0);
+        // Once an operator has resolved it, start-up goes on.
+        sqlx::query("UPDATE repair_invoices SET invoice_number = 'BAW-1187-B' WHERE repair_id = 'RPR-2026-00002'")
+            .execute(db.reader())
+            .await
+            .unwrap();
+        sqlx::query(
+            "UPDATE repair_invoices SET status = 'Cancelled' WHERE repair_id = 'RPR-2026-00004'",
+        )
+        .execute(db.reader())
+        .await
+        .unwrap();
+        run(&db).await.unwrap();
+        db.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn both_backends_have_the_same_migration_versions() {

@@ -145,6 +145,26 @@ impl Db {
     }
 }
 
+/// The backend a transaction runs on, so a business action taking only its transaction
+/// still picks the right dialect.
+pub fn backend_of(tx: &Tx) -> Backend {
+    if tx.backend_name() == "SQLite" {
+        Backend::Sqlite
+    } else {
+        Backend::Postgres
+    }
+}
+
+/// ` FOR UPDATE` on PostgreSQL, where rows another transaction is changing must be locked
+/// before they are read and checked; nothing on SQLite, whose write transactions hold the
+/// database's one write lock from their first statement (`BEGIN IMMEDIATE`).
+pub fn lock_rows(tx: &Tx) -> &'static str {
+    match backend_of(tx) {
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
+    }
+}
+
 /// Keys written into a statement's text as an `IN (…)` list (a bound list would take one
 /// parameter per key). Such statements run with `.persistent(false)`: each text is used
 /// once and must not pile up in the connections' prepared-statement caches.
@@ -173,10 +193,13 @@ fn sqlite_pool(max: u32) -> AnyPoolOptions {
                 // SQLite's 1,000: a posting batch of 5,000 installments writes a few
                 // thousand pages, so the default checkpointed at nearly every commit and
                 // copied the same index pages over and over.
+                // recursive_triggers: without it the row that `INSERT OR REPLACE` deletes
+                // goes without its DELETE triggers, so a REPLACE could rewrite or remove a
+                // ledger posting past the guards that keep the ledger immutable.
                 conn.execute(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000; \
-                     PRAGMA wal_autocheckpoint = 16384;",
+                     PRAGMA wal_autocheckpoint = 16384; PRAGMA recursive_triggers = ON;",
                 )
                 .await?;
                 Ok(())

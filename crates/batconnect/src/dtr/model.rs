@@ -40,6 +40,14 @@ pub struct RepairLine {
     pub amount_due: Money,
     #[schema(value_type = String)]
     pub paid_this_week: Money,
+    /// Paid of this installment so far (this week and before), partial payments included.
+    #[schema(value_type = String, default = "0.00")]
+    #[serde(default)]
+    pub paid: Money,
+    /// Still owed on this installment after this week.
+    #[schema(value_type = String, default = "0.00")]
+    #[serde(default)]
+    pub remaining: Money,
     pub status: String,
     #[schema(value_type = String)]
     pub invoice_balance_remaining: Money,

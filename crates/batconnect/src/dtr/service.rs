@@ -15,8 +15,11 @@ use super::model::{CategoryLine, DtrContent, GenerationReport, Party, RepairLine
 use crate::db::{id_list, timestamp, Backend, Db, Tx};
 use crate::http::error::AppError;
 use crate::ledger::payments::apply_allocations;
+use crate::repairs::model::Settlement;
 
 const CHUNK: usize = 1000;
+/// How many times a chunk is worked out again after a concurrent payment or void.
+const CHUNK_ATTEMPTS: u32 = 5;
 
 /// Generates (or regenerates) the DTRs of the week starting `week` for every active lease
 /// and every lease with earnings that week. Balances due up to the end of the run day
@@ -53,9 +56,30 @@ pub async fn generate(
         ..Default::default()
     };
     for chunk in leases.chunks(CHUNK) {
-        let mut tx = db.begin().await?;
-        generate_chunk(&mut tx, chunk, week, now, &mut report).await?;
-        tx.commit().await?;
+        let mut attempt = 1;
+        loop {
+            let mut tx = db.begin().await?;
+            let mut part = GenerationReport::default();
+            match generate_chunk(&mut tx, chunk, week, now, &mut part).await {
+                Ok(()) => {
+                    tx.commit().await?;
+                    report.created += part.created;
+                    report.replaced += part.replaced;
+                    report.skipped_finalized += part.skipped_finalized;
+                    report.allocated += part.allocated;
+                    break;
+                }
+                // A payment or void of one of these balances committed while the chunk was
+                // being worked out: nothing of it was written; work it out again from the
+                // ledger as it is now.
+                Err(AppError::Conflict(reason)) if attempt < CHUNK_ATTEMPTS => {
+                    tx.rollback().await?;
+                    tracing::warn!(attempt, %reason, "DTR chunk met a concurrent change; retrying it");
+                    attempt += 1;
+                }
+                Err(error) => return Err(error),
+            }
+        }
     }
     tracing::info!(
         leases = report.leases,
@@ -247,10 +271,10 @@ async fn generate_chunk(
     }
     let mut repairs: BTreeMap<i64, Vec<RepairLine>> = BTreeMap::new();
     for r in sqlx::query(&format!(
-        "SELECT v.lease_id, v.repair_id, v.invoice_number, i.installment_id, i.week_start_date, i.principal_amount_cents, i.status, \
-         v.total_amount_cents - (SELECT CAST(COALESCE(SUM(i2.paid_amount_cents), 0) AS BIGINT) FROM repair_installments i2 WHERE i2.invoice_id = v.id) AS remaining \
+        "SELECT v.lease_id, v.repair_id, v.invoice_number, i.installment_id, i.week_start_date, i.principal_amount_cents, \
+         i.paid_amount_cents, i.status, v.total_amount_cents, v.paid_amount_cents AS invoice_paid_cents, v.status AS invoice_status \
          FROM repair_installments i JOIN repair_invoices v ON v.id = i.invoice_id \
-         WHERE v.lease_id IN ({ids}) AND v.status <> 'Cancelled' \
+         WHERE v.lease_id IN ({ids}) AND v.status <> 'Cancelled' AND i.status <> 'Cancelled' \
          AND ((i.week_start_date >= $1 AND i.week_start_date <= $2) OR i.status = 'Posted') \
          ORDER BY v.lease_id, i.week_start_date, i.installment_id"
     )).persistent(false)
@@ -260,6 +284,9 @@ async fn generate_chunk(
     .await?
     {
         let installment_id: String = r.try_get("installment_id")?;
+        let status: String = r.try_get("status")?;
+        let installment = Settlement::of_installment(r.try_get("principal_amount_cents")?, r.try_get("paid_amount_cents")?, &status);
+        let invoice = Settlement::of_invoice(r.try_get("total_amount_cents")?, r.try_get("invoice_paid_cents")?, &r.try_get::<String, _>("invoice_status")?);
         repairs.entry(r.try_get("lease_id")?).or_default().push(RepairLine {
             repair_id: r.try_get("repair_id")?,
             paid_this_week: Money::from_cents(paid_this_week.get(&installment_id).copied().unwrap_or_default()),
@@ -267,8 +294,10 @@ async fn generate_chunk(
             invoice_number: r.try_get("invoice_number")?,
             due_date: r.try_get("week_start_date")?,
             amount_due: Money::from_cents(r.try_get("principal_amount_cents")?),
-            status: r.try_get("status")?,
-            invoice_balance_remaining: Money::from_cents(r.try_get("remaining")?),
+            paid: installment.paid,
+            remaining: installment.remaining,
+            status,
+            invoice_balance_remaining: invoice.remaining,
         });
     }
 

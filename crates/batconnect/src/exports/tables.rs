@@ -8,6 +8,7 @@ use sqlx::Row;
 
 use super::{money, Export, ExportColumn};
 use crate::db::filter::Where;
+use crate::repairs::model::Settlement;
 
 fn opt_text(r: &AnyRow, name: &str) -> Result<String, sqlx::Error> {
     Ok(r.try_get::<Option<String>, _>(name)?.unwrap_or_default())
@@ -47,20 +48,28 @@ pub fn invoices(filter: Where, order_by: &str, title: String, filters: String) -
             ExportColumn::new("workshop", Column::text("Workshop", 18.0)),
             ExportColumn::new("amount", Column::money("Amount", 11.0)),
             ExportColumn::new("weekly_installment", Column::money("Weekly", 10.0)),
+            ExportColumn::new("paid", Column::money("Paid", 10.0)),
+            ExportColumn::new("remaining", Column::money("Remaining", 11.0)),
         ],
         select_sql: format!(
             "SELECT repair_id, invoice_number, invoice_date, status, driver_name, medallion_number, lease_ref, \
-             lease_type, workshop_type, total_amount_cents, weekly_installment_cents \
+             lease_type, workshop_type, total_amount_cents, weekly_installment_cents, paid_amount_cents \
              FROM repair_invoices {where_sql} ORDER BY {order_by}"
         ),
         count_sql: format!("SELECT COUNT(*) FROM repair_invoices {where_sql}"),
         args: filter.args,
         row: |r| {
+            let status = text(r, "status")?;
+            let settlement = Settlement::of_invoice(
+                r.try_get("total_amount_cents")?,
+                r.try_get("paid_amount_cents")?,
+                &status,
+            );
             Ok(vec![
                 text(r, "repair_id")?,
                 text(r, "invoice_number")?,
                 text(r, "invoice_date")?,
-                text(r, "status")?,
+                status,
                 text(r, "driver_name")?,
                 text(r, "medallion_number")?,
                 text(r, "lease_ref")?,
@@ -68,6 +77,8 @@ pub fn invoices(filter: Where, order_by: &str, title: String, filters: String) -
                 text(r, "workshop_type")?,
                 cents(r, "total_amount_cents")?,
                 cents(r, "weekly_installment_cents")?,
+                money(settlement.paid.cents()),
+                money(settlement.remaining.cents()),
             ])
         },
         filters,
@@ -93,18 +104,26 @@ pub fn installments(filter: Where, order_by: &str, title: String, filters: Strin
             ExportColumn::new("week_start_date", Column::date("Week Start", 11.0)),
             ExportColumn::new("week_end_date", Column::date("Week End", 11.0)),
             ExportColumn::new("amount", Column::money("Amount", 11.0)),
+            ExportColumn::new("paid", Column::money("Paid", 10.0)),
+            ExportColumn::new("remaining", Column::money("Remaining", 11.0)),
             ExportColumn::new("status", Column::text("Status", 10.0)),
             ExportColumn::new("posted_on", Column::date("Posted On", 11.0)),
             ExportColumn::new("ledger_posting_ref", Column::integer("Ledger Ref", 9.0)),
         ],
         select_sql: format!(
             "SELECT i.installment_id, v.repair_id, v.invoice_number, v.driver_name, v.medallion_number, v.lease_ref, \
-             i.week_start_date, i.week_end_date, i.principal_amount_cents, i.status, i.posted_on, i.ledger_posting_ref \
-             {from} {where_sql} ORDER BY {order_by}"
+             i.week_start_date, i.week_end_date, i.principal_amount_cents, i.paid_amount_cents, i.status, i.posted_on, \
+             i.ledger_posting_ref {from} {where_sql} ORDER BY {order_by}"
         ),
         count_sql: format!("SELECT COUNT(*) {from} {where_sql}"),
         args: filter.args,
         row: |r| {
+            let status = text(r, "status")?;
+            let settlement = Settlement::of_installment(
+                r.try_get("principal_amount_cents")?,
+                r.try_get("paid_amount_cents")?,
+                &status,
+            );
             Ok(vec![
                 text(r, "installment_id")?,
                 text(r, "repair_id")?,
@@ -115,7 +134,9 @@ pub fn installments(filter: Where, order_by: &str, title: String, filters: Strin
                 text(r, "week_start_date")?,
                 text(r, "week_end_date")?,
                 cents(r, "principal_amount_cents")?,
-                text(r, "status")?,
+                money(settlement.paid.cents()),
+                money(settlement.remaining.cents()),
+                status,
                 // The posting day (the full time stays in the ledger export).
                 opt_text(r, "posted_on")?.chars().take(10).collect(),
                 opt_text(r, "ledger_posting_ref")?,

@@ -125,6 +125,7 @@ fn unique_violation_message(message: &str, constraint: Option<&str>) -> String {
         columns
             .split(", ")
             .map(|c| c.rsplit('.').next().unwrap_or(c))
+            .map(|c| known_index_field(c).unwrap_or_else(|| c.to_string()))
             .collect::<Vec<_>>()
             .join(", ")
     } else if let Some(name) = constraint {
@@ -168,7 +169,8 @@ fn known_index_field(name: &str) -> Option<String> {
         match name {
             "leases_one_active_per_medallion" => "medallion_id",
             "lease_drivers_one_manager" => "is_driver_manager",
-            "repair_invoices_invoice_number" => "invoice_number",
+            "repair_invoices_invoice_number_key" | "invoice_number_key" => "invoice_number",
+            "ledger_postings_interim_receipt_once" => "receipt_number",
             "repair_invoices_case_no" => "case_no",
             _ => return None,
         }

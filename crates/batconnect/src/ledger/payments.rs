@@ -83,7 +83,9 @@ pub async fn record_earnings(
     rows: &[EarningsInput],
     actor: &str,
     now: DateTime<Utc>,
+    timezone: chrono_tz::Tz,
 ) -> Result<Vec<EarningsRecorded>, AppError> {
+    let current_week = domain::calendar::current_payment_period(now, timezone);
     if rows.is_empty() || rows.len() > 10_000 {
         return Err(AppError::field("earnings", "give 1 to 10000 rows"));
     }
@@ -93,23 +95,15 @@ pub async fn record_earnings(
     for (i, row) in rows.iter().enumerate() {
         let at = |field: &str| format!("/earnings/{i}/{field}");
         let period = SundayDate::parse(row.period.trim())
-            .map_err(|e| errors.push(FieldError::at(at("period"), e.to_string())))
+            .map_err(|e| e.to_string())
+            .and_then(|p| domain::input::earnings_period(p, current_week).map(|_| p))
+            .map_err(|e| errors.push(FieldError::at(at("period"), e)))
             .ok();
-        let amount = match Money::from_json(&row.amount) {
-            Ok(m) if m.cents() < 0 => {
-                errors.push(FieldError::at(at("amount"), "must not be negative"));
-                None
-            }
-            Ok(m) if m > Money::MAX_AMOUNT => {
-                errors.push(FieldError::at(at("amount"), "must not exceed 1000000.00"));
-                None
-            }
-            Ok(m) => Some(m),
-            Err(e) => {
-                errors.push(FieldError::at(at("amount"), e.to_string()));
-                None
-            }
-        };
+        // A week without earnings has no row: a 0.00 credit would only block the week's
+        // real amount (one earnings credit per lease and week).
+        let amount = Money::amount_from_json(&row.amount)
+            .map_err(|e| errors.push(FieldError::at(at("amount"), e.to_string())))
+            .ok();
         if let Some(period) = period {
             if !seen.insert((row.lease_id, period)) {
                 errors.push(FieldError::at(
@@ -309,15 +303,21 @@ pub struct InterimPaymentOutcome {
     pub allocations: Vec<AllocationView>,
 }
 
-/// The lease's open balances as the allocation rules see them.
+/// The lease's open balances as the allocation rules see them, locked on PostgreSQL so
+/// that a void or another payment of the same balance waits for this transaction (and the
+/// amounts checked are the amounts written).
 pub async fn open_balances(
     tx: &mut Tx,
     lease_id: i64,
 ) -> Result<Vec<(OpenBalance, String)>, sqlx::Error> {
-    let rows = sqlx::query("SELECT id, category, reference_id, due_date, balance_cents FROM ledger_balances WHERE lease_id = $1 AND status = 'OPEN'")
-        .bind(lease_id)
-        .fetch_all(&mut **tx)
-        .await?;
+    let rows = sqlx::query(&format!(
+        "SELECT id, category, reference_id, due_date, balance_cents FROM ledger_balances \
+         WHERE lease_id = $1 AND status = 'OPEN' ORDER BY id{}",
+        crate::db::lock_rows(tx)
+    ))
+    .bind(lease_id)
+    .fetch_all(&mut **tx)
+    .await?;
     rows.iter()
         .filter_map(|r| {
             let category: String = r.try_get("category").ok()?;
@@ -387,17 +387,6 @@ pub async fn interim_payment(
         }
         None => format!("IP-{:07}", next_sequence(tx, "interim_payment").await?),
     };
-    let already: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM ledger_postings WHERE entry_type = 'INTERIM_PAYMENT' AND reference_id = $1",
-    )
-    .bind(&receipt_number)
-    .fetch_optional(&mut **tx)
-    .await?;
-    if already.is_some() {
-        return Err(AppError::Conflict(format!(
-            "receipt_number: '{receipt_number}' is already recorded"
-        )));
-    }
     let now_text = timestamp(now);
     let description = [
         Some("Interim payment".to_string()),
@@ -428,7 +417,15 @@ pub async fn interim_payment(
             now: &now_text,
         },
     )
-    .await?;
+    .await
+    .map_err(|e| match e {
+        // The receipt number is unique among interim payments (an index, so two cashiers
+        // typing the same number at once cannot both record it).
+        sqlx::Error::Database(db) if db.is_unique_violation() => AppError::Conflict(format!(
+            "receipt_number: '{receipt_number}' is already recorded"
+        )),
+        other => other.into(),
+    })?;
     let applied = apply_allocations(tx, &[(posting_id, result.allocations)], &now_text).await?;
     let by_id: HashMap<i64, &(OpenBalance, String)> = open.iter().map(|o| (o.0.id, o)).collect();
     let allocations = applied
@@ -517,6 +514,11 @@ pub async fn apply_allocations(
 
 /// Lowers (positive delta) or raises (negative delta) balances by cents, opening or closing
 /// them accordingly, then brings repair installments and invoices in line.
+///
+/// Safe against a concurrent void or payment of the same balances on PostgreSQL: a balance
+/// voided meanwhile is not updated (and the whole action is refused with 409), and one paid
+/// meanwhile would go below zero, which the balance's CHECK refuses (also 409). Either way
+/// the caller's transaction is rolled back, so nothing is half-recorded.
 pub async fn adjust_balances(
     tx: &mut Tx,
     changes: &[(i64, i64)],
@@ -528,7 +530,7 @@ pub async fn adjust_balances(
             .map(|(id, delta)| format!("({id}, {delta})"))
             .collect();
         // The CHECK constraints (0 <= balance <= original) refuse any over- or under-payment.
-        sqlx::query(&format!(
+        let updated = sqlx::query(&format!(
             "UPDATE ledger_balances SET balance_cents = balance_cents - v.column2, \
              status = CASE WHEN balance_cents - v.column2 = 0 THEN 'CLOSED' ELSE 'OPEN' END, updated_on = $1 \
              FROM (VALUES {}) AS v WHERE ledger_balances.id = v.column1 AND ledger_balances.status <> 'VOIDED'",
@@ -536,15 +538,32 @@ pub async fn adjust_balances(
         )).persistent(false)
         .bind(now)
         .execute(&mut **tx)
-        .await?;
+        .await
+        .map_err(|e| match e {
+            sqlx::Error::Database(db) if db.kind() == sqlx::error::ErrorKind::CheckViolation => {
+                AppError::Conflict(
+                    "a balance was paid by another payment at the same moment and has less left than this one would pay; \
+                     nothing was recorded: reload the open balances and try again"
+                        .into(),
+                )
+            }
+            other => other.into(),
+        })?;
+        if updated.rows_affected() != chunk.len() as u64 {
+            return Err(AppError::Conflict(
+                "a balance this payment would pay was voided at the same moment; nothing was recorded: reload the open balances and try again"
+                    .into(),
+            ));
+        }
         let ids: Vec<i64> = chunk.iter().map(|(id, _)| *id).collect();
         reconcile_repairs(tx, &id_list(&ids), now).await?;
     }
     Ok(())
 }
 
-/// Repair installments follow their balances (zero → `Paid`, reopened → `Posted`) and
-/// invoices follow their installments (all paid → `Closed`, otherwise `Open`).
+/// Repair installments follow their balances (zero → `Paid`, reopened → `Posted`, with
+/// what has been paid of them), invoices follow their installments (what has been paid of
+/// them; all paid → `Closed`, otherwise `Open`). A cancelled installment stays cancelled.
 ///
 /// Every statement is driven by a literal key list and looks related rows up in correlated
 /// scalar subqueries, which PostgreSQL never turns into joins: the plan is an index probe
@@ -567,7 +586,7 @@ async fn reconcile_repairs(tx: &mut Tx, balance_ids: &str, now: &str) -> Result<
          paid_amount_cents = (SELECT b.original_cents - b.balance_cents FROM ledger_balances b WHERE b.obligation_posting_id = {obligation}), \
          status = CASE WHEN (SELECT b.balance_cents FROM ledger_balances b WHERE b.obligation_posting_id = {obligation}) = 0 \
                   THEN 'Paid' ELSE 'Posted' END \
-         WHERE installment_id IN ({}) RETURNING invoice_id",
+         WHERE installment_id IN ({}) AND status IN ('Posted', 'Paid') RETURNING invoice_id",
         text_list(&installments)
     )).persistent(false)
     .fetch_all(&mut **tx)
@@ -578,6 +597,14 @@ async fn reconcile_repairs(tx: &mut Tx, balance_ids: &str, now: &str) -> Result<
         return Ok(());
     }
     let invoices = id_list(&invoices);
+    sqlx::query(&format!(
+        "UPDATE repair_invoices SET paid_amount_cents = \
+         (SELECT CAST(COALESCE(SUM(i.paid_amount_cents), 0) AS BIGINT) FROM repair_installments i WHERE i.invoice_id = repair_invoices.id) \
+         WHERE id IN ({invoices})"
+    ))
+    .persistent(false)
+    .execute(&mut **tx)
+    .await?;
     let unpaid = "(SELECT COUNT(*) FROM repair_installments i WHERE i.invoice_id = repair_invoices.id AND i.status <> 'Paid')";
     for (from, to, condition) in [("Open", "Closed", "= 0"), ("Closed", "Open", "> 0")] {
         sqlx::query(&format!(

@@ -194,17 +194,23 @@ pub async fn mark_voided(tx: &mut Tx, id: i64) -> Result<bool, sqlx::Error> {
     Ok(done.rows_affected() == 1)
 }
 
+/// Closes an obligation's balance as void, only while nothing is paid of it; false when a
+/// payment reached it first (on PostgreSQL this waits for a payment in flight on the same
+/// balance and then sees what it did).
 pub async fn close_balance_as_void(
     tx: &mut Tx,
     balance_id: i64,
     now: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE ledger_balances SET status = 'VOIDED', balance_cents = 0, updated_on = $1 WHERE id = $2")
-        .bind(now)
-        .bind(balance_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE ledger_balances SET status = 'VOIDED', balance_cents = 0, updated_on = $1 \
+         WHERE id = $2 AND status = 'OPEN' AND balance_cents = original_cents",
+    )
+    .bind(now)
+    .bind(balance_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn list_postings(

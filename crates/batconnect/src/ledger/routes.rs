@@ -239,6 +239,7 @@ async fn record_earnings(
         &request.earnings,
         &user.username,
         state.clock.now(),
+        state.config.timezone,
     )
     .await?;
     idempotency

@@ -88,7 +88,11 @@ pub async fn manual_obligation(
     {
         None => Some(current_payment_period(now, timezone).date()),
         Some(text) => parse_date(text)
-            .map_err(|e| errors.push(FieldError::new("due_date", e.to_string())))
+            .map_err(|e| e.to_string())
+            .and_then(|d| {
+                domain::input::due_date(d, domain::calendar::local_date(now, timezone)).map(|_| d)
+            })
+            .map_err(|e| errors.push(FieldError::new("due_date", e)))
             .ok(),
     };
     let reason = request.reason.trim();
@@ -233,7 +237,12 @@ pub async fn void_posting(
     )
     .await?;
     if let Some(b) = balance {
-        repo::close_balance_as_void(tx, b.id, &now_text).await?;
+        // The check above read the balance unlocked; this is the one that counts.
+        if !repo::close_balance_as_void(tx, b.id, &now_text).await? {
+            return Err(AppError::Conflict(format!(
+                "posting {posting_id} was paid (in part) at the same moment; void that payment first"
+            )));
+        }
     }
     if is_payment {
         // What the payment paid is owed again.

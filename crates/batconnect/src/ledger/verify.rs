@@ -64,6 +64,55 @@ pub async fn verify(pool: &AnyPool) -> Result<Vec<String>, sqlx::Error> {
             problems.push(format!("lease {id}: postings sum {postings} ≠ open balances {open} − unapplied credit {unapplied}"));
         }
     }
+    // A void is a flag and a reversal: every VOIDED posting has exactly one reversal that
+    // mirrors it (same category, reference and parties, opposite amount), and every
+    // reversal reverses a VOIDED posting. A bare status change passes the triggers (it is
+    // the one change they allow) but not this.
+    for r in sqlx::query(
+        "SELECT p.id, p.status, p.category, p.amount_cents, p.reference_id, p.driver_id, p.lease_id, p.vehicle_id, p.medallion_id, \
+         r.id AS r_id, r.entry_type AS r_entry_type, r.status AS r_status, r.category AS r_category, r.amount_cents AS r_amount, \
+         r.reference_id AS r_reference, r.driver_id AS r_driver, r.lease_id AS r_lease, r.vehicle_id AS r_vehicle, r.medallion_id AS r_medallion \
+         FROM ledger_postings p LEFT JOIN ledger_postings r ON r.reversal_for_id = p.id \
+         WHERE p.status = 'VOIDED' OR r.id IS NOT NULL",
+    )
+    .fetch_all(pool)
+    .await?
+    {
+        let id: i64 = r.try_get("id")?;
+        let status: String = r.try_get("status")?;
+        let Some(reversal) = r.try_get::<Option<i64>, _>("r_id")? else {
+            problems.push(format!("posting {id}: VOIDED without a reversal posting"));
+            continue;
+        };
+        if status != "VOIDED" {
+            problems.push(format!("posting {id}: {status} but reversed by posting {reversal}"));
+        }
+        let parties = |columns: [&str; 4]| -> Result<Vec<Option<i64>>, sqlx::Error> {
+            columns.iter().map(|c| r.try_get(*c)).collect()
+        };
+        let same_parties = parties(["driver_id", "lease_id", "vehicle_id", "medallion_id"])?
+            == parties(["r_driver", "r_lease", "r_vehicle", "r_medallion"])?;
+        let mirrors = r.try_get::<String, _>("r_entry_type")? == "REVERSAL"
+            && r.try_get::<String, _>("r_status")? == "POSTED"
+            && r.try_get::<String, _>("r_category")? == r.try_get::<String, _>("category")?
+            && r.try_get::<i64, _>("r_amount")? == -r.try_get::<i64, _>("amount_cents")?
+            && r.try_get::<String, _>("r_reference")? == r.try_get::<String, _>("reference_id")?
+            && same_parties;
+        if !mirrors {
+            problems.push(format!("posting {reversal}: does not mirror the posting {id} it reverses"));
+        }
+    }
+    for r in sqlx::query(
+        "SELECT id FROM ledger_postings WHERE entry_type = 'REVERSAL' AND reversal_for_id IS NULL",
+    )
+    .fetch_all(pool)
+    .await?
+    {
+        problems.push(format!(
+            "posting {}: a REVERSAL that reverses nothing",
+            r.try_get::<i64, _>("id")?
+        ));
+    }
     // Nothing posted twice; every posted installment has its one obligation.
     for r in sqlx::query(
         "SELECT category, reference_id, COUNT(*) AS n FROM ledger_postings WHERE entry_type = 'OBLIGATION' GROUP BY category, reference_id HAVING COUNT(*) > 1",
@@ -94,6 +143,38 @@ pub async fn verify(pool: &AnyPool) -> Result<Vec<String>, sqlx::Error> {
                 }
             }
         }
+    }
+    // A cancelled installment owes nothing: its obligation, if it was posted, is voided.
+    for r in sqlx::query(
+        "SELECT i.installment_id, p.id FROM repair_installments i \
+         JOIN ledger_postings p ON p.category = 'Repair' AND p.entry_type = 'OBLIGATION' AND p.reference_id = i.installment_id \
+         WHERE i.status = 'Cancelled' AND p.status = 'POSTED'",
+    )
+    .fetch_all(pool)
+    .await?
+    {
+        problems.push(format!(
+            "installment {}: Cancelled but its obligation {} is still POSTED",
+            r.try_get::<String, _>("installment_id")?,
+            r.try_get::<i64, _>("id")?
+        ));
+    }
+    // An invoice's paid amount is what its installments' balances were paid.
+    for r in sqlx::query(
+        "SELECT v.repair_id, v.paid_amount_cents, \
+         (SELECT CAST(COALESCE(SUM(i.paid_amount_cents), 0) AS BIGINT) FROM repair_installments i WHERE i.invoice_id = v.id) AS installments_paid \
+         FROM repair_invoices v WHERE v.paid_amount_cents <> \
+         (SELECT CAST(COALESCE(SUM(i.paid_amount_cents), 0) AS BIGINT) FROM repair_installments i WHERE i.invoice_id = v.id)",
+    )
+    .fetch_all(pool)
+    .await?
+    {
+        problems.push(format!(
+            "invoice {}: paid {} cents but its installments were paid {}",
+            r.try_get::<String, _>("repair_id")?,
+            r.try_get::<i64, _>("paid_amount_cents")?,
+            r.try_get::<i64, _>("installments_paid")?
+        ));
     }
     Ok(problems)
 }

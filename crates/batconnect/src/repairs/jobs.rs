@@ -190,10 +190,15 @@ async fn post_batch_postgres(
     actor: &str,
     now: &str,
 ) -> Result<BatchOutcome, sqlx::Error> {
+    // The invoices are locked too (the weakest lock, which only a hold, resume or cancel
+    // taking the invoice FOR UPDATE conflicts with): an invoice whose hold or cancel
+    // committed after this statement's snapshot is re-checked on its new row and drops out,
+    // and a hold or cancel in progress waits for this batch (or is skipped by the walk).
     let lock = match due {
-        Due::Next { .. } => "FOR UPDATE OF i SKIP LOCKED",
-        // Chosen rows are waited for; one another run just posted drops out.
-        Due::Listed(_) => "FOR UPDATE OF i",
+        Due::Next { .. } => "FOR UPDATE OF i SKIP LOCKED FOR KEY SHARE OF v SKIP LOCKED",
+        // Chosen rows are waited for; one another run just posted drops out. The caller
+        // has locked their invoices already (invoice before installment, as a cancel does).
+        Due::Listed(_) => "FOR UPDATE OF i FOR KEY SHARE OF v",
     };
     let sql = format!(
         "WITH due AS ({select} {lock}), \
@@ -491,6 +496,17 @@ pub async fn post_installments(
         }
     }
     if !to_post.is_empty() {
+        if db.backend() == Backend::Postgres {
+            // Invoices before installments, the order a hold or cancel takes them in.
+            sqlx::query(&format!(
+                "SELECT v.id FROM repair_invoices v WHERE v.id IN \
+                 (SELECT i.invoice_id FROM repair_installments i WHERE i.id IN ({})) ORDER BY v.id FOR KEY SHARE",
+                id_list(&to_post)
+            ))
+            .persistent(false)
+            .fetch_all(&mut *tx)
+            .await?;
+        }
         post_batch(
             &mut tx,
             db.backend(),
@@ -515,6 +531,11 @@ pub async fn post_installments(
         }
         for result in results.iter_mut().filter(|r| r.posted) {
             result.ledger_posting_ref = refs.get(&result.installment_id).cloned().flatten();
+            if result.ledger_posting_ref.is_none() {
+                // Its invoice was held or cancelled between the check above and the batch.
+                result.posted = false;
+                result.reason = Some("its invoice changed meanwhile (held or cancelled)".into());
+            }
         }
     }
     tx.commit().await?;

@@ -1,5 +1,10 @@
 //! Invoice lifecycle beyond creation: hold (the weekly posting skips it), resume, cancel
-//! (allowed while nothing is paid; posted installments are voided in the ledger).
+//! (allowed while nothing is paid; posted installments are voided in the ledger and every
+//! installment left becomes `Cancelled`).
+//!
+//! The invoice row is locked first (PostgreSQL), and the posting run locks the invoices of
+//! the installments it posts, so a hold or cancel and a posting batch never interleave:
+//! whichever commits first, the other sees it.
 
 use chrono::{DateTime, Utc};
 use domain::status::InvoiceStatus;
@@ -118,6 +123,14 @@ pub async fn change(
             .await?;
             voided.push(outcome.voided_posting_id);
         }
+        // Cancelled is final for the schedule too: nothing Scheduled is posted later and
+        // nothing Posted points at a live obligation.
+        sqlx::query(
+            "UPDATE repair_installments SET status = 'Cancelled' WHERE invoice_id = $1 AND status IN ('Scheduled', 'Posted')",
+        )
+        .bind(invoice_id)
+        .execute(&mut **tx)
+        .await?;
     }
     sqlx::query(
         "UPDATE repair_invoices SET status = $1, updated_by = $2, updated_on = $3 WHERE id = $4",

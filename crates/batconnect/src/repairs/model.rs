@@ -78,10 +78,15 @@ impl EnterDetails {
                 .unwrap_or_default()
                 .to_string()
         };
-        let invoice_number = text("invoice_number");
-        if invoice_number.is_empty() {
-            errors.push(FieldError::at("/data/invoice_number", "is required"));
-        }
+        let invoice_number = domain::input::invoice_number(
+            data.get("invoice_number")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default(),
+        )
+        .unwrap_or_else(|m| {
+            errors.push(FieldError::at("/data/invoice_number", m));
+            String::new()
+        });
         let mut date = |name: &str| {
             parse_date(&text(name)).unwrap_or_else(|e| {
                 errors.push(FieldError::at(format!("/data/{name}"), e.to_string()));
@@ -124,6 +129,46 @@ impl EnterDetails {
             notes,
             preview_only,
         })
+    }
+}
+
+/// What has been paid of an invoice or an installment and what is still owed: the ledger's
+/// allocations to its balances, partial payments included. Every surface (detail, lists,
+/// exports, receipt, DTR) takes its figures from here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settlement {
+    pub paid: Money,
+    pub remaining: Money,
+}
+
+impl Settlement {
+    /// `amount` owed in all, `paid` of it so far; a cancelled invoice or installment owes
+    /// nothing more (it can only be cancelled while nothing is paid).
+    pub fn of(amount: Money, paid: Money, cancelled: bool) -> Settlement {
+        Settlement {
+            paid,
+            remaining: if cancelled {
+                Money::ZERO
+            } else {
+                (amount - paid).max(Money::ZERO)
+            },
+        }
+    }
+
+    pub fn of_invoice(total_cents: i64, paid_cents: i64, status: &str) -> Settlement {
+        Settlement::of(
+            Money::from_cents(total_cents),
+            Money::from_cents(paid_cents),
+            status == domain::status::InvoiceStatus::Cancelled.as_str(),
+        )
+    }
+
+    pub fn of_installment(amount_cents: i64, paid_cents: i64, status: &str) -> Settlement {
+        Settlement::of(
+            Money::from_cents(amount_cents),
+            Money::from_cents(paid_cents),
+            status == domain::status::InstallmentStatus::Cancelled.as_str(),
+        )
     }
 }
 
@@ -188,6 +233,12 @@ pub struct InvoiceListItem {
     pub workshop: String,
     #[schema(value_type = String)]
     pub amount: Money,
+    /// Paid so far, partial payments included.
+    #[schema(value_type = String)]
+    pub paid: Money,
+    /// Still owed (0.00 once cancelled).
+    #[schema(value_type = String)]
+    pub remaining: Money,
     pub receipt_url: Option<String>,
 }
 
@@ -280,6 +331,12 @@ pub struct ScheduleRow {
     pub prior_balance: Money,
     #[schema(value_type = String)]
     pub balance: Money,
+    /// Paid of this installment so far, partial payments included.
+    #[schema(value_type = String)]
+    pub paid: Money,
+    /// Still owed on this installment (0.00 once cancelled).
+    #[schema(value_type = String)]
+    pub remaining: Money,
     pub status: String,
     pub posted_on: Option<String>,
     pub ledger_posting_ref: Option<String>,
@@ -310,6 +367,12 @@ pub struct InstallmentItem {
     pub week_period: String,
     #[schema(value_type = String)]
     pub amount: Money,
+    /// Paid of this installment so far, partial payments included.
+    #[schema(value_type = String)]
+    pub paid: Money,
+    /// Still owed on this installment (0.00 once cancelled).
+    #[schema(value_type = String)]
+    pub remaining: Money,
     pub status: String,
     pub posted_on: Option<String>,
     pub ledger_posting_ref: Option<String>,

@@ -1,10 +1,13 @@
 //! The repair receipt (§5.4 `GET /{repair_id}/receipt`): a PDF of the invoice, driver,
-//! vehicle, lease and the whole schedule, stored under `receipts/<repair_id>.pdf`.
+//! vehicle, lease and the whole schedule with what has been paid.
 //!
-//! When it is made: right after the case step that creates the invoice commits (a
-//! post-commit hook of the flow), and again on `POST …/receipt`. If that first attempt
-//! failed (storage down) or the stored file is gone, the first `GET` makes and stores
-//! it, so a committed invoice always has a receipt to download.
+//! A receipt is stored per invoice version: the key names a hash of everything it shows
+//! (`receipts/<repair_id>/<version>.pdf`, the current one in `repair_invoices.receipt_ref`
+//! and `receipt_version`). A download compares the invoice as it is now with the stored
+//! version and serves the stored file only while they agree; otherwise it makes, stores and
+//! serves a new one, so a receipt never shows a state the invoice has left (a payment, a
+//! hold, a cancellation). The first version is made right after the case step that creates
+//! the invoice commits; if storage is down then, the first download makes it.
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -19,9 +22,18 @@ use crate::audit;
 use crate::http::error::AppError;
 use crate::http::AppState;
 
-/// Where a receipt is stored.
-pub fn storage_key(repair_id: &str) -> String {
-    format!("receipts/{repair_id}.pdf")
+/// Where the receipt of one version of an invoice is stored.
+pub fn storage_key(repair_id: &str, version: &str) -> String {
+    format!("receipts/{repair_id}/{version}.pdf")
+}
+
+/// A short hash of everything the receipt shows: it changes whenever the invoice, its
+/// schedule, a status or an amount paid changes.
+pub fn version_of(detail: &InvoiceDetail) -> Result<String, AppError> {
+    use sha2::Digest;
+    let bytes = serde_json::to_vec(detail).map_err(anyhow::Error::from)?;
+    let hash = format!("{:x}", sha2::Sha256::digest(&bytes));
+    Ok(hash[..20].to_string())
 }
 
 fn usd(m: Money) -> String {
@@ -120,13 +132,13 @@ pub fn render(detail: &InvoiceDetail, fleet_name: &str, generated_at: &str) -> V
     let total: Money = detail.schedule.iter().map(|s| s.installment).sum();
     doc.blocks.push(Block::Table {
         columns: vec![
-            Column::integer("#", 5.0),
+            Column::integer("#", 4.0),
             Column::text("Installment", 17.0),
-            Column::text("Week", 20.0),
+            Column::text("Week", 19.0),
             Column::money("Amount", 10.0),
-            Column::money("Prior balance", 11.0),
-            Column::money("Balance", 10.0),
-            Column::text("Status", 9.0),
+            Column::money("Balance after", 11.0),
+            Column::money("Paid", 9.0),
+            Column::text("Status", 10.0),
             Column::text("Posted", 10.0),
         ],
         rows: detail
@@ -138,8 +150,8 @@ pub fn render(detail: &InvoiceDetail, fleet_name: &str, generated_at: &str) -> V
                     s.installment_id.clone(),
                     s.week_period.clone(),
                     s.installment.to_string(),
-                    s.prior_balance.to_string(),
                     s.balance.to_string(),
+                    s.paid.to_string(),
                     s.status.clone(),
                     s.posted_on
                         .as_deref()
@@ -154,7 +166,7 @@ pub fn render(detail: &InvoiceDetail, fleet_name: &str, generated_at: &str) -> V
             String::new(),
             total.to_string(),
             String::new(),
-            String::new(),
+            detail.totals.total_paid.to_string(),
             String::new(),
             String::new(),
         ]),
@@ -174,36 +186,62 @@ fn generated_at(now: DateTime<Utc>, timezone: Tz) -> String {
         .to_string()
 }
 
-async fn receipt_ref(pool: &AnyPool, repair_id: &str) -> Result<Option<Option<String>>, AppError> {
-    Ok(
-        sqlx::query_scalar("SELECT receipt_ref FROM repair_invoices WHERE repair_id = $1")
-            .bind(repair_id)
-            .fetch_optional(pool)
-            .await?,
+/// The stored receipt's key and version: `None` for an unknown invoice.
+async fn stored_receipt(
+    pool: &AnyPool,
+    repair_id: &str,
+) -> Result<Option<(Option<String>, Option<String>)>, AppError> {
+    use sqlx::Row;
+    let row = sqlx::query(
+        "SELECT receipt_ref, receipt_version FROM repair_invoices WHERE repair_id = $1",
     )
+    .bind(repair_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row
+        .map(|r| -> Result<_, sqlx::Error> {
+            Ok((r.try_get("receipt_ref")?, r.try_get("receipt_version")?))
+        })
+        .transpose()?)
 }
 
 /// Renders the receipt from the invoice as it is now, stores it (replacing any earlier
-/// one) and records its key and an audit entry.
+/// one of the same version) and records its key, version and an audit entry.
 #[tracing::instrument(skip_all, fields(repair_id))]
 pub async fn store(state: &AppState, repair_id: &str, actor: &str) -> Result<Bytes, AppError> {
     let detail = service::detail(state.db.reader(), repair_id).await?;
+    let version = version_of(&detail)?;
+    store_version(state, &detail, &version, actor).await
+}
+
+async fn store_version(
+    state: &AppState,
+    detail: &InvoiceDetail,
+    version: &str,
+    actor: &str,
+) -> Result<Bytes, AppError> {
+    let repair_id = detail.repair_id.as_str();
     let now = state.clock.now();
     let pdf = Bytes::from(render(
-        &detail,
+        detail,
         &state.config.fleet_name,
         &generated_at(now, state.config.timezone),
     ));
-    let key = storage_key(repair_id);
+    let key = storage_key(repair_id, version);
     state.storage.put(&key, pdf.clone()).await?;
     let mut tx = state.db.begin().await?;
-    sqlx::query("UPDATE repair_invoices SET receipt_ref = $1 WHERE repair_id = $2")
-        .bind(&key)
-        .bind(repair_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE repair_invoices SET receipt_ref = $1, receipt_version = $2 WHERE repair_id = $3",
+    )
+    .bind(&key)
+    .bind(version)
+    .bind(repair_id)
+    .execute(&mut *tx)
+    .await?;
     let mut entry = audit::Entry::new(actor, "receipt_generated", "repair_invoice", repair_id)
-        .details(serde_json::json!({ "receipt_ref": key, "size_bytes": pdf.len() }));
+        .details(
+            serde_json::json!({ "receipt_ref": key, "version": version, "size_bytes": pdf.len() }),
+        );
     if let Some(case_no) = detail.invoice.case_no.as_deref() {
         entry = entry.case(case_no, None);
     }
@@ -214,27 +252,29 @@ pub async fn store(state: &AppState, repair_id: &str, actor: &str) -> Result<Byt
 
 /// Stores the receipt unless the invoice already has one (the post-commit hook).
 pub async fn ensure_stored(state: &AppState, repair_id: &str, actor: &str) -> Result<(), AppError> {
-    match receipt_ref(state.db.reader(), repair_id).await? {
-        Some(None) => store(state, repair_id, actor).await.map(|_| ()),
+    match stored_receipt(state.db.reader(), repair_id).await? {
+        Some((None, _)) => store(state, repair_id, actor).await.map(|_| ()),
         _ => Ok(()),
     }
 }
 
-/// The stored receipt; made and stored now if it never was or its file is gone.
+/// The receipt of the invoice as it is now: the stored file while it shows this version,
+/// otherwise a new one, made and stored now.
 pub async fn fetch(state: &AppState, repair_id: &str, actor: &str) -> Result<Bytes, AppError> {
-    match receipt_ref(state.db.reader(), repair_id).await? {
-        None => Err(AppError::NotFound(format!("no repair invoice {repair_id}"))),
-        Some(Some(key)) => match state.storage.get(&key).await? {
-            Some(bytes) => Ok(bytes),
-            None => {
-                tracing::warn!(
-                    repair_id,
-                    key,
-                    "stored receipt is missing; generating it again"
-                );
-                store(state, repair_id, actor).await
+    let Some((key, stored_version)) = stored_receipt(state.db.reader(), repair_id).await? else {
+        return Err(AppError::NotFound(format!("no repair invoice {repair_id}")));
+    };
+    let detail = service::detail(state.db.reader(), repair_id).await?;
+    let version = version_of(&detail)?;
+    if let (Some(key), Some(stored)) = (key, stored_version) {
+        if stored == version {
+            match state.storage.get(&key).await? {
+                Some(bytes) => return Ok(bytes),
+                None => {
+                    tracing::warn!(repair_id, key, "stored receipt is missing; making it again")
+                }
             }
-        },
-        Some(None) => store(state, repair_id, actor).await,
+        }
     }
+    store_version(state, &detail, &version, actor).await
 }

@@ -6,7 +6,8 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
 use super::model::{
-    DriverCard, InstallmentItem, InvoiceCard, InvoiceListItem, LeaseCard, ScheduleRow, VehicleCard,
+    DriverCard, InstallmentItem, InvoiceCard, InvoiceListItem, LeaseCard, ScheduleRow, Settlement,
+    VehicleCard,
 };
 use super::query::{InstallmentQuery, InvoiceQuery};
 use crate::db::filter::{bind_all, bind_all_scalar};
@@ -107,20 +108,22 @@ pub async fn is_driver_manager(
     Ok(found.is_some())
 }
 
+/// The repair id of an invoice that is not cancelled and whose number has this key.
 pub async fn invoice_number_in_use(
     tx: &mut Tx,
-    invoice_number: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT repair_id FROM repair_invoices WHERE invoice_number = $1 AND status <> 'Cancelled'",
+    invoice_number_key: &str,
+) -> Result<Option<(String, String)>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT repair_id, invoice_number FROM repair_invoices WHERE invoice_number_key = $1 AND status <> 'Cancelled'",
     )
-    .bind(invoice_number)
+    .bind(invoice_number_key)
     .fetch_optional(&mut **tx)
-    .await
+    .await?;
+    row.map(|r| Ok((r.try_get("repair_id")?, r.try_get("invoice_number")?)))
+        .transpose()
 }
 
-/// (repair_id, invoice_number, total cents, weekly cents, status, installments) of the
-/// invoice a case already created.
+/// What a case's invoice was created with, to answer a second submission of its step.
 pub struct ExistingInvoice {
     pub repair_id: String,
     pub invoice_number: String,
@@ -128,6 +131,14 @@ pub struct ExistingInvoice {
     pub weekly_cents: i64,
     pub status: String,
     pub installment_count: i64,
+    pub driver_id: i64,
+    pub lease_id: i64,
+    pub vehicle_id: i64,
+    pub medallion_id: i64,
+    pub invoice_date: String,
+    pub workshop_type: String,
+    pub start_week: String,
+    pub notes: Option<String>,
 }
 
 pub async fn invoice_of_case(
@@ -136,6 +147,7 @@ pub async fn invoice_of_case(
 ) -> Result<Option<ExistingInvoice>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT v.repair_id, v.invoice_number, v.total_amount_cents, v.weekly_installment_cents, v.status, \
+         v.driver_id, v.lease_id, v.vehicle_id, v.medallion_id, v.invoice_date, v.workshop_type, v.start_week, v.notes, \
          (SELECT COUNT(*) FROM repair_installments i WHERE i.invoice_id = v.id) AS installment_count \
          FROM repair_invoices v WHERE v.case_no = $1",
     )
@@ -150,6 +162,14 @@ pub async fn invoice_of_case(
             weekly_cents: r.try_get("weekly_installment_cents")?,
             status: r.try_get("status")?,
             installment_count: r.try_get("installment_count")?,
+            driver_id: r.try_get("driver_id")?,
+            lease_id: r.try_get("lease_id")?,
+            vehicle_id: r.try_get("vehicle_id")?,
+            medallion_id: r.try_get("medallion_id")?,
+            invoice_date: r.try_get("invoice_date")?,
+            workshop_type: r.try_get("workshop_type")?,
+            start_week: r.try_get("start_week")?,
+            notes: r.try_get("notes")?,
         })
     })
     .transpose()
@@ -158,6 +178,7 @@ pub async fn invoice_of_case(
 pub struct NewInvoiceRow<'a> {
     pub repair_id: &'a str,
     pub invoice_number: &'a str,
+    pub invoice_number_key: &'a str,
     pub invoice_date: String,
     pub driver_id: i64,
     pub driver_name: &'a str,
@@ -177,8 +198,8 @@ pub async fn insert_invoice(tx: &mut Tx, row: &NewInvoiceRow<'_>) -> Result<i64,
     sqlx::query_scalar(
         "INSERT INTO repair_invoices (repair_id, invoice_number, invoice_date, driver_id, lease_id, vehicle_id, medallion_id, \
          driver_name, lease_ref, lease_type, medallion_number, vin, workshop_type, notes, total_amount_cents, \
-         weekly_installment_cents, start_week, status, case_no, created_by, created_on, updated_by, updated_on) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $20, $21) \
+         weekly_installment_cents, start_week, status, case_no, created_by, created_on, updated_by, updated_on, invoice_number_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $20, $21, $22) \
          RETURNING id",
     )
     .bind(row.repair_id)
@@ -202,6 +223,7 @@ pub async fn insert_invoice(tx: &mut Tx, row: &NewInvoiceRow<'_>) -> Result<i64,
     .bind(row.case_no)
     .bind(row.actor)
     .bind(row.now)
+    .bind(row.invoice_number_key)
     .fetch_one(&mut **tx)
     .await
 }
@@ -287,12 +309,15 @@ pub fn receipt_url(repair_id: &str) -> Option<String> {
 fn list_item(r: &AnyRow) -> Result<InvoiceListItem, sqlx::Error> {
     let repair_id: String = r.try_get("repair_id")?;
     let lease_type: String = r.try_get("lease_type")?;
+    let status: String = r.try_get("status")?;
+    let total: i64 = r.try_get("total_amount_cents")?;
+    let settlement = Settlement::of_invoice(total, r.try_get("paid_amount_cents")?, &status);
     Ok(InvoiceListItem {
         receipt_url: receipt_url(&repair_id),
         repair_id,
         invoice_number: r.try_get("invoice_number")?,
         invoice_date: r.try_get("invoice_date")?,
-        status: r.try_get("status")?,
+        status,
         driver_name: r.try_get("driver_name")?,
         medallion_no: r.try_get("medallion_number")?,
         lease_id: r.try_get("lease_ref")?,
@@ -301,7 +326,9 @@ fn list_item(r: &AnyRow) -> Result<InvoiceListItem, sqlx::Error> {
             .unwrap_or_else(|| lease_type.clone()),
         lease_type,
         workshop: r.try_get("workshop_type")?,
-        amount: Money::from_cents(r.try_get("total_amount_cents")?),
+        amount: Money::from_cents(total),
+        paid: settlement.paid,
+        remaining: settlement.remaining,
     })
 }
 
@@ -341,7 +368,7 @@ pub async fn list_invoices(
     // to sort it (tens of thousands for a common name part).
     let page_sql = format!(
         "SELECT repair_id, invoice_number, invoice_date, status, driver_name, medallion_number, lease_ref, lease_type, \
-         workshop_type, total_amount_cents FROM repair_invoices WHERE id IN \
+         workshop_type, total_amount_cents, paid_amount_cents FROM repair_invoices WHERE id IN \
          (SELECT id FROM repair_invoices {where_sql} ORDER BY {order} LIMIT {} OFFSET {}) ORDER BY {order}",
         q.filter.next_placeholder(1),
         q.filter.next_placeholder(2),
@@ -371,7 +398,7 @@ pub async fn invoice_detail(
 ) -> Result<Option<DetailParts>, sqlx::Error> {
     let Some(r) = sqlx::query(
         "SELECT v.id AS invoice_pk, v.repair_id, v.invoice_number, v.invoice_date, v.workshop_type, v.notes, v.status, \
-         v.start_week, v.weekly_installment_cents, v.total_amount_cents, v.case_no, v.created_by, v.created_on, \
+         v.start_week, v.weekly_installment_cents, v.total_amount_cents, v.paid_amount_cents, v.case_no, v.created_by, v.created_on, \
          d.id AS d_id, d.driver_id AS d_driver_id, d.full_name, d.tlc_license_no, d.phone, d.email, \
          h.id AS h_id, h.vin, h.make, h.model, h.year, h.plate_number, \
          l.id AS l_id, l.lease_id AS l_lease_id, l.lease_type, l.status AS l_status, l.weekly_rate_cents, \
@@ -396,11 +423,12 @@ pub async fn invoice_detail(
     .fetch_all(pool)
     .await?;
     let mut remaining = total_cents;
-    let mut paid_cents = 0;
     let mut schedule = Vec::with_capacity(installments.len());
     for i in &installments {
         let amount: i64 = i.try_get("principal_amount_cents")?;
-        paid_cents += i.try_get::<i64, _>("paid_amount_cents")?;
+        let status: String = i.try_get("status")?;
+        let settlement =
+            Settlement::of_installment(amount, i.try_get("paid_amount_cents")?, &status);
         let start: String = i.try_get("week_start_date")?;
         let end: String = i.try_get("week_end_date")?;
         schedule.push(ScheduleRow {
@@ -412,7 +440,9 @@ pub async fn invoice_detail(
             installment: Money::from_cents(amount),
             prior_balance: Money::from_cents(remaining),
             balance: Money::from_cents(remaining - amount),
-            status: i.try_get("status")?,
+            paid: settlement.paid,
+            remaining: settlement.remaining,
+            status,
             posted_on: i.try_get("posted_on")?,
             ledger_posting_ref: i.try_get("ledger_posting_ref")?,
         });
@@ -433,7 +463,7 @@ pub async fn invoice_detail(
             created_on: r.try_get("created_on")?,
         },
         total_cents,
-        paid_cents,
+        paid_cents: r.try_get("paid_amount_cents")?,
         driver: DriverCard {
             id: r.try_get("d_id")?,
             driver_id: r.try_get("d_driver_id")?,
@@ -490,7 +520,7 @@ pub async fn list_installments(
     .await?;
     let sql = format!(
         "SELECT i.installment_id, v.repair_id, v.invoice_number, v.driver_name, v.medallion_number, v.lease_ref, \
-         i.week_start_date, i.week_end_date, i.principal_amount_cents, i.status, i.posted_on, i.ledger_posting_ref \
+         i.week_start_date, i.week_end_date, i.principal_amount_cents, i.paid_amount_cents, i.status, i.posted_on, i.ledger_posting_ref \
          {from} {where_sql} ORDER BY {} LIMIT {} OFFSET {}",
         q.order_by,
         q.filter.next_placeholder(1),
@@ -506,6 +536,10 @@ pub async fn list_installments(
         .map(|r| {
             let start: String = r.try_get("week_start_date")?;
             let end: String = r.try_get("week_end_date")?;
+            let amount: i64 = r.try_get("principal_amount_cents")?;
+            let status: String = r.try_get("status")?;
+            let settlement =
+                Settlement::of_installment(amount, r.try_get("paid_amount_cents")?, &status);
             Ok(InstallmentItem {
                 installment_id: r.try_get("installment_id")?,
                 repair_id: r.try_get("repair_id")?,
@@ -516,8 +550,10 @@ pub async fn list_installments(
                 week_period: period_text(&start, &end),
                 week_start_date: start,
                 week_end_date: end,
-                amount: Money::from_cents(r.try_get("principal_amount_cents")?),
-                status: r.try_get("status")?,
+                amount: Money::from_cents(amount),
+                paid: settlement.paid,
+                remaining: settlement.remaining,
+                status,
                 posted_on: r.try_get("posted_on")?,
                 ledger_posting_ref: r.try_get("ledger_posting_ref")?,
             })

@@ -25,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_case))
         .routes(routes!(list_invoices))
         .routes(routes!(list_installments))
+        .routes(routes!(repayment_matrix))
         .routes(routes!(invoice_detail))
         .routes(routes!(post_installments))
         .routes(routes!(invoice_receipt, regenerate_receipt))
@@ -164,6 +165,65 @@ async fn post_installments(
             "give exactly one of installment_ids or post_all_due: true",
         )),
     }
+}
+
+/// One bracket of the repayment matrix: totals over `over` up to `up_to` (inclusive) repay
+/// `weekly` a week.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct MatrixBracket {
+    #[schema(value_type = String, example = "200.00")]
+    pub over: domain::money::Money,
+    /// Null on the last bracket: no upper bound.
+    #[schema(value_type = Option<String>, example = "500.00")]
+    pub up_to: Option<domain::money::Money>,
+    /// Null: the whole amount in one installment.
+    #[schema(value_type = Option<String>, example = "100.00")]
+    pub weekly: Option<domain::money::Money>,
+    /// The rule in words, e.g. "over $200.00 up to $500.00: $100.00 a week".
+    pub description: String,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct MatrixView {
+    pub brackets: Vec<MatrixBracket>,
+    /// Whether the defaults or `BAT_REPAYMENT_MATRIX` are in force.
+    pub configured: bool,
+}
+
+/// The repayment matrix in force: the weekly installment by invoice total. New invoices
+/// are scheduled by it; an invoice keeps the schedule it was created with.
+#[utoipa::path(get, path = "/payments/vehicle-repairs/matrix", tag = "Vehicle Repairs",
+    responses((status = 200, body = MatrixView)))]
+async fn repayment_matrix(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<MatrixView>, AppError> {
+    user.require(READERS)?;
+    let matrix = &state.config.repayment_matrix;
+    let mut over = domain::money::Money::ZERO;
+    let mut brackets = Vec::new();
+    for b in matrix.brackets() {
+        let range = match b.up_to {
+            Some(up_to) if over.is_zero() => format!("up to {}", up_to.to_usd()),
+            Some(up_to) => format!("over {} up to {}", over.to_usd(), up_to.to_usd()),
+            None => format!("over {}", over.to_usd()),
+        };
+        let rule = match b.weekly {
+            Some(weekly) => format!("{} a week", weekly.to_usd()),
+            None => "the whole amount in one installment".to_string(),
+        };
+        brackets.push(MatrixBracket {
+            over,
+            up_to: b.up_to,
+            weekly: b.weekly,
+            description: format!("{range}: {rule}"),
+        });
+        over = b.up_to.unwrap_or(over);
+    }
+    Ok(Json(MatrixView {
+        brackets,
+        configured: *matrix != domain::matrix::RepaymentMatrix::default(),
+    }))
 }
 
 /// Start the "Create Repair Invoice" workflow: opens an `RPRINV` case.

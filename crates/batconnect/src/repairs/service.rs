@@ -4,6 +4,7 @@
 use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Tz;
 use domain::calendar::{current_payment_period, local_date, SundayDate};
+use domain::input;
 use domain::matrix::{build_schedule, RepaymentMatrix, ScheduledInstallment};
 use domain::money::Money;
 use domain::status::{InstallmentStatus, InvoiceStatus, LeaseStatus};
@@ -11,7 +12,7 @@ use sqlx::AnyPool;
 
 use super::model::{
     week_period, EnterDetails, InvoiceCreated, InvoiceDetail, Preview, Reference, ScheduleLine,
-    Totals,
+    Settlement, Totals,
 };
 use super::repo::{self, LeaseFacts, NewInstallmentRow, NewInvoiceRow};
 use crate::audit;
@@ -44,100 +45,120 @@ pub struct Checked {
     pub weekly: Money,
 }
 
+/// The settings a repair invoice is checked against.
+#[derive(Clone, Copy)]
+pub struct Rules<'a> {
+    pub matrix: &'a RepaymentMatrix,
+    pub max_start_weeks_ahead: u32,
+    pub timezone: Tz,
+}
+
+impl<'a> Rules<'a> {
+    pub fn from_config(config: &'a crate::config::Config) -> Rules<'a> {
+        Rules {
+            matrix: &config.repayment_matrix,
+            max_start_weeks_ahead: config.max_start_weeks_ahead,
+            timezone: config.timezone,
+        }
+    }
+}
+
+fn at_data(field: &str, message: impl Into<String>) -> AppError {
+    AppError::Validation(vec![FieldError::at(format!("/data/{field}"), message)])
+}
+
 /// Every business rule of §5.3, without writing anything.
 pub async fn check(
     tx: &mut Tx,
     details: &EnterDetails,
     now: DateTime<Utc>,
-    timezone: Tz,
+    rules: Rules<'_>,
 ) -> Result<Checked, AppError> {
-    let start_week = SundayDate::new(details.start_week).map_err(|e| {
-        AppError::Validation(vec![FieldError::at("/data/start_week", e.to_string())])
-    })?;
+    let timezone = rules.timezone;
+    let start_week =
+        SundayDate::new(details.start_week).map_err(|e| at_data("start_week", e.to_string()))?;
     let current = current_payment_period(now, timezone);
-    if start_week < current {
-        return Err(AppError::Validation(vec![FieldError::at(
-            "/data/start_week",
-            format!("{start_week} is before the current payment period, which starts {current}"),
-        )]));
-    }
-    if details.invoice_date > local_date(now, timezone) {
-        return Err(AppError::Validation(vec![FieldError::at(
-            "/data/invoice_date",
-            "must not be in the future",
-        )]));
-    }
+    input::start_week(start_week, current, rules.max_start_weeks_ahead)
+        .map_err(|e| at_data("start_week", e))?;
+    input::invoice_date(details.invoice_date, local_date(now, timezone))
+        .map_err(|e| at_data("invoice_date", e))?;
     let (lease_pk, lease_bid) = split(&details.lease);
     let lease = repo::lease_facts(tx, lease_pk, lease_bid)
         .await?
-        .ok_or_else(|| {
-            AppError::Validation(vec![FieldError::at(
-                "/data/lease_id",
-                format!("no lease {}", describe(&details.lease)),
-            )])
-        })?;
+        .ok_or_else(|| at_data("lease_id", format!("no lease {}", describe(&details.lease))))?;
     let (driver_pk, driver_bid) = split(&details.driver);
     let (driver_id, driver_name) = repo::driver_ref(tx, driver_pk, driver_bid)
         .await?
         .ok_or_else(|| {
-            AppError::Validation(vec![FieldError::at(
-                "/data/driver_id",
+            at_data(
+                "driver_id",
                 format!("no driver {}", describe(&details.driver)),
-            )])
+            )
         })?;
     let (vehicle_pk, vin) = split(&details.vehicle);
     let vehicle_id = repo::vehicle_ref(tx, vehicle_pk, vin)
         .await?
         .ok_or_else(|| {
-            AppError::Validation(vec![FieldError::at(
-                "/data/vehicle_id",
+            at_data(
+                "vehicle_id",
                 format!("no vehicle {}", describe(&details.vehicle)),
-            )])
+            )
         })?;
     let (medallion_pk, number) = split(&details.medallion);
     let medallion_id = repo::medallion_ref(tx, medallion_pk, number)
         .await?
         .ok_or_else(|| {
-            AppError::Validation(vec![FieldError::at(
-                "/data/medallion_id",
+            at_data(
+                "medallion_id",
                 format!("no medallion {}", describe(&details.medallion)),
-            )])
+            )
         })?;
     if lease.status != LeaseStatus::Active.as_str() {
-        return Err(AppError::Unprocessable(format!(
-            "lease_id: lease {} is {}; repair invoices can only be recorded against an Active lease",
-            lease.lease_id, lease.status
-        )));
+        return Err(at_data(
+            "lease_id",
+            format!(
+                "lease {} is {}; repair invoices can only be recorded against an Active lease",
+                lease.lease_id, lease.status
+            ),
+        ));
     }
     if !repo::is_driver_manager(tx, lease.id, driver_id).await? {
-        return Err(AppError::Unprocessable(format!(
-            "driver_id: {driver_name} is not the driver manager of lease {}",
-            lease.lease_id
-        )));
+        return Err(at_data(
+            "driver_id",
+            format!(
+                "{driver_name} is not the driver manager of lease {}",
+                lease.lease_id
+            ),
+        ));
     }
     if vehicle_id != lease.vehicle_id {
-        return Err(AppError::Unprocessable(format!(
-            "vehicle_id: the vehicle is not the one on lease {} (VIN {})",
-            lease.lease_id, lease.vin
-        )));
+        return Err(at_data(
+            "vehicle_id",
+            format!(
+                "the vehicle is not the one on lease {} (VIN {})",
+                lease.lease_id, lease.vin
+            ),
+        ));
     }
     if medallion_id != lease.medallion_id {
-        return Err(AppError::Unprocessable(format!(
-            "medallion_id: the medallion is not the one on lease {} ({})",
-            lease.lease_id, lease.medallion_number
-        )));
+        return Err(at_data(
+            "medallion_id",
+            format!(
+                "the medallion is not the one on lease {} ({})",
+                lease.lease_id, lease.medallion_number
+            ),
+        ));
     }
-    if let Some(existing) = repo::invoice_number_in_use(tx, &details.invoice_number).await? {
+    let key = input::invoice_number_key(&details.invoice_number);
+    if let Some((existing, number)) = repo::invoice_number_in_use(tx, &key).await? {
         return Err(AppError::Conflict(format!(
-            "invoice_number: '{}' is already recorded as {existing}",
+            "invoice_number: '{}' is already recorded as {existing} (invoice number '{number}'; numbers are compared ignoring case and spacing)",
             details.invoice_number
         )));
     }
-    let matrix = RepaymentMatrix::default();
-    let weekly = matrix.weekly_installment(details.total_amount);
-    let schedule = build_schedule(details.total_amount, start_week, &matrix).map_err(|e| {
-        AppError::Validation(vec![FieldError::at("/data/total_amount", e.to_string())])
-    })?;
+    let weekly = rules.matrix.weekly_installment(details.total_amount);
+    let schedule = build_schedule(details.total_amount, start_week, rules.matrix)
+        .map_err(|e| at_data("total_amount", e.to_string()))?;
     Ok(Checked {
         lease,
         driver_id,
@@ -146,6 +167,40 @@ pub async fn check(
         schedule,
         weekly,
     })
+}
+
+/// Whether `details` describe the invoice a case already created, compared as domain
+/// values (a business id and the internal id of one lease agree; so do `baw-1187` and
+/// `BAW-1187`, or 100 and "100.00").
+async fn same_invoice(
+    tx: &mut Tx,
+    details: &EnterDetails,
+    existing: &repo::ExistingInvoice,
+) -> Result<bool, AppError> {
+    let (lease_pk, lease_bid) = split(&details.lease);
+    let lease = repo::lease_facts(tx, lease_pk, lease_bid)
+        .await?
+        .map(|l| l.id);
+    let (driver_pk, driver_bid) = split(&details.driver);
+    let driver = repo::driver_ref(tx, driver_pk, driver_bid)
+        .await?
+        .map(|d| d.0);
+    let (vehicle_pk, vin) = split(&details.vehicle);
+    let vehicle = repo::vehicle_ref(tx, vehicle_pk, vin).await?;
+    let (medallion_pk, number) = split(&details.medallion);
+    let medallion = repo::medallion_ref(tx, medallion_pk, number).await?;
+    Ok(lease == Some(existing.lease_id)
+        && driver == Some(existing.driver_id)
+        && vehicle == Some(existing.vehicle_id)
+        && medallion == Some(existing.medallion_id)
+        && details.total_amount.cents() == existing.total_cents
+        && input::invoice_number_key(&details.invoice_number)
+            == input::invoice_number_key(&existing.invoice_number)
+        && details.invoice_date.to_string() == existing.invoice_date
+        && details.workshop_type.as_str() == existing.workshop_type
+        && details.start_week.to_string() == existing.start_week
+        && details.notes.as_deref().unwrap_or_default()
+            == existing.notes.as_deref().unwrap_or_default().trim())
 }
 
 pub fn preview(details: &EnterDetails, checked: &Checked) -> Preview {
@@ -179,10 +234,20 @@ pub async fn create_invoice(
     case_no: Option<&str>,
     user: &CurrentUser,
     now: DateTime<Utc>,
-    timezone: Tz,
+    rules: Rules<'_>,
 ) -> Result<InvoiceCreated, AppError> {
+    let timezone = rules.timezone;
     if let Some(case_no) = case_no {
         if let Some(existing) = repo::invoice_of_case(tx, case_no).await? {
+            if !same_invoice(tx, details, &existing).await? {
+                return Err(AppError::Conflict(format!(
+                    "case {case_no} already created invoice {} (invoice number '{}', total {}) from other details; \
+                     this submission was not recorded. Start a new case for another invoice.",
+                    existing.repair_id,
+                    existing.invoice_number,
+                    Money::from_cents(existing.total_cents)
+                )));
+            }
             return Ok(InvoiceCreated {
                 repair_id: existing.repair_id,
                 invoice_number: existing.invoice_number,
@@ -195,7 +260,8 @@ pub async fn create_invoice(
             });
         }
     }
-    let checked = check(tx, details, now, timezone).await?;
+    let checked = check(tx, details, now, rules).await?;
+    let key = input::invoice_number_key(&details.invoice_number);
     let year = local_date(now, timezone).year();
     let seq = next_sequence(tx, &format!("repair:{year}")).await?;
     let repair_id = domain::ids::repair_id(year, seq);
@@ -205,6 +271,7 @@ pub async fn create_invoice(
         &NewInvoiceRow {
             repair_id: &repair_id,
             invoice_number: &details.invoice_number,
+            invoice_number_key: &key,
             invoice_date: details.invoice_date.to_string(),
             driver_id: checked.driver_id,
             driver_name: &checked.driver_name,
@@ -290,21 +357,21 @@ pub async fn detail(pool: &AnyPool, repair_id: &str) -> Result<InvoiceDetail, Ap
     let parts = repo::invoice_detail(pool, repair_id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no repair invoice {repair_id}")))?;
-    let paid: Vec<_> = parts
+    let paid = parts
         .schedule
         .iter()
         .filter(|s| s.status == InstallmentStatus::Paid.as_str())
-        .collect();
-    let total_paid: Money = paid.iter().map(|s| s.installment).sum();
-    let total = Money::from_cents(parts.total_cents);
+        .count() as i64;
+    let settlement =
+        Settlement::of_invoice(parts.total_cents, parts.paid_cents, &parts.invoice.status);
     Ok(InvoiceDetail {
         repair_id: parts.invoice.repair_id.clone(),
         totals: Totals {
-            repair_amount: total,
-            total_paid,
-            remaining_balance: total - total_paid,
-            progress: format!("{}/{}", paid.len(), parts.schedule.len()),
-            installments_paid: paid.len() as i64,
+            repair_amount: Money::from_cents(parts.total_cents),
+            total_paid: settlement.paid,
+            remaining_balance: settlement.remaining,
+            progress: format!("{paid}/{}", parts.schedule.len()),
+            installments_paid: paid,
             installments_total: parts.schedule.len() as i64,
         },
         receipt_url: repo::receipt_url(&parts.invoice.repair_id),

@@ -138,8 +138,14 @@ async fn s3_round_trip(backend: batconnect::db::Backend) {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let repair_id = body["data"]["repair_id"].as_str().unwrap();
+    let receipt_key = app
+        .scalar_text(&format!(
+            "SELECT receipt_ref FROM repair_invoices WHERE repair_id = '{repair_id}'"
+        ))
+        .await;
+    assert!(receipt_key.starts_with(&format!("receipts/{repair_id}/")));
     let in_bucket = moto
-        .object(&bucket, &format!("fleet/files/receipts/{repair_id}.pdf"))
+        .object(&bucket, &format!("fleet/files/{receipt_key}"))
         .await
         .expect("receipt in the bucket");
     let (status, _, receipt) = app
@@ -155,24 +161,13 @@ async fn s3_round_trip(backend: batconnect::db::Backend) {
         .await;
     assert_eq!((status, downloaded.as_slice()), (StatusCode::OK, PDF));
     // Delete, then a missing object reads as absent.
-    app.state
-        .storage
-        .delete(&format!("receipts/{repair_id}.pdf"))
-        .await
-        .unwrap();
+    app.state.storage.delete(&receipt_key).await.unwrap();
     assert_eq!(
-        moto.object(&bucket, &format!("fleet/files/receipts/{repair_id}.pdf"))
+        moto.object(&bucket, &format!("fleet/files/{receipt_key}"))
             .await,
         None
     );
-    assert_eq!(
-        app.state
-            .storage
-            .get(&format!("receipts/{repair_id}.pdf"))
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(app.state.storage.get(&receipt_key).await.unwrap(), None);
     // The JSON never shows a storage URL.
     let (_, detail) = app
         .get_as("viewer", &format!("/payments/vehicle-repairs/{repair_id}"))

@@ -2,75 +2,22 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::helpers::{join_all, TestApp};
-
-/// Invoice on lease `lease` from the current period (first installment due 2026-11-22).
-async fn invoice_from_this_week(app: &TestApp, lease: i64, total: &str, number: &str) -> String {
-    let case_no = app.create_repair_case().await;
-    let mut data = app.invoice_data(lease, total, number);
-    data["start_week"] = json!("2026-11-22");
-    let (status, body) = app.submit_step(&case_no, data).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["data"]["repair_id"].as_str().unwrap().to_string()
-}
-
-async fn obligation(app: &TestApp, lease: i64, category: &str, amount: &str, due: &str) -> i64 {
-    let (status, body) = app.post_as("finance", "/ledger/obligations", json!({"lease_id": lease, "category": category, "amount": amount, "due_date": due, "reason": "test"})).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body["balance_id"].as_i64().unwrap()
-}
-
-async fn post_due(app: &TestApp, as_of: &str) {
-    let (status, body) = app
-        .post_as(
-            "finance",
-            "/payments/vehicle-repairs/ledger/post-installment",
-            json!({"post_all_due": true, "as_of": as_of}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-}
-
-async fn earnings(app: &TestApp, lease: i64, period: &str, amount: &str) -> (StatusCode, Value) {
-    app.post_as(
-        "finance",
-        "/ledger/earnings",
-        json!({"earnings": [{"lease_id": lease, "period": period, "amount": amount}]}),
-    )
-    .await
-}
-
-async fn balance(app: &TestApp, reference: &str) -> Value {
-    let (_, page) = app
-        .get_as(
-            "finance",
-            &format!("/ledger/balances?reference_id={reference}"),
-        )
-        .await;
-    page["items"][0].clone()
-}
-
-async fn verify_ledger(app: &TestApp) {
-    let problems = batconnect::ledger::verify::verify(app.db.reader())
-        .await
-        .unwrap();
-    assert!(problems.is_empty(), "ledger problems: {problems:#?}");
-}
+use crate::helpers::join_all;
 
 both_backends! {
     async fn earnings_pay_balances_in_hierarchy_order_and_the_dtr_shows_it(app) {
-        let repair_id = invoice_from_this_week(app, 1, "450.00", "INV-H1").await;
-        obligation(app, 1, "Lease", "350.00", "2026-11-23").await;
-        obligation(app, 1, "Taxes", "30.00", "2026-11-25").await;
-        post_due(app, "2026-11-29").await;
-        let (status, recorded) = earnings(app, 1, "2026-11-22", "450.00").await;
+        let repair_id = app.invoice_from_this_week(1, "450.00", "INV-H1").await;
+        app.obligation(1, "Lease", "350.00", "2026-11-23").await;
+        app.obligation(1, "Taxes", "30.00", "2026-11-25").await;
+        app.post_due("2026-11-29").await;
+        let (status, recorded) = app.earnings(1, "2026-11-22", "450.00").await;
         assert_eq!(status, StatusCode::CREATED, "{recorded}");
         let (status, report) = app.post_as("finance", "/dtrs/generate", json!({"week": "2026-11-22"})).await;
         assert_eq!(status, StatusCode::OK, "{report}");
         assert_eq!(report["allocated"], "450.00");
         // Taxes, then Lease, then Repair oldest first: 70 of the first installment.
-        assert_eq!(balance(app, &format!("{repair_id}-01")).await["current_balance"], "30.00");
-        assert_eq!(balance(app, &format!("{repair_id}-02")).await["current_balance"], "100.00");
+        assert_eq!(app.balance(&format!("{repair_id}-01")).await["current_balance"], "30.00");
+        assert_eq!(app.balance(&format!("{repair_id}-02")).await["current_balance"], "100.00");
         let (_, dtrs) = app.get_as("viewer", "/dtrs?week=2026-11-22&lease_id=1").await;
         assert_eq!(dtrs["total_items"], 1);
         let id = dtrs["items"][0]["id"].as_i64().unwrap();
@@ -94,7 +41,7 @@ both_backends! {
         let (_, dtrs) = app.get_as("viewer", "/dtrs?week=2026-11-22&lease_id=1").await;
         assert_eq!(dtrs["items"][0]["dtr_number"], number.as_str());
         // An interim payment finishes the first installment: it becomes Paid.
-        let b1 = balance(app, &format!("{repair_id}-01")).await["id"].as_i64().unwrap();
+        let b1 = app.balance(&format!("{repair_id}-01")).await["id"].as_i64().unwrap();
         let (status, paid) = app.post_as("finance", "/ledger/interim-payments", json!({"lease_id": 1, "amount": "30.00", "payment_method": "cash", "allocations": [{"balance_id": b1, "amount": "30.00"}]})).await;
         assert_eq!(status, StatusCode::CREATED, "{paid}");
         assert!(paid["receipt_number"].as_str().unwrap().starts_with("IP-"));
@@ -105,7 +52,7 @@ both_backends! {
         assert_eq!(detail["totals"]["remaining_balance"], "350.00");
         assert_eq!(detail["totals"]["progress"], "1/5");
         // Over-paying a balance is refused.
-        let b2 = balance(app, &format!("{repair_id}-02")).await["id"].as_i64().unwrap();
+        let b2 = app.balance(&format!("{repair_id}-02")).await["id"].as_i64().unwrap();
         let (status, problem) = app.post_as("finance", "/ledger/interim-payments", json!({"lease_id": 1, "amount": "100.01", "allocations": [{"balance_id": b2, "amount": "100.01"}]})).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
         // Finalized DTRs are never changed.
@@ -118,7 +65,7 @@ both_backends! {
         let pdf = app.client.get(app.url(&format!("/dtrs/{id}/pdf"))).bearer_auth(app.token("viewer").await).send().await.unwrap();
         assert_eq!(pdf.headers()["content-type"], "application/pdf");
         assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF-"));
-        verify_ledger(app).await;
+        app.verify_ledger().await;
     }
 
     async fn bulk_earnings_are_recorded_together_or_not_at_all(app) {
@@ -139,16 +86,16 @@ both_backends! {
         }
         // Two unknown leases and a wrong driver: every bad row is named, nothing is written.
         let bad = json!({"earnings": [
-            {"lease_id": 1, "period": "2026-11-29", "amount": "1.00"},
-            {"lease_id": 9999, "period": "2026-11-29", "amount": "1.00"},
-            {"lease_id": 2, "period": "2026-11-29", "amount": "1.00", "driver_id": 3},
-            {"lease_id": 8888, "period": "2026-11-29", "amount": "1.00"}]});
+            {"lease_id": 1, "period": "2026-11-08", "amount": "1.00"},
+            {"lease_id": 9999, "period": "2026-11-08", "amount": "1.00"},
+            {"lease_id": 2, "period": "2026-11-08", "amount": "1.00", "driver_id": 3},
+            {"lease_id": 8888, "period": "2026-11-08", "amount": "1.00"}]});
         let (status, problem) = app.post_as("finance", "/ledger/earnings", bad).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
         let pointers: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["pointer"].as_str().unwrap()).collect();
         assert_eq!(pointers, ["/earnings/1/lease_id", "/earnings/2/driver_id", "/earnings/3/lease_id"]);
         // A week already recorded for one row refuses the whole request.
-        let mixed = json!({"earnings": [{"lease_id": 1, "period": "2026-11-29", "amount": "1.00"}, {"lease_id": 5, "period": "2026-11-22", "amount": "1.00"}]});
+        let mixed = json!({"earnings": [{"lease_id": 1, "period": "2026-11-08", "amount": "1.00"}, {"lease_id": 5, "period": "2026-11-22", "amount": "1.00"}]});
         let (status, problem) = app.post_as("finance", "/ledger/earnings", mixed).await;
         assert_eq!(status, StatusCode::CONFLICT, "{problem}");
         assert!(problem["detail"].as_str().unwrap().contains("lease 5 and week 2026-11-22"), "{problem}");
@@ -156,11 +103,11 @@ both_backends! {
     }
 
     async fn earnings_are_once_per_lease_and_week_and_keys_replay(app) {
-        let (status, _) = earnings(app, 2, "2026-11-22", "500.00").await;
+        let (status, _) = app.earnings(2, "2026-11-22", "500.00").await;
         assert_eq!(status, StatusCode::CREATED);
-        let (status, problem) = earnings(app, 2, "2026-11-22", "510.00").await;
+        let (status, problem) = app.earnings(2, "2026-11-22", "510.00").await;
         assert_eq!(status, StatusCode::CONFLICT, "{problem}");
-        let (status, problem) = earnings(app, 2, "2026-11-24", "510.00").await;
+        let (status, problem) = app.earnings(2, "2026-11-24", "510.00").await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(problem["errors"][0]["pointer"], "/earnings/0/period");
         let token = app.token("finance").await;
@@ -180,9 +127,9 @@ both_backends! {
     }
 
     async fn voiding_a_payment_reopens_what_it_paid(app) {
-        let repair_id = invoice_from_this_week(app, 4, "150.00", "INV-V1").await;
-        post_due(app, "2026-11-22").await;
-        let b = balance(app, &format!("{repair_id}-01")).await["id"].as_i64().unwrap();
+        let repair_id = app.invoice_from_this_week(4, "150.00", "INV-V1").await;
+        app.post_due("2026-11-22").await;
+        let b = app.balance(&format!("{repair_id}-01")).await["id"].as_i64().unwrap();
         let (_, paid) = app.post_as("finance", "/ledger/interim-payments", json!({"lease_id": 4, "amount": "150.00", "receipt_number": "R-77", "allocations": [{"balance_id": b, "amount": "150.00"}]})).await;
         let (_, detail) = app.get_as("viewer", &format!("/payments/vehicle-repairs/{repair_id}")).await;
         assert_eq!(detail["invoice"]["status"], "Closed");
@@ -196,14 +143,14 @@ both_backends! {
         assert_eq!(detail["invoice"]["status"], "Open");
         assert_eq!(detail["schedule"][0]["status"], "Posted");
         assert_eq!(detail["totals"]["total_paid"], "0.00");
-        assert_eq!(balance(app, &format!("{repair_id}-01")).await["status"], "OPEN");
-        verify_ledger(app).await;
+        assert_eq!(app.balance(&format!("{repair_id}-01")).await["status"], "OPEN");
+        app.verify_ledger().await;
     }
 
     async fn fifty_concurrent_voids_of_one_payment_give_one_success(app) {
-        let repair_id = invoice_from_this_week(app, 5, "450.00", "INV-C50").await;
-        post_due(app, "2026-11-22").await;
-        let b = balance(app, &format!("{repair_id}-01")).await["id"].as_i64().unwrap();
+        let repair_id = app.invoice_from_this_week(5, "450.00", "INV-C50").await;
+        app.post_due("2026-11-22").await;
+        let b = app.balance(&format!("{repair_id}-01")).await["id"].as_i64().unwrap();
         let (_, paid) = app.post_as("finance", "/ledger/interim-payments", json!({"lease_id": 5, "amount": "60.00", "allocations": [{"balance_id": b, "amount": "60.00"}]})).await;
         let posting = paid["posting_id"].as_i64().unwrap();
         let token = app.token("finance").await;
@@ -215,20 +162,20 @@ both_backends! {
         assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{statuses:?}");
         assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count(), 49, "{statuses:?}");
         assert_eq!(app.scalar_i64(&format!("SELECT COUNT(*) FROM ledger_postings WHERE reversal_for_id = {posting}")).await, 1);
-        assert_eq!(balance(app, &format!("{repair_id}-01")).await["current_balance"], "100.00");
-        verify_ledger(app).await;
+        assert_eq!(app.balance(&format!("{repair_id}-01")).await["current_balance"], "100.00");
+        app.verify_ledger().await;
     }
 
     async fn hold_resume_and_cancel_follow_the_rules(app) {
-        let held = invoice_from_this_week(app, 6, "450.00", "INV-HOLD").await;
+        let held = app.invoice_from_this_week(6, "450.00", "INV-HOLD").await;
         let (status, out) = app.post_as("operations", &format!("/payments/vehicle-repairs/{held}/hold"), json!({"reason": "disputed"})).await;
         assert_eq!((status, out["status"].as_str()), (StatusCode::OK, Some("Hold")));
-        post_due(app, "2026-11-29").await;
+        app.post_due("2026-11-29").await;
         assert_eq!(app.scalar_i64(&format!("SELECT COUNT(*) FROM ledger_postings WHERE reference_id LIKE '{held}%'")).await, 0);
         let (status, _) = app.post_as("operations", &format!("/payments/vehicle-repairs/{held}/hold"), json!({"reason": "again"})).await;
         assert_eq!(status, StatusCode::CONFLICT);
         app.post_as("operations", &format!("/payments/vehicle-repairs/{held}/resume"), json!({"reason": "resolved"})).await;
-        post_due(app, "2026-11-29").await;
+        app.post_due("2026-11-29").await;
         assert_eq!(app.scalar_i64(&format!("SELECT COUNT(*) FROM ledger_postings WHERE reference_id LIKE '{held}%'")).await, 2);
         let (status, cancelled) = app.post_as("finance", &format!("/payments/vehicle-repairs/{held}/cancel"), json!({"reason": "workshop refunded"})).await;
         assert_eq!(status, StatusCode::OK, "{cancelled}");
@@ -239,19 +186,19 @@ both_backends! {
         let (_, all) = app.get_as("viewer", "/payments/vehicle-repairs").await;
         assert_eq!(all["total_items"], 1);
         // The invoice number is free again.
-        invoice_from_this_week(app, 6, "100.00", "INV-HOLD").await;
+        app.invoice_from_this_week(6, "100.00", "INV-HOLD").await;
         let (status, _) = app.post_as("viewer", &format!("/payments/vehicle-repairs/{held}/resume"), json!({"reason": "x"})).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         let history = app.scalar_i64(&format!("SELECT COUNT(*) FROM audit_log WHERE entity_id = '{held}' AND action LIKE 'repair_invoice_%'")).await;
         assert_eq!(history, 4);
-        verify_ledger(app).await;
+        app.verify_ledger().await;
     }
 
     async fn ledger_verify_command_reports_offending_ids(app) {
         let binary = env!("CARGO_BIN_EXE_batconnect");
         let run = || std::process::Command::new(binary).args(["ledger", "verify"]).env("BAT_DATABASE_URL", &app.database_url).output().unwrap();
-        invoice_from_this_week(app, 7, "300.00", "INV-VER").await;
-        post_due(app, "2026-11-29").await;
+        app.invoice_from_this_week(7, "300.00", "INV-VER").await;
+        app.post_due("2026-11-29").await;
         let ok = run();
         assert!(ok.status.success(), "{} {}", String::from_utf8_lossy(&ok.stdout), String::from_utf8_lossy(&ok.stderr));
         let id = app.scalar_i64("SELECT MIN(id) FROM ledger_balances").await;

@@ -12,7 +12,7 @@ use crate::helpers::TestApp;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-const INVOICE_HEADER: [&str; 11] = [
+const INVOICE_HEADER: [&str; 13] = [
     "repair_id",
     "invoice_number",
     "invoice_date",
@@ -24,6 +24,8 @@ const INVOICE_HEADER: [&str; 11] = [
     "workshop",
     "amount",
     "weekly_installment",
+    "paid",
+    "remaining",
 ];
 
 /// Header and records of a CSV body, checking RFC 4180 line ends on the way.
@@ -168,7 +170,7 @@ both_backends! {
         assert_eq!(header(&headers, "content-type"), XLSX);
         assert_eq!(header(&headers, "content-disposition"), "attachment; filename=\"vehicle_repairs_2026-11-25.xlsx\"");
         let range = sheet(&body, "Vehicle Repairs");
-        assert_eq!(range.get_size(), (4, 11));
+        assert_eq!(range.get_size(), (4, 13));
         assert_eq!(range.get((0, 0)), Some(&Data::String("Repair ID".into())));
         assert_eq!(range.get((0, 9)), Some(&Data::String("Amount".into())));
         assert_eq!(range.get((1, 1)), Some(&Data::String("INV-A".into())));
@@ -183,7 +185,7 @@ both_backends! {
         // Empty result: only the header row.
         let (status, _, body) = app.get_file("viewer", &format!("{base}?format=xlsx&status=Cancelled")).await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(sheet(&body, "Vehicle Repairs").get_size(), (1, 11));
+        assert_eq!(sheet(&body, "Vehicle Repairs").get_size(), (1, 13));
     }
 
     async fn invoice_pdf_export_is_a_paginated_table(app) {
@@ -230,11 +232,12 @@ both_backends! {
         assert_eq!(rows.len(), 5);
         assert_eq!(rows[0][0], format!("{first}-05"));
         assert_eq!(rows[0][8], "50.00");
-        assert_eq!(rows[0][9], "Scheduled");
+        assert_eq!((rows[0][9].as_str(), rows[0][10].as_str()), ("0.00", "50.00"));
+        assert_eq!(rows[0][11], "Scheduled");
         let (status, _, body) = app.get_file("viewer", &format!("{base}?format=excel&lease_id=LS-01002")).await;
         assert_eq!(status, StatusCode::OK);
         let range = sheet(&body, "Installments");
-        assert_eq!(range.get_size(), (2, 12));
+        assert_eq!(range.get_size(), (2, 14));
         assert!(matches!(range.get((1, 6)), Some(Data::DateTime(_))));
         assert_eq!(range.get((1, 8)), Some(&Data::Float(150.0)));
         let (status, problem) = app.get_as("viewer", &format!("{base}?status=Due")).await;
@@ -286,10 +289,11 @@ both_backends! {
 
     async fn receipt_is_stored_at_creation_downloadable_and_regenerated(app) {
         let repair_id = app.create_invoice(1, "1234.56", "BAW-1187").await;
-        let key = format!("receipts/{repair_id}.pdf");
+        let receipt_ref = format!("SELECT receipt_ref FROM repair_invoices WHERE repair_id = '{repair_id}'");
         let url = format!("/payments/vehicle-repairs/{repair_id}/receipt");
-        // Made when the invoice was created, and stored.
-        assert_eq!(app.scalar_text(&format!("SELECT receipt_ref FROM repair_invoices WHERE repair_id = '{repair_id}'")).await, key);
+        // Made when the invoice was created, and stored under its version.
+        let key = app.scalar_text(&receipt_ref).await;
+        assert!(key.starts_with(&format!("receipts/{repair_id}/")) && key.ends_with(".pdf"), "{key}");
         let stored = app.state.storage.get(&key).await.unwrap().expect("stored receipt");
         let (_, list) = app.get_as("viewer", "/payments/vehicle-repairs").await;
         assert_eq!(list["items"][0]["receipt_url"], url);
@@ -299,7 +303,7 @@ both_backends! {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(header(&headers, "content-type"), "application/pdf");
         assert_eq!(header(&headers, "content-disposition"), format!("attachment; filename=\"receipt_{repair_id}.pdf\""));
-        assert_eq!(body, stored.to_vec());
+        assert_eq!(body, stored.to_vec(), "an unchanged invoice is served its stored receipt");
         assert_eq!(pdf_pages(&body), 1);
         if let Ok(dir) = std::env::var("BAT_TEST_KEEP_FILES") {
             std::fs::create_dir_all(&dir).unwrap();
@@ -327,7 +331,7 @@ both_backends! {
         let (status, _, body) = app.get_file("viewer", &url).await;
         assert_eq!(status, StatusCode::OK);
         assert!(body.starts_with(b"%PDF-"));
-        assert_eq!(app.scalar_text(&format!("SELECT receipt_ref FROM repair_invoices WHERE repair_id = '{repair_id}'")).await, key);
+        assert_eq!(app.scalar_text(&receipt_ref).await, key);
         assert!(app.scalar_i64("SELECT COUNT(*) FROM audit_log WHERE action = 'receipt_generated'").await >= 4);
         let (status, _, _) = app.get_file("viewer", "/payments/vehicle-repairs/RPR-2026-09999/receipt").await;
         assert_eq!(status, StatusCode::NOT_FOUND);

@@ -102,23 +102,23 @@ both_backends! {
         let actor = CurrentUser::system("test");
         let now = crate::helpers::default_now();
         let bad = write_csv(app, "drivers", "first_name,last_name,tlc_license_no,phone,email,status\nAna,Lopez,8000001,,,Active\nBo,,80x,,,Active\nCy,Diaz,8000003,,,Retired\n");
-        let Err(ImportError::BadRows(rows)) = import::run(&app.db, Entity::Drivers, &bad, &actor, now).await else { panic!("bad rows must fail") };
+        let Err(ImportError::BadRows(rows)) = import::run(&app.db, Entity::Drivers, &bad, &actor, now, app.state.config.timezone).await else { panic!("bad rows must fail") };
         assert!(rows.iter().any(|r| r.starts_with("line 3: last_name")), "{rows:?}");
         assert!(rows.iter().any(|r| r.starts_with("line 3: tlc_license_no")), "{rows:?}");
         assert!(rows.iter().any(|r| r.starts_with("line 4: status")), "{rows:?}");
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM drivers WHERE tlc_license_no = '8000001'").await, 0);
         let duplicate = write_csv(app, "dup", "first_name,last_name,tlc_license_no\nAna,Lopez,8000001\nEd,Ng,5100001\n");
-        let Err(ImportError::BadRows(rows)) = import::run(&app.db, Entity::Drivers, &duplicate, &actor, now).await else { panic!("duplicate must fail") };
+        let Err(ImportError::BadRows(rows)) = import::run(&app.db, Entity::Drivers, &duplicate, &actor, now, app.state.config.timezone).await else { panic!("duplicate must fail") };
         assert!(rows[0].starts_with("line 3:"), "{rows:?}");
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM drivers WHERE tlc_license_no = '8000001'").await, 0);
         let good = write_csv(app, "good", "first_name,last_name,tlc_license_no\nAna,Lopez,8000001\nEd,Ng,8000002\n");
-        assert_eq!(import::run(&app.db, Entity::Drivers, &good, &actor, now).await.unwrap(), 2);
+        assert_eq!(import::run(&app.db, Entity::Drivers, &good, &actor, now, app.state.config.timezone).await.unwrap(), 2);
         let vehicles = write_csv(app, "vehicles", "vin,make,model,year,plate_number\n3HGCM82633A004352,Toyota,Sienna,2025,T555555C\n");
-        assert_eq!(import::run(&app.db, Entity::Vehicles, &vehicles, &actor, now).await.unwrap(), 1);
+        assert_eq!(import::run(&app.db, Entity::Vehicles, &vehicles, &actor, now, app.state.config.timezone).await.unwrap(), 1);
         let medallions = write_csv(app, "medallions", "medallion_number,status\n7K77,Assigned\n");
-        assert_eq!(import::run(&app.db, Entity::Medallions, &medallions, &actor, now).await.unwrap(), 1);
+        assert_eq!(import::run(&app.db, Entity::Medallions, &medallions, &actor, now, app.state.config.timezone).await.unwrap(), 1);
         let leases = write_csv(app, "leases", "lease_id,lease_type,status,weekly_rate,vin,medallion_number,start_date,end_date,driver_manager_tlc,additional_driver_tlcs\nLS-IMP-1,shift-lease,Active,300.00,3HGCM82633A004352,7K77,2026-11-01,,8000001,8000002\nLS-IMP-2,dov,Active,abc,3HGCM82633A004352,0X00,2026-11-01,,8000001,\n");
-        let Err(ImportError::BadRows(rows)) = import::run(&app.db, Entity::Leases, &leases, &actor, now).await else { panic!("bad lease row must fail") };
+        let Err(ImportError::BadRows(rows)) = import::run(&app.db, Entity::Leases, &leases, &actor, now, app.state.config.timezone).await else { panic!("bad lease row must fail") };
         assert!(rows.iter().all(|r| r.starts_with("line 3")), "{rows:?}");
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM leases WHERE lease_id LIKE 'LS-IMP%'").await, 0);
     }
@@ -133,7 +133,7 @@ both_backends! {
 LS-NOPE,2026-11-15,1.00
 3,2026-11-15,-4
 ");
-        let Err(ImportError::BadRows(rows)) = import::run(&app.db, Entity::Earnings, &bad, &actor, now).await else { panic!("bad rows must fail") };
+        let Err(ImportError::BadRows(rows)) = import::run(&app.db, Entity::Earnings, &bad, &actor, now, app.state.config.timezone).await else { panic!("bad rows must fail") };
         assert!(rows.iter().any(|r| r.starts_with("line 3: lease_id: no lease 'LS-NOPE'")), "{rows:?}");
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM ledger_postings WHERE entry_type = 'EARNINGS'").await, 0);
         let good = write_csv(app, "earnings", "lease_id,period,amount
@@ -141,7 +141,7 @@ LS-NOPE,2026-11-15,1.00
 LS-01002,2026-11-15,612.34
  3 ,2026-11-22,10
 ");
-        assert_eq!(import::run(&app.db, Entity::Earnings, &good, &actor, now).await.unwrap(), 3);
+        assert_eq!(import::run(&app.db, Entity::Earnings, &good, &actor, now, app.state.config.timezone).await.unwrap(), 3);
         assert_eq!(app.scalar_i64("SELECT -p.amount_cents FROM ledger_postings p JOIN leases l ON l.id = p.lease_id WHERE l.lease_id = 'LS-01002' AND p.entry_type = 'EARNINGS'").await, 61234);
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM ledger_postings WHERE entry_type = 'EARNINGS' AND lease_id IN (1, 3)").await, 2);
     }

@@ -364,6 +364,80 @@ impl TestApp {
         })
     }
 
+    /// Invoice on lease `lease` from the current period (first installment due 2026-11-22).
+    pub async fn invoice_from_this_week(&self, lease: i64, total: &str, number: &str) -> String {
+        let case_no = self.create_repair_case().await;
+        let mut data = self.invoice_data(lease, total, number);
+        data["start_week"] = serde_json::json!("2026-11-22");
+        let (status, body) = self.submit_step(&case_no, data).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["data"]["repair_id"].as_str().unwrap().to_string()
+    }
+
+    /// A manual obligation on a lease; returns its balance id.
+    pub async fn obligation(&self, lease: i64, category: &str, amount: &str, due: &str) -> i64 {
+        let (status, body) = self
+            .post_as(
+                "finance",
+                "/ledger/obligations",
+                serde_json::json!({"lease_id": lease, "category": category, "amount": amount, "due_date": due, "reason": "test"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["balance_id"].as_i64().unwrap()
+    }
+
+    /// Posts every installment due on or before `as_of` (finance, over the API).
+    pub async fn post_due(&self, as_of: &str) {
+        let (status, body) = self
+            .post_as(
+                "finance",
+                "/payments/vehicle-repairs/ledger/post-installment",
+                serde_json::json!({"post_all_due": true, "as_of": as_of}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    pub async fn earnings(&self, lease: i64, period: &str, amount: &str) -> (StatusCode, Value) {
+        self.post_as(
+            "finance",
+            "/ledger/earnings",
+            serde_json::json!({"earnings": [{"lease_id": lease, "period": period, "amount": amount}]}),
+        )
+        .await
+    }
+
+    /// The balance of the obligation with this reference (e.g. an installment id).
+    pub async fn balance(&self, reference: &str) -> Value {
+        let (_, page) = self
+            .get_as(
+                "finance",
+                &format!("/ledger/balances?reference_id={reference}"),
+            )
+            .await;
+        page["items"][0].clone()
+    }
+
+    /// An interim payment of `amount` on one balance.
+    pub async fn pay(&self, lease: i64, balance_id: i64, amount: &str) -> (StatusCode, Value) {
+        self.post_as(
+            "finance",
+            "/ledger/interim-payments",
+            serde_json::json!({"lease_id": lease, "amount": amount, "payment_method": "cash",
+                "allocations": [{"balance_id": balance_id, "amount": amount}]}),
+        )
+        .await
+    }
+
+    /// `ledger verify` finds nothing.
+    pub async fn verify_ledger(&self) {
+        let problems = batconnect::ledger::verify::verify(self.db.reader())
+            .await
+            .unwrap();
+        assert!(problems.is_empty(), "ledger problems: {problems:#?}");
+    }
+
     /// Creates an invoice through the whole flow and returns its repair id.
     pub async fn create_invoice(&self, n: i64, total: &str, invoice_number: &str) -> String {
         let case_no = self.create_repair_case().await;
@@ -373,6 +447,107 @@ impl TestApp {
         assert_eq!(status, StatusCode::OK, "{body}");
         body["data"]["repair_id"].as_str().unwrap().to_string()
     }
+}
+
+/// The text strings drawn on a PDF's pages, in order, joined by spaces: every content
+/// stream is inflated and its `(…)` strings are read (escapes undone). Enough to check what
+/// a receipt or statement says.
+pub fn pdf_text(pdf: &[u8]) -> String {
+    use std::io::Read;
+    let mut shown = Vec::new();
+    let mut rest = pdf;
+    while let Some(start) = find(rest, b"stream\n") {
+        let body = &rest[start + b"stream\n".len()..];
+        let Some(end) = find(body, b"endstream") else {
+            break;
+        };
+        let mut inflated = Vec::new();
+        if flate2::read::ZlibDecoder::new(&body[..end])
+            .read_to_end(&mut inflated)
+            .is_ok()
+        {
+            shown.extend(strings_in(&inflated));
+        }
+        rest = &body[end..];
+    }
+    shown.join(" ")
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The literal strings `(…)` of a content stream, with `\(`, `\)`, `\\` and octal escapes undone
+/// (WinAnsi bytes read as Latin-1, close enough for the ASCII checked here).
+fn strings_in(content: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < content.len() {
+        if content[i] == b'<' {
+            // A hex string (strings with bytes outside ASCII are written this way).
+            let end = content[i..]
+                .iter()
+                .position(|&c| c == b'>')
+                .map_or(content.len(), |e| i + e);
+            let hex: Vec<u8> = content[i + 1..end]
+                .iter()
+                .copied()
+                .filter(u8::is_ascii_hexdigit)
+                .collect();
+            let text = hex
+                .chunks(2)
+                .filter_map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
+                .map(char::from)
+                .collect();
+            out.push(text);
+            i = end + 1;
+            continue;
+        }
+        if content[i] != b'(' {
+            i += 1;
+            continue;
+        }
+        let (mut depth, mut text) = (1, String::new());
+        i += 1;
+        while i < content.len() && depth > 0 {
+            match content[i] {
+                b'\\' if i + 1 < content.len() => {
+                    i += 1;
+                    match content[i] {
+                        d @ b'0'..=b'7' => {
+                            let digits: Vec<u8> = content[i..]
+                                .iter()
+                                .take(3)
+                                .take_while(|c| (b'0'..=b'7').contains(c))
+                                .copied()
+                                .collect();
+                            let _ = d;
+                            let value =
+                                digits.iter().fold(0u32, |v, c| v * 8 + u32::from(c - b'0'));
+                            text.push(char::from_u32(value).unwrap_or('?'));
+                            i += digits.len() - 1;
+                        }
+                        b'n' => text.push('\n'),
+                        other => text.push(other as char),
+                    }
+                }
+                b'(' => {
+                    depth += 1;
+                    text.push('(');
+                }
+                b')' => {
+                    depth -= 1;
+                    if depth > 0 {
+                        text.push(')');
+                    }
+                }
+                other => text.push(other as char),
+            }
+            i += 1;
+        }
+        out.push(text);
+    }
+    out
 }
 
 /// Polls futures concurrently without pulling in the `futures` crate.

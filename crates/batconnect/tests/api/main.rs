@@ -10,6 +10,7 @@ mod exports;
 mod fleet;
 mod http_surface;
 mod ledger_jobs;
+mod money_truth;
 mod moto;
 mod repairs_flow;
 mod repairs_read;

@@ -97,7 +97,7 @@ both_backends! {
                     "invoice_number": format!("SIM-{seed}-{w}-{n}"), "invoice_date": week.date().to_string(), "workshop_type": "External Workshop", "start_week": start.to_string()});
                 let details = EnterDetails::parse(&data).unwrap();
                 let mut tx = app.db.begin().await.unwrap();
-                let created = batconnect::repairs::service::create_invoice(&mut tx, &details, None, &user, wednesday, tz).await.unwrap();
+                let created = batconnect::repairs::service::create_invoice(&mut tx, &details, None, &user, wednesday, batconnect::repairs::service::Rules::from_config(&app.state.config)).await.unwrap();
                 tx.commit().await.unwrap();
                 invoices.push(created.repair_id);
             }
@@ -156,11 +156,11 @@ both_backends! {
             let mut rows = Vec::new();
             for lease in (1..=20).chain(FIRST_EXTRA..FIRST_EXTRA + EXTRA_LEASES) {
                 if rng.gen_bool(0.85) {
-                    rows.push(EarningsInput { lease_id: lease, driver_id: None, period: week.to_string(), amount: json!(Money::from_cents(rng.gen_range(0..120_000)).to_string()) });
+                    rows.push(EarningsInput { lease_id: lease, driver_id: None, period: week.to_string(), amount: json!(Money::from_cents(rng.gen_range(1..120_000)).to_string()) });
                 }
             }
             let mut tx = app.db.begin().await.unwrap();
-            payments::record_earnings(&mut tx, &rows, "sim", wednesday).await.unwrap();
+            payments::record_earnings(&mut tx, &rows, "sim", wednesday, tz).await.unwrap();
             tx.commit().await.unwrap();
             // Sunday 05:30: the chain posts and generates the week's DTRs; run it twice.
             let sunday = Utc.from_utc_datetime(&(week.next().date()).and_hms_opt(10, 30, 0).unwrap());

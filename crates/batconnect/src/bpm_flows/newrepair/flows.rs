@@ -111,8 +111,9 @@ impl StepHandler for EnterDetailsStep {
     ) -> BoxFuture<'a, Result<serde_json::Value, AppError>> {
         Box::pin(async move {
             let details = EnterDetails::parse(&data).map_err(AppError::Validation)?;
+            let rules = service::Rules::from_config(ctx.config);
             if details.preview_only {
-                let checked = service::check(tx, &details, ctx.now, ctx.timezone).await?;
+                let checked = service::check(tx, &details, ctx.now, rules).await?;
                 return Ok(serde_json::to_value(service::preview(&details, &checked))
                     .map_err(anyhow::Error::from)?);
             }
@@ -122,7 +123,7 @@ impl StepHandler for EnterDetailsStep {
                 Some(&ctx.case.case_no),
                 ctx.user,
                 ctx.now,
-                ctx.timezone,
+                rules,
             )
             .await?;
             Ok(serde_json::to_value(created).map_err(anyhow::Error::from)?)
