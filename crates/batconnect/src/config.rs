@@ -49,6 +49,9 @@ pub struct Config {
     /// How many weeks after the current payment week a schedule may start
     /// (`BAT_MAX_START_WEEKS_AHEAD`).
     pub max_start_weeks_ahead: u32,
+    /// Test hook (`BAT_TEST_NOW`, RFC 3339): the process's clock stands still at this
+    /// time, so a test can drive a separate `worker` or CLI process through a chosen week.
+    pub test_now: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The `AWS_*` variables passed to S3 storage (those object_store understands).
@@ -117,6 +120,7 @@ impl std::fmt::Debug for Config {
             .field("fleet_name", &self.fleet_name)
             .field("repayment_matrix", &self.repayment_matrix)
             .field("max_start_weeks_ahead", &self.max_start_weeks_ahead)
+            .field("test_now", &self.test_now)
             .finish()
     }
 }
@@ -276,7 +280,21 @@ impl Config {
             0,
             520,
         )? as u32;
+        let test_now = match get("BAT_TEST_NOW") {
+            None => None,
+            Some(text) => Some(
+                chrono::DateTime::parse_from_rfc3339(text.trim())
+                    .map(|t| t.with_timezone(&chrono::Utc))
+                    .map_err(|_| ConfigError {
+                        name: "BAT_TEST_NOW",
+                        reason: format!(
+                            "'{text}' is not an RFC 3339 time such as 2026-11-29T10:00:00Z"
+                        ),
+                    })?,
+            ),
+        };
         Ok(Config {
+            test_now,
             repayment_matrix,
             max_start_weeks_ahead,
             storage_url,

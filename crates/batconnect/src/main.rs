@@ -117,28 +117,30 @@ async fn main() -> ExitCode {
 }
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
-    let now = chrono::Utc::now();
+    let clock = match config.test_now {
+        Some(at) => batconnect::clock::Clock::fixed(at),
+        None => batconnect::clock::Clock::system(),
+    };
+    let now = clock.now();
+    let options = || Options {
+        clock: clock.clone(),
+        ..Options::default()
+    };
     match command {
         Command::Serve { demo } => {
             let mut config = config;
             if demo && config.admin_password.is_none() {
                 config.admin_password = Some(batconnect::seed::DEMO_ADMIN_PASSWORD.to_string());
             }
-            let application = batconnect::Application::build(
-                config,
-                Options {
-                    demo,
-                    ..Options::default()
-                },
-            )
-            .await?;
+            let application =
+                batconnect::Application::build(config, Options { demo, ..options() }).await?;
             let address = application.local_addr();
             println!("BAT Connect Repairs listening on http://{address} (Swagger UI: http://{address}/docs)");
             application.run_until_stopped(app::shutdown_signal()).await
         }
         Command::Worker => {
             let db = Db::connect(&config.database_url, config.db_max_connections).await?;
-            let state = app::prepare(config, db, Options::default()).await?;
+            let state = app::prepare(config, db, options()).await?;
             let scheduler = state.scheduler();
             println!("worker started (owner {})", scheduler.ctx.owner);
             scheduler.run_until(app::shutdown_signal()).await;
@@ -148,7 +150,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::PostDueInstallments { as_of } => {
             let timezone = config.timezone;
             let db = Db::connect(&config.database_url, config.db_max_connections).await?;
-            let state = app::prepare(config, db, Options::default()).await?;
+            let state = app::prepare(config, db, options()).await?;
             let as_of = match as_of {
                 Some(text) => domain::calendar::parse_date(&text)
                     .map_err(|e| anyhow::anyhow!("--as-of: {e}"))?,
@@ -171,7 +173,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let week = domain::calendar::SundayDate::parse(week.trim())
                 .map_err(|e| anyhow::anyhow!("--week: {e}"))?;
             let db = Db::connect(&config.database_url, config.db_max_connections).await?;
-            let state = app::prepare(config, db, Options::default()).await?;
+            let state = app::prepare(config, db, options()).await?;
             let ctx = state.job_context();
             // Recorded like a run on the Sunday after the week.
             let run_id = batconnect::jobs::runner::run_now(
@@ -219,7 +221,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 db,
                 Options {
                     demo: true,
-                    ..Options::default()
+                    ..options()
                 },
             )
             .await?;
@@ -229,7 +231,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Import { entity, file } => {
             let timezone = config.timezone;
             let db = Db::connect(&config.database_url, 2).await?;
-            app::prepare(config, db.clone(), Options::default()).await?;
+            app::prepare(config, db.clone(), options()).await?;
             let count = import::run(
                 &db,
                 entity,
@@ -245,7 +247,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::LinkSchema { step_id, path } => {
             let schema_dir = config.schema_dir.clone();
             let db = Db::connect(&config.database_url, 2).await?;
-            app::prepare(config, db.clone(), Options::default()).await?;
+            app::prepare(config, db.clone(), options()).await?;
             batconnect::bpm::schemas::load(schema_dir.as_deref(), &path)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             let mut tx = db.begin().await?;

@@ -4,7 +4,7 @@ use serde_json::json;
 use batconnect::db::Backend;
 
 use crate::both_backends;
-use crate::helpers::{join_all, Setup, TestApp};
+use crate::helpers::{join_all, Setup};
 
 both_backends! {
     async fn case_numbers_are_prefix_and_six_digits(app) {
@@ -102,11 +102,10 @@ both_backends! {
     }
 }
 
-#[tokio::test]
-async fn schema_dir_overrides_the_builtin_schema() {
+/// A schema directory whose `enter_details.json` is stricter: notes become required.
+fn stricter_schema_dir() -> Setup {
     let dir = std::env::temp_dir().join(format!("schemas-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(dir.join("newrepair/schemas")).unwrap();
-    // A stricter schema: notes become required.
     let mut schema: serde_json::Value = serde_json::from_str(include_str!(
         "../../src/bpm_flows/newrepair/schemas/enter_details.json"
     ))
@@ -120,23 +119,26 @@ async fn schema_dir_overrides_the_builtin_schema() {
         schema.to_string(),
     )
     .unwrap();
-    let app = TestApp::spawn_with(
-        Backend::Sqlite,
-        Setup {
-            schema_dir: Some(dir.clone()),
-            ..Setup::default()
-        },
-    )
-    .await
-    .unwrap();
-    let case_no = app.create_repair_case().await;
-    let mut data = app.invoice_data(1, "100.00", "INV-SCHEMA");
-    data.as_object_mut().unwrap().remove("notes");
-    let (status, problem) = app.submit_step(&case_no, data).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        problem["detail"].as_str().unwrap().contains("notes"),
-        "{problem}"
-    );
-    std::fs::remove_dir_all(dir).unwrap();
+    Setup {
+        schema_dir: Some(dir),
+        ..Setup::default()
+    }
+}
+
+crate::both_backends_with! {
+    setup = stricter_schema_dir();
+
+    async fn schema_dir_overrides_the_builtin_schema(app) {
+        let case_no = app.create_repair_case().await;
+        let mut data = app.invoice_data(1, "100.00", "INV-SCHEMA");
+        data.as_object_mut().unwrap().remove("notes");
+        let (status, problem) = app.submit_step(&case_no, data).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            problem["detail"].as_str().unwrap().contains("notes"),
+            "{problem}"
+        );
+        let dir = app.state.config.schema_dir.clone().unwrap();
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

@@ -593,3 +593,33 @@ macro_rules! both_backends {
         )*
     };
 }
+
+/// [`both_backends!`] for tests that need a [`Setup`]: `setup = <expression>;` first, made
+/// afresh for each backend.
+#[macro_export]
+macro_rules! both_backends_with {
+    (setup = $setup:expr; $(async fn $name:ident($app:ident) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn run($app: &$crate::helpers::TestApp) $body
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let app = $crate::helpers::TestApp::spawn_with(batconnect::db::Backend::Sqlite, $setup).await.unwrap();
+                    run(&app).await;
+                    app.cleanup().await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let Some(app) = $crate::helpers::TestApp::spawn_with(batconnect::db::Backend::Postgres, $setup).await else { return };
+                    run(&app).await;
+                    app.cleanup().await;
+                }
+            }
+        )*
+    };
+}

@@ -329,7 +329,7 @@ both_backends! {
     }
 
     async fn a_killed_worker_process_leaves_a_ledger_the_next_run_completes(app) {
-        // Invoices from August, so the real clock's latest Sunday run has 11 weeks due each.
+        // Invoices from August, so the 2026-11-22 run has all 11 weeks due for each.
         app.set_clock(at(2026, 8, 5, 15, 0)).await;
         for lease in 1..=12 {
             let case_no = app.create_repair_case().await;
@@ -340,8 +340,11 @@ both_backends! {
             assert_eq!(status, StatusCode::OK, "{body}");
         }
         let binary = env!("CARGO_BIN_EXE_batconnect");
+        // The worker's clock: Sunday 2026-11-22 04:45 in New York, the posting run due.
+        let test_now = "2026-11-22T09:45:00Z";
         let mut worker = std::process::Command::new(binary)
             .arg("worker")
+            .env("BAT_TEST_NOW", test_now)
             .env("BAT_DATABASE_URL", &app.database_url)
             .env("BAT_DATA_DIR", app.data_dir())
             .env("BAT_LISTEN", "127.0.0.1:0")
@@ -368,6 +371,7 @@ both_backends! {
         // The CLI run finishes the job.
         let output = std::process::Command::new(binary)
             .args(["post-due-installments", "--as-of", "2026-11-22"])
+            .env("BAT_TEST_NOW", test_now)
             .env("BAT_DATABASE_URL", &app.database_url)
             .env("BAT_DATA_DIR", app.data_dir())
             .output()
@@ -393,27 +397,23 @@ both_backends! {
     }
 }
 
-#[tokio::test]
-async fn serve_runs_the_scheduler_in_process_by_default() {
-    let setup = crate::helpers::Setup {
-        scheduler: true,
-        ..Default::default()
-    };
-    let app = TestApp::spawn_with(batconnect::db::Backend::Sqlite, setup)
-        .await
-        .unwrap();
-    let mut runs = 0;
-    for _ in 0..100 {
-        runs = app
-            .scalar_i64(
-                "SELECT COUNT(*) FROM job_runs WHERE trigger = 'schedule' AND status = 'succeeded'",
-            )
-            .await;
-        if runs == 2 {
-            break;
+crate::both_backends_with! {
+    setup = crate::helpers::Setup { scheduler: true, ..Default::default() };
+
+    async fn serve_runs_the_scheduler_in_process_by_default(app) {
+        let mut runs = 0;
+        for _ in 0..100 {
+            runs = app
+                .scalar_i64(
+                    "SELECT COUNT(*) FROM job_runs WHERE trigger = 'schedule' AND status = 'succeeded'",
+                )
+                .await;
+            if runs == 2 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        // The latest Sunday (2026-11-22) chain ran at start-up: posting, then DTRs.
+        assert_eq!(runs, 2);
     }
-    // The latest Sunday (2026-11-22) chain ran at start-up: posting, then DTRs.
-    assert_eq!(runs, 2);
 }
