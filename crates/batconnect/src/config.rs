@@ -27,6 +27,8 @@ pub struct Config {
     /// Whether `serve` runs the scheduler in-process.
     pub scheduler_enabled: bool,
     pub scheduler_tick_seconds: u64,
+    /// Missed Sundays the scheduler catches up on its own (`BAT_CATCH_UP_WEEKS`).
+    pub catch_up_weeks: u32,
     pub posting_batch_size: usize,
     /// Connections posting side by side on PostgreSQL (`BAT_POSTING_WORKERS`).
     pub posting_workers: usize,
@@ -104,6 +106,7 @@ impl std::fmt::Debug for Config {
             .field("post_schedule", &self.post_schedule.expression)
             .field("dtr_schedule", &self.dtr_schedule.expression)
             .field("scheduler_enabled", &self.scheduler_enabled)
+            .field("catch_up_weeks", &self.catch_up_weeks)
             .field("storage_url", &self.storage_url)
             .field(
                 "aws_settings",
@@ -224,6 +227,7 @@ impl Config {
         };
         let scheduler_tick_seconds =
             parse_number(&get, "BAT_SCHEDULER_TICK_SECONDS", 30, 1, 3600)? as u64;
+        let catch_up_weeks = parse_number(&get, "BAT_CATCH_UP_WEEKS", 8, 1, 104)? as u32;
         let posting_batch_size = parse_number(
             &get,
             "BAT_POSTING_BATCH_SIZE",
@@ -306,6 +310,7 @@ impl Config {
             dtr_schedule,
             scheduler_enabled,
             scheduler_tick_seconds,
+            catch_up_weeks,
             posting_batch_size,
             posting_workers,
             database_url,

@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod ledger;
 pub mod repairs;
 pub mod seed;
+pub mod stop;
 pub mod storage;
 
 pub use app::Application;

@@ -41,9 +41,21 @@ enum Command {
     },
     /// Generate (or regenerate) the DTRs of one week now (drafts are replaced, finalized kept).
     GenerateDtrs {
-        /// The week's Sunday, YYYY-MM-DD.
+        /// The week's Sunday, YYYY-MM-DD (a week that has ended).
         #[arg(long)]
         week: String,
+    },
+    /// Run the Sunday chain (posting, then the statements of the week before) of every
+    /// Sunday from --from to --to, oldest first, as the scheduler would: fills Sundays
+    /// recorded as `missed` (more weeks behind than BAT_CATCH_UP_WEEKS) or a scheduled run
+    /// that failed on all its attempts. Steps already done are skipped.
+    RunChain {
+        /// The first Sunday, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// The last Sunday, YYYY-MM-DD (default: the --from Sunday).
+        #[arg(long)]
+        to: Option<String>,
     },
     /// Ledger checks.
     Ledger {
@@ -80,6 +92,13 @@ enum LedgerCommand {
     /// Check the ledger's invariants (balances, allocations, per-lease sums, nothing posted
     /// twice); exits non-zero listing the offending ids.
     Verify,
+}
+
+fn cli_requester(username: &str) -> batconnect::jobs::runner::Requester<'_> {
+    batconnect::jobs::runner::Requester {
+        trigger: batconnect::jobs::runner::CLI,
+        username,
+    }
 }
 
 fn init_logging() {
@@ -122,6 +141,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         None => batconnect::clock::Clock::system(),
     };
     let now = clock.now();
+    // Who ran a CLI command, for the job runs and the audit trail.
+    let cli_user = format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    );
     let options = || Options {
         clock: clock.clone(),
         ..Options::default()
@@ -148,20 +172,16 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::PostDueInstallments { as_of } => {
-            let timezone = config.timezone;
+            let today = domain::calendar::local_date(now, config.timezone);
             let db = Db::connect(&config.database_url, config.db_max_connections).await?;
             let state = app::prepare(config, db, options()).await?;
-            let as_of = match as_of {
-                Some(text) => domain::calendar::parse_date(&text)
-                    .map_err(|e| anyhow::anyhow!("--as-of: {e}"))?,
-                None => domain::calendar::local_date(now, timezone),
-            };
-            let ctx = state.job_context();
+            let as_of = batconnect::jobs::routes::run_date(as_of.as_deref(), today)
+                .map_err(|e| anyhow::anyhow!("--{}", e.detail()))?;
             let run_id = batconnect::jobs::runner::run_now(
-                &ctx,
+                &state.job_context(),
                 batconnect::jobs::model::POST_DUE_INSTALLMENTS,
                 as_of,
-                batconnect::jobs::runner::CLI,
+                cli_requester(&cli_user),
             )
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
@@ -172,20 +192,55 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::GenerateDtrs { week } => {
             let week = domain::calendar::SundayDate::parse(week.trim())
                 .map_err(|e| anyhow::anyhow!("--week: {e}"))?;
+            let today = domain::calendar::local_date(now, config.timezone);
+            if week.next().date() > today {
+                anyhow::bail!(
+                    "--week: the week of {week} has not ended yet (it ends {})",
+                    week.week_end()
+                );
+            }
             let db = Db::connect(&config.database_url, config.db_max_connections).await?;
             let state = app::prepare(config, db, options()).await?;
-            let ctx = state.job_context();
             // Recorded like a run on the Sunday after the week.
             let run_id = batconnect::jobs::runner::run_now(
-                &ctx,
+                &state.job_context(),
                 batconnect::jobs::model::GENERATE_DTRS,
                 week.next().date(),
-                batconnect::jobs::runner::CLI,
+                cli_requester(&cli_user),
             )
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
             let run = batconnect::jobs::repo::by_id(state.db.reader(), run_id).await?;
             println!("{}", serde_json::to_string_pretty(&run)?);
+            Ok(())
+        }
+        Command::RunChain { from, to } => {
+            let sunday = |name: &str, text: &str| {
+                domain::calendar::SundayDate::parse(text.trim())
+                    .map_err(|e| anyhow::anyhow!("--{name}: {e}"))
+            };
+            let first = sunday("from", &from)?;
+            let last = match to {
+                Some(to) => sunday("to", &to)?,
+                None => first,
+            };
+            let current = domain::calendar::current_payment_period(now, config.timezone);
+            if last > current || first > last {
+                anyhow::bail!("--from and --to must be Sundays in order, no later than the current week's ({current})");
+            }
+            let db = Db::connect(&config.database_url, config.db_max_connections).await?;
+            let state = app::prepare(config, db, options()).await?;
+            let made =
+                batconnect::jobs::runner::run_chain(&state.job_context(), first, last, &cli_user)
+                    .await
+                    .map_err(|e| anyhow::anyhow!(e))?;
+            for (job, period, run_id) in &made {
+                println!("{period} {job}: run {run_id} succeeded");
+            }
+            println!(
+                "{} run(s); the chain of {first} to {last} is complete",
+                made.len()
+            );
             Ok(())
         }
         Command::Ledger {

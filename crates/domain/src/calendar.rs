@@ -104,6 +104,14 @@ impl SundayDate {
         SundayDate(self.0 - Days::new(7))
     }
 
+    /// The Sunday `n` weeks earlier (saturating at the start of the calendar).
+    pub fn previous_weeks(self, n: u32) -> SundayDate {
+        self.0
+            .checked_sub_days(Days::new(7 * u64::from(n)))
+            .map(SundayDate)
+            .unwrap_or(self)
+    }
+
     /// Whole weeks from `self` to `later` (negative when `later` is earlier).
     pub fn weeks_until(self, later: SundayDate) -> i64 {
         (later.0 - self.0).num_days() / 7
@@ -236,6 +244,8 @@ mod tests {
         assert_eq!(s.previous(), sun("2026-12-20"));
         assert_eq!(s.plus_weeks(0), s);
         assert_eq!(s.plus_weeks(52), sun("2027-12-26"));
+        assert_eq!(sun("2027-12-26").previous_weeks(52), s);
+        assert_eq!(s.previous_weeks(0), s);
         assert_eq!(s.weeks_until(sun("2027-12-26")), 52);
         assert_eq!(sun("2027-12-26").weeks_until(s), -52);
         assert_eq!(s.date(), d("2026-12-27"));

@@ -24,12 +24,23 @@ const CHUNK_ATTEMPTS: u32 = 5;
 /// Generates (or regenerates) the DTRs of the week starting `week` for every active lease
 /// and every lease with earnings that week. Balances due up to the end of the run day
 /// (`week` + 7, the Sunday the chain runs) are paid from the week's earnings.
-#[tracing::instrument(skip_all, fields(week = %week))]
 pub async fn generate(
     db: &Db,
     week: SundayDate,
     actor: &str,
     now: DateTime<Utc>,
+) -> Result<GenerationReport, AppError> {
+    generate_until_stopped(db, week, actor, now, &crate::stop::StopFlag::default()).await
+}
+
+/// [`generate`], stopping between chunks once `stop` is raised (its run was taken over).
+#[tracing::instrument(skip_all, fields(week = %week))]
+pub async fn generate_until_stopped(
+    db: &Db,
+    week: SundayDate,
+    actor: &str,
+    now: DateTime<Utc>,
+    stop: &crate::stop::StopFlag,
 ) -> Result<GenerationReport, AppError> {
     let week_text = week.to_string();
     if db.backend() == Backend::Postgres {
@@ -56,6 +67,11 @@ pub async fn generate(
         ..Default::default()
     };
     for chunk in leases.chunks(CHUNK) {
+        if stop.is_raised() {
+            return Err(AppError::Conflict(
+                "stopped: the run was taken over by another worker, which goes on from here".into(),
+            ));
+        }
         let mut attempt = 1;
         loop {
             let mut tx = db.begin().await?;

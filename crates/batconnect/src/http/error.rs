@@ -184,6 +184,22 @@ impl From<crate::auth::TokenError> for AppError {
     }
 }
 
+impl AppError {
+    /// The message for a person: each offending field with what is wrong with it for a
+    /// validation error, the error's own words otherwise (internal causes included: for
+    /// operators' commands, never for API responses).
+    pub fn detail(&self) -> String {
+        match self {
+            AppError::Validation(errors) => errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
+        }
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
@@ -196,11 +212,7 @@ impl IntoResponse for AppError {
                 )
             }
             AppError::Validation(errors) => {
-                let detail = errors
-                    .iter()
-                    .map(|e| format!("{}: {}", e.field, e.message))
-                    .collect::<Vec<_>>()
-                    .join("; ");
+                let detail = AppError::Validation(errors.clone()).detail();
                 (detail, errors)
             }
             other => (other.to_string(), Vec::new()),

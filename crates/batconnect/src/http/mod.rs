@@ -54,6 +54,7 @@ impl AppState {
                     .posting_pause_ms
                     .map(std::time::Duration::from_millis),
                 fail_after_batches: None,
+                stop: Default::default(),
             },
             owner: crate::jobs::runner::owner_name(),
         }
@@ -65,6 +66,7 @@ impl AppState {
             post: self.config.post_schedule.clone(),
             dtr: self.config.dtr_schedule.clone(),
             tick: std::time::Duration::from_secs(self.config.scheduler_tick_seconds),
+            max_catch_up_weeks: self.config.catch_up_weeks,
         }
     }
 }

@@ -15,11 +15,16 @@ pub mod status {
     pub const FAILED: &str = "failed";
     /// Ran and did nothing on purpose (e.g. a step not available yet).
     pub const SKIPPED: &str = "skipped";
+    /// A Sunday further back than the scheduler catches up on its own: not run; its row
+    /// says which command fills it.
+    pub const MISSED: &str = "missed";
 }
 
 pub mod trigger {
     pub const SCHEDULE: &str = "schedule";
-    pub const MANUAL: &str = "manual";
+    /// Asked for over the API (`POST /jobs/{job}/run`, `post-installment` with
+    /// `post_all_due`); earlier versions recorded such runs as `manual`.
+    pub const API: &str = "api";
     pub const CLI: &str = "cli";
 }
 
@@ -30,7 +35,11 @@ pub struct JobRun {
     /// The payment week (its Sunday) the run is for.
     pub period: String,
     pub trigger: String,
+    /// Who asked for an API or CLI run (null for scheduled runs).
+    pub requested_by: Option<String>,
     pub status: String,
+    /// The process running it (host:pid:id); a scheduled run taken over from a worker
+    /// that stopped heart-beating shows its new owner and one more attempt.
     pub owner: String,
     pub attempts: i64,
     pub started_on: String,
@@ -43,6 +52,7 @@ pub struct JobRun {
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct RunJobRequest {
-    /// Run date (YYYY-MM-DD); defaults to today in the configured time zone.
+    /// Run date (YYYY-MM-DD), today or earlier; defaults to today in the configured time
+    /// zone. For `dtr.generate_weekly`, the statements of the week before it.
     pub as_of: Option<String>,
 }

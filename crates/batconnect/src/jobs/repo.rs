@@ -1,4 +1,5 @@
-//! SQL for `job_runs`: claims that make each scheduled (job, period) run once.
+//! SQL for `job_runs`: claims that make each scheduled (job, period) run once, heartbeats
+//! and outcomes that only the run's current owner may write.
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
@@ -6,7 +7,7 @@ use sqlx::{AnyPool, Row};
 use super::model::{status, trigger, JobRun};
 use crate::db::Db;
 
-const COLUMNS: &str = "id, job_name, period, trigger, status, owner, attempts, started_on, heartbeat_on, finished_on, counts, error";
+const COLUMNS: &str = "id, job_name, period, trigger, requested_by, status, owner, attempts, started_on, heartbeat_on, finished_on, counts, error";
 
 fn from_row(r: &AnyRow) -> Result<JobRun, sqlx::Error> {
     Ok(JobRun {
@@ -14,6 +15,7 @@ fn from_row(r: &AnyRow) -> Result<JobRun, sqlx::Error> {
         job_name: r.try_get("job_name")?,
         period: r.try_get("period")?,
         trigger: r.try_get("trigger")?,
+        requested_by: r.try_get("requested_by")?,
         status: r.try_get("status")?,
         owner: r.try_get("owner")?,
         attempts: r.try_get("attempts")?,
@@ -27,11 +29,21 @@ fn from_row(r: &AnyRow) -> Result<JobRun, sqlx::Error> {
     })
 }
 
-/// How many times a failed scheduled run is retried before it is left for an operator.
+/// How many times a failed scheduled run is tried before it is left for an operator.
 pub const MAX_ATTEMPTS: i64 = 5;
 
-/// Claims the scheduled run of (job, period): inserts it, or takes over a failed run or one
-/// whose worker stopped heart-beating before `stale_before`. `None`: someone else has it.
+/// A scheduled run this process now owns.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub run_id: i64,
+    pub attempts: i64,
+    /// The worker it was taken over from (a failed run, or one that stopped heart-beating).
+    pub taken_from: Option<String>,
+}
+
+/// Claims the scheduled run of (job, period): inserts it, or takes over a failed run (while
+/// it has attempts left) or one whose worker stopped heart-beating before `stale_before`.
+/// `None`: someone else has it, or it is done, or it has used up its attempts.
 pub async fn claim_scheduled(
     db: &Db,
     job: &str,
@@ -39,59 +51,133 @@ pub async fn claim_scheduled(
     owner: &str,
     now: &str,
     stale_before: &str,
-) -> Result<Option<i64>, sqlx::Error> {
+) -> Result<Option<Claim>, sqlx::Error> {
+    claim(
+        db,
+        job,
+        period,
+        owner,
+        None,
+        now,
+        stale_before,
+        Some(MAX_ATTEMPTS),
+    )
+    .await
+}
+
+/// Claims the scheduled run of (job, period) for an operator's CLI command: like the
+/// scheduler, but also a run that used up its attempts or a `missed` Sunday (the command
+/// is how those are filled). `None`: done already, or running in a live process.
+pub async fn claim_for_operator(
+    db: &Db,
+    job: &str,
+    period: &str,
+    owner: &str,
+    requested_by: &str,
+    now: &str,
+    stale_before: &str,
+) -> Result<Option<Claim>, sqlx::Error> {
+    claim(
+        db,
+        job,
+        period,
+        owner,
+        Some(requested_by),
+        now,
+        stale_before,
+        None,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn claim(
+    db: &Db,
+    job: &str,
+    period: &str,
+    owner: &str,
+    requested_by: Option<&str>,
+    now: &str,
+    stale_before: &str,
+    max_attempts: Option<i64>,
+) -> Result<Option<Claim>, sqlx::Error> {
     let mut tx = db.begin().await?;
     let inserted: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO job_runs (job_name, period, trigger, status, owner, attempts, started_on, heartbeat_on) \
-         VALUES ($1, $2, 'schedule', 'running', $3, 1, $4, $4) \
+        "INSERT INTO job_runs (job_name, period, trigger, requested_by, status, owner, attempts, started_on, heartbeat_on) \
+         VALUES ($1, $2, 'schedule', $3, 'running', $4, 1, $5, $5) \
          ON CONFLICT (job_name, period) WHERE trigger = 'schedule' DO NOTHING RETURNING id",
     )
     .bind(job)
     .bind(period)
+    .bind(requested_by)
     .bind(owner)
     .bind(now)
     .fetch_optional(&mut *tx)
     .await?;
-    let claimed = match inserted {
-        Some(id) => Some(id),
+    let claim = match inserted {
+        Some(run_id) => Some(Claim {
+            run_id,
+            attempts: 1,
+            taken_from: None,
+        }),
         None => {
-            sqlx::query_scalar(
-                "UPDATE job_runs SET status = 'running', owner = $3, attempts = attempts + 1, started_on = $4, heartbeat_on = $4, \
-                 finished_on = NULL, error = NULL \
-                 WHERE job_name = $1 AND period = $2 AND trigger = 'schedule' AND attempts < $6 \
-                 AND (status = 'failed' OR (status = 'running' AND heartbeat_on < $5)) RETURNING id",
+            let previous: Option<(i64, String)> = sqlx::query_as(&format!(
+                "SELECT id, owner FROM job_runs WHERE job_name = $1 AND period = $2 AND trigger = 'schedule'{}",
+                crate::db::lock_rows(&tx)
+            ))
+            .bind(job)
+            .bind(period)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let row = sqlx::query(
+                "UPDATE job_runs SET status = 'running', owner = $3, requested_by = COALESCE($7, requested_by), \
+                 attempts = attempts + 1, started_on = $4, heartbeat_on = $4, finished_on = NULL, error = NULL \
+                 WHERE job_name = $1 AND period = $2 AND trigger = 'schedule' AND ($6 IS NULL OR attempts < $6) \
+                 AND (status IN ('failed', 'missed') OR (status = 'running' AND heartbeat_on < $5)) RETURNING id, attempts",
             )
             .bind(job)
             .bind(period)
             .bind(owner)
             .bind(now)
             .bind(stale_before)
-            .bind(MAX_ATTEMPTS)
+            .bind(max_attempts)
+            .bind(requested_by)
             .fetch_optional(&mut *tx)
-            .await?
+            .await?;
+            match row {
+                Some(r) => Some(Claim {
+                    run_id: r.try_get("id")?,
+                    attempts: r.try_get("attempts")?,
+                    taken_from: previous.map(|(_, owner)| owner),
+                }),
+                None => None,
+            }
         }
     };
     tx.commit().await?;
-    Ok(claimed)
+    Ok(claim)
 }
 
+/// Records a run asked for over the API or the CLI (never claimed: it runs when asked).
 pub async fn start_unscheduled(
     db: &Db,
     job: &str,
     period: &str,
     how: &str,
+    requested_by: &str,
     owner: &str,
     now: &str,
 ) -> Result<i64, sqlx::Error> {
     debug_assert_ne!(how, trigger::SCHEDULE);
     let mut tx = db.begin().await?;
     let id = sqlx::query_scalar(
-        "INSERT INTO job_runs (job_name, period, trigger, status, owner, attempts, started_on, heartbeat_on) \
-         VALUES ($1, $2, $3, 'running', $4, 1, $5, $5) RETURNING id",
+        "INSERT INTO job_runs (job_name, period, trigger, requested_by, status, owner, attempts, started_on, heartbeat_on) \
+         VALUES ($1, $2, $3, $4, 'running', $5, 1, $6, $6) RETURNING id",
     )
     .bind(job)
     .bind(period)
     .bind(how)
+    .bind(requested_by)
     .bind(owner)
     .bind(now)
     .fetch_one(&mut *tx)
@@ -100,34 +186,105 @@ pub async fn start_unscheduled(
     Ok(id)
 }
 
-pub async fn heartbeat(db: &Db, id: i64, now: &str) -> Result<(), sqlx::Error> {
+/// Marks the run alive; false when `owner` no longer owns it (taken over, or finished).
+pub async fn heartbeat(db: &Db, id: i64, owner: &str, now: &str) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin().await?;
-    sqlx::query("UPDATE job_runs SET heartbeat_on = $1 WHERE id = $2 AND status = 'running'")
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await
+    let done = sqlx::query(
+        "UPDATE job_runs SET heartbeat_on = $1 WHERE id = $2 AND owner = $3 AND status = 'running'",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(owner)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected() == 1)
 }
 
+/// Records a run's outcome; false (and nothing written) when `owner` no longer owns it.
 pub async fn finish(
     db: &Db,
     id: i64,
+    owner: &str,
     outcome: &str,
     counts: Option<&serde_json::Value>,
     error: Option<&str>,
     now: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin().await?;
-    sqlx::query("UPDATE job_runs SET status = $1, counts = $2, error = $3, finished_on = $4, heartbeat_on = $4 WHERE id = $5")
-        .bind(outcome)
-        .bind(counts.map(|c| c.to_string()))
-        .bind(error)
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await
+    let done = sqlx::query(
+        "UPDATE job_runs SET status = $1, counts = $2, error = $3, finished_on = $4, heartbeat_on = $4 \
+         WHERE id = $5 AND owner = $6 AND status = 'running'",
+    )
+    .bind(outcome)
+    .bind(counts.map(|c| c.to_string()))
+    .bind(error)
+    .bind(now)
+    .bind(id)
+    .bind(owner)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The latest period whose scheduled `job` succeeded: where the scheduler's catch-up
+/// starts from.
+pub async fn last_completed(pool: &AnyPool, job: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT MAX(period) FROM job_runs WHERE job_name = $1 AND trigger = 'schedule' AND status = 'succeeded'",
+    )
+    .bind(job)
+    .fetch_one(pool)
+    .await
+}
+
+/// Records a Sunday the scheduler will not catch up on its own; true when it was not
+/// recorded before (so it is logged once).
+pub async fn record_missed(
+    db: &Db,
+    job: &str,
+    period: &str,
+    note: &str,
+    owner: &str,
+    now: &str,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let inserted: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO job_runs (job_name, period, trigger, status, owner, attempts, started_on, heartbeat_on, finished_on, error) \
+         VALUES ($1, $2, 'schedule', 'missed', $3, 0, $4, $4, $4, $5) \
+         ON CONFLICT (job_name, period) WHERE trigger = 'schedule' DO NOTHING RETURNING id",
+    )
+    .bind(job)
+    .bind(period)
+    .bind(owner)
+    .bind(now)
+    .bind(note)
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(inserted.is_some())
+}
+
+/// API and CLI runs whose process died (no heartbeat since `stale_before`) are failed with
+/// the reason, instead of showing `running` forever. Returns their ids.
+pub async fn fail_abandoned(
+    db: &Db,
+    stale_before: &str,
+    now: &str,
+) -> Result<Vec<i64>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let ids = sqlx::query_scalar(
+        "UPDATE job_runs SET status = 'failed', finished_on = $2, \
+         error = 'abandoned: its process stopped (no heartbeat since ' || heartbeat_on || ')' \
+         WHERE status = 'running' AND trigger <> 'schedule' AND heartbeat_on < $1 RETURNING id",
+    )
+    .bind(stale_before)
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(ids)
 }
 
 /// The scheduled run of (job, period), if any.

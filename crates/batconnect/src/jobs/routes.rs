@@ -2,6 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
+use chrono::NaiveDate;
 use domain::calendar::{local_date, parse_date};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -52,8 +53,10 @@ async fn list_runs(
     Ok(Json(Page::new(items, total, page)))
 }
 
-/// Run a job now (finance): `repairs.post_due_installments` posts everything due on or
-/// before `as_of`; it never posts an installment twice.
+/// Run a job now (finance), recorded in the job runs (trigger `api`, with who asked) and the
+/// audit trail: `repairs.post_due_installments` posts everything due on or before `as_of`
+/// (never an installment twice); `dtr.generate_weekly` makes the statements of the week
+/// before `as_of`. `as_of` is today or earlier.
 #[utoipa::path(post, path = "/jobs/{job}/run", tag = "Jobs", request_body = RunJobRequest, params(("job" = String, Path)),
     responses((status = 200, body = JobRun), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn run_job(
@@ -70,17 +73,41 @@ async fn run_job(
             CHAIN.join(", ")
         )));
     }
-    let as_of = match request.as_of.as_deref() {
-        Some(text) => parse_date(text).map_err(|e| AppError::field("as_of", e.to_string()))?,
-        None => local_date(state.clock.now(), state.config.timezone),
-    };
+    let as_of = run_date(
+        request.as_of.as_deref(),
+        local_date(state.clock.now(), state.config.timezone),
+    )?;
     let ctx = state.job_context();
-    let run_id = match runner::run_now(&ctx, &job, as_of, runner::MANUAL).await {
+    let requester = runner::Requester {
+        trigger: runner::API,
+        username: &user.username,
+    };
+    // A failed run is recorded with its error; the answer is the run either way.
+    let run_id = match runner::run_now(&ctx, &job, as_of, requester).await {
         Ok(id) => id,
-        Err(error) => return Err(AppError::Internal(anyhow::anyhow!(error))),
+        Err(error) => {
+            return Err(AppError::Internal(anyhow::anyhow!(error)));
+        }
     };
     repo::by_id(state.db.reader(), run_id)
         .await?
         .map(Json)
         .ok_or_else(|| AppError::NotFound("run vanished".into()))
+}
+
+/// The date a manual run is for: `as_of` when given (today or earlier), else today.
+pub fn run_date(as_of: Option<&str>, today: NaiveDate) -> Result<NaiveDate, AppError> {
+    match as_of.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(today),
+        Some(text) => {
+            let date = parse_date(text).map_err(|e| AppError::field("as_of", e.to_string()))?;
+            if date > today {
+                return Err(AppError::field(
+                    "as_of",
+                    format!("{date} is later than today ({today}); nothing is posted or statemented ahead of its time"),
+                ));
+            }
+            Ok(date)
+        }
+    }
 }

@@ -1,21 +1,36 @@
-//! Runs jobs: claims, heartbeats, records. The scheduler loop ticks, finds the latest
-//! Sunday chain period, and runs posting then DTR generation for it, each exactly once
-//! across every process sharing the database.
+//! Runs jobs: claims, heartbeats, records. The scheduler loop ticks and runs the Sunday
+//! chain (posting, then the statements of the week that ended) of every Sunday it has not
+//! completed yet, oldest first, each (job, Sunday) exactly once across every process
+//! sharing the database.
+//!
+//! - Catch-up: from the week after the last chain the scheduler completed up to the latest
+//!   Sunday whose posting time has come, in date order; on a fresh database, the latest
+//!   Sunday only. At most `max_catch_up_weeks` Sundays are caught up automatically; older
+//!   ones are recorded as `missed` (logged at error level) with the command that fills them.
+//! - A run whose worker stops heart-beating for [`STALE_AFTER`] is taken over by the next
+//!   tick (one more attempt, the new owner); the old worker's heartbeat then finds it no
+//!   longer owns the run and stops it at its next batch. Only the owner records an outcome.
+//! - A scheduled run that fails is tried again at the next ticks, [`repo::MAX_ATTEMPTS`] times
+//!   in all; then it stays `failed` with its error until an operator fills it
+//!   (`batconnect run-chain`), and the chain of later Sundays waits for it.
 
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
+use domain::calendar::SundayDate;
 
-use super::model::{status, trigger, GENERATE_DTRS, POST_DUE_INSTALLMENTS};
-use super::repo;
+use super::model::{status, trigger, CHAIN, GENERATE_DTRS, POST_DUE_INSTALLMENTS};
+use super::repo::{self, Claim};
 use super::schedule::{period_of, CronSchedule};
 use crate::clock::Clock;
 use crate::db::{timestamp, Db};
 use crate::repairs::jobs::{post_due_installments, PostingOptions};
+use crate::stop::StopFlag;
 
-/// A worker stopped heart-beating this long ago is presumed dead; its run may be taken over.
-const STALE_AFTER: Duration = Duration::from_secs(60);
+/// A run whose worker has not heart-beaten for this long is presumed dead; the next tick
+/// takes it over (scheduled) or fails it as abandoned (API and CLI runs).
+pub const STALE_AFTER: Duration = Duration::from_secs(60);
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
 
 #[derive(Clone)]
@@ -36,97 +51,225 @@ pub fn owner_name() -> String {
     format!("{host}:{}:{}", std::process::id(), &id[..8])
 }
 
-/// Runs `job` for `period` under the already-recorded run `run_id`, then records the outcome.
+fn stale_before(now: DateTime<Utc>) -> String {
+    let stale = chrono::Duration::from_std(STALE_AFTER).unwrap_or(chrono::Duration::seconds(60));
+    timestamp(now - stale)
+}
+
+/// Runs `job` for `period` under the run `run_id` this process owns, heart-beating while it
+/// works, then records the outcome (unless the run was taken over meanwhile).
 pub async fn execute(
     ctx: &JobContext,
     job: &str,
     run_id: i64,
     as_of: NaiveDate,
 ) -> Result<serde_json::Value, String> {
+    let stop = StopFlag::default();
     let beat = {
-        let db = ctx.db.clone();
-        let clock = ctx.clock.clone();
+        let (db, clock, owner, stop) = (
+            ctx.db.clone(),
+            ctx.clock.clone(),
+            ctx.owner.clone(),
+            stop.clone(),
+        );
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(HEARTBEAT_EVERY).await;
-                if let Err(error) = repo::heartbeat(&db, run_id, &timestamp(clock.now())).await {
-                    tracing::warn!(%error, run_id, "job heartbeat failed");
+                match repo::heartbeat(&db, run_id, &owner, &timestamp(clock.now())).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(
+                            run_id,
+                            "this run was taken over by another worker; stopping it"
+                        );
+                        stop.raise();
+                        return;
+                    }
+                    Err(error) => tracing::warn!(%error, run_id, "job heartbeat failed"),
                 }
             }
         })
     };
+    let actor = format!("job:{job}");
     let result = match job {
-        POST_DUE_INSTALLMENTS => post_due_installments(
-            &ctx.db,
-            as_of,
-            &format!("job:{job}"),
-            ctx.clock.now(),
-            &ctx.posting,
-        )
-        .await
-        .map(|r| {
-            (
-                status::SUCCEEDED,
-                serde_json::to_value(r).unwrap_or_default(),
-            )
-        })
-        .map_err(|e| format!("{e:?}")),
+        POST_DUE_INSTALLMENTS => {
+            let options = PostingOptions {
+                stop: stop.clone(),
+                ..ctx.posting.clone()
+            };
+            post_due_installments(&ctx.db, as_of, &actor, ctx.clock.now(), &options)
+                .await
+                .map(|r| serde_json::to_value(r).unwrap_or_default())
+                .map_err(|e| format!("{e:?}"))
+        }
         // The DTRs of the week that ended the day before the run (Sunday–Saturday).
         GENERATE_DTRS => {
-            let week = domain::calendar::SundayDate::containing(as_of).previous();
-            crate::dtr::service::generate(&ctx.db, week, &format!("job:{job}"), ctx.clock.now())
-                .await
-                .map(|r| {
-                    (
-                        status::SUCCEEDED,
-                        serde_json::to_value(r).unwrap_or_default(),
-                    )
-                })
-                .map_err(|e| format!("{e:?}"))
+            let week = SundayDate::containing(as_of).previous();
+            crate::dtr::service::generate_until_stopped(
+                &ctx.db,
+                week,
+                &actor,
+                ctx.clock.now(),
+                &stop,
+            )
+            .await
+            .map(|r| serde_json::to_value(r).unwrap_or_default())
+            .map_err(|e| format!("{e:?}"))
         }
         other => Err(format!("unknown job {other}")),
     };
     beat.abort();
     let now = timestamp(ctx.clock.now());
     let recorded = match &result {
-        Ok((outcome, counts)) => {
-            repo::finish(&ctx.db, run_id, outcome, Some(counts), None, &now).await
+        Ok(counts) => {
+            repo::finish(
+                &ctx.db,
+                run_id,
+                &ctx.owner,
+                status::SUCCEEDED,
+                Some(counts),
+                None,
+                &now,
+            )
+            .await
         }
         Err(error) => {
             tracing::error!(job, run_id, %error, "job failed");
-            repo::finish(&ctx.db, run_id, status::FAILED, None, Some(error), &now).await
+            repo::finish(
+                &ctx.db,
+                run_id,
+                &ctx.owner,
+                status::FAILED,
+                None,
+                Some(error),
+                &now,
+            )
+            .await
         }
     };
-    if let Err(e) = recorded {
-        tracing::error!(error = %e, run_id, "could not record the job's outcome");
+    match recorded {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(
+            run_id,
+            job,
+            "the run was taken over meanwhile; its outcome is the new owner's to record"
+        ),
+        Err(e) => tracing::error!(error = %e, run_id, "could not record the job's outcome"),
     }
-    result.map(|(_, counts)| counts)
+    result
 }
 
-/// Runs a job now (API or CLI), recorded with its trigger; not subject to the schedule claim.
+/// Who asked for a run, for the record.
+pub struct Requester<'a> {
+    /// `api` or `cli`.
+    pub trigger: &'a str,
+    pub username: &'a str,
+}
+
+/// Runs a job now for `as_of` (API or CLI), recorded in `job_runs` with who asked and in the
+/// audit trail; not subject to the schedule's claim. Returns the run's id.
 pub async fn run_now(
     ctx: &JobContext,
     job: &str,
     as_of: NaiveDate,
-    how: &str,
+    requester: Requester<'_>,
 ) -> Result<i64, String> {
-    if !super::model::CHAIN.contains(&job) {
-        return Err(format!(
-            "unknown job '{job}'; known: {}",
-            super::model::CHAIN.join(", ")
-        ));
+    if !CHAIN.contains(&job) {
+        return Err(format!("unknown job '{job}'; known: {}", CHAIN.join(", ")));
     }
+    let now = ctx.clock.now();
     let run_id = repo::start_unscheduled(
         &ctx.db,
         job,
         &as_of.to_string(),
-        how,
+        requester.trigger,
+        requester.username,
         &ctx.owner,
-        &timestamp(ctx.clock.now()),
+        &timestamp(now),
     )
     .await
     .map_err(|e| e.to_string())?;
+    audit_request(ctx, job, run_id, as_of, requester, now)
+        .await
+        .map_err(|e| e.to_string())?;
     execute(ctx, job, run_id, as_of).await.map(|_| run_id)
+}
+
+async fn audit_request(
+    ctx: &JobContext,
+    job: &str,
+    run_id: i64,
+    as_of: NaiveDate,
+    requester: Requester<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), crate::http::error::AppError> {
+    let mut tx = ctx.db.begin().await?;
+    let run = run_id.to_string();
+    let entry = crate::audit::Entry::new(requester.username, "job_run_requested", "job_run", &run)
+        .details(serde_json::json!({"job": job, "as_of": as_of, "trigger": requester.trigger}));
+    crate::audit::record(&mut tx, entry, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Runs the whole chain of every Sunday from `first` to `last` in order, for an operator:
+/// each (job, Sunday) not done yet is claimed like the scheduler would (also one that used
+/// up its attempts or was left `missed`) and run. Stops at the first that fails.
+/// Returns the runs it made (job, Sunday, run id).
+pub async fn run_chain(
+    ctx: &JobContext,
+    first: SundayDate,
+    last: SundayDate,
+    username: &str,
+) -> Result<Vec<(String, NaiveDate, i64)>, String> {
+    let mut made = Vec::new();
+    let mut period = first;
+    while period <= last {
+        for job in CHAIN {
+            let now = ctx.clock.now();
+            let claim = repo::claim_for_operator(
+                &ctx.db,
+                job,
+                &period.to_string(),
+                &ctx.owner,
+                username,
+                &timestamp(now),
+                &stale_before(now),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            let Some(Claim { run_id, .. }) = claim else {
+                let run = repo::scheduled_run(ctx.db.reader(), job, &period.to_string())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                match run {
+                    Some(run) if repo::is_done(&run) => continue,
+                    _ => {
+                        return Err(format!(
+                            "{job} for {period} is running in another process; try again when it has finished"
+                        ))
+                    }
+                }
+            };
+            audit_request(
+                ctx,
+                job,
+                run_id,
+                period.date(),
+                Requester {
+                    trigger: trigger::CLI,
+                    username,
+                },
+                now,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            execute(ctx, job, run_id, period.date()).await?;
+            made.push((job.to_string(), period.date(), run_id));
+        }
+        period = period.next();
+    }
+    Ok(made)
 }
 
 pub struct Scheduler {
@@ -134,63 +277,173 @@ pub struct Scheduler {
     pub post: CronSchedule,
     pub dtr: CronSchedule,
     pub tick: Duration,
+    /// Missed Sundays caught up automatically; older ones are recorded as `missed`.
+    pub max_catch_up_weeks: u32,
+}
+
+/// What became of a scheduled (job, Sunday) this tick.
+enum Step {
+    Done,
+    /// Not done and not runnable now (another worker has it, its attempts are used up, or
+    /// it failed this time): the chain of later Sundays waits.
+    Blocked,
 }
 
 impl Scheduler {
-    /// Claims and runs the scheduled (job, period) if it is not done yet; true when done.
+    /// Claims and runs the scheduled (job, period) unless it is done already.
     async fn run_scheduled(
         &self,
         job: &str,
         period: NaiveDate,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<bool> {
+    ) -> anyhow::Result<Step> {
         let period_text = period.to_string();
         if let Some(run) = repo::scheduled_run(self.ctx.db.reader(), job, &period_text).await? {
             if repo::is_done(&run) {
-                return Ok(true);
+                return Ok(Step::Done);
             }
         }
-        let stale_before = timestamp(now - chrono::Duration::from_std(STALE_AFTER)?);
-        let Some(run_id) = repo::claim_scheduled(
+        let Some(claim) = repo::claim_scheduled(
             &self.ctx.db,
             job,
             &period_text,
             &self.ctx.owner,
             &timestamp(now),
-            &stale_before,
+            &stale_before(now),
         )
         .await?
         else {
-            return Ok(false);
+            return Ok(Step::Blocked);
         };
-        tracing::info!(job, period = %period_text, run_id, "running scheduled job");
-        Ok(execute(&self.ctx, job, run_id, period).await.is_ok())
+        match &claim.taken_from {
+            Some(previous) if previous != &self.ctx.owner => tracing::warn!(
+                job, period = %period_text, run_id = claim.run_id, attempt = claim.attempts, previous_owner = %previous,
+                "taking over a scheduled run"
+            ),
+            _ => {
+                tracing::info!(job, period = %period_text, run_id = claim.run_id, attempt = claim.attempts, "running scheduled job")
+            }
+        }
+        match execute(&self.ctx, job, claim.run_id, period).await {
+            Ok(_) => Ok(Step::Done),
+            Err(error) => {
+                if claim.attempts >= repo::MAX_ATTEMPTS {
+                    tracing::error!(
+                        job, period = %period_text, run_id = claim.run_id, attempts = claim.attempts, %error,
+                        "scheduled run failed on its last attempt; the Sunday chain waits until an operator fills it with `batconnect run-chain --from {period_text}`"
+                    );
+                }
+                Ok(Step::Blocked)
+            }
+        }
     }
 
-    /// One pass: the chain of the latest period whose posting time has come. A worker that
-    /// was down over a Sunday catches up here; posting covers everything due by then.
+    /// One pass: fail abandoned API/CLI runs, then run the chain of every Sunday not yet
+    /// completed, oldest first, each step once its own time has come.
     pub async fn tick_once(&self) -> anyhow::Result<()> {
         let now = self.ctx.clock.now();
         let tz = self.ctx.timezone;
-        let Some(post_fire) = self.post.latest_at_or_before(now, tz) else {
+        for id in repo::fail_abandoned(&self.ctx.db, &stale_before(now), &timestamp(now)).await? {
+            tracing::error!(
+                run_id = id,
+                "a run's process stopped before it finished; marked failed"
+            );
+        }
+        let Some(latest_fire) = self.post.latest_at_or_before(now, tz) else {
             return Ok(());
         };
-        let period = period_of(post_fire, tz);
-        if !self
-            .run_scheduled(POST_DUE_INSTALLMENTS, period, now)
-            .await?
-        {
+        let latest = SundayDate::containing(period_of(latest_fire, tz));
+        let first = match repo::last_completed(self.ctx.db.reader(), GENERATE_DTRS).await? {
+            // A fresh database starts with the current week.
+            None => latest,
+            Some(done) => match domain::calendar::parse_date(&done) {
+                Ok(done) => SundayDate::containing(done).next(),
+                Err(_) => latest,
+            },
+        };
+        if first > latest {
             return Ok(());
         }
-        // DTRs of the same period, once their own time has come — never before posting is done.
-        let dtr_due = self
-            .dtr
-            .latest_at_or_before(now, tz)
-            .is_some_and(|fire| fire >= post_fire && period_of(fire, tz) == period);
-        if dtr_due {
-            self.run_scheduled(GENERATE_DTRS, period, now).await?;
+        let first = self.record_gap(first, latest, now).await?;
+        let dtr_fire = self.dtr.latest_at_or_before(now, tz);
+        let mut period = first;
+        while period <= latest {
+            if let Step::Blocked = self
+                .run_scheduled(POST_DUE_INSTALLMENTS, period.date(), now)
+                .await?
+            {
+                return Ok(());
+            }
+            // The statements of the week that ended, once their time has come after this
+            // Sunday's posting — never before it.
+            let post_fire = if period == latest {
+                Some(latest_fire)
+            } else {
+                self.post.latest_at_or_before(end_of_week(period, tz), tz)
+            };
+            let dtr_due = match (dtr_fire, post_fire) {
+                (Some(dtr), Some(post)) => dtr >= post,
+                _ => false,
+            };
+            if !dtr_due {
+                return Ok(());
+            }
+            if let Step::Blocked = self
+                .run_scheduled(GENERATE_DTRS, period.date(), now)
+                .await?
+            {
+                return Ok(());
+            }
+            period = period.next();
         }
         Ok(())
+    }
+
+    /// Records the Sundays from `first` that lie beyond the catch-up bound as `missed` and
+    /// returns the first Sunday to catch up.
+    async fn record_gap(
+        &self,
+        first: SundayDate,
+        latest: SundayDate,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<SundayDate> {
+        let behind = first.weeks_until(latest) + 1;
+        let bound = i64::from(self.max_catch_up_weeks.max(1));
+        if behind <= bound {
+            return Ok(first);
+        }
+        let resume = latest.previous_weeks(bound as u32 - 1);
+        let last_missed = resume.previous();
+        let command = format!("batconnect run-chain --from {first} --to {last_missed}");
+        let note = format!(
+            "not run: the scheduler was {behind} weeks behind and catches up {bound} on its own; fill this week with `{command}`"
+        );
+        let mut period = first;
+        let mut newly = 0;
+        while period <= last_missed {
+            for job in CHAIN {
+                if repo::record_missed(
+                    &self.ctx.db,
+                    job,
+                    &period.to_string(),
+                    &note,
+                    &self.ctx.owner,
+                    &timestamp(now),
+                )
+                .await?
+                {
+                    newly += 1;
+                }
+            }
+            period = period.next();
+        }
+        if newly > 0 {
+            tracing::error!(
+                from = %first, to = %last_missed, behind, bound,
+                "Sunday chains older than the catch-up bound were not run; fill them with `{command}`"
+            );
+        }
+        Ok(resume)
     }
 
     /// Ticks until `shutdown` resolves.
@@ -210,4 +463,17 @@ impl Scheduler {
     }
 }
 
-pub use trigger::{CLI, MANUAL};
+/// The last instant of the payment week `period` (Saturday 23:59:59 local time).
+fn end_of_week(period: SundayDate, tz: Tz) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let saturday = period
+        .week_end()
+        .and_hms_opt(23, 59, 59)
+        .unwrap_or_default();
+    tz.from_local_datetime(&saturday)
+        .latest()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| Utc.from_utc_datetime(&saturday))
+}
+
+pub use trigger::{API, CLI};

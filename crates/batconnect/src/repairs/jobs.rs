@@ -27,6 +27,8 @@ pub struct PostingOptions {
     pub fail_after_batches: Option<usize>,
     /// Test hook: pause after each committed batch (to kill a worker mid-run).
     pub pause_between_batches: Option<Duration>,
+    /// Raised when the run must stop after the batch in hand (its run was taken over).
+    pub stop: crate::stop::StopFlag,
 }
 
 impl PostingOptions {
@@ -38,6 +40,7 @@ impl PostingOptions {
             workers: DEFAULT_WORKERS,
             fail_after_batches: None,
             pause_between_batches: None,
+            stop: Default::default(),
         }
     }
 }
@@ -55,7 +58,7 @@ pub fn default_batch_size(backend: Backend) -> usize {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, ToSchema)]
 pub struct PostingReport {
     pub as_of: String,
     pub posted: i64,
@@ -415,6 +418,11 @@ async fn walk_due(
         batches += 1;
         if let Some(pause) = options.pause_between_batches {
             tokio::time::sleep(pause).await;
+        }
+        if options.stop.is_raised() {
+            return Err(AppError::Conflict(format!(
+                "stopped after {batches} batches: the run was taken over by another worker, which goes on from here"
+            )));
         }
     }
 }

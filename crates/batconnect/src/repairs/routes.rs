@@ -100,7 +100,8 @@ async fn cancel_invoice(
 pub struct PostInstallmentsRequest {
     pub installment_ids: Option<Vec<String>>,
     pub post_all_due: Option<bool>,
-    /// Run date for `post_all_due` and the due check (YYYY-MM-DD); default today.
+    /// Run date for `post_all_due` and the due check (YYYY-MM-DD), today or earlier;
+    /// default today.
     pub as_of: Option<String>,
 }
 
@@ -109,6 +110,8 @@ pub struct PostInstallmentsResponse {
     pub posted: i64,
     pub results: Vec<InstallmentPostResult>,
     pub report: Option<PostingReport>,
+    /// `post_all_due`: the run recorded in `GET /jobs/runs`.
+    pub run_id: Option<i64>,
 }
 
 /// Post installments to the ledger now (finance): chosen ones, each with its result, or
@@ -122,11 +125,10 @@ async fn post_installments(
 ) -> Result<Json<PostInstallmentsResponse>, AppError> {
     user.require(FINANCE)?;
     let request: PostInstallmentsRequest = body.parse()?;
-    let as_of = match request.as_of.as_deref() {
-        Some(text) => domain::calendar::parse_date(text)
-            .map_err(|e| AppError::field("as_of", e.to_string()))?,
-        None => domain::calendar::local_date(state.clock.now(), state.config.timezone),
-    };
+    let as_of = crate::jobs::routes::run_date(
+        request.as_of.as_deref(),
+        domain::calendar::local_date(state.clock.now(), state.config.timezone),
+    )?;
     let actor = user.username.as_str();
     match (request.installment_ids, request.post_all_due) {
         (Some(ids), None | Some(false)) if !ids.is_empty() && ids.len() <= 1000 => {
@@ -138,6 +140,7 @@ async fn post_installments(
                 posted,
                 results,
                 report: None,
+                run_id: None,
             }))
         }
         (Some(_), None | Some(false)) => Err(AppError::field(
@@ -145,19 +148,32 @@ async fn post_installments(
             "give 1 to 1000 installment ids",
         )),
         (None, Some(true)) => {
+            // A run like the Sunday one, on record with who asked for it.
             let ctx = state.job_context();
-            let report = super::jobs::post_due_installments(
-                &state.db,
+            let requester = crate::jobs::runner::Requester {
+                trigger: crate::jobs::runner::API,
+                username: actor,
+            };
+            let run_id = crate::jobs::runner::run_now(
+                &ctx,
+                crate::jobs::model::POST_DUE_INSTALLMENTS,
                 as_of,
-                actor,
-                state.clock.now(),
-                &ctx.posting,
+                requester,
             )
-            .await?;
+            .await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+            let run = crate::jobs::repo::by_id(state.db.reader(), run_id)
+                .await?
+                .ok_or_else(|| AppError::NotFound("run vanished".into()))?;
+            let report: PostingReport = run
+                .counts
+                .and_then(|c| serde_json::from_value(c).ok())
+                .unwrap_or_default();
             Ok(Json(PostInstallmentsResponse {
                 posted: report.posted,
                 results: Vec::new(),
                 report: Some(report),
+                run_id: Some(run_id),
             }))
         }
         _ => Err(AppError::field(

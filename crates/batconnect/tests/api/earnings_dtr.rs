@@ -186,7 +186,7 @@ both_backends! {
         let (_, all) = app.get_as("viewer", "/payments/vehicle-repairs").await;
         assert_eq!(all["total_items"], 1);
         // The invoice number is free again.
-        app.invoice_from_this_week(6, "100.00", "INV-HOLD").await;
+        app.create_invoice(6, "100.00", "INV-HOLD").await;
         let (status, _) = app.post_as("viewer", &format!("/payments/vehicle-repairs/{held}/resume"), json!({"reason": "x"})).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         let history = app.scalar_i64(&format!("SELECT COUNT(*) FROM audit_log WHERE entity_id = '{held}' AND action LIKE 'repair_invoice_%'")).await;

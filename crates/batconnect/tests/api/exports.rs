@@ -5,7 +5,6 @@ use std::io::Cursor;
 
 use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
 use reqwest::StatusCode;
-use serde_json::json;
 
 use crate::both_backends;
 use crate::helpers::TestApp;
@@ -247,14 +246,13 @@ both_backends! {
 
     async fn ledger_exports_postings_and_balances(app) {
         app.create_invoice(1, "450.00", "INV-L1").await;
-        let (status, body) = app.post_as("finance", "/payments/vehicle-repairs/ledger/post-installment",
-            json!({"post_all_due": true, "as_of": "2026-12-13"})).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        assert_eq!(body["posted"], 3);
+        // The run of Sunday 2026-12-13 (the clock moves there): three installments are due.
+        app.post_due("2026-12-13").await;
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM ledger_postings").await, 3);
         let (_, postings) = app.get_as("viewer", "/ledger/postings?per_page=100").await;
         let (status, headers, body) = app.get_file("viewer", "/ledger/export?kind=postings&format=csv").await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(header(&headers, "content-disposition"), "attachment; filename=\"ledger_postings_2026-11-25.csv\"");
+        assert_eq!(header(&headers, "content-disposition"), "attachment; filename=\"ledger_postings_2026-12-13.csv\"");
         let (head, rows) = parse_csv(&body);
         assert_eq!(head[..6], ["id", "created_on", "category", "entry_type", "status", "amount"]);
         assert_eq!(rows.len() as i64, postings["total_items"].as_i64().unwrap());
@@ -266,7 +264,7 @@ both_backends! {
         assert_eq!(rows.len(), 1);
         let (status, headers, body) = app.get_file("viewer", "/ledger/export?kind=balances&format=excel&status=OPEN").await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(header(&headers, "content-disposition"), "attachment; filename=\"ledger_balances_2026-11-25.xlsx\"");
+        assert_eq!(header(&headers, "content-disposition"), "attachment; filename=\"ledger_balances_2026-12-13.xlsx\"");
         let range = sheet(&body, "Ledger Balances");
         assert_eq!(range.get_size(), (4, 11));
         assert_eq!(range.get((1, 6)), Some(&Data::Float(100.0)));

@@ -387,8 +387,15 @@ impl TestApp {
         body["balance_id"].as_i64().unwrap()
     }
 
-    /// Posts every installment due on or before `as_of` (finance, over the API).
+    /// Posts every installment due on or before `as_of` (finance, over the API). Nothing is
+    /// posted ahead of its time, so a later `as_of` first moves the clock to that day.
     pub async fn post_due(&self, as_of: &str) {
+        let date = domain::calendar::parse_date(as_of).unwrap();
+        let today = domain::calendar::local_date(self.clock.now(), self.state.config.timezone);
+        if date > today {
+            self.set_clock(Utc.from_utc_datetime(&date.and_hms_opt(16, 0, 0).unwrap()))
+                .await;
+        }
         let (status, body) = self
             .post_as(
                 "finance",

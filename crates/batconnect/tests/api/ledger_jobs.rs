@@ -303,7 +303,7 @@ both_backends! {
     async fn an_interrupted_run_resumes_to_the_same_ledger(app) {
         invoices_due_now(app, 6, "3000.00").await;
         let as_of = chrono::NaiveDate::from_ymd_opt(2027, 1, 31).unwrap();
-        let failing = PostingOptions { batch_size: 4, workers: 1, fail_after_batches: Some(3), pause_between_batches: None };
+        let failing = PostingOptions { batch_size: 4, workers: 1, fail_after_batches: Some(3), pause_between_batches: None, stop: Default::default() };
         let error = post_due_installments(&app.db, as_of, "test", crate::helpers::default_now(), &failing).await.unwrap_err();
         assert!(format!("{error:?}").contains("injected failure"));
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM ledger_postings").await, 12);
@@ -317,7 +317,7 @@ both_backends! {
         invoices_due_now(app, 6, "3000.00").await;
         let as_of = chrono::NaiveDate::from_ymd_opt(2027, 1, 31).unwrap();
         // Tiny batches and four walks (one on SQLite): many batches race for the same rows.
-        let options = PostingOptions { batch_size: 3, workers: 4, fail_after_batches: None, pause_between_batches: None };
+        let options = PostingOptions { batch_size: 3, workers: 4, fail_after_batches: None, pause_between_batches: None, stop: Default::default() };
         let report = post_due_installments(&app.db, as_of, "test", crate::helpers::default_now(), &options).await.unwrap();
         assert_eq!(report.posted, 6 * 11);
         assert!(report.batches >= 22, "{report:?}");
@@ -386,7 +386,7 @@ both_backends! {
         invoices_due_now(app, 1, "150.00").await;
         let (status, run) = app.post_as("finance", "/jobs/repairs.post_due_installments/run", json!({"as_of": "2026-11-22"})).await;
         assert_eq!(status, StatusCode::OK, "{run}");
-        assert_eq!((run["trigger"].as_str(), run["status"].as_str()), (Some("manual"), Some("succeeded")));
+        assert_eq!((run["trigger"].as_str(), run["status"].as_str()), (Some("api"), Some("succeeded")));
         assert_eq!(run["counts"]["posted"], 1);
         let (status, _) = app.post_as("finance", "/jobs/nope/run", json!({})).await;
         assert_eq!(status, StatusCode::NOT_FOUND);

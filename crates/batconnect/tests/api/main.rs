@@ -15,3 +15,4 @@ mod moto;
 mod repairs_flow;
 mod repairs_read;
 mod simulation;
+mod sunday_runs;

@@ -199,7 +199,7 @@ both_backends! {
         }
         let as_of = chrono::NaiveDate::from_ymd_opt(2027, 1, 31).unwrap();
         let options = batconnect::repairs::jobs::PostingOptions {
-            batch_size: 2, workers: 2, fail_after_batches: None, pause_between_batches: Some(std::time::Duration::from_millis(3)),
+            batch_size: 2, workers: 2, fail_after_batches: None, pause_between_batches: Some(std::time::Duration::from_millis(3)), stop: Default::default(),
         };
         let db = app.db.clone();
         let run = tokio::spawn(async move {
