@@ -297,8 +297,13 @@ async fn run(backend: Backend) -> serde_json::Value {
     let problems = batconnect::ledger::verify::verify(bench.db.reader())
         .await
         .unwrap();
-    // What the figures are of: every lease's statement, a clean ledger.
+    // What the figures are of: every lease's statement, a clean ledger, and each lease's
+    // earnings applied to the four installments that fell due by the week's Saturday.
     assert_eq!(dtrs.created as usize, leases, "{dtrs:?}");
+    let expected_cents: i64 = (FIRST_ID..FIRST_ID + leases)
+        .map(|k| (60_000 + (k as i64 % 50) * 1_000).min(INSTALLMENTS_DUE as i64 * 25_000))
+        .sum();
+    assert_eq!(dtrs.allocated.cents(), expected_cents, "{dtrs:?}");
     assert!(problems.is_empty(), "ledger verify: {problems:?}");
     let round = |x: f64| (x * 100.0).round() / 100.0;
     serde_json::json!({

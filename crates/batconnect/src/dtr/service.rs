@@ -12,7 +12,7 @@ use domain::status::LeaseType;
 use sqlx::Row;
 
 use super::model::{CategoryLine, DtrContent, GenerationReport, Party, RepairLine};
-use crate::db::{id_list, timestamp, Backend, Db, Tx};
+use crate::db::{id_list, text_list, timestamp, Backend, Db, Tx};
 use crate::http::error::AppError;
 use crate::ledger::payments::apply_allocations;
 use crate::repairs::model::Settlement;
@@ -22,8 +22,10 @@ const CHUNK: usize = 1000;
 const CHUNK_ATTEMPTS: u32 = 5;
 
 /// Generates (or regenerates) the DTRs of the week starting `week` for every active lease
-/// and every lease with earnings that week. Balances due up to the end of the run day
-/// (`week` + 7, the Sunday the chain runs) are paid from the week's earnings.
+/// and every lease with earnings that week. The week's earnings pay the lease's open
+/// balances that fell due by the week's Saturday (`week` + 6) — arrears from earlier weeks
+/// included, in hierarchy order, oldest due first within a category — and nothing due
+/// later: the installment posted on the Sunday the chain runs is next week's.
 pub async fn generate(
     db: &Db,
     week: SundayDate,
@@ -119,7 +121,9 @@ async fn generate_chunk(
     report: &mut GenerationReport,
 ) -> Result<(), AppError> {
     let week_text = week.to_string();
-    let run_day = week.next().to_string();
+    // The statement charges what fell due by its Saturday: the installment (or any balance)
+    // posted at 04:30 on the Sunday the chain runs is due that Sunday, next week's charge.
+    let week_end = week.week_end().to_string();
     let finalized: HashSet<i64> = sqlx::query_scalar(&format!(
         "SELECT lease_id FROM dtrs WHERE week_start = $1 AND status = 'Finalized' AND lease_id IN ({})",
         id_list(chunk)
@@ -140,7 +144,8 @@ async fn generate_chunk(
     }
     let ids = id_list(&leases);
 
-    // 1. The week's earnings not yet applied, and the open balances due by the run day.
+    // 1. The week's earnings not yet applied, and the open balances due by the week's end
+    //    (arrears from earlier weeks included).
     let earnings = sqlx::query(&format!(
         "SELECT p.id, p.lease_id, -p.amount_cents AS gross, \
          (SELECT CAST(COALESCE(SUM(a.amount_cents), 0) AS BIGINT) FROM ledger_allocations a WHERE a.payment_posting_id = p.id AND a.reversed = 0) AS allocated \
@@ -153,7 +158,7 @@ async fn generate_chunk(
     for r in sqlx::query(&format!(
         "SELECT id, lease_id, category, due_date, balance_cents FROM ledger_balances WHERE status = 'OPEN' AND due_date <= $1 AND lease_id IN ({ids})"
     )).persistent(false)
-    .bind(&run_day)
+    .bind(&week_end)
     .fetch_all(&mut **tx)
     .await?
     {
@@ -278,24 +283,34 @@ async fn generate_chunk(
     }
     let mut outstanding: HashMap<(i64, String), i64> = HashMap::new();
     for r in sqlx::query(&format!(
-        "SELECT lease_id, category, CAST(SUM(balance_cents) AS BIGINT) AS open FROM ledger_balances WHERE status = 'OPEN' AND lease_id IN ({ids}) GROUP BY lease_id, category"
+        "SELECT lease_id, category, CAST(SUM(balance_cents) AS BIGINT) AS open FROM ledger_balances \
+         WHERE status = 'OPEN' AND due_date <= $1 AND lease_id IN ({ids}) GROUP BY lease_id, category"
     )).persistent(false)
+    .bind(&week_end)
     .fetch_all(&mut **tx)
     .await?
     {
         outstanding.insert((r.try_get("lease_id")?, r.try_get("category")?), r.try_get("open")?);
     }
+    // The repairs section: installments due this week, earlier ones still open, and earlier
+    // ones this week's earnings finished paying; never a later week's.
+    let paid_arrears = if paid_this_week.is_empty() {
+        String::new()
+    } else {
+        let paid: Vec<&String> = paid_this_week.keys().collect();
+        format!(" OR i.installment_id IN ({})", text_list(&paid))
+    };
     let mut repairs: BTreeMap<i64, Vec<RepairLine>> = BTreeMap::new();
     for r in sqlx::query(&format!(
         "SELECT v.lease_id, v.repair_id, v.invoice_number, i.installment_id, i.week_start_date, i.principal_amount_cents, \
          i.paid_amount_cents, i.status, v.total_amount_cents, v.paid_amount_cents AS invoice_paid_cents, v.status AS invoice_status \
          FROM repair_installments i JOIN repair_invoices v ON v.id = i.invoice_id \
-         WHERE v.lease_id IN ({ids}) AND v.status <> 'Cancelled' AND i.status <> 'Cancelled' \
-         AND ((i.week_start_date >= $1 AND i.week_start_date <= $2) OR i.status = 'Posted') \
+         WHERE v.lease_id IN ({ids}) AND v.status <> 'Cancelled' AND i.status <> 'Cancelled' AND i.week_start_date <= $2 \
+         AND (i.week_start_date >= $1 OR i.status = 'Posted'{paid_arrears}) \
          ORDER BY v.lease_id, i.week_start_date, i.installment_id"
     )).persistent(false)
     .bind(&week_text)
-    .bind(&run_day)
+    .bind(&week_end)
     .fetch_all(&mut **tx)
     .await?
     {

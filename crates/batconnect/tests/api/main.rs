@@ -15,4 +15,5 @@ mod moto;
 mod repairs_flow;
 mod repairs_read;
 mod simulation;
+mod statements;
 mod sunday_runs;

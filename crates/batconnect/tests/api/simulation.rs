@@ -71,6 +71,22 @@ async fn assert_invariants(app: &TestApp, week: i64) {
         mismatched, 0,
         "week {week}: schedules must sum to their invoice totals"
     );
+    // A week's earnings paid only what fell due by that week's Saturday.
+    let paid: Vec<(String, String)> = sqlx::query_as(
+        "SELECT p.payment_period, b.due_date FROM ledger_allocations a JOIN ledger_postings p ON p.id = a.payment_posting_id \
+         JOIN ledger_balances b ON b.id = a.balance_id WHERE p.entry_type = 'EARNINGS' AND a.reversed = 0",
+    )
+    .fetch_all(app.db.reader())
+    .await
+    .unwrap();
+    for (period, due) in paid {
+        let week = SundayDate::parse(&period).unwrap();
+        let due = domain::calendar::parse_date(&due).unwrap();
+        assert!(
+            due <= week.week_end(),
+            "week {week}: earnings of {period} paid a balance due {due}"
+        );
+    }
 }
 
 both_backends! {
