@@ -75,6 +75,8 @@ pub async fn start(backend: Backend, name: &str) -> Bench {
         ("BAT_DATA_DIR", dir.display().to_string()),
         ("BAT_ADMIN_PASSWORD", "bench-admin-pass".to_string()),
         ("BAT_DB_MAX_CONNECTIONS", "8".to_string()),
+        // The benchmarks run each step themselves, on data they seeded.
+        ("BAT_SCHEDULER", "off".to_string()),
     ];
     let config =
         Config::from_lookup(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())).unwrap();

@@ -1,5 +1,6 @@
-//! The Sunday chain at fleet scale: post 200,000 due installments (50,000 leases), apply
-//! earnings for 50,000 leases and generate 50,000 DTRs. Also measures the floor in the same
+//! The Sunday chain at fleet scale: post 200,000 due installments (50,000 leases) and the
+//! week's rent of the 50,000 leases, apply earnings for 50,000 leases (to last week's rent
+//! and the installments) and generate 50,000 DTRs. Also measures the floor in the same
 //! run: a bare batched INSERT of the same posting rows into a copy of `ledger_postings`
 //! (and that again over as many connections as the posting run uses, and into a table
 //! without indexes). Prints JSON.
@@ -250,6 +251,18 @@ async fn run(backend: Backend) -> serde_json::Value {
     seed_fleet(&bench, FIRST_ID, leases).await;
     seed_work(&bench, leases).await;
     let earnings_seconds = record_earnings(&bench, leases).await;
+    // Last Sunday's chain posted the rent of the week of 11/15 (go-live that week).
+    let rent_start = domain::calendar::SundayDate::parse("2026-11-15").unwrap();
+    let last_week = batconnect::fleet::rent::post_weekly_rent(
+        &bench.db,
+        rent_start,
+        Some(rent_start),
+        "bench",
+        bench.clock.now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(last_week.posted as usize, leases);
     let maintenance = if backend == Backend::Postgres {
         "VACUUM ANALYZE"
     } else {
@@ -288,6 +301,20 @@ async fn run(backend: Backend) -> serde_json::Value {
     made_durable(&bench).await;
     let posting_seconds = started.elapsed().as_secs_f64();
     assert_eq!(report.posted as usize, rows);
+    // The week's rent (of the week starting 11/22: next statement's), then the statements
+    // of the week of 11/15, which pay that week's rent and the installments due.
+    let started = Instant::now();
+    let rent = batconnect::fleet::rent::post_weekly_rent(
+        &bench.db,
+        domain::calendar::SundayDate::containing(as_of),
+        Some(rent_start),
+        "bench",
+        now,
+    )
+    .await
+    .unwrap();
+    let rent_seconds = started.elapsed().as_secs_f64();
+    assert_eq!(rent.posted as usize, leases, "{rent:?}");
     let started = Instant::now();
     let week = domain::calendar::SundayDate::parse("2026-11-15").unwrap();
     let dtrs = batconnect::dtr::service::generate(&bench.db, week, "bench", now)
@@ -298,10 +325,11 @@ async fn run(backend: Backend) -> serde_json::Value {
         .await
         .unwrap();
     // What the figures are of: every lease's statement, a clean ledger, and each lease's
-    // earnings applied to the four installments that fell due by the week's Saturday.
+    // earnings applied to its week's rent ($450.00) and the four installments that fell due
+    // by the week's Saturday.
     assert_eq!(dtrs.created as usize, leases, "{dtrs:?}");
     let expected_cents: i64 = (FIRST_ID..FIRST_ID + leases)
-        .map(|k| (60_000 + (k as i64 % 50) * 1_000).min(INSTALLMENTS_DUE as i64 * 25_000))
+        .map(|k| (60_000 + (k as i64 % 50) * 1_000).min(45_000 + INSTALLMENTS_DUE as i64 * 25_000))
         .sum();
     assert_eq!(dtrs.allocated.cents(), expected_cents, "{dtrs:?}");
     assert!(problems.is_empty(), "ledger verify: {problems:?}");
@@ -320,10 +348,12 @@ async fn run(backend: Backend) -> serde_json::Value {
         "floor_index_free_insert_seconds": round(floor_index_free_seconds),
         "posting_to_index_free_floor_ratio": round(posting_seconds / floor_index_free_seconds),
         "earnings_recorded_seconds": round(earnings_seconds),
+        "rent_posted": rent.posted,
+        "rent_seconds": round(rent_seconds),
         "dtr_seconds": round(dtr_seconds),
         "dtrs_created": dtrs.created,
         "earnings_allocated": dtrs.allocated,
-        "chain_seconds": round(posting_seconds + dtr_seconds),
+        "chain_seconds": round(posting_seconds + rent_seconds + dtr_seconds),
         "ledger_verify_problems": problems.len(),
         "peak_rss_mb": peak_rss_mb(),
     })

@@ -51,6 +51,11 @@ pub struct Config {
     /// How many weeks after the current payment week a schedule may start
     /// (`BAT_MAX_START_WEEKS_AHEAD`).
     pub max_start_weeks_ahead: u32,
+    /// The go-live week of weekly rent (`BAT_RENT_START_WEEK`): no rent is posted for an
+    /// earlier week. Unset: the first week the chain posts rent on the database.
+    pub rent_start_week: Option<domain::calendar::SundayDate>,
+    /// Charged when a lease ends early (`BAT_EARLY_TERMINATION_FEE`, default 500.00).
+    pub early_termination_fee: domain::money::Money,
     /// Test hook (`BAT_TEST_NOW`, RFC 3339): the process's clock stands still at this
     /// time, so a test can drive a separate `worker` or CLI process through a chosen week.
     pub test_now: Option<chrono::DateTime<chrono::Utc>>,
@@ -124,6 +129,8 @@ impl std::fmt::Debug for Config {
             .field("repayment_matrix", &self.repayment_matrix)
             .field("max_start_weeks_ahead", &self.max_start_weeks_ahead)
             .field("test_now", &self.test_now)
+            .field("rent_start_week", &self.rent_start_week)
+            .field("early_termination_fee", &self.early_termination_fee)
             .finish()
     }
 }
@@ -297,7 +304,30 @@ impl Config {
                     })?,
             ),
         };
+        let rent_start_week = match get("BAT_RENT_START_WEEK") {
+            None => None,
+            Some(text) => Some(
+                domain::calendar::SundayDate::parse(text.trim()).map_err(|e| ConfigError {
+                    name: "BAT_RENT_START_WEEK",
+                    reason: format!(
+                        "{e}; it must be the Sunday of the first week rent is posted for"
+                    ),
+                })?,
+            ),
+        };
+        let early_termination_fee = match get("BAT_EARLY_TERMINATION_FEE") {
+            None => domain::money::Money::from_cents(50_000),
+            Some(text) => domain::money::Money::parse(&text)
+                .ok()
+                .filter(|m| !m.is_negative() && *m <= domain::money::Money::MAX_AMOUNT)
+                .ok_or_else(|| ConfigError {
+                    name: "BAT_EARLY_TERMINATION_FEE",
+                    reason: format!("'{text}' must be an amount from 0.00 to 1000000.00"),
+                })?,
+        };
         Ok(Config {
+            rent_start_week,
+            early_termination_fee,
             test_now,
             repayment_matrix,
             max_start_weeks_ahead,

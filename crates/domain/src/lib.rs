@@ -11,6 +11,7 @@
 //! - [`ids`]: business identifier formats.
 //! - [`input`]: what people type: invoice numbers and their uniqueness key, date windows.
 //! - [`ledger`]: ledger categories and how payments pay open balances.
+//! - [`rent`]: weekly lease rent, and its share for a part week.
 //! - [`status`]: status and category words exactly as stored.
 
 pub mod calendar;
@@ -19,6 +20,7 @@ pub mod input;
 pub mod ledger;
 pub mod matrix;
 pub mod money;
+pub mod rent;
 pub mod status;
 
 pub use calendar::{
@@ -39,7 +41,7 @@ pub use matrix::{
 pub use money::{Money, MoneyError};
 pub use status::{
     CaseStatus, DriverStatus, InstallmentStatus, InvoiceStatus, LeaseStatus, LeaseType,
-    MedallionStatus, PayTo, Role, UnknownWord, WorkshopType,
+    MedallionStatus, PayTo, Role, TerminationReason, UnknownWord, WorkshopType,
 };
 
 /// Lets `stored_words!` name serde from crates that do not depend on it.

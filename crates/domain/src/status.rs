@@ -219,10 +219,31 @@ stored_words! {
         Viewer => "viewer",
     }
 
+    /// Why a lease ended.
+    pub enum TerminationReason("termination reason") {
+        /// Its term ran out: the lease becomes `Expired`.
+        Completed => "completed",
+        /// Ended early by the driver or the fleet: a fee applies.
+        EarlyTermination => "early_termination",
+        DriverLeft => "driver_left",
+        VehicleTotalLoss => "vehicle_total_loss",
+        Other => "other",
+    }
+
     pub enum CaseStatus("case status") {
         Open => "Open",
         InProgress => "In Progress",
         Closed => "Closed",
+    }
+}
+
+impl TerminationReason {
+    /// The status a lease takes when it ends for this reason.
+    pub const fn lease_status(self) -> LeaseStatus {
+        match self {
+            TerminationReason::Completed => LeaseStatus::Expired,
+            _ => LeaseStatus::Terminated,
+        }
     }
 }
 
@@ -371,6 +392,22 @@ mod tests {
         check_enum!(Role, [
             Admin => "admin", Finance => "finance", Operations => "operations", Viewer => "viewer",
         ]);
+    }
+
+    #[test]
+    fn termination_reason() {
+        check_enum!(TerminationReason, [
+            Completed => "completed", EarlyTermination => "early_termination", DriverLeft => "driver_left",
+            VehicleTotalLoss => "vehicle_total_loss", Other => "other",
+        ]);
+        assert_eq!(
+            TerminationReason::Completed.lease_status(),
+            LeaseStatus::Expired
+        );
+        assert_eq!(
+            TerminationReason::DriverLeft.lease_status(),
+            LeaseStatus::Terminated
+        );
     }
 
     #[test]

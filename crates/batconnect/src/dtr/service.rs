@@ -55,12 +55,16 @@ pub async fn generate_until_stopped(
         .execute(db.reader())
         .await?;
     }
+    // Every active lease, every lease with earnings that week, and a lease that ended in
+    // the week (its final statement, earnings or not).
     let leases: Vec<i64> = sqlx::query_scalar(
         "SELECT id FROM leases WHERE status = 'Active' \
          UNION SELECT lease_id FROM ledger_postings WHERE entry_type = 'EARNINGS' AND status = 'POSTED' AND payment_period = $1 AND lease_id IS NOT NULL \
+         UNION SELECT id FROM leases WHERE status IN ('Terminated', 'Expired') AND end_date >= $1 AND end_date <= $2 \
          ORDER BY 1",
     )
     .bind(&week_text)
+    .bind(week.week_end().to_string())
     .fetch_all(db.reader())
     .await?;
     let mut report = GenerationReport {
@@ -110,6 +114,23 @@ pub async fn generate_until_stopped(
         .details(serde_json::to_value(&report).map_err(anyhow::Error::from)?);
     crate::audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
+    Ok(report)
+}
+
+/// Makes one lease's statement of `week` again inside the caller's transaction (a draft is
+/// replaced, a finalized one kept), e.g. its final one after the lease ended.
+pub async fn regenerate_for_lease(
+    tx: &mut Tx,
+    lease_id: i64,
+    week: SundayDate,
+    now: DateTime<Utc>,
+) -> Result<GenerationReport, AppError> {
+    let mut report = GenerationReport {
+        week_start: week.to_string(),
+        leases: 1,
+        ..Default::default()
+    };
+    generate_chunk(tx, &[lease_id], week, now, &mut report).await?;
     Ok(report)
 }
 

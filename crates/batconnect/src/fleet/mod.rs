@@ -1,6 +1,8 @@
 //! Fleet registry (§3): the drivers, medallions, vehicles and leases that repairs read.
 
+pub mod lease_end;
 pub mod model;
+pub mod rent;
 pub mod repo;
 pub mod routes;
 pub mod service;

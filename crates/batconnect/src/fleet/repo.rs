@@ -396,6 +396,25 @@ pub async fn lease_by_id(pool: &AnyPool, id: i64) -> Result<Option<Lease>, sqlx:
     Ok(leases.pop())
 }
 
+/// The internal id of a lease named by its internal id (digits) or its business id.
+pub async fn lease_pk(pool: &AnyPool, reference: &str) -> Result<Option<i64>, sqlx::Error> {
+    let reference = reference.trim();
+    match reference.parse::<i64>() {
+        Ok(id) => {
+            sqlx::query_scalar("SELECT id FROM leases WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+        }
+        Err(_) => {
+            sqlx::query_scalar("SELECT id FROM leases WHERE lease_id = $1")
+                .bind(reference)
+                .fetch_optional(pool)
+                .await
+        }
+    }
+}
+
 pub struct LeaseFilter {
     pub status: Option<String>,
     pub lease_type: Option<String>,

@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_vehicle))
         .routes(routes!(list_leases, create_lease))
         .routes(routes!(get_lease))
+        .routes(routes!(terminate_lease))
 }
 
 fn parse_word(
@@ -284,4 +285,43 @@ async fn get_lease(
         .await?
         .map(Json)
         .ok_or_else(|| AppError::NotFound(format!("no lease with id {id}")))
+}
+
+/// End a lease (operations): it becomes `Expired` (reason `completed`) or `Terminated`, its
+/// medallion is free again; the rent of its last week is prorated to the days up to
+/// `end_date` (rent already posted is corrected with credit entries, never refunded as
+/// cash); an early termination adds the fee as a `Cancellation Fee` obligation; its Open
+/// repair invoices have their remaining installments posted at once, due `end_date`; the
+/// next Sunday chain makes its final statement. `id`: internal id or lease id (`LS-01001`).
+#[utoipa::path(post, path = "/fleet/leases/{id}/terminate", tag = "Fleet", request_body = crate::fleet::lease_end::TerminateRequest,
+    params(("id" = String, Path, description = "internal id or lease id")),
+    responses((status = 200, body = crate::fleet::lease_end::TerminationOutcome), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn terminate_lease(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    body: JsonBody,
+) -> Result<Json<crate::fleet::lease_end::TerminationOutcome>, AppError> {
+    user.require(OPERATORS)?;
+    let request: crate::fleet::lease_end::TerminateRequest = body.parse()?;
+    let pk = repo::lease_pk(state.db.reader(), &id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no lease {id}")))?;
+    let terms = crate::fleet::lease_end::Terms {
+        early_termination_fee: state.config.early_termination_fee,
+        timezone: state.config.timezone,
+    };
+    let mut tx = state.db.begin().await?;
+    let outcome = crate::fleet::lease_end::terminate(
+        &mut tx,
+        pk,
+        &request,
+        terms,
+        &user.username,
+        state.clock.now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(outcome))
 }

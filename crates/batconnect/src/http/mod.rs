@@ -56,6 +56,7 @@ impl AppState {
                 fail_after_batches: None,
                 stop: Default::default(),
             },
+            rent_start_week: self.config.rent_start_week,
             owner: crate::jobs::runner::owner_name(),
         }
     }

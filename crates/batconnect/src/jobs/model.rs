@@ -4,10 +4,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub const POST_DUE_INSTALLMENTS: &str = crate::repairs::jobs::JOB_NAME;
+pub const POST_WEEKLY_RENT: &str = crate::fleet::rent::JOB_NAME;
 pub const GENERATE_DTRS: &str = "dtr.generate_weekly";
 
-/// Jobs in the order the Sunday chain runs them.
-pub const CHAIN: [&str; 2] = [POST_DUE_INSTALLMENTS, GENERATE_DTRS];
+/// Jobs in the order the Sunday chain runs them: what fell due (installments, the week's
+/// rent) is posted before the statements of the week that ended are made.
+pub const CHAIN: [&str; 3] = [POST_DUE_INSTALLMENTS, POST_WEEKLY_RENT, GENERATE_DTRS];
 
 pub mod status {
     pub const RUNNING: &str = "running";

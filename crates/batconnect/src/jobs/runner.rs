@@ -1,7 +1,7 @@
 //! Runs jobs: claims, heartbeats, records. The scheduler loop ticks and runs the Sunday
-//! chain (posting, then the statements of the week that ended) of every Sunday it has not
-//! completed yet, oldest first, each (job, Sunday) exactly once across every process
-//! sharing the database.
+//! chain (posting the installments due and the week's rent, then the statements of the week
+//! that ended) of every Sunday it has not completed yet, oldest first, each (job, Sunday)
+//! exactly once across every process sharing the database.
 //!
 //! - Catch-up: from the week after the last chain the scheduler completed up to the latest
 //!   Sunday whose posting time has come, in date order; on a fresh database, the latest
@@ -20,7 +20,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use domain::calendar::SundayDate;
 
-use super::model::{status, trigger, CHAIN, GENERATE_DTRS, POST_DUE_INSTALLMENTS};
+use super::model::{
+    status, trigger, CHAIN, GENERATE_DTRS, POST_DUE_INSTALLMENTS, POST_WEEKLY_RENT,
+};
 use super::repo::{self, Claim};
 use super::schedule::{period_of, CronSchedule};
 use crate::clock::Clock;
@@ -39,6 +41,8 @@ pub struct JobContext {
     pub clock: Clock,
     pub timezone: Tz,
     pub posting: PostingOptions,
+    /// The go-live week of rent (`BAT_RENT_START_WEEK`); unset: the first week rent runs.
+    pub rent_start_week: Option<SundayDate>,
     /// Identifies this process in `job_runs.owner`.
     pub owner: String,
 }
@@ -102,6 +106,17 @@ pub async fn execute(
                 .map(|r| serde_json::to_value(r).unwrap_or_default())
                 .map_err(|e| format!("{e:?}"))
         }
+        // The rent of the week that starts on the run's Sunday.
+        POST_WEEKLY_RENT => crate::fleet::rent::post_weekly_rent(
+            &ctx.db,
+            SundayDate::containing(as_of),
+            ctx.rent_start_week,
+            &actor,
+            ctx.clock.now(),
+        )
+        .await
+        .map(|r| serde_json::to_value(r).unwrap_or_default())
+        .map_err(|e| format!("{e:?}")),
         // The DTRs of the week that ended the day before the run (Sunday–Saturday).
         GENERATE_DTRS => {
             let week = SundayDate::containing(as_of).previous();
@@ -368,31 +383,24 @@ impl Scheduler {
         let dtr_fire = self.dtr.latest_at_or_before(now, tz);
         let mut period = first;
         while period <= latest {
-            if let Step::Blocked = self
-                .run_scheduled(POST_DUE_INSTALLMENTS, period.date(), now)
-                .await?
-            {
-                return Ok(());
-            }
-            // The statements of the week that ended, once their time has come after this
-            // Sunday's posting — never before it.
-            let post_fire = if period == latest {
-                Some(latest_fire)
-            } else {
-                self.post.latest_at_or_before(end_of_week(period, tz), tz)
-            };
-            let dtr_due = match (dtr_fire, post_fire) {
-                (Some(dtr), Some(post)) => dtr >= post,
-                _ => false,
-            };
-            if !dtr_due {
-                return Ok(());
-            }
-            if let Step::Blocked = self
-                .run_scheduled(GENERATE_DTRS, period.date(), now)
-                .await?
-            {
-                return Ok(());
+            for job in CHAIN {
+                if job == GENERATE_DTRS {
+                    // The statements of the week that ended, once their time has come after
+                    // this Sunday's posting — never before it.
+                    let post_fire = if period == latest {
+                        Some(latest_fire)
+                    } else {
+                        self.post.latest_at_or_before(end_of_week(period, tz), tz)
+                    };
+                    let dtr_due =
+                        matches!((dtr_fire, post_fire), (Some(dtr), Some(post)) if dtr >= post);
+                    if !dtr_due {
+                        return Ok(());
+                    }
+                }
+                if let Step::Blocked = self.run_scheduled(job, period.date(), now).await? {
+                    return Ok(());
+                }
             }
             period = period.next();
         }

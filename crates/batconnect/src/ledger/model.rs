@@ -9,6 +9,9 @@ pub mod entry_type {
     pub const OBLIGATION: &str = "OBLIGATION";
     pub const EARNINGS: &str = "EARNINGS";
     pub const INTERIM_PAYMENT: &str = "INTERIM_PAYMENT";
+    /// Money the fleet owes the driver back on a charge it corrects (rent for days after
+    /// a lease ended): applied to balances like a payment, never paid out as cash.
+    pub const CREDIT: &str = "CREDIT";
     pub const REVERSAL: &str = "REVERSAL";
 }
 

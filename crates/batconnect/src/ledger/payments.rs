@@ -563,7 +563,8 @@ pub async fn adjust_balances(
 
 /// Repair installments follow their balances (zero → `Paid`, reopened → `Posted`, with
 /// what has been paid of them), invoices follow their installments (what has been paid of
-/// them; all paid → `Closed`, otherwise `Open`). A cancelled installment stays cancelled.
+/// them; all paid → `Closed` from `Open` or `Hold`, a `Closed` one reopened → `Open`). A
+/// cancelled installment stays cancelled.
 ///
 /// Every statement is driven by a literal key list and looks related rows up in correlated
 /// scalar subqueries, which PostgreSQL never turns into joins: the plan is an index probe
@@ -606,10 +607,14 @@ async fn reconcile_repairs(tx: &mut Tx, balance_ids: &str, now: &str) -> Result<
     .execute(&mut **tx)
     .await?;
     let unpaid = "(SELECT COUNT(*) FROM repair_installments i WHERE i.invoice_id = repair_invoices.id AND i.status <> 'Paid')";
-    for (from, to, condition) in [("Open", "Closed", "= 0"), ("Closed", "Open", "> 0")] {
+    // Paid off closes an invoice whatever its state (one on Hold too); a void reopens it.
+    for (from, to, condition) in [
+        ("'Open', 'Hold'", "Closed", "= 0"),
+        ("'Closed'", "Open", "> 0"),
+    ] {
         sqlx::query(&format!(
             "UPDATE repair_invoices SET status = '{to}', updated_by = 'ledger', updated_on = $1 \
-             WHERE id IN ({invoices}) AND status = '{from}' AND {unpaid} {condition}"
+             WHERE id IN ({invoices}) AND status IN ({from}) AND {unpaid} {condition}"
         ))
         .persistent(false)
         .bind(now)

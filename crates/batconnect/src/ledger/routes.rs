@@ -139,7 +139,7 @@ pub(crate) fn balances_filter(query: &RawQuery) -> Result<(Where, PageRequest), 
 #[utoipa::path(get, path = "/ledger/postings", tag = "Ledger",
     params(("driver_id" = Option<i64>, Query), ("lease_id" = Option<i64>, Query), ("vehicle_id" = Option<i64>, Query), ("medallion_id" = Option<i64>, Query),
            ("category" = Option<String>, Query), ("status" = Option<String>, Query, description = "POSTED or VOIDED"),
-           ("entry_type" = Option<String>, Query, description = "OBLIGATION, EARNINGS, INTERIM_PAYMENT, REVERSAL"),
+           ("entry_type" = Option<String>, Query, description = "OBLIGATION, EARNINGS, INTERIM_PAYMENT, CREDIT, REVERSAL"),
            ("from_date" = Option<String>, Query, description = "created on or after (YYYY-MM-DD)"), ("to_date" = Option<String>, Query),
            ("reference_id" = Option<String>, Query), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
     responses((status = 200, body = Page<Posting>), (status = 422, body = Problem)))]

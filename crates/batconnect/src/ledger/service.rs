@@ -185,7 +185,8 @@ pub async fn void_posting(
         )));
     }
     let is_payment = posting.entry_type == entry_type::EARNINGS
-        || posting.entry_type == entry_type::INTERIM_PAYMENT;
+        || posting.entry_type == entry_type::INTERIM_PAYMENT
+        || posting.entry_type == entry_type::CREDIT;
     if !is_payment && posting.entry_type != entry_type::OBLIGATION {
         return Err(AppError::Unprocessable(format!(
             "posting {posting_id} ({}) cannot be voided",

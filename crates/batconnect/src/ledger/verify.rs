@@ -32,7 +32,7 @@ pub async fn verify(pool: &AnyPool) -> Result<Vec<String>, sqlx::Error> {
     for r in sqlx::query(
         "SELECT p.id, -p.amount_cents AS paid, p.status, \
          (SELECT CAST(COALESCE(SUM(a.amount_cents), 0) AS BIGINT) FROM ledger_allocations a WHERE a.payment_posting_id = p.id AND a.reversed = 0) AS allocated \
-         FROM ledger_postings p WHERE p.entry_type IN ('EARNINGS', 'INTERIM_PAYMENT')",
+         FROM ledger_postings p WHERE p.entry_type IN ('EARNINGS', 'INTERIM_PAYMENT', 'CREDIT')",
     )
     .fetch_all(pool)
     .await?
@@ -53,7 +53,7 @@ pub async fn verify(pool: &AnyPool) -> Result<Vec<String>, sqlx::Error> {
          (SELECT CAST(COALESCE(SUM(b.balance_cents), 0) AS BIGINT) FROM ledger_balances b WHERE b.lease_id = l.id AND b.status <> 'VOIDED') AS open, \
          (SELECT CAST(COALESCE(SUM(-p.amount_cents - (SELECT CAST(COALESCE(SUM(a.amount_cents), 0) AS BIGINT) FROM ledger_allocations a \
              WHERE a.payment_posting_id = p.id AND a.reversed = 0)), 0) AS BIGINT) \
-          FROM ledger_postings p WHERE p.lease_id = l.id AND p.status = 'POSTED' AND p.entry_type IN ('EARNINGS', 'INTERIM_PAYMENT')) AS unapplied \
+          FROM ledger_postings p WHERE p.lease_id = l.id AND p.status = 'POSTED' AND p.entry_type IN ('EARNINGS', 'INTERIM_PAYMENT', 'CREDIT')) AS unapplied \
          FROM leases l",
     )
     .fetch_all(pool)

@@ -63,6 +63,9 @@ pub struct PostingReport {
     pub as_of: String,
     pub posted: i64,
     pub batches: i64,
+    /// Invoices found paid off but not closed (e.g. paid while on Hold), closed now.
+    #[serde(default)]
+    pub closed: i64,
 }
 
 /// The installments one batch posts.
@@ -369,6 +372,7 @@ pub async fn post_due_installments(
         report.posted += posted;
         report.batches += batches;
     }
+    report.closed = close_paid_off(db, &now_text).await?;
     tracing::info!(
         posted = report.posted,
         batches = report.batches,
@@ -425,6 +429,24 @@ async fn walk_due(
             )));
         }
     }
+}
+
+/// Closes every invoice whose installments are all paid but which is still `Open` or on
+/// `Hold` (the ledger's reconciliation closes them as they are paid; this catches any it
+/// could not, such as invoices paid on Hold before it did). A partial index holds exactly
+/// the candidates, so it reads nothing else.
+async fn close_paid_off(db: &Db, now: &str) -> Result<i64, AppError> {
+    let mut tx = db.begin().await?;
+    let closed = sqlx::query(
+        "UPDATE repair_invoices SET status = 'Closed', updated_by = 'ledger', updated_on = $1 \
+         WHERE paid_amount_cents >= total_amount_cents AND status IN ('Open', 'Hold') \
+         AND NOT EXISTS (SELECT 1 FROM repair_installments i WHERE i.invoice_id = repair_invoices.id AND i.status <> 'Paid')",
+    )
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(closed.rows_affected() as i64)
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

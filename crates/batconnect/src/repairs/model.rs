@@ -283,6 +283,9 @@ pub struct InvoiceCard {
     pub case_no: Option<String>,
     pub created_by: String,
     pub created_on: String,
+    /// Set when the lease ended and the remaining installments were posted at once
+    /// ("accelerated at lease end"): the day they fell due.
+    pub accelerated_on: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

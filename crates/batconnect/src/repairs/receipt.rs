@@ -92,7 +92,15 @@ pub fn render(detail: &InvoiceDetail, fleet_name: &str, generated_at: &str) -> V
                 "Case".into(),
                 invoice.case_no.clone().unwrap_or_else(|| "—".into()),
             ),
-        ],
+        ]
+        .into_iter()
+        .chain(invoice.accelerated_on.as_deref().map(|due| {
+            (
+                "Accelerated at lease end".to_string(),
+                format!("all remaining due {}", us_date(due)),
+            )
+        }))
+        .collect(),
         columns: 2,
     });
     doc.blocks.push(Block::Heading("Description".into()));

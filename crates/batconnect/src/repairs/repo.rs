@@ -398,7 +398,7 @@ pub async fn invoice_detail(
 ) -> Result<Option<DetailParts>, sqlx::Error> {
     let Some(r) = sqlx::query(
         "SELECT v.id AS invoice_pk, v.repair_id, v.invoice_number, v.invoice_date, v.workshop_type, v.notes, v.status, \
-         v.start_week, v.weekly_installment_cents, v.total_amount_cents, v.paid_amount_cents, v.case_no, v.created_by, v.created_on, \
+         v.start_week, v.weekly_installment_cents, v.total_amount_cents, v.paid_amount_cents, v.case_no, v.created_by, v.created_on, v.accelerated_on, \
          d.id AS d_id, d.driver_id AS d_driver_id, d.full_name, d.tlc_license_no, d.phone, d.email, \
          h.id AS h_id, h.vin, h.make, h.model, h.year, h.plate_number, \
          l.id AS l_id, l.lease_id AS l_lease_id, l.lease_type, l.status AS l_status, l.weekly_rate_cents, \
@@ -461,6 +461,7 @@ pub async fn invoice_detail(
             case_no: r.try_get("case_no")?,
             created_by: r.try_get("created_by")?,
             created_on: r.try_get("created_on")?,
+            accelerated_on: r.try_get("accelerated_on")?,
         },
         total_cents,
         paid_cents: r.try_get("paid_amount_cents")?,

@@ -46,12 +46,12 @@ async fn lifecycle(
     let mut tx = state.db.begin().await?;
     let outcome = super::lifecycle::change(
         &mut tx,
-        state.db.backend(),
         repair_id,
         action,
         &request.reason,
         &user.username,
         state.clock.now(),
+        state.config.timezone,
     )
     .await?;
     tx.commit().await?;

@@ -90,6 +90,9 @@ pub struct Setup {
     pub env: Vec<(&'static str, String)>,
     /// Run the in-process scheduler as `serve` does by default.
     pub scheduler: bool,
+    /// Post weekly lease rent from the first chain on. Off by default: the go-live week is
+    /// set far ahead, so tests about other money see only what they post themselves.
+    pub rent: bool,
 }
 
 impl TestApp {
@@ -141,6 +144,9 @@ impl TestApp {
             if setup.scheduler { "on" } else { "off" }.into(),
         );
         env.insert("BAT_SCHEDULER_TICK_SECONDS", "1".into());
+        if !setup.rent {
+            env.insert("BAT_RENT_START_WEEK", "2099-12-27".into());
+        }
         if let Some(schema_dir) = &setup.schema_dir {
             env.insert("BAT_SCHEMA_DIR", schema_dir.display().to_string());
         }

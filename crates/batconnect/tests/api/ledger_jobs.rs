@@ -212,16 +212,17 @@ both_backends! {
         app.set_clock(at(2026, 11, 29, 9, 45)).await;
         scheduler.tick_once().await.unwrap();
         let (_, runs) = app.get_as("viewer", "/jobs/runs").await;
-        assert_eq!(runs["total_items"], 1);
-        let run = &runs["items"][0];
+        assert_eq!(runs["total_items"], 2, "posting and the week's rent: {runs}");
+        let run = &runs["items"][1];
         assert_eq!((run["job_name"].as_str(), run["period"].as_str(), run["status"].as_str()), (Some("repairs.post_due_installments"), Some("2026-11-29"), Some("succeeded")));
         assert_eq!(run["counts"]["posted"], 4);
+        assert_eq!(runs["items"][0]["job_name"], "leases.post_weekly_rent");
         // 05:10: the DTR step follows; ticking again changes nothing.
         app.set_clock(at(2026, 11, 29, 10, 10)).await;
         scheduler.tick_once().await.unwrap();
         scheduler.tick_once().await.unwrap();
         let (_, runs) = app.get_as("viewer", "/jobs/runs").await;
-        assert_eq!(runs["total_items"], 2);
+        assert_eq!(runs["total_items"], 3);
         assert_eq!(runs["items"][0]["job_name"], "dtr.generate_weekly");
         assert_eq!(runs["items"][0]["period"], "2026-11-29");
         assert_eq!(runs["items"][0]["status"], "succeeded");
@@ -263,7 +264,7 @@ both_backends! {
         }
         join_all(handles.into_iter()).await;
         let runs = app.scalar_i64("SELECT COUNT(*) FROM job_runs WHERE trigger = 'schedule' AND period = '2026-12-27'").await;
-        assert_eq!(runs, 2, "one posting run and one DTR run");
+        assert_eq!(runs, 3, "one posting run, one rent run and one DTR run");
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM job_runs WHERE job_name = 'repairs.post_due_installments'").await, 1);
         assert_eq!(ledger_content(&app.db).await, expected_ledger(&app.db, "2026-12-27").await);
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM ledger_postings").await, 8 * 6);
@@ -408,12 +409,12 @@ crate::both_backends_with! {
                     "SELECT COUNT(*) FROM job_runs WHERE trigger = 'schedule' AND status = 'succeeded'",
                 )
                 .await;
-            if runs == 2 {
+            if runs == 3 {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        // The latest Sunday (2026-11-22) chain ran at start-up: posting, then DTRs.
-        assert_eq!(runs, 2);
+        // The latest Sunday (2026-11-22) chain ran at start-up: posting, rent, then DTRs.
+        assert_eq!(runs, 3);
     }
 }

@@ -135,7 +135,7 @@ both_backends! {
                 let repair_id = invoices[rng.gen_range(0..invoices.len())].clone();
                 let action = [Action::Hold, Action::Resume, Action::Cancel][rng.gen_range(0..3)];
                 let mut tx = app.db.begin().await.unwrap();
-                match lifecycle::change(&mut tx, app.db.backend(), &repair_id, action, "sim", "sim", wednesday).await {
+                match lifecycle::change(&mut tx, &repair_id, action, "sim", "sim", wednesday, tz).await {
                     Ok(_) => tx.commit().await.unwrap(),
                     Err(_) => tx.rollback().await.unwrap(),
                 }

@@ -25,8 +25,12 @@ fn chain(periods: &[&str]) -> Vec<(String, String, String, i64)> {
     periods
         .iter()
         .flat_map(|p| {
-            ["repairs.post_due_installments", "dtr.generate_weekly"]
-                .map(|job| (job.to_string(), p.to_string(), "succeeded".to_string(), 1))
+            [
+                "repairs.post_due_installments",
+                "leases.post_weekly_rent",
+                "dtr.generate_weekly",
+            ]
+            .map(|job| (job.to_string(), p.to_string(), "succeeded".to_string(), 1))
         })
         .collect()
 }
@@ -81,7 +85,7 @@ both_backends! {
         // The three installments are posted once each; nothing more to do at the next tick.
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM ledger_postings WHERE category = 'Repair'").await, 3);
         app.state.scheduler().tick_once().await.unwrap();
-        assert_eq!(scheduled_runs(app).await.len(), 8);
+        assert_eq!(scheduled_runs(app).await.len(), 12);
         app.verify_ledger().await;
     }
 
@@ -140,9 +144,10 @@ both_backends! {
         // The operator's command fills it (and the statements after it).
         let week = domain::calendar::SundayDate::parse("2026-11-22").unwrap();
         let made = batconnect::jobs::runner::run_chain(&app.state.job_context(), week, week, "cli:ops").await.unwrap();
-        assert_eq!(made.len(), 2);
+        assert_eq!(made.len(), 3);
         assert_eq!(scheduled_runs(app).await, vec![
             ("repairs.post_due_installments".to_string(), "2026-11-22".to_string(), "succeeded".to_string(), 6),
+            ("leases.post_weekly_rent".to_string(), "2026-11-22".to_string(), "succeeded".to_string(), 1),
             ("dtr.generate_weekly".to_string(), "2026-11-22".to_string(), "succeeded".to_string(), 1),
         ]);
         assert_eq!(app.scalar_text("SELECT requested_by FROM job_runs WHERE job_name = 'repairs.post_due_installments'").await, "cli:ops");
@@ -238,7 +243,7 @@ crate::both_backends_with! {
             .output()
             .unwrap();
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-        assert!(String::from_utf8_lossy(&output.stdout).contains("6 run(s)"), "{}", String::from_utf8_lossy(&output.stdout));
+        assert!(String::from_utf8_lossy(&output.stdout).contains("9 run(s)"), "{}", String::from_utf8_lossy(&output.stdout));
         assert!(scheduled_runs(app).await.iter().all(|r| r.2 == "succeeded"));
         for week in ["2026-11-22", "2026-11-29", "2026-12-06", "2026-12-13", "2026-12-20"] {
             assert!(statement(app, week).await.is_some(), "{week}");
