@@ -7,8 +7,3 @@ ALTER TABLE leases ADD COLUMN terminated_on TEXT;
 -- A repair invoice whose remaining installments were posted at once when its lease ended
 -- (or when it was resumed after that): the date they fell due.
 ALTER TABLE repair_invoices ADD COLUMN accelerated_on TEXT;
-
--- Invoices paid in full but not closed (only ever a handful): what the posting run's
--- sweep closes, found without reading every invoice.
-CREATE INDEX repair_invoices_paid_not_closed ON repair_invoices (id)
-    WHERE paid_amount_cents >= total_amount_cents AND status IN ('Open', 'Hold');

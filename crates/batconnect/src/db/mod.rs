@@ -165,6 +165,18 @@ pub fn lock_rows(tx: &Tx) -> &'static str {
     }
 }
 
+/// How many rows a multi-row INSERT with `params_per_row` bound parameters a row should
+/// hold. SQLite looks each numbered parameter's name up in a list (`$1`, `$2`, …), so binding
+/// costs grow with the square of a statement's parameters: 7,000 parameters took 200 ms to
+/// bind, the same rows in statements of 175 took 9 ms each. PostgreSQL takes up to 65,535.
+pub fn rows_per_statement(backend: Backend, params_per_row: usize) -> usize {
+    let params = match backend {
+        Backend::Sqlite => 180,
+        Backend::Postgres => 30_000,
+    };
+    (params / params_per_row.max(1)).clamp(1, 1000)
+}
+
 /// Keys written into a statement's text as an `IN (…)` list (a bound list would take one
 /// parameter per key). Such statements run with `.persistent(false)`: each text is used
 /// once and must not pile up in the connections' prepared-statement caches.

@@ -448,7 +448,7 @@ async fn generate_chunk(
             next_number += 1;
         }
     }
-    for batch in fresh.chunks(500) {
+    for batch in fresh.chunks(crate::db::rows_per_statement(crate::db::backend_of(tx), 8)) {
         let values: Vec<String> = (0..batch.len())
             .map(|n| {
                 let b = 2 + n * 8;

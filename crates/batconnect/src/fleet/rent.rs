@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use crate::db::{id_list, timestamp, Db, Tx};
+use crate::db::{id_list, timestamp, Backend, Db, Tx};
 use crate::http::error::AppError;
 
 pub const JOB_NAME: &str = "leases.post_weekly_rent";
@@ -25,7 +25,7 @@ pub const JOB_NAME: &str = "leases.post_weekly_rent";
 /// The `app_settings` key holding the go-live week when `BAT_RENT_START_WEEK` is not set.
 const START_WEEK_SETTING: &str = "rent_start_week";
 
-/// Leases a statement of rent rows holds (and a transaction posts).
+/// Leases a statement of rent rows holds (and, on PostgreSQL, a transaction posts).
 const CHUNK: usize = 1000;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
@@ -107,12 +107,48 @@ pub async fn post_weekly_rent(
     let terms = overlapping_leases(db, week).await?;
     report.leases = terms.len() as i64;
     let now_text = timestamp(now);
-    for chunk in terms.chunks(CHUNK) {
-        let mut tx = db.begin().await?;
-        let (posted, amount) = post_rent_rows(&mut tx, chunk, week, actor, &now_text).await?;
-        tx.commit().await?;
-        report.posted += posted;
-        report.amount += amount;
+    match db.backend() {
+        // A transaction per thousand leases; the new postings come back from the insert.
+        Backend::Postgres => {
+            for chunk in terms.chunks(CHUNK) {
+                let mut tx = db.begin().await?;
+                let made = insert_rent_rows(&mut tx, chunk, week, actor, &now_text, true).await?;
+                let ids: Vec<i64> = made.iter().map(|(id, _)| *id).collect();
+                if !ids.is_empty() {
+                    add_balances(&mut tx, &format!("p.id IN ({})", id_list(&ids))).await?;
+                }
+                tx.commit().await?;
+                report.posted += made.len() as i64;
+                report.amount += made
+                    .iter()
+                    .map(|(_, cents)| Money::from_cents(*cents))
+                    .sum();
+            }
+        }
+        // One writer: the week's rent in one transaction, and the postings it made are the
+        // ones numbered after the ledger's last (rows read back one by one cost more).
+        Backend::Sqlite => {
+            let mut tx = db.begin().await?;
+            let before: i64 =
+                sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM ledger_postings")
+                    .fetch_one(&mut *tx)
+                    .await?;
+            for chunk in terms.chunks(crate::db::rows_per_statement(Backend::Sqlite, 7)) {
+                insert_rent_rows(&mut tx, chunk, week, actor, &now_text, false).await?;
+            }
+            let made =
+                format!("p.id > {before} AND p.category = 'Lease' AND p.entry_type = 'OBLIGATION'");
+            add_balances(&mut tx, &made).await?;
+            let (posted, cents): (i64, i64) = sqlx::query_as(&format!(
+                "SELECT COUNT(*), CAST(COALESCE(SUM(p.amount_cents), 0) AS BIGINT) FROM ledger_postings p WHERE {made}"
+            ))
+            .persistent(false)
+            .fetch_one(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            report.posted = posted;
+            report.amount = Money::from_cents(cents);
+        }
     }
     tracing::info!(
         leases = report.leases,
@@ -156,15 +192,16 @@ async fn overlapping_leases(db: &Db, week: SundayDate) -> Result<Vec<LeaseTerm>,
         .collect::<Result<_, AppError>>()
 }
 
-/// Inserts the chunk's rent obligations (those not posted yet) and their balances;
-/// returns how many were posted and for how much.
-async fn post_rent_rows(
+/// Inserts the chunk's rent obligations (those not posted yet); with `returning`, the
+/// postings made as (id, cents).
+async fn insert_rent_rows(
     tx: &mut Tx,
     terms: &[LeaseTerm],
     week: SundayDate,
     actor: &str,
     now: &str,
-) -> Result<(i64, Money), AppError> {
+    returning: bool,
+) -> Result<Vec<(i64, i64)>, AppError> {
     let mut rows = Vec::with_capacity(terms.len());
     for t in terms {
         let days = domain::rent::days_in_week(week, t.start, t.end);
@@ -187,7 +224,7 @@ async fn post_rent_rows(
         }
     }
     if rows.is_empty() {
-        return Ok((0, Money::ZERO));
+        return Ok(Vec::new());
     }
     // $1 week, $2 actor, $3 time; 7 parameters a row after that.
     let values: Vec<String> = (0..rows.len())
@@ -208,8 +245,9 @@ async fn post_rent_rows(
     let sql = format!(
         "INSERT INTO ledger_postings (category, amount_cents, entry_type, status, reference_id, driver_id, lease_id, vehicle_id, \
          medallion_id, payment_period, description, created_by, created_on) VALUES {} \
-         ON CONFLICT (category, reference_id) WHERE entry_type = 'OBLIGATION' DO NOTHING RETURNING id, amount_cents",
-        values.join(", ")
+         ON CONFLICT (category, reference_id) WHERE entry_type = 'OBLIGATION' DO NOTHING{}",
+        values.join(", "),
+        if returning { " RETURNING id, amount_cents" } else { "" }
     );
     let mut query = sqlx::query(&sql)
         .persistent(false)
@@ -226,27 +264,31 @@ async fn post_rent_rows(
             .bind(t.medallion_id)
             .bind(description.as_str());
     }
+    if !returning {
+        query.execute(&mut **tx).await?;
+        return Ok(Vec::new());
+    }
     let inserted = query.fetch_all(&mut **tx).await?;
-    let mut ids = Vec::with_capacity(inserted.len());
-    let mut amount = Money::ZERO;
-    for r in &inserted {
-        ids.push(r.try_get::<i64, _>("id")?);
-        amount += Money::from_cents(r.try_get("amount_cents")?);
-    }
-    if !ids.is_empty() {
-        sqlx::query(&format!(
-            "INSERT INTO ledger_balances (category, reference_id, obligation_posting_id, driver_id, lease_id, vehicle_id, medallion_id, \
-             original_cents, balance_cents, due_date, status, created_on, updated_on) \
-             SELECT p.category, p.reference_id, p.id, p.driver_id, p.lease_id, p.vehicle_id, p.medallion_id, p.amount_cents, \
-             p.amount_cents, p.payment_period, 'OPEN', $1, $1 FROM ledger_postings p WHERE p.id IN ({})",
-            id_list(&ids)
-        ))
-        .persistent(false)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok((ids.len() as i64, amount))
+    inserted
+        .iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("amount_cents")?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// The balances of the rent postings `which` selects (over `p`).
+async fn add_balances(tx: &mut Tx, which: &str) -> Result<(), AppError> {
+    sqlx::query(&format!(
+        "INSERT INTO ledger_balances (category, reference_id, obligation_posting_id, driver_id, lease_id, vehicle_id, medallion_id, \
+         original_cents, balance_cents, due_date, status, created_on, updated_on) \
+         SELECT p.category, p.reference_id, p.id, p.driver_id, p.lease_id, p.vehicle_id, p.medallion_id, p.amount_cents, \
+         p.amount_cents, p.payment_period, 'OPEN', p.created_on, p.created_on FROM ledger_postings p WHERE {which} \
+         ON CONFLICT (obligation_posting_id) DO NOTHING"
+    ))
+    .persistent(false)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// The rent posted for each week from `from` on, for one lease: (week, posting id,

@@ -186,8 +186,7 @@ pub async fn record_earnings(
     }
     let now_text = timestamp(now);
     let mut recorded = Vec::with_capacity(parsed.len());
-    // 10 parameters a row, 500 rows a statement: within every backend's parameter limit.
-    for batch in parsed.chunks(500) {
+    for batch in parsed.chunks(crate::db::rows_per_statement(crate::db::backend_of(tx), 10)) {
         let values: Vec<String> = (0..batch.len())
             .map(|n| {
                 let marks: Vec<String> = (1..=10).map(|k| format!("${}", n * 10 + k)).collect();

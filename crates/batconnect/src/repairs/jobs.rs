@@ -431,15 +431,16 @@ async fn walk_due(
     }
 }
 
-/// Closes every invoice whose installments are all paid but which is still `Open` or on
-/// `Hold` (the ledger's reconciliation closes them as they are paid; this catches any it
-/// could not, such as invoices paid on Hold before it did). A partial index holds exactly
-/// the candidates, so it reads nothing else.
+/// Closes every invoice on `Hold` whose installments are all paid. The ledger's
+/// reconciliation closes an invoice (Open or on Hold) in the payment's own transaction; this
+/// catches the ones it never saw, such as invoices paid on Hold before it closed those.
+/// (An Open invoice has always been closed by its last payment, so only the few held
+/// invoices are read, through the status index.)
 async fn close_paid_off(db: &Db, now: &str) -> Result<i64, AppError> {
     let mut tx = db.begin().await?;
     let closed = sqlx::query(
         "UPDATE repair_invoices SET status = 'Closed', updated_by = 'ledger', updated_on = $1 \
-         WHERE paid_amount_cents >= total_amount_cents AND status IN ('Open', 'Hold') \
+         WHERE status = 'Hold' AND paid_amount_cents >= total_amount_cents \
          AND NOT EXISTS (SELECT 1 FROM repair_installments i WHERE i.invoice_id = repair_invoices.id AND i.status <> 'Paid')",
     )
     .bind(now)

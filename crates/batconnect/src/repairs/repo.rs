@@ -244,9 +244,8 @@ pub async fn insert_installments(
     status: &str,
     now: &str,
 ) -> Result<(), sqlx::Error> {
-    // $1 = invoice id, $2 = time; 6 parameters a row after that. 500 rows stay well under
-    // both backends' parameter limits.
-    for chunk in rows.chunks(500) {
+    // $1 = invoice id, $2 = time; 6 parameters a row after that.
+    for chunk in rows.chunks(crate::db::rows_per_statement(crate::db::backend_of(tx), 6)) {
         let values: Vec<String> = (0..chunk.len())
             .map(|i| {
                 let b = 2 + i * 6;
