@@ -7,8 +7,3 @@ ALTER TABLE leases ADD COLUMN terminated_on TEXT;
 -- A repair invoice whose remaining installments were posted at once when its lease ended
 -- (or when it was resumed after that): the date they fell due.
 ALTER TABLE repair_invoices ADD COLUMN accelerated_on TEXT;
-
--- The statement step updates what was paid of every invoice it touches (tens of thousands
--- a week). Room on each page lets PostgreSQL update those rows in place (HOT: no new
--- entry in any of the table's indexes, since no indexed column changes).
-ALTER TABLE repair_invoices SET (fillfactor = 90);

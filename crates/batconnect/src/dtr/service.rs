@@ -12,7 +12,7 @@ use domain::status::LeaseType;
 use sqlx::Row;
 
 use super::model::{CategoryLine, DtrContent, GenerationReport, Party, RepairLine};
-use crate::db::{id_list, text_list, timestamp, Backend, Db, Tx};
+use crate::db::{id_list, timestamp, Backend, Db, Tx};
 use crate::http::error::AppError;
 use crate::ledger::payments::apply_allocations;
 use crate::repairs::model::Settlement;
@@ -315,40 +315,30 @@ async fn generate_chunk(
     }
     // The repairs section: installments due this week, earlier ones still open, and earlier
     // ones this week's earnings finished paying; never a later week's.
-    let paid_arrears = if paid_this_week.is_empty() {
-        String::new()
-    } else {
-        let paid: Vec<&String> = paid_this_week.keys().collect();
-        format!(" OR i.installment_id IN ({})", text_list(&paid))
-    };
     let mut repairs: BTreeMap<i64, Vec<RepairLine>> = BTreeMap::new();
-    for r in sqlx::query(&format!(
-        "SELECT v.lease_id, v.repair_id, v.invoice_number, i.installment_id, i.week_start_date, i.principal_amount_cents, \
-         i.paid_amount_cents, i.status, v.total_amount_cents, v.paid_amount_cents AS invoice_paid_cents, v.status AS invoice_status \
-         FROM repair_installments i JOIN repair_invoices v ON v.id = i.invoice_id \
-         WHERE v.lease_id IN ({ids}) AND v.status <> 'Cancelled' AND i.status <> 'Cancelled' AND i.week_start_date <= $2 \
-         AND (i.week_start_date >= $1 OR i.status = 'Posted'{paid_arrears}) \
-         ORDER BY v.lease_id, i.week_start_date, i.installment_id"
-    )).persistent(false)
-    .bind(&week_text)
-    .bind(&week_end)
-    .fetch_all(&mut **tx)
-    .await?
-    {
-        let installment_id: String = r.try_get("installment_id")?;
-        let status: String = r.try_get("status")?;
-        let installment = Settlement::of_installment(r.try_get("principal_amount_cents")?, r.try_get("paid_amount_cents")?, &status);
-        let invoice = Settlement::of_invoice(r.try_get("total_amount_cents")?, r.try_get("invoice_paid_cents")?, &r.try_get::<String, _>("invoice_status")?);
-        repairs.entry(r.try_get("lease_id")?).or_default().push(RepairLine {
-            repair_id: r.try_get("repair_id")?,
-            paid_this_week: Money::from_cents(paid_this_week.get(&installment_id).copied().unwrap_or_default()),
-            installment_id,
-            invoice_number: r.try_get("invoice_number")?,
-            due_date: r.try_get("week_start_date")?,
-            amount_due: Money::from_cents(r.try_get("principal_amount_cents")?),
+    for line in crate::repairs::repo::statement_lines(tx, &leases, week, &paid_this_week).await? {
+        let installment =
+            Settlement::of_installment(line.amount_cents, line.paid_cents, &line.status);
+        let invoice = Settlement::of_invoice(
+            line.invoice_total_cents,
+            line.invoice_paid_cents,
+            &line.invoice_status,
+        );
+        repairs.entry(line.lease_id).or_default().push(RepairLine {
+            repair_id: line.repair_id,
+            paid_this_week: Money::from_cents(
+                paid_this_week
+                    .get(&line.installment_id)
+                    .copied()
+                    .unwrap_or_default(),
+            ),
+            installment_id: line.installment_id,
+            invoice_number: line.invoice_number,
+            due_date: line.week_start,
+            amount_due: Money::from_cents(line.amount_cents),
             paid: installment.paid,
             remaining: installment.remaining,
-            status,
+            status: line.status,
             invoice_balance_remaining: invoice.remaining,
         });
     }

@@ -598,9 +598,10 @@ async fn reconcile_repairs(tx: &mut Tx, balance_ids: &str, now: &str) -> Result<
     }
     let invoices = id_list(&invoices);
     sqlx::query(&format!(
-        "UPDATE repair_invoices SET paid_amount_cents = \
-         (SELECT CAST(COALESCE(SUM(i.paid_amount_cents), 0) AS BIGINT) FROM repair_installments i WHERE i.invoice_id = repair_invoices.id) \
-         WHERE id IN ({invoices})"
+        "INSERT INTO repair_invoice_paid (invoice_id, paid_cents) \
+         SELECT i.invoice_id, CAST(SUM(i.paid_amount_cents) AS BIGINT) FROM repair_installments i \
+         WHERE i.invoice_id IN ({invoices}) GROUP BY i.invoice_id \
+         ON CONFLICT (invoice_id) DO UPDATE SET paid_cents = excluded.paid_cents"
     ))
     .persistent(false)
     .execute(&mut **tx)

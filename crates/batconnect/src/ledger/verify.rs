@@ -161,20 +161,20 @@ pub async fn verify(pool: &AnyPool) -> Result<Vec<String>, sqlx::Error> {
     }
     // An invoice's paid amount is what its installments' balances were paid.
     for r in sqlx::query(
-        "SELECT v.repair_id, v.paid_amount_cents, \
+        "SELECT v.repair_id, COALESCE(p.paid_cents, 0) AS paid, \
          (SELECT CAST(COALESCE(SUM(i.paid_amount_cents), 0) AS BIGINT) FROM repair_installments i WHERE i.invoice_id = v.id) AS installments_paid \
-         FROM repair_invoices v WHERE v.paid_amount_cents <> \
-         (SELECT CAST(COALESCE(SUM(i.paid_amount_cents), 0) AS BIGINT) FROM repair_installments i WHERE i.invoice_id = v.id)",
+         FROM repair_invoices v LEFT JOIN repair_invoice_paid p ON p.invoice_id = v.id",
     )
     .fetch_all(pool)
     .await?
     {
-        problems.push(format!(
-            "invoice {}: paid {} cents but its installments were paid {}",
-            r.try_get::<String, _>("repair_id")?,
-            r.try_get::<i64, _>("paid_amount_cents")?,
-            r.try_get::<i64, _>("installments_paid")?
-        ));
+        let (paid, installments_paid): (i64, i64) = (r.try_get("paid")?, r.try_get("installments_paid")?);
+        if paid != installments_paid {
+            problems.push(format!(
+                "invoice {}: paid {paid} cents but its installments were paid {installments_paid}",
+                r.try_get::<String, _>("repair_id")?
+            ));
+        }
     }
     Ok(problems)
 }

@@ -440,7 +440,7 @@ async fn close_paid_off(db: &Db, now: &str) -> Result<i64, AppError> {
     let mut tx = db.begin().await?;
     let closed = sqlx::query(
         "UPDATE repair_invoices SET status = 'Closed', updated_by = 'ledger', updated_on = $1 \
-         WHERE status = 'Hold' AND paid_amount_cents >= total_amount_cents \
+         WHERE status = 'Hold' \
          AND NOT EXISTS (SELECT 1 FROM repair_installments i WHERE i.invoice_id = repair_invoices.id AND i.status <> 'Paid')",
     )
     .bind(now)

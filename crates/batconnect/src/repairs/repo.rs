@@ -1,7 +1,7 @@
 //! SQL for repair invoices and installments.
 
 use domain::money::Money;
-use domain::status::LeaseType;
+use domain::status::{InstallmentStatus, LeaseType};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
@@ -299,6 +299,13 @@ pub async fn set_invoice_status(
     Ok(())
 }
 
+/// What the invoice in `repair_invoices` has been paid: its row of `repair_invoice_paid`
+/// (none until something is paid).
+pub const INVOICE_PAID: &str = "COALESCE((SELECT p.paid_cents FROM repair_invoice_paid p WHERE p.invoice_id = repair_invoices.id), 0)";
+/// [`INVOICE_PAID`] for an invoice aliased `v`.
+pub const INVOICE_PAID_V: &str =
+    "COALESCE((SELECT p.paid_cents FROM repair_invoice_paid p WHERE p.invoice_id = v.id), 0)";
+
 /// The receipt's download route on this service (never a storage URL): every invoice has
 /// one, made at creation or on first download (see `receipt`).
 pub fn receipt_url(repair_id: &str) -> Option<String> {
@@ -367,7 +374,7 @@ pub async fn list_invoices(
     // to sort it (tens of thousands for a common name part).
     let page_sql = format!(
         "SELECT repair_id, invoice_number, invoice_date, status, driver_name, medallion_number, lease_ref, lease_type, \
-         workshop_type, total_amount_cents, paid_amount_cents FROM repair_invoices WHERE id IN \
+         workshop_type, total_amount_cents, {INVOICE_PAID} AS paid_amount_cents FROM repair_invoices WHERE id IN \
          (SELECT id FROM repair_invoices {where_sql} ORDER BY {order} LIMIT {} OFFSET {}) ORDER BY {order}",
         q.filter.next_placeholder(1),
         q.filter.next_placeholder(2),
@@ -395,16 +402,16 @@ pub async fn invoice_detail(
     pool: &AnyPool,
     repair_id: &str,
 ) -> Result<Option<DetailParts>, sqlx::Error> {
-    let Some(r) = sqlx::query(
+    let Some(r) = sqlx::query(&format!(
         "SELECT v.id AS invoice_pk, v.repair_id, v.invoice_number, v.invoice_date, v.workshop_type, v.notes, v.status, \
-         v.start_week, v.weekly_installment_cents, v.total_amount_cents, v.paid_amount_cents, v.case_no, v.created_by, v.created_on, v.accelerated_on, \
+         v.start_week, v.weekly_installment_cents, v.total_amount_cents, {INVOICE_PAID_V} AS paid_amount_cents, v.case_no, v.created_by, v.created_on, v.accelerated_on, \
          d.id AS d_id, d.driver_id AS d_driver_id, d.full_name, d.tlc_license_no, d.phone, d.email, \
          h.id AS h_id, h.vin, h.make, h.model, h.year, h.plate_number, \
          l.id AS l_id, l.lease_id AS l_lease_id, l.lease_type, l.status AS l_status, l.weekly_rate_cents, \
          m.id AS m_id, m.medallion_number \
          FROM repair_invoices v JOIN drivers d ON d.id = v.driver_id JOIN vehicles h ON h.id = v.vehicle_id \
          JOIN leases l ON l.id = v.lease_id JOIN medallions m ON m.id = v.medallion_id WHERE v.repair_id = $1",
-    )
+    ))
     .bind(repair_id)
     .fetch_optional(pool)
     .await?
@@ -560,4 +567,132 @@ pub async fn list_installments(
         })
         .collect::<Result<_, sqlx::Error>>()?;
     Ok((items, total))
+}
+
+/// An installment as a weekly statement's repairs section shows it.
+pub struct StatementLine {
+    pub lease_id: i64,
+    pub repair_id: String,
+    pub invoice_number: String,
+    pub invoice_status: String,
+    pub invoice_total_cents: i64,
+    pub invoice_paid_cents: i64,
+    pub installment_id: String,
+    pub week_start: String,
+    pub amount_cents: i64,
+    pub paid_cents: i64,
+    pub status: String,
+}
+
+/// The installments the statements of `week` show for these leases, by lease and week:
+/// those due in the week, earlier ones still open, and earlier ones paid this week
+/// (`paid_this_week`, by installment id); never a later week's, nor a cancelled one, nor
+/// one of an invoice closed before the week.
+///
+/// Two keyed reads — the leases' invoices by the lease index, then their installments by
+/// the invoice index — joined here: as one join PostgreSQL planned a scan of every
+/// installment for each thousand leases.
+pub async fn statement_lines(
+    tx: &mut Tx,
+    leases: &[i64],
+    week: domain::calendar::SundayDate,
+    paid_this_week: &std::collections::HashMap<String, i64>,
+) -> Result<Vec<StatementLine>, sqlx::Error> {
+    use std::collections::HashMap;
+    if leases.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Open or held invoices, and closed ones whose last installments this week paid; an
+    // invoice closed before has nothing this week's statement shows.
+    let mut closed_this_week: Vec<&str> = paid_this_week
+        .keys()
+        // An installment id is its invoice's repair id and a sequence number.
+        .filter_map(|id| id.rsplit_once('-').map(|(repair_id, _)| repair_id))
+        .collect();
+    closed_this_week.sort_unstable();
+    closed_this_week.dedup();
+    let closed = if closed_this_week.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " OR (v.status = 'Closed' AND v.repair_id IN ({}))",
+            crate::db::text_list(&closed_this_week)
+        )
+    };
+    let mut invoices: HashMap<i64, (i64, String, String, String, i64, i64)> = HashMap::new();
+    for chunk in leases.chunks(1000) {
+        for r in sqlx::query(&format!(
+            "SELECT v.id, v.lease_id, v.repair_id, v.invoice_number, v.status, v.total_amount_cents, {INVOICE_PAID_V} AS paid \
+             FROM repair_invoices v WHERE v.lease_id IN ({}) AND (v.status IN ('Open', 'Hold'){closed})",
+            crate::db::id_list(chunk)
+        ))
+        .persistent(false)
+        .fetch_all(&mut **tx)
+        .await?
+        {
+            invoices.insert(
+                r.try_get("id")?,
+                (
+                    r.try_get("lease_id")?,
+                    r.try_get("repair_id")?,
+                    r.try_get("invoice_number")?,
+                    r.try_get("status")?,
+                    r.try_get("total_amount_cents")?,
+                    r.try_get("paid")?,
+                ),
+            );
+        }
+    }
+    let ids: Vec<i64> = invoices.keys().copied().collect();
+    let week_start = week.to_string();
+    let week_end = week.week_end().to_string();
+    let mut lines = Vec::new();
+    for chunk in ids.chunks(1000) {
+        for r in sqlx::query(&format!(
+            "SELECT invoice_id, installment_id, week_start_date, principal_amount_cents, paid_amount_cents, status \
+             FROM repair_installments WHERE invoice_id IN ({}) AND status <> 'Cancelled' AND week_start_date <= $1",
+            crate::db::id_list(chunk)
+        ))
+        .persistent(false)
+        .bind(&week_end)
+        .fetch_all(&mut **tx)
+        .await?
+        {
+            let installment_id: String = r.try_get("installment_id")?;
+            let status: String = r.try_get("status")?;
+            let start: String = r.try_get("week_start_date")?;
+            let shown = start >= week_start
+                || status == InstallmentStatus::Posted.as_str()
+                || paid_this_week.contains_key(&installment_id);
+            if !shown {
+                continue;
+            }
+            let Some((lease_id, repair_id, number, invoice_status, total, paid)) =
+                invoices.get(&r.try_get::<i64, _>("invoice_id")?)
+            else {
+                continue;
+            };
+            lines.push(StatementLine {
+                lease_id: *lease_id,
+                repair_id: repair_id.clone(),
+                invoice_number: number.clone(),
+                invoice_status: invoice_status.clone(),
+                invoice_total_cents: *total,
+                invoice_paid_cents: *paid,
+                installment_id,
+                week_start: start,
+                amount_cents: r.try_get("principal_amount_cents")?,
+                paid_cents: r.try_get("paid_amount_cents")?,
+                status,
+            });
+        }
+    }
+    lines.sort_by(|a, b| {
+        (a.lease_id, &a.week_start, &a.installment_id).cmp(&(
+            b.lease_id,
+            &b.week_start,
+            &b.installment_id,
+        ))
+    });
+    Ok(lines)
 }
