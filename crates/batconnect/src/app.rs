@@ -11,7 +11,7 @@ use crate::auth::service::{self as auth_service, AdminBootstrap};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
-use crate::http::AppState;
+use crate::state::AppState;
 
 pub struct Application {
     listener: TcpListener,

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use chrono_tz::Tz;
 
 use crate::db::Backend;
-use crate::repairs::jobs::{default_batch_size, DEFAULT_WORKERS};
 
 #[derive(Clone)]
 pub struct Config {
@@ -21,9 +20,9 @@ pub struct Config {
     pub schema_dir: Option<PathBuf>,
     pub db_max_connections: u32,
     /// Cron schedule of `repairs.post_due_installments` (default Sunday 04:30).
-    pub post_schedule: crate::jobs::schedule::CronSchedule,
+    pub post_schedule: crate::cron::CronSchedule,
     /// Cron schedule of DTR generation (default Sunday 05:00); always after posting.
-    pub dtr_schedule: crate::jobs::schedule::CronSchedule,
+    pub dtr_schedule: crate::cron::CronSchedule,
     /// Whether `serve` runs the scheduler in-process.
     pub scheduler_enabled: bool,
     pub scheduler_tick_seconds: u64,
@@ -59,6 +58,22 @@ pub struct Config {
     /// Test hook (`BAT_TEST_NOW`, RFC 3339): the process's clock stands still at this
     /// time, so a test can drive a separate `worker` or CLI process through a chosen week.
     pub test_now: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Connections posting due installments side by side on PostgreSQL unless configured
+/// (`BAT_POSTING_WORKERS`).
+pub const DEFAULT_POSTING_WORKERS: usize = 2;
+
+/// Installments per posting transaction unless configured (`BAT_POSTING_BATCH_SIZE`).
+/// SQLite's one writer takes 20,000: every commit writes the batch's pages to the WAL, so
+/// fewer, bigger commits post faster (200,000 installments: 2.65 s against 2.84 s with
+/// 5,000). PostgreSQL's walks take 5,000 each: bigger batches were no faster there and keep
+/// more rows locked per walk.
+pub fn default_posting_batch_size(backend: Backend) -> usize {
+    match backend {
+        Backend::Sqlite => 20_000,
+        Backend::Postgres => 5_000,
+    }
 }
 
 /// The `AWS_*` variables passed to S3 storage (those object_store understands).
@@ -217,8 +232,7 @@ impl Config {
         }
         let schedule = |name: &'static str, default: &str| {
             let text = get(name).unwrap_or_else(|| default.to_string());
-            crate::jobs::schedule::CronSchedule::parse(&text)
-                .map_err(|reason| ConfigError { name, reason })
+            crate::cron::CronSchedule::parse(&text).map_err(|reason| ConfigError { name, reason })
         };
         let post_schedule = schedule("BAT_SCHEDULE_POST_INSTALLMENTS", "30 4 * * Sun")?;
         let dtr_schedule = schedule("BAT_SCHEDULE_DTR", "0 5 * * Sun")?;
@@ -238,12 +252,17 @@ impl Config {
         let posting_batch_size = parse_number(
             &get,
             "BAT_POSTING_BATCH_SIZE",
-            default_batch_size(Backend::from_url(&database_url)) as i64,
+            default_posting_batch_size(Backend::from_url(&database_url)) as i64,
             1,
             20000,
         )? as usize;
-        let posting_workers =
-            parse_number(&get, "BAT_POSTING_WORKERS", DEFAULT_WORKERS as i64, 1, 16)? as usize;
+        let posting_workers = parse_number(
+            &get,
+            "BAT_POSTING_WORKERS",
+            DEFAULT_POSTING_WORKERS as i64,
+            1,
+            16,
+        )? as usize;
         let posting_pause_ms = match get("BAT_TEST_POSTING_PAUSE_MS") {
             None => None,
             Some(_) => Some(parse_number(&get, "BAT_TEST_POSTING_PAUSE_MS", 0, 0, 60_000)? as u64),

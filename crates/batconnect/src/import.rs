@@ -10,12 +10,12 @@ use sqlx::Row as _;
 
 use crate::auth::CurrentUser;
 use crate::db::{id_list, text_list, Db};
+use crate::error::AppError;
 use crate::fleet::model::{
     normalize_medallion_number, normalize_vin, DriverInput, LeaseDriverInput, LeaseInput,
     MedallionInput, VehicleInput,
 };
 use crate::fleet::{repo, service};
-use crate::http::error::AppError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Entity {
@@ -153,7 +153,7 @@ async fn import_simple<T: DeserializeOwned + Sync>(
     path: &Path,
     actor: &CurrentUser,
     now: chrono::DateTime<chrono::Utc>,
-    validate: fn(&T) -> Result<(), Vec<crate::http::error::FieldError>>,
+    validate: fn(&T) -> Result<(), Vec<crate::error::FieldError>>,
     insert: Insert<T>,
 ) -> Result<usize, ImportError> {
     let rows = read_rows::<T>(path)?;

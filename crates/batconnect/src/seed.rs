@@ -92,7 +92,7 @@ pub async fn demo(db: &Db, cost: HashCost, now: DateTime<Utc>) -> anyhow::Result
         }
     }
     let actor = CurrentUser::system("seed");
-    let to_anyhow = |e: crate::http::error::AppError| anyhow::anyhow!("demo seed: {e:?}");
+    let to_anyhow = |e: crate::error::AppError| anyhow::anyhow!("demo seed: {e:?}");
     let mut driver_ids = Vec::new();
     for (i, (first, last)) in FIRST.iter().zip(LAST.iter()).enumerate() {
         let input = DriverInput {

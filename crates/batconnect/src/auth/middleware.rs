@@ -8,8 +8,8 @@ use axum::response::Response;
 
 use super::model::CurrentUser;
 use super::repo;
-use crate::http::error::AppError;
-use crate::http::AppState;
+use crate::error::AppError;
+use crate::state::AppState;
 
 pub async fn require_auth(
     State(state): State<AppState>,

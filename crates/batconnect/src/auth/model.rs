@@ -3,7 +3,7 @@
 use domain::status::Role;
 use serde::{Deserialize, Serialize};
 
-use crate::http::error::AppError;
+use crate::error::AppError;
 
 /// Roles allowed to read anything.
 pub const READERS: &[Role] = &[Role::Admin, Role::Finance, Role::Operations, Role::Viewer];

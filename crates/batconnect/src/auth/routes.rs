@@ -10,9 +10,9 @@ use super::model::{
     SetRolesRequest, User, ADMINS, READERS,
 };
 use super::{repo, service};
-use crate::http::error::{AppError, Problem};
-use crate::http::extract::{ApiJson, JsonBody};
-use crate::http::AppState;
+use crate::api::extract::{ApiJson, JsonBody};
+use crate::error::{AppError, Problem};
+use crate::state::AppState;
 
 /// Routes reachable without a token.
 pub fn public_router() -> OpenApiRouter<AppState> {

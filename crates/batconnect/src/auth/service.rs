@@ -8,7 +8,7 @@ use super::password::{self, HashCost};
 use super::{repo, TokenKeys};
 use crate::audit;
 use crate::db::{timestamp, Db, Tx};
-use crate::http::error::AppError;
+use crate::error::AppError;
 
 /// The token secret: from the setting, otherwise generated once and kept in the database so
 /// tokens survive restarts and are valid on every instance.

@@ -79,6 +79,12 @@ impl TokenKeys {
     }
 }
 
+impl From<TokenError> for crate::error::AppError {
+    fn from(e: TokenError) -> crate::error::AppError {
+        crate::error::AppError::Unauthorized(e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@ use domain::status::Role;
 use super::model::CaseRecord;
 use crate::auth::CurrentUser;
 use crate::db::{Db, Tx};
-use crate::http::error::AppError;
+use crate::error::AppError;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -65,7 +65,7 @@ pub trait StepHandler: Send + Sync {
 
 /// Inputs to a step's post-commit hook.
 pub struct AfterCommit<'a> {
-    pub state: &'a crate::http::AppState,
+    pub state: &'a crate::state::AppState,
     pub case: &'a CaseRecord,
     pub user: &'a CurrentUser,
 }

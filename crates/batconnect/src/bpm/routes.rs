@@ -12,12 +12,12 @@ use super::model::{
     StepSubmission,
 };
 use super::{repo, service};
+use crate::api::extract::{ApiJson, RawQuery};
 use crate::audit::{self, AuditRecord};
 use crate::auth::model::{CurrentUser, READERS};
 use crate::db::{Page, PageRequest};
-use crate::http::error::{AppError, Problem};
-use crate::http::extract::{ApiJson, RawQuery};
-use crate::http::AppState;
+use crate::error::{AppError, Problem};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -5,7 +5,7 @@ use std::path::{Component, Path};
 
 use include_dir::{include_dir, Dir};
 
-use crate::http::error::{AppError, FieldError};
+use crate::error::{AppError, FieldError};
 
 static EMBEDDED: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/src/bpm_flows");
 

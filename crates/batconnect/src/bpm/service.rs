@@ -12,8 +12,8 @@ use crate::audit;
 use crate::auth::model::roles_to_text;
 use crate::auth::CurrentUser;
 use crate::db::{next_sequence, timestamp, Backend, Db, Tx};
-use crate::http::error::AppError;
-use crate::http::AppState;
+use crate::error::AppError;
+use crate::state::AppState;
 
 /// Upserts every registered case type and step config, sets first steps, and links each
 /// step's default schema when it has no active link. Safe to run from several instances.

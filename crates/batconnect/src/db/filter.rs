@@ -7,6 +7,18 @@ pub enum Arg {
     Int(i64),
 }
 
+/// Escapes LIKE wildcards so user text matches literally; use with `ESCAPE '\\'`.
+pub fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A WHERE clause under construction; placeholders are numbered as arguments are added.
 #[derive(Debug, Default)]
 pub struct Where {
@@ -52,10 +64,8 @@ impl Where {
         let parts: Vec<String> = values
             .iter()
             .map(|v| {
-                let mark = self.placeholder(Arg::Text(format!(
-                    "%{}%",
-                    crate::fleet::repo::escape_like(&v.to_lowercase())
-                )));
+                let mark =
+                    self.placeholder(Arg::Text(format!("%{}%", escape_like(&v.to_lowercase()))));
                 format!("lower({column}) LIKE {mark} ESCAPE '\\'")
             })
             .collect();

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::http::error::{AppError, FieldError};
+use crate::error::{AppError, FieldError};
 
 pub const MAX_PER_PAGE: i64 = 100;
 

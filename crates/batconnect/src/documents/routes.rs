@@ -13,8 +13,8 @@ use super::model::{Document, UploadForm};
 use super::repo;
 use super::service::{self, Target, Upload};
 use crate::auth::model::{CurrentUser, OPERATORS, READERS};
-use crate::http::error::{AppError, Problem};
-use crate::http::AppState;
+use crate::error::{AppError, Problem};
+use crate::state::AppState;
 
 /// Room for the multipart framing around the file itself.
 const MULTIPART_OVERHEAD: usize = 64 * 1024;

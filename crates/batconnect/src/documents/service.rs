@@ -9,8 +9,8 @@ use super::repo::{self, NewDocument};
 use crate::audit;
 use crate::auth::CurrentUser;
 use crate::db::timestamp;
-use crate::http::error::AppError;
-use crate::http::AppState;
+use crate::error::AppError;
+use crate::state::AppState;
 
 /// What an upload is attached to.
 pub enum Target {

@@ -9,12 +9,12 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::model::{Dtr, DtrSummary, GenerationReport};
 use super::{repo, service};
+use crate::api::extract::{JsonBody, RawQuery};
 use crate::auth::model::{CurrentUser, FINANCE, READERS};
 use crate::db::filter::{Arg, Where};
 use crate::db::{Page, PageRequest};
-use crate::http::error::{AppError, FieldError, Problem};
-use crate::http::extract::{JsonBody, RawQuery};
-use crate::http::AppState;
+use crate::error::{AppError, FieldError, Problem};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

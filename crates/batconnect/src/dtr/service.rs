@@ -13,7 +13,7 @@ use sqlx::Row;
 
 use super::model::{CategoryLine, DtrContent, GenerationReport, Party, RepairLine};
 use crate::db::{id_list, timestamp, Backend, Db, Tx};
-use crate::http::error::AppError;
+use crate::error::AppError;
 use crate::ledger::payments::apply_allocations;
 use crate::repairs::model::Settlement;
 

@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sqlx::any::AnyRow;
 
+use crate::api::extract::RawQuery;
 use crate::db::filter::Arg;
-use crate::http::error::AppError;
-use crate::http::extract::RawQuery;
+use crate::error::AppError;
 
 /// Most rows an XLSX or PDF export holds; past it the file says it was cut short and
 /// points to CSV, which has no limit (it is streamed).

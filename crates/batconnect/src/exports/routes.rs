@@ -7,11 +7,11 @@ use axum::response::Response;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{describe_filters, list_params, stream, tables, Format, Stamp};
+use crate::api::extract::RawQuery;
 use crate::auth::model::{CurrentUser, READERS};
-use crate::http::error::{AppError, Problem};
-use crate::http::extract::RawQuery;
-use crate::http::AppState;
+use crate::error::{AppError, Problem};
 use crate::repairs::query::{InstallmentQuery, InvoiceQuery};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 
 use super::{Export, Format, Stamp, MAX_PDF_ROWS, MAX_XLSX_ROWS};
 use crate::db::filter::{bind_all, bind_all_scalar};
-use crate::http::error::AppError;
+use crate::error::AppError;
 
 /// Bytes gathered before a CSV chunk is sent.
 const CHUNK_BYTES: usize = 64 * 1024;

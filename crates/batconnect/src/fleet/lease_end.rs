@@ -25,7 +25,7 @@ use utoipa::ToSchema;
 
 use crate::audit;
 use crate::db::{lock_rows, timestamp, Tx};
-use crate::http::error::{AppError, FieldError};
+use crate::error::{AppError, FieldError};
 use crate::ledger::model::{entry_type, NewObligation};
 use crate::ledger::payments::{apply_allocations, open_balances};
 use crate::ledger::repo::{insert_posting, PostingRow};

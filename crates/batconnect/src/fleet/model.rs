@@ -7,7 +7,7 @@ use domain::status::{DriverStatus, LeaseStatus, LeaseType, MedallionStatus, PayT
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::http::error::FieldError;
+use crate::error::FieldError;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Driver {

@@ -18,7 +18,7 @@ use sqlx::Row;
 use utoipa::ToSchema;
 
 use crate::db::{id_list, timestamp, Backend, Db, Tx};
-use crate::http::error::AppError;
+use crate::error::AppError;
 
 pub const JOB_NAME: &str = "leases.post_weekly_rent";
 

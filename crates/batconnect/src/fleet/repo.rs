@@ -116,7 +116,10 @@ pub async fn list_drivers(
     let filter = format!(
         "WHERE ($1 IS NULL OR tlc_license_no = $1) AND ($2 IS NULL OR full_name {ilike} $2 ESCAPE '\\') AND ($3 IS NULL OR status = $3)"
     );
-    let name = f.name.as_ref().map(|n| format!("%{}%", escape_like(n)));
+    let name = f
+        .name
+        .as_ref()
+        .map(|n| format!("%{}%", crate::db::filter::escape_like(n)));
     let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM drivers {filter}"))
         .bind(&f.tlc_license_no)
         .bind(&name)
@@ -137,18 +140,6 @@ pub async fn list_drivers(
         rows.iter().map(driver_from_row).collect::<Result<_, _>>()?,
         total,
     ))
-}
-
-/// Escapes LIKE wildcards so user text matches literally; use with `ESCAPE '\\'`.
-pub fn escape_like(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '\\' | '%' | '_') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 pub async fn insert_medallion(

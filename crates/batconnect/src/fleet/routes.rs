@@ -10,11 +10,11 @@ use super::model::{
     Driver, DriverInput, Lease, LeaseInput, Medallion, MedallionInput, Vehicle, VehicleInput,
 };
 use super::{repo, service};
+use crate::api::extract::{JsonBody, RawQuery};
 use crate::auth::model::{CurrentUser, OPERATORS, READERS};
 use crate::db::{Page, PageRequest};
-use crate::http::error::{AppError, Problem};
-use crate::http::extract::{JsonBody, RawQuery};
-use crate::http::AppState;
+use crate::error::{AppError, Problem};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

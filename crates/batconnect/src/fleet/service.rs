@@ -7,7 +7,7 @@ use super::repo;
 use crate::audit;
 use crate::auth::CurrentUser;
 use crate::db::{next_sequence, timestamp, Tx};
-use crate::http::error::{AppError, FieldError};
+use crate::error::{AppError, FieldError};
 
 pub async fn create_driver(
     tx: &mut Tx,

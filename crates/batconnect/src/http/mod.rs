@@ -1,11 +1,9 @@
-//! Router assembly, shared state, OpenAPI document and Swagger UI.
+//! The API's front door: assembles every feature's router, the OpenAPI document and
+//! Swagger UI, and the HTTP concerns around them (fallbacks, panics, request spans). Nothing
+//! below it imports it.
 
-pub mod error;
-pub mod extract;
 mod health;
-pub mod idempotency;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{MatchedPath, Request};
@@ -18,59 +16,8 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::password::HashCost;
-use crate::auth::TokenKeys;
-use crate::bpm::Registry;
-use crate::clock::Clock;
-use crate::config::Config;
-use crate::db::Db;
-use error::AppError;
-
-/// Everything a handler needs, cloned cheaply per request.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: Db,
-    pub config: Arc<Config>,
-    pub clock: Clock,
-    pub tokens: Arc<TokenKeys>,
-    pub hash_cost: HashCost,
-    pub flows: Arc<Registry>,
-    /// Receipts and uploaded documents (local directory or S3).
-    pub storage: crate::storage::Storage,
-}
-
-impl AppState {
-    /// What jobs need to run from this state (API-triggered runs and the in-process scheduler).
-    pub fn job_context(&self) -> crate::jobs::runner::JobContext {
-        crate::jobs::runner::JobContext {
-            db: self.db.clone(),
-            clock: self.clock.clone(),
-            timezone: self.config.timezone,
-            posting: crate::repairs::jobs::PostingOptions {
-                batch_size: self.config.posting_batch_size,
-                workers: self.config.posting_workers,
-                pause_between_batches: self
-                    .config
-                    .posting_pause_ms
-                    .map(std::time::Duration::from_millis),
-                fail_after_batches: None,
-                stop: Default::default(),
-            },
-            rent_start_week: self.config.rent_start_week,
-            owner: crate::jobs::runner::owner_name(),
-        }
-    }
-
-    pub fn scheduler(&self) -> crate::jobs::runner::Scheduler {
-        crate::jobs::runner::Scheduler {
-            ctx: self.job_context(),
-            post: self.config.post_schedule.clone(),
-            dtr: self.config.dtr_schedule.clone(),
-            tick: std::time::Duration::from_secs(self.config.scheduler_tick_seconds),
-            max_catch_up_weeks: self.config.catch_up_weeks,
-        }
-    }
-}
+use crate::error::AppError;
+use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(

@@ -7,4 +7,3 @@ pub mod model;
 pub mod repo;
 pub mod routes;
 pub mod runner;
-pub mod schedule;

@@ -8,11 +8,11 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::model::{JobRun, RunJobRequest, CHAIN};
 use super::{repo, runner};
+use crate::api::extract::{JsonBody, RawQuery};
 use crate::auth::model::{CurrentUser, FINANCE, READERS};
 use crate::db::{Page, PageRequest};
-use crate::http::error::{AppError, Problem};
-use crate::http::extract::{JsonBody, RawQuery};
-use crate::http::AppState;
+use crate::error::{AppError, Problem};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -24,8 +24,8 @@ use super::model::{
     status, trigger, CHAIN, GENERATE_DTRS, POST_DUE_INSTALLMENTS, POST_WEEKLY_RENT,
 };
 use super::repo::{self, Claim};
-use super::schedule::{period_of, CronSchedule};
 use crate::clock::Clock;
+use crate::cron::{period_of, CronSchedule};
 use crate::db::{timestamp, Db};
 use crate::repairs::jobs::{post_due_installments, PostingOptions};
 use crate::stop::StopFlag;
@@ -217,7 +217,7 @@ async fn audit_request(
     as_of: NaiveDate,
     requester: Requester<'_>,
     now: DateTime<Utc>,
-) -> Result<(), crate::http::error::AppError> {
+) -> Result<(), crate::error::AppError> {
     let mut tx = ctx.db.begin().await?;
     let run = run_id.to_string();
     let entry = crate::audit::Entry::new(requester.username, "job_run_requested", "job_run", &run)
@@ -485,3 +485,37 @@ fn end_of_week(period: SundayDate, tz: Tz) -> DateTime<Utc> {
 }
 
 pub use trigger::{API, CLI};
+
+/// How the scheduler and API-triggered runs are made from the shared state.
+impl crate::state::AppState {
+    /// What jobs need to run from this state (API-triggered runs and the in-process scheduler).
+    pub fn job_context(&self) -> JobContext {
+        JobContext {
+            db: self.db.clone(),
+            clock: self.clock.clone(),
+            timezone: self.config.timezone,
+            posting: crate::repairs::jobs::PostingOptions {
+                batch_size: self.config.posting_batch_size,
+                workers: self.config.posting_workers,
+                pause_between_batches: self
+                    .config
+                    .posting_pause_ms
+                    .map(std::time::Duration::from_millis),
+                fail_after_batches: None,
+                stop: Default::default(),
+            },
+            rent_start_week: self.config.rent_start_week,
+            owner: owner_name(),
+        }
+    }
+
+    pub fn scheduler(&self) -> Scheduler {
+        Scheduler {
+            ctx: self.job_context(),
+            post: self.config.post_schedule.clone(),
+            dtr: self.config.dtr_schedule.clone(),
+            tick: std::time::Duration::from_secs(self.config.scheduler_tick_seconds),
+            max_catch_up_weeks: self.config.catch_up_weeks,
+        }
+    }
+}

@@ -16,7 +16,7 @@ use super::model::entry_type;
 use super::repo::{self, PostingRow};
 use crate::audit;
 use crate::db::{id_list, next_sequence, text_list, timestamp, Tx};
-use crate::http::error::{AppError, FieldError};
+use crate::error::{AppError, FieldError};
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct EarningsInput {

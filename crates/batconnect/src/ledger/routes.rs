@@ -14,13 +14,13 @@ use super::payments::{
     self, EarningsRecorded, EarningsRequest, InterimPaymentOutcome, InterimPaymentRequest,
 };
 use super::{repo, service};
+use crate::api::extract::{JsonBody, RawQuery};
+use crate::api::idempotency::{Idempotency, Reply};
 use crate::auth::model::{CurrentUser, FINANCE, READERS};
 use crate::db::filter::{Arg, Where};
 use crate::db::{Page, PageRequest};
-use crate::http::error::{AppError, FieldError, Problem};
-use crate::http::extract::{JsonBody, RawQuery};
-use crate::http::idempotency::{Idempotency, Reply};
-use crate::http::AppState;
+use crate::error::{AppError, FieldError, Problem};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -186,7 +186,7 @@ async fn create_obligation(
     user.require(FINANCE)?;
     let request: ManualObligationRequest = body.parse()?;
     let idempotency =
-        Idempotency::from_request(&headers, "ledger.obligations".into(), &user, &body)?;
+        Idempotency::from_request(&headers, "ledger.obligations".into(), user.id, &body)?;
     if let Some(reply) = idempotency.replay(&state.db).await? {
         return Ok(reply);
     }
@@ -229,7 +229,8 @@ async fn record_earnings(
 ) -> Result<Reply, AppError> {
     user.require(FINANCE)?;
     let request: EarningsRequest = body.parse()?;
-    let idempotency = Idempotency::from_request(&headers, "ledger.earnings".into(), &user, &body)?;
+    let idempotency =
+        Idempotency::from_request(&headers, "ledger.earnings".into(), user.id, &body)?;
     if let Some(reply) = idempotency.replay(&state.db).await? {
         return Ok(reply);
     }
@@ -267,7 +268,7 @@ async fn interim_payment(
     user.require(FINANCE)?;
     let request: InterimPaymentRequest = body.parse()?;
     let idempotency =
-        Idempotency::from_request(&headers, "ledger.interim-payments".into(), &user, &body)?;
+        Idempotency::from_request(&headers, "ledger.interim-payments".into(), user.id, &body)?;
     if let Some(reply) = idempotency.replay(&state.db).await? {
         return Ok(reply);
     }
@@ -308,7 +309,7 @@ async fn void_posting(
     user.require(FINANCE)?;
     let request: VoidRequest = body.parse()?;
     let idempotency =
-        Idempotency::from_request(&headers, format!("ledger.void.{id}"), &user, &body)?;
+        Idempotency::from_request(&headers, format!("ledger.void.{id}"), user.id, &body)?;
     if let Some(reply) = idempotency.replay(&state.db).await? {
         return Ok(reply);
     }

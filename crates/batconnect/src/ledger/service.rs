@@ -13,7 +13,7 @@ use super::repo::{self, PostingRow};
 use crate::audit;
 use crate::auth::CurrentUser;
 use crate::db::{next_sequence, timestamp, Backend, Tx};
-use crate::http::error::{AppError, FieldError};
+use crate::error::{AppError, FieldError};
 
 /// Records an obligation and its balance, once per (category, reference_id): a second call
 /// returns the existing posting and writes nothing.

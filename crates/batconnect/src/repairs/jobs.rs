@@ -13,7 +13,7 @@ use sqlx::Row;
 use utoipa::ToSchema;
 
 use crate::db::{id_list, timestamp, Backend, Db, Tx};
-use crate::http::error::AppError;
+use crate::error::AppError;
 
 pub const JOB_NAME: &str = "repairs.post_due_installments";
 
@@ -45,18 +45,9 @@ impl PostingOptions {
     }
 }
 
-pub const DEFAULT_WORKERS: usize = 2;
-
-/// Installments per transaction. SQLite's one writer takes 20,000: every commit writes
-/// the batch's pages to the WAL, so fewer, bigger commits post faster (200,000
-/// installments: 2.65 s against 2.84 s with 5,000). PostgreSQL's walks take 5,000 each:
-/// bigger batches were no faster there and keep more rows locked per walk.
-pub fn default_batch_size(backend: Backend) -> usize {
-    match backend {
-        Backend::Sqlite => 20_000,
-        Backend::Postgres => 5_000,
-    }
-}
+pub use crate::config::{
+    default_posting_batch_size as default_batch_size, DEFAULT_POSTING_WORKERS as DEFAULT_WORKERS,
+};
 
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize, ToSchema)]
 pub struct PostingReport {

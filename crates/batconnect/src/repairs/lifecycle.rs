@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use crate::audit;
 use crate::db::{timestamp, Tx};
-use crate::http::error::AppError;
+use crate::error::AppError;
 use crate::ledger::model::NewObligation;
 use crate::ledger::service::{create_obligation, void_posting, VoidSource};
 use domain::ledger::Category;

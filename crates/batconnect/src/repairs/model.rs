@@ -7,7 +7,10 @@ use domain::status::WorkshopType;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::http::error::FieldError;
+use crate::error::FieldError;
+
+/// Case type prefix of the "Create Repair Invoice" flow: cases are `RPRINV000001`, ….
+pub const CASE_PREFIX: &str = "RPRINV";
 
 /// A reference to a fleet record: the internal numeric id or the business id.
 #[derive(Debug, Clone, PartialEq, Eq)]

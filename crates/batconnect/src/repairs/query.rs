@@ -5,10 +5,10 @@ use domain::calendar::parse_date;
 use domain::money::Money;
 use domain::status::{InstallmentStatus, InvoiceStatus, LeaseType, WorkshopType};
 
+use crate::api::extract::RawQuery;
 use crate::db::filter::{Arg, Where};
 use crate::db::PageRequest;
-use crate::http::error::{AppError, FieldError};
-use crate::http::extract::RawQuery;
+use crate::error::{AppError, FieldError};
 
 fn words<T>(
     query: &RawQuery,

@@ -19,8 +19,8 @@ use sqlx::AnyPool;
 use super::model::InvoiceDetail;
 use super::service;
 use crate::audit;
-use crate::http::error::AppError;
-use crate::http::AppState;
+use crate::error::AppError;
+use crate::state::AppState;
 
 /// Where the receipt of one version of an invoice is stored.
 pub fn storage_key(repair_id: &str, version: &str) -> String {

@@ -11,14 +11,14 @@ use super::lifecycle::{Action, LifecycleOutcome, LifecycleRequest};
 use super::model::{InstallmentItem, InvoiceDetail, InvoiceList};
 use super::query::{InstallmentQuery, InvoiceQuery};
 use super::{repo, service};
+use crate::api::extract::{JsonBody, RawQuery};
 use crate::auth::model::{CurrentUser, FINANCE, FINANCE_OR_OPERATIONS, OPERATORS, READERS};
 use crate::bpm::model::CaseCreated;
 use crate::db::Page;
-use crate::http::error::{AppError, Problem};
-use crate::http::extract::{JsonBody, RawQuery};
-use crate::http::AppState;
+use crate::error::{AppError, Problem};
+use crate::state::AppState;
 
-pub const CASE_PREFIX: &str = "RPRINV";
+pub use super::model::CASE_PREFIX;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -19,7 +19,7 @@ use crate::audit;
 use crate::auth::CurrentUser;
 use crate::bpm::model::CaseEntity;
 use crate::db::{next_sequence, timestamp, Tx};
-use crate::http::error::{AppError, FieldError};
+use crate::error::{AppError, FieldError};
 
 fn split(reference: &Reference) -> (Option<i64>, Option<&str>) {
     match reference {

@@ -158,9 +158,9 @@ impl Storage {
     }
 }
 
-impl From<StorageError> for crate::http::error::AppError {
+impl From<StorageError> for crate::error::AppError {
     fn from(e: StorageError) -> Self {
-        crate::http::error::AppError::Internal(e.into())
+        crate::error::AppError::Internal(e.into())
     }
 }
 

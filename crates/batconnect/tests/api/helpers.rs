@@ -58,7 +58,7 @@ pub struct TestApp {
     pub clock: Clock,
     pub client: reqwest::Client,
     pub database_url: String,
-    pub state: batconnect::http::AppState,
+    pub state: batconnect::state::AppState,
     tokens: tokio::sync::Mutex<HashMap<String, String>>,
     pg_schema: Option<String>,
     _dir: tempdir::Dir,

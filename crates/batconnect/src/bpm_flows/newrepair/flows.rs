@@ -12,8 +12,8 @@ use crate::auth::model::OPERATORS;
 use crate::bpm::engine::{AfterCommit, BoxFuture};
 use crate::bpm::{FetchContext, FlowDef, ProcessContext, StepDef, StepHandler};
 use crate::db::Tx;
+use crate::error::AppError;
 use crate::fleet::repo as fleet_repo;
-use crate::http::error::AppError;
 use crate::repairs::model::EnterDetails;
 use crate::repairs::service;
 
@@ -23,7 +23,7 @@ pub const SCHEMA_ENTER_DETAILS: &str = "newrepair/schemas/enter_details.json";
 pub fn flow() -> FlowDef {
     FlowDef {
         case_type_name: "Repair Invoice",
-        prefix: crate::repairs::routes::CASE_PREFIX,
+        prefix: crate::repairs::model::CASE_PREFIX,
         steps: vec![StepDef {
             step_id: STEP_ENTER_DETAILS,
             name: "Enter repair invoice details",

@@ -1,5 +1,5 @@
-//! Cron schedules evaluated in the configured time zone, DST-correct (the `cron` crate
-//! walks local wall-clock times of a `chrono_tz` zone).
+//! Cron schedules (the Sunday chain's settings) evaluated in the configured time zone,
+//! DST-correct (the `cron` crate walks local wall-clock times of a `chrono_tz` zone).
 
 use std::str::FromStr;
 

@@ -7,10 +7,9 @@ use axum::Json;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use super::error::AppError;
 use super::extract::JsonBody;
-use crate::auth::CurrentUser;
 use crate::db::{timestamp, Db, Tx};
+use crate::error::AppError;
 
 pub const HEADER: &str = "idempotency-key";
 
@@ -29,7 +28,7 @@ impl Idempotency {
     pub fn from_request(
         headers: &HeaderMap,
         endpoint: String,
-        user: &CurrentUser,
+        user_id: i64,
         body: &JsonBody,
     ) -> Result<Idempotency, AppError> {
         let key = match headers.get(HEADER) {
@@ -51,7 +50,7 @@ impl Idempotency {
         Ok(Idempotency {
             key,
             endpoint,
-            user_id: user.id,
+            user_id,
             request_hash,
         })
     }

@@ -5,7 +5,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use super::error::{AppError, FieldError};
+use crate::error::{AppError, FieldError};
 
 /// `Json<T>` whose errors name the offending field.
 pub struct ApiJson<T>(pub T);

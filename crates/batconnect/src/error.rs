@@ -1,5 +1,7 @@
-//! One error type for the whole API, rendered as RFC 9457 problem details
-//! (`application/problem+json`). Internal causes are logged, never sent to the client.
+//! One error type for every business action, rendered over the API as RFC 9457 problem
+//! details (`application/problem+json`). Internal causes are logged, never sent to the
+//! client. It sits below the features: any of them, and any front door (API, pages, CLI,
+//! scheduler), uses it.
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -176,12 +178,6 @@ fn known_index_field(name: &str) -> Option<String> {
         }
         .to_string(),
     )
-}
-
-impl From<crate::auth::TokenError> for AppError {
-    fn from(e: crate::auth::TokenError) -> AppError {
-        AppError::Unauthorized(e.to_string())
-    }
 }
 
 impl AppError {
