@@ -65,9 +65,10 @@ pub trait StepHandler: Send + Sync {
 
 /// Inputs to a step's post-commit hook.
 pub struct AfterCommit<'a> {
-    pub state: &'a crate::state::AppState,
+    pub cases: &'a super::service::Cases<'a>,
     pub case: &'a CaseRecord,
     pub user: &'a CurrentUser,
+    pub now: DateTime<Utc>,
 }
 
 pub struct StepDef {

@@ -68,7 +68,15 @@ async fn get_case(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<CaseView>, AppError> {
     user.require(READERS)?;
-    Ok(Json(service::view_case(&state, &case_no, &query).await?))
+    Ok(Json(
+        service::view_case(
+            &service::Cases::from_state(&state),
+            &case_no,
+            &query,
+            state.clock.now(),
+        )
+        .await?,
+    ))
 }
 
 /// Submit a step: `{"step_id": "...", "data": {...}}`. The data is validated against the
@@ -82,8 +90,15 @@ async fn submit_step(
     Path(case_no): Path<String>,
     ApiJson(body): ApiJson<StepSubmission>,
 ) -> Result<Json<StepResult>, AppError> {
-    let data =
-        service::submit_step(&state, &case_no, body.step_id.trim(), body.data, &user).await?;
+    let data = service::submit_step(
+        &service::Cases::from_state(&state),
+        &case_no,
+        body.step_id.trim(),
+        body.data,
+        &user,
+        state.clock.now(),
+    )
+    .await?;
     Ok(Json(StepResult {
         message: "OK".into(),
         data,
@@ -101,7 +116,14 @@ async fn get_step(
 ) -> Result<Json<serde_json::Value>, AppError> {
     user.require(READERS)?;
     Ok(Json(
-        service::fetch_step(&state, &case_no, &step_id, &query).await?,
+        service::fetch_step(
+            &service::Cases::from_state(&state),
+            &case_no,
+            &step_id,
+            &query,
+            state.clock.now(),
+        )
+        .await?,
     ))
 }
 
@@ -115,7 +137,14 @@ async fn move_case(
     ApiJson(body): ApiJson<MoveRequest>,
 ) -> Result<Json<CaseRecord>, AppError> {
     Ok(Json(
-        service::move_case(&state, &case_no, body.action.trim(), &user).await?,
+        service::move_case(
+            &service::Cases::from_state(&state),
+            &case_no,
+            body.action.trim(),
+            &user,
+            state.clock.now(),
+        )
+        .await?,
     ))
 }
 

@@ -11,9 +11,10 @@ use super::{repo, schemas};
 use crate::audit;
 use crate::auth::model::roles_to_text;
 use crate::auth::CurrentUser;
+use crate::config::Config;
 use crate::db::{next_sequence, timestamp, Backend, Db, Tx};
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::storage::Storage;
 
 /// Upserts every registered case type and step config, sets first steps, and links each
 /// step's default schema when it has no active link. Safe to run from several instances.
@@ -87,34 +88,57 @@ pub async fn create_case(
     Ok(case_no)
 }
 
-async fn load_case(state: &AppState, case_no: &str) -> Result<CaseRecord, AppError> {
-    repo::find_case(state.db.reader(), case_no)
+/// What the case engine's actions use: the database, the registered flows, the settings
+/// (schema directory, time zone, what step handlers check against) and the file storage
+/// (for what steps make after they commit, such as receipts).
+#[derive(Clone, Copy)]
+pub struct Cases<'a> {
+    pub db: &'a Db,
+    pub flows: &'a Registry,
+    pub config: &'a Config,
+    pub storage: &'a Storage,
+}
+
+impl<'a> Cases<'a> {
+    pub fn from_state(state: &'a crate::state::AppState) -> Cases<'a> {
+        Cases {
+            db: &state.db,
+            flows: &state.flows,
+            config: &state.config,
+            storage: &state.storage,
+        }
+    }
+}
+
+async fn load_case(cases: &Cases<'_>, case_no: &str) -> Result<CaseRecord, AppError> {
+    repo::find_case(cases.db.reader(), case_no)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no case {case_no}")))
 }
 
 /// The case and every step of its type with the step's fetch output.
 pub async fn view_case(
-    state: &AppState,
+    cases: &Cases<'_>,
     case_no: &str,
     query: &HashMap<String, String>,
+    now: DateTime<Utc>,
 ) -> Result<CaseView, AppError> {
-    let case = load_case(state, case_no).await?;
-    let flow = state.flows.flow(&case.prefix).ok_or_else(|| {
+    let case = load_case(cases, case_no).await?;
+    let flow = cases.flows.flow(&case.prefix).ok_or_else(|| {
         AppError::Misconfigured(format!(
             "no flow is registered for case type {}",
             case.prefix
         ))
     })?;
-    let used = repo::used_steps(state.db.reader(), case_no).await?;
+    let used = repo::used_steps(cases.db.reader(), case_no).await?;
     let mut sub_steps = Vec::new();
     for step in &flow.steps {
         let ctx = FetchContext {
-            db: &state.db,
+            db: cases.db,
             case: &case,
             query,
-            now: state.clock.now(),
-            timezone: state.config.timezone,
+            now,
+            timezone: cases.config.timezone,
         };
         sub_steps.push(SubStep {
             step_id: step.step_id.to_string(),
@@ -134,13 +158,14 @@ pub async fn view_case(
 }
 
 pub async fn fetch_step(
-    state: &AppState,
+    cases: &Cases<'_>,
     case_no: &str,
     step_id: &str,
     query: &HashMap<String, String>,
+    now: DateTime<Utc>,
 ) -> Result<serde_json::Value, AppError> {
-    let case = load_case(state, case_no).await?;
-    let (flow, step) = state.flows.step(step_id).ok_or_else(|| {
+    let case = load_case(cases, case_no).await?;
+    let (flow, step) = cases.flows.step(step_id).ok_or_else(|| {
         AppError::BadRequest(format!("step_id: '{step_id}' is not a registered step"))
     })?;
     if flow.prefix != case.prefix {
@@ -150,11 +175,11 @@ pub async fn fetch_step(
         )));
     }
     let ctx = FetchContext {
-        db: &state.db,
+        db: cases.db,
         case: &case,
         query,
-        now: state.clock.now(),
-        timezone: state.config.timezone,
+        now,
+        timezone: cases.config.timezone,
     };
     step.handler.fetch(ctx).await
 }
@@ -162,14 +187,15 @@ pub async fn fetch_step(
 /// Submits a step, checking in the order of §4: case → step → role → schema link →
 /// schema → handler (one transaction, with its audit entry).
 pub async fn submit_step(
-    state: &AppState,
+    cases: &Cases<'_>,
     case_no: &str,
     step_id: &str,
     data: serde_json::Value,
     user: &CurrentUser,
+    now: DateTime<Utc>,
 ) -> Result<serde_json::Value, AppError> {
-    let case = load_case(state, case_no).await?;
-    let (flow, step) = state.flows.step(step_id).ok_or_else(|| {
+    let case = load_case(cases, case_no).await?;
+    let (flow, step) = cases.flows.step(step_id).ok_or_else(|| {
         AppError::BadRequest(format!("step_id: '{step_id}' is not a registered step"))
     })?;
     if flow.prefix != case.prefix {
@@ -179,18 +205,17 @@ pub async fn submit_step(
         )));
     }
     user.require(step.allowed_roles)?;
-    let path = repo::active_schema_path(state.db.reader(), step_id).await?.ok_or_else(|| {
+    let path = repo::active_schema_path(cases.db.reader(), step_id).await?.ok_or_else(|| {
         AppError::Misconfigured(format!(
             "step {step_id} has no active schema link in case_step_config_paths; link one with `batconnect link-schema`"
         ))
     })?;
-    let schema = schemas::load(state.config.schema_dir.as_deref(), &path)?;
+    let schema = schemas::load(cases.config.schema_dir.as_deref(), &path)?;
     schemas::validate(&path, &schema, &data)?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = cases.db.begin().await?;
     // Re-read under a lock so two submissions of one case, or a submission and a close,
     // run one after the other; the checks below are on this locked row.
-    let locked = repo::lock_case(&mut tx, case_no, state.db.backend() == Backend::Postgres)
+    let locked = repo::lock_case(&mut tx, case_no, cases.db.backend() == Backend::Postgres)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no case {case_no}")))?;
     if locked.status == CaseStatus::Closed.as_str() {
@@ -200,8 +225,8 @@ pub async fn submit_step(
         case: &locked,
         user,
         now,
-        timezone: state.config.timezone,
-        config: &state.config,
+        timezone: cases.config.timezone,
+        config: cases.config,
     };
     let output = step.handler.process(ctx, &mut tx, data).await?;
     let previewed = output
@@ -232,9 +257,10 @@ pub async fn submit_step(
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
     let after = super::engine::AfterCommit {
-        state,
+        cases,
         case: &locked,
         user,
+        now,
     };
     step.handler.after_commit(after, &output).await;
     Ok(output)
@@ -242,13 +268,14 @@ pub async fn submit_step(
 
 /// Advances a case to its next step, or closes it.
 pub async fn move_case(
-    state: &AppState,
+    cases: &Cases<'_>,
     case_no: &str,
     action: &str,
     user: &CurrentUser,
+    now: DateTime<Utc>,
 ) -> Result<CaseRecord, AppError> {
-    let case = load_case(state, case_no).await?;
-    let flow = state.flows.flow(&case.prefix).ok_or_else(|| {
+    let case = load_case(cases, case_no).await?;
+    let flow = cases.flows.flow(&case.prefix).ok_or_else(|| {
         AppError::Misconfigured(format!(
             "no flow is registered for case type {}",
             case.prefix
@@ -261,10 +288,9 @@ pub async fn move_case(
             format!("'{action}' is not one of: next, close"),
         ));
     }
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = cases.db.begin().await?;
     // Decided on the locked row: a close and a step submission never interleave.
-    let case = repo::lock_case(&mut tx, case_no, state.db.backend() == Backend::Postgres)
+    let case = repo::lock_case(&mut tx, case_no, cases.db.backend() == Backend::Postgres)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no case {case_no}")))?;
     if case.status == CaseStatus::Closed.as_str() {
@@ -299,5 +325,5 @@ pub async fn move_case(
         .details(serde_json::json!({ "action": action, "status": status.as_str(), "current_step": step }));
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
-    load_case(state, case_no).await
+    load_case(cases, case_no).await
 }

@@ -114,7 +114,15 @@ async fn upload_to_case(
 ) -> Result<(StatusCode, Json<Document>), AppError> {
     user.require(OPERATORS)?;
     let upload = read_upload(multipart, state.config.max_upload_bytes).await?;
-    let document = service::upload(&state, Target::Case(case_no), upload, &user).await?;
+    let document = service::upload(
+        &state.db,
+        &state.storage,
+        Target::Case(case_no),
+        upload,
+        &user,
+        state.clock.now(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(document)))
 }
 
@@ -149,7 +157,15 @@ async fn upload_to_invoice(
 ) -> Result<(StatusCode, Json<Document>), AppError> {
     user.require(OPERATORS)?;
     let upload = read_upload(multipart, state.config.max_upload_bytes).await?;
-    let document = service::upload(&state, Target::Invoice(repair_id), upload, &user).await?;
+    let document = service::upload(
+        &state.db,
+        &state.storage,
+        Target::Invoice(repair_id),
+        upload,
+        &user,
+        state.clock.now(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(document)))
 }
 
@@ -182,7 +198,7 @@ async fn download(
     Path(document_id): Path<String>,
 ) -> Result<Response, AppError> {
     user.require(READERS)?;
-    let (document, bytes) = service::download(&state, &document_id).await?;
+    let (document, bytes) = service::download(&state.db, &state.storage, &document_id).await?;
     Ok(crate::exports::stream::file_response(
         Body::from(bytes),
         &document.content_type,

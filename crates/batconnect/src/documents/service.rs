@@ -8,9 +8,10 @@ use super::model::{check_file, clean_file_name, Document, Refusal};
 use super::repo::{self, NewDocument};
 use crate::audit;
 use crate::auth::CurrentUser;
-use crate::db::timestamp;
+use crate::db::{timestamp, Db};
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::storage::Storage;
+use chrono::{DateTime, Utc};
 
 /// What an upload is attached to.
 pub enum Target {
@@ -37,12 +38,14 @@ impl From<Refusal> for AppError {
 /// case whose step already created its invoice attaches it to that invoice too.
 #[tracing::instrument(skip_all, fields(size = upload.bytes.len()))]
 pub async fn upload(
-    state: &AppState,
+    db: &Db,
+    storage: &Storage,
     target: Target,
     upload: Upload,
     user: &CurrentUser,
+    now: DateTime<Utc>,
 ) -> Result<Document, AppError> {
-    let pool = state.db.reader();
+    let pool = db.reader();
     let (case_no, invoice_id) = match &target {
         Target::Case(case_no) => {
             if crate::bpm::repo::find_case(pool, case_no).await?.is_none() {
@@ -71,10 +74,9 @@ pub async fn upload(
     let size = upload.bytes.len() as i64;
     // File first, row second: a row never points at a missing file; a failed insert
     // removes the file again.
-    state.storage.put(&storage_key, upload.bytes).await?;
-    let now = state.clock.now();
+    storage.put(&storage_key, upload.bytes).await?;
     let recorded = async {
-        let mut tx = state.db.begin().await?;
+        let mut tx = db.begin().await?;
         repo::insert(
             &mut tx,
             &NewDocument {
@@ -109,7 +111,7 @@ pub async fn upload(
     }
     .await;
     if let Err(error) = recorded {
-        if let Err(e) = state.storage.delete(&storage_key).await {
+        if let Err(e) = storage.delete(&storage_key).await {
             tracing::warn!(error = %e, key = storage_key, "could not remove the file of a failed upload");
         }
         return Err(error);
@@ -121,14 +123,18 @@ pub async fn upload(
 }
 
 /// The document's record and bytes.
-pub async fn download(state: &AppState, document_id: &str) -> Result<(Document, Bytes), AppError> {
-    let (document, key) = repo::find(state.db.reader(), document_id)
+pub async fn download(
+    db: &Db,
+    storage: &Storage,
+    document_id: &str,
+) -> Result<(Document, Bytes), AppError> {
+    let (document, key) = repo::find(db.reader(), document_id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no document {document_id}")))?;
-    let bytes = state.storage.get(&key).await?.ok_or_else(|| {
+    let bytes = storage.get(&key).await?.ok_or_else(|| {
         AppError::Internal(anyhow::anyhow!(
             "the file of document {document_id} ({key}) is missing from {}",
-            state.storage.location()
+            storage.location()
         ))
     })?;
     Ok((document, bytes))

@@ -19,8 +19,9 @@ use sqlx::AnyPool;
 use super::model::InvoiceDetail;
 use super::service;
 use crate::audit;
+use crate::db::Db;
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::storage::Storage;
 
 /// Where the receipt of one version of an invoice is stored.
 pub fn storage_key(repair_id: &str, version: &str) -> String {
@@ -194,6 +195,28 @@ fn generated_at(now: DateTime<Utc>, timezone: Tz) -> String {
         .to_string()
 }
 
+/// What making and keeping receipts uses.
+#[derive(Clone, Copy)]
+pub struct Receipts<'a> {
+    pub db: &'a Db,
+    pub storage: &'a Storage,
+    /// Printed at the top.
+    pub fleet_name: &'a str,
+    /// Of the "generated" time.
+    pub timezone: Tz,
+}
+
+impl<'a> Receipts<'a> {
+    pub fn from_state(state: &'a crate::state::AppState) -> Receipts<'a> {
+        Receipts {
+            db: &state.db,
+            storage: &state.storage,
+            fleet_name: &state.config.fleet_name,
+            timezone: state.config.timezone,
+        }
+    }
+}
+
 /// The stored receipt's key and version: `None` for an unknown invoice.
 async fn stored_receipt(
     pool: &AnyPool,
@@ -216,28 +239,33 @@ async fn stored_receipt(
 /// Renders the receipt from the invoice as it is now, stores it (replacing any earlier
 /// one of the same version) and records its key, version and an audit entry.
 #[tracing::instrument(skip_all, fields(repair_id))]
-pub async fn store(state: &AppState, repair_id: &str, actor: &str) -> Result<Bytes, AppError> {
-    let detail = service::detail(state.db.reader(), repair_id).await?;
+pub async fn store(
+    receipts: Receipts<'_>,
+    repair_id: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Bytes, AppError> {
+    let detail = service::detail(receipts.db.reader(), repair_id).await?;
     let version = version_of(&detail)?;
-    store_version(state, &detail, &version, actor).await
+    store_version(receipts, &detail, &version, actor, now).await
 }
 
 async fn store_version(
-    state: &AppState,
+    receipts: Receipts<'_>,
     detail: &InvoiceDetail,
     version: &str,
     actor: &str,
+    now: DateTime<Utc>,
 ) -> Result<Bytes, AppError> {
     let repair_id = detail.repair_id.as_str();
-    let now = state.clock.now();
     let pdf = Bytes::from(render(
         detail,
-        &state.config.fleet_name,
-        &generated_at(now, state.config.timezone),
+        receipts.fleet_name,
+        &generated_at(now, receipts.timezone),
     ));
     let key = storage_key(repair_id, version);
-    state.storage.put(&key, pdf.clone()).await?;
-    let mut tx = state.db.begin().await?;
+    receipts.storage.put(&key, pdf.clone()).await?;
+    let mut tx = receipts.db.begin().await?;
     sqlx::query(
         "UPDATE repair_invoices SET receipt_ref = $1, receipt_version = $2 WHERE repair_id = $3",
     )
@@ -259,24 +287,34 @@ async fn store_version(
 }
 
 /// Stores the receipt unless the invoice already has one (the post-commit hook).
-pub async fn ensure_stored(state: &AppState, repair_id: &str, actor: &str) -> Result<(), AppError> {
-    match stored_receipt(state.db.reader(), repair_id).await? {
-        Some((None, _)) => store(state, repair_id, actor).await.map(|_| ()),
+pub async fn ensure_stored(
+    receipts: Receipts<'_>,
+    repair_id: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    match stored_receipt(receipts.db.reader(), repair_id).await? {
+        Some((None, _)) => store(receipts, repair_id, actor, now).await.map(|_| ()),
         _ => Ok(()),
     }
 }
 
 /// The receipt of the invoice as it is now: the stored file while it shows this version,
 /// otherwise a new one, made and stored now.
-pub async fn fetch(state: &AppState, repair_id: &str, actor: &str) -> Result<Bytes, AppError> {
-    let Some((key, stored_version)) = stored_receipt(state.db.reader(), repair_id).await? else {
+pub async fn fetch(
+    receipts: Receipts<'_>,
+    repair_id: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Bytes, AppError> {
+    let Some((key, stored_version)) = stored_receipt(receipts.db.reader(), repair_id).await? else {
         return Err(AppError::NotFound(format!("no repair invoice {repair_id}")));
     };
-    let detail = service::detail(state.db.reader(), repair_id).await?;
+    let detail = service::detail(receipts.db.reader(), repair_id).await?;
     let version = version_of(&detail)?;
     if let (Some(key), Some(stored)) = (key, stored_version) {
         if stored == version {
-            match state.storage.get(&key).await? {
+            match receipts.storage.get(&key).await? {
                 Some(bytes) => return Ok(bytes),
                 None => {
                     tracing::warn!(repair_id, key, "stored receipt is missing; making it again")
@@ -284,5 +322,5 @@ pub async fn fetch(state: &AppState, repair_id: &str, actor: &str) -> Result<Byt
             }
         }
     }
-    store_version(state, &detail, &version, actor).await
+    store_version(receipts, &detail, &version, actor, now).await
 }

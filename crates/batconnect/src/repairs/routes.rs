@@ -356,7 +356,9 @@ async fn invoice_receipt(
     Path(repair_id): Path<String>,
 ) -> Result<axum::response::Response, AppError> {
     user.require(READERS)?;
-    let pdf = super::receipt::fetch(&state, &repair_id, &user.username).await?;
+    let receipts = super::receipt::Receipts::from_state(&state);
+    let pdf =
+        super::receipt::fetch(receipts, &repair_id, &user.username, state.clock.now()).await?;
     Ok(crate::exports::stream::file_response(
         axum::body::Body::from(pdf),
         "application/pdf",
@@ -384,7 +386,9 @@ async fn regenerate_receipt(
     Path(repair_id): Path<String>,
 ) -> Result<Json<ReceiptGenerated>, AppError> {
     user.require(OPERATORS)?;
-    let pdf = super::receipt::store(&state, &repair_id, &user.username).await?;
+    let receipts = super::receipt::Receipts::from_state(&state);
+    let pdf =
+        super::receipt::store(receipts, &repair_id, &user.username, state.clock.now()).await?;
     Ok(Json(ReceiptGenerated {
         receipt_url: repo::receipt_url(&repair_id).unwrap_or_default(),
         repair_id,

@@ -141,9 +141,19 @@ impl StepHandler for EnterDetailsStep {
             let Some(repair_id) = output.get("repair_id").and_then(|v| v.as_str()) else {
                 return;
             };
-            if let Err(error) =
-                crate::repairs::receipt::ensure_stored(ctx.state, repair_id, &ctx.user.username)
-                    .await
+            let receipts = crate::repairs::receipt::Receipts {
+                db: ctx.cases.db,
+                storage: ctx.cases.storage,
+                fleet_name: &ctx.cases.config.fleet_name,
+                timezone: ctx.cases.config.timezone,
+            };
+            if let Err(error) = crate::repairs::receipt::ensure_stored(
+                receipts,
+                repair_id,
+                &ctx.user.username,
+                ctx.now,
+            )
+            .await
             {
                 tracing::warn!(repair_id, case_no = ctx.case.case_no, error = %error, "receipt not stored after invoice creation; the first download will make it");
             }
