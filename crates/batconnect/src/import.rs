@@ -1,15 +1,13 @@
 //! CSV import of fleet data: every row is validated first and bad rows are reported by
 //! line number; then all rows are written in one transaction, or none.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use sqlx::Row as _;
 
 use crate::auth::CurrentUser;
-use crate::db::{id_list, text_list, Db};
+use crate::db::Db;
 use crate::error::AppError;
 use crate::fleet::model::{
     normalize_medallion_number, normalize_vin, DriverInput, LeaseDriverInput, LeaseInput,
@@ -315,30 +313,9 @@ async fn import_earnings(
     let mut keys: Vec<&str> = parsed.iter().map(|(_, r)| r.lease_id.trim()).collect();
     keys.sort_unstable();
     keys.dedup();
-    let mut leases: HashMap<String, i64> = HashMap::new();
-    for chunk in keys.chunks(1000) {
-        let business = text_list(chunk);
-        // -1 (no lease) keeps the list valid when no key is numeric.
-        let numeric: Vec<i64> = chunk
-            .iter()
-            .filter_map(|k| k.parse().ok())
-            .chain(std::iter::once(-1))
-            .collect();
-        let internal = id_list(&numeric);
-        let found = sqlx::query(&format!(
-            "SELECT id, lease_id FROM leases WHERE lease_id IN ({business}) OR id IN ({internal})"
-        ))
-        .persistent(false)
-        .fetch_all(&mut *tx)
+    let leases = crate::fleet::repo::lease_keys(&mut tx, &keys)
         .await
         .map_err(anyhow::Error::from)?;
-        for r in &found {
-            let id: i64 = r.try_get("id").map_err(anyhow::Error::from)?;
-            let business: String = r.try_get("lease_id").map_err(anyhow::Error::from)?;
-            leases.insert(id.to_string(), id);
-            leases.insert(business, id);
-        }
-    }
     for (line, row) in parsed {
         let Some(lease_id) = leases.get(row.lease_id.trim()).copied() else {
             problems.push(format!(

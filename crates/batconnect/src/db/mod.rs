@@ -244,6 +244,49 @@ pub fn timestamp(now: chrono::DateTime<chrono::Utc>) -> String {
     now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// Reserves `count` consecutive values of a named counter; returns the first.
+pub async fn reserve_sequence(tx: &mut Tx, name: &str, count: i64) -> Result<i64, sqlx::Error> {
+    let last: i64 = sqlx::query_scalar(
+        "INSERT INTO id_sequences (name, last_value) VALUES ($1, $2) \
+         ON CONFLICT (name) DO UPDATE SET last_value = id_sequences.last_value + $2 RETURNING last_value",
+    )
+    .bind(name)
+    .bind(count)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(last - count + 1)
+}
+
+/// PostgreSQL: has the planner's statistics of `tables` brought up to date (a bulk step
+/// such as the Sunday posting adds hundreds of thousands of rows; autovacuum would notice
+/// only minutes later, and plans made from the old figures scan instead of probe).
+/// SQLite: nothing.
+pub async fn refresh_statistics(db: &Db, tables: &[&str]) -> Result<(), sqlx::Error> {
+    if db.backend() == Backend::Postgres && !tables.is_empty() {
+        sqlx::query(&format!("ANALYZE {}", tables.join(", ")))
+            .persistent(false)
+            .execute(db.reader())
+            .await?;
+    }
+    Ok(())
+}
+
+/// PostgreSQL: for the rest of this transaction, the planner probes indexes instead of
+/// scanning whole tables. For a transaction whose statements are each driven by a few
+/// thousand keys: from row estimates alone PostgreSQL would rather scan every installment
+/// or balance than probe an index a few thousand times. SQLite: nothing.
+pub async fn prefer_index_probes(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    if backend_of(tx) == Backend::Postgres {
+        sqlx::query(
+            "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_hashjoin', 'off', true), \
+             set_config('enable_mergejoin', 'off', true)",
+        )
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Next value of a named counter, atomically (used for case numbers, repair ids...).
 /// Numbers may skip on rollback but are never handed out twice.
 pub async fn next_sequence(tx: &mut Tx, name: &str) -> Result<i64, sqlx::Error> {

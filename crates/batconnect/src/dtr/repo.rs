@@ -1,12 +1,14 @@
-//! SQL for reading DTRs.
+//! SQL for DTRs: the statement step's reads and writes, and the lists.
 
 use domain::money::Money;
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
+use std::collections::{HashMap, HashSet};
+
 use super::model::{Dtr, DtrContent, DtrSummary};
 use crate::db::filter::{fetch_page, Where};
-use crate::db::PageRequest;
+use crate::db::{id_list, PageRequest, Tx};
 
 const COLUMNS: &str = "id, dtr_number, lease_id, driver_id, week_start, week_end, status, gross_earnings_cents, total_deducted_cents, \
      net_pay_cents, generated_on, finalized_by, finalized_on";
@@ -63,4 +65,172 @@ pub async fn get(pool: &AnyPool, id: i64) -> Result<Option<Dtr>, sqlx::Error> {
         summary: summary(&r)?,
         content,
     }))
+}
+
+/// Of these leases, those whose statement of `week` is finalized (never changed again).
+pub async fn finalized_leases(
+    tx: &mut Tx,
+    week: &str,
+    leases: &[i64],
+) -> Result<HashSet<i64>, sqlx::Error> {
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT lease_id FROM dtrs WHERE week_start = $1 AND status = 'Finalized' AND lease_id IN ({})",
+        id_list(leases)
+    ))
+    .persistent(false)
+    .bind(week)
+    .fetch_all(&mut **tx)
+    .await?
+    .into_iter()
+    .collect())
+}
+
+/// The statements of `week` these leases have already, by lease.
+pub async fn existing_statements(
+    tx: &mut Tx,
+    week: &str,
+    leases: &[i64],
+) -> Result<HashMap<i64, i64>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT lease_id, id FROM dtrs WHERE week_start = $1 AND lease_id IN ({})",
+        id_list(leases)
+    ))
+    .persistent(false)
+    .bind(week)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("lease_id")?, r.try_get("id")?)))
+    .collect()
+}
+
+/// Replaces a draft's contents (a finalized statement is left as it is).
+pub async fn replace_draft(
+    tx: &mut Tx,
+    id: i64,
+    content: &DtrContent,
+    json: &str,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE dtrs SET driver_id = $1, gross_earnings_cents = $2, total_deducted_cents = $3, net_pay_cents = $4, content = $5, \
+         generated_on = $6 WHERE id = $7 AND status = 'Draft'",
+    )
+    .bind(content.party.driver_id)
+    .bind(content.gross_earnings.cents())
+    .bind(content.total_deducted.cents())
+    .bind(content.net_pay.cents())
+    .bind(json)
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A new draft: its number, lease, contents and contents as stored.
+pub struct NewDraft<'a> {
+    pub number: String,
+    pub lease_id: i64,
+    pub content: &'a DtrContent,
+    pub json: String,
+}
+
+/// Inserts new drafts of `week` in multi-row statements.
+pub async fn insert_drafts(
+    tx: &mut Tx,
+    week: &str,
+    drafts: &[NewDraft<'_>],
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    // $1 week, $2 time; 8 parameters a row after that.
+    for batch in drafts.chunks(crate::db::rows_per_statement(crate::db::backend_of(tx), 8)) {
+        let values: Vec<String> = (0..batch.len())
+            .map(|n| {
+                let b = 2 + n * 8;
+                format!(
+                    "(${}, ${}, ${}, $1, ${}, 'Draft', ${}, ${}, ${}, ${}, $2)",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO dtrs (dtr_number, lease_id, driver_id, week_start, week_end, status, gross_earnings_cents, total_deducted_cents, \
+             net_pay_cents, content, generated_on) VALUES {}",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(week).bind(now);
+        for d in batch {
+            query = query
+                .bind(&d.number)
+                .bind(d.lease_id)
+                .bind(d.content.party.driver_id)
+                .bind(&d.content.week_end)
+                .bind(d.content.gross_earnings.cents())
+                .bind(d.content.total_deducted.cents())
+                .bind(d.content.net_pay.cents())
+                .bind(&d.json);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// A statement's status, locked on PostgreSQL.
+pub async fn status_for_update(tx: &mut Tx, id: i64) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(&format!(
+        "SELECT status FROM dtrs WHERE id = $1{}",
+        crate::db::lock_rows(tx)
+    ))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+pub async fn mark_finalized(
+    tx: &mut Tx,
+    id: i64,
+    actor: &str,
+    now: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE dtrs SET status = 'Finalized', finalized_by = $1, finalized_on = $2 WHERE id = $3 AND status = 'Draft'",
+    )
+    .bind(actor)
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Of these leases, the weeks from `from` on that have a statement, and whether it is
+/// finalized: (week, finalized).
+pub async fn statement_weeks(
+    tx: &mut Tx,
+    lease_id: i64,
+    from: &str,
+) -> Result<Vec<(String, bool)>, sqlx::Error> {
+    sqlx::query(
+        "SELECT week_start, status FROM dtrs WHERE lease_id = $1 AND week_start >= $2 ORDER BY week_start",
+    )
+    .bind(lease_id)
+    .bind(from)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok((
+            r.try_get("week_start")?,
+            r.try_get::<String, _>("status")? == "Finalized",
+        ))
+    })
+    .collect()
 }

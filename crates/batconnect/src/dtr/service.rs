@@ -1,20 +1,24 @@
-//! DTR generation for one week, set-based in chunks of leases: apply each lease's earnings
-//! for the week by the payment hierarchy, then write one statement per lease (replacing a
-//! `Draft`, never touching a `Finalized` one). Each chunk is one transaction.
+//! DTR generation for one week, set-based in chunks of leases, each chunk one transaction
+//! in four named steps: leave out the leases whose statement is finalized
+//! ([`skip_finalized`]); apply each lease's earnings of the week to what fell due by its
+//! Saturday, by the payment hierarchy ([`apply_week_earnings`]); work out what each
+//! statement shows ([`statement_contents`]); write them, replacing a `Draft`
+//! ([`write_statements`]). Every read and write goes through the owning feature's
+//! repository, a batch of keys at a time.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike, Utc};
 use domain::calendar::SundayDate;
-use domain::ledger::{allocate, Allocation, Category, OpenBalance};
+use domain::ledger::{allocate, Allocation, Category};
 use domain::money::Money;
 use domain::status::LeaseType;
-use sqlx::Row;
 
 use super::model::{CategoryLine, DtrContent, GenerationReport, Party, RepairLine};
-use crate::db::{id_list, timestamp, Backend, Db, Tx};
+use super::repo;
+use crate::db::{timestamp, Db, Tx};
 use crate::error::AppError;
-use crate::ledger::payments::apply_allocations;
+use crate::ledger::repo::WeekEarnings;
 use crate::repairs::model::Settlement;
 
 const CHUNK: usize = 1000;
@@ -45,28 +49,23 @@ pub async fn generate_until_stopped(
     stop: &crate::stop::StopFlag,
 ) -> Result<GenerationReport, AppError> {
     let week_text = week.to_string();
-    if db.backend() == Backend::Postgres {
-        // The posting step has just added hundreds of thousands of rows; autovacuum would
-        // refresh the planner's statistics only minutes later. Without them PostgreSQL
-        // plans this step's lookups as if the ledger were still small (scans per chunk).
-        sqlx::query(
-            "ANALYZE ledger_postings, ledger_balances, ledger_allocations, repair_installments",
-        )
-        .execute(db.reader())
-        .await?;
-    }
-    // Every active lease, every lease with earnings that week, and a lease that ended in
-    // the week (its final statement, earnings or not).
-    let leases: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM leases WHERE status = 'Active' \
-         UNION SELECT lease_id FROM ledger_postings WHERE entry_type = 'EARNINGS' AND status = 'POSTED' AND payment_period = $1 AND lease_id IS NOT NULL \
-         UNION SELECT id FROM leases WHERE status IN ('Terminated', 'Expired') AND end_date >= $1 AND end_date <= $2 \
-         ORDER BY 1",
+    // The posting step has just added hundreds of thousands of rows.
+    crate::db::refresh_statistics(
+        db,
+        &[
+            "ledger_postings",
+            "ledger_balances",
+            "ledger_allocations",
+            "repair_installments",
+        ],
     )
-    .bind(&week_text)
-    .bind(week.week_end().to_string())
-    .fetch_all(db.reader())
     .await?;
+    // Every active lease, a lease that ended in the week (its final statement, earnings or
+    // not), and every lease with earnings that week.
+    let mut leases = crate::fleet::repo::statement_leases(db.reader(), week).await?;
+    leases.extend(crate::ledger::repo::leases_with_earnings(db.reader(), &week_text).await?);
+    leases.sort_unstable();
+    leases.dedup();
     let mut report = GenerationReport {
         week_start: week_text.clone(),
         leases: leases.len() as i64,
@@ -141,77 +140,49 @@ async fn generate_chunk(
     now: DateTime<Utc>,
     report: &mut GenerationReport,
 ) -> Result<(), AppError> {
-    if crate::db::backend_of(tx) == Backend::Postgres {
-        // Every statement of a chunk is driven by a thousand keys. Judged by row estimates
-        // alone, PostgreSQL scans a whole table (every installment, every balance) rather
-        // than probe its index a few thousand times; for this chunk's transaction it probes.
-        sqlx::query(
-            "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_hashjoin', 'off', true), \
-             set_config('enable_mergejoin', 'off', true)",
-        )
-        .execute(&mut **tx)
-        .await?;
-    }
-    let week_text = week.to_string();
-    // The statement charges what fell due by its Saturday: the installment (or any balance)
-    // posted at 04:30 on the Sunday the chain runs is due that Sunday, next week's charge.
-    let week_end = week.week_end().to_string();
-    let finalized: HashSet<i64> = sqlx::query_scalar(&format!(
-        "SELECT lease_id FROM dtrs WHERE week_start = $1 AND status = 'Finalized' AND lease_id IN ({})",
-        id_list(chunk)
-    )).persistent(false)
-    .bind(&week_text)
-    .fetch_all(&mut **tx)
-    .await?
-    .into_iter()
-    .collect();
-    let leases: Vec<i64> = chunk
-        .iter()
-        .copied()
-        .filter(|l| !finalized.contains(l))
-        .collect();
-    report.skipped_finalized += (chunk.len() - leases.len()) as i64;
+    crate::db::prefer_index_probes(tx).await?;
+    let leases = skip_finalized(tx, chunk, week, report).await?;
     if leases.is_empty() {
         return Ok(());
     }
-    let ids = id_list(&leases);
+    let earnings = apply_week_earnings(tx, &leases, week, now, report).await?;
+    let contents = statement_contents(tx, &leases, week, &earnings).await?;
+    write_statements(tx, week, &contents, now, report).await
+}
 
-    // 1. The week's earnings not yet applied, and the open balances due by the week's end
-    //    (arrears from earlier weeks included).
-    let earnings = sqlx::query(&format!(
-        "SELECT p.id, p.lease_id, -p.amount_cents AS gross, \
-         (SELECT CAST(COALESCE(SUM(a.amount_cents), 0) AS BIGINT) FROM ledger_allocations a WHERE a.payment_posting_id = p.id AND a.reversed = 0) AS allocated \
-         FROM ledger_postings p WHERE p.entry_type = 'EARNINGS' AND p.status = 'POSTED' AND p.payment_period = $1 AND p.lease_id IN ({ids}) ORDER BY p.id"
-    )).persistent(false)
-    .bind(&week_text)
-    .fetch_all(&mut **tx)
-    .await?;
-    let mut open: HashMap<i64, Vec<OpenBalance>> = HashMap::new();
-    for r in sqlx::query(&format!(
-        "SELECT id, lease_id, category, due_date, balance_cents FROM ledger_balances WHERE status = 'OPEN' AND due_date <= $1 AND lease_id IN ({ids})"
-    )).persistent(false)
-    .bind(&week_end)
-    .fetch_all(&mut **tx)
-    .await?
-    {
-        let category: String = r.try_get("category")?;
-        let due: String = r.try_get("due_date")?;
-        let (Some(category), Ok(due_date)) = (Category::parse(&category), domain::calendar::parse_date(&due)) else { continue };
-        open.entry(r.try_get("lease_id")?).or_default().push(OpenBalance {
-            id: r.try_get("id")?,
-            category,
-            due_date,
-            balance: Money::from_cents(r.try_get("balance_cents")?),
-        });
-    }
-    // 2. The hierarchy, in memory; then all allocations written at once.
+/// The leases of the chunk whose statement of `week` may still be (re)written.
+async fn skip_finalized(
+    tx: &mut Tx,
+    chunk: &[i64],
+    week: SundayDate,
+    report: &mut GenerationReport,
+) -> Result<Vec<i64>, AppError> {
+    let finalized = repo::finalized_leases(tx, &week.to_string(), chunk).await?;
+    report.skipped_finalized += finalized.len() as i64;
+    Ok(chunk
+        .iter()
+        .copied()
+        .filter(|l| !finalized.contains(l))
+        .collect())
+}
+
+/// Applies what is left of each lease's earnings of `week` to its open balances that fell
+/// due by the week's Saturday (arrears from earlier weeks included), in the payment
+/// hierarchy; returns the week's earnings credits. The balance posted on the Sunday the
+/// chain runs is due that Sunday: next week's statement's.
+async fn apply_week_earnings(
+    tx: &mut Tx,
+    leases: &[i64],
+    week: SundayDate,
+    now: DateTime<Utc>,
+    report: &mut GenerationReport,
+) -> Result<Vec<WeekEarnings>, AppError> {
+    let earnings = crate::ledger::repo::week_earnings(tx, &week.to_string(), leases).await?;
+    let mut open = crate::ledger::repo::open_balances_due_by(tx, leases, week.week_end()).await?;
     let mut payments: Vec<(i64, Vec<Allocation>)> = Vec::new();
-    for r in &earnings {
-        let posting: i64 = r.try_get("id")?;
-        let lease: i64 = r.try_get("lease_id")?;
-        let unapplied =
-            Money::from_cents(r.try_get::<i64, _>("gross")? - r.try_get::<i64, _>("allocated")?);
-        let Some(balances) = open.get_mut(&lease) else {
+    for credit in &earnings {
+        let unapplied = credit.gross - credit.allocated;
+        let Some(balances) = open.get_mut(&credit.lease_id) else {
             continue;
         };
         if !unapplied.is_positive() {
@@ -224,110 +195,121 @@ async fn generate_chunk(
             }
         }
         report.allocated += result.allocated;
-        payments.push((posting, result.allocations));
+        payments.push((credit.posting_id, result.allocations));
     }
-    let now_text = timestamp(now);
-    apply_allocations(tx, &payments, &now_text).await?;
+    crate::ledger::payments::apply_allocations(tx, &payments, &timestamp(now)).await?;
+    Ok(earnings)
+}
 
-    // 3. What the statements show.
-    let mut parties: HashMap<i64, Party> = HashMap::new();
-    for r in sqlx::query(&format!(
-        "SELECT l.id, l.lease_id, l.lease_type, v.vin, v.plate_number, v.make, v.model, v.year, m.medallion_number, \
-         d.id AS driver_pk, d.driver_id, d.full_name, d.tlc_license_no \
-         FROM leases l JOIN vehicles v ON v.id = l.vehicle_id JOIN medallions m ON m.id = l.medallion_id \
-         LEFT JOIN lease_drivers ld ON ld.lease_id = l.id AND ld.is_driver_manager = 1 LEFT JOIN drivers d ON d.id = ld.driver_id \
-         WHERE l.id IN ({ids})"
-    )).persistent(false)
-    .fetch_all(&mut **tx)
-    .await?
-    {
-        let lease_type: String = r.try_get("lease_type")?;
-        parties.insert(
-            r.try_get("id")?,
-            Party {
-                driver_id: r.try_get("driver_pk")?,
-                driver_business_id: r.try_get("driver_id")?,
-                driver_name: r.try_get("full_name")?,
-                tlc_license_no: r.try_get("tlc_license_no")?,
-                lease_id: r.try_get("id")?,
-                lease_business_id: r.try_get("lease_id")?,
-                lease_type: LeaseType::parse(&lease_type).map(|t| t.label().to_string()).unwrap_or(lease_type),
-                vin: r.try_get("vin")?,
-                plate_number: r.try_get("plate_number")?,
-                vehicle: format!("{} {} {}", r.try_get::<i64, _>("year")?, r.try_get::<String, _>("make")?, r.try_get::<String, _>("model")?),
-                medallion_number: r.try_get("medallion_number")?,
-            },
-        );
+/// What each lease's statement of `week` shows, in lease order.
+async fn statement_contents(
+    tx: &mut Tx,
+    leases: &[i64],
+    week: SundayDate,
+    earnings: &[WeekEarnings],
+) -> Result<Vec<(i64, DtrContent)>, AppError> {
+    let mut summaries = crate::fleet::repo::lease_summaries(tx, leases).await?;
+    let mut gross: HashMap<i64, Money> = HashMap::new();
+    for credit in earnings {
+        *gross.entry(credit.lease_id).or_default() += credit.gross;
     }
-    let mut gross: HashMap<i64, i64> = HashMap::new();
-    for r in &earnings {
-        *gross.entry(r.try_get("lease_id")?).or_default() += r.try_get::<i64, _>("gross")?;
-    }
-    // What the week's earnings paid (this run's allocations and any earlier run's), by key:
-    // the allocations of these payments, then the balances they went to.
+    // What the week's earnings paid (this run's and any earlier run's), by category, and of
+    // each repair installment.
     let lease_of_payment: HashMap<i64, i64> = earnings
         .iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("lease_id")?)))
-        .collect::<Result<_, sqlx::Error>>()?;
-    let mut deducted: HashMap<(i64, String), i64> = HashMap::new();
+        .map(|c| (c.posting_id, c.lease_id))
+        .collect();
+    let payment_ids: Vec<i64> = lease_of_payment.keys().copied().collect();
+    let allocations = crate::ledger::repo::live_allocations_of(tx, &payment_ids).await?;
+    let mut balance_ids: Vec<i64> = allocations.iter().map(|(_, b, _)| *b).collect();
+    balance_ids.sort_unstable();
+    balance_ids.dedup();
+    let keys = crate::ledger::repo::balance_keys(tx, &balance_ids).await?;
+    let mut deducted: HashMap<(i64, Category), Money> = HashMap::new();
     let mut paid_this_week: HashMap<String, i64> = HashMap::new();
-    if !lease_of_payment.is_empty() {
-        let payment_ids: Vec<i64> = lease_of_payment.keys().copied().collect();
-        let allocations: Vec<(i64, i64, i64)> = sqlx::query(&format!(
-            "SELECT payment_posting_id, balance_id, amount_cents FROM ledger_allocations WHERE payment_posting_id IN ({}) AND reversed = 0",
-            id_list(&payment_ids)
-        )).persistent(false)
-        .fetch_all(&mut **tx)
-        .await?
+    for (payment, balance, amount) in allocations {
+        let (Some(lease), Some((category, reference))) =
+            (lease_of_payment.get(&payment), keys.get(&balance))
+        else {
+            continue;
+        };
+        *deducted.entry((*lease, *category)).or_default() += amount;
+        if *category == Category::Repair {
+            *paid_this_week.entry(reference.clone()).or_default() += amount.cents();
+        }
+    }
+    let outstanding = crate::ledger::repo::open_by_category(tx, leases, week.week_end()).await?;
+    let mut repairs = repair_lines(tx, leases, week, &paid_this_week).await?;
+    let categories: Vec<Category> = Category::ALL
         .iter()
-        .map(|r| Ok((r.try_get("payment_posting_id")?, r.try_get("balance_id")?, r.try_get("amount_cents")?)))
-        .collect::<Result<_, sqlx::Error>>()?;
-        let mut balance_ids: Vec<i64> = allocations.iter().map(|(_, b, _)| *b).collect();
-        balance_ids.sort_unstable();
-        balance_ids.dedup();
-        let mut balances: HashMap<i64, (String, String)> = HashMap::new();
-        for ids in balance_ids.chunks(5000) {
-            for r in sqlx::query(&format!(
-                "SELECT id, category, reference_id FROM ledger_balances WHERE id IN ({})",
-                id_list(ids)
-            ))
-            .persistent(false)
-            .fetch_all(&mut **tx)
-            .await?
-            {
-                balances.insert(
-                    r.try_get("id")?,
-                    (r.try_get("category")?, r.try_get("reference_id")?),
-                );
-            }
-        }
-        for (payment, balance, cents) in allocations {
-            let (Some(lease), Some((category, reference))) =
-                (lease_of_payment.get(&payment), balances.get(&balance))
-            else {
-                continue;
-            };
-            *deducted.entry((*lease, category.clone())).or_default() += cents;
-            if category == Category::Repair.as_str() {
-                *paid_this_week.entry(reference.clone()).or_default() += cents;
-            }
-        }
+        .copied()
+        .filter(|c| c.is_obligation())
+        .collect();
+    let mut contents = Vec::with_capacity(leases.len());
+    for lease in leases {
+        let Some(summary) = summaries.remove(lease) else {
+            continue;
+        };
+        let lines: Vec<CategoryLine> = categories
+            .iter()
+            .map(|c| CategoryLine {
+                category: c.as_str().to_string(),
+                deducted: deducted.get(&(*lease, *c)).copied().unwrap_or_default(),
+                outstanding: outstanding.get(&(*lease, *c)).copied().unwrap_or_default(),
+            })
+            .collect();
+        let total_deducted: Money = lines.iter().map(|l| l.deducted).sum();
+        let gross_earnings = gross.get(lease).copied().unwrap_or_default();
+        contents.push((
+            *lease,
+            DtrContent {
+                week_start: week.to_string(),
+                week_end: week.week_end().to_string(),
+                party: party(summary),
+                gross_earnings,
+                net_pay: gross_earnings - total_deducted,
+                balances_carried_forward: lines.iter().map(|l| l.outstanding).sum(),
+                categories: lines,
+                total_deducted,
+                repairs: repairs.remove(lease).unwrap_or_default(),
+            },
+        ));
     }
-    let mut outstanding: HashMap<(i64, String), i64> = HashMap::new();
-    for r in sqlx::query(&format!(
-        "SELECT lease_id, category, CAST(SUM(balance_cents) AS BIGINT) AS open FROM ledger_balances \
-         WHERE status = 'OPEN' AND due_date <= $1 AND lease_id IN ({ids}) GROUP BY lease_id, category"
-    )).persistent(false)
-    .bind(&week_end)
-    .fetch_all(&mut **tx)
-    .await?
-    {
-        outstanding.insert((r.try_get("lease_id")?, r.try_get("category")?), r.try_get("open")?);
+    Ok(contents)
+}
+
+fn party(summary: crate::fleet::repo::LeaseSummary) -> Party {
+    let (driver_id, driver_business_id, driver_name, tlc_license_no) = match summary.driver {
+        Some((pk, id, name, tlc)) => (Some(pk), Some(id), Some(name), Some(tlc)),
+        None => (None, None, None, None),
+    };
+    Party {
+        driver_id,
+        driver_business_id,
+        driver_name,
+        tlc_license_no,
+        lease_id: summary.lease_pk,
+        lease_business_id: summary.lease_id,
+        lease_type: LeaseType::parse(&summary.lease_type)
+            .map(|t| t.label().to_string())
+            .unwrap_or(summary.lease_type),
+        vin: summary.vin,
+        plate_number: summary.plate_number,
+        vehicle: summary.vehicle,
+        medallion_number: summary.medallion_number,
     }
-    // The repairs section: installments due this week, earlier ones still open, and earlier
-    // ones this week's earnings finished paying; never a later week's.
+}
+
+/// The repairs section of each lease's statement: installments due this week, earlier ones
+/// still open, and earlier ones this week's earnings finished paying; never a later week's.
+async fn repair_lines(
+    tx: &mut Tx,
+    leases: &[i64],
+    week: SundayDate,
+    paid_this_week: &HashMap<String, i64>,
+) -> Result<BTreeMap<i64, Vec<RepairLine>>, AppError> {
     let mut repairs: BTreeMap<i64, Vec<RepairLine>> = BTreeMap::new();
-    for line in crate::repairs::repo::statement_lines(tx, &leases, week, &paid_this_week).await? {
+    for line in crate::repairs::repo::statement_lines(tx, leases, week, paid_this_week).await? {
         let installment =
             Settlement::of_installment(line.amount_cents, line.paid_cents, &line.status);
         let invoice = Settlement::of_invoice(
@@ -353,153 +335,51 @@ async fn generate_chunk(
             invoice_balance_remaining: invoice.remaining,
         });
     }
+    Ok(repairs)
+}
 
-    // 4. Write: replace drafts, add the rest with numbers from one block.
-    let existing: HashMap<i64, i64> = sqlx::query(&format!(
-        "SELECT lease_id, id FROM dtrs WHERE week_start = $1 AND lease_id IN ({ids})"
-    ))
-    .persistent(false)
-    .bind(&week_text)
-    .fetch_all(&mut **tx)
-    .await?
-    .iter()
-    .map(|r| Ok((r.try_get("lease_id")?, r.try_get("id")?)))
-    .collect::<Result<_, sqlx::Error>>()?;
-    let categories: Vec<Category> = Category::ALL
-        .iter()
-        .copied()
-        .filter(|c| c.is_obligation())
-        .collect();
-    let mut rows = Vec::with_capacity(leases.len());
-    for lease in &leases {
-        let Some(party) = parties.remove(lease) else {
-            continue;
-        };
-        let lines: Vec<CategoryLine> = categories
-            .iter()
-            .map(|c| CategoryLine {
-                category: c.as_str().to_string(),
-                deducted: Money::from_cents(
-                    deducted
-                        .get(&(*lease, c.as_str().to_string()))
-                        .copied()
-                        .unwrap_or_default(),
-                ),
-                outstanding: Money::from_cents(
-                    outstanding
-                        .get(&(*lease, c.as_str().to_string()))
-                        .copied()
-                        .unwrap_or_default(),
-                ),
-            })
-            .collect();
-        let total_deducted: Money = lines.iter().map(|l| l.deducted).sum();
-        let gross_earnings = Money::from_cents(gross.get(lease).copied().unwrap_or_default());
-        let content = DtrContent {
-            week_start: week_text.clone(),
-            week_end: week.week_end().to_string(),
-            party,
-            gross_earnings,
-            net_pay: gross_earnings - total_deducted,
-            balances_carried_forward: lines.iter().map(|l| l.outstanding).sum(),
-            categories: lines,
-            total_deducted,
-            repairs: repairs.remove(lease).unwrap_or_default(),
-        };
-        rows.push((*lease, content));
-    }
-    let new_count = rows
-        .iter()
-        .filter(|(l, _)| !existing.contains_key(l))
-        .count() as i64;
+/// Writes the statements: a draft is replaced, a new one gets the next number of the year
+/// (a block reserved at once).
+async fn write_statements(
+    tx: &mut Tx,
+    week: SundayDate,
+    contents: &[(i64, DtrContent)],
+    now: DateTime<Utc>,
+    report: &mut GenerationReport,
+) -> Result<(), AppError> {
+    let week_text = week.to_string();
+    let now_text = timestamp(now);
+    let leases: Vec<i64> = contents.iter().map(|(l, _)| *l).collect();
+    let existing = repo::existing_statements(tx, &week_text, &leases).await?;
+    let new_count = leases.iter().filter(|l| !existing.contains_key(l)).count() as i64;
     let year = week.week_end().year();
     let mut next_number = if new_count > 0 {
-        reserve_numbers(tx, &format!("dtr:{year}"), new_count).await?
+        crate::db::reserve_sequence(tx, &format!("dtr:{year}"), new_count).await?
     } else {
         0
     };
-    // New statements in multi-row INSERTs ($1 week, $2 time; 8 parameters a row after that).
     let mut fresh = Vec::new();
-    for (lease, content) in &rows {
+    for (lease, content) in contents {
         let json = serde_json::to_string(content).map_err(anyhow::Error::from)?;
-        let driver_id = content.party.driver_id;
-        if let Some(id) = existing.get(lease) {
-            sqlx::query(
-                "UPDATE dtrs SET driver_id = $1, gross_earnings_cents = $2, total_deducted_cents = $3, net_pay_cents = $4, content = $5, \
-                 generated_on = $6 WHERE id = $7 AND status = 'Draft'",
-            )
-            .bind(driver_id)
-            .bind(content.gross_earnings.cents())
-            .bind(content.total_deducted.cents())
-            .bind(content.net_pay.cents())
-            .bind(&json)
-            .bind(&now_text)
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
-            report.replaced += 1;
-        } else {
-            fresh.push((
-                domain::ids::dtr_number(year, next_number),
-                *lease,
-                driver_id,
-                content,
-                json,
-            ));
-            next_number += 1;
+        match existing.get(lease) {
+            Some(id) => {
+                repo::replace_draft(tx, *id, content, &json, &now_text).await?;
+                report.replaced += 1;
+            }
+            None => {
+                fresh.push(repo::NewDraft {
+                    number: domain::ids::dtr_number(year, next_number),
+                    lease_id: *lease,
+                    content,
+                    json,
+                });
+                next_number += 1;
+            }
         }
     }
-    for batch in fresh.chunks(crate::db::rows_per_statement(crate::db::backend_of(tx), 8)) {
-        let values: Vec<String> = (0..batch.len())
-            .map(|n| {
-                let b = 2 + n * 8;
-                format!(
-                    "(${}, ${}, ${}, $1, ${}, 'Draft', ${}, ${}, ${}, ${}, $2)",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8
-                )
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO dtrs (dtr_number, lease_id, driver_id, week_start, week_end, status, gross_earnings_cents, total_deducted_cents, \
-             net_pay_cents, content, generated_on) VALUES {}",
-            values.join(", ")
-        );
-        let mut query = sqlx::query(&sql).bind(&week_text).bind(&now_text);
-        for (number, lease, driver_id, content, json) in batch {
-            query = query
-                .bind(number)
-                .bind(*lease)
-                .bind(*driver_id)
-                .bind(&content.week_end)
-                .bind(content.gross_earnings.cents())
-                .bind(content.total_deducted.cents())
-                .bind(content.net_pay.cents())
-                .bind(json);
-        }
-        query.execute(&mut **tx).await?;
-        report.created += batch.len() as i64;
-    }
+    repo::insert_drafts(tx, &week_text, &fresh, &now_text).await?;
+    report.created += fresh.len() as i64;
     Ok(())
-}
-
-/// Reserves `count` consecutive numbers of a counter; returns the first.
-async fn reserve_numbers(tx: &mut Tx, name: &str, count: i64) -> Result<i64, sqlx::Error> {
-    let last: i64 = sqlx::query_scalar(
-        "INSERT INTO id_sequences (name, last_value) VALUES ($1, $2) \
-         ON CONFLICT (name) DO UPDATE SET last_value = id_sequences.last_value + $2 RETURNING last_value",
-    )
-    .bind(name)
-    .bind(count)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(last - count + 1)
 }
 
 /// Finalizes a draft (finance); a finalized DTR is never changed again.
@@ -509,10 +389,7 @@ pub async fn finalize(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let status: Option<String> = sqlx::query_scalar("SELECT status FROM dtrs WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let status = repo::status_for_update(tx, id).await?;
     match status.as_deref() {
         None => return Err(AppError::NotFound(format!("no DTR {id}"))),
         Some("Finalized") => {
@@ -520,13 +397,7 @@ pub async fn finalize(
         }
         _ => {}
     }
-    let now_text = timestamp(now);
-    sqlx::query("UPDATE dtrs SET status = 'Finalized', finalized_by = $1, finalized_on = $2 WHERE id = $3 AND status = 'Draft'")
-        .bind(actor)
-        .bind(&now_text)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    repo::mark_finalized(tx, id, actor, &timestamp(now)).await?;
     let id_text = id.to_string();
     crate::audit::record(
         tx,

@@ -20,11 +20,10 @@ use domain::ledger::{allocate, Allocation, Category};
 use domain::money::Money;
 use domain::status::TerminationReason;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use utoipa::ToSchema;
 
 use crate::audit;
-use crate::db::{lock_rows, timestamp, Tx};
+use crate::db::{timestamp, Tx};
 use crate::error::{AppError, FieldError};
 use crate::ledger::model::{entry_type, NewObligation};
 use crate::ledger::payments::{apply_allocations, open_balances};
@@ -80,20 +79,6 @@ pub struct AcceleratedInvoice {
     pub installments: i64,
 }
 
-/// What the termination reads of the lease, locked.
-struct EndingLease {
-    id: i64,
-    lease_id: String,
-    status: String,
-    start: NaiveDate,
-    end: Option<NaiveDate>,
-    reason: Option<String>,
-    weekly: Money,
-    vehicle_id: i64,
-    medallion_id: i64,
-    driver_id: Option<i64>,
-}
-
 /// Settings the termination applies.
 #[derive(Clone, Copy)]
 pub struct Terms {
@@ -136,40 +121,6 @@ fn parse_request(
     }
 }
 
-async fn lock_lease(tx: &mut Tx, id: i64) -> Result<Option<EndingLease>, AppError> {
-    let row = sqlx::query(&format!(
-        "SELECT l.id, l.lease_id, l.status, l.start_date, l.end_date, l.termination_reason, l.weekly_rate_cents, \
-         l.vehicle_id, l.medallion_id FROM leases l WHERE l.id = $1{}",
-        lock_rows(tx)
-    ))
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some(r) = row else { return Ok(None) };
-    let driver_id: Option<i64> = sqlx::query_scalar(
-        "SELECT driver_id FROM lease_drivers WHERE lease_id = $1 AND is_driver_manager = 1",
-    )
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let date = |text: String| parse_date(&text).map_err(|e| anyhow::anyhow!("lease {id}: {e}"));
-    Ok(Some(EndingLease {
-        id: r.try_get("id")?,
-        lease_id: r.try_get("lease_id")?,
-        status: r.try_get("status")?,
-        start: date(r.try_get("start_date")?)?,
-        end: r
-            .try_get::<Option<String>, _>("end_date")?
-            .map(date)
-            .transpose()?,
-        reason: r.try_get("termination_reason")?,
-        weekly: Money::from_cents(r.try_get("weekly_rate_cents")?),
-        vehicle_id: r.try_get("vehicle_id")?,
-        medallion_id: r.try_get("medallion_id")?,
-        driver_id,
-    }))
-}
-
 /// Ends the lease `id` (see the module documentation). The caller commits.
 pub async fn terminate(
     tx: &mut Tx,
@@ -180,7 +131,7 @@ pub async fn terminate(
     now: DateTime<Utc>,
 ) -> Result<TerminationOutcome, AppError> {
     let (end, reason, note) = parse_request(request)?;
-    let lease = lock_lease(tx, id)
+    let lease = super::repo::lease_for_end(tx, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no lease with id {id}")))?;
     if let Some(ended) = lease
@@ -211,13 +162,12 @@ pub async fn terminate(
             lease.start
         )));
     }
-    let finalized: Option<String> = sqlx::query_scalar(
-        "SELECT MAX(week_start) FROM dtrs WHERE lease_id = $1 AND status = 'Finalized' AND week_start >= $2",
-    )
-    .bind(lease.id)
-    .bind(end_week.to_string())
-    .fetch_one(&mut **tx)
-    .await?;
+    let finalized = crate::dtr::repo::statement_weeks(tx, lease.id, &end_week.to_string())
+        .await?
+        .into_iter()
+        .filter(|(_, finalized)| *finalized)
+        .map(|(week, _)| week)
+        .last();
     if let Some(week) = finalized {
         return Err(field(format!(
             "the statement of the week of {week} is finalized; the lease can only end after that week"
@@ -225,18 +175,16 @@ pub async fn terminate(
     }
     let status = reason.lease_status();
     let now_text = timestamp(now);
-    sqlx::query(
-        "UPDATE leases SET status = $1, end_date = $2, termination_reason = $3, termination_note = $4, \
-         terminated_by = $5, terminated_on = $6 WHERE id = $7",
+    super::repo::end_lease(
+        tx,
+        lease.id,
+        status,
+        end,
+        reason,
+        note.as_deref(),
+        actor,
+        &now_text,
     )
-    .bind(status.as_str())
-    .bind(end.to_string())
-    .bind(reason.as_str())
-    .bind(&note)
-    .bind(actor)
-    .bind(&now_text)
-    .bind(lease.id)
-    .execute(&mut **tx)
     .await?;
 
     let (corrections, mut credits) =
@@ -294,13 +242,13 @@ pub async fn terminate(
     // yet; otherwise it (and any later draft of this lease) is made again now.
     let current = current_payment_period(now, terms.timezone);
     if end_week < current {
-        let mut weeks: Vec<String> = sqlx::query_scalar(
-            "SELECT week_start FROM dtrs WHERE lease_id = $1 AND week_start > $2 AND status = 'Draft'",
-        )
-        .bind(lease.id)
-        .bind(end_week.to_string())
-        .fetch_all(&mut **tx)
-        .await?;
+        // Finalized ones from the last week on were refused above: every one is a draft.
+        let mut weeks: Vec<String> =
+            crate::dtr::repo::statement_weeks(tx, lease.id, &end_week.next().to_string())
+                .await?
+                .into_iter()
+                .map(|(week, _)| week)
+                .collect();
         weeks.push(end_week.to_string());
         for week in weeks {
             let week = SundayDate::parse(&week).map_err(|e| anyhow::anyhow!("dtr week: {e}"))?;
@@ -332,7 +280,7 @@ pub async fn terminate(
 /// the corrections and each credit's posting with what is left of it.
 async fn correct_rent(
     tx: &mut Tx,
-    lease: &EndingLease,
+    lease: &super::repo::EndingLease,
     end: NaiveDate,
     end_week: SundayDate,
     actor: &str,
@@ -374,13 +322,11 @@ async fn correct_rent(
             },
         )
         .await?;
-        let open: i64 = sqlx::query_scalar(
-            "SELECT balance_cents FROM ledger_balances WHERE id = $1 AND status <> 'VOIDED'",
-        )
-        .bind(balance_id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .unwrap_or(0);
+        let open = crate::ledger::repo::balances_now(tx, &[balance_id])
+            .await?
+            .get(&balance_id)
+            .copied()
+            .unwrap_or(0);
         let on_rent = credit.min(Money::from_cents(open));
         if on_rent.is_positive() {
             apply_allocations(

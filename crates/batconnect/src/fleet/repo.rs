@@ -1,5 +1,6 @@
 //! SQL for the fleet registry.
 
+use chrono::NaiveDate;
 use domain::money::Money;
 use domain::status::LeaseType;
 use sqlx::any::AnyRow;
@@ -472,4 +473,296 @@ pub async fn driver_id_by_tlc(tx: &mut Tx, tlc: &str) -> Result<Option<i64>, sql
         .bind(tlc)
         .fetch_optional(&mut **tx)
         .await
+}
+
+/// Leases that get a weekly statement for `week` whatever their earnings: every active
+/// lease, and one that ended during the week (its final statement).
+pub async fn statement_leases(
+    pool: &AnyPool,
+    week: domain::calendar::SundayDate,
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM leases WHERE status = 'Active' \
+         UNION SELECT id FROM leases WHERE status IN ('Terminated', 'Expired') AND end_date >= $1 AND end_date <= $2",
+    )
+    .bind(week.to_string())
+    .bind(week.week_end().to_string())
+    .fetch_all(pool)
+    .await
+}
+
+/// Who and what a lease's statement is addressed to.
+pub struct LeaseSummary {
+    pub lease_pk: i64,
+    pub lease_id: String,
+    pub lease_type: String,
+    pub vin: String,
+    pub plate_number: Option<String>,
+    pub vehicle: String,
+    pub medallion_number: String,
+    /// The driver manager (internal id, business id, name, TLC license).
+    pub driver: Option<(i64, String, String, String)>,
+}
+
+/// The summary of each of these leases, by internal id.
+pub async fn lease_summaries(
+    tx: &mut Tx,
+    leases: &[i64],
+) -> Result<std::collections::HashMap<i64, LeaseSummary>, sqlx::Error> {
+    let mut found = std::collections::HashMap::new();
+    for r in sqlx::query(&format!(
+        "SELECT l.id, l.lease_id, l.lease_type, v.vin, v.plate_number, v.make, v.model, v.year, m.medallion_number, \
+         d.id AS driver_pk, d.driver_id, d.full_name, d.tlc_license_no \
+         FROM leases l JOIN vehicles v ON v.id = l.vehicle_id JOIN medallions m ON m.id = l.medallion_id \
+         LEFT JOIN lease_drivers ld ON ld.lease_id = l.id AND ld.is_driver_manager = 1 LEFT JOIN drivers d ON d.id = ld.driver_id \
+         WHERE l.id IN ({})",
+        crate::db::id_list(leases)
+    ))
+    .persistent(false)
+    .fetch_all(&mut **tx)
+    .await?
+    {
+        let driver = match r.try_get::<Option<i64>, _>("driver_pk")? {
+            Some(pk) => Some((
+                pk,
+                r.try_get("driver_id")?,
+                r.try_get("full_name")?,
+                r.try_get("tlc_license_no")?,
+            )),
+            None => None,
+        };
+        found.insert(
+            r.try_get("id")?,
+            LeaseSummary {
+                lease_pk: r.try_get("id")?,
+                lease_id: r.try_get("lease_id")?,
+                lease_type: r.try_get("lease_type")?,
+                vin: r.try_get("vin")?,
+                plate_number: r.try_get("plate_number")?,
+                vehicle: format!(
+                    "{} {} {}",
+                    r.try_get::<i64, _>("year")?,
+                    r.try_get::<String, _>("make")?,
+                    r.try_get::<String, _>("model")?
+                ),
+                medallion_number: r.try_get("medallion_number")?,
+                driver,
+            },
+        );
+    }
+    Ok(found)
+}
+
+/// The parties a posting on a lease carries: its driver manager, vehicle and medallion.
+#[derive(Debug, Clone, Copy)]
+pub struct LeaseParties {
+    pub driver_id: Option<i64>,
+    pub vehicle_id: i64,
+    pub medallion_id: i64,
+}
+
+/// The parties of each of these leases (those that exist), by internal id.
+pub async fn lease_parties(
+    tx: &mut Tx,
+    leases: &[i64],
+) -> Result<std::collections::HashMap<i64, LeaseParties>, sqlx::Error> {
+    let mut found = std::collections::HashMap::new();
+    for chunk in leases.chunks(1000) {
+        for r in sqlx::query(&format!(
+            "SELECT l.id, l.vehicle_id, l.medallion_id, ld.driver_id FROM leases l \
+             LEFT JOIN lease_drivers ld ON ld.lease_id = l.id AND ld.is_driver_manager = 1 WHERE l.id IN ({})",
+            crate::db::id_list(chunk)
+        ))
+        .persistent(false)
+        .fetch_all(&mut **tx)
+        .await?
+        {
+            found.insert(
+                r.try_get("id")?,
+                LeaseParties {
+                    driver_id: r.try_get("driver_id")?,
+                    vehicle_id: r.try_get("vehicle_id")?,
+                    medallion_id: r.try_get("medallion_id")?,
+                },
+            );
+        }
+    }
+    Ok(found)
+}
+
+/// A lease's status, if it exists.
+pub async fn lease_status(tx: &mut Tx, lease_id: i64) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT status FROM leases WHERE id = $1")
+        .bind(lease_id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+/// The internal id of each lease named in `keys` by its business id or its internal id
+/// (both spellings map to the id), in one keyed read per thousand.
+pub async fn lease_keys(
+    tx: &mut Tx,
+    keys: &[&str],
+) -> Result<std::collections::HashMap<String, i64>, sqlx::Error> {
+    let mut leases = std::collections::HashMap::new();
+    for chunk in keys.chunks(1000) {
+        let business = crate::db::text_list(chunk);
+        // -1 (no lease) keeps the list valid when no key is numeric.
+        let numeric: Vec<i64> = chunk
+            .iter()
+            .filter_map(|k| k.parse().ok())
+            .chain(std::iter::once(-1))
+            .collect();
+        for r in sqlx::query(&format!(
+            "SELECT id, lease_id FROM leases WHERE lease_id IN ({business}) OR id IN ({})",
+            crate::db::id_list(&numeric)
+        ))
+        .persistent(false)
+        .fetch_all(&mut **tx)
+        .await?
+        {
+            let id: i64 = r.try_get("id")?;
+            let business: String = r.try_get("lease_id")?;
+            leases.insert(id.to_string(), id);
+            leases.insert(business, id);
+        }
+    }
+    Ok(leases)
+}
+
+/// An active lease a driver manages, as the repair step shows it.
+pub struct ManagedLease {
+    pub id: i64,
+    pub lease_id: String,
+    pub lease_type: String,
+    pub status: String,
+    pub weekly_rate: domain::money::Money,
+    pub medallion_id: i64,
+    pub medallion_number: String,
+    pub vehicle_id: i64,
+    pub vin: String,
+    pub plate_number: Option<String>,
+    /// "2024 Toyota Camry".
+    pub vehicle: String,
+}
+
+/// The active leases `driver_id` is the driver manager of, by lease id.
+pub async fn managed_active_leases(
+    pool: &AnyPool,
+    driver_id: i64,
+) -> Result<Vec<ManagedLease>, sqlx::Error> {
+    sqlx::query(
+        "SELECT l.id, l.lease_id, l.lease_type, l.status, l.weekly_rate_cents, l.medallion_id, m.medallion_number, \
+         l.vehicle_id, v.vin, v.plate_number, v.make, v.model, v.year \
+         FROM lease_drivers ld JOIN leases l ON l.id = ld.lease_id JOIN medallions m ON m.id = l.medallion_id \
+         JOIN vehicles v ON v.id = l.vehicle_id \
+         WHERE ld.driver_id = $1 AND ld.is_driver_manager = 1 AND l.status = 'Active' ORDER BY l.lease_id",
+    )
+    .bind(driver_id)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(ManagedLease {
+            id: r.try_get("id")?,
+            lease_id: r.try_get("lease_id")?,
+            lease_type: r.try_get("lease_type")?,
+            status: r.try_get("status")?,
+            weekly_rate: domain::money::Money::from_cents(r.try_get("weekly_rate_cents")?),
+            medallion_id: r.try_get("medallion_id")?,
+            medallion_number: r.try_get("medallion_number")?,
+            vehicle_id: r.try_get("vehicle_id")?,
+            vin: r.try_get("vin")?,
+            plate_number: r.try_get("plate_number")?,
+            vehicle: format!(
+                "{} {} {}",
+                r.try_get::<i64, _>("year")?,
+                r.try_get::<String, _>("make")?,
+                r.try_get::<String, _>("model")?
+            ),
+        })
+    })
+    .collect()
+}
+
+/// What the termination reads of the lease, locked.
+pub struct EndingLease {
+    pub id: i64,
+    pub lease_id: String,
+    pub status: String,
+    pub start: NaiveDate,
+    pub end: Option<NaiveDate>,
+    pub reason: Option<String>,
+    pub weekly: Money,
+    pub vehicle_id: i64,
+    pub medallion_id: i64,
+    pub driver_id: Option<i64>,
+}
+
+/// A lease about to end, locked on PostgreSQL, with its driver manager.
+pub async fn lease_for_end(
+    tx: &mut Tx,
+    id: i64,
+) -> Result<Option<EndingLease>, crate::error::AppError> {
+    let row = sqlx::query(&format!(
+        "SELECT l.id, l.lease_id, l.status, l.start_date, l.end_date, l.termination_reason, l.weekly_rate_cents, \
+         l.vehicle_id, l.medallion_id FROM leases l WHERE l.id = $1{}",
+        crate::db::lock_rows(tx)
+    ))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let driver_id: Option<i64> = sqlx::query_scalar(
+        "SELECT driver_id FROM lease_drivers WHERE lease_id = $1 AND is_driver_manager = 1",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let date = |text: String| {
+        domain::calendar::parse_date(&text).map_err(|e| anyhow::anyhow!("lease {id}: {e}"))
+    };
+    Ok(Some(EndingLease {
+        id: r.try_get("id")?,
+        lease_id: r.try_get("lease_id")?,
+        status: r.try_get("status")?,
+        start: date(r.try_get("start_date")?)?,
+        end: r
+            .try_get::<Option<String>, _>("end_date")?
+            .map(date)
+            .transpose()?,
+        reason: r.try_get("termination_reason")?,
+        weekly: domain::money::Money::from_cents(r.try_get("weekly_rate_cents")?),
+        vehicle_id: r.try_get("vehicle_id")?,
+        medallion_id: r.try_get("medallion_id")?,
+        driver_id,
+    }))
+}
+
+/// Records the end of a lease: its new status, last day, reason and who ended it.
+#[allow(clippy::too_many_arguments)]
+pub async fn end_lease(
+    tx: &mut Tx,
+    id: i64,
+    status: domain::status::LeaseStatus,
+    end: chrono::NaiveDate,
+    reason: domain::status::TerminationReason,
+    note: Option<&str>,
+    actor: &str,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE leases SET status = $1, end_date = $2, termination_reason = $3, termination_note = $4, \
+         terminated_by = $5, terminated_on = $6 WHERE id = $7",
+    )
+    .bind(status.as_str())
+    .bind(end.to_string())
+    .bind(reason.as_str())
+    .bind(note)
+    .bind(actor)
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

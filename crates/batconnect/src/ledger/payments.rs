@@ -9,13 +9,12 @@ use domain::calendar::SundayDate;
 use domain::ledger::{allocate_chosen, Allocation, Category, OpenBalance};
 use domain::money::Money;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use utoipa::ToSchema;
 
 use super::model::entry_type;
 use super::repo::{self, PostingRow};
 use crate::audit;
-use crate::db::{id_list, next_sequence, text_list, timestamp, Tx};
+use crate::db::{next_sequence, timestamp, Tx};
 use crate::error::{AppError, FieldError};
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -44,31 +43,6 @@ pub struct EarningsRecorded {
     pub amount: Money,
 }
 
-/// Lease facts a payment posting carries.
-struct LeaseParties {
-    driver_id: Option<i64>,
-    vehicle_id: i64,
-    medallion_id: i64,
-}
-
-async fn lease_parties(tx: &mut Tx, lease_id: i64) -> Result<Option<LeaseParties>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT l.vehicle_id, l.medallion_id, ld.driver_id FROM leases l \
-         LEFT JOIN lease_drivers ld ON ld.lease_id = l.id AND ld.is_driver_manager = 1 WHERE l.id = $1",
-    )
-    .bind(lease_id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    row.map(|r| {
-        Ok(LeaseParties {
-            driver_id: r.try_get("driver_id")?,
-            vehicle_id: r.try_get("vehicle_id")?,
-            medallion_id: r.try_get("medallion_id")?,
-        })
-    })
-    .transpose()
-}
-
 fn already_recorded(lease_id: i64, period: SundayDate) -> AppError {
     AppError::Conflict(format!(
         "earnings for lease {lease_id} and week {period} are already recorded; void that posting to replace it"
@@ -86,6 +60,54 @@ pub async fn record_earnings(
     timezone: chrono_tz::Tz,
 ) -> Result<Vec<EarningsRecorded>, AppError> {
     let current_week = domain::calendar::current_payment_period(now, timezone);
+    let parsed = parse_earnings_rows(rows, current_week)?;
+    let new = check_earnings_leases(tx, rows, &parsed).await?;
+    let ids = repo::insert_earnings(tx, &new, actor, &timestamp(now))
+        .await
+        .map_err(|e| match e {
+            // Another request recorded one of these weeks after the check.
+            sqlx::Error::Database(db) if db.is_unique_violation() => AppError::Conflict(
+                "earnings for one of these leases and weeks were recorded meanwhile; void that posting to replace it".into(),
+            ),
+            other => other.into(),
+        })?;
+    let recorded = new
+        .iter()
+        .map(|row| {
+            let posting_id = ids
+                .get(&(row.lease_id, row.period.to_string()))
+                .copied()
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "no posting returned for lease {}, week {}",
+                        row.lease_id,
+                        row.period
+                    )
+                })?;
+            Ok(EarningsRecorded {
+                lease_id: row.lease_id,
+                period: row.period.to_string(),
+                posting_id,
+                amount: row.amount,
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    let entry = audit::Entry::new(actor, "earnings_recorded", "ledger_posting", "bulk")
+        .details(serde_json::json!({ "rows": recorded.len() }));
+    audit::record(tx, entry, now).await?;
+    Ok(recorded)
+}
+
+/// A request row that parsed: (its index, lease, week, amount).
+type ParsedEarnings = (usize, i64, SundayDate, Money);
+
+/// Every row's week (one that has begun) and amount (more than zero: a week without
+/// earnings has no row, and a 0.00 credit would only block the week's real amount), no
+/// lease and week twice; every bad row is named.
+fn parse_earnings_rows(
+    rows: &[EarningsInput],
+    current_week: SundayDate,
+) -> Result<Vec<ParsedEarnings>, AppError> {
     if rows.is_empty() || rows.len() > 10_000 {
         return Err(AppError::field("earnings", "give 1 to 10000 rows"));
     }
@@ -99,8 +121,6 @@ pub async fn record_earnings(
             .and_then(|p| domain::input::earnings_period(p, current_week).map(|_| p))
             .map_err(|e| errors.push(FieldError::at(at("period"), e)))
             .ok();
-        // A week without earnings has no row: a 0.00 credit would only block the week's
-        // real amount (one earnings credit per lease and week).
         let amount = Money::amount_from_json(&row.amount)
             .map_err(|e| errors.push(FieldError::at(at("amount"), e.to_string())))
             .ok();
@@ -116,50 +136,30 @@ pub async fn record_earnings(
             parsed.push((i, row.lease_id, period, amount));
         }
     }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
+    if errors.is_empty() {
+        Ok(parsed)
+    } else {
+        Err(AppError::Validation(errors))
     }
-    // Set-based from here: the leases' parties and the weeks already recorded in a few
-    // keyed reads, then the postings in multi-row inserts (a 10,000-row file is a handful
-    // of statements, not 20,000).
+}
+
+/// Every lease exists (and has the driver manager a row names), and no week is recorded
+/// already; a few keyed reads for the whole request. Returns the credits to record.
+async fn check_earnings_leases(
+    tx: &mut Tx,
+    rows: &[EarningsInput],
+    parsed: &[ParsedEarnings],
+) -> Result<Vec<repo::NewEarnings>, AppError> {
     let mut lease_ids: Vec<i64> = parsed.iter().map(|(_, l, _, _)| *l).collect();
     lease_ids.sort_unstable();
     lease_ids.dedup();
-    let weeks: HashSet<String> = parsed.iter().map(|(_, _, p, _)| p.to_string()).collect();
-    let weeks = text_list(&weeks.into_iter().collect::<Vec<_>>());
-    let mut parties: HashMap<i64, LeaseParties> = HashMap::new();
-    let mut recorded_weeks: HashSet<(i64, String)> = HashSet::new();
-    for chunk in lease_ids.chunks(1000) {
-        let list = id_list(chunk);
-        for r in sqlx::query(&format!(
-            "SELECT l.id, l.vehicle_id, l.medallion_id, ld.driver_id FROM leases l \
-             LEFT JOIN lease_drivers ld ON ld.lease_id = l.id AND ld.is_driver_manager = 1 WHERE l.id IN ({list})"
-        ))
-        .persistent(false)
-        .fetch_all(&mut **tx)
-        .await?
-        {
-            parties.insert(
-                r.try_get("id")?,
-                LeaseParties {
-                    driver_id: r.try_get("driver_id")?,
-                    vehicle_id: r.try_get("vehicle_id")?,
-                    medallion_id: r.try_get("medallion_id")?,
-                },
-            );
-        }
-        for r in sqlx::query(&format!(
-            "SELECT lease_id, payment_period FROM ledger_postings \
-             WHERE entry_type = 'EARNINGS' AND status = 'POSTED' AND lease_id IN ({list}) AND payment_period IN ({weeks})"
-        ))
-        .persistent(false)
-        .fetch_all(&mut **tx)
-        .await?
-        {
-            recorded_weeks.insert((r.try_get("lease_id")?, r.try_get("payment_period")?));
-        }
-    }
-    for (i, lease_id, _, _) in &parsed {
+    let mut weeks: Vec<String> = parsed.iter().map(|(_, _, p, _)| p.to_string()).collect();
+    weeks.sort_unstable();
+    weeks.dedup();
+    let parties = crate::fleet::repo::lease_parties(tx, &lease_ids).await?;
+    let recorded_weeks = repo::recorded_earnings_weeks(tx, &lease_ids, &weeks).await?;
+    let mut errors = Vec::new();
+    for (i, lease_id, _, _) in parsed {
         let at = |field: &str| format!("/earnings/{i}/{field}");
         match (parties.get(lease_id), rows[*i].driver_id) {
             (None, _) => errors.push(FieldError::at(
@@ -184,80 +184,17 @@ pub async fn record_earnings(
     {
         return Err(already_recorded(*lease_id, *period));
     }
-    let now_text = timestamp(now);
-    let mut recorded = Vec::with_capacity(parsed.len());
-    for batch in parsed.chunks(crate::db::rows_per_statement(crate::db::backend_of(tx), 10)) {
-        let values: Vec<String> = (0..batch.len())
-            .map(|n| {
-                let marks: Vec<String> = (1..=10).map(|k| format!("${}", n * 10 + k)).collect();
-                format!(
-                    "('Earnings', {}, 'EARNINGS', 'POSTED', {})",
-                    marks[0],
-                    marks[1..].join(", ")
-                )
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO ledger_postings (category, amount_cents, entry_type, status, reference_id, driver_id, lease_id, \
-             vehicle_id, medallion_id, payment_period, description, created_by, created_on) VALUES {} \
-             RETURNING id, lease_id, payment_period",
-            values.join(", ")
-        );
-        let mut query = sqlx::query(&sql);
-        for (_, lease_id, period, amount) in batch {
-            let party = parties
-                .get(lease_id)
-                .ok_or_else(|| anyhow::anyhow!("lease {lease_id} vanished during the request"))?;
-            query = query
-                .bind(-amount.cents())
-                .bind(format!("EARN-{lease_id}-{period}"))
-                .bind(party.driver_id)
-                .bind(*lease_id)
-                .bind(party.vehicle_id)
-                .bind(party.medallion_id)
-                .bind(period.to_string())
-                .bind(format!("Weekly earnings {period} – {}", period.week_end()))
-                .bind(actor)
-                .bind(&now_text);
-        }
-        let inserted = match query.fetch_all(&mut **tx).await {
-            Ok(rows) => rows,
-            // Another request recorded one of these weeks after the check above.
-            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-                return Err(AppError::Conflict(
-                    "earnings for one of these leases and weeks were recorded meanwhile; void that posting to replace it".into(),
-                ))
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let ids: HashMap<(i64, String), i64> = inserted
-            .iter()
-            .map(|r| {
-                Ok((
-                    (r.try_get("lease_id")?, r.try_get("payment_period")?),
-                    r.try_get("id")?,
-                ))
-            })
-            .collect::<Result<_, sqlx::Error>>()?;
-        for (_, lease_id, period, amount) in batch {
-            let posting_id = ids
-                .get(&(*lease_id, period.to_string()))
-                .copied()
-                .ok_or_else(|| {
-                    anyhow::anyhow!("no posting returned for lease {lease_id}, week {period}")
-                })?;
-            recorded.push(EarningsRecorded {
+    Ok(parsed
+        .iter()
+        .filter_map(|(_, lease_id, period, amount)| {
+            Some(repo::NewEarnings {
                 lease_id: *lease_id,
-                period: period.to_string(),
-                posting_id,
+                period: *period,
                 amount: *amount,
-            });
-        }
-    }
-    let entry = audit::Entry::new(actor, "earnings_recorded", "ledger_posting", "bulk")
-        .details(serde_json::json!({ "rows": recorded.len() }));
-    audit::record(tx, entry, now).await?;
-    Ok(recorded)
+                parties: *parties.get(lease_id)?,
+            })
+        })
+        .collect())
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -309,29 +246,7 @@ pub async fn open_balances(
     tx: &mut Tx,
     lease_id: i64,
 ) -> Result<Vec<(OpenBalance, String)>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
-        "SELECT id, category, reference_id, due_date, balance_cents FROM ledger_balances \
-         WHERE lease_id = $1 AND status = 'OPEN' ORDER BY id{}",
-        crate::db::lock_rows(tx)
-    ))
-    .bind(lease_id)
-    .fetch_all(&mut **tx)
-    .await?;
-    rows.iter()
-        .filter_map(|r| {
-            let category: String = r.try_get("category").ok()?;
-            let due: String = r.try_get("due_date").ok()?;
-            Some(Ok((
-                OpenBalance {
-                    id: r.try_get("id").ok()?,
-                    category: Category::parse(&category)?,
-                    due_date: domain::calendar::parse_date(&due).ok()?,
-                    balance: Money::from_cents(r.try_get("balance_cents").ok()?),
-                },
-                r.try_get("reference_id").ok()?,
-            )))
-        })
-        .collect()
+    repo::open_balances_of_lease(tx, lease_id).await
 }
 
 /// An interim payment applied to the balances the user chose (bypassing the hierarchy).
@@ -360,9 +275,12 @@ pub async fn interim_payment(
         })?;
         requested.push((a.balance_id, m));
     }
-    let parties = lease_parties(tx, request.lease_id).await?.ok_or_else(|| {
-        AppError::field("lease_id", format!("no lease with id {}", request.lease_id))
-    })?;
+    let parties = crate::fleet::repo::lease_parties(tx, &[request.lease_id])
+        .await?
+        .remove(&request.lease_id)
+        .ok_or_else(|| {
+            AppError::field("lease_id", format!("no lease with id {}", request.lease_id))
+        })?;
     let open = open_balances(tx, request.lease_id).await?;
     let balances: Vec<OpenBalance> = open.iter().map(|(b, _)| b.clone()).collect();
     let result = allocate_chosen(amount, &balances, &requested).map_err(|e| {
@@ -473,32 +391,15 @@ pub async fn apply_allocations(
     for (_, a) in &all {
         *per_balance.entry(a.balance_id).or_default() += a.amount.cents();
     }
-    for chunk in all.chunks(1000) {
-        let values: Vec<String> = chunk
-            .iter()
-            .map(|(p, a)| format!("({p}, {}, {}, $1, 0)", a.balance_id, a.amount.cents()))
-            .collect();
-        sqlx::query(&format!(
-            "INSERT INTO ledger_allocations (payment_posting_id, balance_id, amount_cents, created_on, reversed) VALUES {}",
-            values.join(", ")
-        )).persistent(false)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-    }
+    let rows: Vec<(i64, i64, i64)> = all
+        .iter()
+        .map(|(p, a)| (*p, a.balance_id, a.amount.cents()))
+        .collect();
+    repo::insert_allocations(tx, &rows, now).await?;
     let changes: Vec<(i64, i64)> = per_balance.into_iter().collect();
     adjust_balances(tx, &changes, now).await?;
     let ids: Vec<i64> = changes.iter().map(|(id, _)| *id).collect();
-    let after: HashMap<i64, i64> = sqlx::query(&format!(
-        "SELECT id, balance_cents FROM ledger_balances WHERE id IN ({})",
-        id_list(&ids)
-    ))
-    .persistent(false)
-    .fetch_all(&mut **tx)
-    .await?
-    .iter()
-    .map(|r| Ok((r.try_get("id")?, r.try_get("balance_cents")?)))
-    .collect::<Result<_, sqlx::Error>>()?;
+    let after = repo::balances_now(tx, &ids).await?;
     Ok(all
         .iter()
         .map(|(_, a)| {
@@ -524,104 +425,37 @@ pub async fn adjust_balances(
     now: &str,
 ) -> Result<(), AppError> {
     for chunk in changes.chunks(1000) {
-        let values: Vec<String> = chunk
-            .iter()
-            .map(|(id, delta)| format!("({id}, {delta})"))
-            .collect();
         // The CHECK constraints (0 <= balance <= original) refuse any over- or under-payment.
-        let updated = sqlx::query(&format!(
-            "UPDATE ledger_balances SET balance_cents = balance_cents - v.column2, \
-             status = CASE WHEN balance_cents - v.column2 = 0 THEN 'CLOSED' ELSE 'OPEN' END, updated_on = $1 \
-             FROM (VALUES {}) AS v WHERE ledger_balances.id = v.column1 AND ledger_balances.status <> 'VOIDED'",
-            values.join(", ")
-        )).persistent(false)
-        .bind(now)
-        .execute(&mut **tx)
-        .await
-        .map_err(|e| match e {
-            sqlx::Error::Database(db) if db.kind() == sqlx::error::ErrorKind::CheckViolation => {
-                AppError::Conflict(
-                    "a balance was paid by another payment at the same moment and has less left than this one would pay; \
-                     nothing was recorded: reload the open balances and try again"
-                        .into(),
-                )
-            }
-            other => other.into(),
-        })?;
-        if updated.rows_affected() != chunk.len() as u64 {
+        let updated = repo::adjust_balance_rows(tx, chunk, now)
+            .await
+            .map_err(|e| match e {
+                sqlx::Error::Database(db) if db.kind() == sqlx::error::ErrorKind::CheckViolation => {
+                    AppError::Conflict(
+                        "a balance was paid by another payment at the same moment and has less left than this one would pay; \
+                         nothing was recorded: reload the open balances and try again"
+                            .into(),
+                    )
+                }
+                other => other.into(),
+            })?;
+        if updated != chunk.len() as u64 {
             return Err(AppError::Conflict(
                 "a balance this payment would pay was voided at the same moment; nothing was recorded: reload the open balances and try again"
                     .into(),
             ));
         }
         let ids: Vec<i64> = chunk.iter().map(|(id, _)| *id).collect();
-        reconcile_repairs(tx, &id_list(&ids), now).await?;
+        reconcile_repairs(tx, &ids, now).await?;
     }
     Ok(())
 }
 
 /// Repair installments follow their balances (zero → `Paid`, reopened → `Posted`, with
-/// what has been paid of them), invoices follow their installments (what has been paid of
-/// them; all paid → `Closed` from `Open` or `Hold`, a `Closed` one reopened → `Open`). A
-/// cancelled installment stays cancelled.
-///
-/// Every statement is driven by a literal key list and looks related rows up in correlated
-/// scalar subqueries, which PostgreSQL never turns into joins: the plan is an index probe
-/// per key whatever the statistics say. (Right after the Sunday run they lag far behind the
-/// tables, and a join here was planned as a scan of every installment for each chunk.)
-async fn reconcile_repairs(tx: &mut Tx, balance_ids: &str, now: &str) -> Result<(), sqlx::Error> {
-    let installments: Vec<String> = sqlx::query_scalar(&format!(
-        "SELECT reference_id FROM ledger_balances WHERE id IN ({balance_ids}) AND category = 'Repair'"
-    )).persistent(false)
-    .fetch_all(&mut **tx)
-    .await?;
-    if installments.is_empty() {
-        return Ok(());
-    }
-    // An installment's balance is the one of its Repair obligation (one per installment).
-    let obligation = "(SELECT p.id FROM ledger_postings p WHERE p.category = 'Repair' AND p.entry_type = 'OBLIGATION' \
-                      AND p.reference_id = repair_installments.installment_id)";
-    let mut invoices: Vec<i64> = sqlx::query_scalar(&format!(
-        "UPDATE repair_installments SET \
-         paid_amount_cents = (SELECT b.original_cents - b.balance_cents FROM ledger_balances b WHERE b.obligation_posting_id = {obligation}), \
-         status = CASE WHEN (SELECT b.balance_cents FROM ledger_balances b WHERE b.obligation_posting_id = {obligation}) = 0 \
-                  THEN 'Paid' ELSE 'Posted' END \
-         WHERE installment_id IN ({}) AND status IN ('Posted', 'Paid') RETURNING invoice_id",
-        text_list(&installments)
-    )).persistent(false)
-    .fetch_all(&mut **tx)
-    .await?;
-    invoices.sort_unstable();
-    invoices.dedup();
-    if invoices.is_empty() {
-        return Ok(());
-    }
-    let invoices = id_list(&invoices);
-    sqlx::query(&format!(
-        "INSERT INTO repair_invoice_paid (invoice_id, paid_cents) \
-         SELECT i.invoice_id, CAST(SUM(i.paid_amount_cents) AS BIGINT) FROM repair_installments i \
-         WHERE i.invoice_id IN ({invoices}) GROUP BY i.invoice_id \
-         ON CONFLICT (invoice_id) DO UPDATE SET paid_cents = excluded.paid_cents"
-    ))
-    .persistent(false)
-    .execute(&mut **tx)
-    .await?;
-    let unpaid = "(SELECT COUNT(*) FROM repair_installments i WHERE i.invoice_id = repair_invoices.id AND i.status <> 'Paid')";
-    // Paid off closes an invoice whatever its state (one on Hold too); a void reopens it.
-    for (from, to, condition) in [
-        ("'Open', 'Hold'", "Closed", "= 0"),
-        ("'Closed'", "Open", "> 0"),
-    ] {
-        sqlx::query(&format!(
-            "UPDATE repair_invoices SET status = '{to}', updated_by = 'ledger', updated_on = $1 \
-             WHERE id IN ({invoices}) AND status IN ({from}) AND {unpaid} {condition}"
-        ))
-        .persistent(false)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(())
+/// what has been paid of them) and invoices their installments: the ledger reads what its
+/// Repair balances stand at, repairs bring their records in line.
+async fn reconcile_repairs(tx: &mut Tx, balance_ids: &[i64], now: &str) -> Result<(), sqlx::Error> {
+    let settlements = repo::repair_settlements(tx, balance_ids).await?;
+    crate::repairs::repo::follow_ledger(tx, &settlements, now).await
 }
 
 /// Reverses a payment's allocations (voiding it): balances reopen by what it paid.
@@ -630,22 +464,12 @@ pub async fn reverse_allocations(
     payment_posting_id: i64,
     now: &str,
 ) -> Result<Money, AppError> {
-    let rows = sqlx::query("SELECT balance_id, amount_cents FROM ledger_allocations WHERE payment_posting_id = $1 AND reversed = 0")
-        .bind(payment_posting_id)
-        .fetch_all(&mut **tx)
-        .await?;
-    let mut changes: Vec<(i64, i64)> = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let balance_id: i64 = r.try_get("balance_id")?;
-        let cents: i64 = r.try_get("amount_cents")?;
-        changes.push((balance_id, -cents));
-    }
-    sqlx::query(
-        "UPDATE ledger_allocations SET reversed = 1 WHERE payment_posting_id = $1 AND reversed = 0",
-    )
-    .bind(payment_posting_id)
-    .execute(&mut **tx)
-    .await?;
+    let changes: Vec<(i64, i64)> = repo::live_allocations_of(tx, &[payment_posting_id])
+        .await?
+        .into_iter()
+        .map(|(_, balance_id, amount)| (balance_id, -amount.cents()))
+        .collect();
+    repo::mark_allocations_reversed(tx, payment_posting_id).await?;
     adjust_balances(tx, &changes, now).await?;
     Ok(Money::from_cents(changes.iter().map(|(_, d)| -d).sum()))
 }

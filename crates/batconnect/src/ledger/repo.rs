@@ -1,12 +1,16 @@
 //! SQL for postings, balances and allocations.
 
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use domain::ledger::{Category, OpenBalance};
 use domain::money::Money;
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
 use super::model::{Balance, NewObligation, Posting};
 use crate::db::filter::{fetch_page, Where};
-use crate::db::{PageRequest, Tx};
+use crate::db::{id_list, PageRequest, Tx};
 
 pub const POSTING_COLUMNS: &str =
     "id, category, amount_cents, entry_type, status, reference_id, reversal_for_id, driver_id, \
@@ -245,4 +249,385 @@ pub async fn list_balances(
         balance_from_row,
     )
     .await
+}
+
+/// Leases with a live earnings credit for `week`.
+pub async fn leases_with_earnings(pool: &AnyPool, week: &str) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT lease_id FROM ledger_postings WHERE entry_type = 'EARNINGS' AND status = 'POSTED' \
+         AND payment_period = $1 AND lease_id IS NOT NULL",
+    )
+    .bind(week)
+    .fetch_all(pool)
+    .await
+}
+
+/// A lease's earnings credit of a week and how much of it is applied already.
+pub struct WeekEarnings {
+    pub posting_id: i64,
+    pub lease_id: i64,
+    pub gross: Money,
+    pub allocated: Money,
+}
+
+/// The live earnings credits of `week` for these leases, in posting order.
+pub async fn week_earnings(
+    tx: &mut Tx,
+    week: &str,
+    leases: &[i64],
+) -> Result<Vec<WeekEarnings>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT p.id, p.lease_id, -p.amount_cents AS gross, \
+         (SELECT CAST(COALESCE(SUM(a.amount_cents), 0) AS BIGINT) FROM ledger_allocations a WHERE a.payment_posting_id = p.id AND a.reversed = 0) AS allocated \
+         FROM ledger_postings p WHERE p.entry_type = 'EARNINGS' AND p.status = 'POSTED' AND p.payment_period = $1 AND p.lease_id IN ({}) ORDER BY p.id",
+        id_list(leases)
+    ))
+    .persistent(false)
+    .bind(week)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(WeekEarnings {
+            posting_id: r.try_get("id")?,
+            lease_id: r.try_get("lease_id")?,
+            gross: Money::from_cents(r.try_get("gross")?),
+            allocated: Money::from_cents(r.try_get("allocated")?),
+        })
+    })
+    .collect()
+}
+
+/// The open balances of these leases that fell due on or before `due_by`, by lease.
+pub async fn open_balances_due_by(
+    tx: &mut Tx,
+    leases: &[i64],
+    due_by: NaiveDate,
+) -> Result<HashMap<i64, Vec<OpenBalance>>, sqlx::Error> {
+    let mut open: HashMap<i64, Vec<OpenBalance>> = HashMap::new();
+    for r in sqlx::query(&format!(
+        "SELECT id, lease_id, category, due_date, balance_cents FROM ledger_balances \
+         WHERE status = 'OPEN' AND due_date <= $1 AND lease_id IN ({})",
+        id_list(leases)
+    ))
+    .persistent(false)
+    .bind(due_by.to_string())
+    .fetch_all(&mut **tx)
+    .await?
+    {
+        let category: String = r.try_get("category")?;
+        let due: String = r.try_get("due_date")?;
+        let (Some(category), Ok(due_date)) = (
+            Category::parse(&category),
+            domain::calendar::parse_date(&due),
+        ) else {
+            continue;
+        };
+        open.entry(r.try_get("lease_id")?)
+            .or_default()
+            .push(OpenBalance {
+                id: r.try_get("id")?,
+                category,
+                due_date,
+                balance: Money::from_cents(r.try_get("balance_cents")?),
+            });
+    }
+    Ok(open)
+}
+
+/// What these payments paid, as (payment posting, balance, amount), live allocations only.
+pub async fn live_allocations_of(
+    tx: &mut Tx,
+    payments: &[i64],
+) -> Result<Vec<(i64, i64, Money)>, sqlx::Error> {
+    if payments.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query(&format!(
+        "SELECT payment_posting_id, balance_id, amount_cents FROM ledger_allocations \
+         WHERE payment_posting_id IN ({}) AND reversed = 0",
+        id_list(payments)
+    ))
+    .persistent(false)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok((
+            r.try_get("payment_posting_id")?,
+            r.try_get("balance_id")?,
+            Money::from_cents(r.try_get("amount_cents")?),
+        ))
+    })
+    .collect()
+}
+
+/// The category and source reference of each of these balances.
+pub async fn balance_keys(
+    tx: &mut Tx,
+    balances: &[i64],
+) -> Result<HashMap<i64, (Category, String)>, sqlx::Error> {
+    let mut keys = HashMap::new();
+    for chunk in balances.chunks(5000) {
+        for r in sqlx::query(&format!(
+            "SELECT id, category, reference_id FROM ledger_balances WHERE id IN ({})",
+            id_list(chunk)
+        ))
+        .persistent(false)
+        .fetch_all(&mut **tx)
+        .await?
+        {
+            let category: String = r.try_get("category")?;
+            if let Some(category) = Category::parse(&category) {
+                keys.insert(r.try_get("id")?, (category, r.try_get("reference_id")?));
+            }
+        }
+    }
+    Ok(keys)
+}
+
+/// What these leases still owe by category, of balances due on or before `due_by`.
+pub async fn open_by_category(
+    tx: &mut Tx,
+    leases: &[i64],
+    due_by: NaiveDate,
+) -> Result<HashMap<(i64, Category), Money>, sqlx::Error> {
+    let mut open = HashMap::new();
+    for r in sqlx::query(&format!(
+        "SELECT lease_id, category, CAST(SUM(balance_cents) AS BIGINT) AS open FROM ledger_balances \
+         WHERE status = 'OPEN' AND due_date <= $1 AND lease_id IN ({}) GROUP BY lease_id, category",
+        id_list(leases)
+    ))
+    .persistent(false)
+    .bind(due_by.to_string())
+    .fetch_all(&mut **tx)
+    .await?
+    {
+        let category: String = r.try_get("category")?;
+        if let Some(category) = Category::parse(&category) {
+            open.insert(
+                (r.try_get("lease_id")?, category),
+                Money::from_cents(r.try_get("open")?),
+            );
+        }
+    }
+    Ok(open)
+}
+
+/// Of these leases and weeks, the (lease, week) pairs that have a live earnings credit.
+pub async fn recorded_earnings_weeks(
+    tx: &mut Tx,
+    leases: &[i64],
+    weeks: &[String],
+) -> Result<std::collections::HashSet<(i64, String)>, sqlx::Error> {
+    let mut recorded = std::collections::HashSet::new();
+    let weeks = crate::db::text_list(weeks);
+    for chunk in leases.chunks(1000) {
+        for r in sqlx::query(&format!(
+            "SELECT lease_id, payment_period FROM ledger_postings \
+             WHERE entry_type = 'EARNINGS' AND status = 'POSTED' AND lease_id IN ({}) AND payment_period IN ({weeks})",
+            id_list(chunk)
+        ))
+        .persistent(false)
+        .fetch_all(&mut **tx)
+        .await?
+        {
+            recorded.insert((r.try_get("lease_id")?, r.try_get("payment_period")?));
+        }
+    }
+    Ok(recorded)
+}
+
+/// A week's earnings credit to record.
+pub struct NewEarnings {
+    pub lease_id: i64,
+    pub period: domain::calendar::SundayDate,
+    pub amount: Money,
+    pub parties: crate::fleet::repo::LeaseParties,
+}
+
+/// Inserts earnings credits in multi-row statements; returns their posting ids by
+/// (lease, week). A week already recorded fails on the unique index.
+pub async fn insert_earnings(
+    tx: &mut Tx,
+    rows: &[NewEarnings],
+    actor: &str,
+    now: &str,
+) -> Result<HashMap<(i64, String), i64>, sqlx::Error> {
+    let mut ids = HashMap::with_capacity(rows.len());
+    for batch in rows.chunks(crate::db::rows_per_statement(crate::db::backend_of(tx), 10)) {
+        let values: Vec<String> = (0..batch.len())
+            .map(|n| {
+                let marks: Vec<String> = (1..=10).map(|k| format!("${}", n * 10 + k)).collect();
+                format!(
+                    "('Earnings', {}, 'EARNINGS', 'POSTED', {})",
+                    marks[0],
+                    marks[1..].join(", ")
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO ledger_postings (category, amount_cents, entry_type, status, reference_id, driver_id, lease_id, \
+             vehicle_id, medallion_id, payment_period, description, created_by, created_on) VALUES {} \
+             RETURNING id, lease_id, payment_period",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for row in batch {
+            query = query
+                .bind(-row.amount.cents())
+                .bind(format!("EARN-{}-{}", row.lease_id, row.period))
+                .bind(row.parties.driver_id)
+                .bind(row.lease_id)
+                .bind(row.parties.vehicle_id)
+                .bind(row.parties.medallion_id)
+                .bind(row.period.to_string())
+                .bind(format!(
+                    "Weekly earnings {} – {}",
+                    row.period,
+                    row.period.week_end()
+                ))
+                .bind(actor)
+                .bind(now);
+        }
+        for r in query.fetch_all(&mut **tx).await? {
+            ids.insert(
+                (r.try_get("lease_id")?, r.try_get("payment_period")?),
+                r.try_get("id")?,
+            );
+        }
+    }
+    Ok(ids)
+}
+
+/// A lease's open balances with their references, locked on PostgreSQL.
+pub async fn open_balances_of_lease(
+    tx: &mut Tx,
+    lease_id: i64,
+) -> Result<Vec<(OpenBalance, String)>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT id, category, reference_id, due_date, balance_cents FROM ledger_balances \
+         WHERE lease_id = $1 AND status = 'OPEN' ORDER BY id{}",
+        crate::db::lock_rows(tx)
+    ))
+    .bind(lease_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .filter_map(|r| {
+            let category: String = r.try_get("category").ok()?;
+            let due: String = r.try_get("due_date").ok()?;
+            Some(Ok((
+                OpenBalance {
+                    id: r.try_get("id").ok()?,
+                    category: Category::parse(&category)?,
+                    due_date: domain::calendar::parse_date(&due).ok()?,
+                    balance: Money::from_cents(r.try_get("balance_cents").ok()?),
+                },
+                r.try_get("reference_id").ok()?,
+            )))
+        })
+        .collect()
+}
+
+/// Records allocations (payment posting, balance, cents), a thousand per statement.
+pub async fn insert_allocations(
+    tx: &mut Tx,
+    rows: &[(i64, i64, i64)],
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(1000) {
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|(payment, balance, cents)| format!("({payment}, {balance}, {cents}, $1, 0)"))
+            .collect();
+        sqlx::query(&format!(
+            "INSERT INTO ledger_allocations (payment_posting_id, balance_id, amount_cents, created_on, reversed) VALUES {}",
+            values.join(", ")
+        ))
+        .persistent(false)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Lowers each balance by its delta (raises it for a negative one), closing or reopening
+/// it; a voided balance is left alone. Returns how many balances changed.
+pub async fn adjust_balance_rows(
+    tx: &mut Tx,
+    changes: &[(i64, i64)],
+    now: &str,
+) -> Result<u64, sqlx::Error> {
+    let values: Vec<String> = changes
+        .iter()
+        .map(|(id, delta)| format!("({id}, {delta})"))
+        .collect();
+    let updated = sqlx::query(&format!(
+        "UPDATE ledger_balances SET balance_cents = balance_cents - v.column2, \
+         status = CASE WHEN balance_cents - v.column2 = 0 THEN 'CLOSED' ELSE 'OPEN' END, updated_on = $1 \
+         FROM (VALUES {}) AS v WHERE ledger_balances.id = v.column1 AND ledger_balances.status <> 'VOIDED'",
+        values.join(", ")
+    ))
+    .persistent(false)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(updated.rows_affected())
+}
+
+/// What is open of each of these balances now.
+pub async fn balances_now(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, i64>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    sqlx::query(&format!(
+        "SELECT id, balance_cents FROM ledger_balances WHERE id IN ({})",
+        id_list(ids)
+    ))
+    .persistent(false)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("id")?, r.try_get("balance_cents")?)))
+    .collect()
+}
+
+/// Of these balances, the live Repair ones as (installment id, paid cents, open cents).
+pub async fn repair_settlements(
+    tx: &mut Tx,
+    balance_ids: &[i64],
+) -> Result<Vec<(String, i64, i64)>, sqlx::Error> {
+    if balance_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query(&format!(
+        "SELECT reference_id, original_cents - balance_cents AS paid, balance_cents FROM ledger_balances \
+         WHERE id IN ({}) AND category = 'Repair' AND status <> 'VOIDED'",
+        id_list(balance_ids)
+    ))
+    .persistent(false)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok((
+            r.try_get("reference_id")?,
+            r.try_get("paid")?,
+            r.try_get("balance_cents")?,
+        ))
+    })
+    .collect()
+}
+
+/// Marks a payment's allocations reversed (its void): they stay for history.
+pub async fn mark_allocations_reversed(tx: &mut Tx, payment: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE ledger_allocations SET reversed = 1 WHERE payment_posting_id = $1 AND reversed = 0",
+    )
+    .bind(payment)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

@@ -4,7 +4,6 @@ use chrono::{DateTime, Utc};
 use domain::calendar::{current_payment_period, parse_date, SundayDate};
 use domain::ledger::Category;
 use domain::money::Money;
-use sqlx::Row;
 
 use super::model::{
     entry_type, ManualObligationRequest, NewObligation, ObligationOutcome, VoidOutcome,
@@ -107,14 +106,12 @@ pub async fn manual_obligation(
     else {
         return Err(AppError::Validation(errors));
     };
-    let lease = sqlx::query(
-        "SELECT l.id, l.vehicle_id, l.medallion_id, ld.driver_id FROM leases l \
-         LEFT JOIN lease_drivers ld ON ld.lease_id = l.id AND ld.is_driver_manager = 1 WHERE l.id = $1",
-    )
-    .bind(request.lease_id)
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or_else(|| AppError::field("lease_id", format!("no lease with id {}", request.lease_id)))?;
+    let lease = crate::fleet::repo::lease_parties(tx, &[request.lease_id])
+        .await?
+        .remove(&request.lease_id)
+        .ok_or_else(|| {
+            AppError::field("lease_id", format!("no lease with id {}", request.lease_id))
+        })?;
     let reference_id = match request
         .reference_id
         .as_deref()
@@ -128,10 +125,10 @@ pub async fn manual_obligation(
         category,
         reference_id: reference_id.clone(),
         amount,
-        driver_id: lease.try_get("driver_id")?,
-        lease_id: Some(lease.try_get("id")?),
-        vehicle_id: Some(lease.try_get("vehicle_id")?),
-        medallion_id: Some(lease.try_get("medallion_id")?),
+        driver_id: lease.driver_id,
+        lease_id: Some(request.lease_id),
+        vehicle_id: Some(lease.vehicle_id),
+        medallion_id: Some(lease.medallion_id),
         due_date,
         description: Some(reason.to_string()),
     };

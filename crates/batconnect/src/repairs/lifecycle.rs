@@ -9,16 +9,15 @@
 use chrono::{DateTime, Utc};
 use domain::status::InvoiceStatus;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use utoipa::ToSchema;
 
+use super::repo;
 use crate::audit;
 use crate::db::{timestamp, Tx};
 use crate::error::AppError;
 use crate::ledger::model::NewObligation;
 use crate::ledger::service::{create_obligation, void_posting, VoidSource};
 use domain::ledger::Category;
-use domain::money::Money;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LifecycleRequest {
@@ -60,51 +59,30 @@ pub async fn accelerate(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
-    let rows = sqlx::query(
-        "SELECT i.id, i.installment_id, i.principal_amount_cents, v.driver_id, v.lease_id, v.vehicle_id, v.medallion_id, v.invoice_number \
-         FROM repair_installments i JOIN repair_invoices v ON v.id = i.invoice_id \
-         WHERE i.invoice_id = $1 AND i.status = 'Scheduled' ORDER BY i.sequence",
-    )
-    .bind(invoice_id)
-    .fetch_all(&mut **tx)
-    .await?;
+    let left = repo::scheduled_installments(tx, invoice_id).await?;
     let now_text = timestamp(now);
-    for r in &rows {
-        let installment: String = r.try_get("installment_id")?;
-        let invoice_number: String = r.try_get("invoice_number")?;
+    for installment in &left {
         let obligation = NewObligation {
             category: Category::Repair,
-            reference_id: installment.clone(),
-            amount: Money::from_cents(r.try_get("principal_amount_cents")?),
-            driver_id: Some(r.try_get("driver_id")?),
-            lease_id: Some(r.try_get("lease_id")?),
-            vehicle_id: Some(r.try_get("vehicle_id")?),
-            medallion_id: Some(r.try_get("medallion_id")?),
+            reference_id: installment.installment_id.clone(),
+            amount: installment.amount,
+            driver_id: Some(installment.driver_id),
+            lease_id: Some(installment.lease_id),
+            vehicle_id: Some(installment.vehicle_id),
+            medallion_id: Some(installment.medallion_id),
             due_date: due,
             description: Some(format!(
-                "Repair installment {installment} (invoice {invoice_number}), accelerated at lease end"
+                "Repair installment {} (invoice {}), accelerated at lease end",
+                installment.installment_id, installment.invoice_number
             )),
         };
         let outcome = create_obligation(tx, &obligation, actor, now).await?;
-        sqlx::query(
-            "UPDATE repair_installments SET status = 'Posted', posted_on = $1, ledger_posting_ref = $2 WHERE id = $3",
-        )
-        .bind(&now_text)
-        .bind(outcome.posting_id.to_string())
-        .bind(r.try_get::<i64, _>("id")?)
-        .execute(&mut **tx)
-        .await?;
+        repo::mark_installment_posted(tx, installment.id, outcome.posting_id, &now_text).await?;
     }
-    if !rows.is_empty() {
-        sqlx::query("UPDATE repair_invoices SET accelerated_on = $1, updated_by = $2, updated_on = $3 WHERE id = $4")
-            .bind(due.to_string())
-            .bind(actor)
-            .bind(&now_text)
-            .bind(invoice_id)
-            .execute(&mut **tx)
-            .await?;
+    if !left.is_empty() {
+        repo::set_accelerated(tx, invoice_id, due, actor, &now_text).await?;
     }
-    Ok(rows.len())
+    Ok(left.len())
 }
 
 /// Accelerates every Open invoice of a lease that has ended (held ones wait for their
@@ -116,13 +94,7 @@ pub async fn accelerate_lease(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<(String, usize)>, AppError> {
-    let invoices: Vec<(i64, String)> = sqlx::query_as(&format!(
-        "SELECT id, repair_id FROM repair_invoices WHERE lease_id = $1 AND status = 'Open' ORDER BY id{}",
-        crate::db::lock_rows(tx)
-    ))
-    .bind(lease_id)
-    .fetch_all(&mut **tx)
-    .await?;
+    let invoices = repo::open_invoices_of_lease(tx, lease_id).await?;
     let mut accelerated = Vec::new();
     for (id, repair_id) in invoices {
         let count = accelerate(tx, id, due, actor, now).await?;
@@ -160,16 +132,9 @@ pub async fn change(
         ));
     }
     let backend = crate::db::backend_of(tx);
-    let row = sqlx::query(&format!(
-        "SELECT id, status FROM repair_invoices WHERE repair_id = $1{}",
-        crate::db::lock_rows(tx)
-    ))
-    .bind(repair_id)
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or_else(|| AppError::NotFound(format!("no repair invoice {repair_id}")))?;
-    let invoice_id: i64 = row.try_get("id")?;
-    let status: String = row.try_get("status")?;
+    let (invoice_id, lease_id, status) = repo::invoice_for_update(tx, repair_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no repair invoice {repair_id}")))?;
     let target = match (action, status.as_str()) {
         (Action::Hold, "Open") => InvoiceStatus::Hold,
         (Action::Resume, "Hold") => InvoiceStatus::Open,
@@ -184,22 +149,14 @@ pub async fn change(
     let mut voided = Vec::new();
     let now_text = timestamp(now);
     if action == Action::Cancel {
-        let paid: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(SUM(paid_amount_cents), 0) AS BIGINT) FROM repair_installments WHERE invoice_id = $1")
-            .bind(invoice_id)
-            .fetch_one(&mut **tx)
-            .await?;
+        let paid = repo::paid_of_invoice(tx, invoice_id).await?;
         if paid > 0 {
             return Err(AppError::Conflict(format!(
                 "cannot cancel invoice {repair_id}: {} has been paid; void those payments first",
                 domain::money::Money::from_cents(paid)
             )));
         }
-        let postings: Vec<String> = sqlx::query_scalar(
-            "SELECT ledger_posting_ref FROM repair_installments WHERE invoice_id = $1 AND status = 'Posted' AND ledger_posting_ref IS NOT NULL",
-        )
-        .bind(invoice_id)
-        .fetch_all(&mut **tx)
-        .await?;
+        let postings = repo::posted_refs(tx, invoice_id).await?;
         for posting in postings {
             let id: i64 = posting
                 .parse()
@@ -218,23 +175,13 @@ pub async fn change(
         }
         // Cancelled is final for the schedule too: nothing Scheduled is posted later and
         // nothing Posted points at a live obligation.
-        sqlx::query(
-            "UPDATE repair_installments SET status = 'Cancelled' WHERE invoice_id = $1 AND status IN ('Scheduled', 'Posted')",
-        )
-        .bind(invoice_id)
-        .execute(&mut **tx)
-        .await?;
+        repo::cancel_installments(tx, invoice_id).await?;
     }
     let mut accelerated = 0;
     if action == Action::Resume {
         // A held invoice whose lease has ended since: what is left of it is due now.
-        let lease: (String, Option<String>) = sqlx::query_as(
-            "SELECT l.status, l.end_date FROM leases l JOIN repair_invoices v ON v.lease_id = l.id WHERE v.id = $1",
-        )
-        .bind(invoice_id)
-        .fetch_one(&mut **tx)
-        .await?;
-        if matches!(lease.0.as_str(), "Terminated" | "Expired") {
+        let lease_status = crate::fleet::repo::lease_status(tx, lease_id).await?;
+        if matches!(lease_status.as_deref(), Some("Terminated" | "Expired")) {
             accelerated = accelerate(
                 tx,
                 invoice_id,
@@ -245,15 +192,7 @@ pub async fn change(
             .await?;
         }
     }
-    sqlx::query(
-        "UPDATE repair_invoices SET status = $1, updated_by = $2, updated_on = $3 WHERE id = $4",
-    )
-    .bind(target.as_str())
-    .bind(actor)
-    .bind(&now_text)
-    .bind(invoice_id)
-    .execute(&mut **tx)
-    .await?;
+    repo::set_invoice_status(tx, invoice_id, target.as_str(), actor, &now_text).await?;
     let action_name = format!("repair_invoice_{}", action.word());
     let entry = audit::Entry::new(actor, &action_name, "repair_invoice", repair_id)
         .details(serde_json::json!({"reason": reason, "from": status, "to": target.as_str(), "voided_postings": voided,

@@ -222,18 +222,7 @@ async fn stored_receipt(
     pool: &AnyPool,
     repair_id: &str,
 ) -> Result<Option<(Option<String>, Option<String>)>, AppError> {
-    use sqlx::Row;
-    let row = sqlx::query(
-        "SELECT receipt_ref, receipt_version FROM repair_invoices WHERE repair_id = $1",
-    )
-    .bind(repair_id)
-    .fetch_optional(pool)
-    .await?;
-    Ok(row
-        .map(|r| -> Result<_, sqlx::Error> {
-            Ok((r.try_get("receipt_ref")?, r.try_get("receipt_version")?))
-        })
-        .transpose()?)
+    Ok(super::repo::stored_receipt(pool, repair_id).await?)
 }
 
 /// Renders the receipt from the invoice as it is now, stores it (replacing any earlier

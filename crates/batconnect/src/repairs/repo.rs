@@ -696,3 +696,244 @@ pub async fn statement_lines(
     });
     Ok(lines)
 }
+
+/// Installments follow their ledger balances — given as (installment id, paid cents, open
+/// cents): what has been paid of them, `Paid` at nothing open, `Posted` otherwise (a
+/// cancelled one stays cancelled) — and invoices their installments: what has been paid of
+/// them, all paid → `Closed` (from `Open` or `Hold`), a `Closed` one reopened → `Open`.
+///
+/// Every statement is driven by a literal key list and looks related rows up by key, one
+/// index probe each, whatever the planner's statistics say (right after the Sunday run they
+/// lag far behind the tables).
+pub async fn follow_ledger(
+    tx: &mut Tx,
+    settlements: &[(String, i64, i64)],
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    if settlements.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<String> = settlements
+        .iter()
+        .map(|(installment, paid, open)| {
+            format!(
+                "({}, {paid}, {open})",
+                crate::db::text_list(std::slice::from_ref(installment))
+            )
+        })
+        .collect();
+    let mut invoices: Vec<i64> = sqlx::query_scalar(&format!(
+        "UPDATE repair_installments SET paid_amount_cents = v.column2, \
+         status = CASE WHEN v.column3 = 0 THEN 'Paid' ELSE 'Posted' END \
+         FROM (VALUES {}) AS v WHERE repair_installments.installment_id = v.column1 \
+         AND repair_installments.status IN ('Posted', 'Paid') RETURNING repair_installments.invoice_id",
+        values.join(", ")
+    ))
+    .persistent(false)
+    .fetch_all(&mut **tx)
+    .await?;
+    invoices.sort_unstable();
+    invoices.dedup();
+    if invoices.is_empty() {
+        return Ok(());
+    }
+    let invoices = crate::db::id_list(&invoices);
+    sqlx::query(&format!(
+        "INSERT INTO repair_invoice_paid (invoice_id, paid_cents) \
+         SELECT i.invoice_id, CAST(SUM(i.paid_amount_cents) AS BIGINT) FROM repair_installments i \
+         WHERE i.invoice_id IN ({invoices}) GROUP BY i.invoice_id \
+         ON CONFLICT (invoice_id) DO UPDATE SET paid_cents = excluded.paid_cents"
+    ))
+    .persistent(false)
+    .execute(&mut **tx)
+    .await?;
+    let unpaid = "(SELECT COUNT(*) FROM repair_installments i WHERE i.invoice_id = repair_invoices.id AND i.status <> 'Paid')";
+    // Paid off closes an invoice whatever its state (one on Hold too); a void reopens it.
+    for (from, to, condition) in [
+        ("'Open', 'Hold'", "Closed", "= 0"),
+        ("'Closed'", "Open", "> 0"),
+    ] {
+        sqlx::query(&format!(
+            "UPDATE repair_invoices SET status = '{to}', updated_by = 'ledger', updated_on = $1 \
+             WHERE id IN ({invoices}) AND status IN ({from}) AND {unpaid} {condition}"
+        ))
+        .persistent(false)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// A `Scheduled` installment with what its obligation copies from the invoice.
+pub struct ScheduledInstallment {
+    pub id: i64,
+    pub installment_id: String,
+    pub amount: Money,
+    pub driver_id: i64,
+    pub lease_id: i64,
+    pub vehicle_id: i64,
+    pub medallion_id: i64,
+    pub invoice_number: String,
+}
+
+/// The installments of an invoice not posted yet, in order.
+pub async fn scheduled_installments(
+    tx: &mut Tx,
+    invoice_id: i64,
+) -> Result<Vec<ScheduledInstallment>, sqlx::Error> {
+    sqlx::query(
+        "SELECT i.id, i.installment_id, i.principal_amount_cents, v.driver_id, v.lease_id, v.vehicle_id, v.medallion_id, v.invoice_number \
+         FROM repair_installments i JOIN repair_invoices v ON v.id = i.invoice_id \
+         WHERE i.invoice_id = $1 AND i.status = 'Scheduled' ORDER BY i.sequence",
+    )
+    .bind(invoice_id)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(ScheduledInstallment {
+            id: r.try_get("id")?,
+            installment_id: r.try_get("installment_id")?,
+            amount: Money::from_cents(r.try_get("principal_amount_cents")?),
+            driver_id: r.try_get("driver_id")?,
+            lease_id: r.try_get("lease_id")?,
+            vehicle_id: r.try_get("vehicle_id")?,
+            medallion_id: r.try_get("medallion_id")?,
+            invoice_number: r.try_get("invoice_number")?,
+        })
+    })
+    .collect()
+}
+
+pub async fn mark_installment_posted(
+    tx: &mut Tx,
+    id: i64,
+    posting_id: i64,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE repair_installments SET status = 'Posted', posted_on = $1, ledger_posting_ref = $2 WHERE id = $3",
+    )
+    .bind(now)
+    .bind(posting_id.to_string())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_accelerated(
+    tx: &mut Tx,
+    invoice_id: i64,
+    due: chrono::NaiveDate,
+    actor: &str,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE repair_invoices SET accelerated_on = $1, updated_by = $2, updated_on = $3 WHERE id = $4")
+        .bind(due.to_string())
+        .bind(actor)
+        .bind(now)
+        .bind(invoice_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A lease's Open invoices (id, repair id), locked on PostgreSQL.
+pub async fn open_invoices_of_lease(
+    tx: &mut Tx,
+    lease_id: i64,
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT id, repair_id FROM repair_invoices WHERE lease_id = $1 AND status = 'Open' ORDER BY id{}",
+        crate::db::lock_rows(tx)
+    ))
+    .bind(lease_id)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// An invoice's id, lease and status, locked on PostgreSQL (a posting batch waits for it).
+pub async fn invoice_for_update(
+    tx: &mut Tx,
+    repair_id: &str,
+) -> Result<Option<(i64, i64, String)>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT id, lease_id, status FROM repair_invoices WHERE repair_id = $1{}",
+        crate::db::lock_rows(tx)
+    ))
+    .bind(repair_id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// What has been paid of an invoice's installments, in cents.
+pub async fn paid_of_invoice(tx: &mut Tx, invoice_id: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(paid_amount_cents), 0) AS BIGINT) FROM repair_installments WHERE invoice_id = $1",
+    )
+    .bind(invoice_id)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// The ledger postings of an invoice's `Posted` installments.
+pub async fn posted_refs(tx: &mut Tx, invoice_id: i64) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT ledger_posting_ref FROM repair_installments WHERE invoice_id = $1 AND status = 'Posted' AND ledger_posting_ref IS NOT NULL",
+    )
+    .bind(invoice_id)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// Every installment of a cancelled invoice left is cancelled.
+pub async fn cancel_installments(tx: &mut Tx, invoice_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE repair_installments SET status = 'Cancelled' WHERE invoice_id = $1 AND status IN ('Scheduled', 'Posted')",
+    )
+    .bind(invoice_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The stored receipt's key and version: `None` for an unknown invoice.
+pub async fn stored_receipt(
+    pool: &AnyPool,
+    repair_id: &str,
+) -> Result<Option<(Option<String>, Option<String>)>, sqlx::Error> {
+    sqlx::query_as("SELECT receipt_ref, receipt_version FROM repair_invoices WHERE repair_id = $1")
+        .bind(repair_id)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn set_receipt(
+    tx: &mut Tx,
+    repair_id: &str,
+    key: &str,
+    version: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE repair_invoices SET receipt_ref = $1, receipt_version = $2 WHERE repair_id = $3",
+    )
+    .bind(key)
+    .bind(version)
+    .bind(repair_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The repair id of the invoice a case created, if any.
+pub async fn repair_id_of_case(
+    pool: &AnyPool,
+    case_no: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT repair_id FROM repair_invoices WHERE case_no = $1")
+        .bind(case_no)
+        .fetch_optional(pool)
+        .await
+}

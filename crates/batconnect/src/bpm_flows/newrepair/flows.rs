@@ -4,9 +4,7 @@
 
 use std::sync::Arc;
 
-use domain::money::Money;
 use serde_json::json;
-use sqlx::Row;
 
 use crate::auth::model::OPERATORS;
 use crate::bpm::engine::{AfterCommit, BoxFuture};
@@ -44,10 +42,7 @@ impl StepHandler for EnterDetailsStep {
         Box::pin(async move {
             let pool = ctx.db.reader();
             let invoice: Option<String> =
-                sqlx::query_scalar("SELECT repair_id FROM repair_invoices WHERE case_no = $1")
-                    .bind(&ctx.case.case_no)
-                    .fetch_optional(pool)
-                    .await?;
+                crate::repairs::repo::repair_id_of_case(pool, &ctx.case.case_no).await?;
             let Some(tlc) = ctx
                 .query
                 .get("tlc_license_no")
@@ -59,34 +54,26 @@ impl StepHandler for EnterDetailsStep {
             let Some(driver) = fleet_repo::driver_by_tlc(pool, tlc).await? else {
                 return Ok(json!({ "driver": null, "leases": [], "repair_id": invoice }));
             };
-            let rows = sqlx::query(
-                "SELECT l.id, l.lease_id, l.lease_type, l.status, l.weekly_rate_cents, l.medallion_id, m.medallion_number, \
-                 l.vehicle_id, v.vin, v.plate_number, v.make, v.model, v.year \
-                 FROM lease_drivers ld JOIN leases l ON l.id = ld.lease_id JOIN medallions m ON m.id = l.medallion_id \
-                 JOIN vehicles v ON v.id = l.vehicle_id \
-                 WHERE ld.driver_id = $1 AND ld.is_driver_manager = 1 AND l.status = 'Active' ORDER BY l.lease_id",
-            )
-            .bind(driver.id)
-            .fetch_all(pool)
-            .await?;
-            let mut leases = Vec::with_capacity(rows.len());
-            for r in &rows {
-                let lease_type: String = r.try_get("lease_type")?;
-                leases.push(json!({
-                    "id": r.try_get::<i64, _>("id")?,
-                    "lease_id": r.try_get::<String, _>("lease_id")?,
-                    "lease_type": lease_type,
-                    "lease_type_label": domain::status::LeaseType::parse(&lease_type).map(|t| t.label()),
-                    "status": r.try_get::<String, _>("status")?,
-                    "medallion_id": r.try_get::<i64, _>("medallion_id")?,
-                    "medallion_number": r.try_get::<String, _>("medallion_number")?,
-                    "vehicle_id": r.try_get::<i64, _>("vehicle_id")?,
-                    "vin": r.try_get::<String, _>("vin")?,
-                    "plate_number": r.try_get::<Option<String>, _>("plate_number")?,
-                    "vehicle": format!("{} {} {}", r.try_get::<i64, _>("year")?, r.try_get::<String, _>("make")?, r.try_get::<String, _>("model")?),
-                    "weekly_amount": Money::from_cents(r.try_get("weekly_rate_cents")?),
-                }));
-            }
+            let leases: Vec<serde_json::Value> = fleet_repo::managed_active_leases(pool, driver.id)
+                .await?
+                .into_iter()
+                .map(|l| {
+                    json!({
+                        "id": l.id,
+                        "lease_id": l.lease_id,
+                        "lease_type_label": domain::status::LeaseType::parse(&l.lease_type).map(|t| t.label()),
+                        "lease_type": l.lease_type,
+                        "status": l.status,
+                        "medallion_id": l.medallion_id,
+                        "medallion_number": l.medallion_number,
+                        "vehicle_id": l.vehicle_id,
+                        "vin": l.vin,
+                        "plate_number": l.plate_number,
+                        "vehicle": l.vehicle,
+                        "weekly_amount": l.weekly_rate,
+                    })
+                })
+                .collect();
             Ok(json!({
                 "driver": {
                     "id": driver.id,
