@@ -335,9 +335,14 @@ async fn import_earnings(
     if !problems.is_empty() {
         return Err(ImportError::BadRows(problems));
     }
-    match crate::ledger::payments::record_earnings(&mut tx, &inputs, &actor.username, now, timezone)
-        .await
-    {
+    let current_week = domain::calendar::current_payment_period(now, timezone);
+    let recorded = match crate::ledger::payments::parse_earnings(&inputs, current_week) {
+        Ok(rows) => {
+            crate::ledger::payments::record_earnings(&mut tx, &rows, &actor.username, now).await
+        }
+        Err(e) => Err(e),
+    };
+    match recorded {
         Ok(recorded) => {
             tx.commit().await.map_err(anyhow::Error::from)?;
             Ok(recorded.len())

@@ -96,7 +96,7 @@ enum LedgerCommand {
 
 fn cli_requester(username: &str) -> batconnect::jobs::runner::Requester<'_> {
     batconnect::jobs::runner::Requester {
-        trigger: batconnect::jobs::runner::CLI,
+        trigger: domain::status::JobTrigger::Cli,
         username,
     }
 }

@@ -69,7 +69,9 @@ const LEASE_TYPES: &[(&str, &str)] = &[
 /// Loads the demo fleet unless it is already there (safe to run on every start).
 pub async fn demo(db: &Db, cost: HashCost, now: DateTime<Utc>) -> anyhow::Result<()> {
     let mut tx = db.begin().await?;
-    if !auth_repo::insert_setting_if_absent(&mut tx, "demo_seeded_on", &timestamp(now)).await? {
+    if !crate::db::settings::insert_setting_if_absent(&mut tx, "demo_seeded_on", &timestamp(now))
+        .await?
+    {
         tx.rollback().await?;
         tracing::info!("demo data already loaded");
         return Ok(());

@@ -29,6 +29,17 @@ stored_words! {
         CancellationFee => "Cancellation Fee",
     }
 
+    /// What kind of entry a posting is.
+    pub enum EntryType("entry type") {
+        Obligation => "OBLIGATION",
+        Earnings => "EARNINGS",
+        InterimPayment => "INTERIM_PAYMENT",
+        /// Money the fleet owes the driver back on a charge it corrects (rent for days
+        /// after a lease ended): applied to balances like a payment, never paid out as cash.
+        Credit => "CREDIT",
+        Reversal => "REVERSAL",
+    }
+
     pub enum PostingStatus("posting status") {
         Posted => "POSTED",
         Voided => "VOIDED",

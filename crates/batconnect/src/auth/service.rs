@@ -24,7 +24,8 @@ pub async fn load_token_keys(
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let generated: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let mut tx = db.begin().await?;
-    let secret = repo::setting_or_insert(&mut tx, "token_secret", &generated).await?;
+    let secret =
+        crate::db::settings::setting_or_insert(&mut tx, "token_secret", &generated).await?;
     tx.commit().await?;
     Ok(TokenKeys::new(secret.as_bytes(), ttl))
 }

@@ -8,7 +8,8 @@ pub struct CaseRecord {
     pub case_no: String,
     pub case_type: String,
     pub prefix: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: domain::status::CaseStatus,
     pub current_step: Option<String>,
     pub created_by: String,
     pub created_on: String,
@@ -71,7 +72,8 @@ pub struct MoveRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CaseSummary {
     pub case_no: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: domain::status::CaseStatus,
     pub current_step: Option<String>,
     pub created_by: String,
     pub created_on: String,

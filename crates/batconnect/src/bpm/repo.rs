@@ -15,7 +15,7 @@ fn case_from_row(r: &AnyRow) -> Result<CaseRecord, sqlx::Error> {
         case_no: r.try_get("case_no")?,
         case_type: r.try_get("case_type")?,
         prefix: r.try_get("prefix")?,
-        status: r.try_get("status")?,
+        status: crate::db::word(r, "status")?,
         current_step: r.try_get("current_step_id")?,
         created_by: r.try_get("created_by")?,
         created_on: r.try_get("created_on")?,
@@ -79,14 +79,14 @@ pub async fn insert_case(
 pub async fn update_case(
     tx: &mut Tx,
     case_no: &str,
-    status: &str,
+    status: domain::status::CaseStatus,
     current_step: Option<&str>,
     now: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE cases SET status = $1, current_step_id = $2, updated_on = $3 WHERE case_no = $4",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(current_step)
     .bind(now)
     .bind(case_no)
@@ -284,7 +284,7 @@ pub async fn cases_by_type(
         .map(|r| {
             Ok(CaseSummary {
                 case_no: r.try_get("case_no")?,
-                status: r.try_get("status")?,
+                status: crate::db::word(r, "status")?,
                 current_step: r.try_get("current_step_id")?,
                 created_by: r.try_get("created_by")?,
                 created_on: r.try_get("created_on")?,

@@ -218,7 +218,7 @@ pub async fn submit_step(
     let locked = repo::lock_case(&mut tx, case_no, cases.db.backend() == Backend::Postgres)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no case {case_no}")))?;
-    if locked.status == CaseStatus::Closed.as_str() {
+    if locked.status == CaseStatus::Closed {
         return Err(AppError::Conflict(format!("case {case_no} is closed")));
     }
     let ctx = ProcessContext {
@@ -238,10 +238,10 @@ pub async fn submit_step(
         tx.rollback().await?;
         return Ok(output);
     }
-    let status = if locked.status == CaseStatus::Open.as_str() {
-        CaseStatus::InProgress.as_str()
+    let status = if locked.status == CaseStatus::Open {
+        CaseStatus::InProgress
     } else {
-        locked.status.as_str()
+        locked.status
     };
     repo::update_case(
         &mut tx,
@@ -293,7 +293,7 @@ pub async fn move_case(
     let case = repo::lock_case(&mut tx, case_no, cases.db.backend() == Backend::Postgres)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no case {case_no}")))?;
-    if case.status == CaseStatus::Closed.as_str() {
+    if case.status == CaseStatus::Closed {
         return Err(AppError::Conflict(format!(
             "case {case_no} is already closed"
         )));
@@ -312,14 +312,7 @@ pub async fn move_case(
             }
         }
     };
-    repo::update_case(
-        &mut tx,
-        case_no,
-        status.as_str(),
-        step.as_deref(),
-        &timestamp(now),
-    )
-    .await?;
+    repo::update_case(&mut tx, case_no, status, step.as_deref(), &timestamp(now)).await?;
     let entry = audit::Entry::new(&user.username, "case_moved", "case", case_no)
         .case(case_no, None)
         .details(serde_json::json!({ "action": action, "status": status.as_str(), "current_step": step }));

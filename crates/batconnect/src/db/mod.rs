@@ -4,6 +4,7 @@
 pub mod filter;
 mod migrations;
 pub mod page;
+pub mod settings;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -237,6 +238,21 @@ fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
         params.push("mode=rwc");
     }
     Ok(format!("sqlite://{path}?{}", params.join("&")))
+}
+
+/// A stored word (a status, a category) read as its `domain` enum: services work with the
+/// enum, and an unknown word is a decode error naming the column, not a silent string.
+pub fn word<T>(row: &sqlx::any::AnyRow, column: &str) -> Result<T, sqlx::Error>
+where
+    T: FromStr<Err = domain::status::UnknownWord>,
+{
+    use sqlx::Row;
+    let text: String = row.try_get(column)?;
+    text.parse()
+        .map_err(|e: domain::status::UnknownWord| sqlx::Error::ColumnDecode {
+            index: column.to_string(),
+            source: Box::new(e),
+        })
 }
 
 /// The current time as stored in the database: RFC 3339 UTC text, which sorts correctly.

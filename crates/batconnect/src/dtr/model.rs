@@ -48,7 +48,8 @@ pub struct RepairLine {
     #[schema(value_type = String, default = "0.00")]
     #[serde(default)]
     pub remaining: Money,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: domain::status::InstallmentStatus,
     #[schema(value_type = String)]
     pub invoice_balance_remaining: Money,
 }
@@ -80,7 +81,8 @@ pub struct DtrSummary {
     pub driver_id: Option<i64>,
     pub week_start: String,
     pub week_end: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: domain::status::DtrStatus,
     #[schema(value_type = String)]
     pub gross_earnings: Money,
     #[schema(value_type = String)]

@@ -113,7 +113,7 @@ pub fn render(dtr: &Dtr, generated_at: &str) -> Vec<u8> {
                         r.due_date.clone(),
                         r.amount_due.to_string(),
                         r.paid_this_week.to_string(),
-                        r.status.clone(),
+                        r.status.to_string(),
                         r.invoice_balance_remaining.to_string(),
                     ]
                 })

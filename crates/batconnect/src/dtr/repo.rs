@@ -1,14 +1,15 @@
 //! SQL for DTRs: the statement step's reads and writes, and the lists.
 
+use std::collections::{HashMap, HashSet};
+
 use domain::money::Money;
+use domain::status::DtrStatus;
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
-use std::collections::{HashMap, HashSet};
-
 use super::model::{Dtr, DtrContent, DtrSummary};
 use crate::db::filter::{fetch_page, Where};
-use crate::db::{id_list, PageRequest, Tx};
+use crate::db::{id_list, word, PageRequest, Tx};
 
 const COLUMNS: &str = "id, dtr_number, lease_id, driver_id, week_start, week_end, status, gross_earnings_cents, total_deducted_cents, \
      net_pay_cents, generated_on, finalized_by, finalized_on";
@@ -21,7 +22,7 @@ fn summary(r: &AnyRow) -> Result<DtrSummary, sqlx::Error> {
         driver_id: r.try_get("driver_id")?,
         week_start: r.try_get("week_start")?,
         week_end: r.try_get("week_end")?,
-        status: r.try_get("status")?,
+        status: word(r, "status")?,
         gross_earnings: Money::from_cents(r.try_get("gross_earnings_cents")?),
         total_deducted: Money::from_cents(r.try_get("total_deducted_cents")?),
         net_pay: Money::from_cents(r.try_get("net_pay_cents")?),
@@ -229,7 +230,7 @@ pub async fn statement_weeks(
     .map(|r| {
         Ok((
             r.try_get("week_start")?,
-            r.try_get::<String, _>("status")? == "Finalized",
+            word::<DtrStatus>(r, "status")? == DtrStatus::Finalized,
         ))
     })
     .collect()

@@ -62,15 +62,11 @@ async fn list_dtrs(
             }
         }
     }
-    match query.get("status") {
-        None => {}
-        Some(s @ ("Draft" | "Finalized")) => {
-            filter.compare("status", "=", Arg::Text(s.to_string()))
+    if let Some(word) = query.get("status") {
+        match word.parse::<domain::status::DtrStatus>() {
+            Ok(status) => filter.compare("status", "=", Arg::Text(status.to_string())),
+            Err(e) => errors.push(FieldError::new("status", e.to_string())),
         }
-        Some(other) => errors.push(FieldError::new(
-            "status",
-            format!("'{other}' is not one of: Draft, Finalized"),
-        )),
     }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));

@@ -311,11 +311,11 @@ async fn repair_lines(
     let mut repairs: BTreeMap<i64, Vec<RepairLine>> = BTreeMap::new();
     for line in crate::repairs::repo::statement_lines(tx, leases, week, paid_this_week).await? {
         let installment =
-            Settlement::of_installment(line.amount_cents, line.paid_cents, &line.status);
+            Settlement::of_installment(line.amount_cents, line.paid_cents, line.status);
         let invoice = Settlement::of_invoice(
             line.invoice_total_cents,
             line.invoice_paid_cents,
-            &line.invoice_status,
+            line.invoice_status,
         );
         repairs.entry(line.lease_id).or_default().push(RepairLine {
             repair_id: line.repair_id,

@@ -59,17 +59,17 @@ pub fn invoices(filter: Where, order_by: &str, title: String, filters: String) -
         count_sql: format!("SELECT COUNT(*) FROM repair_invoices {where_sql}"),
         args: filter.args,
         row: |r| {
-            let status = text(r, "status")?;
+            let status = crate::db::word(r, "status")?;
             let settlement = Settlement::of_invoice(
                 r.try_get("total_amount_cents")?,
                 r.try_get("paid_amount_cents")?,
-                &status,
+                status,
             );
             Ok(vec![
                 text(r, "repair_id")?,
                 text(r, "invoice_number")?,
                 text(r, "invoice_date")?,
-                status,
+                status.to_string(),
                 text(r, "driver_name")?,
                 text(r, "medallion_number")?,
                 text(r, "lease_ref")?,
@@ -118,11 +118,11 @@ pub fn installments(filter: Where, order_by: &str, title: String, filters: Strin
         count_sql: format!("SELECT COUNT(*) {from} {where_sql}"),
         args: filter.args,
         row: |r| {
-            let status = text(r, "status")?;
+            let status = crate::db::word(r, "status")?;
             let settlement = Settlement::of_installment(
                 r.try_get("principal_amount_cents")?,
                 r.try_get("paid_amount_cents")?,
-                &status,
+                status,
             );
             Ok(vec![
                 text(r, "installment_id")?,
@@ -136,7 +136,7 @@ pub fn installments(filter: Where, order_by: &str, title: String, filters: Strin
                 cents(r, "principal_amount_cents")?,
                 money(settlement.paid.cents()),
                 money(settlement.remaining.cents()),
-                status,
+                status.to_string(),
                 // The posting day (the full time stays in the ledger export).
                 opt_text(r, "posted_on")?.chars().take(10).collect(),
                 opt_text(r, "ledger_posting_ref")?,

@@ -25,7 +25,7 @@ use utoipa::ToSchema;
 use crate::audit;
 use crate::db::{timestamp, Tx};
 use crate::error::{AppError, FieldError};
-use crate::ledger::model::{entry_type, NewObligation};
+use crate::ledger::model::NewObligation;
 use crate::ledger::payments::{apply_allocations, open_balances};
 use crate::ledger::repo::{insert_posting, PostingRow};
 
@@ -53,7 +53,8 @@ pub struct RentCorrection {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TerminationOutcome {
     pub lease_id: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: domain::status::LeaseStatus,
     pub end_date: String,
     pub reason: String,
     pub rent_corrections: Vec<RentCorrection>,
@@ -165,9 +166,9 @@ pub async fn terminate(
     let finalized = crate::dtr::repo::statement_weeks(tx, lease.id, &end_week.to_string())
         .await?
         .into_iter()
-        .filter(|(_, finalized)| *finalized)
-        .map(|(week, _)| week)
-        .last();
+        .rev()
+        .find(|(_, finalized)| *finalized)
+        .map(|(week, _)| week);
     if let Some(week) = finalized {
         return Err(field(format!(
             "the statement of the week of {week} is finalized; the lease can only end after that week"
@@ -257,7 +258,7 @@ pub async fn terminate(
     }
     let outcome = TerminationOutcome {
         lease_id: lease.lease_id.clone(),
-        status: status.as_str().to_string(),
+        status,
         end_date: end.to_string(),
         reason: reason.as_str().to_string(),
         rent_corrections: corrections,
@@ -306,9 +307,9 @@ async fn correct_rent(
         let credit_id = insert_posting(
             tx,
             &PostingRow {
-                category: Category::Lease.as_str(),
+                category: Category::Lease,
                 amount_cents: -credit.cents(),
-                entry_type: entry_type::CREDIT,
+                entry_type: domain::ledger::EntryType::Credit,
                 reference_id: &reference,
                 reversal_for_id: None,
                 driver_id: lease.driver_id,

@@ -20,7 +20,8 @@ pub struct Driver {
     pub tlc_license_no: String,
     pub phone: Option<String>,
     pub email: Option<String>,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: domain::status::DriverStatus,
     pub pay_to: String,
     pub created_on: String,
 }
@@ -45,7 +46,8 @@ pub struct DriverInput {
 pub struct Medallion {
     pub id: i64,
     pub medallion_number: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: domain::status::MedallionStatus,
     pub created_on: String,
 }
 
@@ -93,7 +95,8 @@ pub struct Lease {
     /// Stored word: dov, long-term, short-term, shift-lease, medallion-only.
     pub lease_type: String,
     pub lease_type_label: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: domain::status::LeaseStatus,
     #[schema(value_type = String, example = "450.00")]
     pub weekly_rate: Money,
     pub vehicle_id: i64,

@@ -11,14 +11,16 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use domain::calendar::{parse_date, SundayDate};
+use domain::calendar::SundayDate;
+use domain::ledger::Category;
 use domain::money::Money;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use utoipa::ToSchema;
 
-use crate::db::{id_list, timestamp, Backend, Db, Tx};
+use super::repo::{self as fleet_repo, RentTerm};
+use crate::db::{timestamp, Backend, Db, Tx};
 use crate::error::AppError;
+use crate::ledger::repo::{self as ledger_repo, WeekObligation};
 
 pub const JOB_NAME: &str = "leases.post_weekly_rent";
 
@@ -57,32 +59,12 @@ pub async fn start_week(
         return Ok(start);
     }
     let mut tx = db.begin().await?;
-    sqlx::query(
-        "INSERT INTO app_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
-    )
-    .bind(START_WEEK_SETTING)
-    .bind(week.to_string())
-    .execute(&mut *tx)
-    .await?;
-    let recorded: String = sqlx::query_scalar("SELECT value FROM app_settings WHERE key = $1")
-        .bind(START_WEEK_SETTING)
-        .fetch_one(&mut *tx)
-        .await?;
+    let recorded =
+        crate::db::settings::setting_or_insert(&mut tx, START_WEEK_SETTING, &week.to_string())
+            .await?;
     tx.commit().await?;
     SundayDate::parse(&recorded)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("app_settings {START_WEEK_SETTING}: {e}")))
-}
-
-/// A lease's term and parties, as its rent needs them.
-struct LeaseTerm {
-    id: i64,
-    lease_id: String,
-    weekly: Money,
-    start: chrono::NaiveDate,
-    end: Option<chrono::NaiveDate>,
-    driver_id: Option<i64>,
-    vehicle_id: i64,
-    medallion_id: i64,
 }
 
 /// Posts the rent of `week` for every lease whose term overlaps it (nothing before the
@@ -104,19 +86,28 @@ pub async fn post_weekly_rent(
     if week < start {
         return Ok(report);
     }
-    let terms = overlapping_leases(db, week).await?;
+    let terms = fleet_repo::rent_terms(db.reader(), week.date(), week.week_end()).await?;
     report.leases = terms.len() as i64;
+    let rows = rent_rows(&terms, week);
+    let week_text = week.to_string();
     let now_text = timestamp(now);
     match db.backend() {
         // A transaction per thousand leases; the new postings come back from the insert.
         Backend::Postgres => {
-            for chunk in terms.chunks(CHUNK) {
+            for chunk in rows.chunks(CHUNK) {
                 let mut tx = db.begin().await?;
-                let made = insert_rent_rows(&mut tx, chunk, week, actor, &now_text, true).await?;
+                let made = ledger_repo::insert_week_obligations(
+                    &mut tx,
+                    Category::Lease,
+                    &week_text,
+                    chunk,
+                    actor,
+                    &now_text,
+                    true,
+                )
+                .await?;
                 let ids: Vec<i64> = made.iter().map(|(id, _)| *id).collect();
-                if !ids.is_empty() {
-                    add_balances(&mut tx, &format!("p.id IN ({})", id_list(&ids))).await?;
-                }
+                ledger_repo::open_balances_of_postings(&mut tx, &ids).await?;
                 tx.commit().await?;
                 report.posted += made.len() as i64;
                 report.amount += made
@@ -129,22 +120,22 @@ pub async fn post_weekly_rent(
         // ones numbered after the ledger's last (rows read back one by one cost more).
         Backend::Sqlite => {
             let mut tx = db.begin().await?;
-            let before: i64 =
-                sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM ledger_postings")
-                    .fetch_one(&mut *tx)
-                    .await?;
-            for chunk in terms.chunks(crate::db::rows_per_statement(Backend::Sqlite, 7)) {
-                insert_rent_rows(&mut tx, chunk, week, actor, &now_text, false).await?;
+            let before = ledger_repo::last_posting_id(&mut tx).await?;
+            for chunk in rows.chunks(crate::db::rows_per_statement(Backend::Sqlite, 7)) {
+                ledger_repo::insert_week_obligations(
+                    &mut tx,
+                    Category::Lease,
+                    &week_text,
+                    chunk,
+                    actor,
+                    &now_text,
+                    false,
+                )
+                .await?;
             }
-            let made =
-                format!("p.id > {before} AND p.category = 'Lease' AND p.entry_type = 'OBLIGATION'");
-            add_balances(&mut tx, &made).await?;
-            let (posted, cents): (i64, i64) = sqlx::query_as(&format!(
-                "SELECT COUNT(*), CAST(COALESCE(SUM(p.amount_cents), 0) AS BIGINT) FROM ledger_postings p WHERE {made}"
-            ))
-            .persistent(false)
-            .fetch_one(&mut *tx)
-            .await?;
+            ledger_repo::open_balances_posted_after(&mut tx, Category::Lease, before).await?;
+            let (posted, cents) =
+                ledger_repo::obligations_posted_after(&mut tx, Category::Lease, before).await?;
             tx.commit().await?;
             report.posted = posted;
             report.amount = Money::from_cents(cents);
@@ -158,177 +149,57 @@ pub async fn post_weekly_rent(
     Ok(report)
 }
 
-/// Leases billed for `week`: in force (active or suspended), or ended within or after it.
-async fn overlapping_leases(db: &Db, week: SundayDate) -> Result<Vec<LeaseTerm>, AppError> {
-    let rows = sqlx::query(
-        "SELECT l.id, l.lease_id, l.weekly_rate_cents, l.start_date, l.end_date, l.vehicle_id, l.medallion_id, ld.driver_id \
-         FROM leases l LEFT JOIN lease_drivers ld ON ld.lease_id = l.id AND ld.is_driver_manager = 1 \
-         WHERE l.status IN ('Active', 'Suspended', 'Terminated', 'Expired') AND l.weekly_rate_cents > 0 \
-         AND l.start_date <= $1 AND (l.end_date IS NULL OR l.end_date >= $2) ORDER BY l.id",
-    )
-    .bind(week.week_end().to_string())
-    .bind(week.to_string())
-    .fetch_all(db.reader())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let start: String = r.try_get("start_date")?;
-            let end: Option<String> = r.try_get("end_date")?;
-            Ok(LeaseTerm {
-                id: r.try_get("id")?,
-                lease_id: r.try_get("lease_id")?,
-                weekly: Money::from_cents(r.try_get("weekly_rate_cents")?),
-                start: parse_date(&start).map_err(|e| anyhow::anyhow!("lease start: {e}"))?,
-                end: end
-                    .as_deref()
-                    .map(parse_date)
-                    .transpose()
-                    .map_err(|e| anyhow::anyhow!("lease end: {e}"))?,
-                driver_id: r.try_get("driver_id")?,
-                vehicle_id: r.try_get("vehicle_id")?,
-                medallion_id: r.try_get("medallion_id")?,
-            })
-        })
-        .collect::<Result<_, AppError>>()
-}
-
-/// Inserts the chunk's rent obligations (those not posted yet); with `returning`, the
-/// postings made as (id, cents).
-async fn insert_rent_rows(
-    tx: &mut Tx,
-    terms: &[LeaseTerm],
-    week: SundayDate,
-    actor: &str,
-    now: &str,
-    returning: bool,
-) -> Result<Vec<(i64, i64)>, AppError> {
-    let mut rows = Vec::with_capacity(terms.len());
-    for t in terms {
-        let days = domain::rent::days_in_week(week, t.start, t.end);
-        let amount = domain::rent::prorated(t.weekly, days);
-        if amount.is_positive() {
+/// The week's rent obligation of each lease that owes some for it.
+fn rent_rows(terms: &[RentTerm], week: SundayDate) -> Vec<WeekObligation> {
+    terms
+        .iter()
+        .filter_map(|t| {
+            let days = domain::rent::days_in_week(week, t.start, t.end);
+            let amount = domain::rent::prorated(t.weekly, days);
+            if !amount.is_positive() {
+                return None;
+            }
             let part = if days < 7 {
                 format!(" ({days} of 7 days)")
             } else {
                 String::new()
             };
-            rows.push((
-                t,
+            Some(WeekObligation {
+                reference_id: rent_reference(&t.lease_id, week),
                 amount,
-                format!(
+                driver_id: t.parties.driver_id,
+                lease_id: t.id,
+                vehicle_id: t.parties.vehicle_id,
+                medallion_id: t.parties.medallion_id,
+                description: format!(
                     "Lease rent {}, week of {}{part}",
                     t.lease_id,
                     week.date().format("%m/%d/%Y")
                 ),
-            ));
-        }
-    }
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    // $1 week, $2 actor, $3 time; 7 parameters a row after that.
-    let values: Vec<String> = (0..rows.len())
-        .map(|i| {
-            let b = 3 + i * 7;
-            format!(
-                "('Lease', ${}, 'OBLIGATION', 'POSTED', ${}, ${}, ${}, ${}, ${}, $1, ${}, $2, $3)",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7
-            )
+            })
         })
-        .collect();
-    let sql = format!(
-        "INSERT INTO ledger_postings (category, amount_cents, entry_type, status, reference_id, driver_id, lease_id, vehicle_id, \
-         medallion_id, payment_period, description, created_by, created_on) VALUES {} \
-         ON CONFLICT (category, reference_id) WHERE entry_type = 'OBLIGATION' DO NOTHING{}",
-        values.join(", "),
-        if returning { " RETURNING id, amount_cents" } else { "" }
-    );
-    let mut query = sqlx::query(&sql)
-        .persistent(false)
-        .bind(week.to_string())
-        .bind(actor)
-        .bind(now);
-    for (t, amount, description) in &rows {
-        query = query
-            .bind(amount.cents())
-            .bind(rent_reference(&t.lease_id, week))
-            .bind(t.driver_id)
-            .bind(t.id)
-            .bind(t.vehicle_id)
-            .bind(t.medallion_id)
-            .bind(description.as_str());
-    }
-    if !returning {
-        query.execute(&mut **tx).await?;
-        return Ok(Vec::new());
-    }
-    let inserted = query.fetch_all(&mut **tx).await?;
-    inserted
-        .iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("amount_cents")?)))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
+        .collect()
 }
 
-/// The balances of the rent postings `which` selects (over `p`).
-async fn add_balances(tx: &mut Tx, which: &str) -> Result<(), AppError> {
-    sqlx::query(&format!(
-        "INSERT INTO ledger_balances (category, reference_id, obligation_posting_id, driver_id, lease_id, vehicle_id, medallion_id, \
-         original_cents, balance_cents, due_date, status, created_on, updated_on) \
-         SELECT p.category, p.reference_id, p.id, p.driver_id, p.lease_id, p.vehicle_id, p.medallion_id, p.amount_cents, \
-         p.amount_cents, p.payment_period, 'OPEN', p.created_on, p.created_on FROM ledger_postings p WHERE {which} \
-         ON CONFLICT (obligation_posting_id) DO NOTHING"
-    ))
-    .persistent(false)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// The rent posted for each week from `from` on, for one lease: (week, posting id,
-/// balance id, amount).
+/// The chain's rent posted for each week from `from` on, for one lease (not a manual Lease
+/// charge of the same week): (week, posting id, balance id, amount).
 pub async fn posted_rent_since(
     tx: &mut Tx,
     lease_id: &str,
     lease_pk: i64,
     from: SundayDate,
 ) -> Result<Vec<(SundayDate, i64, i64, Money)>, AppError> {
-    let rows = sqlx::query(
-        "SELECT p.id, p.payment_period, p.amount_cents, p.reference_id, b.id AS balance_id FROM ledger_postings p \
-         JOIN ledger_balances b ON b.obligation_posting_id = p.id \
-         WHERE p.lease_id = $1 AND p.category = 'Lease' AND p.entry_type = 'OBLIGATION' AND p.status = 'POSTED' \
-         AND p.payment_period >= $2 ORDER BY p.payment_period",
-    )
-    .bind(lease_pk)
-    .bind(from.to_string())
-    .fetch_all(&mut **tx)
-    .await?;
+    let posted =
+        ledger_repo::posted_obligations_since(tx, lease_pk, Category::Lease, &from.to_string())
+            .await?;
     let mut found: HashMap<String, (SundayDate, i64, i64, Money)> = HashMap::new();
-    for r in &rows {
-        let period: String = r.try_get("payment_period")?;
-        let Ok(week) = SundayDate::parse(&period) else {
+    for p in posted {
+        let Ok(week) = SundayDate::parse(&p.period) else {
             continue;
         };
-        let reference: String = r.try_get("reference_id")?;
-        // Only the chain's rent, not a manual Lease charge of the same week.
-        if reference != rent_reference(lease_id, week) {
-            continue;
+        if p.reference_id == rent_reference(lease_id, week) {
+            found.insert(p.reference_id, (week, p.posting_id, p.balance_id, p.amount));
         }
-        found.insert(
-            reference,
-            (
-                week,
-                r.try_get("id")?,
-                r.try_get("balance_id")?,
-                Money::from_cents(r.try_get("amount_cents")?),
-            ),
-        );
     }
     let mut out: Vec<_> = found.into_values().collect();
     out.sort_by_key(|(week, ..)| *week);

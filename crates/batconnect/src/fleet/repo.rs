@@ -26,7 +26,7 @@ pub fn driver_from_row(r: &AnyRow) -> Result<Driver, sqlx::Error> {
         tlc_license_no: r.try_get("tlc_license_no")?,
         phone: r.try_get("phone")?,
         email: r.try_get("email")?,
-        status: r.try_get("status")?,
+        status: crate::db::word(r, "status")?,
         pay_to: r.try_get("pay_to")?,
         created_on: r.try_get("created_on")?,
     })
@@ -36,7 +36,7 @@ fn medallion_from_row(r: &AnyRow) -> Result<Medallion, sqlx::Error> {
     Ok(Medallion {
         id: r.try_get("id")?,
         medallion_number: r.try_get("medallion_number")?,
-        status: r.try_get("status")?,
+        status: crate::db::word(r, "status")?,
         created_on: r.try_get("created_on")?,
     })
 }
@@ -331,7 +331,7 @@ fn lease_from_row(r: &AnyRow) -> Result<Lease, sqlx::Error> {
             .map(|t| t.label().to_string())
             .unwrap_or_else(|| lease_type.clone()),
         lease_type,
-        status: r.try_get("status")?,
+        status: crate::db::word(r, "status")?,
         weekly_rate: Money::from_cents(r.try_get("weekly_rate_cents")?),
         vehicle_id: r.try_get("vehicle_id")?,
         vin: r.try_get("vin")?,
@@ -765,4 +765,57 @@ pub async fn end_lease(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// A lease's term, rate and parties, as its weekly rent needs them.
+pub struct RentTerm {
+    pub id: i64,
+    pub lease_id: String,
+    pub weekly: Money,
+    pub start: NaiveDate,
+    pub end: Option<NaiveDate>,
+    pub parties: LeaseParties,
+}
+
+/// Leases with a rent whose term overlaps `first`..=`last`: in force (active or suspended),
+/// or ended within or after it.
+pub async fn rent_terms(
+    pool: &AnyPool,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<Vec<RentTerm>, sqlx::Error> {
+    let date = |r: &AnyRow, column: &str| -> Result<Option<NaiveDate>, sqlx::Error> {
+        let text: Option<String> = r.try_get(column)?;
+        text.as_deref()
+            .map(domain::calendar::parse_date)
+            .transpose()
+            .map_err(|e| sqlx::Error::Decode(format!("leases.{column}: {e}").into()))
+    };
+    sqlx::query(
+        "SELECT l.id, l.lease_id, l.weekly_rate_cents, l.start_date, l.end_date, l.vehicle_id, l.medallion_id, ld.driver_id \
+         FROM leases l LEFT JOIN lease_drivers ld ON ld.lease_id = l.id AND ld.is_driver_manager = 1 \
+         WHERE l.status IN ('Active', 'Suspended', 'Terminated', 'Expired') AND l.weekly_rate_cents > 0 \
+         AND l.start_date <= $1 AND (l.end_date IS NULL OR l.end_date >= $2) ORDER BY l.id",
+    )
+    .bind(last.to_string())
+    .bind(first.to_string())
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(RentTerm {
+            id: r.try_get("id")?,
+            lease_id: r.try_get("lease_id")?,
+            weekly: Money::from_cents(r.try_get("weekly_rate_cents")?),
+            start: date(r, "start_date")?
+                .ok_or_else(|| sqlx::Error::Decode("leases.start_date is empty".into()))?,
+            end: date(r, "end_date")?,
+            parties: LeaseParties {
+                driver_id: r.try_get("driver_id")?,
+                vehicle_id: r.try_get("vehicle_id")?,
+                medallion_id: r.try_get("medallion_id")?,
+            },
+        })
+    })
+    .collect()
 }

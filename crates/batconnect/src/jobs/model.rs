@@ -1,5 +1,6 @@
 //! Job names and run records.
 
+use domain::status::{JobStatus, JobTrigger};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -11,35 +12,20 @@ pub const GENERATE_DTRS: &str = "dtr.generate_weekly";
 /// rent) is posted before the statements of the week that ended are made.
 pub const CHAIN: [&str; 3] = [POST_DUE_INSTALLMENTS, POST_WEEKLY_RENT, GENERATE_DTRS];
 
-pub mod status {
-    pub const RUNNING: &str = "running";
-    pub const SUCCEEDED: &str = "succeeded";
-    pub const FAILED: &str = "failed";
-    /// Ran and did nothing on purpose (e.g. a step not available yet).
-    pub const SKIPPED: &str = "skipped";
-    /// A Sunday further back than the scheduler catches up on its own: not run; its row
-    /// says which command fills it.
-    pub const MISSED: &str = "missed";
-}
-
-pub mod trigger {
-    pub const SCHEDULE: &str = "schedule";
-    /// Asked for over the API (`POST /jobs/{job}/run`, `post-installment` with
-    /// `post_all_due`); earlier versions recorded such runs as `manual`.
-    pub const API: &str = "api";
-    pub const CLI: &str = "cli";
-}
-
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct JobRun {
     pub id: i64,
     pub job_name: String,
     /// The payment week (its Sunday) the run is for.
     pub period: String,
-    pub trigger: String,
+    /// `schedule`, `api` or `cli`.
+    #[schema(value_type = String)]
+    pub trigger: JobTrigger,
     /// Who asked for an API or CLI run (null for scheduled runs).
     pub requested_by: Option<String>,
-    pub status: String,
+    /// `running`, `succeeded`, `failed`, `skipped` or `missed`.
+    #[schema(value_type = String)]
+    pub status: JobStatus,
     /// The process running it (host:pid:id); a scheduled run taken over from a worker
     /// that stopped heart-beating shows its new owner and one more attempt.
     pub owner: String,

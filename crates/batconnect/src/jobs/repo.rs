@@ -4,8 +4,10 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
-use super::model::{status, trigger, JobRun};
-use crate::db::Db;
+use domain::status::{JobStatus, JobTrigger};
+
+use super::model::JobRun;
+use crate::db::{word, Db};
 
 const COLUMNS: &str = "id, job_name, period, trigger, requested_by, status, owner, attempts, started_on, heartbeat_on, finished_on, counts, error";
 
@@ -14,9 +16,9 @@ fn from_row(r: &AnyRow) -> Result<JobRun, sqlx::Error> {
         id: r.try_get("id")?,
         job_name: r.try_get("job_name")?,
         period: r.try_get("period")?,
-        trigger: r.try_get("trigger")?,
+        trigger: word(r, "trigger")?,
         requested_by: r.try_get("requested_by")?,
-        status: r.try_get("status")?,
+        status: word(r, "status")?,
         owner: r.try_get("owner")?,
         attempts: r.try_get("attempts")?,
         started_on: r.try_get("started_on")?,
@@ -163,12 +165,12 @@ pub async fn start_unscheduled(
     db: &Db,
     job: &str,
     period: &str,
-    how: &str,
+    how: JobTrigger,
     requested_by: &str,
     owner: &str,
     now: &str,
 ) -> Result<i64, sqlx::Error> {
-    debug_assert_ne!(how, trigger::SCHEDULE);
+    debug_assert_ne!(how, JobTrigger::Schedule);
     let mut tx = db.begin().await?;
     let id = sqlx::query_scalar(
         "INSERT INTO job_runs (job_name, period, trigger, requested_by, status, owner, attempts, started_on, heartbeat_on) \
@@ -176,7 +178,7 @@ pub async fn start_unscheduled(
     )
     .bind(job)
     .bind(period)
-    .bind(how)
+    .bind(how.as_str())
     .bind(requested_by)
     .bind(owner)
     .bind(now)
@@ -206,7 +208,7 @@ pub async fn finish(
     db: &Db,
     id: i64,
     owner: &str,
-    outcome: &str,
+    outcome: JobStatus,
     counts: Option<&serde_json::Value>,
     error: Option<&str>,
     now: &str,
@@ -216,7 +218,7 @@ pub async fn finish(
         "UPDATE job_runs SET status = $1, counts = $2, error = $3, finished_on = $4, heartbeat_on = $4 \
          WHERE id = $5 AND owner = $6 AND status = 'running'",
     )
-    .bind(outcome)
+    .bind(outcome.as_str())
     .bind(counts.map(|c| c.to_string()))
     .bind(error)
     .bind(now)
@@ -303,7 +305,7 @@ pub async fn scheduled_run(
 }
 
 pub fn is_done(run: &JobRun) -> bool {
-    run.status == status::SUCCEEDED || run.status == status::SKIPPED
+    matches!(run.status, JobStatus::Succeeded | JobStatus::Skipped)
 }
 
 pub async fn list(

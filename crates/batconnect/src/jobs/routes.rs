@@ -79,7 +79,7 @@ async fn run_job(
     )?;
     let ctx = state.job_context();
     let requester = runner::Requester {
-        trigger: runner::API,
+        trigger: domain::status::JobTrigger::Api,
         username: &user.username,
     };
     // A failed run is recorded with its error; the answer is the run either way.

@@ -19,10 +19,9 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use domain::calendar::SundayDate;
+use domain::status::{JobStatus, JobTrigger};
 
-use super::model::{
-    status, trigger, CHAIN, GENERATE_DTRS, POST_DUE_INSTALLMENTS, POST_WEEKLY_RENT,
-};
+use super::model::{CHAIN, GENERATE_DTRS, POST_DUE_INSTALLMENTS, POST_WEEKLY_RENT};
 use super::repo::{self, Claim};
 use crate::clock::Clock;
 use crate::cron::{period_of, CronSchedule};
@@ -141,7 +140,7 @@ pub async fn execute(
                 &ctx.db,
                 run_id,
                 &ctx.owner,
-                status::SUCCEEDED,
+                JobStatus::Succeeded,
                 Some(counts),
                 None,
                 &now,
@@ -154,7 +153,7 @@ pub async fn execute(
                 &ctx.db,
                 run_id,
                 &ctx.owner,
-                status::FAILED,
+                JobStatus::Failed,
                 None,
                 Some(error),
                 &now,
@@ -176,8 +175,8 @@ pub async fn execute(
 
 /// Who asked for a run, for the record.
 pub struct Requester<'a> {
-    /// `api` or `cli`.
-    pub trigger: &'a str,
+    /// `Api` or `Cli` (a scheduled run is claimed, not requested).
+    pub trigger: JobTrigger,
     pub username: &'a str,
 }
 
@@ -272,7 +271,7 @@ pub async fn run_chain(
                 run_id,
                 period.date(),
                 Requester {
-                    trigger: trigger::CLI,
+                    trigger: JobTrigger::Cli,
                     username,
                 },
                 now,
@@ -483,8 +482,6 @@ fn end_of_week(period: SundayDate, tz: Tz) -> DateTime<Utc> {
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or_else(|| Utc.from_utc_datetime(&saturday))
 }
-
-pub use trigger::{API, CLI};
 
 /// How the scheduler and API-triggered runs are made from the shared state.
 impl crate::state::AppState {

@@ -1,29 +1,22 @@
 //! Ledger records and API shapes.
 
+use domain::ledger::{BalanceStatus, Category, EntryType, PostingStatus};
 use domain::money::Money;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// What kind of entry a posting is.
-pub mod entry_type {
-    pub const OBLIGATION: &str = "OBLIGATION";
-    pub const EARNINGS: &str = "EARNINGS";
-    pub const INTERIM_PAYMENT: &str = "INTERIM_PAYMENT";
-    /// Money the fleet owes the driver back on a charge it corrects (rent for days after
-    /// a lease ended): applied to balances like a payment, never paid out as cash.
-    pub const CREDIT: &str = "CREDIT";
-    pub const REVERSAL: &str = "REVERSAL";
-}
-
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Posting {
     pub id: i64,
-    pub category: String,
+    #[schema(value_type = String)]
+    pub category: Category,
     /// Signed: obligations (debits) positive, payments and earnings (credits) negative.
     #[schema(value_type = String, example = "250.00")]
     pub amount: Money,
-    pub entry_type: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub entry_type: EntryType,
+    #[schema(value_type = String)]
+    pub status: PostingStatus,
     pub reference_id: String,
     pub reversal_for_id: Option<i64>,
     pub driver_id: Option<i64>,
@@ -39,7 +32,8 @@ pub struct Posting {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Balance {
     pub id: i64,
-    pub category: String,
+    #[schema(value_type = String)]
+    pub category: Category,
     pub reference_id: String,
     pub obligation_posting_id: i64,
     pub driver_id: Option<i64>,
@@ -53,7 +47,8 @@ pub struct Balance {
     #[schema(value_type = String)]
     pub applied_amount: Money,
     pub due_date: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: BalanceStatus,
 }
 
 /// An obligation to record; `reference_id` names its source (e.g. an installment id).

@@ -11,7 +11,6 @@ use domain::money::Money;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::model::entry_type;
 use super::repo::{self, PostingRow};
 use crate::audit;
 use crate::db::{next_sequence, timestamp, Tx};
@@ -54,14 +53,11 @@ fn already_recorded(lease_id: i64, period: SundayDate) -> AppError {
 /// All rows or none. Allocation happens when the week's DTRs are generated.
 pub async fn record_earnings(
     tx: &mut Tx,
-    rows: &[EarningsInput],
+    rows: &[EarningsRow],
     actor: &str,
     now: DateTime<Utc>,
-    timezone: chrono_tz::Tz,
 ) -> Result<Vec<EarningsRecorded>, AppError> {
-    let current_week = domain::calendar::current_payment_period(now, timezone);
-    let parsed = parse_earnings_rows(rows, current_week)?;
-    let new = check_earnings_leases(tx, rows, &parsed).await?;
+    let new = check_earnings_leases(tx, rows).await?;
     let ids = repo::insert_earnings(tx, &new, actor, &timestamp(now))
         .await
         .map_err(|e| match e {
@@ -98,16 +94,23 @@ pub async fn record_earnings(
     Ok(recorded)
 }
 
-/// A request row that parsed: (its index, lease, week, amount).
-type ParsedEarnings = (usize, i64, SundayDate, Money);
+/// An earnings row that parsed; its position is the request row's.
+#[derive(Debug, Clone, Copy)]
+pub struct EarningsRow {
+    pub lease_id: i64,
+    /// The lease's driver manager, when the request names one to check.
+    pub driver_id: Option<i64>,
+    pub period: SundayDate,
+    pub amount: Money,
+}
 
-/// Every row's week (one that has begun) and amount (more than zero: a week without
-/// earnings has no row, and a 0.00 credit would only block the week's real amount), no
-/// lease and week twice; every bad row is named.
-fn parse_earnings_rows(
+/// Every row's week (one that has begun by `current_week`) and amount (more than zero: a
+/// week without earnings has no row, and a 0.00 credit would only block the week's real
+/// amount), no lease and week twice; every bad row is named.
+pub fn parse_earnings(
     rows: &[EarningsInput],
     current_week: SundayDate,
-) -> Result<Vec<ParsedEarnings>, AppError> {
+) -> Result<Vec<EarningsRow>, AppError> {
     if rows.is_empty() || rows.len() > 10_000 {
         return Err(AppError::field("earnings", "give 1 to 10000 rows"));
     }
@@ -133,7 +136,12 @@ fn parse_earnings_rows(
             }
         }
         if let (Some(period), Some(amount)) = (period, amount) {
-            parsed.push((i, row.lease_id, period, amount));
+            parsed.push(EarningsRow {
+                lease_id: row.lease_id,
+                driver_id: row.driver_id,
+                period,
+                amount,
+            });
         }
     }
     if errors.is_empty() {
@@ -147,21 +155,21 @@ fn parse_earnings_rows(
 /// already; a few keyed reads for the whole request. Returns the credits to record.
 async fn check_earnings_leases(
     tx: &mut Tx,
-    rows: &[EarningsInput],
-    parsed: &[ParsedEarnings],
+    rows: &[EarningsRow],
 ) -> Result<Vec<repo::NewEarnings>, AppError> {
-    let mut lease_ids: Vec<i64> = parsed.iter().map(|(_, l, _, _)| *l).collect();
+    let mut lease_ids: Vec<i64> = rows.iter().map(|r| r.lease_id).collect();
     lease_ids.sort_unstable();
     lease_ids.dedup();
-    let mut weeks: Vec<String> = parsed.iter().map(|(_, _, p, _)| p.to_string()).collect();
+    let mut weeks: Vec<String> = rows.iter().map(|r| r.period.to_string()).collect();
     weeks.sort_unstable();
     weeks.dedup();
     let parties = crate::fleet::repo::lease_parties(tx, &lease_ids).await?;
     let recorded_weeks = repo::recorded_earnings_weeks(tx, &lease_ids, &weeks).await?;
     let mut errors = Vec::new();
-    for (i, lease_id, _, _) in parsed {
+    for (i, row) in rows.iter().enumerate() {
+        let lease_id = row.lease_id;
         let at = |field: &str| format!("/earnings/{i}/{field}");
-        match (parties.get(lease_id), rows[*i].driver_id) {
+        match (parties.get(&lease_id), row.driver_id) {
             (None, _) => errors.push(FieldError::at(
                 at("lease_id"),
                 format!("no lease with id {lease_id}"),
@@ -178,20 +186,20 @@ async fn check_earnings_leases(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    if let Some((_, lease_id, period, _)) = parsed
+    if let Some(row) = rows
         .iter()
-        .find(|(_, l, p, _)| recorded_weeks.contains(&(*l, p.to_string())))
+        .find(|r| recorded_weeks.contains(&(r.lease_id, r.period.to_string())))
     {
-        return Err(already_recorded(*lease_id, *period));
+        return Err(already_recorded(row.lease_id, row.period));
     }
-    Ok(parsed
+    Ok(rows
         .iter()
-        .filter_map(|(_, lease_id, period, amount)| {
+        .filter_map(|row| {
             Some(repo::NewEarnings {
-                lease_id: *lease_id,
-                period: *period,
-                amount: *amount,
-                parties: *parties.get(lease_id)?,
+                lease_id: row.lease_id,
+                period: row.period,
+                amount: row.amount,
+                parties: *parties.get(&row.lease_id)?,
             })
         })
         .collect())
@@ -217,6 +225,67 @@ pub struct InterimPaymentRequest {
     pub note: Option<String>,
     /// The balances to pay and how much of each (must add up to `amount`).
     pub allocations: Vec<ChosenBalance>,
+}
+
+/// An interim payment that parsed: amounts are `Money`, the receipt number is tidy.
+#[derive(Debug, Clone)]
+pub struct InterimPayment {
+    pub lease_id: i64,
+    pub amount: Money,
+    /// Generated (`IP-0000001`) when `None`.
+    pub receipt_number: Option<String>,
+    pub payment_method: Option<String>,
+    pub note: Option<String>,
+    /// (balance id, amount to pay of it), in the request's order.
+    pub allocations: Vec<(i64, Money)>,
+}
+
+impl InterimPaymentRequest {
+    /// The amounts and the receipt number checked; every bad field is named.
+    pub fn parse(&self) -> Result<InterimPayment, AppError> {
+        let mut errors = Vec::new();
+        let amount = Money::amount_from_json(&self.amount)
+            .map_err(|e| errors.push(FieldError::new("amount", e.to_string())))
+            .ok();
+        if self.allocations.is_empty() {
+            errors.push(FieldError::new(
+                "allocations",
+                "name at least one balance to pay",
+            ));
+        }
+        let mut allocations = Vec::with_capacity(self.allocations.len());
+        for (i, a) in self.allocations.iter().enumerate() {
+            match Money::amount_from_json(&a.amount) {
+                Ok(m) => allocations.push((a.balance_id, m)),
+                Err(e) => errors.push(FieldError::at(
+                    format!("/allocations/{i}/amount"),
+                    e.to_string(),
+                )),
+            }
+        }
+        let receipt_number = self
+            .receipt_number
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty());
+        if receipt_number.is_some_and(|r| r.len() > 64) {
+            errors.push(FieldError::new(
+                "receipt_number",
+                "must be at most 64 characters",
+            ));
+        }
+        match amount {
+            Some(amount) if errors.is_empty() => Ok(InterimPayment {
+                lease_id: self.lease_id,
+                amount,
+                receipt_number: receipt_number.map(str::to_string),
+                payment_method: self.payment_method.clone(),
+                note: self.note.clone(),
+                allocations,
+            }),
+            _ => Err(AppError::Validation(errors)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -252,63 +321,35 @@ pub async fn open_balances(
 /// An interim payment applied to the balances the user chose (bypassing the hierarchy).
 pub async fn interim_payment(
     tx: &mut Tx,
-    request: &InterimPaymentRequest,
+    payment: &InterimPayment,
     actor: &str,
     now: DateTime<Utc>,
     timezone: chrono_tz::Tz,
 ) -> Result<InterimPaymentOutcome, AppError> {
-    let amount = Money::amount_from_json(&request.amount)
-        .map_err(|e| AppError::field("amount", e.to_string()))?;
-    if request.allocations.is_empty() {
-        return Err(AppError::field(
-            "allocations",
-            "name at least one balance to pay",
-        ));
-    }
-    let mut requested = Vec::with_capacity(request.allocations.len());
-    for (i, a) in request.allocations.iter().enumerate() {
-        let m = Money::amount_from_json(&a.amount).map_err(|e| {
-            AppError::Validation(vec![FieldError::at(
-                format!("/allocations/{i}/amount"),
-                e.to_string(),
-            )])
-        })?;
-        requested.push((a.balance_id, m));
-    }
-    let parties = crate::fleet::repo::lease_parties(tx, &[request.lease_id])
+    let amount = payment.amount;
+    let parties = crate::fleet::repo::lease_parties(tx, &[payment.lease_id])
         .await?
-        .remove(&request.lease_id)
+        .remove(&payment.lease_id)
         .ok_or_else(|| {
-            AppError::field("lease_id", format!("no lease with id {}", request.lease_id))
+            AppError::field("lease_id", format!("no lease with id {}", payment.lease_id))
         })?;
-    let open = open_balances(tx, request.lease_id).await?;
+    let open = open_balances(tx, payment.lease_id).await?;
     let balances: Vec<OpenBalance> = open.iter().map(|(b, _)| b.clone()).collect();
-    let result = allocate_chosen(amount, &balances, &requested).map_err(|e| {
+    let result = allocate_chosen(amount, &balances, &payment.allocations).map_err(|e| {
         AppError::field(
             "allocations",
-            format!("{e} (open balances of lease {} only)", request.lease_id),
+            format!("{e} (open balances of lease {} only)", payment.lease_id),
         )
     })?;
-    let receipt_number = match request
-        .receipt_number
-        .as_deref()
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-    {
-        Some(r) if r.len() <= 64 => r.to_string(),
-        Some(_) => {
-            return Err(AppError::field(
-                "receipt_number",
-                "must be at most 64 characters",
-            ))
-        }
+    let receipt_number = match &payment.receipt_number {
+        Some(r) => r.clone(),
         None => format!("IP-{:07}", next_sequence(tx, "interim_payment").await?),
     };
     let now_text = timestamp(now);
     let description = [
         Some("Interim payment".to_string()),
-        request.payment_method.clone(),
-        request.note.clone(),
+        payment.payment_method.clone(),
+        payment.note.clone(),
     ]
     .into_iter()
     .flatten()
@@ -317,13 +358,13 @@ pub async fn interim_payment(
     let posting_id = repo::insert_posting(
         tx,
         &PostingRow {
-            category: Category::InterimPayment.as_str(),
+            category: Category::InterimPayment,
             amount_cents: -amount.cents(),
-            entry_type: entry_type::INTERIM_PAYMENT,
+            entry_type: domain::ledger::EntryType::InterimPayment,
             reference_id: &receipt_number,
             reversal_for_id: None,
             driver_id: parties.driver_id,
-            lease_id: Some(request.lease_id),
+            lease_id: Some(payment.lease_id),
             vehicle_id: Some(parties.vehicle_id),
             medallion_id: Some(parties.medallion_id),
             payment_period: Some(
@@ -362,7 +403,7 @@ pub async fn interim_payment(
         })
         .collect();
     let entry = audit::Entry::new(actor, "interim_payment_recorded", "ledger_posting", &receipt_number)
-        .details(serde_json::json!({"posting_id": posting_id, "amount": amount, "lease_id": request.lease_id}));
+        .details(serde_json::json!({"posting_id": posting_id, "amount": amount, "lease_id": payment.lease_id}));
     audit::record(tx, entry, now).await?;
     Ok(InterimPaymentOutcome {
         posting_id,

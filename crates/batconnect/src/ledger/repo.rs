@@ -3,14 +3,14 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use domain::ledger::{Category, OpenBalance};
+use domain::ledger::{Category, EntryType, OpenBalance};
 use domain::money::Money;
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
 use super::model::{Balance, NewObligation, Posting};
 use crate::db::filter::{fetch_page, Where};
-use crate::db::{id_list, PageRequest, Tx};
+use crate::db::{id_list, word, PageRequest, Tx};
 
 pub const POSTING_COLUMNS: &str =
     "id, category, amount_cents, entry_type, status, reference_id, reversal_for_id, driver_id, \
@@ -19,10 +19,10 @@ pub const POSTING_COLUMNS: &str =
 pub fn posting_from_row(r: &AnyRow) -> Result<Posting, sqlx::Error> {
     Ok(Posting {
         id: r.try_get("id")?,
-        category: r.try_get("category")?,
+        category: word(r, "category")?,
         amount: Money::from_cents(r.try_get("amount_cents")?),
-        entry_type: r.try_get("entry_type")?,
-        status: r.try_get("status")?,
+        entry_type: word(r, "entry_type")?,
+        status: word(r, "status")?,
         reference_id: r.try_get("reference_id")?,
         reversal_for_id: r.try_get("reversal_for_id")?,
         driver_id: r.try_get("driver_id")?,
@@ -45,7 +45,7 @@ pub fn balance_from_row(r: &AnyRow) -> Result<Balance, sqlx::Error> {
     let current: i64 = r.try_get("balance_cents")?;
     Ok(Balance {
         id: r.try_get("id")?,
-        category: r.try_get("category")?,
+        category: word(r, "category")?,
         reference_id: r.try_get("reference_id")?,
         obligation_posting_id: r.try_get("obligation_posting_id")?,
         driver_id: r.try_get("driver_id")?,
@@ -56,14 +56,14 @@ pub fn balance_from_row(r: &AnyRow) -> Result<Balance, sqlx::Error> {
         current_balance: Money::from_cents(current),
         applied_amount: Money::from_cents(original - current),
         due_date: r.try_get("due_date")?,
-        status: r.try_get("status")?,
+        status: word(r, "status")?,
     })
 }
 
 pub struct PostingRow<'a> {
-    pub category: &'a str,
+    pub category: Category,
     pub amount_cents: i64,
-    pub entry_type: &'a str,
+    pub entry_type: EntryType,
     pub reference_id: &'a str,
     pub reversal_for_id: Option<i64>,
     pub driver_id: Option<i64>,
@@ -82,9 +82,9 @@ pub async fn insert_posting(tx: &mut Tx, p: &PostingRow<'_>) -> Result<i64, sqlx
          lease_id, vehicle_id, medallion_id, payment_period, description, created_by, created_on) \
          VALUES ($1, $2, $3, 'POSTED', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
     )
-    .bind(p.category)
+    .bind(p.category.as_str())
     .bind(p.amount_cents)
-    .bind(p.entry_type)
+    .bind(p.entry_type.as_str())
     .bind(p.reference_id)
     .bind(p.reversal_for_id)
     .bind(p.driver_id)
@@ -630,4 +630,179 @@ pub async fn mark_allocations_reversed(tx: &mut Tx, payment: i64) -> Result<(), 
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// One row of a batch of obligations sharing a category and a week (the rent of a week).
+pub struct WeekObligation {
+    pub reference_id: String,
+    pub amount: Money,
+    pub driver_id: Option<i64>,
+    pub lease_id: i64,
+    pub vehicle_id: i64,
+    pub medallion_id: i64,
+    pub description: String,
+}
+
+/// Inserts a batch of one week's obligations in one statement, skipping those already
+/// posted (same category and reference); with `returning`, the postings made as (id, cents).
+/// The caller sizes the batch (`db::rows_per_statement`, 7 parameters a row).
+pub async fn insert_week_obligations(
+    tx: &mut Tx,
+    category: Category,
+    week: &str,
+    rows: &[WeekObligation],
+    actor: &str,
+    now: &str,
+    returning: bool,
+) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    // $1 category, $2 week, $3 actor, $4 time; 7 parameters a row after that.
+    let values: Vec<String> = (0..rows.len())
+        .map(|i| {
+            let marks: Vec<String> = (1..=7).map(|k| format!("${}", 4 + i * 7 + k)).collect();
+            format!(
+                "($1, {}, 'OBLIGATION', 'POSTED', {}, $2, {}, $3, $4)",
+                marks[0],
+                marks[1..6].join(", "),
+                marks[6]
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO ledger_postings (category, amount_cents, entry_type, status, reference_id, driver_id, lease_id, vehicle_id, \
+         medallion_id, payment_period, description, created_by, created_on) VALUES {} \
+         ON CONFLICT (category, reference_id) WHERE entry_type = 'OBLIGATION' DO NOTHING{}",
+        values.join(", "),
+        if returning { " RETURNING id, amount_cents" } else { "" }
+    );
+    let mut query = sqlx::query(&sql)
+        .persistent(false)
+        .bind(category.as_str())
+        .bind(week)
+        .bind(actor)
+        .bind(now);
+    for row in rows {
+        query = query
+            .bind(row.amount.cents())
+            .bind(row.reference_id.as_str())
+            .bind(row.driver_id)
+            .bind(row.lease_id)
+            .bind(row.vehicle_id)
+            .bind(row.medallion_id)
+            .bind(row.description.as_str());
+    }
+    if !returning {
+        query.execute(&mut **tx).await?;
+        return Ok(Vec::new());
+    }
+    query
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("amount_cents")?)))
+        .collect()
+}
+
+/// The id of the ledger's last posting (0 on an empty ledger).
+pub async fn last_posting_id(tx: &mut Tx) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM ledger_postings")
+        .fetch_one(&mut **tx)
+        .await
+}
+
+/// Opens the balances of the obligation postings `ids` (those without one yet).
+pub async fn open_balances_of_postings(tx: &mut Tx, ids: &[i64]) -> Result<(), sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    open_balances_where(tx, &format!("p.id IN ({})", id_list(ids))).await
+}
+
+/// Opens the balances of the `category` obligations posted after posting `after`.
+pub async fn open_balances_posted_after(
+    tx: &mut Tx,
+    category: Category,
+    after: i64,
+) -> Result<(), sqlx::Error> {
+    open_balances_where(tx, &obligations_after(category, after)).await
+}
+
+/// How many `category` obligations were posted after posting `after`, and their cents.
+pub async fn obligations_posted_after(
+    tx: &mut Tx,
+    category: Category,
+    after: i64,
+) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(p.amount_cents), 0) AS BIGINT) FROM ledger_postings p WHERE {}",
+        obligations_after(category, after)
+    ))
+    .persistent(false)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// The condition (over `p`) selecting the `category` obligations posted after `after`;
+/// both values are the service's own (an enum word and an integer), never user text.
+fn obligations_after(category: Category, after: i64) -> String {
+    format!(
+        "p.id > {after} AND p.category = '{}' AND p.entry_type = 'OBLIGATION'",
+        category.as_str()
+    )
+}
+
+async fn open_balances_where(tx: &mut Tx, which: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
+        "INSERT INTO ledger_balances (category, reference_id, obligation_posting_id, driver_id, lease_id, vehicle_id, medallion_id, \
+         original_cents, balance_cents, due_date, status, created_on, updated_on) \
+         SELECT p.category, p.reference_id, p.id, p.driver_id, p.lease_id, p.vehicle_id, p.medallion_id, p.amount_cents, \
+         p.amount_cents, p.payment_period, 'OPEN', p.created_on, p.created_on FROM ledger_postings p WHERE {which} \
+         ON CONFLICT (obligation_posting_id) DO NOTHING"
+    ))
+    .persistent(false)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A live obligation of a lease and its balance.
+pub struct PostedObligation {
+    pub posting_id: i64,
+    pub balance_id: i64,
+    pub reference_id: String,
+    pub period: String,
+    pub amount: Money,
+}
+
+/// A lease's live `category` obligations due from `from` on, in due order.
+pub async fn posted_obligations_since(
+    tx: &mut Tx,
+    lease_id: i64,
+    category: Category,
+    from: &str,
+) -> Result<Vec<PostedObligation>, sqlx::Error> {
+    sqlx::query(
+        "SELECT p.id, p.payment_period, p.amount_cents, p.reference_id, b.id AS balance_id FROM ledger_postings p \
+         JOIN ledger_balances b ON b.obligation_posting_id = p.id \
+         WHERE p.lease_id = $1 AND p.category = $2 AND p.entry_type = 'OBLIGATION' AND p.status = 'POSTED' \
+         AND p.payment_period >= $3 ORDER BY p.payment_period",
+    )
+    .bind(lease_id)
+    .bind(category.as_str())
+    .bind(from)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(PostedObligation {
+            posting_id: r.try_get("id")?,
+            balance_id: r.try_get("balance_id")?,
+            reference_id: r.try_get("reference_id")?,
+            period: r.try_get("payment_period")?,
+            amount: Money::from_cents(r.try_get("amount_cents")?),
+        })
+    })
+    .collect()
 }

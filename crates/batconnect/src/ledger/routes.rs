@@ -190,15 +190,10 @@ async fn create_obligation(
     if let Some(reply) = idempotency.replay(&state.db).await? {
         return Ok(reply);
     }
+    let obligation = request.parse(state.clock.now(), state.config.timezone)?;
     let mut tx = state.db.begin().await?;
-    let outcome = service::manual_obligation(
-        &mut tx,
-        &request,
-        &user,
-        state.clock.now(),
-        state.config.timezone,
-    )
-    .await?;
+    let outcome =
+        service::manual_obligation(&mut tx, &obligation, &user, state.clock.now()).await?;
     idempotency
         .commit(
             &state.db,
@@ -234,15 +229,13 @@ async fn record_earnings(
     if let Some(reply) = idempotency.replay(&state.db).await? {
         return Ok(reply);
     }
-    let mut tx = state.db.begin().await?;
-    let recorded = payments::record_earnings(
-        &mut tx,
+    let now = state.clock.now();
+    let rows = payments::parse_earnings(
         &request.earnings,
-        &user.username,
-        state.clock.now(),
-        state.config.timezone,
-    )
-    .await?;
+        domain::calendar::current_payment_period(now, state.config.timezone),
+    )?;
+    let mut tx = state.db.begin().await?;
+    let recorded = payments::record_earnings(&mut tx, &rows, &user.username, now).await?;
     idempotency
         .commit(
             &state.db,
@@ -272,10 +265,11 @@ async fn interim_payment(
     if let Some(reply) = idempotency.replay(&state.db).await? {
         return Ok(reply);
     }
+    let payment = request.parse()?;
     let mut tx = state.db.begin().await?;
     let outcome = payments::interim_payment(
         &mut tx,
-        &request,
+        &payment,
         &user.username,
         state.clock.now(),
         state.config.timezone,

@@ -1,13 +1,11 @@
 //! Ledger business actions, each inside the caller's transaction.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::calendar::{current_payment_period, parse_date, SundayDate};
-use domain::ledger::Category;
+use domain::ledger::{Category, EntryType, PostingStatus};
 use domain::money::Money;
 
-use super::model::{
-    entry_type, ManualObligationRequest, NewObligation, ObligationOutcome, VoidOutcome,
-};
+use super::model::{ManualObligationRequest, NewObligation, ObligationOutcome, VoidOutcome};
 use super::repo::{self, PostingRow};
 use crate::audit;
 use crate::auth::CurrentUser;
@@ -41,84 +39,122 @@ pub async fn create_obligation(
     })
 }
 
+/// A manual obligation that parsed.
+#[derive(Debug, Clone)]
+pub struct ManualObligation {
+    pub lease_id: i64,
+    pub category: Category,
+    pub amount: Money,
+    pub due_date: NaiveDate,
+    pub reason: String,
+    /// Generated (`MAN-0000001`) when `None`.
+    pub reference_id: Option<String>,
+}
+
+impl ManualObligationRequest {
+    /// The category (one a person may charge), amount, due date (the current payment
+    /// period's Sunday when omitted) and reason checked; every bad field is named.
+    pub fn parse(
+        &self,
+        now: DateTime<Utc>,
+        timezone: chrono_tz::Tz,
+    ) -> Result<ManualObligation, AppError> {
+        let request = self;
+        let mut errors = Vec::new();
+        let category = match Category::parse(request.category.trim()) {
+            Some(c) if c.is_obligation() && c != Category::Repair => Some(c),
+            Some(Category::Repair) => {
+                errors.push(FieldError::new(
+                    "category",
+                    "Repair obligations come from repair installments, not manual entries",
+                ));
+                None
+            }
+            _ => {
+                let allowed: Vec<&str> = Category::ALL
+                    .iter()
+                    .filter(|c| c.is_obligation() && **c != Category::Repair)
+                    .map(|c| c.as_str())
+                    .collect();
+                errors.push(FieldError::new(
+                    "category",
+                    format!(
+                        "'{}' is not one of: {}",
+                        request.category,
+                        allowed.join(", ")
+                    ),
+                ));
+                None
+            }
+        };
+        let amount = Money::amount_from_json(&request.amount)
+            .map_err(|e| errors.push(FieldError::new("amount", e.to_string())))
+            .ok();
+        let due_date = match request
+            .due_date
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+        {
+            None => Some(current_payment_period(now, timezone).date()),
+            Some(text) => parse_date(text)
+                .map_err(|e| e.to_string())
+                .and_then(|d| {
+                    domain::input::due_date(d, domain::calendar::local_date(now, timezone))
+                        .map(|_| d)
+                })
+                .map_err(|e| errors.push(FieldError::new("due_date", e)))
+                .ok(),
+        };
+        let reason = request.reason.trim();
+        if reason.is_empty() || reason.chars().count() > 500 {
+            errors.push(FieldError::new(
+                "reason",
+                "is required (at most 500 characters)",
+            ));
+        }
+        let (Some(category), Some(amount), Some(due_date), true) =
+            (category, amount, due_date, errors.is_empty())
+        else {
+            return Err(AppError::Validation(errors));
+        };
+        Ok(ManualObligation {
+            lease_id: request.lease_id,
+            category,
+            amount,
+            due_date,
+            reason: reason.to_string(),
+            reference_id: request
+                .reference_id
+                .as_deref()
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(str::to_string),
+        })
+    }
+}
+
 /// A manual obligation for a lease (finance): charged to the lease's driver manager.
 pub async fn manual_obligation(
     tx: &mut Tx,
-    request: &ManualObligationRequest,
+    request: &ManualObligation,
     user: &CurrentUser,
     now: DateTime<Utc>,
-    timezone: chrono_tz::Tz,
 ) -> Result<ObligationOutcome, AppError> {
-    let mut errors = Vec::new();
-    let category = match Category::parse(request.category.trim()) {
-        Some(c) if c.is_obligation() && c != Category::Repair => Some(c),
-        Some(Category::Repair) => {
-            errors.push(FieldError::new(
-                "category",
-                "Repair obligations come from repair installments, not manual entries",
-            ));
-            None
-        }
-        _ => {
-            let allowed: Vec<&str> = Category::ALL
-                .iter()
-                .filter(|c| c.is_obligation() && **c != Category::Repair)
-                .map(|c| c.as_str())
-                .collect();
-            errors.push(FieldError::new(
-                "category",
-                format!(
-                    "'{}' is not one of: {}",
-                    request.category,
-                    allowed.join(", ")
-                ),
-            ));
-            None
-        }
-    };
-    let amount = Money::amount_from_json(&request.amount)
-        .map_err(|e| errors.push(FieldError::new("amount", e.to_string())))
-        .ok();
-    let due_date = match request
-        .due_date
-        .as_deref()
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-    {
-        None => Some(current_payment_period(now, timezone).date()),
-        Some(text) => parse_date(text)
-            .map_err(|e| e.to_string())
-            .and_then(|d| {
-                domain::input::due_date(d, domain::calendar::local_date(now, timezone)).map(|_| d)
-            })
-            .map_err(|e| errors.push(FieldError::new("due_date", e)))
-            .ok(),
-    };
-    let reason = request.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        errors.push(FieldError::new(
-            "reason",
-            "is required (at most 500 characters)",
-        ));
-    }
-    let (Some(category), Some(amount), Some(due_date), true) =
-        (category, amount, due_date, errors.is_empty())
-    else {
-        return Err(AppError::Validation(errors));
-    };
+    let (category, amount, due_date, reason) = (
+        request.category,
+        request.amount,
+        request.due_date,
+        request.reason.as_str(),
+    );
     let lease = crate::fleet::repo::lease_parties(tx, &[request.lease_id])
         .await?
         .remove(&request.lease_id)
         .ok_or_else(|| {
             AppError::field("lease_id", format!("no lease with id {}", request.lease_id))
         })?;
-    let reference_id = match request
-        .reference_id
-        .as_deref()
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-    {
-        Some(r) => r.to_string(),
+    let reference_id = match &request.reference_id {
+        Some(r) => r.clone(),
         None => format!("MAN-{:07}", next_sequence(tx, "manual_obligation").await?),
     };
     let obligation = NewObligation {
@@ -171,26 +207,27 @@ pub async fn void_posting(
     let posting = repo::posting_for_update(tx, posting_id, backend == Backend::Postgres)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no ledger posting {posting_id}")))?;
-    if posting.status != "POSTED" {
+    if posting.status != PostingStatus::Posted {
         return Err(AppError::Conflict(format!(
             "posting {posting_id} is already voided"
         )));
     }
-    if posting.entry_type == entry_type::REVERSAL {
+    if posting.entry_type == EntryType::Reversal {
         return Err(AppError::Unprocessable(format!(
             "posting {posting_id} is a reversal; reversals cannot be voided"
         )));
     }
-    let is_payment = posting.entry_type == entry_type::EARNINGS
-        || posting.entry_type == entry_type::INTERIM_PAYMENT
-        || posting.entry_type == entry_type::CREDIT;
-    if !is_payment && posting.entry_type != entry_type::OBLIGATION {
+    let is_payment = matches!(
+        posting.entry_type,
+        EntryType::Earnings | EntryType::InterimPayment | EntryType::Credit
+    );
+    if !is_payment && posting.entry_type != EntryType::Obligation {
         return Err(AppError::Unprocessable(format!(
             "posting {posting_id} ({}) cannot be voided",
             posting.entry_type
         )));
     }
-    if posting.category == Category::Repair.as_str() && source != VoidSource::InvoiceCancellation {
+    if posting.category == Category::Repair && source != VoidSource::InvoiceCancellation {
         return Err(AppError::Unprocessable(format!(
             "posting {posting_id} is a Repair installment obligation; cancel its repair invoice instead, which voids it"
         )));
@@ -218,9 +255,9 @@ pub async fn void_posting(
     let reversal_id = repo::insert_posting(
         tx,
         &PostingRow {
-            category: &posting.category,
+            category: posting.category,
             amount_cents: -posting.amount.cents(),
-            entry_type: entry_type::REVERSAL,
+            entry_type: EntryType::Reversal,
             reference_id: &posting.reference_id,
             reversal_for_id: Some(posting_id),
             driver_id: posting.driver_id,

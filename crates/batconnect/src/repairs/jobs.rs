@@ -4,14 +4,16 @@
 //! between batches loses nothing and a rerun posts nothing twice (the ledger's unique
 //! obligation index makes that impossible in any case).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use domain::status::{InstallmentStatus, InvoiceStatus};
 use serde::Serialize;
 use sqlx::Row;
 use utoipa::ToSchema;
 
+use super::repo;
 use crate::db::{id_list, timestamp, Backend, Db, Tx};
 use crate::error::AppError;
 
@@ -429,16 +431,9 @@ async fn walk_due(
 /// invoices are read, through the status index.)
 async fn close_paid_off(db: &Db, now: &str) -> Result<i64, AppError> {
     let mut tx = db.begin().await?;
-    let closed = sqlx::query(
-        "UPDATE repair_invoices SET status = 'Closed', updated_by = 'ledger', updated_on = $1 \
-         WHERE status = 'Hold' \
-         AND NOT EXISTS (SELECT 1 FROM repair_installments i WHERE i.invoice_id = repair_invoices.id AND i.status <> 'Paid')",
-    )
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    let closed = repo::close_paid_off_held(&mut tx, now).await?;
     tx.commit().await?;
-    Ok(closed.rows_affected() as i64)
+    Ok(closed as i64)
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -460,25 +455,11 @@ pub async fn post_installments(
 ) -> Result<Vec<InstallmentPostResult>, AppError> {
     let mut tx = db.begin().await?;
     // Every listed installment in one read (the route allows up to 1,000 ids, bound).
-    let marks: Vec<String> = (1..=installment_ids.len())
-        .map(|n| format!("${n}"))
-        .collect();
-    let sql = format!(
-        "SELECT i.id, i.installment_id, i.status, i.week_start_date, i.ledger_posting_ref, v.status AS invoice_status, v.repair_id \
-         FROM repair_installments i JOIN repair_invoices v ON v.id = i.invoice_id WHERE i.installment_id IN ({})",
-        marks.join(", ")
-    );
-    let mut query = sqlx::query(&sql).persistent(false);
-    for installment_id in installment_ids {
-        query = query.bind(installment_id);
-    }
-    let mut found: HashMap<String, sqlx::any::AnyRow> = HashMap::new();
-    for row in query.fetch_all(&mut *tx).await? {
-        found.insert(row.try_get("installment_id")?, row);
-    }
+    let found = repo::installments_to_post(&mut tx, installment_ids).await?;
     let mut results = Vec::with_capacity(installment_ids.len());
     let mut to_post = Vec::new();
     let mut listed = HashSet::new();
+    let as_of_text = as_of.to_string();
     for installment_id in installment_ids {
         let refused = |reason: String| InstallmentPostResult {
             installment_id: installment_id.clone(),
@@ -490,25 +471,24 @@ pub async fn post_installments(
             results.push(refused("no such installment".into()));
             continue;
         };
-        let id: i64 = row.try_get("id")?;
-        let status: String = row.try_get("status")?;
-        let week: String = row.try_get("week_start_date")?;
-        let invoice_status: String = row.try_get("invoice_status")?;
-        let repair_id: String = row.try_get("repair_id")?;
-        if status != "Scheduled" {
-            let mut r = refused(format!("already {status}"));
-            r.ledger_posting_ref = row.try_get("ledger_posting_ref")?;
+        if row.status != InstallmentStatus::Scheduled {
+            let mut r = refused(format!("already {}", row.status));
+            r.ledger_posting_ref = row.ledger_posting_ref.clone();
             results.push(r);
-        } else if invoice_status != "Open" {
+        } else if row.invoice_status != InvoiceStatus::Open {
             results.push(refused(format!(
-                "invoice {repair_id} is {invoice_status}; only Open invoices are posted"
+                "invoice {} is {}; only Open invoices are posted",
+                row.repair_id, row.invoice_status
             )));
-        } else if week > as_of.to_string() {
-            results.push(refused(format!("not due until the week of {week}")));
-        } else if !listed.insert(id) {
+        } else if row.week_start > as_of_text {
+            results.push(refused(format!(
+                "not due until the week of {}",
+                row.week_start
+            )));
+        } else if !listed.insert(row.id) {
             results.push(refused("listed twice".into()));
         } else {
-            to_post.push(id);
+            to_post.push(row.id);
             results.push(InstallmentPostResult {
                 installment_id: installment_id.clone(),
                 posted: true,
@@ -519,15 +499,7 @@ pub async fn post_installments(
     }
     if !to_post.is_empty() {
         if db.backend() == Backend::Postgres {
-            // Invoices before installments, the order a hold or cancel takes them in.
-            sqlx::query(&format!(
-                "SELECT v.id FROM repair_invoices v WHERE v.id IN \
-                 (SELECT i.invoice_id FROM repair_installments i WHERE i.id IN ({})) ORDER BY v.id FOR KEY SHARE",
-                id_list(&to_post)
-            ))
-            .persistent(false)
-            .fetch_all(&mut *tx)
-            .await?;
+            repo::lock_invoices_of_installments(&mut tx, &to_post).await?;
         }
         post_batch(
             &mut tx,
@@ -537,20 +509,7 @@ pub async fn post_installments(
             &timestamp(now),
         )
         .await?;
-        let mut refs: HashMap<String, Option<String>> = HashMap::new();
-        for r in sqlx::query(&format!(
-            "SELECT installment_id, ledger_posting_ref FROM repair_installments WHERE id IN ({})",
-            id_list(&to_post)
-        ))
-        .persistent(false)
-        .fetch_all(&mut *tx)
-        .await?
-        {
-            refs.insert(
-                r.try_get("installment_id")?,
-                r.try_get("ledger_posting_ref")?,
-            );
-        }
+        let refs = repo::posting_refs_of_installments(&mut tx, &to_post).await?;
         for result in results.iter_mut().filter(|r| r.posted) {
             result.ledger_posting_ref = refs.get(&result.installment_id).cloned().flatten();
             if result.ledger_posting_ref.is_none() {

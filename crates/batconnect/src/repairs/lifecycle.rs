@@ -27,7 +27,8 @@ pub struct LifecycleRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LifecycleOutcome {
     pub repair_id: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: domain::status::InvoiceStatus,
     /// Ledger postings voided by a cancellation.
     pub voided_postings: Vec<i64>,
 }
@@ -135,10 +136,12 @@ pub async fn change(
     let (invoice_id, lease_id, status) = repo::invoice_for_update(tx, repair_id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no repair invoice {repair_id}")))?;
-    let target = match (action, status.as_str()) {
-        (Action::Hold, "Open") => InvoiceStatus::Hold,
-        (Action::Resume, "Hold") => InvoiceStatus::Open,
-        (Action::Cancel, "Open" | "Hold" | "Draft") => InvoiceStatus::Cancelled,
+    let target = match (action, status) {
+        (Action::Hold, InvoiceStatus::Open) => InvoiceStatus::Hold,
+        (Action::Resume, InvoiceStatus::Hold) => InvoiceStatus::Open,
+        (Action::Cancel, InvoiceStatus::Open | InvoiceStatus::Hold | InvoiceStatus::Draft) => {
+            InvoiceStatus::Cancelled
+        }
         (_, current) => {
             return Err(AppError::Conflict(format!(
                 "cannot {} invoice {repair_id}: it is {current}",
@@ -192,7 +195,7 @@ pub async fn change(
             .await?;
         }
     }
-    repo::set_invoice_status(tx, invoice_id, target.as_str(), actor, &now_text).await?;
+    repo::set_invoice_status(tx, invoice_id, target, actor, &now_text).await?;
     let action_name = format!("repair_invoice_{}", action.word());
     let entry = audit::Entry::new(actor, &action_name, "repair_invoice", repair_id)
         .details(serde_json::json!({"reason": reason, "from": status, "to": target.as_str(), "voided_postings": voided,
@@ -200,7 +203,7 @@ pub async fn change(
     audit::record(tx, entry, now).await?;
     Ok(LifecycleOutcome {
         repair_id: repair_id.to_string(),
-        status: target.as_str().to_string(),
+        status: target,
         voided_postings: voided,
     })
 }

@@ -158,19 +158,27 @@ impl Settlement {
         }
     }
 
-    pub fn of_invoice(total_cents: i64, paid_cents: i64, status: &str) -> Settlement {
+    pub fn of_invoice(
+        total_cents: i64,
+        paid_cents: i64,
+        status: domain::status::InvoiceStatus,
+    ) -> Settlement {
         Settlement::of(
             Money::from_cents(total_cents),
             Money::from_cents(paid_cents),
-            status == domain::status::InvoiceStatus::Cancelled.as_str(),
+            status == domain::status::InvoiceStatus::Cancelled,
         )
     }
 
-    pub fn of_installment(amount_cents: i64, paid_cents: i64, status: &str) -> Settlement {
+    pub fn of_installment(
+        amount_cents: i64,
+        paid_cents: i64,
+        status: domain::status::InstallmentStatus,
+    ) -> Settlement {
         Settlement::of(
             Money::from_cents(amount_cents),
             Money::from_cents(paid_cents),
-            status == domain::status::InstallmentStatus::Cancelled.as_str(),
+            status == domain::status::InstallmentStatus::Cancelled,
         )
     }
 }
@@ -216,7 +224,8 @@ pub struct InvoiceCreated {
     #[schema(value_type = String)]
     pub weekly_installment: Money,
     pub installment_count: i64,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: domain::status::InvoiceStatus,
     pub case_no: Option<String>,
     /// True when this submission found the invoice the case had already created.
     pub already_created: bool,
@@ -227,7 +236,8 @@ pub struct InvoiceListItem {
     pub repair_id: String,
     pub invoice_number: String,
     pub invoice_date: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: domain::status::InvoiceStatus,
     pub driver_name: String,
     pub medallion_no: String,
     pub lease_id: String,
@@ -279,7 +289,8 @@ pub struct InvoiceCard {
     pub invoice_date: String,
     pub workshop_type: String,
     pub notes: Option<String>,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: domain::status::InvoiceStatus,
     pub start_week: String,
     #[schema(value_type = String)]
     pub weekly_installment: Money,
@@ -317,7 +328,8 @@ pub struct LeaseCard {
     pub lease_id: String,
     pub lease_type: String,
     pub lease_type_label: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: domain::status::LeaseStatus,
     pub medallion_id: i64,
     pub medallion_number: String,
     #[schema(value_type = String)]
@@ -343,7 +355,8 @@ pub struct ScheduleRow {
     /// Still owed on this installment (0.00 once cancelled).
     #[schema(value_type = String)]
     pub remaining: Money,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: domain::status::InstallmentStatus,
     pub posted_on: Option<String>,
     pub ledger_posting_ref: Option<String>,
 }
@@ -379,7 +392,8 @@ pub struct InstallmentItem {
     /// Still owed on this installment (0.00 once cancelled).
     #[schema(value_type = String)]
     pub remaining: Money,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: domain::status::InstallmentStatus,
     pub posted_on: Option<String>,
     pub ledger_posting_ref: Option<String>,
 }

@@ -77,7 +77,7 @@ pub fn render(detail: &InvoiceDetail, fleet_name: &str, generated_at: &str) -> V
         title: None,
         pairs: vec![
             ("Repair ID".into(), detail.repair_id.clone()),
-            ("Status".into(), invoice.status.clone()),
+            ("Status".into(), invoice.status.to_string()),
             ("Invoice number".into(), invoice.invoice_number.clone()),
             ("Invoice date".into(), us_date(&invoice.invoice_date)),
             ("Workshop".into(), invoice.workshop_type.clone()),
@@ -161,7 +161,7 @@ pub fn render(detail: &InvoiceDetail, fleet_name: &str, generated_at: &str) -> V
                     s.installment.to_string(),
                     s.balance.to_string(),
                     s.paid.to_string(),
-                    s.status.clone(),
+                    s.status.to_string(),
                     s.posted_on
                         .as_deref()
                         .map(|p| us_date(p.get(..10).unwrap_or(p)))
@@ -255,14 +255,7 @@ async fn store_version(
     let key = storage_key(repair_id, version);
     receipts.storage.put(&key, pdf.clone()).await?;
     let mut tx = receipts.db.begin().await?;
-    sqlx::query(
-        "UPDATE repair_invoices SET receipt_ref = $1, receipt_version = $2 WHERE repair_id = $3",
-    )
-    .bind(&key)
-    .bind(version)
-    .bind(repair_id)
-    .execute(&mut *tx)
-    .await?;
+    super::repo::set_receipt(&mut tx, repair_id, &key, version).await?;
     let mut entry = audit::Entry::new(actor, "receipt_generated", "repair_invoice", repair_id)
         .details(
             serde_json::json!({ "receipt_ref": key, "version": version, "size_bytes": pdf.len() }),

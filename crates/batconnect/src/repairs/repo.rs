@@ -1,7 +1,7 @@
 //! SQL for repair invoices and installments.
 
 use domain::money::Money;
-use domain::status::{InstallmentStatus, LeaseType};
+use domain::status::{InstallmentStatus, InvoiceStatus, LeaseStatus, LeaseType, WorkshopType};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
@@ -11,14 +11,14 @@ use super::model::{
 };
 use super::query::{InstallmentQuery, InvoiceQuery};
 use crate::db::filter::{bind_all, bind_all_scalar};
-use crate::db::Tx;
+use crate::db::{word, Tx};
 
 /// The lease facts an invoice is checked against and copies.
 pub struct LeaseFacts {
     pub id: i64,
     pub lease_id: String,
-    pub lease_type: String,
-    pub status: String,
+    pub lease_type: LeaseType,
+    pub status: LeaseStatus,
     pub vehicle_id: i64,
     pub vin: String,
     pub medallion_id: i64,
@@ -43,8 +43,8 @@ pub async fn lease_facts(
         Ok(LeaseFacts {
             id: r.try_get("id")?,
             lease_id: r.try_get("lease_id")?,
-            lease_type: r.try_get("lease_type")?,
-            status: r.try_get("status")?,
+            lease_type: word(&r, "lease_type")?,
+            status: word(&r, "status")?,
             vehicle_id: r.try_get("vehicle_id")?,
             vin: r.try_get("vin")?,
             medallion_id: r.try_get("medallion_id")?,
@@ -129,14 +129,14 @@ pub struct ExistingInvoice {
     pub invoice_number: String,
     pub total_cents: i64,
     pub weekly_cents: i64,
-    pub status: String,
+    pub status: InvoiceStatus,
     pub installment_count: i64,
     pub driver_id: i64,
     pub lease_id: i64,
     pub vehicle_id: i64,
     pub medallion_id: i64,
     pub invoice_date: String,
-    pub workshop_type: String,
+    pub workshop_type: WorkshopType,
     pub start_week: String,
     pub notes: Option<String>,
 }
@@ -160,14 +160,14 @@ pub async fn invoice_of_case(
             invoice_number: r.try_get("invoice_number")?,
             total_cents: r.try_get("total_amount_cents")?,
             weekly_cents: r.try_get("weekly_installment_cents")?,
-            status: r.try_get("status")?,
+            status: word(&r, "status")?,
             installment_count: r.try_get("installment_count")?,
             driver_id: r.try_get("driver_id")?,
             lease_id: r.try_get("lease_id")?,
             vehicle_id: r.try_get("vehicle_id")?,
             medallion_id: r.try_get("medallion_id")?,
             invoice_date: r.try_get("invoice_date")?,
-            workshop_type: r.try_get("workshop_type")?,
+            workshop_type: word(&r, "workshop_type")?,
             start_week: r.try_get("start_week")?,
             notes: r.try_get("notes")?,
         })
@@ -183,12 +183,12 @@ pub struct NewInvoiceRow<'a> {
     pub driver_id: i64,
     pub driver_name: &'a str,
     pub lease: &'a LeaseFacts,
-    pub workshop_type: &'a str,
+    pub workshop_type: WorkshopType,
     pub notes: Option<&'a str>,
     pub total_cents: i64,
     pub weekly_cents: i64,
     pub start_week: String,
-    pub status: &'a str,
+    pub status: InvoiceStatus,
     pub case_no: Option<&'a str>,
     pub actor: &'a str,
     pub now: &'a str,
@@ -211,15 +211,15 @@ pub async fn insert_invoice(tx: &mut Tx, row: &NewInvoiceRow<'_>) -> Result<i64,
     .bind(row.lease.medallion_id)
     .bind(row.driver_name)
     .bind(&row.lease.lease_id)
-    .bind(&row.lease.lease_type)
+    .bind(row.lease.lease_type.as_str())
     .bind(&row.lease.medallion_number)
     .bind(&row.lease.vin)
-    .bind(row.workshop_type)
+    .bind(row.workshop_type.as_str())
     .bind(row.notes)
     .bind(row.total_cents)
     .bind(row.weekly_cents)
     .bind(&row.start_week)
-    .bind(row.status)
+    .bind(row.status.as_str())
     .bind(row.case_no)
     .bind(row.actor)
     .bind(row.now)
@@ -241,7 +241,7 @@ pub async fn insert_installments(
     tx: &mut Tx,
     invoice_id: i64,
     rows: &[NewInstallmentRow],
-    status: &str,
+    status: InstallmentStatus,
     now: &str,
 ) -> Result<(), sqlx::Error> {
     // $1 = invoice id, $2 = time; 6 parameters a row after that.
@@ -273,7 +273,7 @@ pub async fn insert_installments(
                 .bind(&r.week_start)
                 .bind(&r.week_end)
                 .bind(r.amount_cents)
-                .bind(status);
+                .bind(status.as_str());
         }
         query.execute(&mut **tx).await?;
     }
@@ -283,14 +283,14 @@ pub async fn insert_installments(
 pub async fn set_invoice_status(
     tx: &mut Tx,
     invoice_id: i64,
-    status: &str,
+    status: InvoiceStatus,
     actor: &str,
     now: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE repair_invoices SET status = $1, updated_by = $2, updated_on = $3 WHERE id = $4",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(actor)
     .bind(now)
     .bind(invoice_id)
@@ -315,9 +315,9 @@ pub fn receipt_url(repair_id: &str) -> Option<String> {
 fn list_item(r: &AnyRow) -> Result<InvoiceListItem, sqlx::Error> {
     let repair_id: String = r.try_get("repair_id")?;
     let lease_type: String = r.try_get("lease_type")?;
-    let status: String = r.try_get("status")?;
+    let status = word(r, "status")?;
     let total: i64 = r.try_get("total_amount_cents")?;
-    let settlement = Settlement::of_invoice(total, r.try_get("paid_amount_cents")?, &status);
+    let settlement = Settlement::of_invoice(total, r.try_get("paid_amount_cents")?, status);
     Ok(InvoiceListItem {
         receipt_url: receipt_url(&repair_id),
         repair_id,
@@ -432,9 +432,9 @@ pub async fn invoice_detail(
     let mut schedule = Vec::with_capacity(installments.len());
     for i in &installments {
         let amount: i64 = i.try_get("principal_amount_cents")?;
-        let status: String = i.try_get("status")?;
+        let status = word(i, "status")?;
         let settlement =
-            Settlement::of_installment(amount, i.try_get("paid_amount_cents")?, &status);
+            Settlement::of_installment(amount, i.try_get("paid_amount_cents")?, status);
         let start: String = i.try_get("week_start_date")?;
         let end: String = i.try_get("week_end_date")?;
         schedule.push(ScheduleRow {
@@ -461,7 +461,7 @@ pub async fn invoice_detail(
             invoice_date: r.try_get("invoice_date")?,
             workshop_type: r.try_get("workshop_type")?,
             notes: r.try_get("notes")?,
-            status: r.try_get("status")?,
+            status: word(&r, "status")?,
             start_week: r.try_get("start_week")?,
             weekly_installment: Money::from_cents(r.try_get("weekly_installment_cents")?),
             case_no: r.try_get("case_no")?,
@@ -494,7 +494,7 @@ pub async fn invoice_detail(
                 .map(|t| t.label().to_string())
                 .unwrap_or_else(|| lease_type.clone()),
             lease_type,
-            status: r.try_get("l_status")?,
+            status: word(&r, "l_status")?,
             medallion_id: r.try_get("m_id")?,
             medallion_number: r.try_get("medallion_number")?,
             weekly_rate: Money::from_cents(r.try_get("weekly_rate_cents")?),
@@ -544,9 +544,9 @@ pub async fn list_installments(
             let start: String = r.try_get("week_start_date")?;
             let end: String = r.try_get("week_end_date")?;
             let amount: i64 = r.try_get("principal_amount_cents")?;
-            let status: String = r.try_get("status")?;
+            let status = word(r, "status")?;
             let settlement =
-                Settlement::of_installment(amount, r.try_get("paid_amount_cents")?, &status);
+                Settlement::of_installment(amount, r.try_get("paid_amount_cents")?, status);
             Ok(InstallmentItem {
                 installment_id: r.try_get("installment_id")?,
                 repair_id: r.try_get("repair_id")?,
@@ -574,14 +574,14 @@ pub struct StatementLine {
     pub lease_id: i64,
     pub repair_id: String,
     pub invoice_number: String,
-    pub invoice_status: String,
+    pub invoice_status: InvoiceStatus,
     pub invoice_total_cents: i64,
     pub invoice_paid_cents: i64,
     pub installment_id: String,
     pub week_start: String,
     pub amount_cents: i64,
     pub paid_cents: i64,
-    pub status: String,
+    pub status: InstallmentStatus,
 }
 
 /// The installments the statements of `week` show for these leases, by lease and week:
@@ -619,7 +619,7 @@ pub async fn statement_lines(
             crate::db::text_list(&closed_this_week)
         )
     };
-    let mut invoices: HashMap<i64, (i64, String, String, String, i64, i64)> = HashMap::new();
+    let mut invoices: HashMap<i64, (i64, String, String, InvoiceStatus, i64, i64)> = HashMap::new();
     for chunk in leases.chunks(1000) {
         for r in sqlx::query(&format!(
             "SELECT v.id, v.lease_id, v.repair_id, v.invoice_number, v.status, v.total_amount_cents, {INVOICE_PAID_V} AS paid \
@@ -636,7 +636,7 @@ pub async fn statement_lines(
                     r.try_get("lease_id")?,
                     r.try_get("repair_id")?,
                     r.try_get("invoice_number")?,
-                    r.try_get("status")?,
+                    word(&r, "status")?,
                     r.try_get("total_amount_cents")?,
                     r.try_get("paid")?,
                 ),
@@ -659,10 +659,10 @@ pub async fn statement_lines(
         .await?
         {
             let installment_id: String = r.try_get("installment_id")?;
-            let status: String = r.try_get("status")?;
+            let status: InstallmentStatus = word(&r, "status")?;
             let start: String = r.try_get("week_start_date")?;
             let shown = start >= week_start
-                || status == InstallmentStatus::Posted.as_str()
+                || status == InstallmentStatus::Posted
                 || paid_this_week.contains_key(&installment_id);
             if !shown {
                 continue;
@@ -676,7 +676,7 @@ pub async fn statement_lines(
                 lease_id: *lease_id,
                 repair_id: repair_id.clone(),
                 invoice_number: number.clone(),
-                invoice_status: invoice_status.clone(),
+                invoice_status: *invoice_status,
                 invoice_total_cents: *total,
                 invoice_paid_cents: *paid,
                 installment_id,
@@ -858,14 +858,22 @@ pub async fn open_invoices_of_lease(
 pub async fn invoice_for_update(
     tx: &mut Tx,
     repair_id: &str,
-) -> Result<Option<(i64, i64, String)>, sqlx::Error> {
-    sqlx::query_as(&format!(
+) -> Result<Option<(i64, i64, InvoiceStatus)>, sqlx::Error> {
+    sqlx::query(&format!(
         "SELECT id, lease_id, status FROM repair_invoices WHERE repair_id = $1{}",
         crate::db::lock_rows(tx)
     ))
     .bind(repair_id)
     .fetch_optional(&mut **tx)
-    .await
+    .await?
+    .map(|r| {
+        Ok((
+            r.try_get("id")?,
+            r.try_get("lease_id")?,
+            word(&r, "status")?,
+        ))
+    })
+    .transpose()
 }
 
 /// What has been paid of an invoice's installments, in cents.
@@ -936,4 +944,105 @@ pub async fn repair_id_of_case(
         .bind(case_no)
         .fetch_optional(pool)
         .await
+}
+
+/// Closes every invoice on `Hold` whose installments are all paid; how many it closed.
+pub async fn close_paid_off_held(tx: &mut Tx, now: &str) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE repair_invoices SET status = 'Closed', updated_by = 'ledger', updated_on = $1 \
+         WHERE status = 'Hold' \
+         AND NOT EXISTS (SELECT 1 FROM repair_installments i WHERE i.invoice_id = repair_invoices.id AND i.status <> 'Paid')",
+    )
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// An installment as a manual posting request checks it.
+pub struct InstallmentToPost {
+    pub id: i64,
+    pub status: InstallmentStatus,
+    pub week_start: String,
+    pub ledger_posting_ref: Option<String>,
+    pub invoice_status: InvoiceStatus,
+    pub repair_id: String,
+}
+
+/// The installments with these public ids (those that exist), by public id, in one read.
+pub async fn installments_to_post(
+    tx: &mut Tx,
+    installment_ids: &[String],
+) -> Result<std::collections::HashMap<String, InstallmentToPost>, sqlx::Error> {
+    if installment_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let marks: Vec<String> = (1..=installment_ids.len())
+        .map(|n| format!("${n}"))
+        .collect();
+    let sql = format!(
+        "SELECT i.id, i.installment_id, i.status, i.week_start_date, i.ledger_posting_ref, v.status AS invoice_status, v.repair_id \
+         FROM repair_installments i JOIN repair_invoices v ON v.id = i.invoice_id WHERE i.installment_id IN ({})",
+        marks.join(", ")
+    );
+    let mut query = sqlx::query(&sql).persistent(false);
+    for installment_id in installment_ids {
+        query = query.bind(installment_id);
+    }
+    query
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get("installment_id")?,
+                InstallmentToPost {
+                    id: r.try_get("id")?,
+                    status: word(r, "status")?,
+                    week_start: r.try_get("week_start_date")?,
+                    ledger_posting_ref: r.try_get("ledger_posting_ref")?,
+                    invoice_status: word(r, "invoice_status")?,
+                    repair_id: r.try_get("repair_id")?,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Takes a key-share lock on the invoices of these installments, in id order: invoices
+/// before installments, the order a hold or cancel takes them in (PostgreSQL only).
+pub async fn lock_invoices_of_installments(
+    tx: &mut Tx,
+    installment_ids: &[i64],
+) -> Result<(), sqlx::Error> {
+    if installment_ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(&format!(
+        "SELECT v.id FROM repair_invoices v WHERE v.id IN \
+         (SELECT i.invoice_id FROM repair_installments i WHERE i.id IN ({})) ORDER BY v.id FOR KEY SHARE",
+        crate::db::id_list(installment_ids)
+    ))
+    .persistent(false)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The ledger posting reference of each of these installments, by public id.
+pub async fn posting_refs_of_installments(
+    tx: &mut Tx,
+    installment_ids: &[i64],
+) -> Result<std::collections::HashMap<String, Option<String>>, sqlx::Error> {
+    if installment_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    sqlx::query_as(&format!(
+        "SELECT installment_id, ledger_posting_ref FROM repair_installments WHERE id IN ({})",
+        crate::db::id_list(installment_ids)
+    ))
+    .persistent(false)
+    .fetch_all(&mut **tx)
+    .await
+    .map(|rows: Vec<(String, Option<String>)>| rows.into_iter().collect())
 }

@@ -151,7 +151,7 @@ async fn post_installments(
             // A run like the Sunday one, on record with who asked for it.
             let ctx = state.job_context();
             let requester = crate::jobs::runner::Requester {
-                trigger: crate::jobs::runner::API,
+                trigger: domain::status::JobTrigger::Api,
                 username: actor,
             };
             let run_id = crate::jobs::runner::run_now(

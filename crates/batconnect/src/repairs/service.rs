@@ -113,7 +113,7 @@ pub async fn check(
                 format!("no medallion {}", describe(&details.medallion)),
             )
         })?;
-    if lease.status != LeaseStatus::Active.as_str() {
+    if lease.status != LeaseStatus::Active {
         return Err(at_data(
             "lease_id",
             format!(
@@ -197,7 +197,7 @@ async fn same_invoice(
         && input::invoice_number_key(&details.invoice_number)
             == input::invoice_number_key(&existing.invoice_number)
         && details.invoice_date.to_string() == existing.invoice_date
-        && details.workshop_type.as_str() == existing.workshop_type
+        && details.workshop_type == existing.workshop_type
         && details.start_week.to_string() == existing.start_week
         && details.notes.as_deref().unwrap_or_default()
             == existing.notes.as_deref().unwrap_or_default().trim())
@@ -276,12 +276,12 @@ pub async fn create_invoice(
             driver_id: checked.driver_id,
             driver_name: &checked.driver_name,
             lease: &checked.lease,
-            workshop_type: details.workshop_type.as_str(),
+            workshop_type: details.workshop_type,
             notes: details.notes.as_deref(),
             total_cents: details.total_amount.cents(),
             weekly_cents: checked.weekly.cents(),
             start_week: checked.start_week.to_string(),
-            status: InvoiceStatus::Draft.as_str(),
+            status: InvoiceStatus::Draft,
             case_no,
             actor: &user.username,
             now: &now_text,
@@ -303,7 +303,7 @@ pub async fn create_invoice(
         tx,
         invoice_id,
         &rows,
-        InstallmentStatus::Scheduled.as_str(),
+        InstallmentStatus::Scheduled,
         &now_text,
     )
     .await?;
@@ -311,7 +311,7 @@ pub async fn create_invoice(
     repo::set_invoice_status(
         tx,
         invoice_id,
-        InvoiceStatus::Open.as_str(),
+        InvoiceStatus::Open,
         &user.username,
         &now_text,
     )
@@ -347,7 +347,7 @@ pub async fn create_invoice(
         total_amount: details.total_amount,
         weekly_installment: checked.weekly,
         installment_count: rows.len() as i64,
-        status: InvoiceStatus::Open.as_str().to_string(),
+        status: InvoiceStatus::Open,
         case_no: case_no.map(str::to_string),
         already_created: false,
     })
@@ -360,10 +360,10 @@ pub async fn detail(pool: &AnyPool, repair_id: &str) -> Result<InvoiceDetail, Ap
     let paid = parts
         .schedule
         .iter()
-        .filter(|s| s.status == InstallmentStatus::Paid.as_str())
+        .filter(|s| s.status == InstallmentStatus::Paid)
         .count() as i64;
     let settlement =
-        Settlement::of_invoice(parts.total_cents, parts.paid_cents, &parts.invoice.status);
+        Settlement::of_invoice(parts.total_cents, parts.paid_cents, parts.invoice.status);
     Ok(InvoiceDetail {
         repair_id: parts.invoice.repair_id.clone(),
         totals: Totals {

@@ -151,7 +151,7 @@ both_backends! {
                     lease_id: lease, amount: json!(amount.to_string()), receipt_number: None, payment_method: Some("cash".into()), note: None,
                     allocations: vec![ChosenBalance { balance_id: balance.id, amount: json!(amount.to_string()) }],
                 };
-                payments::interim_payment(&mut tx, &request, "sim", wednesday, tz).await.unwrap();
+                payments::interim_payment(&mut tx, &request.parse().unwrap(), "sim", wednesday, tz).await.unwrap();
                 tx.commit().await.unwrap();
             }
             // An over-payment is refused and changes nothing.
@@ -164,7 +164,7 @@ both_backends! {
                         lease_id: lease, amount: json!(too_much.to_string()), receipt_number: None, payment_method: None, note: None,
                         allocations: vec![ChosenBalance { balance_id: balance.id, amount: json!(too_much.to_string()) }],
                     };
-                    assert!(payments::interim_payment(&mut tx, &request, "sim", wednesday, tz).await.is_err());
+                    assert!(payments::interim_payment(&mut tx, &request.parse().unwrap(), "sim", wednesday, tz).await.is_err());
                 }
                 tx.rollback().await.unwrap();
             }
@@ -176,7 +176,8 @@ both_backends! {
                 }
             }
             let mut tx = app.db.begin().await.unwrap();
-            payments::record_earnings(&mut tx, &rows, "sim", wednesday, tz).await.unwrap();
+            let rows = payments::parse_earnings(&rows, domain::calendar::current_payment_period(wednesday, tz)).unwrap();
+            payments::record_earnings(&mut tx, &rows, "sim", wednesday).await.unwrap();
             tx.commit().await.unwrap();
             // Sunday 05:30: the chain posts and generates the week's DTRs; run it twice.
             let sunday = Utc.from_utc_datetime(&(week.next().date()).and_hms_opt(10, 30, 0).unwrap());

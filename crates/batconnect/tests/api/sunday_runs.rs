@@ -118,7 +118,7 @@ both_backends! {
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM ledger_postings WHERE category = 'Repair'").await, 1);
         // The dead worker, were it to wake up, can neither heartbeat nor record an outcome.
         assert!(!batconnect::jobs::repo::heartbeat(&app.db, id, "dead-host:1:0000", "2026-11-25T15:01:00Z").await.unwrap());
-        assert!(!batconnect::jobs::repo::finish(&app.db, id, "dead-host:1:0000", "failed", None, Some("late"), "2026-11-25T15:01:00Z").await.unwrap());
+        assert!(!batconnect::jobs::repo::finish(&app.db, id, "dead-host:1:0000", domain::status::JobStatus::Failed, None, Some("late"), "2026-11-25T15:01:00Z").await.unwrap());
         assert_eq!(app.scalar_text(&format!("SELECT status FROM job_runs WHERE id = {id}")).await, "succeeded");
         // A second scheduler racing for it finds it done.
         let mut other = app.state.scheduler();
