@@ -228,17 +228,14 @@ async fn record_earnings(bench: &Bench, leases: usize) -> f64 {
             amount: serde_json::Value::String(format!("{}.00", 600 + (k % 50) * 10)),
         })
         .collect();
+    let current_week = domain::calendar::current_payment_period(now, chrono_tz::America::New_York);
     for request in rows.chunks(10_000) {
+        let parsed = batconnect::ledger::payments::parse_earnings(request, current_week).unwrap();
         let mut tx = bench.db.begin().await.unwrap();
-        let recorded = batconnect::ledger::payments::record_earnings(
-            &mut tx,
-            request,
-            "bench",
-            now,
-            chrono_tz::America::New_York,
-        )
-        .await
-        .unwrap();
+        let recorded =
+            batconnect::ledger::payments::record_earnings(&mut tx, &parsed, "bench", now)
+                .await
+                .unwrap();
         assert_eq!(recorded.len(), request.len());
         tx.commit().await.unwrap();
     }
