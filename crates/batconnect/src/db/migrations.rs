@@ -130,9 +130,75 @@ async fn run_up_to(db: &Db, last: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The columns that hold a stored word, with the words their migration allows: the
+/// `domain` enums (kept here so a test holds the migrations to them).
+#[cfg(test)]
+pub(crate) fn word_columns() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
+    use domain::ledger::{BalanceStatus, Category, EntryType, PostingStatus};
+    use domain::status::*;
+    vec![
+        ("drivers", "status", DriverStatus::WORDS),
+        ("drivers", "pay_to", PayTo::WORDS),
+        ("medallions", "status", MedallionStatus::WORDS),
+        ("leases", "lease_type", LeaseType::WORDS),
+        ("leases", "status", LeaseStatus::WORDS),
+        ("leases", "termination_reason", TerminationReason::WORDS),
+        ("cases", "status", CaseStatus::WORDS),
+        ("repair_invoices", "status", InvoiceStatus::WORDS),
+        ("repair_invoices", "workshop_type", WorkshopType::WORDS),
+        ("repair_invoices", "lease_type", LeaseType::WORDS),
+        ("repair_installments", "status", InstallmentStatus::WORDS),
+        ("ledger_postings", "category", Category::WORDS),
+        ("ledger_postings", "entry_type", EntryType::WORDS),
+        ("ledger_postings", "status", PostingStatus::WORDS),
+        ("ledger_balances", "category", Category::WORDS),
+        ("ledger_balances", "status", BalanceStatus::WORDS),
+        ("job_runs", "trigger", JobTrigger::WORDS),
+        ("job_runs", "status", JobStatus::WORDS),
+        ("dtrs", "status", DtrStatus::WORDS),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every word column's CHECK (PostgreSQL) and triggers (SQLite) allow exactly the words
+    /// of its enum, in the enum's order: a word added to an enum needs a migration.
+    #[test]
+    fn the_known_words_migration_matches_the_enums() {
+        let file = |dir: &'static Dir<'static>| {
+            dir.files()
+                .filter(|f| {
+                    f.path()
+                        .to_str()
+                        .is_some_and(|p| p.contains("_known_words"))
+                })
+                .filter_map(|f| f.contents_utf8())
+                .collect::<String>()
+        };
+        let (postgres, sqlite) = (file(&POSTGRES), file(&SQLITE));
+        for (table, column, words) in word_columns() {
+            let list = words
+                .iter()
+                .map(|w| format!("'{}'", w.replace('\'', "''")))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let check = format!(
+                "ALTER TABLE {table} ADD CONSTRAINT {table}_{column}_word CHECK ({column} IN ({list}));"
+            );
+            assert!(postgres.contains(&check), "PostgreSQL lacks: {check}");
+            for (event, when) in [
+                ("insert", "INSERT".to_string()),
+                ("update", format!("UPDATE OF {column}")),
+            ] {
+                let trigger = format!(
+                    "CREATE TRIGGER {table}_{column}_word_{event} BEFORE {when} ON {table}\nWHEN NEW.{column} NOT IN ({list})\n"
+                );
+                assert!(sqlite.contains(&trigger), "SQLite lacks: {trigger}");
+            }
+        }
+    }
 
     async fn scratch_sqlite(name: &str) -> (Db, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!(

@@ -9,6 +9,7 @@ mod earnings_dtr;
 mod exports;
 mod fleet;
 mod http_surface;
+mod known_words;
 mod lease_rent;
 mod ledger_jobs;
 mod money_truth;
