@@ -55,7 +55,6 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests.
     /// Serves (and runs the scheduler, when enabled) until `shutdown` completes, then
     /// finishes in-flight requests and the scheduler's current step.
     pub async fn run_until_stopped(

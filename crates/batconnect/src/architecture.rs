@@ -102,3 +102,113 @@ fn the_check_sees_the_crate() {
         "http assembles the features"
     );
 }
+
+/// Each table and the room whose repo owns it; other rooms read and write it only through
+/// that room's repo or service. `None`: a foundation table anyone may use through `db`.
+const TABLES: &[(&str, Option<&str>)] = &[
+    ("drivers", Some("fleet")),
+    ("medallions", Some("fleet")),
+    ("vehicles", Some("fleet")),
+    ("leases", Some("fleet")),
+    ("lease_drivers", Some("fleet")),
+    ("repair_invoices", Some("repairs")),
+    ("repair_installments", Some("repairs")),
+    ("repair_invoice_paid", Some("repairs")),
+    ("repair_invoice_counts", Some("repairs")),
+    ("ledger_postings", Some("ledger")),
+    ("ledger_balances", Some("ledger")),
+    ("ledger_allocations", Some("ledger")),
+    ("dtrs", Some("dtr")),
+    ("job_runs", Some("jobs")),
+    ("documents", Some("documents")),
+    ("users", Some("auth")),
+    ("cases", Some("bpm")),
+    ("case_entities", Some("bpm")),
+    ("case_types", Some("bpm")),
+    ("case_statuses", Some("bpm")),
+    ("case_step_configs", Some("bpm")),
+    ("case_step_config_paths", Some("bpm")),
+    ("case_type_first_steps", Some("bpm")),
+    ("app_settings", None),
+    ("id_sequences", None),
+    ("audit_log", None),
+    ("idempotency_keys", None),
+];
+
+/// Files that name another room's tables on purpose (ARCHITECTURE.md says why).
+const CROSS_TABLE_FILES: &[(&str, &str)] = &[
+    (
+        "repairs/jobs.rs",
+        "the Sunday posting marks installments posted and writes their ledger postings and balances in one set-based statement per batch",
+    ),
+    (
+        "ledger/verify.rs",
+        "the integrity check compares the ledger with the installments and invoices it settles",
+    ),
+    (
+        "exports/tables.rs",
+        "an export is one streamed query over the list it exports",
+    ),
+    (
+        "repairs/query.rs",
+        "the invoice list filters and sorts by driver inside its one paged query",
+    ),
+    // Migrations, the demo seed and the integration helpers create every table.
+    ("db/migrations.rs", "migrations"),
+    ("seed.rs", "the demo data"),
+];
+
+/// Every table a feature file names in SQL belongs to its own room, or to the foundation.
+#[test]
+fn features_use_other_features_tables_only_through_their_repos() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut wrong = Vec::new();
+    let mut stack = vec![src.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("src readable") {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let relative = path
+                .strip_prefix(&src)
+                .expect("under src")
+                .to_string_lossy()
+                .replace('\\', "/");
+            if !relative.ends_with(".rs")
+                || CROSS_TABLE_FILES.iter().any(|(f, _)| *f == relative)
+                || relative == "architecture.rs"
+            {
+                continue;
+            }
+            let room = relative
+                .split('/')
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches(".rs");
+            let text = std::fs::read_to_string(&path).expect("source readable");
+            // Unit tests may set up any table they need.
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for keyword in ["FROM ", "JOIN ", "INTO ", "UPDATE "] {
+                for (at, _) in code.match_indices(keyword) {
+                    let table: String = code[at + keyword.len()..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                        .collect();
+                    let Some((_, owner)) = TABLES.iter().find(|(t, _)| *t == table) else {
+                        continue;
+                    };
+                    if let Some(owner) = owner {
+                        if *owner != room {
+                            wrong.push(format!("{relative} uses {table} (owned by {owner})"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    wrong.sort();
+    wrong.dedup();
+    assert!(wrong.is_empty(), "cross-room SQL: {wrong:#?}");
+}

@@ -136,21 +136,6 @@ impl Money {
             o
         }
     }
-
-    /// Human formatting for documents: `"$1,234.50"`, `"-$12.00"`.
-    pub fn to_usd(self) -> String {
-        let abs = self.0.unsigned_abs();
-        let dollars = (abs / 100).to_string();
-        let grouped = dollars
-            .as_bytes()
-            .rchunks(3)
-            .rev()
-            .map(|group| std::str::from_utf8(group).expect("ASCII digits"))
-            .collect::<Vec<_>>()
-            .join(",");
-        let sign = if self.0 < 0 { "-" } else { "" };
-        format!("{sign}${grouped}.{:02}", abs % 100)
-    }
 }
 
 fn split_sign(s: &str) -> (bool, &str) {
@@ -562,24 +547,6 @@ mod tests {
             assert_eq!(m(cents).to_string(), text);
         }
         assert_eq!(format!("[{:>8}]", m(150)), "[    1.50]");
-    }
-
-    #[test]
-    fn usd() {
-        let cases: &[(i64, &str)] = &[
-            (0, "$0.00"),
-            (7, "$0.07"),
-            (99_999, "$999.99"),
-            (100_000, "$1,000.00"),
-            (123_450, "$1,234.50"),
-            (-1200, "-$12.00"),
-            (100_000_000, "$1,000,000.00"),
-            (-12_345_678_901, "-$123,456,789.01"),
-            (i64::MIN, "-$92,233,720,368,547,758.08"),
-        ];
-        for &(cents, text) in cases {
-            assert_eq!(m(cents).to_usd(), text);
-        }
     }
 
     #[test]

@@ -65,6 +65,7 @@ mod values;
 mod xlsx;
 
 pub use pdf::{render_pdf, render_table_pdf, Block, Document};
+pub use values::{group_thousands, thousands, usd};
 pub use xlsx::{render_xlsx, MAX_XLSX_ROWS};
 
 /// Horizontal alignment of a column's cells (and its header).

@@ -84,13 +84,7 @@ impl MoneyText {
             out.push('-');
         }
         out.push('$');
-        let digits = self.int_digits.as_bytes();
-        for (i, &d) in digits.iter().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                out.push(',');
-            }
-            out.push(char::from(d));
-        }
+        out.push_str(&group_thousands(&self.int_digits));
         out.push('.');
         out.push_str(&self.frac_digits);
         for _ in self.frac_digits.len()..2 {
@@ -228,5 +222,70 @@ mod tests {
         assert_eq!(parse_date("01/02/2024"), None);
         assert_eq!(parse_date("2024-04-31"), None);
         assert_eq!(parse_date("2024-12-31"), Some((2024, 12, 31)));
+    }
+}
+
+/// A digit string grouped by thousands: `"1234567"` → `"1,234,567"`. The one place the
+/// documents, exports and pages group digits.
+pub fn group_thousands(digits: &str) -> String {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A count for people: `-1234567` → `"-1,234,567"`.
+pub fn thousands(n: i64) -> String {
+    let sign = if n < 0 { "-" } else { "" };
+    format!("{sign}{}", group_thousands(&n.unsigned_abs().to_string()))
+}
+
+/// Cents as dollars for people: `123450` → `"$1,234.50"`, `-1200` → `"-$12.00"`.
+pub fn usd(cents: i64) -> String {
+    let abs = cents.unsigned_abs();
+    let sign = if cents < 0 { "-" } else { "" };
+    format!(
+        "{sign}${}.{:02}",
+        group_thousands(&(abs / 100).to_string()),
+        abs % 100
+    )
+}
+
+#[cfg(test)]
+mod grouping_tests {
+    use super::*;
+
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(group_thousands(""), "");
+        assert_eq!(group_thousands("999"), "999");
+        assert_eq!(group_thousands("1000"), "1,000");
+        assert_eq!(group_thousands("123456789"), "123,456,789");
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(100_000), "100,000");
+        assert_eq!(thousands(-1_234_567), "-1,234,567");
+        assert_eq!(thousands(i64::MIN), "-9,223,372,036,854,775,808");
+    }
+
+    #[test]
+    fn formats_dollars() {
+        let cases: &[(i64, &str)] = &[
+            (0, "$0.00"),
+            (7, "$0.07"),
+            (99_999, "$999.99"),
+            (100_000, "$1,000.00"),
+            (123_450, "$1,234.50"),
+            (-1200, "-$12.00"),
+            (100_000_000, "$1,000,000.00"),
+            (-12_345_678_901, "-$123,456,789.01"),
+            (i64::MIN, "-$92,233,720,368,547,758.08"),
+        ];
+        for &(cents, text) in cases {
+            assert_eq!(usd(cents), text);
+        }
     }
 }

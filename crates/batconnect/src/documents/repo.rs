@@ -6,16 +6,17 @@ use sqlx::{AnyPool, Row};
 use super::model::{download_url, Document};
 use crate::db::Tx;
 
-const SELECT: &str = "SELECT d.document_id, d.case_no, v.repair_id, d.file_name, d.content_type, d.size_bytes, d.sha256, \
-     d.storage_key, d.uploaded_by, d.uploaded_on FROM documents d LEFT JOIN repair_invoices v ON v.id = d.invoice_id";
+const SELECT: &str = "SELECT d.document_id, d.case_no, d.invoice_id, d.file_name, d.content_type, d.size_bytes, d.sha256, \
+     d.storage_key, d.uploaded_by, d.uploaded_on FROM documents d";
 
+/// A document as stored; its invoice's repair id is filled in by [`documents`].
 fn from_row(r: &AnyRow) -> Result<Document, sqlx::Error> {
     let document_id: String = r.try_get("document_id")?;
     Ok(Document {
         download_url: download_url(&document_id),
         document_id,
         case_no: r.try_get("case_no")?,
-        repair_id: r.try_get("repair_id")?,
+        repair_id: None,
         file_name: r.try_get("file_name")?,
         content_type: r.try_get("content_type")?,
         size_bytes: r.try_get("size_bytes")?,
@@ -63,32 +64,53 @@ pub async fn find(
     pool: &AnyPool,
     document_id: &str,
 ) -> Result<Option<(Document, String)>, sqlx::Error> {
-    let row = sqlx::query(&format!("{SELECT} WHERE d.document_id = $1"))
+    let Some(row) = sqlx::query(&format!("{SELECT} WHERE d.document_id = $1"))
         .bind(document_id)
         .fetch_optional(pool)
-        .await?;
-    row.map(|r| Ok((from_row(&r)?, r.try_get("storage_key")?)))
-        .transpose()
+        .await?
+    else {
+        return Ok(None);
+    };
+    let key: String = row.try_get("storage_key")?;
+    Ok(documents(pool, &[row]).await?.pop().map(|d| (d, key)))
+}
+
+/// The documents of these rows, with the repair id of the invoice each is attached to
+/// (one keyed read of the repairs' repo for all of them).
+async fn documents(pool: &AnyPool, rows: &[AnyRow]) -> Result<Vec<Document>, sqlx::Error> {
+    let invoice_ids: Vec<i64> = rows
+        .iter()
+        .map(|r| r.try_get::<Option<i64>, _>("invoice_id"))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    let repair_ids = crate::repairs::repo::repair_ids_of(pool, &invoice_ids).await?;
+    rows.iter()
+        .map(|r| {
+            let mut document = from_row(r)?;
+            document.repair_id = r
+                .try_get::<Option<i64>, _>("invoice_id")?
+                .and_then(|id| repair_ids.get(&id).cloned());
+            Ok(document)
+        })
+        .collect()
 }
 
 pub async fn for_case(pool: &AnyPool, case_no: &str) -> Result<Vec<Document>, sqlx::Error> {
-    sqlx::query(&format!("{SELECT} WHERE d.case_no = $1 ORDER BY d.id"))
+    let rows = sqlx::query(&format!("{SELECT} WHERE d.case_no = $1 ORDER BY d.id"))
         .bind(case_no)
         .fetch_all(pool)
-        .await?
-        .iter()
-        .map(from_row)
-        .collect()
+        .await?;
+    documents(pool, &rows).await
 }
 
 pub async fn for_invoice(pool: &AnyPool, invoice_id: i64) -> Result<Vec<Document>, sqlx::Error> {
-    sqlx::query(&format!("{SELECT} WHERE d.invoice_id = $1 ORDER BY d.id"))
+    let rows = sqlx::query(&format!("{SELECT} WHERE d.invoice_id = $1 ORDER BY d.id"))
         .bind(invoice_id)
         .fetch_all(pool)
-        .await?
-        .iter()
-        .map(from_row)
-        .collect()
+        .await?;
+    documents(pool, &rows).await
 }
 
 /// Links the documents uploaded to a case to the invoice the case's step just created;
@@ -106,23 +128,4 @@ pub async fn link_case_documents(
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected())
-}
-
-/// The internal id of an invoice by repair id.
-pub async fn invoice_by_repair_id(
-    pool: &AnyPool,
-    repair_id: &str,
-) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM repair_invoices WHERE repair_id = $1")
-        .bind(repair_id)
-        .fetch_optional(pool)
-        .await
-}
-
-/// The invoice a case already created, if any.
-pub async fn invoice_of_case(pool: &AnyPool, case_no: &str) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM repair_invoices WHERE case_no = $1")
-        .bind(case_no)
-        .fetch_optional(pool)
-        .await
 }

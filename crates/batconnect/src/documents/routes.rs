@@ -179,7 +179,7 @@ async fn invoice_documents(
 ) -> Result<Json<Vec<Document>>, AppError> {
     user.require(READERS)?;
     let pool = state.db.reader();
-    let id = repo::invoice_by_repair_id(pool, &repair_id)
+    let id = crate::repairs::repo::invoice_id_by_repair_id(pool, &repair_id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no repair invoice {repair_id}")))?;
     Ok(Json(repo::for_invoice(pool, id).await?))

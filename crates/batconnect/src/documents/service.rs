@@ -53,11 +53,11 @@ pub async fn upload(
             }
             (
                 Some(case_no.clone()),
-                repo::invoice_of_case(pool, case_no).await?,
+                crate::repairs::repo::invoice_id_of_case(pool, case_no).await?,
             )
         }
         Target::Invoice(repair_id) => {
-            let id = repo::invoice_by_repair_id(pool, repair_id)
+            let id = crate::repairs::repo::invoice_id_by_repair_id(pool, repair_id)
                 .await?
                 .ok_or_else(|| AppError::NotFound(format!("no repair invoice {repair_id}")))?;
             (None, Some(id))

@@ -6,8 +6,9 @@
 //!   the query while the client is slow).
 //! - XLSX and PDF are rendered on a blocking thread fed row by row through a channel,
 //!   capped at [`MAX_XLSX_ROWS`] / [`MAX_PDF_ROWS`] rows: the PDF writer compresses each
-//!   page as it fills, the XLSX writer keeps the sheet in memory (hence the cap). A
-//!   capped file says so in a last row (and in the PDF header) and points to CSV.
+//!   page as it fills, the XLSX writer writes each finished row to a temporary file
+//!   (constant memory); the XLSX cap is Excel's own sheet limit. A capped file says so in
+//!   a last row (and in the PDF header) and points to CSV.
 
 use std::io;
 
@@ -225,8 +226,8 @@ async fn rendered_file(
     let note = truncated.then(|| {
         format!(
             "Export cut at {} of {} {}: use format=csv for all of them.",
-            thousands(shown),
-            thousands(total),
+            reports::thousands(shown),
+            reports::thousands(total),
             export.noun
         )
     });
@@ -259,7 +260,12 @@ async fn rendered_file(
     let width = columns.len();
     let title = export.title.clone();
     let sheet = export.sheet;
-    let mut header_line = format!("{} · {} {}", export.filters, thousands(total), export.noun);
+    let mut header_line = format!(
+        "{} · {} {}",
+        export.filters,
+        reports::thousands(total),
+        export.noun
+    );
     if let Some(note) = &note {
         header_line.push_str(" · ");
         header_line.push_str(note);
@@ -305,33 +311,9 @@ async fn rendered_file(
     Ok(file)
 }
 
-/// 1234567 → "1,234,567".
-pub fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if n < 0 {
-        out.push('-');
-    }
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn thousands_groups_digits() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(100_000), "100,000");
-        assert_eq!(thousands(-1_234_567), "-1,234,567");
-    }
 
     #[test]
     fn text_cells_cannot_start_formulas() {

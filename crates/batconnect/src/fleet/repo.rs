@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use domain::money::Money;
-use domain::status::LeaseType;
+use domain::status::{LeaseStatus, LeaseType};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
@@ -818,4 +818,99 @@ pub async fn rent_terms(
         })
     })
     .collect()
+}
+
+/// The lease facts an invoice is checked against and copies.
+pub struct LeaseFacts {
+    pub id: i64,
+    pub lease_id: String,
+    pub lease_type: LeaseType,
+    pub status: LeaseStatus,
+    pub vehicle_id: i64,
+    pub vin: String,
+    pub medallion_id: i64,
+    pub medallion_number: String,
+}
+
+pub async fn lease_facts(
+    tx: &mut Tx,
+    id: Option<i64>,
+    business_id: Option<&str>,
+) -> Result<Option<LeaseFacts>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT l.id, l.lease_id, l.lease_type, l.status, l.vehicle_id, v.vin, l.medallion_id, m.medallion_number \
+         FROM leases l JOIN vehicles v ON v.id = l.vehicle_id JOIN medallions m ON m.id = l.medallion_id \
+         WHERE l.id = $1 OR l.lease_id = $2",
+    )
+    .bind(id.unwrap_or(-1))
+    .bind(business_id.unwrap_or(""))
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(|r| {
+        Ok(LeaseFacts {
+            id: r.try_get("id")?,
+            lease_id: r.try_get("lease_id")?,
+            lease_type: crate::db::word(&r, "lease_type")?,
+            status: crate::db::word(&r, "status")?,
+            vehicle_id: r.try_get("vehicle_id")?,
+            vin: r.try_get("vin")?,
+            medallion_id: r.try_get("medallion_id")?,
+            medallion_number: r.try_get("medallion_number")?,
+        })
+    })
+    .transpose()
+}
+
+/// (internal id, full name) of a driver by internal id or business id.
+pub async fn driver_ref(
+    tx: &mut Tx,
+    id: Option<i64>,
+    business_id: Option<&str>,
+) -> Result<Option<(i64, String)>, sqlx::Error> {
+    let row = sqlx::query("SELECT id, full_name FROM drivers WHERE id = $1 OR driver_id = $2")
+        .bind(id.unwrap_or(-1))
+        .bind(business_id.unwrap_or(""))
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.map(|r| Ok((r.try_get("id")?, r.try_get("full_name")?)))
+        .transpose()
+}
+
+pub async fn vehicle_ref(
+    tx: &mut Tx,
+    id: Option<i64>,
+    vin: Option<&str>,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM vehicles WHERE id = $1 OR vin = $2")
+        .bind(id.unwrap_or(-1))
+        .bind(vin.map(|v| v.to_ascii_uppercase()).unwrap_or_default())
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+pub async fn medallion_ref(
+    tx: &mut Tx,
+    id: Option<i64>,
+    number: Option<&str>,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM medallions WHERE id = $1 OR medallion_number = $2")
+        .bind(id.unwrap_or(-1))
+        .bind(number.map(|v| v.to_ascii_uppercase()).unwrap_or_default())
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+pub async fn is_driver_manager(
+    tx: &mut Tx,
+    lease_id: i64,
+    driver_id: i64,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM lease_drivers WHERE lease_id = $1 AND driver_id = $2 AND is_driver_manager = 1",
+    )
+    .bind(lease_id)
+    .bind(driver_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(found.is_some())
 }

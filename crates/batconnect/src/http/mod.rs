@@ -7,7 +7,6 @@ mod health;
 use std::time::Duration;
 
 use axum::extract::{MatchedPath, Request};
-use axum::http::StatusCode;
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
@@ -109,6 +108,5 @@ async fn method_not_allowed() -> AppError {
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
     use axum::response::IntoResponse;
     tracing::error!("handler panicked");
-    let _ = StatusCode::INTERNAL_SERVER_ERROR;
     AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
 }

@@ -38,7 +38,7 @@ pub fn version_of(detail: &InvoiceDetail) -> Result<String, AppError> {
 }
 
 fn usd(m: Money) -> String {
-    m.to_usd()
+    reports::usd(m.cents())
 }
 
 fn us_date(iso: &str) -> String {

@@ -1,112 +1,15 @@
 //! SQL for repair invoices and installments.
 
 use domain::money::Money;
-use domain::status::{InstallmentStatus, InvoiceStatus, LeaseStatus, LeaseType, WorkshopType};
+use domain::status::{InstallmentStatus, InvoiceStatus, LeaseType, WorkshopType};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
-use super::model::{
-    DriverCard, InstallmentItem, InvoiceCard, InvoiceListItem, LeaseCard, ScheduleRow, Settlement,
-    VehicleCard,
-};
+use super::model::{InstallmentItem, InvoiceCard, InvoiceListItem, ScheduleRow, Settlement};
 use super::query::{InstallmentQuery, InvoiceQuery};
 use crate::db::filter::{bind_all, bind_all_scalar};
 use crate::db::{word, Tx};
-
-/// The lease facts an invoice is checked against and copies.
-pub struct LeaseFacts {
-    pub id: i64,
-    pub lease_id: String,
-    pub lease_type: LeaseType,
-    pub status: LeaseStatus,
-    pub vehicle_id: i64,
-    pub vin: String,
-    pub medallion_id: i64,
-    pub medallion_number: String,
-}
-
-pub async fn lease_facts(
-    tx: &mut Tx,
-    id: Option<i64>,
-    business_id: Option<&str>,
-) -> Result<Option<LeaseFacts>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT l.id, l.lease_id, l.lease_type, l.status, l.vehicle_id, v.vin, l.medallion_id, m.medallion_number \
-         FROM leases l JOIN vehicles v ON v.id = l.vehicle_id JOIN medallions m ON m.id = l.medallion_id \
-         WHERE l.id = $1 OR l.lease_id = $2",
-    )
-    .bind(id.unwrap_or(-1))
-    .bind(business_id.unwrap_or(""))
-    .fetch_optional(&mut **tx)
-    .await?;
-    row.map(|r| {
-        Ok(LeaseFacts {
-            id: r.try_get("id")?,
-            lease_id: r.try_get("lease_id")?,
-            lease_type: word(&r, "lease_type")?,
-            status: word(&r, "status")?,
-            vehicle_id: r.try_get("vehicle_id")?,
-            vin: r.try_get("vin")?,
-            medallion_id: r.try_get("medallion_id")?,
-            medallion_number: r.try_get("medallion_number")?,
-        })
-    })
-    .transpose()
-}
-
-/// (internal id, full name) of a driver by internal id or business id.
-pub async fn driver_ref(
-    tx: &mut Tx,
-    id: Option<i64>,
-    business_id: Option<&str>,
-) -> Result<Option<(i64, String)>, sqlx::Error> {
-    let row = sqlx::query("SELECT id, full_name FROM drivers WHERE id = $1 OR driver_id = $2")
-        .bind(id.unwrap_or(-1))
-        .bind(business_id.unwrap_or(""))
-        .fetch_optional(&mut **tx)
-        .await?;
-    row.map(|r| Ok((r.try_get("id")?, r.try_get("full_name")?)))
-        .transpose()
-}
-
-pub async fn vehicle_ref(
-    tx: &mut Tx,
-    id: Option<i64>,
-    vin: Option<&str>,
-) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM vehicles WHERE id = $1 OR vin = $2")
-        .bind(id.unwrap_or(-1))
-        .bind(vin.map(|v| v.to_ascii_uppercase()).unwrap_or_default())
-        .fetch_optional(&mut **tx)
-        .await
-}
-
-pub async fn medallion_ref(
-    tx: &mut Tx,
-    id: Option<i64>,
-    number: Option<&str>,
-) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM medallions WHERE id = $1 OR medallion_number = $2")
-        .bind(id.unwrap_or(-1))
-        .bind(number.map(|v| v.to_ascii_uppercase()).unwrap_or_default())
-        .fetch_optional(&mut **tx)
-        .await
-}
-
-pub async fn is_driver_manager(
-    tx: &mut Tx,
-    lease_id: i64,
-    driver_id: i64,
-) -> Result<bool, sqlx::Error> {
-    let found: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM lease_drivers WHERE lease_id = $1 AND driver_id = $2 AND is_driver_manager = 1",
-    )
-    .bind(lease_id)
-    .bind(driver_id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    Ok(found.is_some())
-}
+use crate::fleet::repo::LeaseFacts;
 
 /// The repair id of an invoice that is not cancelled and whose number has this key.
 pub async fn invoice_number_in_use(
@@ -392,9 +295,12 @@ pub struct DetailParts {
     pub invoice: InvoiceCard,
     pub paid_cents: i64,
     pub total_cents: i64,
-    pub driver: DriverCard,
-    pub vehicle: VehicleCard,
-    pub lease: LeaseCard,
+    /// The fleet records the invoice is for (internal ids): the service reads their cards
+    /// through the fleet's repo.
+    pub driver_id: i64,
+    pub vehicle_id: i64,
+    pub lease_id: i64,
+    pub medallion_id: i64,
     pub schedule: Vec<ScheduleRow>,
 }
 
@@ -405,12 +311,7 @@ pub async fn invoice_detail(
     let Some(r) = sqlx::query(&format!(
         "SELECT v.id AS invoice_pk, v.repair_id, v.invoice_number, v.invoice_date, v.workshop_type, v.notes, v.status, \
          v.start_week, v.weekly_installment_cents, v.total_amount_cents, {INVOICE_PAID_V} AS paid_amount_cents, v.case_no, v.created_by, v.created_on, v.accelerated_on, \
-         d.id AS d_id, d.driver_id AS d_driver_id, d.full_name, d.tlc_license_no, d.phone, d.email, \
-         h.id AS h_id, h.vin, h.make, h.model, h.year, h.plate_number, \
-         l.id AS l_id, l.lease_id AS l_lease_id, l.lease_type, l.status AS l_status, l.weekly_rate_cents, \
-         m.id AS m_id, m.medallion_number \
-         FROM repair_invoices v JOIN drivers d ON d.id = v.driver_id JOIN vehicles h ON h.id = v.vehicle_id \
-         JOIN leases l ON l.id = v.lease_id JOIN medallions m ON m.id = v.medallion_id WHERE v.repair_id = $1",
+         v.driver_id, v.vehicle_id, v.lease_id, v.medallion_id FROM repair_invoices v WHERE v.repair_id = $1",
     ))
     .bind(repair_id)
     .fetch_optional(pool)
@@ -419,7 +320,6 @@ pub async fn invoice_detail(
         return Ok(None);
     };
     let invoice_pk: i64 = r.try_get("invoice_pk")?;
-    let lease_type: String = r.try_get("lease_type")?;
     let total_cents: i64 = r.try_get("total_amount_cents")?;
     let installments = sqlx::query(
         "SELECT installment_id, sequence, week_start_date, week_end_date, principal_amount_cents, paid_amount_cents, status, \
@@ -471,34 +371,10 @@ pub async fn invoice_detail(
         },
         total_cents,
         paid_cents: r.try_get("paid_amount_cents")?,
-        driver: DriverCard {
-            id: r.try_get("d_id")?,
-            driver_id: r.try_get("d_driver_id")?,
-            full_name: r.try_get("full_name")?,
-            tlc_license_no: r.try_get("tlc_license_no")?,
-            phone: r.try_get("phone")?,
-            email: r.try_get("email")?,
-        },
-        vehicle: VehicleCard {
-            id: r.try_get("h_id")?,
-            vin: r.try_get("vin")?,
-            make: r.try_get("make")?,
-            model: r.try_get("model")?,
-            year: r.try_get("year")?,
-            plate_number: r.try_get("plate_number")?,
-        },
-        lease: LeaseCard {
-            id: r.try_get("l_id")?,
-            lease_id: r.try_get("l_lease_id")?,
-            lease_type_label: LeaseType::parse(&lease_type)
-                .map(|t| t.label().to_string())
-                .unwrap_or_else(|| lease_type.clone()),
-            lease_type,
-            status: word(&r, "l_status")?,
-            medallion_id: r.try_get("m_id")?,
-            medallion_number: r.try_get("medallion_number")?,
-            weekly_rate: Money::from_cents(r.try_get("weekly_rate_cents")?),
-        },
+        driver_id: r.try_get("driver_id")?,
+        vehicle_id: r.try_get("vehicle_id")?,
+        lease_id: r.try_get("lease_id")?,
+        medallion_id: r.try_get("medallion_id")?,
         schedule,
     }))
 }
@@ -1045,4 +921,42 @@ pub async fn posting_refs_of_installments(
     .fetch_all(&mut **tx)
     .await
     .map(|rows: Vec<(String, Option<String>)>| rows.into_iter().collect())
+}
+
+/// The internal id of an invoice by repair id.
+pub async fn invoice_id_by_repair_id(
+    pool: &AnyPool,
+    repair_id: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM repair_invoices WHERE repair_id = $1")
+        .bind(repair_id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// The invoice a case already created, if any.
+pub async fn invoice_id_of_case(pool: &AnyPool, case_no: &str) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM repair_invoices WHERE case_no = $1")
+        .bind(case_no)
+        .fetch_optional(pool)
+        .await
+}
+
+/// The repair id of each of these invoices (internal ids), in one read per thousand.
+pub async fn repair_ids_of(
+    pool: &AnyPool,
+    invoice_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, String>, sqlx::Error> {
+    let mut found = std::collections::HashMap::with_capacity(invoice_ids.len());
+    for chunk in invoice_ids.chunks(1000) {
+        let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
+            "SELECT id, repair_id FROM repair_invoices WHERE id IN ({})",
+            crate::db::id_list(chunk)
+        ))
+        .persistent(false)
+        .fetch_all(pool)
+        .await?;
+        found.extend(rows);
+    }
+    Ok(found)
 }

@@ -220,12 +220,16 @@ async fn repayment_matrix(
     let mut brackets = Vec::new();
     for b in matrix.brackets() {
         let range = match b.up_to {
-            Some(up_to) if over.is_zero() => format!("up to {}", up_to.to_usd()),
-            Some(up_to) => format!("over {} up to {}", over.to_usd(), up_to.to_usd()),
-            None => format!("over {}", over.to_usd()),
+            Some(up_to) if over.is_zero() => format!("up to {}", reports::usd(up_to.cents())),
+            Some(up_to) => format!(
+                "over {} up to {}",
+                reports::usd(over.cents()),
+                reports::usd(up_to.cents())
+            ),
+            None => format!("over {}", reports::usd(over.cents())),
         };
         let rule = match b.weekly {
-            Some(weekly) => format!("{} a week", weekly.to_usd()),
+            Some(weekly) => format!("{} a week", reports::usd(weekly.cents())),
             None => "the whole amount in one installment".to_string(),
         };
         brackets.push(MatrixBracket {

@@ -11,15 +11,16 @@ use domain::status::{InstallmentStatus, InvoiceStatus, LeaseStatus};
 use sqlx::AnyPool;
 
 use super::model::{
-    week_period, EnterDetails, InvoiceCreated, InvoiceDetail, Preview, Reference, ScheduleLine,
-    Settlement, Totals,
+    week_period, DriverCard, EnterDetails, InvoiceCreated, InvoiceDetail, LeaseCard, Preview,
+    Reference, ScheduleLine, Settlement, Totals, VehicleCard,
 };
-use super::repo::{self, LeaseFacts, NewInstallmentRow, NewInvoiceRow};
+use super::repo::{self, NewInstallmentRow, NewInvoiceRow};
 use crate::audit;
 use crate::auth::CurrentUser;
 use crate::bpm::model::CaseEntity;
 use crate::db::{next_sequence, timestamp, Tx};
 use crate::error::{AppError, FieldError};
+use crate::fleet::repo::{self as fleet_repo, LeaseFacts};
 
 fn split(reference: &Reference) -> (Option<i64>, Option<&str>) {
     match reference {
@@ -83,11 +84,11 @@ pub async fn check(
     input::invoice_date(details.invoice_date, local_date(now, timezone))
         .map_err(|e| at_data("invoice_date", e))?;
     let (lease_pk, lease_bid) = split(&details.lease);
-    let lease = repo::lease_facts(tx, lease_pk, lease_bid)
+    let lease = fleet_repo::lease_facts(tx, lease_pk, lease_bid)
         .await?
         .ok_or_else(|| at_data("lease_id", format!("no lease {}", describe(&details.lease))))?;
     let (driver_pk, driver_bid) = split(&details.driver);
-    let (driver_id, driver_name) = repo::driver_ref(tx, driver_pk, driver_bid)
+    let (driver_id, driver_name) = fleet_repo::driver_ref(tx, driver_pk, driver_bid)
         .await?
         .ok_or_else(|| {
             at_data(
@@ -96,7 +97,7 @@ pub async fn check(
             )
         })?;
     let (vehicle_pk, vin) = split(&details.vehicle);
-    let vehicle_id = repo::vehicle_ref(tx, vehicle_pk, vin)
+    let vehicle_id = fleet_repo::vehicle_ref(tx, vehicle_pk, vin)
         .await?
         .ok_or_else(|| {
             at_data(
@@ -105,7 +106,7 @@ pub async fn check(
             )
         })?;
     let (medallion_pk, number) = split(&details.medallion);
-    let medallion_id = repo::medallion_ref(tx, medallion_pk, number)
+    let medallion_id = fleet_repo::medallion_ref(tx, medallion_pk, number)
         .await?
         .ok_or_else(|| {
             at_data(
@@ -122,7 +123,7 @@ pub async fn check(
             ),
         ));
     }
-    if !repo::is_driver_manager(tx, lease.id, driver_id).await? {
+    if !fleet_repo::is_driver_manager(tx, lease.id, driver_id).await? {
         return Err(at_data(
             "driver_id",
             format!(
@@ -178,17 +179,17 @@ async fn same_invoice(
     existing: &repo::ExistingInvoice,
 ) -> Result<bool, AppError> {
     let (lease_pk, lease_bid) = split(&details.lease);
-    let lease = repo::lease_facts(tx, lease_pk, lease_bid)
+    let lease = fleet_repo::lease_facts(tx, lease_pk, lease_bid)
         .await?
         .map(|l| l.id);
     let (driver_pk, driver_bid) = split(&details.driver);
-    let driver = repo::driver_ref(tx, driver_pk, driver_bid)
+    let driver = fleet_repo::driver_ref(tx, driver_pk, driver_bid)
         .await?
         .map(|d| d.0);
     let (vehicle_pk, vin) = split(&details.vehicle);
-    let vehicle = repo::vehicle_ref(tx, vehicle_pk, vin).await?;
+    let vehicle = fleet_repo::vehicle_ref(tx, vehicle_pk, vin).await?;
     let (medallion_pk, number) = split(&details.medallion);
-    let medallion = repo::medallion_ref(tx, medallion_pk, number).await?;
+    let medallion = fleet_repo::medallion_ref(tx, medallion_pk, number).await?;
     Ok(lease == Some(existing.lease_id)
         && driver == Some(existing.driver_id)
         && vehicle == Some(existing.vehicle_id)
@@ -364,6 +365,7 @@ pub async fn detail(pool: &AnyPool, repair_id: &str) -> Result<InvoiceDetail, Ap
         .count() as i64;
     let settlement =
         Settlement::of_invoice(parts.total_cents, parts.paid_cents, parts.invoice.status);
+    let (driver, vehicle, lease) = fleet_cards(pool, &parts).await?;
     Ok(InvoiceDetail {
         repair_id: parts.invoice.repair_id.clone(),
         totals: Totals {
@@ -376,9 +378,63 @@ pub async fn detail(pool: &AnyPool, repair_id: &str) -> Result<InvoiceDetail, Ap
         },
         receipt_url: repo::receipt_url(&parts.invoice.repair_id),
         invoice: parts.invoice,
-        driver: parts.driver,
-        vehicle: parts.vehicle,
-        lease: parts.lease,
+        driver,
+        vehicle,
+        lease,
         schedule: parts.schedule,
     })
+}
+
+/// The driver, vehicle and lease cards of an invoice, read through the fleet's repo.
+async fn fleet_cards(
+    pool: &AnyPool,
+    parts: &repo::DetailParts,
+) -> Result<(DriverCard, VehicleCard, LeaseCard), AppError> {
+    use crate::fleet::repo as fleet;
+    let missing = |what: &str, id: i64| {
+        AppError::Internal(anyhow::anyhow!(
+            "invoice {} names {what} {id}, which does not exist",
+            parts.invoice.repair_id
+        ))
+    };
+    let driver = fleet::driver_by_id(pool, parts.driver_id)
+        .await?
+        .ok_or_else(|| missing("driver", parts.driver_id))?;
+    let vehicle = fleet::vehicle_by_id(pool, parts.vehicle_id)
+        .await?
+        .ok_or_else(|| missing("vehicle", parts.vehicle_id))?;
+    let lease = fleet::lease_by_id(pool, parts.lease_id)
+        .await?
+        .ok_or_else(|| missing("lease", parts.lease_id))?;
+    let medallion = fleet::medallion_by_id(pool, parts.medallion_id)
+        .await?
+        .ok_or_else(|| missing("medallion", parts.medallion_id))?;
+    Ok((
+        DriverCard {
+            id: driver.id,
+            driver_id: driver.driver_id,
+            full_name: driver.full_name,
+            tlc_license_no: driver.tlc_license_no,
+            phone: driver.phone,
+            email: driver.email,
+        },
+        VehicleCard {
+            id: vehicle.id,
+            vin: vehicle.vin,
+            make: vehicle.make,
+            model: vehicle.model,
+            year: vehicle.year,
+            plate_number: vehicle.plate_number,
+        },
+        LeaseCard {
+            id: lease.id,
+            lease_id: lease.lease_id,
+            lease_type: lease.lease_type,
+            lease_type_label: lease.lease_type_label,
+            status: lease.status,
+            medallion_id: medallion.id,
+            medallion_number: medallion.medallion_number,
+            weekly_rate: lease.weekly_rate,
+        },
+    ))
 }
