@@ -76,11 +76,14 @@ impl Application {
             let _ = stop.send(true);
         });
         let mut http_stopped = stopped;
-        axum::serve(self.listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = http_stopped.wait_for(|s| *s).await;
-            })
-            .await?;
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = http_stopped.wait_for(|s| *s).await;
+        })
+        .await?;
         if let Some(task) = scheduler {
             let _ = task.await;
         }
@@ -129,6 +132,7 @@ pub async fn prepare(config: Config, db: Db, options: Options) -> anyhow::Result
         hash_cost,
         flows,
         storage,
+        login_guard: Arc::new(crate::auth::guard::LoginGuard::new(hash_cost)),
     })
 }
 

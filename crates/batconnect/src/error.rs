@@ -26,6 +26,12 @@ impl FieldError {
         }
     }
 
+    /// The same error under another field name (the pointer stays).
+    pub fn named(mut self, field: impl Into<String>) -> FieldError {
+        self.field = field.into();
+        self
+    }
+
     pub fn at(pointer: impl Into<String>, message: impl Into<String>) -> FieldError {
         let pointer = pointer.into();
         let field = pointer.rsplit('/').next().unwrap_or_default().to_string();
@@ -77,6 +83,13 @@ pub enum AppError {
     UnsupportedMediaType(String),
     #[error("this method is not allowed on this path")]
     MethodNotAllowed,
+    /// Too many attempts from this client (429): come back after `retry_after` seconds.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
+    /// The service is at capacity for this kind of request (503): come back after
+    /// `retry_after` seconds.
+    #[error("{message}")]
+    Busy { message: String, retry_after: u64 },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -99,6 +112,8 @@ impl AppError {
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) | AppError::Misconfigured(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -196,9 +211,22 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// Seconds a client should wait before trying again, for 429 and 503.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::TooManyRequests { retry_after, .. } | AppError::Busy { retry_after, .. } => {
+                Some(*retry_after)
+            }
+            _ => None,
+        }
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
+        let retry_after = self.retry_after();
         let (detail, errors) = match self {
             AppError::Internal(cause) => {
                 tracing::error!(error = ?cause, "internal error");
@@ -220,14 +248,31 @@ impl IntoResponse for AppError {
             detail,
             errors,
         };
-        let body = serde_json::to_vec(&problem).unwrap_or_default();
-        (
-            status,
-            [(header::CONTENT_TYPE, "application/problem+json")],
-            body,
-        )
-            .into_response()
+        let mut response = problem_response(&problem);
+        let headers = response.headers_mut();
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        if let Some(seconds) = retry_after {
+            headers.insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
+        response
     }
+}
+
+/// A problem as an `application/problem+json` response with its status.
+pub fn problem_response(problem: &Problem) -> Response {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(problem).unwrap_or_default();
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/problem+json")],
+        body,
+    )
+        .into_response()
 }
 
 #[cfg(test)]

@@ -22,4 +22,6 @@ pub struct AppState {
     pub flows: Arc<Registry>,
     /// Receipts and uploaded documents (local directory or S3).
     pub storage: crate::storage::Storage,
+    /// Login throttling and the dummy hash for unknown usernames.
+    pub login_guard: Arc<crate::auth::guard::LoginGuard>,
 }

@@ -1,13 +1,13 @@
 //! Request extractors whose rejections use the API's problem+json shape.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::error::{AppError, FieldError};
 
-/// `Json<T>` whose errors name the offending field.
+/// `Json<T>` whose errors name the offending field: [`JsonBody`] read and parsed at once.
 pub struct ApiJson<T>(pub T);
 
 impl<T, S> FromRequest<S> for ApiJson<T>
@@ -18,38 +18,25 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
-        }
+        let body = JsonBody::from_request(req, state).await?;
+        Ok(ApiJson(body.parse()?))
     }
 }
 
-fn json_rejection(rejection: JsonRejection) -> AppError {
-    match rejection {
-        JsonRejection::JsonDataError(e) => {
-            // serde's message names the field ("missing field `username`" / "... at line 1").
-            let text = std::error::Error::source(&e)
-                .map(|s| s.to_string())
-                .unwrap_or(e.body_text());
-            let field = text
-                .split('`')
-                .nth(1)
-                .filter(|_| text.contains("field"))
-                .unwrap_or("body")
-                .to_string();
-            AppError::Validation(vec![FieldError::new(field, text)])
-        }
-        JsonRejection::JsonSyntaxError(e) => {
-            let text = std::error::Error::source(&e)
-                .map(|s| s.to_string())
-                .unwrap_or(e.body_text());
-            AppError::BadRequest(format!("the request body is not valid JSON: {text}"))
-        }
-        JsonRejection::MissingJsonContentType(_) => AppError::BadRequest(
-            "the request needs the header Content-Type: application/json".into(),
-        ),
-        other => AppError::BadRequest(other.body_text()),
+/// The client's IP address, when the server knows it (it serves with connect info; an
+/// in-process caller may not).
+pub struct ClientAddress(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
     }
 }
 
@@ -69,7 +56,13 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|e| {
-                AppError::BadRequest(format!("cannot read the request body: {}", e.body_text()))
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::PayloadTooLarge(
+                        "the request body is larger than this endpoint accepts".into(),
+                    )
+                } else {
+                    AppError::BadRequest(format!("cannot read the request body: {}", e.body_text()))
+                }
             })?;
         Ok(JsonBody(bytes, is_json))
     }
@@ -80,32 +73,50 @@ impl JsonBody {
         &self.0
     }
 
+    /// The body as `T`: 415 without a JSON content type, 400 when it is not JSON, 422 when
+    /// a string breaks the text rule ([`crate::api::clean`]) or a field is missing or of the
+    /// wrong type, naming it.
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, AppError> {
         if !self.1 {
-            return Err(AppError::BadRequest(
+            return Err(AppError::UnsupportedMediaType(
                 "the request needs the header Content-Type: application/json".into(),
             ));
         }
-        let mut deserializer = serde_json::Deserializer::from_slice(&self.0);
-        let value = T::deserialize(&mut deserializer).and_then(|v| deserializer.end().map(|_| v));
-        value.map_err(|e| {
-            use serde_json::error::Category;
-            match e.classify() {
-                Category::Data => {
-                    let text = e.to_string();
-                    let field = text
-                        .split('`')
-                        .nth(1)
-                        .filter(|_| text.contains("field"))
-                        .unwrap_or("body")
-                        .to_string();
-                    AppError::Validation(vec![FieldError::new(field, text)])
-                }
-                _ => AppError::BadRequest(format!("the request body is not valid JSON: {e}")),
-            }
+        let value: serde_json::Value = serde_json::from_slice(&self.0).map_err(|e| {
+            AppError::BadRequest(format!("the request body is not valid JSON: {e}"))
+        })?;
+        let errors = crate::api::clean::check_json(&value);
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        T::deserialize(value).map_err(|e| {
+            let text = e.to_string();
+            let field = text
+                .split('`')
+                .nth(1)
+                .filter(|_| text.contains("field"))
+                .unwrap_or("body")
+                .to_string();
+            AppError::Validation(vec![FieldError::new(field, text)])
         })
     }
 }
+
+/// Query parameters that take several values (repeated, or comma-separated).
+pub const MULTI_VALUED: &[&str] = &[
+    "status",
+    "category",
+    "entry_type",
+    "repair_id",
+    "invoice_number",
+    "installment_id",
+    "reference_id",
+    "driver_name",
+    "medallion_no",
+    "lease_id",
+    "vin",
+    "workshop_type",
+];
 
 /// Raw query parameters as (name, value) pairs, in order; endpoints validate each one and
 /// name it in their errors instead of relying on serde's messages.
@@ -144,9 +155,12 @@ impl RawQuery {
             .collect()
     }
 
-    /// Rejects parameters an endpoint does not know, so a typo is never silently ignored.
+    /// Rejects parameters an endpoint does not know, so a typo is never silently ignored,
+    /// and a single-valued parameter given twice or empty (`?page=1&page=2`, `?page=`), so
+    /// no value is silently taken over another; the filters that take lists
+    /// ([`MULTI_VALUED`]) may repeat.
     pub fn reject_unknown(&self, known: &[&str]) -> Result<(), AppError> {
-        let unknown: Vec<FieldError> = self
+        let mut errors: Vec<FieldError> = self
             .0
             .iter()
             .filter(|(k, _)| !known.contains(&k.as_str()))
@@ -157,10 +171,29 @@ impl RawQuery {
                 )
             })
             .collect();
-        if unknown.is_empty() {
+        for name in known.iter().filter(|n| !MULTI_VALUED.contains(n)) {
+            let values: Vec<&str> = self
+                .0
+                .iter()
+                .filter(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+                .collect();
+            if values.len() > 1 {
+                errors.push(FieldError::new(
+                    *name,
+                    format!("given {} times; give it once", values.len()),
+                ));
+            } else if values.first().is_some_and(|v| v.trim().is_empty()) {
+                errors.push(FieldError::new(
+                    *name,
+                    "is empty; give a value or leave the parameter out",
+                ));
+            }
+        }
+        if errors.is_empty() {
             Ok(())
         } else {
-            Err(AppError::Validation(unknown))
+            Err(AppError::Validation(errors))
         }
     }
 }

@@ -27,7 +27,7 @@ pub async fn require_auth(
         .ok_or_else(|| {
             AppError::Unauthorized("the Authorization header must be 'Bearer <token>'".into())
         })?;
-    let user_id = state
+    let (user_id, generation) = state
         .tokens
         .verify(token.trim(), state.clock.now().timestamp())?;
     let stored = repo::find_by_id(state.db.reader(), user_id)
@@ -36,6 +36,12 @@ pub async fn require_auth(
         .ok_or_else(|| {
             AppError::Unauthorized("the token's user no longer exists or is disabled".into())
         })?;
+    if stored.token_generation != generation {
+        return Err(AppError::Unauthorized(
+            "the token was revoked (password reset, role change or the user was disabled); log in again"
+                .into(),
+        ));
+    }
     request.extensions_mut().insert(CurrentUser {
         id: stored.user.id,
         username: stored.user.username,

@@ -1,6 +1,7 @@
 //! Users, roles, password hashing and bearer tokens (§9). Every route except health, docs
 //! and login passes through [`middleware::require_auth`].
 
+pub mod guard;
 pub mod middleware;
 pub mod model;
 pub mod password;

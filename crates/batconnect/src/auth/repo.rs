@@ -9,6 +9,8 @@ use crate::db::Tx;
 pub struct StoredUser {
     pub user: User,
     pub password_hash: String,
+    /// Tokens issued under another generation are revoked.
+    pub token_generation: i64,
 }
 
 fn user_from_row(row: &AnyRow) -> Result<StoredUser, sqlx::Error> {
@@ -21,10 +23,12 @@ fn user_from_row(row: &AnyRow) -> Result<StoredUser, sqlx::Error> {
             created_on: row.try_get("created_on")?,
         },
         password_hash: row.try_get("password_hash")?,
+        token_generation: row.try_get("token_generation")?,
     })
 }
 
-const USER_COLUMNS: &str = "id, username, password_hash, roles, is_active, created_on";
+const USER_COLUMNS: &str =
+    "id, username, password_hash, roles, is_active, created_on, token_generation";
 
 pub async fn find_by_username(
     pool: &AnyPool,
@@ -44,6 +48,16 @@ pub async fn find_by_id(pool: &AnyPool, id: i64) -> Result<Option<StoredUser>, s
     sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
         .bind(id)
         .fetch_optional(pool)
+        .await?
+        .map(|r| user_from_row(&r))
+        .transpose()
+}
+
+/// [`find_by_id`] inside a transaction (sees its own writes).
+pub async fn find_by_id_in(tx: &mut Tx, id: i64) -> Result<Option<StoredUser>, sqlx::Error> {
+    sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
         .await?
         .map(|r| user_from_row(&r))
         .transpose()
@@ -88,7 +102,9 @@ pub async fn insert(
 }
 
 pub async fn set_roles(tx: &mut Tx, id: i64, roles: &str, now: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE users SET roles = $1, updated_on = $2 WHERE id = $3")
+    let done = sqlx::query(
+        "UPDATE users SET roles = $1, updated_on = $2, token_generation = token_generation + 1 WHERE id = $3",
+    )
         .bind(roles)
         .bind(now)
         .bind(id)
@@ -103,11 +119,48 @@ pub async fn set_password(
     hash: &str,
     now: &str,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE users SET password_hash = $1, updated_on = $2 WHERE id = $3")
+    let done = sqlx::query(
+        "UPDATE users SET password_hash = $1, updated_on = $2, token_generation = token_generation + 1 WHERE id = $3",
+    )
         .bind(hash)
         .bind(now)
         .bind(id)
         .execute(&mut **tx)
         .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Enables or disables a user; disabling revokes their tokens. False for an unknown user.
+pub async fn set_active(
+    tx: &mut Tx,
+    id: i64,
+    active: bool,
+    now: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE users SET is_active = $1, updated_on = $2, \
+         token_generation = token_generation + (CASE WHEN $1 = 0 THEN 1 ELSE 0 END) WHERE id = $3",
+    )
+    .bind(i64::from(active))
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The active users with the admin role, locked on PostgreSQL so two requests cannot each
+/// remove a different last admin.
+pub async fn active_admins(tx: &mut Tx) -> Result<Vec<i64>, sqlx::Error> {
+    let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
+        "SELECT id, roles FROM users WHERE is_active = 1 ORDER BY id{}",
+        crate::db::lock_rows(tx)
+    ))
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, roles)| roles_from_text(roles).contains(&domain::status::Role::Admin))
+        .map(|(id, _)| id)
+        .collect())
 }

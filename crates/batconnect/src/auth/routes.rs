@@ -10,7 +10,7 @@ use super::model::{
     SetRolesRequest, User, ADMINS, READERS,
 };
 use super::{repo, service};
-use crate::api::extract::{ApiJson, JsonBody};
+use crate::api::extract::{ApiJson, ClientAddress, JsonBody};
 use crate::error::{AppError, Problem};
 use crate::state::AppState;
 
@@ -25,23 +25,33 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_users, create_user))
         .routes(routes!(set_roles))
         .routes(routes!(reset_password))
+        .routes(routes!(disable_user))
+        .routes(routes!(enable_user))
 }
 
-/// Exchange a username and password for a bearer token.
+/// Exchange a username and password for a bearer token. Repeated failures for a username
+/// from one address, or from one address at all, are answered 429 with `Retry-After`; when
+/// too many password checks are already running, 503 with `Retry-After`.
 #[utoipa::path(post, path = "/auth/login", tag = "Auth", security(()), request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = Problem)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = Problem),
+        (status = 429, body = Problem), (status = 503, body = Problem)))]
 async fn login(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>, AppError> {
-    let now = state.clock.now().timestamp();
+    let attempt = service::LoginAttempt {
+        username: &body.username,
+        password: &body.password,
+        address,
+    };
     Ok(Json(
         service::login(
             &state.db,
             &state.tokens,
-            &body.username,
-            &body.password,
-            now,
+            &state.login_guard,
+            &attempt,
+            state.clock.now(),
         )
         .await?,
     ))
@@ -126,4 +136,42 @@ async fn reset_password(
     .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Disable a user (admin): their tokens and console sessions stop working at once. The
+/// last active admin cannot be disabled (409).
+#[utoipa::path(post, path = "/auth/users/{id}/disable", tag = "Auth",
+    params(("id" = i64, Path, description = "user id")),
+    responses((status = 200, body = User), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn disable_user(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<User>, AppError> {
+    set_active(state, user, id, false).await
+}
+
+/// Enable a disabled user again (admin); they sign in anew.
+#[utoipa::path(post, path = "/auth/users/{id}/enable", tag = "Auth",
+    params(("id" = i64, Path, description = "user id")),
+    responses((status = 200, body = User), (status = 404, body = Problem)))]
+async fn enable_user(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<User>, AppError> {
+    set_active(state, user, id, true).await
+}
+
+async fn set_active(
+    state: AppState,
+    user: CurrentUser,
+    id: i64,
+    active: bool,
+) -> Result<Json<User>, AppError> {
+    user.require(ADMINS)?;
+    let mut tx = state.db.begin().await?;
+    let changed = service::set_active(&mut tx, id, active, &user, state.clock.now()).await?;
+    tx.commit().await?;
+    Ok(Json(changed))
 }

@@ -3,6 +3,7 @@
 use domain::status::Role;
 use rand::RngCore;
 
+use super::guard::LoginGuard;
 use super::model::{parse_roles, roles_to_text, CurrentUser, LoginResponse, NewUserRequest, User};
 use super::password::{self, HashCost};
 use super::{repo, TokenKeys};
@@ -74,23 +75,56 @@ fn random_password() -> String {
     Alphanumeric.sample_string(&mut rand::rngs::OsRng, 20)
 }
 
+/// Who is signing in, from where, and with what.
+pub struct LoginAttempt<'a> {
+    pub username: &'a str,
+    pub password: &'a str,
+    /// The client's address, for the throttle (unknown addresses share one count).
+    pub address: Option<std::net::IpAddr>,
+}
+
+/// Checks a username and password and returns the user and the token generation to issue
+/// under. Throttled per (username, address) and per address (429); an unknown username runs
+/// a dummy hash, so it answers in the same time as a wrong password.
+pub async fn authenticate(
+    db: &Db,
+    guard: &LoginGuard,
+    attempt: &LoginAttempt<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<repo::StoredUser, AppError> {
+    let username = attempt.username.trim();
+    guard.check(username, attempt.address, now)?;
+    let refused = || AppError::Unauthorized("unknown username or wrong password".into());
+    let stored = repo::find_by_username(db.reader(), username).await?;
+    let matched = guard
+        .verify(
+            attempt.password,
+            stored.as_ref().map(|s| s.password_hash.clone()),
+        )
+        .await?;
+    match stored {
+        Some(user) if matched && user.user.is_active => {
+            guard.succeeded(username, attempt.address);
+            Ok(user)
+        }
+        _ => {
+            guard.failed(username, attempt.address, now);
+            Err(refused())
+        }
+    }
+}
+
+/// [`authenticate`], then a bearer token.
 pub async fn login(
     db: &Db,
     keys: &TokenKeys,
-    username: &str,
-    password: &str,
-    now_unix: i64,
+    guard: &LoginGuard,
+    attempt: &LoginAttempt<'_>,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<LoginResponse, AppError> {
-    let refused = || AppError::Unauthorized("unknown username or wrong password".into());
-    let stored = repo::find_by_username(db.reader(), username.trim())
-        .await?
-        .ok_or_else(refused)?;
-    if !stored.user.is_active || !password::verify(password.to_string(), stored.password_hash).await
-    {
-        return Err(refused());
-    }
+    let stored = authenticate(db, guard, attempt, now).await?;
     Ok(LoginResponse {
-        access_token: keys.issue(stored.user.id, now_unix),
+        access_token: keys.issue(stored.user.id, stored.token_generation, now.timestamp()),
         token_type: "bearer",
         expires_in: keys.ttl_seconds,
     })
@@ -156,6 +190,9 @@ pub async fn set_roles(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), AppError> {
     let roles = parse_roles(words)?;
+    if !roles.contains(&Role::Admin) {
+        keep_an_admin(tx, id, "remove the admin role of").await?;
+    }
     if !repo::set_roles(tx, id, &roles_to_text(&roles), &timestamp(now)).await? {
         return Err(AppError::NotFound(format!("no user with id {id}")));
     }
@@ -191,4 +228,47 @@ pub async fn reset_password(
     )
     .await?;
     Ok(())
+}
+
+/// Refuses (409) to take the last active admin away: someone must be able to manage users.
+async fn keep_an_admin(tx: &mut Tx, id: i64, what: &str) -> Result<(), AppError> {
+    let admins = repo::active_admins(tx).await?;
+    if admins == [id] {
+        return Err(AppError::Conflict(format!(
+            "cannot {what} user {id}: they are the last active admin; give another user the admin role first"
+        )));
+    }
+    Ok(())
+}
+
+/// Disables (their tokens and sessions stop working at once) or enables a user (admin).
+/// The last active admin cannot be disabled.
+pub async fn set_active(
+    tx: &mut Tx,
+    id: i64,
+    active: bool,
+    actor: &CurrentUser,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<User, AppError> {
+    if !active {
+        keep_an_admin(tx, id, "disable").await?;
+    }
+    if !repo::set_active(tx, id, active, &timestamp(now)).await? {
+        return Err(AppError::NotFound(format!("no user with id {id}")));
+    }
+    let action = if active {
+        "user_enabled"
+    } else {
+        "user_disabled"
+    };
+    audit::record(
+        tx,
+        audit::Entry::new(&actor.username, action, "user", &id.to_string()),
+        now,
+    )
+    .await?;
+    let stored = repo::find_by_id_in(tx, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no user with id {id}")))?;
+    Ok(stored.user)
 }

@@ -79,6 +79,11 @@ pub fn router(state: AppState) -> Router {
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(
+            crate::api::clean::refuse_control_characters,
+        ))
+        .layer(axum::middleware::from_fn(problems_and_headers))
+        .layer(axum::middleware::from_fn(close_if_body_unread))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(
             TraceLayer::new_for_http()
@@ -95,6 +100,106 @@ pub fn router(state: AppState) -> Router {
                 }),
         )
         .with_state(state)
+}
+
+/// A request answered before its body was read to the end (a 401 before the body, a 413
+/// over the limit) leaves the rest of that body on the connection, so the connection cannot
+/// carry another request: the response says `Connection: close`, and the client opens a
+/// new one instead of failing its next request on this one.
+async fn close_if_body_unread(
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use futures_util::StreamExt;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let has_body = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .map_or(
+            request
+                .headers()
+                .contains_key(axum::http::header::TRANSFER_ENCODING),
+            |n| n != "0",
+        );
+    if !has_body {
+        return next.run(request).await;
+    }
+    let finished = Arc::new(AtomicBool::new(false));
+    let (parts, body) = request.into_parts();
+    let marker = finished.clone();
+    let tracked = body.into_data_stream().chain(
+        futures_util::stream::once(async move {
+            marker.store(true, Ordering::Release);
+        })
+        .filter_map(|_| async { None }),
+    );
+    let request = Request::from_parts(parts, axum::body::Body::from_stream(tracked));
+    let mut response = next.run(request).await;
+    if !finished.load(Ordering::Acquire) {
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    response
+}
+
+/// Every response: defensive headers; and a rejection that axum wrote as plain text (a path
+/// parameter that does not parse, a malformed query string) becomes problem+json, like
+/// every other error of the API.
+async fn problems_and_headers(
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    let docs = request.uri().path().starts_with("/docs");
+    let mut response = next.run(request).await;
+    let plain_error = (response.status().is_client_error() || response.status().is_server_error())
+        && response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/plain"));
+    if plain_error {
+        let status = response.status();
+        let text = axum::body::to_bytes(std::mem::take(response.body_mut()), 64 * 1024)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+            .unwrap_or_default();
+        response = crate::error::problem_response(&crate::error::Problem {
+            kind: "about:blank".into(),
+            title: status.canonical_reason().unwrap_or("Error").into(),
+            status: status.as_u16(),
+            detail: text,
+            errors: Vec::new(),
+        });
+    }
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // Swagger UI runs an inline start-up script and styles; nothing else needs them.
+    let policy = if docs {
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
+    } else {
+        "default-src 'none'; frame-ancestors 'none'"
+    };
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(policy),
+    );
+    if !docs && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 async fn not_found(uri: axum::http::Uri) -> AppError {

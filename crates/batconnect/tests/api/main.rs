@@ -8,6 +8,7 @@ mod documents;
 mod earnings_dtr;
 mod exports;
 mod fleet;
+mod hardening;
 mod http_surface;
 mod known_words;
 mod lease_rent;

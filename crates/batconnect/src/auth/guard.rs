@@ -1,0 +1,224 @@
+//! What stands between a login form and the password hashes: repeated failures are
+//! throttled per (username, client address) and per client address — never per username
+//! alone, so nobody can lock the admin out from elsewhere — and an unknown username costs
+//! the same hash as a known one, so timing does not tell which usernames exist.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Duration, Utc};
+use tokio::sync::OnceCell;
+
+use super::password::{self, HashCost, PasswordError};
+use crate::error::AppError;
+
+/// Failures counted within this window (it restarts once it has passed unblocked).
+const WINDOW_MINUTES: i64 = 15;
+/// Failures for one username from one address before it waits.
+const PER_USERNAME_AND_ADDRESS: u32 = 5;
+/// Failures from one address, whatever the usernames, before it waits.
+const PER_ADDRESS: u32 = 20;
+/// The first wait; each further failure while over the limit doubles it.
+const FIRST_WAIT_SECONDS: i64 = 30;
+const LONGEST_WAIT_SECONDS: i64 = 15 * 60;
+/// Entries kept at most; expired ones are dropped first when it is reached.
+const MAX_ENTRIES: usize = 100_000;
+
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    window_start: DateTime<Utc>,
+    blocked_until: Option<DateTime<Utc>>,
+}
+
+/// Per application: the failure counts, the dummy hash and how many hashes logins ran.
+pub struct LoginGuard {
+    failures: Mutex<HashMap<String, Failures>>,
+    dummy_hash: OnceCell<String>,
+    cost: HashCost,
+    verifications: AtomicU64,
+}
+
+impl LoginGuard {
+    pub fn new(cost: HashCost) -> LoginGuard {
+        LoginGuard {
+            failures: Mutex::new(HashMap::new()),
+            dummy_hash: OnceCell::new(),
+            cost,
+            verifications: AtomicU64::new(0),
+        }
+    }
+
+    /// Password hashes the logins of this application have computed.
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
+    }
+
+    fn keys(username: &str, address: Option<IpAddr>) -> [String; 2] {
+        let address = address.map_or_else(|| "unknown".to_string(), |a| a.to_string());
+        [
+            format!("user:{}|{address}", username.to_lowercase()),
+            format!("address:{address}"),
+        ]
+    }
+
+    /// 429 with the seconds to wait while either key is blocked.
+    pub fn check(
+        &self,
+        username: &str,
+        address: Option<IpAddr>,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        let failures = self.failures.lock().expect("login guard lock");
+        let wait = Self::keys(username, address)
+            .iter()
+            .filter_map(|k| failures.get(k)?.blocked_until)
+            .filter(|until| *until > now)
+            .max();
+        match wait {
+            Some(until) => Err(AppError::TooManyRequests {
+                message: "too many failed sign-in attempts; wait before trying again".into(),
+                retry_after: (until - now).num_seconds().max(1) as u64,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts a failure against both keys, blocking a key that went over its limit.
+    pub fn failed(&self, username: &str, address: Option<IpAddr>, now: DateTime<Utc>) {
+        let mut failures = self.failures.lock().expect("login guard lock");
+        if failures.len() >= MAX_ENTRIES {
+            failures.retain(|_, f| {
+                f.blocked_until.is_some_and(|u| u > now)
+                    || f.window_start + Duration::minutes(WINDOW_MINUTES) > now
+            });
+        }
+        let [pair, address_key] = Self::keys(username, address);
+        for (key, limit) in [(pair, PER_USERNAME_AND_ADDRESS), (address_key, PER_ADDRESS)] {
+            if failures.len() >= MAX_ENTRIES && !failures.contains_key(&key) {
+                continue;
+            }
+            let entry = failures.entry(key).or_insert(Failures {
+                count: 0,
+                window_start: now,
+                blocked_until: None,
+            });
+            let blocked = entry.blocked_until.is_some_and(|u| u > now);
+            if !blocked && entry.window_start + Duration::minutes(WINDOW_MINUTES) <= now {
+                *entry = Failures {
+                    count: 0,
+                    window_start: now,
+                    blocked_until: None,
+                };
+            }
+            entry.count += 1;
+            if entry.count >= limit {
+                let doublings = (entry.count - limit).min(16);
+                let wait = (FIRST_WAIT_SECONDS << doublings).min(LONGEST_WAIT_SECONDS);
+                entry.blocked_until = Some(now + Duration::seconds(wait));
+            }
+        }
+    }
+
+    /// A successful sign-in clears its (username, address) failures; the address's own
+    /// count stays, so guessing many usernames from one place is still slowed down.
+    pub fn succeeded(&self, username: &str, address: Option<IpAddr>) {
+        let [pair, _] = Self::keys(username, address);
+        self.failures
+            .lock()
+            .expect("login guard lock")
+            .remove(&pair);
+    }
+
+    /// Checks `password` against `stored`, or against a dummy hash of the same cost when
+    /// there is no stored hash (an unknown username), so both take the same time.
+    pub async fn verify(
+        &self,
+        password: &str,
+        stored: Option<String>,
+    ) -> Result<bool, PasswordError> {
+        let (hash, real) = match stored {
+            Some(hash) => (hash, true),
+            None => {
+                let dummy = self
+                    .dummy_hash
+                    .get_or_try_init(|| {
+                        password::hash("a password nobody has".to_string(), self.cost)
+                    })
+                    .await?;
+                (dummy.clone(), false)
+            }
+        };
+        let matched = password::verify(password.to_string(), hash).await?;
+        self.verifications.fetch_add(1, Ordering::Relaxed);
+        Ok(real && matched)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap()
+    }
+
+    #[test]
+    fn five_failures_for_a_username_from_an_address_make_it_wait() {
+        let guard = LoginGuard::new(HashCost::FAST_FOR_TESTS);
+        let here: Option<IpAddr> = "10.0.0.1".parse().ok();
+        let elsewhere: Option<IpAddr> = "10.0.0.2".parse().ok();
+        for _ in 0..4 {
+            guard.failed("admin", here, at(0));
+        }
+        assert!(guard.check("admin", here, at(0)).is_ok());
+        guard.failed("admin", here, at(0));
+        let Err(AppError::TooManyRequests { retry_after, .. }) = guard.check("Admin", here, at(1))
+        else {
+            panic!("not throttled");
+        };
+        assert_eq!(retry_after, 29);
+        // The admin can still sign in from elsewhere.
+        assert!(guard.check("admin", elsewhere, at(1)).is_ok());
+        // After the wait, one more failure doubles it.
+        assert!(guard.check("admin", here, at(30)).is_ok());
+        guard.failed("admin", here, at(30));
+        let Err(AppError::TooManyRequests { retry_after, .. }) = guard.check("admin", here, at(30))
+        else {
+            panic!("not throttled");
+        };
+        assert_eq!(retry_after, 60);
+        // Success clears it.
+        guard.succeeded("admin", here);
+        assert!(guard.check("admin", here, at(31)).is_ok());
+    }
+
+    #[test]
+    fn many_usernames_from_one_address_are_throttled_too() {
+        let guard = LoginGuard::new(HashCost::FAST_FOR_TESTS);
+        let here: Option<IpAddr> = "10.0.0.9".parse().ok();
+        for n in 0..20 {
+            guard.failed(&format!("user{n}"), here, at(0));
+        }
+        assert!(guard.check("someone-new", here, at(0)).is_err());
+        assert!(guard
+            .check("someone-new", "10.0.0.10".parse().ok(), at(0))
+            .is_ok());
+        // Once the window has passed (and the wait is over), the count starts again.
+        assert!(guard.check("someone-new", here, at(16 * 60)).is_ok());
+    }
+
+    #[tokio::test]
+    async fn an_unknown_username_still_costs_one_hash() {
+        let guard = LoginGuard::new(HashCost::FAST_FOR_TESTS);
+        assert!(!guard.verify("anything", None).await.unwrap());
+        assert_eq!(guard.verifications(), 1);
+        let real = password::hash("right one".into(), HashCost::FAST_FOR_TESTS)
+            .await
+            .unwrap();
+        assert!(guard.verify("right one", Some(real)).await.unwrap());
+        assert_eq!(guard.verifications(), 2);
+    }
+}
