@@ -12,9 +12,9 @@ use super::model::{
     StepSubmission,
 };
 use super::{repo, service};
-use crate::api::extract::{ApiJson, RawQuery};
+use crate::api::extract::{ApiJson, JsonBody, RawQuery};
 use crate::audit::{self, AuditRecord};
-use crate::auth::model::{CurrentUser, READERS};
+use crate::auth::model::{CurrentUser, FINANCE_OR_OPERATIONS, READERS};
 use crate::db::{Page, PageRequest};
 use crate::error::{AppError, Problem};
 use crate::state::AppState;
@@ -88,8 +88,13 @@ async fn submit_step(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(case_no): Path<String>,
-    ApiJson(body): ApiJson<StepSubmission>,
+    raw_body: JsonBody,
 ) -> Result<Json<StepResult>, AppError> {
+    // A coarse gate first (a role that may write at all), so a viewer learns 403 before
+    // anything about the body; the step's own roles are checked by the service, in SPEC
+    // §4's order (404, then 400, then 403).
+    user.require(FINANCE_OR_OPERATIONS)?;
+    let body: StepSubmission = raw_body.parse()?;
     let data = service::submit_step(
         &service::Cases::from_state(&state),
         &case_no,

@@ -237,3 +237,28 @@ crate::both_backends! {
         assert!(policy.contains("script-src 'self' 'unsafe-inline'"), "{policy}");
     }
 }
+
+crate::both_backends! {
+    async fn a_viewer_learns_403_before_anything_about_the_body(app) {
+        let case_no = app.create_repair_case().await;
+        let token = app.token("viewer").await;
+        let response = app
+            .client
+            .post(app.url(&format!("/case/{case_no}")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        // Operations with no body: the body is what is wrong.
+        let token = app.token("operations").await;
+        let response = app
+            .client
+            .post(app.url(&format!("/case/{case_no}")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
+}
