@@ -124,6 +124,9 @@ pub async fn prepare(config: Config, db: Db, options: Options) -> anyhow::Result
     tracing::debug!(location = storage.location(), "file storage");
     let flows = Arc::new(crate::bpm_flows::registry());
     crate::bpm::service::register_flows(&db, &flows, now).await?;
+    let export_slots = Arc::new(tokio::sync::Semaphore::new(
+        (config.db_max_connections as usize / 3).max(1),
+    ));
     Ok(AppState {
         db,
         config: Arc::new(config),
@@ -133,6 +136,7 @@ pub async fn prepare(config: Config, db: Db, options: Options) -> anyhow::Result
         flows,
         storage,
         login_guard: Arc::new(crate::auth::guard::LoginGuard::new(hash_cost)),
+        export_slots,
     })
 }
 

@@ -22,6 +22,10 @@ pub struct AppState {
     pub flows: Arc<Registry>,
     /// Receipts and uploaded documents (local directory or S3).
     pub storage: crate::storage::Storage,
+    /// Exports streaming at once: each holds a database connection while its query runs,
+    /// so a third of the pool at most, and slow downloads cannot starve the API or the
+    /// Sunday run (beyond it: 503 with `Retry-After`).
+    pub export_slots: Arc<tokio::sync::Semaphore>,
     /// Login throttling and the dummy hash for unknown usernames.
     pub login_guard: Arc<crate::auth::guard::LoginGuard>,
 }

@@ -66,7 +66,8 @@ async fn export_invoices(
         format!("{} — Vehicle repair invoices", state.config.fleet_name),
         describe_filters(&query),
     );
-    stream::respond(state.db.reader(), export, format, stamp(&state)).await
+    let slot = stream::take_slot(&state.export_slots)?;
+    stream::respond(state.db.reader(), export, format, stamp(&state), slot).await
 }
 
 /// Installments as a file (CSV, XLSX or PDF).
@@ -105,7 +106,8 @@ async fn export_installments(
         format!("{} — Repair installments", state.config.fleet_name),
         describe_filters(&query),
     );
-    stream::respond(state.db.reader(), export, format, stamp(&state)).await
+    let slot = stream::take_slot(&state.export_slots)?;
+    stream::respond(state.db.reader(), export, format, stamp(&state), slot).await
 }
 
 /// Ledger postings or balances as a file (CSV, XLSX or PDF).
@@ -162,5 +164,6 @@ async fn export_ledger(
         }
         None => return Err(AppError::field("kind", "is required: postings or balances")),
     };
-    stream::respond(state.db.reader(), export, format, stamp(&state)).await
+    let slot = stream::take_slot(&state.export_slots)?;
+    stream::respond(state.db.reader(), export, format, stamp(&state), slot).await
 }

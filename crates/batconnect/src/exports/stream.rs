@@ -25,6 +25,23 @@ use super::{Export, Format, Stamp, MAX_PDF_ROWS, MAX_XLSX_ROWS};
 use crate::db::filter::{bind_all, bind_all_scalar};
 use crate::error::AppError;
 
+/// A place among the exports allowed to run at once ([`crate::state::AppState::export_slots`]).
+pub type ExportSlot = tokio::sync::OwnedSemaphorePermit;
+
+/// Seconds a client turned away for want of an export slot is asked to wait.
+const EXPORT_RETRY_AFTER: u64 = 10;
+
+/// Takes an export slot, or answers 503 with `Retry-After` when all are in use.
+pub fn take_slot(slots: &std::sync::Arc<tokio::sync::Semaphore>) -> Result<ExportSlot, AppError> {
+    slots
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| AppError::Busy {
+            message: "the most exports that may run at once are running; try again shortly".into(),
+            retry_after: EXPORT_RETRY_AFTER,
+        })
+}
+
 /// Bytes gathered before a CSV chunk is sent.
 const CHUNK_BYTES: usize = 64 * 1024;
 /// CSV chunks in flight between the query and the client.
@@ -38,6 +55,7 @@ pub async fn respond(
     export: Export,
     format: Format,
     stamp: Stamp,
+    slot: ExportSlot,
 ) -> Result<Response, AppError> {
     let file_name = format!(
         "{}_{}.{}",
@@ -46,9 +64,11 @@ pub async fn respond(
         format.extension()
     );
     let body = match format {
-        Format::Csv => csv_body(pool.clone(), export).await?,
+        Format::Csv => csv_body(pool.clone(), export, slot).await?,
         Format::Excel | Format::Pdf => {
-            Body::from(rendered_file(pool.clone(), export, format, stamp).await?)
+            let file = rendered_file(pool.clone(), export, format, stamp).await?;
+            drop(slot);
+            Body::from(file)
         }
     };
     Ok(file_response(body, format.content_type(), &file_name))
@@ -141,7 +161,7 @@ fn take_chunk(writer: &mut csv::Writer<Vec<u8>>) -> io::Result<Bytes> {
 /// Streams the CSV. The first chunk (header and first row) is awaited before answering,
 /// so a query that fails at once is a proper 500; a failure later aborts the body, which
 /// the client sees as a broken download rather than a silently short file.
-async fn csv_body(pool: AnyPool, export: Export) -> Result<Body, AppError> {
+async fn csv_body(pool: AnyPool, export: Export, slot: ExportSlot) -> Result<Body, AppError> {
     let (tx, mut rx) = mpsc::channel::<io::Result<Bytes>>(CSV_CHANNEL);
     tokio::spawn(async move {
         let kinds: Vec<CellKind> = export.columns.iter().map(|c| c.column.kind).collect();
@@ -189,8 +209,9 @@ async fn csv_body(pool: AnyPool, export: Export) -> Result<Body, AppError> {
             )))
         }
     };
-    let rest = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
+    // The slot goes with the body: freed when the download ends or the client goes away.
+    let rest = futures_util::stream::unfold((rx, slot), |(mut rx, slot)| async move {
+        rx.recv().await.map(|item| (item, (rx, slot)))
     });
     Ok(Body::from_stream(
         futures_util::stream::once(async move { Ok::<_, io::Error>(first) }).chain(rest),
@@ -314,6 +335,70 @@ async fn rendered_file(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A CSV download keeps its export slot (and its query its connection) until the
+    /// client has it all or goes away: a slow reader holds one slot, never more, and the
+    /// next export beyond the slots is told to come back (503) instead of queueing for a
+    /// connection the API and the Sunday run need.
+    #[tokio::test]
+    async fn a_slow_download_holds_one_slot_until_it_ends() {
+        let dir = std::env::temp_dir().join(format!(
+            "batconnect-export-slot-{}-{}",
+            std::process::id(),
+            chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = crate::db::Db::connect(&format!("sqlite://{}/e.db", dir.display()), 3)
+            .await
+            .unwrap();
+        let export = Export {
+            file_stem: "numbers",
+            title: "Numbers".into(),
+            sheet: "Numbers",
+            noun: "numbers",
+            columns: vec![super::super::ExportColumn::new(
+                "n",
+                reports::Column::text("n", 10.0),
+            )],
+            // Far more rows than the channel and the first chunk hold.
+            select_sql:
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000) \
+                         SELECT i FROM n"
+                    .into(),
+            count_sql: "SELECT 200000".into(),
+            args: Vec::new(),
+            row: |r| {
+                use sqlx::Row;
+                Ok(vec![r.try_get::<i64, _>("i")?.to_string()])
+            },
+            filters: String::new(),
+        };
+        let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(1));
+        let body = csv_body(db.reader().clone(), export, take_slot(&slots).unwrap())
+            .await
+            .unwrap();
+        // Nobody reads the body: the slot stays taken, the next export is turned away.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert_eq!(slots.available_permits(), 0);
+        let Err(AppError::Busy { retry_after, .. }) = take_slot(&slots) else {
+            panic!("a second export got a slot");
+        };
+        assert_eq!(retry_after, EXPORT_RETRY_AFTER);
+        // The client goes away: the slot is free and the query gives its connection back.
+        drop(body);
+        assert_eq!(slots.available_permits(), 1);
+        let mut idle = 0;
+        for _ in 0..50 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            idle = db.reader().num_idle();
+            if idle == db.reader().size() as usize {
+                break;
+            }
+        }
+        assert_eq!(idle, db.reader().size() as usize);
+        db.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn text_cells_cannot_start_formulas() {
