@@ -107,7 +107,10 @@ pub async fn prepare(config: Config, db: Db, options: Options) -> anyhow::Result
             Some(password) => println!(
                 "Created user 'admin' with generated password: {password}\n(set BAT_ADMIN_PASSWORD before the first start to choose it; it is not shown again)"
             ),
-            None => tracing::info!("created user 'admin' with the password from BAT_ADMIN_PASSWORD"),
+            None => tracing::info!(
+                "created user 'admin' with {}",
+                config.admin_password_source
+            ),
         }
     }
     tx.commit().await?;

@@ -13,6 +13,8 @@ pub struct Config {
     pub database_url: String,
     pub listen: SocketAddr,
     pub admin_password: Option<String>,
+    /// Where `admin_password` came from, for the start-up log.
+    pub admin_password_source: &'static str,
     pub timezone: Tz,
     pub data_dir: PathBuf,
     pub token_secret: Option<String>,
@@ -365,6 +367,7 @@ impl Config {
             database_url,
             listen,
             admin_password,
+            admin_password_source: "the password from BAT_ADMIN_PASSWORD",
             timezone,
             data_dir,
             token_secret,

@@ -239,6 +239,10 @@ impl IntoResponse for AppError {
                 let detail = AppError::Validation(errors.clone()).detail();
                 (detail, errors)
             }
+            AppError::Misconfigured(message) => {
+                log_once(&message);
+                (message, Vec::new())
+            }
             other => (other.to_string(), Vec::new()),
         };
         let problem = Problem {
@@ -260,6 +264,17 @@ impl IntoResponse for AppError {
             headers.insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
         }
         response
+    }
+}
+
+/// An operator's configuration mistake is logged the first time a request meets it, not on
+/// every request after.
+fn log_once(message: &str) {
+    static SEEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut seen = SEEN.lock().unwrap_or_else(|p| p.into_inner());
+    if !seen.iter().any(|m| m == message) && seen.len() < 100 {
+        seen.push(message.to_string());
+        tracing::error!(problem = message, "configuration error: fix it and restart");
     }
 }
 

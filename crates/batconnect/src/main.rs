@@ -155,6 +155,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let mut config = config;
             if demo && config.admin_password.is_none() {
                 config.admin_password = Some(batconnect::seed::DEMO_ADMIN_PASSWORD.to_string());
+                config.admin_password_source = "the demo password (BAT_ADMIN_PASSWORD is not set)";
             }
             let application =
                 batconnect::Application::build(config, Options { demo, ..options() }).await?;
@@ -269,6 +270,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let mut config = config;
             if config.admin_password.is_none() {
                 config.admin_password = Some(batconnect::seed::DEMO_ADMIN_PASSWORD.to_string());
+                config.admin_password_source = "the demo password (BAT_ADMIN_PASSWORD is not set)";
             }
             let db = Db::connect(&config.database_url, 2).await?;
             app::prepare(
@@ -303,8 +305,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let schema_dir = config.schema_dir.clone();
             let db = Db::connect(&config.database_url, 2).await?;
             app::prepare(config, db.clone(), options()).await?;
-            batconnect::bpm::schemas::load(schema_dir.as_deref(), &path)
+            let schema = batconnect::bpm::schemas::load(schema_dir.as_deref(), &path)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
+            batconnect::bpm::schemas::check(&path, &schema).map_err(|e| anyhow::anyhow!("{e}"))?;
             let mut tx = db.begin().await?;
             if !batconnect::bpm::repo::link_schema(
                 &mut tx,

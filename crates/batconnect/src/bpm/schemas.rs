@@ -57,6 +57,19 @@ fn misconfigured(path: &str, reason: &str) -> AppError {
     AppError::Misconfigured(format!("the step's schema '{path}' {reason}"))
 }
 
+/// Whether `schema` is a JSON Schema the validator accepts (checked against its
+/// meta-schema), so `link-schema` refuses a file that every later submission would fail on.
+pub fn check(path: &str, schema: &serde_json::Value) -> Result<(), AppError> {
+    if !schema.is_object() {
+        return Err(misconfigured(path, "is not a JSON Schema: it must be a JSON object"));
+    }
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(schema)
+        .map(|_| ())
+        .map_err(|e| misconfigured(path, &format!("is not a valid JSON Schema: {e}")))
+}
+
 /// Every violation of `schema` by `data`, each with its JSON pointer (relative to `data`).
 pub fn validate(
     path: &str,
@@ -105,6 +118,23 @@ mod tests {
     fn builtin_enter_details_schema_loads() {
         let schema = load(None, "newrepair/schemas/enter_details.json").unwrap();
         assert_eq!(schema["type"], "object");
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_json_schema_is_refused_before_it_is_linked() {
+        let builtin = load(None, "newrepair/schemas/enter_details.json").unwrap();
+        assert!(check("x.json", &builtin).is_ok());
+        for bad in [
+            serde_json::json!({"type": "invalid_type"}),
+            serde_json::json!({"properties": {"a": {"minLength": -1}}}),
+            serde_json::json!(5),
+            serde_json::json!(["not", "a", "schema"]),
+        ] {
+            let Err(AppError::Misconfigured(message)) = check("x.json", &bad) else {
+                panic!("{bad} passed");
+            };
+            assert!(message.contains("x.json"), "{message}");
+        }
     }
 
     #[test]
