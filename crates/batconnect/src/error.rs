@@ -239,6 +239,11 @@ impl IntoResponse for AppError {
                 let detail = AppError::Validation(errors.clone()).detail();
                 (detail, errors)
             }
+            // Every 422 names what it is about, even when no single field is to blame.
+            AppError::Unprocessable(message) => {
+                let errors = vec![FieldError::new("body", message.clone())];
+                (message, errors)
+            }
             AppError::Misconfigured(message) => {
                 log_once(&message);
                 (message, Vec::new())

@@ -89,17 +89,55 @@ impl JsonBody {
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
-        T::deserialize(value).map_err(|e| {
-            let text = e.to_string();
-            let field = text
-                .split('`')
-                .nth(1)
-                .filter(|_| text.contains("field"))
-                .unwrap_or("body")
-                .to_string();
-            AppError::Validation(vec![FieldError::new(field, text)])
+        // Every request body is an object; serde would otherwise read `[1, 2]` as a struct's
+        // fields in order and complain about the first one.
+        if !value.is_object() {
+            return Err(AppError::Validation(vec![FieldError::new(
+                "body",
+                "must be a JSON object",
+            )]));
+        }
+        serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner().to_string();
+            AppError::Validation(vec![shape_error(&path, &inner)])
         })
     }
+}
+
+/// A body of the wrong shape, in words: the field (its path, `earnings[3].amount`, or the
+/// missing one) and what it should be, not the deserializer's "expected struct … at line 1".
+fn shape_error(path: &str, message: &str) -> FieldError {
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|m| m.split('`').next());
+    if let Some(name) = missing {
+        let field = if path == "." {
+            name.to_string()
+        } else {
+            format!("{path}.{name}")
+        };
+        return FieldError::new(field, "is required");
+    }
+    let field = if path == "." {
+        "body".to_string()
+    } else {
+        path.to_string()
+    };
+    let wanted = message.split_once(", expected ").map(|(_, w)| w);
+    let plain = match wanted {
+        Some(w) if w.starts_with("struct ") || w.starts_with("a map") => {
+            "must be a JSON object".to_string()
+        }
+        Some(w) if w.starts_with("a sequence") => "must be a JSON array".to_string(),
+        Some(w) if w.starts_with("i64") || w.starts_with("u64") || w.starts_with("i32") => {
+            "must be a whole number".to_string()
+        }
+        Some("a string") => "must be a string".to_string(),
+        Some("a boolean") => "must be true or false".to_string(),
+        _ => message.to_string(),
+    };
+    FieldError::new(field, plain)
 }
 
 /// Query parameters that take several values (repeated, or comma-separated).

@@ -61,7 +61,10 @@ fn misconfigured(path: &str, reason: &str) -> AppError {
 /// meta-schema), so `link-schema` refuses a file that every later submission would fail on.
 pub fn check(path: &str, schema: &serde_json::Value) -> Result<(), AppError> {
     if !schema.is_object() {
-        return Err(misconfigured(path, "is not a JSON Schema: it must be a JSON object"));
+        return Err(misconfigured(
+            path,
+            "is not a JSON Schema: it must be a JSON object",
+        ));
     }
     jsonschema::options()
         .should_validate_formats(true)
@@ -70,7 +73,10 @@ pub fn check(path: &str, schema: &serde_json::Value) -> Result<(), AppError> {
         .map_err(|e| misconfigured(path, &format!("is not a valid JSON Schema: {e}")))
 }
 
-/// Every violation of `schema` by `data`, each with its JSON pointer (relative to `data`).
+/// Every violation of `schema` by `data`, one per field, each with its JSON pointer
+/// (relative to `data`, under `/data`) and a message a person can act on: the schema's own
+/// `x-message` for the field when it has one, else plain words for the rule broken — never
+/// a regular expression or a `oneOf`.
 pub fn validate(
     path: &str,
     schema: &serde_json::Value,
@@ -80,22 +86,111 @@ pub fn validate(
         .should_validate_formats(true)
         .build(schema)
         .map_err(|e| misconfigured(path, &format!("is not a valid JSON Schema: {e}")))?;
-    let errors: Vec<FieldError> = validator
-        .iter_errors(data)
-        .map(|e| {
-            let pointer = e.instance_path.to_string();
-            let mut fe = FieldError::at(format!("/data{pointer}"), e.to_string());
-            if pointer.is_empty() {
-                fe.field = "data".into();
+    let mut errors: Vec<FieldError> = Vec::new();
+    for e in validator.iter_errors(data) {
+        for (pointer, message) in explain(schema, &e) {
+            if !errors
+                .iter()
+                .any(|f| f.pointer.as_deref() == Some(pointer.as_str()))
+            {
+                let mut fe = FieldError::at(pointer.clone(), message);
+                if pointer == "/data" {
+                    fe.field = "data".into();
+                }
+                errors.push(fe);
             }
-            fe
-        })
-        .collect();
+        }
+    }
     if errors.is_empty() {
         Ok(())
     } else {
         Err(AppError::Validation(errors))
     }
+}
+
+/// (pointer under `/data`, message) for one violation.
+fn explain(
+    schema: &serde_json::Value,
+    e: &jsonschema::ValidationError<'_>,
+) -> Vec<(String, String)> {
+    use jsonschema::error::{TypeKind, ValidationErrorKind as Kind};
+    let at = e.instance_path.to_string();
+    let pointer = format!("/data{at}");
+    let named = |name: &str| format!("/data{at}/{}", name.replace('~', "~0").replace('/', "~1"));
+    let custom = field_schema(schema, &at)
+        .and_then(|f| f.get("x-message"))
+        .and_then(|m| m.as_str())
+        .map(str::to_string);
+    let list = |v: &serde_json::Value| match v {
+        serde_json::Value::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    };
+    let message = match &e.kind {
+        Kind::Required { property } => {
+            let name = property.as_str().unwrap_or_default();
+            return vec![(named(name), "is required".into())];
+        }
+        Kind::AdditionalProperties { unexpected } => {
+            return unexpected
+                .iter()
+                .map(|name| (named(name), "is not a field of this step".into()))
+                .collect();
+        }
+        _ if custom.is_some() => custom.unwrap_or_default(),
+        Kind::Type { kind } => {
+            let names = match kind {
+                TypeKind::Single(t) => t.to_string(),
+                TypeKind::Multiple(set) => set
+                    .iter()
+                    .map(|t| t.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+            };
+            format!("must be a {names}")
+        }
+        Kind::Enum { options } => format!("must be one of: {}", list(options)),
+        Kind::Constant { expected_value } => format!("must be {}", list(expected_value)),
+        Kind::Format { format } if format == "date" => "must be a date written YYYY-MM-DD".into(),
+        Kind::Format { format } => format!("must be a valid {format}"),
+        Kind::MinLength { limit: 1 } => "must not be empty".into(),
+        Kind::MinLength { limit } => format!("must be at least {limit} characters"),
+        Kind::MaxLength { limit } => format!("must be at most {limit} characters"),
+        Kind::Minimum { limit } => format!("must be at least {limit}"),
+        Kind::ExclusiveMinimum { limit } => format!("must be more than {limit}"),
+        Kind::Maximum { limit } => format!("must be at most {limit}"),
+        Kind::ExclusiveMaximum { limit } => format!("must be less than {limit}"),
+        Kind::Pattern { .. } => "is not written the way this field expects".into(),
+        _ => "is not an accepted value here".into(),
+    };
+    vec![(pointer, message)]
+}
+
+/// The schema of the field at `instance` (a JSON pointer into the data), following
+/// `properties`, `items` and local `$ref`s.
+fn field_schema<'s>(
+    schema: &'s serde_json::Value,
+    instance: &str,
+) -> Option<&'s serde_json::Value> {
+    let resolve = |node: &'s serde_json::Value| -> &'s serde_json::Value {
+        node.get("$ref")
+            .and_then(|r| r.as_str())
+            .and_then(|r| r.strip_prefix('#'))
+            .and_then(|r| schema.pointer(r))
+            .unwrap_or(node)
+    };
+    let mut node = resolve(schema);
+    for part in instance.split('/').skip(1) {
+        let part = part.replace("~1", "/").replace("~0", "~");
+        node = match node.get("properties").and_then(|p| p.get(&part)) {
+            Some(child) => resolve(child),
+            None => resolve(node.get("items")?),
+        };
+    }
+    Some(node)
 }
 
 /// Where a schema file would be read from, for messages and the CLI.

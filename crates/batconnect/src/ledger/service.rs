@@ -213,24 +213,29 @@ pub async fn void_posting(
         )));
     }
     if posting.entry_type == EntryType::Reversal {
-        return Err(AppError::Unprocessable(format!(
-            "posting {posting_id} is a reversal; reversals cannot be voided"
-        )));
+        return Err(AppError::field(
+            "posting_id",
+            format!("posting {posting_id} is a reversal; reversals cannot be voided"),
+        ));
     }
     let is_payment = matches!(
         posting.entry_type,
         EntryType::Earnings | EntryType::InterimPayment | EntryType::Credit
     );
     if !is_payment && posting.entry_type != EntryType::Obligation {
-        return Err(AppError::Unprocessable(format!(
-            "posting {posting_id} ({}) cannot be voided",
-            posting.entry_type
-        )));
+        return Err(AppError::field(
+            "posting_id",
+            format!(
+                "posting {posting_id} ({}) cannot be voided",
+                posting.entry_type
+            ),
+        ));
     }
     if posting.category == Category::Repair && source != VoidSource::InvoiceCancellation {
-        return Err(AppError::Unprocessable(format!(
-            "posting {posting_id} is a Repair installment obligation; cancel its repair invoice instead, which voids it"
-        )));
+        return Err(AppError::field(
+            "posting_id",
+            format!("posting {posting_id} is a Repair installment obligation; cancel its repair invoice instead, which voids it"),
+        ));
     }
     let balance = if is_payment {
         None

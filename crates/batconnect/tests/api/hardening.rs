@@ -262,3 +262,44 @@ crate::both_backends! {
         assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     }
 }
+
+crate::both_backends! {
+    async fn step_errors_point_at_the_field_in_words(app) {
+        let case_no = app.create_repair_case().await;
+        let mut data = app.invoice_data(1, "12.345", "MSG-1");
+        data.as_object_mut().unwrap().remove("invoice_number");
+        data["driver_id"] = json!([1]);
+        data["colour"] = json!("red");
+        let (status, body) = app.submit_step(&case_no, data).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let errors = body["errors"].as_array().unwrap();
+        let message = |pointer: &str| {
+            errors
+                .iter()
+                .find(|e| e["pointer"] == pointer)
+                .and_then(|e| e["message"].as_str())
+                .unwrap_or_else(|| panic!("no error at {pointer}: {body}"))
+                .to_string()
+        };
+        assert!(message("/data/total_amount").contains("positive amount in dollars with at most two decimals"));
+        assert_eq!(message("/data/invoice_number"), "is required");
+        assert!(message("/data/driver_id").contains("internal id"));
+        assert_eq!(message("/data/colour"), "is not a field of this step");
+        let text = body.to_string();
+        for jargon in ["oneOf", "^[0-9]", "expected struct", "line 1 column"] {
+            assert!(!text.contains(jargon), "{jargon} in {text}");
+        }
+        // A body of the wrong shape says so in words, naming the field.
+        let (status, body) = app
+            .post_as("operations", &format!("/case/{case_no}"), json!({"step_id": "REPAIR_ENTER_DETAILS", "data": "text"}))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let (status, body) = app.post_as("operations", &format!("/case/{case_no}"), json!([1, 2])).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["errors"][0]["message"], "must be a JSON object", "{body}");
+        let (status, body) = app.post_as("finance", "/ledger/earnings", json!({"earnings": [{"lease_id": "x", "period": "2026-11-22", "amount": "1.00"}]})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["errors"][0]["field"], "earnings[0].lease_id", "{body}");
+        assert_eq!(body["errors"][0]["message"], "must be a whole number", "{body}");
+    }
+}
