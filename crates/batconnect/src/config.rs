@@ -288,12 +288,14 @@ impl Config {
             .iter()
             .filter_map(|name| get(name).map(|v| (name.to_ascii_lowercase(), v)))
             .collect();
+        // A scanned workshop invoice is a few MiB; 100 MiB is room for a long photographed
+        // one while keeping a single request from filling the disk or the S3 bill.
         let max_upload_bytes = parse_number(
             &get,
             "BAT_MAX_UPLOAD_BYTES",
             10 * 1024 * 1024,
             1024,
-            1024 * 1024 * 1024,
+            100 * 1024 * 1024,
         )? as usize;
         let fleet_name = get("BAT_FLEET_NAME")
             .map(|n| n.trim().to_string())

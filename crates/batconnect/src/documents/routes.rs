@@ -11,7 +11,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::model::{Document, UploadForm};
 use super::repo;
-use super::service::{self, Target, Upload};
+use super::service::{self, Target};
 use crate::auth::model::{CurrentUser, OPERATORS, READERS};
 use crate::error::{AppError, Problem};
 use crate::state::AppState;
@@ -29,79 +29,107 @@ pub fn router(max_upload_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(download))
 }
 
-fn too_large(max: usize) -> AppError {
-    AppError::PayloadTooLarge(format!(
-        "file: larger than the {} limit (BAT_MAX_UPLOAD_BYTES)",
-        human_size(max)
-    ))
-}
-
-fn human_size(bytes: usize) -> String {
-    if bytes >= 1024 * 1024 && bytes.is_multiple_of(1024 * 1024) {
-        format!("{} MiB", bytes / (1024 * 1024))
-    } else if bytes >= 1024 && bytes.is_multiple_of(1024) {
-        format!("{} KiB", bytes / 1024)
-    } else {
-        format!("{bytes} bytes")
-    }
-}
-
 fn multipart_error(e: MultipartError, max: usize) -> AppError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        too_large(max)
+        AppError::PayloadTooLarge(format!(
+            "file: larger than the {} limit (BAT_MAX_UPLOAD_BYTES)",
+            service::human_size(max)
+        ))
     } else {
         AppError::BadRequest(format!("cannot read the upload: {}", e.body_text()))
     }
 }
 
-/// Reads the part named `file` (or the first part with a file name), refusing it as soon
-/// as it passes the size limit.
-async fn read_upload(
+/// Streams the one part named `file` to storage and records it. Any other part, or a
+/// second file, is refused (422) and nothing is kept.
+async fn receive_upload(
+    state: &AppState,
+    user: &CurrentUser,
+    target: Target,
     multipart: Result<Multipart, MultipartRejection>,
-    max: usize,
-) -> Result<Upload, AppError> {
+) -> Result<Document, AppError> {
     let mut multipart = multipart.map_err(|_| {
         AppError::UnsupportedMediaType(
             "send the file as multipart/form-data with a part named 'file'".into(),
         )
     })?;
-    while let Some(mut field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| multipart_error(e, max))?
-    {
-        if field.name() != Some("file") && field.file_name().is_none() {
-            continue;
-        }
-        let file_name = field.file_name().unwrap_or_default().to_string();
-        let mut bytes = Vec::new();
-        let mut oversized = false;
-        while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, max))? {
-            // Past the limit the rest is read and dropped (up to the body limit), so the
-            // client gets the 413 instead of a connection closed under its upload.
-            oversized = oversized || bytes.len() + chunk.len() > max;
-            if !oversized {
-                bytes.extend_from_slice(&chunk);
+    let attach = service::attach_to(&state.db, target).await?;
+    let max = state.config.max_upload_bytes;
+    let mut received = None;
+    let outcome = async {
+        while let Some(mut field) = multipart
+            .next_field()
+            .await
+            .map_err(|e| multipart_error(e, max))?
+        {
+            match field.name() {
+                Some("file") if received.is_none() => {}
+                Some("file") => {
+                    return Err(AppError::field(
+                        "file",
+                        "only one file per upload: send one part named 'file'",
+                    ))
+                }
+                other => {
+                    return Err(AppError::field(
+                        other.unwrap_or("(unnamed part)"),
+                        "is not a part of this upload: send one part named 'file'",
+                    ))
+                }
             }
+            let file_name = field.file_name().unwrap_or_default().to_string();
+            let mut intake = service::Intake::begin(&state.storage, max)?;
+            loop {
+                match field.chunk().await {
+                    Ok(Some(chunk)) => {
+                        if let Err(e) = intake.write(chunk).await {
+                            intake.abandon().await;
+                            return Err(e);
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        intake.abandon().await;
+                        return Err(multipart_error(e, max));
+                    }
+                }
+            }
+            received = Some(intake.finish(&file_name).await?);
         }
-        if oversized {
-            return Err(too_large(max));
-        }
-        return Ok(Upload {
-            file_name,
-            bytes: bytes.into(),
-        });
+        Ok(())
     }
-    Err(AppError::field(
-        "file",
-        "is required: a multipart part named 'file'",
-    ))
+    .await;
+    let received = match (outcome, received) {
+        (Ok(()), Some(received)) => received,
+        (Ok(()), None) => {
+            return Err(AppError::field(
+                "file",
+                "is required: a multipart part named 'file'",
+            ))
+        }
+        (Err(e), stored) => {
+            if let Some(stored) = stored {
+                service::discard(&state.storage, stored).await;
+            }
+            return Err(e);
+        }
+    };
+    service::record(
+        &state.db,
+        &state.storage,
+        attach,
+        received,
+        user,
+        state.clock.now(),
+    )
+    .await
 }
 
 /// Upload the workshop's invoice file to a repair case.
 ///
 /// Before submitting its step: the step links it to the invoice it creates. PDF, JPEG or
-/// PNG, checked by content; at most `BAT_MAX_UPLOAD_BYTES` (default 10 MiB).
+/// PNG, checked by content and structure (a signature alone is refused); exactly one part
+/// named `file`, streamed to storage; at most `BAT_MAX_UPLOAD_BYTES` (default 10 MiB).
 #[utoipa::path(post, path = "/case/{case_no}/documents", tag = "BPM", params(("case_no" = String, Path)),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses((status = 201, body = Document), (status = 404, body = Problem), (status = 413, body = Problem, description = "larger than BAT_MAX_UPLOAD_BYTES"),
@@ -113,16 +141,7 @@ async fn upload_to_case(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<(StatusCode, Json<Document>), AppError> {
     user.require(OPERATORS)?;
-    let upload = read_upload(multipart, state.config.max_upload_bytes).await?;
-    let document = service::upload(
-        &state.db,
-        &state.storage,
-        Target::Case(case_no),
-        upload,
-        &user,
-        state.clock.now(),
-    )
-    .await?;
+    let document = receive_upload(&state, &user, Target::Case(case_no), multipart).await?;
     Ok((StatusCode::CREATED, Json(document)))
 }
 
@@ -144,7 +163,8 @@ async fn case_documents(
 
 /// Upload a document to an existing repair invoice.
 ///
-/// PDF, JPEG or PNG, checked by content; at most `BAT_MAX_UPLOAD_BYTES`.
+/// PDF, JPEG or PNG, checked by content and structure; exactly one part named `file`;
+/// at most `BAT_MAX_UPLOAD_BYTES`.
 #[utoipa::path(post, path = "/payments/vehicle-repairs/{repair_id}/documents", tag = "Vehicle Repairs", params(("repair_id" = String, Path)),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses((status = 201, body = Document), (status = 404, body = Problem), (status = 413, body = Problem),
@@ -156,16 +176,7 @@ async fn upload_to_invoice(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<(StatusCode, Json<Document>), AppError> {
     user.require(OPERATORS)?;
-    let upload = read_upload(multipart, state.config.max_upload_bytes).await?;
-    let document = service::upload(
-        &state.db,
-        &state.storage,
-        Target::Invoice(repair_id),
-        upload,
-        &user,
-        state.clock.now(),
-    )
-    .await?;
+    let document = receive_upload(&state, &user, Target::Invoice(repair_id), multipart).await?;
     Ok((StatusCode::CREATED, Json(document)))
 }
 

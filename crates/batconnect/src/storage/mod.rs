@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+use object_store::buffered::BufWriter;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use object_store::prefix::PrefixStore;
@@ -136,6 +137,17 @@ impl Storage {
         Ok(())
     }
 
+    /// A writer that streams an object to `key` in parts (a multipart upload on S3, a
+    /// staged file locally), so a large upload is never held whole in memory. Nothing is
+    /// visible at `key` until [`StorageWriter::finish`].
+    pub fn writer(&self, key: &str) -> Result<StorageWriter, StorageError> {
+        let path = Self::path(key)?;
+        Ok(StorageWriter {
+            inner: BufWriter::with_capacity(Arc::clone(&self.store), path, WRITE_PART_BYTES),
+            location: self.location.clone(),
+        })
+    }
+
     /// The object at `key`, or `None` when there is none.
     #[tracing::instrument(skip_all, fields(key))]
     pub async fn get(&self, key: &str) -> Result<Option<Bytes>, StorageError> {
@@ -154,6 +166,47 @@ impl Storage {
         match self.store.delete(&path).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(self.backend(e)),
+        }
+    }
+}
+
+/// Bytes a writer gathers before it starts a multipart upload (S3's smallest part is
+/// 5 MiB); a smaller file is written with one plain put.
+const WRITE_PART_BYTES: usize = 5 * 1024 * 1024;
+
+/// An object being written in parts; see [`Storage::writer`].
+pub struct StorageWriter {
+    inner: BufWriter,
+    location: Arc<str>,
+}
+
+impl StorageWriter {
+    fn backend(&self, source: impl Into<object_store::Error>) -> StorageError {
+        StorageError::Backend {
+            location: self.location.to_string(),
+            source: source.into(),
+        }
+    }
+
+    pub async fn write(&mut self, chunk: Bytes) -> Result<(), StorageError> {
+        self.inner.put(chunk).await.map_err(|e| self.backend(e))
+    }
+
+    /// Completes the object.
+    pub async fn finish(mut self) -> Result<(), StorageError> {
+        use tokio::io::AsyncWriteExt;
+        self.inner.shutdown().await.map_err(|e| {
+            self.backend(object_store::Error::Generic {
+                store: "writer",
+                source: Box::new(e),
+            })
+        })
+    }
+
+    /// Gives the object up: a started multipart upload is aborted, nothing is left.
+    pub async fn abort(mut self) {
+        if let Err(e) = self.inner.abort().await {
+            tracing::warn!(error = %e, location = %self.location, "could not abort an unfinished upload");
         }
     }
 }

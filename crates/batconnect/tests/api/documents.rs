@@ -6,12 +6,20 @@ use reqwest::StatusCode;
 use crate::both_backends;
 use crate::helpers::{Setup, TestApp};
 
-/// A small but real PDF header; the service only checks the signature.
+/// Small but whole files: the service checks the signature and that the file ends as its
+/// kind does (`%%EOF`, a PNG's IEND chunk, a JPEG's end-of-image marker).
 const PDF: &[u8] =
     b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01";
+/// A 1×1 PNG: signature, IHDR, IDAT, IEND.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
+    0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0,
+    0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
 const JPEG: &[u8] = &[
-    0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00,
+    0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0xFF, 0xD9,
 ];
 
 both_backends! {
@@ -92,6 +100,51 @@ both_backends! {
     }
 }
 
+both_backends! {
+    async fn uploads_take_one_whole_file_streamed_and_keep_nothing_refused(app) {
+        let case_no = app.create_repair_case().await;
+        let path = format!("/case/{case_no}/documents");
+        let stored_files = || {
+            let dir = app.state.config.data_dir.join("files/documents");
+            std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
+        };
+        // Exactly one part, named `file`.
+        let (status, problem) = app
+            .upload_parts("operations", &path, &[("file", Some("a.pdf"), PDF), ("file", Some("b.pdf"), PDF)])
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(problem["errors"][0]["field"], "file", "{problem}");
+        let (status, problem) = app.upload_parts("operations", &path, &[("document", Some("a.pdf"), PDF)]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(problem["errors"][0]["field"], "document", "{problem}");
+        let (status, problem) = app
+            .upload_parts("operations", &path, &[("file", Some("a.pdf"), PDF), ("note", None, b"hello")])
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(problem["errors"][0]["field"], "note", "{problem}");
+        // A signature alone is not an image; a PDF cut short is not a PDF.
+        let (status, problem) = app.upload("operations", &path, "photo.png", b"\x89PNG\r\n\x1a\n\0\0\0\0").await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{problem}");
+        assert!(problem["detail"].as_str().unwrap().contains("incomplete or damaged"), "{problem}");
+        let (status, _) = app.upload("operations", &path, "cut.pdf", &PDF[..PDF.len() - 7]).await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM documents").await, 0);
+        assert_eq!(stored_files(), 0, "a refused upload left a file behind");
+
+        // A file bigger than one storage part (5 MiB) streams through in parts, whole.
+        let mut big = PDF[..9].to_vec();
+        big.extend((0..7 * 1024 * 1024).map(|i| b"0123456789abcdef"[i % 16]));
+        big.extend_from_slice(b"\n%%EOF\n");
+        let (status, doc) = app.upload("operations", &path, "long scan.pdf", &big).await;
+        assert_eq!(status, StatusCode::CREATED, "{doc}");
+        assert_eq!(doc["size_bytes"], big.len());
+        let (status, _, body) = app.get_file("viewer", doc["download_url"].as_str().unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body == big, "the downloaded file differs from the upload");
+        assert_eq!(stored_files(), 1);
+    }
+}
+
 /// Receipts and documents stored in S3 (a local moto server), read back through the API
 /// and straight from the bucket.
 async fn s3_round_trip(backend: batconnect::db::Backend) {
@@ -160,6 +213,24 @@ async fn s3_round_trip(backend: batconnect::db::Backend) {
         .get_file("viewer", &format!("/documents/{document_id}"))
         .await;
     assert_eq!((status, downloaded.as_slice()), (StatusCode::OK, PDF));
+    // A file bigger than one part goes up as an S3 multipart upload and arrives whole.
+    let mut big = PDF[..9].to_vec();
+    big.extend((0..6 * 1024 * 1024).map(|i| (i % 251) as u8));
+    big.extend_from_slice(b"\n%%EOF\n");
+    let (status, doc) = app
+        .upload(
+            "operations",
+            &format!("/payments/vehicle-repairs/{repair_id}/documents"),
+            "long.pdf",
+            &big,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{doc}");
+    let big_key = format!(
+        "fleet/files/documents/{}",
+        doc["document_id"].as_str().unwrap()
+    );
+    assert!(moto.object(&bucket, &big_key).await.as_deref() == Some(big.as_slice()));
     // Delete, then a missing object reads as absent.
     app.state.storage.delete(&receipt_key).await.unwrap();
     assert_eq!(

@@ -298,12 +298,30 @@ impl TestApp {
         file_name: &str,
         bytes: &[u8],
     ) -> (StatusCode, Value) {
+        self.upload_parts(user, path, &[("file", Some(file_name), bytes)])
+            .await
+    }
+
+    /// Posts a multipart body of `(part name, file name, bytes)` parts.
+    pub async fn upload_parts(
+        &self,
+        user: &str,
+        path: &str,
+        parts: &[(&str, Option<&str>, &[u8])],
+    ) -> (StatusCode, Value) {
         let token = self.token(user).await;
         let boundary = format!("----bat{}", uuid::Uuid::new_v4().simple());
-        let mut body = Vec::with_capacity(bytes.len() + 512);
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let mut body = Vec::new();
+        for (name, file_name, bytes) in parts {
+            let disposition = match file_name {
+                Some(file_name) => format!("form-data; name=\"{name}\"; filename=\"{file_name}\""),
+                None => format!("form-data; name=\"{name}\""),
+            };
+            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: {disposition}\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
         let response = self
             .client
             .post(self.url(path))
