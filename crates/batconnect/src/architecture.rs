@@ -91,6 +91,54 @@ fn only_the_assembly_imports_the_http_front_door() {
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
 
+/// The console's kit: sessions, CSRF, layout. It sits on the foundation, the API kit, the
+/// shared state and `auth` (the same users and login protections), never on a feature, so
+/// every feature's pages can use it.
+const WEB_KIT: &str = "web";
+const WEB_KIT_MAY_USE: &[&str] = &["api", "state", "auth"];
+
+#[test]
+fn the_console_kit_imports_no_feature_but_auth() {
+    let found = imports();
+    let wrong: Vec<String> = found
+        .get(WEB_KIT)
+        .expect("web found")
+        .iter()
+        .filter(|name| {
+            !FOUNDATION.contains(&name.as_str()) && !WEB_KIT_MAY_USE.contains(&name.as_str())
+        })
+        .map(|name| format!("web imports {name}"))
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// A feature's pages call other features' services, never their repositories.
+#[test]
+fn pages_do_not_reach_into_another_features_repository() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut wrong = Vec::new();
+    for entry in std::fs::read_dir(&src).expect("src readable") {
+        let dir = entry.expect("dir entry").path();
+        let pages = dir.join("pages.rs");
+        let Ok(text) = std::fs::read_to_string(&pages) else {
+            continue;
+        };
+        let room = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        for (at, _) in text.match_indices("crate::") {
+            let path: String = text[at + "crate::".len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == ':')
+                .collect();
+            let mut parts = path.split("::");
+            let (feature, module) = (parts.next().unwrap_or_default(), parts.next());
+            if feature != room && module == Some("repo") {
+                wrong.push(format!("{room}/pages.rs uses crate::{path}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
 #[test]
 fn the_check_sees_the_crate() {
     let found = imports();
@@ -122,6 +170,7 @@ const TABLES: &[(&str, Option<&str>)] = &[
     ("job_runs", Some("jobs")),
     ("documents", Some("documents")),
     ("users", Some("auth")),
+    ("console_sessions", Some("auth")),
     ("cases", Some("bpm")),
     ("case_entities", Some("bpm")),
     ("case_types", Some("bpm")),

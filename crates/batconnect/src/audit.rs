@@ -87,20 +87,40 @@ pub async fn for_case(
     .bind(case_no)
     .fetch_all(pool)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(AuditRecord {
-                id: r.try_get("id")?,
-                actor: r.try_get("actor")?,
-                action: r.try_get("action")?,
-                entity_type: r.try_get("entity_type")?,
-                entity_id: r.try_get("entity_id")?,
-                step_id: r.try_get("step_id")?,
-                details: r
-                    .try_get::<Option<String>, _>("details")?
-                    .and_then(|d| serde_json::from_str(&d).ok()),
-                created_on: r.try_get("created_on")?,
-            })
-        })
-        .collect()
+    rows.iter().map(record_of).collect()
+}
+
+/// The history of one thing (`entity_type`, `entity_id`) and of the case it came from,
+/// oldest first.
+pub async fn history(
+    pool: &sqlx::AnyPool,
+    entity_type: &str,
+    entity_id: &str,
+    case_no: Option<&str>,
+) -> Result<Vec<AuditRecord>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, actor, action, entity_type, entity_id, step_id, details, created_on FROM audit_log \
+         WHERE (entity_type = $1 AND entity_id = $2) OR case_no = $3 ORDER BY id",
+    )
+    .bind(entity_type)
+    .bind(entity_id)
+    .bind(case_no.unwrap_or(""))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(record_of).collect()
+}
+
+fn record_of(r: &sqlx::any::AnyRow) -> Result<AuditRecord, sqlx::Error> {
+    Ok(AuditRecord {
+        id: r.try_get("id")?,
+        actor: r.try_get("actor")?,
+        action: r.try_get("action")?,
+        entity_type: r.try_get("entity_type")?,
+        entity_id: r.try_get("entity_id")?,
+        step_id: r.try_get("step_id")?,
+        details: r
+            .try_get::<Option<String>, _>("details")?
+            .and_then(|d| serde_json::from_str(&d).ok()),
+        created_on: r.try_get("created_on")?,
+    })
 }

@@ -46,6 +46,9 @@ pub struct Config {
     pub max_upload_bytes: usize,
     /// Shown at the top of receipts and exports.
     pub fleet_name: String,
+    /// Where people reach the service (`BAT_PUBLIC_URL`); when it is https the console's
+    /// session cookie is marked `Secure`.
+    pub public_url: Option<String>,
     /// Weekly installment by invoice total (`BAT_REPAYMENT_MATRIX`); an invoice keeps the
     /// schedule it was created with.
     pub repayment_matrix: domain::matrix::RepaymentMatrix,
@@ -143,6 +146,7 @@ impl std::fmt::Debug for Config {
             )
             .field("max_upload_bytes", &self.max_upload_bytes)
             .field("fleet_name", &self.fleet_name)
+            .field("public_url", &self.public_url)
             .field("repayment_matrix", &self.repayment_matrix)
             .field("max_start_weeks_ahead", &self.max_start_weeks_ahead)
             .field("test_now", &self.test_now)
@@ -300,6 +304,15 @@ impl Config {
         let fleet_name = get("BAT_FLEET_NAME")
             .map(|n| n.trim().to_string())
             .unwrap_or_else(|| "BAT Connect".to_string());
+        let public_url = get("BAT_PUBLIC_URL").map(|u| u.trim().trim_end_matches('/').to_string());
+        if let Some(url) = &public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ConfigError {
+                    name: "BAT_PUBLIC_URL",
+                    reason: format!("'{url}' must start with http:// or https://"),
+                });
+            }
+        }
         let repayment_matrix = match get("BAT_REPAYMENT_MATRIX") {
             None => domain::matrix::RepaymentMatrix::default(),
             Some(value) => parse_matrix(&value).map_err(|reason| ConfigError {
@@ -358,6 +371,7 @@ impl Config {
             aws_settings,
             max_upload_bytes,
             fleet_name,
+            public_url,
             posting_pause_ms,
             post_schedule,
             dtr_schedule,

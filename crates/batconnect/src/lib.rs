@@ -27,5 +27,6 @@ pub mod seed;
 pub mod state;
 pub mod stop;
 pub mod storage;
+pub mod web;
 
 pub use app::Application;

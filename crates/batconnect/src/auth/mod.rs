@@ -8,6 +8,7 @@ pub mod password;
 pub mod repo;
 pub mod routes;
 pub mod service;
+pub mod session;
 pub mod token;
 
 pub use model::CurrentUser;

@@ -164,3 +164,63 @@ pub async fn active_admins(tx: &mut Tx) -> Result<Vec<i64>, sqlx::Error> {
         .map(|(id, _)| id)
         .collect())
 }
+
+/// A console session as stored (the id is the SHA-256 of the cookie's secret).
+pub struct StoredSession {
+    pub user_id: i64,
+    pub token_generation: i64,
+    pub csrf_token: String,
+    pub expires_on: String,
+}
+
+pub async fn insert_session(
+    tx: &mut Tx,
+    id: &str,
+    user_id: i64,
+    token_generation: i64,
+    csrf_token: &str,
+    created_on: &str,
+    expires_on: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO console_sessions (id, user_id, token_generation, csrf_token, created_on, expires_on)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(user_id)
+    .bind(token_generation)
+    .bind(csrf_token)
+    .bind(created_on)
+    .bind(expires_on)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn find_session(pool: &AnyPool, id: &str) -> Result<Option<StoredSession>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT user_id, token_generation, csrf_token, expires_on FROM console_sessions WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    row.map(|row| {
+        Ok(StoredSession {
+            user_id: row.try_get("user_id")?,
+            token_generation: row.try_get("token_generation")?,
+            csrf_token: row.try_get("csrf_token")?,
+            expires_on: row.try_get("expires_on")?,
+        })
+    })
+    .transpose()
+}
+
+/// Deletes one session, and every session that has expired (sign-in keeps the table small).
+pub async fn delete_session(tx: &mut Tx, id: &str, now: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM console_sessions WHERE id = $1 OR expires_on < $2")
+        .bind(id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

@@ -248,6 +248,15 @@ pub fn human_size(bytes: usize) -> String {
     }
 }
 
+/// An invoice's documents (its case's included), for its page.
+pub async fn of_invoice(db: &Db, repair_id: &str) -> Result<Vec<Document>, AppError> {
+    let pool = db.reader();
+    let id = crate::repairs::repo::invoice_id_by_repair_id(pool, repair_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no repair invoice {repair_id}")))?;
+    Ok(repo::for_invoice(pool, id).await?)
+}
+
 /// The document's record and bytes.
 pub async fn download(
     db: &Db,

@@ -189,6 +189,34 @@ pub fn money(cents: i64) -> String {
     domain::money::Money::from_cents(cents).to_string()
 }
 
+/// The invoice export for the list's filters and sort plus `format`; the console's export
+/// buttons download the same file.
+pub async fn invoices_file(
+    state: &crate::state::AppState,
+    query: &RawQuery,
+) -> Result<axum::response::Response, AppError> {
+    let format = Format::parse(query)?;
+    let q = crate::repairs::query::InvoiceQuery::parse(&list_params(query, &["format"]), false)?;
+    let export = tables::invoices(
+        q.filter,
+        &q.order_by,
+        format!("{} — Vehicle repair invoices", state.config.fleet_name),
+        describe_filters(query),
+    );
+    let slot = stream::take_slot(&state.export_slots)?;
+    stream::respond(
+        state.db.reader(),
+        export,
+        format,
+        Stamp {
+            now: state.clock.now(),
+            timezone: state.config.timezone,
+        },
+        slot,
+    )
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

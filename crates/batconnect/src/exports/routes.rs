@@ -10,7 +10,7 @@ use super::{describe_filters, list_params, stream, tables, Format, Stamp};
 use crate::api::extract::RawQuery;
 use crate::auth::model::{CurrentUser, READERS};
 use crate::error::{AppError, Problem};
-use crate::repairs::query::{InstallmentQuery, InvoiceQuery};
+use crate::repairs::query::InstallmentQuery;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -58,16 +58,7 @@ async fn export_invoices(
     query: RawQuery,
 ) -> Result<Response, AppError> {
     user.require(READERS)?;
-    let format = Format::parse(&query)?;
-    let q = InvoiceQuery::parse(&list_params(&query, &["format"]), false)?;
-    let export = tables::invoices(
-        q.filter,
-        &q.order_by,
-        format!("{} — Vehicle repair invoices", state.config.fleet_name),
-        describe_filters(&query),
-    );
-    let slot = stream::take_slot(&state.export_slots)?;
-    stream::respond(state.db.reader(), export, format, stamp(&state), slot).await
+    super::invoices_file(&state, &query).await
 }
 
 /// Installments as a file (CSV, XLSX or PDF).

@@ -73,10 +73,24 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts()
 }
 
+/// The console's pages under `/app`: the web kit's own (sign-in, assets) and each
+/// feature's, with HTML error pages and the cross-site guard.
+fn console() -> Router<AppState> {
+    Router::new()
+        .merge(crate::web::router())
+        .merge(crate::repairs::pages::router())
+        .layer(axum::middleware::from_fn(crate::web::guard))
+}
+
 pub fn router(state: AppState) -> Router {
     let (routes, openapi) = api(&state);
     routes
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .merge(console())
+        .route(
+            "/",
+            axum::routing::get(|| async { axum::response::Redirect::to("/app/") }),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(
@@ -155,8 +169,11 @@ async fn problems_and_headers(
 ) -> axum::response::Response {
     use axum::http::{header, HeaderValue};
     let docs = request.uri().path().starts_with("/docs");
+    let page =
+        request.uri().path() == crate::web::PREFIX || request.uri().path().starts_with("/app/");
     let mut response = next.run(request).await;
-    let plain_error = (response.status().is_client_error() || response.status().is_server_error())
+    let plain_error = !page
+        && (response.status().is_client_error() || response.status().is_server_error())
         && response
             .headers()
             .get(header::CONTENT_TYPE)
@@ -181,14 +198,19 @@ async fn problems_and_headers(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    // The console's own forms send their origin (for the cross-site check); nothing
+    // leaves for other sites.
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static(if page { "same-origin" } else { "no-referrer" }),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     // Swagger UI runs an inline start-up script and styles; nothing else needs them.
     let policy = if docs {
         "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
+    } else if page {
+        // The console: its own embedded assets only, forms only to itself.
+        "default-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     } else {
         "default-src 'none'; frame-ancestors 'none'"
     };
@@ -202,8 +224,15 @@ async fn problems_and_headers(
     response
 }
 
-async fn not_found(uri: axum::http::Uri) -> AppError {
-    AppError::NotFound(format!("no such path: {}", uri.path()))
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if uri.path().starts_with("/app/") {
+        return crate::web::layout::error_page(AppError::NotFound(format!(
+            "There is no page at {}.",
+            uri.path()
+        )));
+    }
+    AppError::NotFound(format!("no such path: {}", uri.path())).into_response()
 }
 
 async fn method_not_allowed() -> AppError {

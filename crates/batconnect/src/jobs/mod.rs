@@ -7,3 +7,11 @@ pub mod model;
 pub mod repo;
 pub mod routes;
 pub mod runner;
+
+/// The latest runs of every job, newest first (the dashboard's "last Sunday run").
+pub async fn recent_runs(
+    pool: &sqlx::AnyPool,
+    limit: i64,
+) -> Result<Vec<model::JobRun>, sqlx::Error> {
+    Ok(repo::list(pool, None, None, limit, 0).await?.0)
+}

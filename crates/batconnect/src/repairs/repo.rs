@@ -960,3 +960,41 @@ pub async fn repair_ids_of(
     }
     Ok(found)
 }
+
+/// Invoices by status: (status, count, total amount in cents), for the dashboard.
+pub async fn totals_by_status(pool: &AnyPool) -> Result<Vec<(String, i64, i64)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT status, CAST(COUNT(*) AS BIGINT) AS invoices, \
+         CAST(COALESCE(SUM(total_amount_cents), 0) AS BIGINT) AS amount \
+         FROM repair_invoices GROUP BY status ORDER BY status",
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("status")?,
+                r.try_get("invoices")?,
+                r.try_get("amount")?,
+            ))
+        })
+        .collect()
+}
+
+/// Installments of one week: (count, amount in cents, how many are still `Scheduled`).
+pub async fn week_installments(pool: &AnyPool, week: &str) -> Result<(i64, i64, i64), sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n, \
+         CAST(COALESCE(SUM(principal_amount_cents), 0) AS BIGINT) AS amount, \
+         CAST(COALESCE(SUM(CASE WHEN status = 'Scheduled' THEN 1 ELSE 0 END), 0) AS BIGINT) AS waiting \
+         FROM repair_installments WHERE week_start_date = $1",
+    )
+    .bind(week)
+    .fetch_one(pool)
+    .await?;
+    Ok((
+        row.try_get("n")?,
+        row.try_get("amount")?,
+        row.try_get("waiting")?,
+    ))
+}

@@ -3,7 +3,9 @@
 mod helpers;
 
 mod auth;
+mod browser;
 mod case_engine;
+mod console;
 mod documents;
 mod earnings_dtr;
 mod exports;

@@ -1,0 +1,1005 @@
+//! The repairs desk in the console: the dashboard, the invoice list with its filters and
+//! exports, the "Create Repair Invoice" wizard (the guide's BPM case in a browser), the
+//! invoice page with its actions, and the installments list. Every page calls the same
+//! services as the API; forms carry the session's CSRF token.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use domain::money::Money;
+use domain::status::{InvoiceStatus, WorkshopType};
+use maud::{html, Markup};
+use std::collections::HashMap;
+
+use super::lifecycle::Action;
+use super::model::{InvoiceDetail, CASE_PREFIX};
+use super::query::{InstallmentQuery, InvoiceQuery};
+use super::{repo, service};
+use crate::api::extract::RawQuery;
+use crate::auth::model::{FINANCE_OR_OPERATIONS, OPERATORS, READERS};
+use crate::bpm::service::Cases;
+use crate::db::Page as DbPage;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::layout::{
+    self, badge, csrf, date, field, money, money_cell, pagination, text_input, time,
+};
+use crate::web::{see_other, FieldErrors, Form, Page, PageError, Signed, PREFIX};
+
+/// The step the wizard fills in.
+const STEP: &str = "REPAIR_ENTER_DETAILS";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/app/", get(dashboard))
+        .route("/app/repairs", get(list))
+        .route("/app/repairs/export", get(export))
+        .route("/app/repairs/new", post(new_case))
+        .route("/app/cases/{case_no}", get(wizard).post(wizard_submit))
+        .route("/app/repairs/{repair_id}", get(invoice))
+        .route("/app/repairs/{repair_id}/receipt", get(receipt))
+        .route("/app/repairs/{repair_id}/{action}", post(change))
+        .route("/app/installments", get(installments))
+}
+
+/// A page's query without blank values (an empty filter field means "any").
+fn filled(query: &RawQuery) -> RawQuery {
+    RawQuery(
+        query
+            .0
+            .iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .cloned()
+            .collect(),
+    )
+}
+
+fn value<'a>(query: &'a RawQuery, name: &str) -> &'a str {
+    query.get(name).unwrap_or_default()
+}
+
+async fn dashboard(State(state): State<AppState>, signed: Signed) -> Result<Response, PageError> {
+    signed.user().require(READERS)?;
+    let pool = state.db.reader();
+    let by_status = repo::totals_by_status(pool).await?;
+    let now = state.clock.now();
+    let week = domain::calendar::current_payment_period(now, state.config.timezone);
+    let (due, due_amount, waiting) = repo::week_installments(pool, &week.to_string()).await?;
+    let runs = crate::jobs::recent_runs(pool, 4).await?;
+    let next_run = state
+        .config
+        .post_schedule
+        .next_after(now, state.config.timezone);
+    let tz = state.config.timezone;
+    let content = html! {
+        @if layout::may_operate(&signed) {
+            form.actions method="post" action={ (PREFIX) "/repairs/new" } {
+                (csrf(&signed))
+                button.primary type="submit" { "Create Repair Invoice" }
+            }
+        }
+        div.cards {
+            section.card {
+                h2 { "Invoices by status" }
+                @if by_status.is_empty() {
+                    p.empty { "No repair invoices yet. Press “Create Repair Invoice” to record the first." }
+                } @else {
+                    table {
+                        thead { tr { th { "Status" } th.num { "Invoices" } th.num { "Amount" } } }
+                        tbody {
+                            @for (status, count, amount) in &by_status {
+                                tr {
+                                    td { a href={ (PREFIX) "/repairs?status=" (status) } { (badge(status)) } }
+                                    td.num { (reports::thousands(*count)) }
+                                    (money_cell(Money::from_cents(*amount)))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            section.card {
+                h2 { "This week's installments" }
+                p.muted { "Week of " (date(&week.to_string())) " – " (date(&week.week_end().to_string())) }
+                p.stat { (reports::thousands(due)) " due, " (money(Money::from_cents(due_amount))) }
+                p { (reports::thousands(waiting)) " not yet posted to the ledger." }
+                p { a href={ (PREFIX) "/installments?from_week=" (week) "&to_week=" (week) } { "See this week's installments" } }
+            }
+            section.card {
+                h2 { "Sunday run" }
+                @match runs.first() {
+                    Some(run) => {
+                        dl.facts {
+                            dt { "Last run" } dd { (run.job_name) " for the week of " (date(&run.period)) }
+                            dt { "Status" } dd { (badge(run.status.as_str())) }
+                            dt { "Started" } dd { (time(&run.started_on, tz)) }
+                            @if let Some(error) = &run.error { dt { "Error" } dd { (error) } }
+                        }
+                    }
+                    None => { p.empty { "No run recorded yet." } }
+                }
+                @if let Some(next) = next_run {
+                    p { "Next posting run: " (time(&crate::db::timestamp(next), tz)) }
+                }
+            }
+        }
+    };
+    Ok(Page {
+        title: "Dashboard",
+        crumbs: &[],
+        signed: Some(&signed),
+        section: "dashboard",
+    }
+    .render(content))
+}
+
+const LIST_FILTERS: &[(&str, &str)] = &[
+    ("driver_name", "Driver name"),
+    ("medallion_no", "Medallion"),
+    ("vin", "VIN"),
+    ("invoice_number", "Invoice number"),
+    ("repair_id", "Repair ID"),
+    ("lease_id", "Lease"),
+];
+
+async fn list(
+    State(state): State<AppState>,
+    signed: Signed,
+    query: RawQuery,
+) -> Result<Response, PageError> {
+    signed.user().require(READERS)?;
+    let filters = filled(&query);
+    let parsed = InvoiceQuery::parse(&filters, true);
+    let (result, errors) = match parsed {
+        Ok(q) => {
+            let (items, total) = repo::list_invoices(state.db.reader(), &q).await?;
+            (
+                Some(DbPage::new(items, total, q.page)),
+                FieldErrors::default(),
+            )
+        }
+        Err(error) => (None, FieldErrors::from_error(error)?),
+    };
+    let export_query = |format: &str| {
+        let mut pairs: Vec<(String, String)> = filters
+            .0
+            .iter()
+            .filter(|(k, _)| k != "page" && k != "per_page")
+            .cloned()
+            .collect();
+        pairs.push(("format".into(), format.into()));
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish()
+    };
+    let statuses = InvoiceStatus::all_words();
+    let workshops = WorkshopType::all_words();
+    let content = html! {
+        @if layout::may_operate(&signed) {
+            form.actions method="post" action={ (PREFIX) "/repairs/new" } {
+                (csrf(&signed))
+                button.primary type="submit" { "Create Repair Invoice" }
+            }
+        }
+        form.card method="get" action={ (PREFIX) "/repairs" } aria-label="Filters" {
+            div.filters {
+                (field("Status", "status", html! {
+                    select #status name="status" {
+                        option value="" { "Any" }
+                        @for s in &statuses { option value=(s) selected[value(&filters, "status") == *s] { (s) } }
+                    }
+                }, errors.for_field("status")))
+                @for (name, label) in LIST_FILTERS {
+                    (field(label, name, text_input(name, value(&filters, name), "search", errors.for_field(name), html!{}), errors.for_field(name)))
+                }
+                (field("Workshop", "workshop_type", html! {
+                    select #workshop_type name="workshop_type" {
+                        option value="" { "Any" }
+                        @for w in &workshops { option value=(w) selected[value(&filters, "workshop_type") == *w] { (w) } }
+                    }
+                }, errors.for_field("workshop_type")))
+                (field("Invoice date from", "from_invoice_date", text_input("from_invoice_date", value(&filters, "from_invoice_date"), "date", errors.for_field("from_invoice_date"), html!{}), errors.for_field("from_invoice_date")))
+                (field("Invoice date to", "to_invoice_date", text_input("to_invoice_date", value(&filters, "to_invoice_date"), "date", errors.for_field("to_invoice_date"), html!{}), errors.for_field("to_invoice_date")))
+                (field("Sort by", "sort_by", html! {
+                    select #sort_by name="sort_by" {
+                        @for (word, label) in [("invoice_date", "Invoice date"), ("repair_id", "Repair ID"), ("driver_name", "Driver"), ("amount", "Amount"), ("status", "Status"), ("medallion_no", "Medallion"), ("workshop_type", "Workshop")] {
+                            option value=(word) selected[value(&filters, "sort_by") == word] { (label) }
+                        }
+                    }
+                }, None))
+                (field("Order", "sort_order", html! {
+                    select #sort_order name="sort_order" {
+                        option value="desc" selected[value(&filters, "sort_order") != "asc"] { "Newest / largest first" }
+                        option value="asc" selected[value(&filters, "sort_order") == "asc"] { "Oldest / smallest first" }
+                    }
+                }, None))
+            }
+            div.actions {
+                button.primary type="submit" { "Apply filters" }
+                a.button href={ (PREFIX) "/repairs" } { "Clear" }
+            }
+            @for e in errors.general(&["status", "workshop_type", "from_invoice_date", "to_invoice_date", "driver_name", "medallion_no", "vin", "invoice_number", "repair_id", "lease_id"]) {
+                p.notice.error role="alert" { (e.field) ": " (e.message) }
+            }
+        }
+        @if let Some(page) = &result {
+            div.actions {
+                span { (reports::thousands(page.total_items)) " invoices" }
+                a.button href={ (PREFIX) "/repairs/export?" (export_query("csv")) } download { "Export CSV" }
+                a.button href={ (PREFIX) "/repairs/export?" (export_query("excel")) } download { "Export Excel" }
+                a.button href={ (PREFIX) "/repairs/export?" (export_query("pdf")) } download { "Export PDF" }
+            }
+            @if page.items.is_empty() {
+                p.empty.card { "No invoice matches these filters. Clear a filter, or create a repair invoice." }
+            } @else {
+                div.table-wrap {
+                    table {
+                        caption.muted { "Repair invoices, page " (page.page) }
+                        thead { tr {
+                            th { "Repair ID" } th { "Invoice" } th { "Date" } th { "Driver" } th { "Medallion" }
+                            th { "Workshop" } th.num { "Amount" } th.num { "Paid" } th.num { "Remaining" } th { "Status" }
+                        } }
+                        tbody {
+                            @for item in &page.items {
+                                tr {
+                                    td { a href={ (PREFIX) "/repairs/" (item.repair_id) } { (item.repair_id) } }
+                                    td { (item.invoice_number) }
+                                    td { (date(&item.invoice_date)) }
+                                    td { (item.driver_name) }
+                                    td { (item.medallion_no) }
+                                    td { (item.workshop) }
+                                    (money_cell(item.amount)) (money_cell(item.paid)) (money_cell(item.remaining))
+                                    td { (badge(item.status.as_str())) }
+                                }
+                            }
+                        }
+                        tfoot { tr {
+                            td colspan="6" { "This page" }
+                            (money_cell(sum(page.items.iter().map(|i| i.amount))))
+                            (money_cell(sum(page.items.iter().map(|i| i.paid))))
+                            (money_cell(sum(page.items.iter().map(|i| i.remaining))))
+                            td {}
+                        } }
+                    }
+                }
+                (pagination(&format!("{PREFIX}/repairs"), &filters.0, page.page, page.total_pages))
+            }
+        }
+    };
+    Ok(Page {
+        title: "Vehicle Repairs",
+        crumbs: &[("Dashboard", "/app/")],
+        signed: Some(&signed),
+        section: "repairs",
+    }
+    .render(content))
+}
+
+fn sum(amounts: impl Iterator<Item = Money>) -> Money {
+    Money::from_cents(amounts.map(|m| m.cents()).sum())
+}
+
+async fn export(
+    State(state): State<AppState>,
+    signed: Signed,
+    query: RawQuery,
+) -> Result<Response, PageError> {
+    signed.user().require(READERS)?;
+    Ok(crate::exports::invoices_file(&state, &filled(&query)).await?)
+}
+
+async fn new_case(
+    State(state): State<AppState>,
+    signed: Signed,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    Form::parse(&body).check_csrf(&signed)?;
+    signed.user().require(OPERATORS)?;
+    let mut tx = state.db.begin().await?;
+    let case_no = crate::bpm::service::create_case(
+        &mut tx,
+        &state.flows,
+        CASE_PREFIX,
+        signed.user(),
+        state.clock.now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(see_other(&format!("{PREFIX}/cases/{case_no}")))
+}
+
+/// What the clerk has typed so far, kept across "Find driver" and "Preview schedule".
+#[derive(Default)]
+struct Entered {
+    tlc_license_no: String,
+    lease: String,
+    invoice_number: String,
+    invoice_date: String,
+    workshop_type: String,
+    total_amount: String,
+    start_week: String,
+    notes: String,
+}
+
+impl Entered {
+    fn from_pairs(get: impl Fn(&str) -> Option<String>) -> Entered {
+        let v = |name: &str| get(name).unwrap_or_default();
+        Entered {
+            tlc_license_no: v("tlc_license_no"),
+            lease: v("lease"),
+            invoice_number: v("invoice_number"),
+            invoice_date: v("invoice_date"),
+            workshop_type: v("workshop_type"),
+            total_amount: v("total_amount"),
+            start_week: v("start_week"),
+            notes: v("notes"),
+        }
+    }
+}
+
+/// The driver and leases the step finds for a TLC license number.
+async fn find_driver(
+    state: &AppState,
+    case_no: &str,
+    tlc: &str,
+) -> Result<serde_json::Value, AppError> {
+    let mut query = HashMap::new();
+    if !tlc.is_empty() {
+        query.insert("tlc_license_no".to_string(), tlc.to_string());
+    }
+    crate::bpm::service::fetch_step(
+        &Cases::from_state(state),
+        case_no,
+        STEP,
+        &query,
+        state.clock.now(),
+    )
+    .await
+}
+
+async fn wizard(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(case_no): Path<String>,
+    query: RawQuery,
+) -> Result<Response, PageError> {
+    signed.user().require(READERS)?;
+    let entered = Entered::from_pairs(|n| query.get(n).map(str::to_string));
+    let found = find_driver(&state, &case_no, &entered.tlc_license_no).await?;
+    if let Some(repair_id) = found["repair_id"].as_str() {
+        return Ok(see_other(&format!("{PREFIX}/repairs/{repair_id}")));
+    }
+    Ok(render_wizard(
+        &state,
+        &signed,
+        &case_no,
+        &entered,
+        &found,
+        None,
+        &FieldErrors::default(),
+        StatusCode::OK,
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render_wizard(
+    state: &AppState,
+    signed: &Signed,
+    case_no: &str,
+    entered: &Entered,
+    found: &serde_json::Value,
+    preview: Option<&serde_json::Value>,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Response {
+    let driver = &found["driver"];
+    let leases = found["leases"].as_array().cloned().unwrap_or_default();
+    let now = state.clock.now();
+    let current = domain::calendar::current_payment_period(now, state.config.timezone);
+    let weeks: Vec<String> = (0..=state.config.max_start_weeks_ahead)
+        .map(|n| current.plus_weeks(n).to_string())
+        .collect();
+    let start_week = if entered.start_week.is_empty() {
+        current.to_string()
+    } else {
+        entered.start_week.clone()
+    };
+    let may_create = layout::may_operate(signed);
+    let field_names = [
+        "lease_id",
+        "driver_id",
+        "vehicle_id",
+        "medallion_id",
+        "invoice_number",
+        "invoice_date",
+        "workshop_type",
+        "total_amount",
+        "start_week",
+        "notes",
+    ];
+    let content = html! {
+        p.muted { "Case " (case_no) }
+        form.card method="get" action={ (PREFIX) "/cases/" (case_no) } {
+            div.field {
+                label for="tlc_license_no" { "TLC license number" }
+                input #tlc_license_no name="tlc_license_no" type="text" value=(entered.tlc_license_no) required;
+            }
+            button type="submit" { "Find driver" }
+            @if !entered.tlc_license_no.is_empty() && driver.is_null() {
+                p.notice.error role="alert" { "No driver has TLC license number " (entered.tlc_license_no) "." }
+            }
+        }
+        @if !driver.is_null() {
+            section.card {
+                h2 { "Driver" }
+                dl.facts {
+                    dt { "Name" } dd { (driver["full_name"].as_str().unwrap_or_default()) }
+                    dt { "Driver ID" } dd { (driver["driver_id"].as_str().unwrap_or_default()) }
+                    dt { "TLC license" } dd { (driver["tlc_license_no"].as_str().unwrap_or_default()) }
+                }
+            }
+            @if leases.is_empty() {
+                p.notice.error { "This driver manages no active lease, so no repair invoice can be recorded for them." }
+            } @else if may_create {
+                form.card method="post" action={ (PREFIX) "/cases/" (case_no) } {
+                    (csrf(signed))
+                    input type="hidden" name="tlc_license_no" value=(entered.tlc_license_no);
+                    fieldset.invalid[errors.for_field("lease_id").is_some()] {
+                        legend { "Lease" }
+                        @for (i, lease) in leases.iter().enumerate() {
+                            @let id = lease["id"].to_string();
+                            @let input_id = format!("lease-{id}");
+                            div.choice {
+                                input id=(input_id) type="radio" name="lease" value=(id) required
+                                    checked[entered.lease == id || (entered.lease.is_empty() && i == 0)];
+                                label for=(input_id) {
+                                    strong { (lease["lease_id"].as_str().unwrap_or_default()) }
+                                    " · " (lease["lease_type_label"].as_str().unwrap_or_default())
+                                    " · medallion " (lease["medallion_number"].as_str().unwrap_or_default())
+                                    " · " (lease["vehicle"].as_str().unwrap_or_default())
+                                    " · plate " (lease["plate_number"].as_str().unwrap_or("—"))
+                                }
+                            }
+                        }
+                        @if let Some(e) = errors.for_field("lease_id") { p.field-error { (e) } }
+                    }
+                    div.form-grid {
+                        (field("Invoice number", "invoice_number", text_input("invoice_number", &entered.invoice_number, "text", errors.for_field("invoice_number"), html!{}), errors.for_field("invoice_number")))
+                        (field("Invoice date", "invoice_date", text_input("invoice_date", &entered.invoice_date, "date", errors.for_field("invoice_date"), html!{}), errors.for_field("invoice_date")))
+                        (field("Workshop", "workshop_type", html! {
+                            select #workshop_type name="workshop_type" {
+                                @for w in WorkshopType::all_words() { option value=(w) selected[entered.workshop_type == w] { (w) } }
+                            }
+                        }, errors.for_field("workshop_type")))
+                        (field("Total amount", "total_amount", text_input("total_amount", &entered.total_amount, "text", errors.for_field("total_amount"), html!{}), errors.for_field("total_amount")))
+                        (field("First week", "start_week", html! {
+                            select #start_week name="start_week" {
+                                @for w in &weeks { option value=(w) selected[*w == start_week] { "Sunday " (date(w)) } }
+                            }
+                        }, errors.for_field("start_week")))
+                    }
+                    (field("Notes", "notes", html! {
+                        textarea #notes name="notes" rows="3" maxlength="500" { (entered.notes) }
+                    }, errors.for_field("notes")))
+                    @for e in errors.general(&field_names) {
+                        p.notice.error role="alert" { (e.message) }
+                    }
+                    @if let Some(preview) = preview {
+                        (schedule_preview(preview))
+                    }
+                    div.actions {
+                        button type="submit" name="action" value="preview" { "Preview schedule" }
+                        button.primary type="submit" name="action" value="create" { "Create invoice" }
+                    }
+                }
+            }
+        }
+    };
+    Page {
+        title: "Create Repair Invoice",
+        crumbs: &[("Dashboard", "/app/"), ("Vehicle Repairs", "/app/repairs")],
+        signed: Some(signed),
+        section: "repairs",
+    }
+    .render_with(status, content)
+}
+
+fn schedule_preview(preview: &serde_json::Value) -> Markup {
+    let lines = preview["schedule"].as_array().cloned().unwrap_or_default();
+    let amount = |v: &serde_json::Value| {
+        v.as_str()
+            .and_then(|s| Money::parse(s).ok())
+            .map(money)
+            .unwrap_or_default()
+    };
+    html! {
+        section aria-label="Schedule preview" {
+            h2 { "Schedule preview" }
+            p { (preview["installment_count"]) " weekly installments of " (amount(&preview["weekly_installment"]))
+                " for " (amount(&preview["total_amount"])) ". Nothing is saved until you create the invoice." }
+            div.table-wrap {
+                table {
+                    thead { tr { th { "#" } th { "Week" } th.num { "Installment" } th.num { "Balance after" } } }
+                    tbody {
+                        @for line in &lines {
+                            tr {
+                                td { (line["installment"]) }
+                                td { (date(line["week_start"].as_str().unwrap_or_default())) " – " (date(line["week_end"].as_str().unwrap_or_default())) }
+                                td.num { (amount(&line["amount"])) }
+                                td.num { (amount(&line["balance"])) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn wizard_submit(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(case_no): Path<String>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = Form::parse(&body);
+    form.check_csrf(&signed)?;
+    signed.user().require(OPERATORS)?;
+    let entered = Entered::from_pairs(|n| form.get(n).map(str::to_string));
+    let found = find_driver(&state, &case_no, &entered.tlc_license_no).await?;
+    if let Some(repair_id) = found["repair_id"].as_str() {
+        // Already created (a second click, the back button, another tab): the same invoice.
+        return Ok(see_other(&format!("{PREFIX}/repairs/{repair_id}")));
+    }
+    let lease = found["leases"].as_array().and_then(|leases| {
+        leases.iter().find(|l| {
+            l["id"].as_i64().map(|id| id.to_string()).as_deref() == Some(entered.lease.as_str())
+        })
+    });
+    let Some(lease) = lease else {
+        let errors = FieldErrors(vec![crate::error::FieldError::new(
+            "lease_id",
+            "choose one of the driver's leases",
+        )]);
+        return Ok(render_wizard(
+            &state,
+            &signed,
+            &case_no,
+            &entered,
+            &found,
+            None,
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
+    };
+    let preview_only = form.get("action") != Some("create");
+    let mut data = serde_json::json!({
+        "driver_id": found["driver"]["id"],
+        "lease_id": lease["id"],
+        "vehicle_id": lease["vehicle_id"],
+        "medallion_id": lease["medallion_id"],
+        "invoice_number": entered.invoice_number,
+        "invoice_date": entered.invoice_date,
+        "workshop_type": entered.workshop_type,
+        "total_amount": entered.total_amount,
+        "start_week": entered.start_week,
+        "preview_only": preview_only,
+    });
+    if !entered.notes.is_empty() {
+        data["notes"] = serde_json::Value::String(entered.notes.clone());
+    }
+    let submitted = crate::bpm::service::submit_step(
+        &Cases::from_state(&state),
+        &case_no,
+        STEP,
+        data,
+        signed.user(),
+        state.clock.now(),
+    )
+    .await;
+    match submitted {
+        Ok(output) if preview_only => Ok(render_wizard(
+            &state,
+            &signed,
+            &case_no,
+            &entered,
+            &found,
+            Some(&output),
+            &FieldErrors::default(),
+            StatusCode::OK,
+        )),
+        Ok(output) => {
+            let repair_id = output["repair_id"]
+                .as_str()
+                .or_else(|| output["data"]["repair_id"].as_str())
+                .unwrap_or_default();
+            Ok(see_other(&format!("{PREFIX}/repairs/{repair_id}")))
+        }
+        Err(error) => {
+            let errors = FieldErrors::from_error(error)?;
+            Ok(render_wizard(
+                &state,
+                &signed,
+                &case_no,
+                &entered,
+                &found,
+                None,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ))
+        }
+    }
+}
+
+async fn invoice(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(repair_id): Path<String>,
+) -> Result<Response, PageError> {
+    signed.user().require(READERS)?;
+    let detail = service::detail(state.db.reader(), &repair_id).await?;
+    let documents = crate::documents::service::of_invoice(&state.db, &repair_id).await?;
+    let history = crate::audit::history(
+        state.db.reader(),
+        "repair_invoice",
+        &repair_id,
+        detail.invoice.case_no.as_deref(),
+    )
+    .await?;
+    Ok(render_invoice(
+        &state,
+        &signed,
+        &detail,
+        &documents,
+        &history,
+        None,
+        StatusCode::OK,
+    ))
+}
+
+fn render_invoice(
+    state: &AppState,
+    signed: &Signed,
+    detail: &InvoiceDetail,
+    documents: &[crate::documents::model::Document],
+    history: &[crate::audit::AuditRecord],
+    error: Option<(&str, &str)>,
+    status: StatusCode,
+) -> Response {
+    let tz = state.config.timezone;
+    let inv = &detail.invoice;
+    let may_change = signed.user().has_any(FINANCE_OR_OPERATIONS);
+    let actions: Vec<(&str, &str, &str)> = match inv.status {
+        InvoiceStatus::Open => vec![
+            ("hold", "Put on hold", "Its installments are not posted until it is resumed."),
+            ("cancel", "Cancel invoice", "Posted installments are voided in the ledger and nothing more is collected. This cannot be undone."),
+        ],
+        InvoiceStatus::Hold => vec![
+            ("resume", "Resume", "Its due installments are posted at the next run."),
+            ("cancel", "Cancel invoice", "Posted installments are voided in the ledger and nothing more is collected. This cannot be undone."),
+        ],
+        _ => vec![],
+    };
+    let base = format!("{PREFIX}/repairs/{}", detail.repair_id);
+    let content = html! {
+        div.actions {
+            (badge(inv.status.as_str()))
+            a.button href={ (base) "/receipt" } { "Receipt (PDF)" }
+        }
+        @if let Some((action, message)) = error {
+            p.notice.error role="alert" { "Could not " (action) ": " (message) }
+        }
+        @if may_change && !actions.is_empty() {
+            div.actions {
+                @for (action, label, consequence) in &actions {
+                    details.confirm {
+                        summary.button.danger[*action == "cancel"] role="button" { (label) "…" }
+                        form method="post" action={ (base) "/" (action) } {
+                            (csrf(signed))
+                            p { (consequence) }
+                            @let reason_id = format!("reason-{action}");
+                            div.field {
+                                label for=(reason_id) { "Reason" }
+                                input id=(reason_id) name="reason" type="text" required maxlength="500";
+                            }
+                            @if *action == "cancel" {
+                                div.choice {
+                                    input #confirm-cancel type="checkbox" name="confirm" value="yes" required;
+                                    label for="confirm-cancel" { "Yes, cancel invoice " (detail.repair_id) }
+                                }
+                            }
+                            button.primary.danger[*action == "cancel"] type="submit" { (label) }
+                        }
+                    }
+                }
+            }
+        }
+        div.cards {
+            section.card {
+                h2 { "Totals" }
+                dl.facts {
+                    dt { "Repair amount" } dd { (money(detail.totals.repair_amount)) }
+                    dt { "Paid" } dd { (money(detail.totals.total_paid)) }
+                    dt { "Remaining" } dd { (money(detail.totals.remaining_balance)) }
+                    dt { "Installments paid" } dd { (detail.totals.progress) }
+                }
+            }
+            section.card {
+                h2 { "Invoice" }
+                dl.facts {
+                    dt { "Invoice number" } dd { (inv.invoice_number) }
+                    dt { "Invoice date" } dd { (date(&inv.invoice_date)) }
+                    dt { "Workshop" } dd { (inv.workshop_type) }
+                    dt { "Weekly" } dd { (money(inv.weekly_installment)) }
+                    dt { "First week" } dd { (date(&inv.start_week)) }
+                    @if let Some(notes) = &inv.notes { dt { "Notes" } dd { (notes) } }
+                    dt { "Created" } dd { (time(&inv.created_on, tz)) " by " (inv.created_by) }
+                }
+            }
+            section.card {
+                h2 { "Driver" }
+                dl.facts {
+                    dt { "Name" } dd { (detail.driver.full_name) }
+                    dt { "Driver ID" } dd { (detail.driver.driver_id) }
+                    dt { "TLC license" } dd { (detail.driver.tlc_license_no) }
+                }
+            }
+            section.card {
+                h2 { "Vehicle and lease" }
+                dl.facts {
+                    dt { "Vehicle" } dd { (detail.vehicle.year) " " (detail.vehicle.make) " " (detail.vehicle.model) }
+                    dt { "VIN" } dd { (detail.vehicle.vin) }
+                    dt { "Plate" } dd { (detail.vehicle.plate_number.as_deref().unwrap_or("—")) }
+                    dt { "Lease" } dd { (detail.lease.lease_id) " · " (detail.lease.lease_type_label) }
+                    dt { "Medallion" } dd { (detail.lease.medallion_number) }
+                }
+            }
+        }
+        h2 { "Schedule" }
+        div.table-wrap {
+            table {
+                thead { tr {
+                    th { "#" } th { "Week" } th.num { "Installment" } th.num { "Paid" } th.num { "Remaining" }
+                    th { "Status" } th { "Posted" }
+                } }
+                tbody {
+                    @for row in &detail.schedule {
+                        tr {
+                            td { (row.sequence) }
+                            td { (date(&row.week_start_date)) " – " (date(&row.week_end_date)) }
+                            (money_cell(row.installment)) (money_cell(row.paid)) (money_cell(row.remaining))
+                            td { (badge(row.status.as_str())) }
+                            td { @if let Some(on) = &row.posted_on { (time(on, tz)) } @else { "—" } }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "Documents" }
+        @if documents.is_empty() {
+            p.empty { "No document yet: the workshop's invoice file can be attached through the API (POST …/documents)." }
+        } @else {
+            ul {
+                @for d in documents {
+                    li { (d.file_name) " · " (reports::thousands(d.size_bytes)) " bytes · " (time(&d.uploaded_on, tz)) " by " (d.uploaded_by) }
+                }
+            }
+        }
+        h2 { "History" }
+        div.table-wrap {
+            table {
+                thead { tr { th { "When" } th { "Who" } th { "What" } } }
+                tbody {
+                    @for entry in history {
+                        tr {
+                            td { (time(&entry.created_on, tz)) }
+                            td { (entry.actor) }
+                            td { (entry.action.replace('_', " ")) @if let Some(reason) = entry.details.as_ref().and_then(|d| d["reason"].as_str()) { ": " (reason) } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Page {
+        title: &format!("Repair invoice {}", detail.repair_id),
+        crumbs: &[("Dashboard", "/app/"), ("Vehicle Repairs", "/app/repairs")],
+        signed: Some(signed),
+        section: "repairs",
+    }
+    .render_with(status, content)
+}
+
+async fn receipt(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(repair_id): Path<String>,
+) -> Result<Response, PageError> {
+    signed.user().require(READERS)?;
+    let receipts = super::receipt::Receipts::from_state(&state);
+    let pdf = super::receipt::fetch(
+        receipts,
+        &repair_id,
+        &signed.user().username,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(crate::exports::stream::file_response(
+        axum::body::Body::from(pdf),
+        "application/pdf",
+        &format!("receipt_{repair_id}.pdf"),
+    ))
+}
+
+async fn change(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path((repair_id, action)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = Form::parse(&body);
+    form.check_csrf(&signed)?;
+    signed.user().require(FINANCE_OR_OPERATIONS)?;
+    let action = match action.as_str() {
+        "hold" => Action::Hold,
+        "resume" => Action::Resume,
+        "cancel" => Action::Cancel,
+        other => return Err(AppError::NotFound(format!("no such action: {other}")).into()),
+    };
+    let refused = |message: String| refused_change(&state, &signed, &repair_id, action, message);
+    if action == Action::Cancel && form.get("confirm") != Some("yes") {
+        return refused("tick the box to confirm the cancellation".into()).await;
+    }
+    let mut tx = state.db.begin().await?;
+    let changed = super::lifecycle::change(
+        &mut tx,
+        &repair_id,
+        action,
+        form.get("reason").unwrap_or_default(),
+        &signed.user().username,
+        state.clock.now(),
+        state.config.timezone,
+    )
+    .await;
+    match changed {
+        Ok(_) => {
+            tx.commit().await?;
+            Ok(see_other(&format!("{PREFIX}/repairs/{repair_id}")))
+        }
+        Err(error @ (AppError::Validation(_) | AppError::Conflict(_))) => {
+            drop(tx);
+            let message = match &error {
+                AppError::Validation(errors) => errors
+                    .iter()
+                    .map(|e| e.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                other => other.to_string(),
+            };
+            refused(message).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The invoice page again, saying why the action was refused.
+async fn refused_change(
+    state: &AppState,
+    signed: &Signed,
+    repair_id: &str,
+    action: Action,
+    message: String,
+) -> Result<Response, PageError> {
+    let detail = service::detail(state.db.reader(), repair_id).await?;
+    let documents = crate::documents::service::of_invoice(&state.db, repair_id).await?;
+    let history = crate::audit::history(
+        state.db.reader(),
+        "repair_invoice",
+        repair_id,
+        detail.invoice.case_no.as_deref(),
+    )
+    .await?;
+    let word = match action {
+        Action::Hold => "put on hold",
+        Action::Resume => "resume",
+        Action::Cancel => "cancel",
+    };
+    Ok(render_invoice(
+        state,
+        signed,
+        &detail,
+        &documents,
+        &history,
+        Some((word, &message)),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    ))
+}
+
+async fn installments(
+    State(state): State<AppState>,
+    signed: Signed,
+    query: RawQuery,
+) -> Result<Response, PageError> {
+    signed.user().require(READERS)?;
+    let filters = filled(&query);
+    let (result, errors) = match InstallmentQuery::parse(&filters) {
+        Ok(q) => {
+            let (items, total) = repo::list_installments(state.db.reader(), &q).await?;
+            (
+                Some(DbPage::new(items, total, q.page)),
+                FieldErrors::default(),
+            )
+        }
+        Err(error) => (None, FieldErrors::from_error(error)?),
+    };
+    let text_filters = [
+        ("repair_id", "Repair ID"),
+        ("lease_id", "Lease"),
+        ("driver_id", "Driver"),
+        ("medallion_id", "Medallion"),
+        ("vehicle_id", "Vehicle (VIN)"),
+    ];
+    let content = html! {
+        form.card method="get" action={ (PREFIX) "/installments" } aria-label="Filters" {
+            div.filters {
+                (field("Status", "status", html! {
+                    select #status name="status" {
+                        option value="" { "Any" }
+                        @for s in domain::status::InstallmentStatus::all_words() { option value=(s) selected[value(&filters, "status") == s] { (s) } }
+                    }
+                }, errors.for_field("status")))
+                @for (name, label) in text_filters {
+                    (field(label, name, text_input(name, value(&filters, name), "search", errors.for_field(name), html!{}), errors.for_field(name)))
+                }
+                (field("Week from", "from_week", text_input("from_week", value(&filters, "from_week"), "date", errors.for_field("from_week"), html!{}), errors.for_field("from_week")))
+                (field("Week to", "to_week", text_input("to_week", value(&filters, "to_week"), "date", errors.for_field("to_week"), html!{}), errors.for_field("to_week")))
+            }
+            div.actions {
+                button.primary type="submit" { "Apply filters" }
+                a.button href={ (PREFIX) "/installments" } { "Clear" }
+            }
+            @for e in errors.general(&["status", "repair_id", "lease_id", "driver_id", "medallion_id", "vehicle_id", "from_week", "to_week"]) {
+                p.notice.error role="alert" { (e.field) ": " (e.message) }
+            }
+        }
+        @if let Some(page) = &result {
+            p { (reports::thousands(page.total_items)) " installments" }
+            @if page.items.is_empty() {
+                p.empty.card { "No installment matches these filters." }
+            } @else {
+                div.table-wrap {
+                    table {
+                        thead { tr {
+                            th { "Installment" } th { "Repair ID" } th { "Driver" } th { "Medallion" } th { "Week" }
+                            th.num { "Amount" } th.num { "Paid" } th.num { "Remaining" } th { "Status" }
+                        } }
+                        tbody {
+                            @for item in &page.items {
+                                tr {
+                                    td { (item.installment_id) }
+                                    td { a href={ (PREFIX) "/repairs/" (item.repair_id) } { (item.repair_id) } }
+                                    td { (item.driver_name) }
+                                    td { (item.medallion_no) }
+                                    td { (date(&item.week_start_date)) }
+                                    (money_cell(item.amount)) (money_cell(item.paid)) (money_cell(item.remaining))
+                                    td { (badge(item.status.as_str())) }
+                                }
+                            }
+                        }
+                    }
+                }
+                (pagination(&format!("{PREFIX}/installments"), &filters.0, page.page, page.total_pages))
+            }
+        }
+    };
+    Ok(Page {
+        title: "Installments",
+        crumbs: &[("Dashboard", "/app/")],
+        signed: Some(&signed),
+        section: "installments",
+    }
+    .render(content))
+}

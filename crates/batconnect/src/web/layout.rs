@@ -1,0 +1,256 @@
+//! The console's layout and the formats people read: money right-aligned as `$1,234.56`,
+//! dates `MM/DD/YYYY`, times in `BAT_TIMEZONE`, status badges, fields with their error
+//! beside them, pagination that keeps the filters in the URL.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono_tz::Tz;
+use domain::money::Money;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+
+use super::{Signed, CSRF_FIELD, PREFIX};
+use crate::auth::model::{OPERATORS, READERS};
+use crate::error::AppError;
+
+/// One page: its title, its breadcrumbs (label, link) and who is looking.
+pub struct Page<'a> {
+    pub title: &'a str,
+    pub crumbs: &'a [(&'a str, &'a str)],
+    pub signed: Option<&'a Signed>,
+    /// The navigation entry to mark as current.
+    pub section: &'a str,
+}
+
+impl Page<'_> {
+    /// The whole HTML document around `content`.
+    pub fn render(&self, content: Markup) -> Response {
+        self.render_with(StatusCode::OK, content)
+    }
+
+    pub fn render_with(&self, status: StatusCode, content: Markup) -> Response {
+        let markup = html! {
+            (DOCTYPE)
+            html lang="en" {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { (self.title) " · BAT Connect" }
+                    link rel="stylesheet" href={ (PREFIX) "/assets/console.css" };
+                    script src={ (PREFIX) "/assets/console.js" } defer {}
+                }
+                body {
+                    a.skip href="#main" { "Skip to content" }
+                    header.top {
+                        a.brand href={ (PREFIX) "/" } { "BAT Connect" }
+                        @if let Some(signed) = self.signed {
+                            nav aria-label="Main" {
+                                ul {
+                                    (nav_link("Dashboard", &format!("{PREFIX}/"), self.section == "dashboard"))
+                                    @if signed.user().has_any(READERS) {
+                                        (nav_link("Vehicle Repairs", &format!("{PREFIX}/repairs"), self.section == "repairs"))
+                                        (nav_link("Installments", &format!("{PREFIX}/installments"), self.section == "installments"))
+                                    }
+                                }
+                            }
+                            form.signout method="post" action={ (PREFIX) "/sign-out" } {
+                                (csrf(signed))
+                                span.who { (signed.user().username) }
+                                button.link type="submit" { "Sign out" }
+                            }
+                        }
+                    }
+                    main #main {
+                        @if !self.crumbs.is_empty() {
+                            nav.crumbs aria-label="Breadcrumb" {
+                                ol {
+                                    @for (label, link) in self.crumbs {
+                                        li { a href=(link) { (label) } }
+                                    }
+                                    li aria-current="page" { (self.title) }
+                                }
+                            }
+                        }
+                        h1 { (self.title) }
+                        (content)
+                    }
+                }
+            }
+        };
+        (
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            markup.into_string(),
+        )
+            .into_response()
+    }
+}
+
+fn nav_link(label: &str, href: &str, current: bool) -> Markup {
+    html! {
+        li {
+            @if current { a href=(href) aria-current="page" { (label) } }
+            @else { a href=(href) { (label) } }
+        }
+    }
+}
+
+/// The hidden field every state-changing form carries.
+pub fn csrf(signed: &Signed) -> Markup {
+    html! { input type="hidden" name=(CSRF_FIELD) value=(signed.0.csrf_token); }
+}
+
+/// An error as a page: the status, what happened in words, and where to go from here.
+pub fn error_page(error: AppError) -> Response {
+    let status = error.status();
+    let message = match &error {
+        AppError::Internal(cause) => {
+            tracing::error!(error = ?cause, "internal error on a console page");
+            "Something went wrong on our side; it has been logged. Try again, or tell an administrator.".to_string()
+        }
+        AppError::Forbidden(_) => format!("You do not have the rights for this: {error}."),
+        AppError::Validation(errors) => errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    };
+    let title = status.canonical_reason().unwrap_or("Error");
+    Page {
+        title,
+        crumbs: &[],
+        signed: None,
+        section: "",
+    }
+    .render_with(
+        status,
+        html! {
+            p.notice.error role="alert" { (message) }
+            p { a href={ (PREFIX) "/" } { "Back to the dashboard" } }
+        },
+    )
+}
+
+/// `$1,234.56`.
+pub fn money(amount: Money) -> String {
+    reports::usd(amount.cents())
+}
+
+/// A money cell: right-aligned, tabular figures.
+pub fn money_cell(amount: Money) -> Markup {
+    html! { td.num { (money(amount)) } }
+}
+
+/// `2026-11-29` → `11/29/2026` (anything else is shown as it is).
+pub fn date(iso: &str) -> String {
+    match chrono::NaiveDate::parse_from_str(iso.get(..10).unwrap_or(iso), "%Y-%m-%d") {
+        Ok(d) => d.format("%m/%d/%Y").to_string(),
+        Err(_) => iso.to_string(),
+    }
+}
+
+/// A stored RFC 3339 time in the fleet's time zone: `11/29/2026 4:30 AM EST`.
+pub fn time(rfc3339: &str, timezone: Tz) -> String {
+    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
+        Ok(t) => t
+            .with_timezone(&timezone)
+            .format("%m/%d/%Y %-I:%M %p %Z")
+            .to_string(),
+        Err(_) => rfc3339.to_string(),
+    }
+}
+
+/// A status word as a badge (its colour by class, its word always written out).
+pub fn badge(word: &str) -> Markup {
+    let class = format!(
+        "badge badge-{}",
+        word.to_ascii_lowercase().replace(' ', "-")
+    );
+    html! { span class=(class) { (word) } }
+}
+
+/// A labelled input with its error beside it (and `aria-invalid`/`aria-describedby`).
+pub fn field(label: &str, name: &str, input: Markup, error: Option<&str>) -> Markup {
+    let error_id = format!("{name}-error");
+    html! {
+        div.field.invalid[error.is_some()] {
+            label for=(name) { (label) }
+            (input)
+            @if let Some(message) = error {
+                p.field-error id=(error_id) { (message) }
+            }
+        }
+    }
+}
+
+/// A text input carrying its error state.
+pub fn text_input(
+    name: &str,
+    value: &str,
+    kind: &str,
+    error: Option<&str>,
+    extra: Markup,
+) -> Markup {
+    let described = format!("{name}-error");
+    html! {
+        input id=(name) name=(name) type=(kind) value=(value)
+            aria-invalid=[error.map(|_| "true")]
+            aria-describedby=[error.map(|_| described.as_str())]
+            { (extra) }
+    }
+}
+
+/// Whether this user may change repair invoices (create, upload, hold, resume, cancel).
+pub fn may_operate(signed: &Signed) -> bool {
+    signed.user().has_any(OPERATORS)
+}
+
+/// "Page 2 of 7" with previous/next links that keep every other query parameter.
+pub fn pagination(base: &str, query: &[(String, String)], page: i64, total_pages: i64) -> Markup {
+    let link = |target: i64| {
+        let mut pairs: Vec<(String, String)> = query
+            .iter()
+            .filter(|(k, v)| k != "page" && !v.trim().is_empty())
+            .cloned()
+            .collect();
+        pairs.push(("page".into(), target.to_string()));
+        let encoded: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        format!("{base}?{encoded}")
+    };
+    html! {
+        nav.pagination aria-label="Pages" {
+            @if page > 1 { a rel="prev" href=(link(page - 1)) { "← Previous" } }
+            span { "Page " (page) " of " (total_pages.max(1)) }
+            @if page < total_pages { a rel="next" href=(link(page + 1)) { "Next →" } }
+        }
+    }
+}
+
+/// Raw, trusted markup (only for constants written here).
+pub fn trusted(text: &'static str) -> PreEscaped<&'static str> {
+    PreEscaped(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_people_read() {
+        assert_eq!(money(Money::from_cents(123456)), "$1,234.56");
+        assert_eq!(date("2026-11-29"), "11/29/2026");
+        assert_eq!(date("not a date"), "not a date");
+        assert_eq!(
+            time("2026-11-29T09:30:00Z", chrono_tz::America::New_York),
+            "11/29/2026 4:30 AM EST"
+        );
+    }
+
+    #[test]
+    fn text_is_escaped() {
+        let markup = badge("<script>");
+        assert!(!markup.into_string().contains("<script>"));
+    }
+}

@@ -1,0 +1,268 @@
+//! The console's kit: what every feature's pages share — the signed-in session (cookie),
+//! CSRF on every form, HTML error pages and redirects to sign-in, the layout and the
+//! formats people read (`$1,234.56`, `MM/DD/YYYY`), and the embedded assets. Pages live
+//! beside each feature's API (`repairs/pages.rs` next to `repairs/routes.rs`) and call the
+//! same services; `http` assembles them under [`PREFIX`].
+
+pub mod layout;
+mod sign_in;
+
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+
+use crate::auth::session::{self, Session};
+use crate::auth::CurrentUser;
+use crate::error::{AppError, FieldError};
+use crate::state::AppState;
+
+pub use layout::Page;
+
+/// Every console page lives under this prefix, so no page path meets an API path (routes
+/// spell it out: `/app/…`).
+pub const PREFIX: &str = "/app";
+const COOKIE: &str = "bat_session";
+const CSRF_FIELD: &str = "_csrf";
+
+/// The kit's own pages (sign-in, sign-out) and assets.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/app", get(|| async { see_other("/app/") }))
+        .route("/app/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route("/app/sign-out", axum::routing::post(sign_in::sign_out))
+        .route("/app/assets/console.css", get(assets::css))
+        .route("/app/assets/console.js", get(assets::js))
+}
+
+/// A page that could not be shown: a redirect to sign-in, or an HTML error page.
+#[derive(Debug)]
+pub enum PageError {
+    /// Not signed in (or the session ended): to the sign-in page, then back to `next`.
+    SignIn {
+        next: String,
+    },
+    App(AppError),
+}
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> PageError {
+        PageError::App(e)
+    }
+}
+
+impl From<sqlx::Error> for PageError {
+    fn from(e: sqlx::Error) -> PageError {
+        PageError::App(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::SignIn { next } => {
+                let next = form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>();
+                Redirect::to(&format!("{PREFIX}/sign-in?next={next}")).into_response()
+            }
+            PageError::App(error) => layout::error_page(error),
+        }
+    }
+}
+
+/// The signed-in user of a page request and their session's CSRF token.
+pub struct Signed(pub Session);
+
+impl Signed {
+    pub fn user(&self) -> &CurrentUser {
+        &self.0.user
+    }
+}
+
+fn cookie_value(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_string())
+        .filter(|v| !v.is_empty())
+}
+
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let next = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .filter(|_| parts.method == Method::GET)
+            .unwrap_or_else(|| format!("{PREFIX}/"));
+        let Some(secret) = cookie_value(&parts.headers) else {
+            return Err(PageError::SignIn { next });
+        };
+        match session::resume(&state.db, &secret, state.clock.now()).await? {
+            Some(session) => Ok(Signed(session)),
+            None => Err(PageError::SignIn { next }),
+        }
+    }
+}
+
+fn session_cookie(state: &AppState, secret: &str, max_age: i64) -> HeaderValue {
+    let secure = state
+        .config
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"));
+    let value = format!(
+        "{COOKIE}={secret}; Path={PREFIX}; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        if secure { "; Secure" } else { "" }
+    );
+    HeaderValue::from_str(&value).expect("cookie is ASCII")
+}
+
+/// A form body (`application/x-www-form-urlencoded`), as (name, value) pairs in order.
+pub struct Form(pub Vec<(String, String)>);
+
+impl Form {
+    pub fn parse(body: &[u8]) -> Form {
+        Form(form_urlencoded::parse(body).into_owned().collect())
+    }
+
+    /// The last non-blank value of `name`, trimmed.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, v)| k == name && !v.trim().is_empty())
+            .map(|(_, v)| v.trim())
+    }
+
+    /// Passes when the form carries this session's CSRF token; a forged or cross-site
+    /// form gets 403.
+    pub fn check_csrf(&self, session: &Signed) -> Result<(), PageError> {
+        let sent = self.get(CSRF_FIELD).unwrap_or_default();
+        if constant_time_eq(sent.as_bytes(), session.0.csrf_token.as_bytes()) {
+            Ok(())
+        } else {
+            Err(PageError::App(AppError::Forbidden(
+                "this form has expired or did not come from this console; reload the page and try again"
+                    .into(),
+            )))
+        }
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Refuses a state-changing request that a browser says came from another site (before
+/// the CSRF token is even looked at), and keeps the pages out of frames and caches.
+pub async fn guard(request: Request, next: Next) -> Response {
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        let headers = request.headers();
+        // `Sec-Fetch-Site` is the browser's own word on where the form came from; an
+        // `Origin` naming another host says the same for browsers without it. (`null` is
+        // what a privacy setting sends; the CSRF token still decides then.)
+        let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+        let cross_site = matches!(fetch_site, Some("cross-site" | "same-site"));
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+        let foreign_origin = headers
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .filter(|origin| *origin != "null")
+            .is_some_and(|origin| {
+                let origin_host = origin.split("://").nth(1).unwrap_or(origin);
+                Some(origin_host) != host
+            });
+        if cross_site || foreign_origin {
+            return layout::error_page(AppError::Forbidden(
+                "a form from another site cannot act in this console".into(),
+            ));
+        }
+    }
+    next.run(request).await
+}
+
+/// The errors of a refused form, by field, for showing next to each input.
+#[derive(Debug, Default)]
+pub struct FieldErrors(pub Vec<FieldError>);
+
+impl FieldErrors {
+    /// Validation errors become field errors; anything else is one error for the form.
+    pub fn from_error(error: AppError) -> Result<FieldErrors, PageError> {
+        match error {
+            AppError::Validation(errors) => Ok(FieldErrors(errors)),
+            AppError::Unprocessable(message) | AppError::Conflict(message) => {
+                Ok(FieldErrors(vec![FieldError::new("form", message)]))
+            }
+            other => Err(PageError::App(other)),
+        }
+    }
+
+    pub fn for_field(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|e| e.field == field || e.pointer.as_deref() == Some(&format!("/data/{field}")))
+            .map(|e| e.message.as_str())
+    }
+
+    /// Errors that belong to no input shown on the form.
+    pub fn general<'a>(&'a self, shown: &'a [&str]) -> impl Iterator<Item = &'a FieldError> {
+        self.0.iter().filter(move |e| {
+            !shown
+                .iter()
+                .any(|f| e.field == *f || e.pointer.as_deref() == Some(&format!("/data/{f}")))
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// 303 to a page after a form did its work (so reload never posts twice).
+pub fn see_other(path: &str) -> Response {
+    (
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, path.to_string())],
+    )
+        .into_response()
+}
+
+mod assets {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+
+    const CSS: &str = include_str!("assets/console.css");
+    const JS: &str = include_str!("assets/console.js");
+
+    pub async fn css() -> impl IntoResponse {
+        (
+            [
+                (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            CSS,
+        )
+    }
+
+    pub async fn js() -> impl IntoResponse {
+        (
+            [
+                (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            JS,
+        )
+    }
+}

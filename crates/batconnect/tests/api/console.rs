@@ -1,0 +1,186 @@
+//! The console in a real Chromium: sign-in and sign-out, the "Create Repair Invoice"
+//! wizard from the button to the invoice page (a validation error corrected on the way,
+//! a double submit), list filters and an export, hold and cancel, roles and CSRF.
+
+use reqwest::StatusCode;
+
+use crate::browser::Browser;
+use crate::helpers::TestApp;
+
+/// The demo's first driver (Ahmed Khan) and his lease.
+const TLC: &str = "5100001";
+
+async fn open(app: &TestApp) -> Option<Browser> {
+    Browser::open(&app.address).await
+}
+
+crate::both_backends! {
+    async fn the_wizard_creates_one_invoice_from_the_button_to_its_page(app) {
+        let Some(browser) = open(app).await else { return };
+        browser.goto("/app/repairs").await;
+        assert!(browser.path().await.starts_with("/app/sign-in"), "not signed in: sent to sign-in");
+        browser.sign_in("operations", "demo-operations").await;
+        assert_eq!(browser.path().await, "/app/repairs");
+        browser.press("Create Repair Invoice").await;
+        assert_eq!(browser.title().await, "Create Repair Invoice");
+        browser.fill("TLC license number", TLC).await;
+        browser.press("Find driver").await;
+        assert!(browser.text().await.contains("Ahmed Khan"));
+        browser.screenshots("wizard").await;
+        browser.fill("Invoice number", "BAW-2001").await;
+        browser.fill("Invoice date", "11202026").await;
+        browser.fill("Total amount", "12.345").await;
+        browser.press("Create invoice").await;
+        // The error sits next to its field; nothing was written.
+        let error = browser.find("#total_amount-error").await.text().await.unwrap();
+        assert!(error.contains("two decimals"), "{error}");
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM repair_invoices").await, 0);
+        assert_eq!(browser.find("#invoice_number").await.prop("value").await.unwrap().as_deref(), Some("BAW-2001"));
+        browser.fill("Total amount", "1234.56").await;
+        browser.press("Preview schedule").await;
+        let preview = browser.find("section[aria-label='Schedule preview']").await.text().await.unwrap();
+        assert!(preview.contains("5 weekly installments of $250.00"), "{preview}");
+        assert!(preview.contains("$234.56"), "{preview}");
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM repair_invoices").await, 0);
+        browser.press("Create invoice").await;
+        let title = browser.title().await;
+        assert!(title.starts_with("Repair invoice RPR-"), "{title}");
+        let invoice_path = browser.path().await;
+        let page = browser.text().await;
+        assert!(page.contains("$1,234.56") && page.contains("BAW-2001") && page.contains("Ahmed Khan"), "{page}");
+        browser.screenshots("invoice").await;
+        // The case again (another tab, a bookmark): it leads to the invoice it created.
+        let case_no = app.scalar_text("SELECT case_no FROM cases").await;
+        browser.goto(&format!("/app/cases/{case_no}")).await;
+        assert_eq!(browser.path().await, invoice_path);
+        // The same form posted a second time (a double click that got through, a resent
+        // form): the same invoice, not a second one.
+        let cookie = browser.session_cookie().await;
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let page = client.get(app.url("/app/")).header("cookie", format!("bat_session={cookie}")).send().await.unwrap().text().await.unwrap();
+        let csrf = page.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        let lease = app.scalar_i64("SELECT lease_id FROM repair_invoices").await;
+        let again = client.post(app.url(&format!("/app/cases/{case_no}"))).header("cookie", format!("bat_session={cookie}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("_csrf={csrf}&tlc_license_no={TLC}&lease={lease}&invoice_number=BAW-2001&invoice_date=2026-11-20&workshop_type=Big+Apple+Workshop&total_amount=1234.56&start_week=2026-11-22&action=create"))
+            .send().await.unwrap();
+        assert_eq!(again.status(), StatusCode::SEE_OTHER);
+        assert_eq!(again.headers()["location"].to_str().unwrap(), invoice_path);
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM repair_invoices").await, 1);
+
+        // Hold with a reason, then cancel with the confirmation ticked.
+        browser.reveal("Put on hold…").await;
+        browser.fill("Reason", "workshop dispute").await;
+        browser.press("Put on hold").await;
+        assert!(browser.text().await.contains("workshop dispute"));
+        assert!(browser.find(".actions .badge").await.text().await.unwrap() == "Hold");
+        browser.reveal("Cancel invoice…").await;
+        let reason = browser.find("#reason-cancel").await;
+        reason.send_keys("entered twice").await.unwrap();
+        browser.find("#confirm-cancel").await.click().await.unwrap();
+        browser.press("Cancel invoice").await;
+        assert_eq!(browser.find(".actions .badge").await.text().await.unwrap(), "Cancelled");
+        assert_eq!(app.scalar_text("SELECT status FROM repair_invoices").await, "Cancelled");
+        browser.close().await;
+    }
+}
+
+crate::both_backends! {
+    async fn sign_in_out_roles_and_forged_forms(app) {
+        let Some(browser) = open(app).await else { return };
+        browser.goto("/app/").await;
+        browser.fill("Username", "viewer").await;
+        browser.fill("Password", "wrong password").await;
+        browser.press("Sign in").await;
+        let text = browser.text().await;
+        assert!(text.contains("Unknown username or wrong password."), "{text} at {}", browser.path().await);
+        browser.screenshots("sign-in").await;
+        browser.sign_in("viewer", "demo-viewer").await;
+        assert_eq!(browser.title().await, "Dashboard");
+        // A viewer sees no action buttons…
+        assert!(!browser.has_button("Create Repair Invoice").await);
+        let cookie = browser.session_cookie().await;
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let page = client.get(app.url("/app/")).header("cookie", format!("bat_session={cookie}")).send().await.unwrap().text().await.unwrap();
+        let csrf = page.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        // …and cannot post the form either, even with a valid token (403 page).
+        let forged = client.post(app.url("/app/repairs/new")).header("cookie", format!("bat_session={cookie}"))
+            .header("content-type", "application/x-www-form-urlencoded").body(format!("_csrf={csrf}")).send().await.unwrap();
+        assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+        assert!(forged.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM cases").await, 0);
+
+        // An operator's session: a form without the token, and one from another site, are refused.
+        browser.press("Sign out").await;
+        assert!(browser.path().await.starts_with("/app/sign-in"));
+        browser.goto("/app/").await;
+        assert!(browser.path().await.starts_with("/app/sign-in"), "the session ended at sign-out");
+        // The old cookie is worthless now.
+        let old = client.get(app.url("/app/")).header("cookie", format!("bat_session={cookie}")).send().await.unwrap();
+        assert_eq!(old.status(), StatusCode::SEE_OTHER);
+        browser.sign_in("operations", "demo-operations").await;
+        let cookie = browser.session_cookie().await;
+        let no_token = client.post(app.url("/app/repairs/new")).header("cookie", format!("bat_session={cookie}"))
+            .header("content-type", "application/x-www-form-urlencoded").body("").send().await.unwrap();
+        assert_eq!(no_token.status(), StatusCode::FORBIDDEN);
+        let page = client.get(app.url("/app/")).header("cookie", format!("bat_session={cookie}")).send().await.unwrap().text().await.unwrap();
+        let csrf = page.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        let cross_site = client.post(app.url("/app/repairs/new")).header("cookie", format!("bat_session={cookie}"))
+            .header("origin", "http://evil.example").header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("_csrf={csrf}")).send().await.unwrap();
+        assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM cases").await, 0);
+        // The same form from the console itself works.
+        let own = client.post(app.url("/app/repairs/new")).header("cookie", format!("bat_session={cookie}"))
+            .header("origin", app.address.clone()).header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("_csrf={csrf}")).send().await.unwrap();
+        assert_eq!(own.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM cases").await, 1);
+        browser.close().await;
+    }
+}
+
+crate::both_backends! {
+    async fn the_list_filters_in_the_url_and_exports_what_is_filtered(app) {
+        for (number, amount) in [("LST-1", "300.00"), ("LST-2", "150.00"), ("LST-3", "900.00")] {
+            let case_no = app.create_repair_case().await;
+            let (status, body) = app.submit_step(&case_no, app.invoice_data(1, amount, number)).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        let (_, listed) = app.get_as("viewer", "/payments/vehicle-repairs?invoice_number=LST-2").await;
+        let repair_id = listed["items"][0]["repair_id"].as_str().unwrap().to_string();
+        app.post_as("finance", &format!("/payments/vehicle-repairs/{repair_id}/hold"), serde_json::json!({"reason": "dispute"})).await;
+        let Some(browser) = open(app).await else { return };
+        browser.sign_in("finance", "demo-finance").await;
+        browser.goto("/app/repairs").await;
+        assert!(browser.text().await.contains("3 invoices"));
+        browser.labelled("Status").await.select_by_value("Hold").await.unwrap();
+        browser.press("Apply filters").await;
+        let path = browser.path().await;
+        assert!(path.contains("status=Hold"), "{path}");
+        let text = browser.text().await;
+        assert!(text.contains("1 invoices") && text.contains("LST-2") && !text.contains("LST-3"), "{text}");
+        assert!(text.contains("$150.00"));
+        browser.screenshots("list").await;
+        // The export button downloads exactly what is filtered.
+        let href = browser.find("a[href*='format=csv']").await.attr("href").await.unwrap().unwrap();
+        assert!(href.contains("status=Hold"), "{href}");
+        let cookie = browser.session_cookie().await;
+        let csv = reqwest::Client::new().get(app.url(&href)).header("cookie", format!("bat_session={cookie}")).send().await.unwrap();
+        assert_eq!(csv.status(), StatusCode::OK);
+        let body = csv.text().await.unwrap();
+        assert_eq!(body.lines().count(), 2, "{body}");
+        assert!(body.contains("LST-2"));
+        // Bad filter input is shown at its field, not as an error page.
+        browser.goto("/app/repairs?from_invoice_date=2026-13-40").await;
+        assert!(browser.find("#from_invoice_date-error").await.text().await.unwrap().len() > 3);
+        // Back keeps the filters (they live in the URL).
+        browser.back().await;
+        assert!(browser.path().await.contains("status=Hold"));
+        browser.goto("/app/").await;
+        browser.screenshots("dashboard").await;
+        browser.goto("/app/no-such-page").await;
+        assert_eq!(browser.title().await, "Not Found");
+        browser.close().await;
+    }
+}
