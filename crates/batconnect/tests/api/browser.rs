@@ -13,6 +13,8 @@ use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
+/// axe-core (vendored from npm with its licence): every page a test visits is checked.
+const AXE: &str = include_str!("vendor/axe-core/axe.min.js");
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 struct Driver {
@@ -114,6 +116,38 @@ impl Browser {
             .goto(&format!("{}{path}", self.base))
             .await
             .expect("navigate");
+        self.check_accessibility().await;
+    }
+
+    /// Runs axe-core on the page: no `serious` or `critical` violation.
+    pub async fn check_accessibility(&self) {
+        let violations = self.serious_violations().await;
+        let path = self.path().await;
+        assert!(
+            violations.is_empty(),
+            "accessibility of {path}: {violations:#?}"
+        );
+    }
+
+    /// The page's `serious` and `critical` accessibility violations, by axe-core.
+    pub async fn serious_violations(&self) -> Vec<String> {
+        self.client
+            .execute(&format!("{AXE}\n;return true;"), vec![])
+            .await
+            .expect("inject axe-core");
+        let found = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations
+                   .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                   .map(v => v.impact + ' ' + v.id + ': ' + v.help + ' at ' + v.nodes.map(n => n.target.join(' ')).join(', '))));",
+                vec![],
+            )
+            .await
+            .expect("run axe-core");
+        serde_json::from_value(found.clone())
+            .unwrap_or_else(|_| panic!("axe-core did not report: {found}"))
     }
 
     pub async fn path(&self) -> String {
@@ -204,6 +238,7 @@ impl Browser {
         while started.elapsed() < Duration::from_secs(15) {
             if old_page.tag_name().await.is_err() {
                 self.find("h1").await;
+                self.check_accessibility().await;
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;

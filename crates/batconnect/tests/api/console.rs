@@ -184,3 +184,31 @@ crate::both_backends! {
         browser.close().await;
     }
 }
+
+/// The accessibility check run on every page does see a violation when there is one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_accessibility_check_sees_a_violation() {
+    let app = TestApp::spawn(batconnect::db::Backend::Sqlite)
+        .await
+        .unwrap();
+    let Some(browser) = open(&app).await else {
+        return;
+    };
+    browser.sign_in("finance", "demo-finance").await;
+    browser.goto("/app/repairs").await;
+    browser
+        .client
+        .execute(
+            "document.querySelectorAll('label').forEach(l => l.remove()); return true;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let violations = browser.serious_violations().await;
+    assert!(
+        violations.iter().any(|v| v.contains("label")),
+        "{violations:?}"
+    );
+    browser.close().await;
+    app.cleanup().await;
+}
