@@ -12,3 +12,6 @@ CREATE TABLE console_sessions (
 );
 CREATE INDEX console_sessions_user ON console_sessions (user_id);
 CREATE INDEX console_sessions_expiry ON console_sessions (expires_on);
+
+-- The console lists a case type's unfinished (still Open) cases, newest first.
+CREATE INDEX cases_unfinished ON cases (case_type_id, status, id);

@@ -293,3 +293,31 @@ pub async fn cases_by_type(
         .collect::<Result<_, sqlx::Error>>()?;
     Ok((items, total))
 }
+
+/// Cases of a type still `Open` (nothing submitted yet), newest first.
+pub async fn open_cases(
+    pool: &AnyPool,
+    prefix: &str,
+    limit: i64,
+) -> Result<Vec<CaseSummary>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT c.case_no, c.status, c.current_step_id, c.created_by, c.created_on FROM cases c \
+         JOIN case_types t ON t.id = c.case_type_id WHERE t.prefix = $1 AND c.status = 'Open' \
+         ORDER BY c.id DESC LIMIT $2",
+    )
+    .bind(prefix)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(CaseSummary {
+                case_no: r.try_get("case_no")?,
+                status: crate::db::word(r, "status")?,
+                current_step: r.try_get("current_step_id")?,
+                created_by: r.try_get("created_by")?,
+                created_on: r.try_get("created_on")?,
+            })
+        })
+        .collect()
+}

@@ -266,6 +266,15 @@ pub async fn submit_step(
     Ok(output)
 }
 
+/// Cases of a type nobody has submitted yet (to resume), newest first.
+pub async fn unfinished_cases(
+    db: &Db,
+    prefix: &str,
+    limit: i64,
+) -> Result<Vec<crate::bpm::model::CaseSummary>, AppError> {
+    Ok(repo::open_cases(db.reader(), prefix, limit).await?)
+}
+
 /// Advances a case to its next step, or closes it.
 pub async fn move_case(
     cases: &Cases<'_>,

@@ -3,6 +3,7 @@
 //! or to an invoice afterwards; listed and downloaded through this service.
 
 pub mod model;
+pub mod pages;
 pub mod repo;
 pub mod routes;
 pub mod service;

@@ -75,10 +75,12 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
 
 /// The console's pages under `/app`: the web kit's own (sign-in, assets) and each
 /// feature's, with HTML error pages and the cross-site guard.
-fn console() -> Router<AppState> {
+fn console(state: &AppState) -> Router<AppState> {
+    let max_upload = state.config.max_upload_bytes;
     Router::new()
         .merge(crate::web::router())
-        .merge(crate::repairs::pages::router())
+        .merge(crate::repairs::pages::router(max_upload))
+        .merge(crate::documents::pages::router(max_upload))
         .layer(axum::middleware::from_fn(crate::web::guard))
 }
 
@@ -86,7 +88,7 @@ pub fn router(state: AppState) -> Router {
     let (routes, openapi) = api(&state);
     routes
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
-        .merge(console())
+        .merge(console(&state))
         .route(
             "/",
             axum::routing::get(|| async { axum::response::Redirect::to("/app/") }),

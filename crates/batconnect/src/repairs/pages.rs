@@ -32,13 +32,19 @@ use crate::web::{see_other, FieldErrors, Form, Page, PageError, Signed, PREFIX};
 /// The step the wizard fills in.
 const STEP: &str = "REPAIR_ENTER_DETAILS";
 
-pub fn router() -> Router<AppState> {
+pub fn router(max_upload_bytes: usize) -> Router<AppState> {
+    let form_limit = max_upload_bytes + crate::documents::pages::FORM_OVERHEAD;
     Router::new()
         .route("/app/", get(dashboard))
         .route("/app/repairs", get(list))
         .route("/app/repairs/export", get(export))
         .route("/app/repairs/new", post(new_case))
-        .route("/app/cases/{case_no}", get(wizard).post(wizard_submit))
+        .route(
+            "/app/cases/{case_no}",
+            get(wizard)
+                .post(wizard_submit)
+                .layer(axum::extract::DefaultBodyLimit::max(form_limit)),
+        )
         .route("/app/repairs/{repair_id}", get(invoice))
         .route("/app/repairs/{repair_id}/receipt", get(receipt))
         .route("/app/repairs/{repair_id}/{action}", post(change))
@@ -177,11 +183,30 @@ async fn list(
     };
     let statuses = InvoiceStatus::all_words();
     let workshops = WorkshopType::all_words();
+    let unfinished = if layout::may_operate(&signed) {
+        crate::bpm::service::unfinished_cases(&state.db, CASE_PREFIX, 10).await?
+    } else {
+        Vec::new()
+    };
+    let tz = state.config.timezone;
     let content = html! {
         @if layout::may_operate(&signed) {
             form.actions method="post" action={ (PREFIX) "/repairs/new" } {
                 (csrf(&signed))
                 button.primary type="submit" { "Create Repair Invoice" }
+            }
+        }
+        @if !unfinished.is_empty() {
+            section.card aria-label="Unfinished cases" {
+                h2 { "Unfinished cases" }
+                ul {
+                    @for case in &unfinished {
+                        li {
+                            a href={ (PREFIX) "/cases/" (case.case_no) } { "Resume " (case.case_no) }
+                            span.muted { " · started " (time(&case.created_on, tz)) " by " (case.created_by) }
+                        }
+                    }
+                }
             }
         }
         form.card method="get" action={ (PREFIX) "/repairs" } aria-label="Filters" {
@@ -227,7 +252,7 @@ async fn list(
         }
         @if let Some(page) = &result {
             div.actions {
-                span { (reports::thousands(page.total_items)) " invoices" }
+                span { (count(page.total_items, "invoice", "invoices")) }
                 a.button href={ (PREFIX) "/repairs/export?" (export_query("csv")) } download { "Export CSV" }
                 a.button href={ (PREFIX) "/repairs/export?" (export_query("excel")) } download { "Export Excel" }
                 a.button href={ (PREFIX) "/repairs/export?" (export_query("pdf")) } download { "Export PDF" }
@@ -276,6 +301,15 @@ async fn list(
         section: "repairs",
     }
     .render(content))
+}
+
+/// "1 invoice", "1,204 invoices".
+fn count(n: i64, one: &str, many: &str) -> String {
+    format!(
+        "{} {}",
+        reports::thousands(n),
+        if n == 1 { one } else { many }
+    )
 }
 
 fn sum(amounts: impl Iterator<Item = Money>) -> Money {
@@ -444,7 +478,7 @@ fn render_wizard(
             @if leases.is_empty() {
                 p.notice.error { "This driver manages no active lease, so no repair invoice can be recorded for them." }
             } @else if may_create {
-                form.card method="post" action={ (PREFIX) "/cases/" (case_no) } {
+                form.card method="post" action={ (PREFIX) "/cases/" (case_no) } enctype="multipart/form-data" {
                     (csrf(signed))
                     input type="hidden" name="tlc_license_no" value=(entered.tlc_license_no);
                     fieldset.invalid[errors.for_field("lease_id").is_some()] {
@@ -484,6 +518,11 @@ fn render_wizard(
                     (field("Notes", "notes", html! {
                         textarea #notes name="notes" rows="3" maxlength="500" { (entered.notes) }
                     }, errors.for_field("notes")))
+                    (field("Workshop's invoice file (PDF, JPEG or PNG, optional)", "file", html! {
+                        input #file name="file" type="file" accept=".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
+                            aria-describedby="file-hint";
+                        p.muted #file-hint { "Attached to the invoice when you create it. After a preview, choose it again." }
+                    }, errors.for_field("file")))
                     @for e in errors.general(&field_names) {
                         p.notice.error role="alert" { (e.message) }
                     }
@@ -543,15 +582,38 @@ async fn wizard_submit(
     State(state): State<AppState>,
     signed: Signed,
     Path(case_no): Path<String>,
-    body: Bytes,
+    request: axum::extract::Request,
 ) -> Result<Response, PageError> {
-    let form = Form::parse(&body);
-    form.check_csrf(&signed)?;
+    use axum::extract::FromRequest;
     signed.user().require(OPERATORS)?;
+    let multipart = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let (form, file) = if multipart {
+        let parts = axum::extract::Multipart::from_request(request, &state).await;
+        crate::documents::pages::read_form_with_file(&state, &signed, parts).await?
+    } else {
+        let body = Bytes::from_request(request, &state)
+            .await
+            .map_err(|e| AppError::BadRequest(e.body_text()))?;
+        (Form::parse(&body), None)
+    };
+    form.check_csrf(&signed)?;
+    let discard = |file: Option<crate::documents::service::Received>| {
+        let storage = state.storage.clone();
+        async move {
+            if let Some(file) = file {
+                crate::documents::service::discard(&storage, file).await;
+            }
+        }
+    };
     let entered = Entered::from_pairs(|n| form.get(n).map(str::to_string));
     let found = find_driver(&state, &case_no, &entered.tlc_license_no).await?;
     if let Some(repair_id) = found["repair_id"].as_str() {
         // Already created (a second click, the back button, another tab): the same invoice.
+        discard(file).await;
         return Ok(see_other(&format!("{PREFIX}/repairs/{repair_id}")));
     }
     let lease = found["leases"].as_array().and_then(|leases| {
@@ -560,6 +622,7 @@ async fn wizard_submit(
         })
     });
     let Some(lease) = lease else {
+        discard(file).await;
         let errors = FieldErrors(vec![crate::error::FieldError::new(
             "lease_id",
             "choose one of the driver's leases",
@@ -601,24 +664,39 @@ async fn wizard_submit(
     )
     .await;
     match submitted {
-        Ok(output) if preview_only => Ok(render_wizard(
-            &state,
-            &signed,
-            &case_no,
-            &entered,
-            &found,
-            Some(&output),
-            &FieldErrors::default(),
-            StatusCode::OK,
-        )),
+        Ok(output) if preview_only => {
+            discard(file).await;
+            Ok(render_wizard(
+                &state,
+                &signed,
+                &case_no,
+                &entered,
+                &found,
+                Some(&output),
+                &FieldErrors::default(),
+                StatusCode::OK,
+            ))
+        }
         Ok(output) => {
             let repair_id = output["repair_id"]
                 .as_str()
                 .or_else(|| output["data"]["repair_id"].as_str())
-                .unwrap_or_default();
+                .unwrap_or_default()
+                .to_string();
+            if let Some(file) = file {
+                // The invoice exists whatever happens to its file; a failure is logged and
+                // the file can be uploaded again from the invoice page.
+                if let Err(e) =
+                    crate::documents::pages::attach_to_invoice(&state, &signed, &repair_id, file)
+                        .await
+                {
+                    tracing::error!(error = %e, repair_id, "could not attach the wizard's file to the new invoice");
+                }
+            }
             Ok(see_other(&format!("{PREFIX}/repairs/{repair_id}")))
         }
         Err(error) => {
+            discard(file).await;
             let errors = FieldErrors::from_error(error)?;
             Ok(render_wizard(
                 &state,
@@ -778,14 +856,27 @@ fn render_invoice(
                 }
             }
         }
-        h2 { "Documents" }
+        h2 #documents { "Documents" }
         @if documents.is_empty() {
-            p.empty { "No document yet: the workshop's invoice file can be attached through the API (POST …/documents)." }
+            p.empty { "No document yet." }
         } @else {
             ul {
                 @for d in documents {
-                    li { (d.file_name) " · " (reports::thousands(d.size_bytes)) " bytes · " (time(&d.uploaded_on, tz)) " by " (d.uploaded_by) }
+                    li {
+                        a href={ (PREFIX) "/documents/" (d.document_id) } { (d.file_name) }
+                        " · " (reports::thousands(d.size_bytes)) " bytes · " (time(&d.uploaded_on, tz)) " by " (d.uploaded_by)
+                    }
                 }
+            }
+        }
+        @if layout::may_operate(signed) {
+            form.card method="post" action={ (base) "/documents" } enctype="multipart/form-data" {
+                (csrf(signed))
+                (field("Attach a document (PDF, JPEG or PNG)", "document-file", html! {
+                    input #document-file name="file" type="file" required
+                        accept=".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png";
+                }, None))
+                button type="submit" { "Upload" }
             }
         }
         h2 { "History" }
@@ -966,7 +1057,7 @@ async fn installments(
             }
         }
         @if let Some(page) = &result {
-            p { (reports::thousands(page.total_items)) " installments" }
+            p { (count(page.total_items, "installment", "installments")) }
             @if page.items.is_empty() {
                 p.empty.card { "No installment matches these filters." }
             } @else {

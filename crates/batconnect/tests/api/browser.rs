@@ -178,7 +178,7 @@ impl Browser {
 
     /// The form control a `<label>` with exactly this text is for.
     pub async fn labelled(&self, label: &str) -> Element {
-        let xpath = format!("//label[normalize-space(.)='{label}']");
+        let xpath = format!("//label[normalize-space(.)=\"{label}\"]");
         let element = self
             .client
             .wait()
@@ -297,6 +297,19 @@ impl Browser {
         for (width, height) in [(1280, 900), (390, 844)] {
             self.client
                 .set_window_size(width, height)
+                .await
+                .expect("window size");
+            // The whole page, not only the first screen.
+            let full = self
+                .client
+                .execute("return document.documentElement.scrollHeight;", vec![])
+                .await
+                .ok()
+                .and_then(|v| v.as_u64())
+                .unwrap_or(height as u64)
+                .clamp(height as u64, 5000) as u32;
+            self.client
+                .set_window_size(width, full + 140)
                 .await
                 .expect("window size");
             let png = self.client.screenshot().await.expect("screenshot");

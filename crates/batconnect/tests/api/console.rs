@@ -9,6 +9,16 @@ use crate::helpers::TestApp;
 
 /// The demo's first driver (Ahmed Khan) and his lease.
 const TLC: &str = "5100001";
+const PDF: &[u8] =
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+/// A 1×1 PNG.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
+    0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0,
+    0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
 
 async fn open(app: &TestApp) -> Option<Browser> {
     Browser::open(&app.address).await
@@ -23,6 +33,12 @@ crate::both_backends! {
         assert_eq!(browser.path().await, "/app/repairs");
         browser.press("Create Repair Invoice").await;
         assert_eq!(browser.title().await, "Create Repair Invoice");
+        // An unfinished case can be found from the list and resumed.
+        let case_no = app.scalar_text("SELECT case_no FROM cases").await;
+        browser.goto("/app/repairs").await;
+        browser.find(&format!("a[href='/app/cases/{case_no}']")).await.click().await.unwrap();
+        browser.find("#tlc_license_no").await;
+        assert_eq!(browser.path().await, format!("/app/cases/{case_no}"));
         browser.fill("TLC license number", TLC).await;
         browser.press("Find driver").await;
         assert!(browser.text().await.contains("Ahmed Khan"));
@@ -41,16 +57,32 @@ crate::both_backends! {
         let preview = browser.find("section[aria-label='Schedule preview']").await.text().await.unwrap();
         assert!(preview.contains("5 weekly installments of $250.00"), "{preview}");
         assert!(preview.contains("$234.56"), "{preview}");
+        browser.screenshots("wizard-preview").await;
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM repair_invoices").await, 0);
+        // The workshop's file goes with the form.
+        let scan = app.data_dir().join("BAW-2001 scan.pdf");
+        std::fs::write(&scan, PDF).unwrap();
+        browser.labelled("Workshop's invoice file (PDF, JPEG or PNG, optional)").await.send_keys(&scan.display().to_string()).await.unwrap();
         browser.press("Create invoice").await;
         let title = browser.title().await;
         assert!(title.starts_with("Repair invoice RPR-"), "{title}");
         let invoice_path = browser.path().await;
         let page = browser.text().await;
         assert!(page.contains("$1,234.56") && page.contains("BAW-2001") && page.contains("Ahmed Khan"), "{page}");
+        assert!(page.contains("BAW-2001 scan.pdf"), "the wizard's file is on the invoice: {page}");
+        // Another document from the invoice page, then both download.
+        let photo = app.data_dir().join("damage.png");
+        std::fs::write(&photo, PNG).unwrap();
+        browser.labelled("Attach a document (PDF, JPEG or PNG)").await.send_keys(&photo.display().to_string()).await.unwrap();
+        browser.press("Upload").await;
+        assert!(browser.text().await.contains("damage.png"));
+        let href = browser.find("#documents + ul a").await.attr("href").await.unwrap().unwrap();
+        let cookie = browser.session_cookie().await;
+        let file = reqwest::Client::new().get(app.url(&href)).header("cookie", format!("bat_session={cookie}")).send().await.unwrap();
+        assert_eq!(file.status(), StatusCode::OK);
+        assert_eq!(file.bytes().await.unwrap().as_ref(), PDF);
         browser.screenshots("invoice").await;
         // The case again (another tab, a bookmark): it leads to the invoice it created.
-        let case_no = app.scalar_text("SELECT case_no FROM cases").await;
         browser.goto(&format!("/app/cases/{case_no}")).await;
         assert_eq!(browser.path().await, invoice_path);
         // The same form posted a second time (a double click that got through, a resent
@@ -159,7 +191,7 @@ crate::both_backends! {
         let path = browser.path().await;
         assert!(path.contains("status=Hold"), "{path}");
         let text = browser.text().await;
-        assert!(text.contains("1 invoices") && text.contains("LST-2") && !text.contains("LST-3"), "{text}");
+        assert!(text.contains("1 invoice") && text.contains("LST-2") && !text.contains("LST-3"), "{text}");
         assert!(text.contains("$150.00"));
         browser.screenshots("list").await;
         // The export button downloads exactly what is filtered.

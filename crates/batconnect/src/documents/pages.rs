@@ -1,0 +1,172 @@
+//! Invoice documents in the console: upload from the invoice page (or with the wizard's
+//! form), download. The same checks as the API (kind and structure by content, one file,
+//! the size limit), streamed to storage.
+
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+
+use super::service::{self, Intake, Received, Target};
+use crate::auth::model::{OPERATORS, READERS};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::{see_other, Form, PageError, Signed, PREFIX};
+
+/// Room for the multipart framing and the form's other fields around the file.
+pub const FORM_OVERHEAD: usize = 256 * 1024;
+/// Longest text field accepted in a form that carries a file.
+const MAX_TEXT_FIELD: usize = 16 * 1024;
+
+pub fn router(max_upload_bytes: usize) -> Router<AppState> {
+    Router::new()
+        .route(
+            "/app/repairs/{repair_id}/documents",
+            post(upload_to_invoice).layer(DefaultBodyLimit::max(max_upload_bytes + FORM_OVERHEAD)),
+        )
+        .route("/app/documents/{document_id}", get(download))
+}
+
+/// A multipart form: its text fields, and the part named `file` streamed to storage and
+/// checked (`None` when no file was chosen). The CSRF token must come before the file, so
+/// nothing from a forged form is stored.
+pub async fn read_form_with_file(
+    state: &AppState,
+    signed: &Signed,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<(Form, Option<Received>), PageError> {
+    let mut multipart = multipart.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let max = state.config.max_upload_bytes;
+    let mut form = Form(Vec::new());
+    let mut received: Option<Received> = None;
+    let outcome: Result<(), PageError> =
+        async {
+            while let Some(mut field) = multipart.next_field().await.map_err(|e| {
+                AppError::BadRequest(format!("cannot read the form: {}", e.body_text()))
+            })? {
+                let name = field.name().unwrap_or_default().to_string();
+                if name != "file" {
+                    let text = field.text().await.map_err(|e| {
+                        AppError::BadRequest(format!("cannot read the form: {}", e.body_text()))
+                    })?;
+                    if text.len() > MAX_TEXT_FIELD {
+                        return Err(AppError::field(name, "is too long").into());
+                    }
+                    form.0.push((name, text));
+                    continue;
+                }
+                form.check_csrf(signed)?;
+                let file_name = field.file_name().unwrap_or_default().to_string();
+                if received.is_some() {
+                    return Err(AppError::field("file", "choose one file").into());
+                }
+                let mut intake = Intake::begin(&state.storage, max)?;
+                let mut empty = true;
+                loop {
+                    match field.chunk().await {
+                        Ok(Some(chunk)) => {
+                            empty = empty && chunk.is_empty();
+                            if let Err(e) = intake.write(chunk).await {
+                                intake.abandon().await;
+                                return Err(e.into());
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(e) => {
+                            intake.abandon().await;
+                            return Err(AppError::BadRequest(format!(
+                                "cannot read the file: {}",
+                                e.body_text()
+                            ))
+                            .into());
+                        }
+                    }
+                }
+                // A file input left empty still sends a part, with no name and no bytes.
+                if empty && file_name.is_empty() {
+                    intake.abandon().await;
+                    continue;
+                }
+                received = Some(intake.finish(&file_name).await?);
+            }
+            Ok(())
+        }
+        .await;
+    match outcome {
+        Ok(()) => Ok((form, received)),
+        Err(error) => {
+            if let Some(stored) = received {
+                service::discard(&state.storage, stored).await;
+            }
+            Err(error)
+        }
+    }
+}
+
+async fn upload_to_invoice(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(repair_id): Path<String>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, PageError> {
+    signed.user().require(OPERATORS)?;
+    let attach = service::attach_to(&state.db, Target::Invoice(repair_id.clone())).await?;
+    let (form, file) = read_form_with_file(&state, &signed, multipart).await?;
+    form.check_csrf(&signed)?;
+    let Some(file) = file else {
+        return Err(AppError::field("file", "choose a PDF, JPEG or PNG file to upload").into());
+    };
+    service::record(
+        &state.db,
+        &state.storage,
+        attach,
+        file,
+        signed.user(),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(see_other(&format!(
+        "{PREFIX}/repairs/{repair_id}#documents"
+    )))
+}
+
+/// Attaches a checked, stored file to the invoice the wizard just created.
+pub async fn attach_to_invoice(
+    state: &AppState,
+    signed: &Signed,
+    repair_id: &str,
+    file: Received,
+) -> Result<(), AppError> {
+    let attach = match service::attach_to(&state.db, Target::Invoice(repair_id.to_string())).await {
+        Ok(attach) => attach,
+        Err(e) => {
+            service::discard(&state.storage, file).await;
+            return Err(e);
+        }
+    };
+    service::record(
+        &state.db,
+        &state.storage,
+        attach,
+        file,
+        signed.user(),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn download(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(document_id): Path<String>,
+) -> Result<Response, PageError> {
+    signed.user().require(READERS)?;
+    let (document, bytes) = service::download(&state.db, &state.storage, &document_id).await?;
+    Ok(crate::exports::stream::file_response(
+        axum::body::Body::from(bytes),
+        &document.content_type,
+        &document.file_name,
+    ))
+}
