@@ -126,6 +126,55 @@ async fn measure(
     (summarize(samples), last)
 }
 
+/// Signs in to the console as the bench's admin; the session cookie.
+async fn sign_in(bench: &Bench) -> String {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = client
+        .post(format!("{}/app/sign-in", bench.address))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("username=admin&password=bench-admin-pass&next=/app/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    cookie.split(';').next().unwrap().to_string()
+}
+
+/// Like `measure`, for an HTML page: the time to the whole page, and its size.
+async fn measure_page(
+    bench: &Bench,
+    cookie: &str,
+    calls: usize,
+    path: impl Fn(usize) -> String,
+) -> (serde_json::Value, usize) {
+    let get = |i: usize| {
+        let url = format!("{}{}", bench.address, path(i));
+        async move {
+            let started = Instant::now();
+            let response = bench.client.get(&url).header("cookie", cookie).send().await.unwrap();
+            let status = response.status();
+            let body = response.bytes().await.unwrap();
+            assert!(status.is_success(), "GET {url}: {status}");
+            (started.elapsed(), body.len())
+        }
+    };
+    for i in 0..5 {
+        get(i).await;
+    }
+    let mut samples = Vec::with_capacity(calls);
+    let mut largest = 0;
+    for i in 0..calls {
+        let (elapsed, bytes) = get(i).await;
+        samples.push(elapsed);
+        largest = largest.max(bytes);
+    }
+    (summarize(samples), largest)
+}
+
 async fn run(backend: Backend) -> serde_json::Value {
     let invoices = env_usize("BENCH_INVOICES", 1_000_000);
     let calls = env_usize("BENCH_CALLS", 200);
@@ -215,6 +264,26 @@ async fn run(backend: Backend) -> serde_json::Value {
         }
     }
     let e = summarize(samples);
+    // (f–h) the console's pages for the same queries, rendered server-side, against the
+    // JSON figures above: list (a's and b's query) and invoice page (d's invoices).
+    let cookie = sign_in(&bench).await;
+    let (f, f_bytes) = measure_page(&bench, &cookie, calls, |_| {
+        "/app/repairs?sort_by=invoice_date&sort_order=desc".to_string()
+    })
+    .await;
+    let (g, g_bytes) = measure_page(&bench, &cookie, calls, |i| {
+        let month = 1 + (i % 9);
+        format!("/app/repairs?status=Open&from_invoice_date=2025-{month:02}-01&to_invoice_date=2025-{:02}-28&sort_by=amount&sort_order=desc", month + 2)
+    })
+    .await;
+    let (h, h_bytes) = measure_page(&bench, &cookie, calls, |i| {
+        format!("/app/repairs/RPR-B-{:07}", 1 + (i * 4999) % invoices)
+    })
+    .await;
+    let ratio = |page: &serde_json::Value, json: &serde_json::Value| {
+        let r = page["median_ms"].as_f64().unwrap_or(0.0) / json["median_ms"].as_f64().unwrap_or(1.0).max(0.001);
+        (r * 100.0).round() / 100.0
+    };
     // What the figures are of: every seeded invoice is listed, the filters found rows.
     let installments: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM repair_installments")
         .fetch_one(bench.db.reader())
@@ -237,6 +306,9 @@ async fn run(backend: Backend) -> serde_json::Value {
         "c_driver_name_partial": c, "c_total_items": c_body["total_items"],
         "d_detail": d,
         "e_create_invoice_step": e,
+        "f_list_page_by_date_desc": f, "f_page_bytes": f_bytes, "f_ratio_to_a": ratio(&f, &a),
+        "g_list_page_open_date_range_by_amount": g, "g_page_bytes": g_bytes, "g_ratio_to_b": ratio(&g, &b),
+        "h_invoice_page": h, "h_page_bytes": h_bytes, "h_ratio_to_d": ratio(&h, &d),
     })
 }
 

@@ -197,20 +197,29 @@ pub async fn insert_session(
     Ok(())
 }
 
-pub async fn find_session(pool: &AnyPool, id: &str) -> Result<Option<StoredSession>, sqlx::Error> {
+/// A session and its user in one read (every console page asks).
+pub async fn find_session(
+    pool: &AnyPool,
+    id: &str,
+) -> Result<Option<(StoredSession, StoredUser)>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT user_id, token_generation, csrf_token, expires_on FROM console_sessions WHERE id = $1",
+        "SELECT s.user_id, s.token_generation AS session_generation, s.csrf_token, s.expires_on, \
+         u.id, u.username, u.password_hash, u.roles, u.is_active, u.created_on, u.token_generation \
+         FROM console_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
     )
     .bind(id)
     .fetch_optional(pool)
     .await?;
     row.map(|row| {
-        Ok(StoredSession {
-            user_id: row.try_get("user_id")?,
-            token_generation: row.try_get("token_generation")?,
-            csrf_token: row.try_get("csrf_token")?,
-            expires_on: row.try_get("expires_on")?,
-        })
+        Ok((
+            StoredSession {
+                user_id: row.try_get("user_id")?,
+                token_generation: row.try_get("session_generation")?,
+                csrf_token: row.try_get("csrf_token")?,
+                expires_on: row.try_get("expires_on")?,
+            },
+            user_from_row(&row)?,
+        ))
     })
     .transpose()
 }

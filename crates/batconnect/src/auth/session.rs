@@ -87,17 +87,17 @@ pub async fn resume(
     cookie_secret: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Session>, AppError> {
-    let pool = db.reader();
-    let Some(stored) = repo::find_session(pool, &session_id(cookie_secret)).await? else {
+    let Some((stored, user)) = repo::find_session(db.reader(), &session_id(cookie_secret)).await?
+    else {
         return Ok(None);
     };
     if stored.expires_on <= timestamp(now) {
         return Ok(None);
     }
-    let Some(user) = repo::find_by_id(pool, stored.user_id).await? else {
-        return Ok(None);
-    };
-    if !user.user.is_active || user.token_generation != stored.token_generation {
+    if stored.user_id != user.user.id
+        || !user.user.is_active
+        || user.token_generation != stored.token_generation
+    {
         return Ok(None);
     }
     Ok(Some(Session {

@@ -248,13 +248,9 @@ pub fn human_size(bytes: usize) -> String {
     }
 }
 
-/// An invoice's documents (its case's included), for its page.
-pub async fn of_invoice(db: &Db, repair_id: &str) -> Result<Vec<Document>, AppError> {
-    let pool = db.reader();
-    let id = crate::repairs::repo::invoice_id_by_repair_id(pool, repair_id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no repair invoice {repair_id}")))?;
-    Ok(repo::for_invoice(pool, id).await?)
+/// An invoice's documents (its case's included), by the invoice's row id, for its page.
+pub async fn of_invoice(db: &Db, invoice_pk: i64) -> Result<Vec<Document>, AppError> {
+    Ok(repo::for_invoice(db.reader(), invoice_pk).await?)
 }
 
 /// The document's record and bytes.

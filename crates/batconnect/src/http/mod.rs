@@ -3,6 +3,7 @@
 //! below it imports it.
 
 mod health;
+mod openapi;
 
 use std::time::Duration;
 
@@ -66,11 +67,13 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
             state.clone(),
             crate::auth::middleware::require_auth,
         ));
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (routes, mut document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
         .merge(crate::auth::routes::public_router())
         .merge(protected)
-        .split_for_parts()
+        .split_for_parts();
+    openapi::document_problems(&mut document);
+    (routes, document)
 }
 
 /// The console's pages under `/app`: the web kit's own (sign-in, assets) and each

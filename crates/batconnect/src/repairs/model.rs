@@ -363,6 +363,9 @@ pub struct ScheduleRow {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InvoiceDetail {
+    /// The row id, for the console's reads that hang on it (not part of the API).
+    #[serde(skip)]
+    pub invoice_pk: i64,
     pub repair_id: String,
     pub totals: Totals,
     pub invoice: InvoiceCard,

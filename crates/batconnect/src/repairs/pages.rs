@@ -6,7 +6,7 @@
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use domain::money::Money;
@@ -49,6 +49,7 @@ pub fn router(max_upload_bytes: usize) -> Router<AppState> {
         .route("/app/repairs/{repair_id}/receipt", get(receipt))
         .route("/app/repairs/{repair_id}/{action}", post(change))
         .route("/app/installments", get(installments))
+        .route("/app/repairs/schedule-preview", get(live_preview))
 }
 
 /// A page's query without blank values (an empty filter field means "any").
@@ -478,7 +479,8 @@ fn render_wizard(
             @if leases.is_empty() {
                 p.notice.error { "This driver manages no active lease, so no repair invoice can be recorded for them." }
             } @else if may_create {
-                form.card method="post" action={ (PREFIX) "/cases/" (case_no) } enctype="multipart/form-data" {
+                form.card method="post" action={ (PREFIX) "/cases/" (case_no) } enctype="multipart/form-data"
+                    data-preview-url={ (PREFIX) "/repairs/schedule-preview" } {
                     (csrf(signed))
                     input type="hidden" name="tlc_license_no" value=(entered.tlc_license_no);
                     fieldset.invalid[errors.for_field("lease_id").is_some()] {
@@ -526,8 +528,12 @@ fn render_wizard(
                     @for e in errors.general(&field_names) {
                         p.notice.error role="alert" { (e.message) }
                     }
-                    @if let Some(preview) = preview {
-                        (schedule_preview(preview))
+                    // Refreshed in place as the amount or the first week changes (console.js);
+                    // without JavaScript, "Preview schedule" fills it.
+                    div #preview aria-live="polite" {
+                        @if let Some(preview) = preview {
+                            (schedule_preview(preview))
+                        }
                     }
                     div.actions {
                         button type="submit" name="action" value="preview" { "Preview schedule" }
@@ -576,6 +582,47 @@ fn schedule_preview(preview: &serde_json::Value) -> Markup {
             }
         }
     }
+}
+
+/// The schedule an amount and first week would get, as a fragment of the wizard (the
+/// same matrix and rules as the step; writes nothing).
+async fn live_preview(
+    State(state): State<AppState>,
+    signed: Signed,
+    query: RawQuery,
+) -> Result<Response, PageError> {
+    signed.user().require(READERS)?;
+    let amount = Money::parse_amount(value(&query, "total_amount"));
+    let week = domain::calendar::SundayDate::parse(value(&query, "start_week"));
+    let fragment = match (amount, week) {
+        (Ok(total), Ok(start)) => {
+            match domain::matrix::build_schedule(total, start, &state.config.repayment_matrix) {
+                Ok(schedule) => {
+                    let preview = serde_json::json!({
+                        "installment_count": schedule.len(),
+                        "weekly_installment": schedule.first().map(|s| s.amount.to_string()),
+                        "total_amount": total.to_string(),
+                        "schedule": schedule.iter().map(|s| serde_json::json!({
+                            "installment": s.sequence,
+                            "week_start": s.week_start.to_string(),
+                            "week_end": s.week_end.to_string(),
+                            "amount": s.amount.to_string(),
+                            "balance": s.balance.to_string(),
+                        })).collect::<Vec<_>>(),
+                    });
+                    schedule_preview(&preview)
+                }
+                Err(e) => html! { p.muted { (e.to_string()) } },
+            }
+        }
+        (Err(_), _) => html! { p.muted { "Enter the total amount (dollars, at most two decimals) to see the schedule." } },
+        (_, Err(_)) => html! { p.muted { "Choose the first week to see the schedule." } },
+    };
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        fragment.into_string(),
+    )
+        .into_response())
 }
 
 async fn wizard_submit(
@@ -712,6 +759,29 @@ async fn wizard_submit(
     }
 }
 
+/// An invoice's documents and history, read side by side.
+async fn invoice_extras(
+    state: &AppState,
+    detail: &InvoiceDetail,
+) -> Result<
+    (
+        Vec<crate::documents::model::Document>,
+        Vec<crate::audit::AuditRecord>,
+    ),
+    AppError,
+> {
+    let (documents, history) = tokio::join!(
+        crate::documents::service::of_invoice(&state.db, detail.invoice_pk),
+        crate::audit::history(
+            state.db.reader(),
+            "repair_invoice",
+            &detail.repair_id,
+            detail.invoice.case_no.as_deref(),
+        )
+    );
+    Ok((documents?, history?))
+}
+
 async fn invoice(
     State(state): State<AppState>,
     signed: Signed,
@@ -719,14 +789,7 @@ async fn invoice(
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
     let detail = service::detail(state.db.reader(), &repair_id).await?;
-    let documents = crate::documents::service::of_invoice(&state.db, &repair_id).await?;
-    let history = crate::audit::history(
-        state.db.reader(),
-        "repair_invoice",
-        &repair_id,
-        detail.invoice.case_no.as_deref(),
-    )
-    .await?;
+    let (documents, history) = invoice_extras(&state, &detail).await?;
     Ok(render_invoice(
         &state,
         &signed,
@@ -985,14 +1048,7 @@ async fn refused_change(
     message: String,
 ) -> Result<Response, PageError> {
     let detail = service::detail(state.db.reader(), repair_id).await?;
-    let documents = crate::documents::service::of_invoice(&state.db, repair_id).await?;
-    let history = crate::audit::history(
-        state.db.reader(),
-        "repair_invoice",
-        repair_id,
-        detail.invoice.case_no.as_deref(),
-    )
-    .await?;
+    let (documents, history) = invoice_extras(state, &detail).await?;
     let word = match action {
         Action::Hold => "put on hold",
         Action::Resume => "resume",

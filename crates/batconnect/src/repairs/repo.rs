@@ -292,6 +292,8 @@ pub async fn list_invoices(
 }
 
 pub struct DetailParts {
+    /// The invoice's row id (documents hang on it).
+    pub invoice_pk: i64,
     pub invoice: InvoiceCard,
     pub paid_cents: i64,
     pub total_cents: i64,
@@ -355,6 +357,7 @@ pub async fn invoice_detail(
         remaining -= amount;
     }
     Ok(Some(DetailParts {
+        invoice_pk,
         invoice: InvoiceCard {
             repair_id: r.try_get("repair_id")?,
             invoice_number: r.try_get("invoice_number")?,

@@ -367,6 +367,7 @@ pub async fn detail(pool: &AnyPool, repair_id: &str) -> Result<InvoiceDetail, Ap
         Settlement::of_invoice(parts.total_cents, parts.paid_cents, parts.invoice.status);
     let (driver, vehicle, lease) = fleet_cards(pool, &parts).await?;
     Ok(InvoiceDetail {
+        invoice_pk: parts.invoice_pk,
         repair_id: parts.invoice.repair_id.clone(),
         totals: Totals {
             repair_amount: Money::from_cents(parts.total_cents),

@@ -53,6 +53,17 @@ crate::both_backends! {
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM repair_invoices").await, 0);
         assert_eq!(browser.find("#invoice_number").await.prop("value").await.unwrap().as_deref(), Some("BAW-2001"));
         browser.fill("Total amount", "1234.56").await;
+        // The schedule follows the amount as it is typed…
+        let started = std::time::Instant::now();
+        loop {
+            let live = browser.find("#preview").await.text().await.unwrap();
+            if live.contains("5 weekly installments of $250.00") {
+                break;
+            }
+            assert!(started.elapsed() < std::time::Duration::from_secs(10), "no live preview: {live}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        // …and the button previews it too (without JavaScript, the only way).
         browser.press("Preview schedule").await;
         let preview = browser.find("section[aria-label='Schedule preview']").await.text().await.unwrap();
         assert!(preview.contains("5 weekly installments of $250.00"), "{preview}");
@@ -243,4 +254,70 @@ async fn the_accessibility_check_sees_a_violation() {
     );
     browser.close().await;
     app.cleanup().await;
+}
+
+/// Signs in through the console's form (no browser); the session cookie, or the status.
+async fn page_session(app: &TestApp, username: &str, password: &str) -> Result<String, StatusCode> {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response = client
+        .post(app.url("/app/sign-in"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("username={username}&password={}&next=/app/", password.replace(' ', "+")))
+        .send()
+        .await
+        .unwrap();
+    if response.status() != StatusCode::SEE_OTHER {
+        return Err(response.status());
+    }
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/app"), "{cookie}");
+    Ok(cookie.split(';').next().unwrap().to_string())
+}
+
+/// The status of the dashboard for this cookie: 200, or 303 to sign-in.
+async fn dashboard(app: &TestApp, cookie: &str) -> StatusCode {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    client.get(app.url("/app/")).header("cookie", cookie).send().await.unwrap().status()
+}
+
+crate::both_backends! {
+    async fn console_sessions_expire_and_are_revoked_like_tokens(app) {
+        let cookie = page_session(app, "finance", "demo-finance").await.unwrap();
+        assert_eq!(dashboard(app, &cookie).await, StatusCode::OK);
+        // Expiry: after BAT_TOKEN_TTL_SECONDS the session is gone.
+        let now = app.clock.now();
+        app.clock.set(now + chrono::Duration::seconds(app.state.config.token_ttl_seconds + 1));
+        assert_eq!(dashboard(app, &cookie).await, StatusCode::SEE_OTHER);
+        app.clock.set(now);
+        // A password reset ends the user's sessions.
+        let cookie = page_session(app, "finance", "demo-finance").await.unwrap();
+        let finance = app.scalar_i64("SELECT id FROM users WHERE username = 'finance'").await;
+        let (status, body) = app
+            .post_as("admin", &format!("/auth/users/{finance}/password"), serde_json::json!({"password": "a new password"}))
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        assert_eq!(dashboard(app, &cookie).await, StatusCode::SEE_OTHER);
+        // Disabling the user too, and a disabled user cannot sign in.
+        let cookie = page_session(app, "finance", "a new password").await.unwrap();
+        let (status, body) = app.post_as("admin", &format!("/auth/users/{finance}/disable"), serde_json::Value::Null).await;
+        assert!(status.is_success(), "{status} {body}");
+        assert_eq!(dashboard(app, &cookie).await, StatusCode::SEE_OTHER);
+        assert_eq!(page_session(app, "finance", "a new password").await, Err(StatusCode::UNAUTHORIZED));
+        // The API's login throttle guards the sign-in page too.
+        let mut statuses = Vec::new();
+        for _ in 0..6 {
+            statuses.push(page_session(app, "operations", "wrong").await.unwrap_err());
+        }
+        assert_eq!(statuses.last(), Some(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+        // A made-up cookie is no session.
+        assert_eq!(dashboard(app, "bat_session=made-up").await, StatusCode::SEE_OTHER);
+        // Page errors are pages: a missing invoice is an HTML 404, not problem+json.
+        let cookie = page_session(app, "viewer", "demo-viewer").await.unwrap();
+        let client = reqwest::Client::new();
+        let missing = client.get(app.url("/app/repairs/RPR-2099-99999")).header("cookie", &cookie).send().await.unwrap();
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        assert!(missing.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        let csp = missing.headers()["content-security-policy"].to_str().unwrap().to_string();
+        assert!(csp.contains("default-src 'self'"), "{csp}");
+    }
 }

@@ -15,3 +15,29 @@ document.addEventListener("submit", function (event) {
   form.dataset.submitting = "yes";
   window.setTimeout(function () { form.dataset.submitting = ""; }, 8000);
 });
+
+// The wizard's schedule preview follows the amount and the first week as they change.
+(function () {
+  var form = document.querySelector("form[data-preview-url]");
+  var target = document.getElementById("preview");
+  if (!form || !target || !window.fetch) { return; }
+  var timer = null;
+  var refresh = function () {
+    var amount = form.querySelector("#total_amount");
+    var week = form.querySelector("#start_week");
+    if (!amount || !week) { return; }
+    var query = new URLSearchParams({ total_amount: amount.value, start_week: week.value });
+    fetch(form.getAttribute("data-preview-url") + "?" + query.toString(), { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) { if (html !== null) { target.innerHTML = html; } })
+      .catch(function () { /* the button still previews */ });
+  };
+  var later = function (event) {
+    if (event.target.id === "total_amount" || event.target.id === "start_week") {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(refresh, 350);
+    }
+  };
+  form.addEventListener("input", later);
+  form.addEventListener("change", later);
+})();
