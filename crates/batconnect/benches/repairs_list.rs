@@ -155,7 +155,13 @@ async fn measure_page(
         let url = format!("{}{}", bench.address, path(i));
         async move {
             let started = Instant::now();
-            let response = bench.client.get(&url).header("cookie", cookie).send().await.unwrap();
+            let response = bench
+                .client
+                .get(&url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap();
             let status = response.status();
             let body = response.bytes().await.unwrap();
             assert!(status.is_success(), "GET {url}: {status}");
@@ -281,7 +287,8 @@ async fn run(backend: Backend) -> serde_json::Value {
     })
     .await;
     let ratio = |page: &serde_json::Value, json: &serde_json::Value| {
-        let r = page["median_ms"].as_f64().unwrap_or(0.0) / json["median_ms"].as_f64().unwrap_or(1.0).max(0.001);
+        let r = page["median_ms"].as_f64().unwrap_or(0.0)
+            / json["median_ms"].as_f64().unwrap_or(1.0).max(0.001);
         (r * 100.0).round() / 100.0
     };
     // What the figures are of: every seeded invoice is listed, the filters found rows.

@@ -71,7 +71,8 @@ pub struct AuditRecord {
     pub entity_type: String,
     pub entity_id: String,
     pub step_id: Option<String>,
-    #[schema(value_type = Object)]
+    /// What the action carried (null when nothing).
+    #[schema(value_type = Option<Object>, nullable)]
     pub details: Option<serde_json::Value>,
     pub created_on: String,
 }

@@ -89,8 +89,8 @@ fn pointer_or_root(pointer: &str) -> String {
     }
 }
 
-/// Middleware: a path or query string whose decoded text breaks the rule is refused with
-/// 400 naming the path or the parameter, before any route sees it.
+/// Middleware: a path whose decoded text breaks the rule is refused with 400, a query
+/// parameter with 422 naming it, before any route sees them.
 pub async fn refuse_control_characters(request: Request, next: Next) -> Response {
     let uri = request.uri();
     let path = percent_encoding::percent_decode_str(uri.path()).decode_utf8_lossy();
@@ -101,7 +101,7 @@ pub async fn refuse_control_characters(request: Request, next: Next) -> Response
         for (name, value) in form_urlencoded::parse(query.as_bytes()) {
             let problem = check_text("name", &name)
                 .map_err(|m| format!("a query parameter name {m}"))
-                .and_then(|_| check_text(&name, &value).map_err(|m| format!("{name}: {m}")));
+                .and_then(|_| check_text(&name, &value).map_err(|m| m.to_string()));
             if let Err(message) = problem {
                 return AppError::Validation(vec![FieldError::new(name.to_string(), message)])
                     .into_response();

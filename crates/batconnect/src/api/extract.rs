@@ -209,6 +209,15 @@ impl RawQuery {
                 )
             })
             .collect();
+        // A list filter given with nothing in it would silently filter nothing.
+        for name in known.iter().filter(|n| MULTI_VALUED.contains(n)) {
+            if self.0.iter().any(|(k, v)| k == name && v.trim().is_empty()) {
+                errors.push(FieldError::new(
+                    *name,
+                    "is empty; give a value or leave the parameter out",
+                ));
+            }
+        }
         for name in known.iter().filter(|n| !MULTI_VALUED.contains(n)) {
             let values: Vec<&str> = self
                 .0

@@ -37,6 +37,8 @@ fn stamp(state: &AppState) -> Stamp {
 #[utoipa::path(get, path = "/payments/vehicle-repairs/list/export", tag = "Vehicle Repairs",
     params(
         ("format" = Option<String>, Query, description = "csv (default), excel (or xlsx), pdf"),
+        ("page" = Option<i64>, Query, description = "accepted and ignored: the file holds every row"),
+        ("per_page" = Option<i64>, Query, description = "accepted and ignored"),
         ("sort_by" = Option<String>, Query, description = "as the list: repair_id, invoice_number, invoice_date (default), date, driver_name, medallion_no, lease_type, workshop_type, amount, status"),
         ("sort_order" = Option<String>, Query, description = "asc or desc (default)"),
         ("repair_id" = Option<String>, Query), ("invoice_number" = Option<String>, Query),
@@ -69,12 +71,15 @@ async fn export_invoices(
 #[utoipa::path(get, path = "/payments/vehicle-repairs/fetch/installments/export", tag = "Vehicle Repairs",
     params(
         ("format" = Option<String>, Query, description = "csv (default), excel (or xlsx), pdf"),
+        ("page" = Option<i64>, Query, description = "accepted and ignored: the file holds every row"),
+        ("per_page" = Option<i64>, Query, description = "accepted and ignored"),
         ("repair_id" = Option<String>, Query), ("lease_id" = Option<String>, Query, description = "internal id or lease id"),
         ("driver_id" = Option<String>, Query, description = "internal id or driver id"),
         ("medallion_id" = Option<String>, Query, description = "internal id or medallion number"),
         ("vehicle_id" = Option<String>, Query, description = "internal id or VIN"),
         ("status" = Option<String>, Query, description = "Scheduled, Posted, Paid"),
         ("from_week" = Option<String>, Query), ("to_week" = Option<String>, Query),
+        ("sort_by" = Option<String>, Query, description = "week (default; also week_start_date)"),
         ("sort_order" = Option<String>, Query, description = "asc (default) or desc, by week"),
     ),
     responses(
@@ -110,6 +115,8 @@ async fn export_installments(
     params(
         ("kind" = String, Query, description = "postings or balances"),
         ("format" = Option<String>, Query, description = "csv (default), excel (or xlsx), pdf"),
+        ("page" = Option<i64>, Query, description = "accepted and ignored: the file holds every row"),
+        ("per_page" = Option<i64>, Query, description = "accepted and ignored"),
         ("driver_id" = Option<i64>, Query), ("lease_id" = Option<i64>, Query), ("vehicle_id" = Option<i64>, Query), ("medallion_id" = Option<i64>, Query),
         ("category" = Option<String>, Query), ("status" = Option<String>, Query),
         ("entry_type" = Option<String>, Query, description = "postings only"),

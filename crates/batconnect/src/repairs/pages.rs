@@ -615,7 +615,9 @@ async fn live_preview(
                 Err(e) => html! { p.muted { (e.to_string()) } },
             }
         }
-        (Err(_), _) => html! { p.muted { "Enter the total amount (dollars, at most two decimals) to see the schedule." } },
+        (Err(_), _) => {
+            html! { p.muted { "Enter the total amount (dollars, at most two decimals) to see the schedule." } }
+        }
         (_, Err(_)) => html! { p.muted { "Choose the first week to see the schedule." } },
     };
     Ok((

@@ -320,6 +320,7 @@ async fn list_invoices(
         ("vehicle_id" = Option<String>, Query, description = "internal id or VIN"),
         ("status" = Option<String>, Query, description = "Scheduled, Posted, Paid"),
         ("from_week" = Option<String>, Query), ("to_week" = Option<String>, Query),
+        ("sort_by" = Option<String>, Query, description = "week (default; also week_start_date)"),
         ("sort_order" = Option<String>, Query, description = "asc (default) or desc, by week"),
         ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query),
     ),

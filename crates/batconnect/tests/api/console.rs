@@ -258,26 +258,49 @@ async fn the_accessibility_check_sees_a_violation() {
 
 /// Signs in through the console's form (no browser); the session cookie, or the status.
 async fn page_session(app: &TestApp, username: &str, password: &str) -> Result<String, StatusCode> {
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let response = client
         .post(app.url("/app/sign-in"))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("username={username}&password={}&next=/app/", password.replace(' ', "+")))
+        .body(format!(
+            "username={username}&password={}&next=/app/",
+            password.replace(' ', "+")
+        ))
         .send()
         .await
         .unwrap();
     if response.status() != StatusCode::SEE_OTHER {
         return Err(response.status());
     }
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_string();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/app"), "{cookie}");
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax")
+            && cookie.contains("Path=/app"),
+        "{cookie}"
+    );
     Ok(cookie.split(';').next().unwrap().to_string())
 }
 
 /// The status of the dashboard for this cookie: 200, or 303 to sign-in.
 async fn dashboard(app: &TestApp, cookie: &str) -> StatusCode {
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    client.get(app.url("/app/")).header("cookie", cookie).send().await.unwrap().status()
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    client
+        .get(app.url("/app/"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .status()
 }
 
 crate::both_backends! {

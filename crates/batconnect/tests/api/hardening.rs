@@ -303,3 +303,59 @@ crate::both_backends! {
         assert_eq!(body["errors"][0]["message"], "must be a whole number", "{body}");
     }
 }
+
+crate::both_backends! {
+    async fn an_empty_list_filter_is_refused_not_ignored(app) {
+        for path in ["/ledger/balances?lease_id=", "/ledger/postings?lease_id=", "/dtrs?lease_id=", "/payments/vehicle-repairs?status="] {
+            let (status, body) = app.get_as("finance", path).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {body}");
+            assert!(body["errors"][0]["message"].as_str().unwrap().contains("is empty"), "{body}");
+        }
+        // A control character in a query parameter names it once.
+        let (status, body) = app.get_as("viewer", "/payments/vehicle-repairs?driver_name=a%01b").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let detail = body["detail"].as_str().unwrap();
+        assert_eq!(detail.matches("driver_name").count(), 1, "{detail}");
+    }
+
+    async fn the_openapi_document_tells_every_error_answer(app) {
+        let document: Value = app.client.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+        let mut checked = 0;
+        for (path, item) in document["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                let responses = operation["responses"].as_object().unwrap();
+                for (code, response) in responses {
+                    // Error answers are problem details (readiness says what is down in its
+                    // own Health body).
+                    if (code.starts_with('4') || code.starts_with('5')) && path != "/readyz" {
+                        assert!(response["content"]["application/problem+json"].is_object(), "{method} {path} {code}: {response}");
+                        assert!(response["content"].get("application/json").is_none(), "{method} {path} {code}");
+                    }
+                }
+                let public = ["/healthz", "/readyz", "/auth/login"].contains(&path.as_str());
+                for code in ["400", "422", "500", "503"] {
+                    assert!(responses.contains_key(code), "{method} {path} lacks {code}");
+                }
+                if !public {
+                    assert!(responses.contains_key("401") && responses.contains_key("403"), "{method} {path}");
+                }
+                if operation.get("requestBody").is_some() {
+                    assert!(responses.contains_key("413") && responses.contains_key("415"), "{method} {path}");
+                }
+                if path.contains('{') {
+                    assert!(responses.contains_key("404"), "{method} {path}");
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 50, "{checked} operations");
+        let details = &document["components"]["schemas"]["AuditRecord"]["properties"]["details"];
+        assert!(details.to_string().contains("null"), "AuditRecord.details must be nullable: {details}");
+        // List parameters carry their rules.
+        let params = document["paths"]["/payments/vehicle-repairs"]["get"]["parameters"].as_array().unwrap();
+        let per_page = params.iter().find(|p| p["name"] == "per_page").unwrap();
+        assert_eq!(per_page["schema"]["maximum"], 100, "{per_page}");
+        let status = params.iter().find(|p| p["name"] == "status").unwrap();
+        assert_eq!(status["schema"]["minLength"], 1, "{status}");
+    }
+}
