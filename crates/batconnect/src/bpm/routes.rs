@@ -68,6 +68,7 @@ async fn get_case(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<CaseView>, AppError> {
     user.require(READERS)?;
+    refuse_empty(&query)?;
     Ok(Json(
         service::view_case(
             &service::Cases::from_state(&state),
@@ -120,6 +121,7 @@ async fn get_step(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     user.require(READERS)?;
+    refuse_empty(&query)?;
     Ok(Json(
         service::fetch_step(
             &service::Cases::from_state(&state),
@@ -191,4 +193,24 @@ async fn cases_by_type(
     let page = PageRequest::parse(query.get("page"), query.get("per_page"))?;
     let (items, total) = repo::cases_by_type(state.db.reader(), &prefix, page).await?;
     Ok(Json(Page::new(items, total, page)))
+}
+
+/// A lookup parameter given empty (`?tlc_license_no=`) is refused, not taken as "none".
+fn refuse_empty(query: &HashMap<String, String>) -> Result<(), AppError> {
+    let mut empty: Vec<crate::error::FieldError> = query
+        .iter()
+        .filter(|(_, v)| v.trim().is_empty())
+        .map(|(k, _)| {
+            crate::error::FieldError::new(
+                k.clone(),
+                "is empty; give a value or leave the parameter out",
+            )
+        })
+        .collect();
+    empty.sort_by(|a, b| a.field.cmp(&b.field));
+    if empty.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(empty))
+    }
 }

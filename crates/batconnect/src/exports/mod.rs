@@ -30,6 +30,16 @@ pub enum Format {
 impl Format {
     /// `format` (csv, excel or xlsx, pdf); CSV when absent.
     pub fn parse(query: &RawQuery) -> Result<Format, AppError> {
+        if query
+            .0
+            .iter()
+            .any(|(k, v)| k == "format" && v.trim().is_empty())
+        {
+            return Err(AppError::field(
+                "format",
+                "is empty; give csv, excel or pdf, or leave the parameter out",
+            ));
+        }
         match query
             .get("format")
             .map(|f| f.to_ascii_lowercase())
@@ -196,6 +206,8 @@ pub async fn invoices_file(
     query: &RawQuery,
 ) -> Result<axum::response::Response, AppError> {
     let format = Format::parse(query)?;
+    // The file holds every row; page and per_page are accepted as the list's, so checked.
+    crate::db::PageRequest::parse(query.get("page"), query.get("per_page"))?;
     let q = crate::repairs::query::InvoiceQuery::parse(&list_params(query, &["format"]), false)?;
     let export = tables::invoices(
         q.filter,
