@@ -46,6 +46,8 @@ fn stamp(state: &AppState) -> Stamp {
         ("lease_type" = Option<String>, Query), ("workshop_type" = Option<String>, Query),
         ("from_total_amount" = Option<String>, Query), ("to_total_amount" = Option<String>, Query),
         ("status" = Option<String>, Query), ("driver_name" = Option<String>, Query, description = "partial, any case"),
+        ("tlc_license_no" = Option<String>, Query, description = "the driver's TLC license, partial"),
+        ("plate_number" = Option<String>, Query, description = "the vehicle's plate, partial, any case"),
         ("medallion_no" = Option<String>, Query), ("lease_id" = Option<String>, Query), ("vin" = Option<String>, Query),
     ),
     responses(

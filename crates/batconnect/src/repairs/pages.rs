@@ -145,6 +145,8 @@ async fn dashboard(State(state): State<AppState>, signed: Signed) -> Result<Resp
 
 const LIST_FILTERS: &[(&str, &str)] = &[
     ("driver_name", "Driver name"),
+    ("tlc_license_no", "TLC license"),
+    ("plate_number", "Plate"),
     ("medallion_no", "Medallion"),
     ("vin", "VIN"),
     ("invoice_number", "Invoice number"),
@@ -247,7 +249,7 @@ async fn list(
                 button.primary type="submit" { "Apply filters" }
                 a.button href={ (PREFIX) "/repairs" } { "Clear" }
             }
-            @for e in errors.general(&["status", "workshop_type", "from_invoice_date", "to_invoice_date", "driver_name", "medallion_no", "vin", "invoice_number", "repair_id", "lease_id"]) {
+            @for e in errors.general(&["status", "workshop_type", "from_invoice_date", "to_invoice_date", "driver_name", "tlc_license_no", "plate_number", "medallion_no", "vin", "invoice_number", "repair_id", "lease_id"]) {
                 p.notice.error role="alert" { (e.field) ": " (e.message) }
             }
         }

@@ -73,6 +73,8 @@ pub const INVOICE_PARAMS: &[&str] = &[
     "to_total_amount",
     "status",
     "driver_name",
+    "tlc_license_no",
+    "plate_number",
     "medallion_no",
     "lease_id",
     "vin",
@@ -204,6 +206,20 @@ impl InvoiceQuery {
             "SELECT d.id FROM drivers d",
             "d.full_name",
             &names,
+        );
+        // The driver's TLC license and the vehicle's plate: partial, like the name, through
+        // the small fleet tables to ids an index on invoices serves.
+        filter.in_subquery_containing(
+            "driver_id",
+            "SELECT d.id FROM drivers d",
+            "d.tlc_license_no",
+            &query.list("tlc_license_no"),
+        );
+        filter.in_subquery_containing(
+            "vehicle_id",
+            "SELECT v.id FROM vehicles v",
+            "v.plate_number",
+            &query.list("plate_number"),
         );
         let medallions: Vec<String> = query
             .list("medallion_no")

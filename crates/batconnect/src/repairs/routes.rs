@@ -286,6 +286,8 @@ async fn create_case(
         ("from_total_amount" = Option<String>, Query), ("to_total_amount" = Option<String>, Query),
         ("status" = Option<String>, Query, description = "Draft, Open, Closed, Hold, Cancelled"),
         ("driver_name" = Option<String>, Query, description = "partial, any case"),
+        ("tlc_license_no" = Option<String>, Query, description = "the driver's TLC license, partial"),
+        ("plate_number" = Option<String>, Query, description = "the vehicle's plate, partial, any case"),
         ("medallion_no" = Option<String>, Query), ("lease_id" = Option<String>, Query), ("vin" = Option<String>, Query),
     ),
     responses((status = 200, body = InvoiceList), (status = 422, body = Problem)))]

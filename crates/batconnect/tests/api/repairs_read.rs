@@ -52,3 +52,20 @@ both_backends! {
         assert_eq!(problem["errors"][0]["field"], "status");
     }
 }
+
+crate::both_backends! {
+    async fn the_list_finds_invoices_by_tlc_license_and_plate(app) {
+        let case_no = app.create_repair_case().await;
+        let (status, body) = app.submit_step(&case_no, app.invoice_data(1, "300.00", "TLC-1")).await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+        let plate: String = app.scalar_text("SELECT plate_number FROM vehicles WHERE id = 1").await;
+        let tlc: String = app.scalar_text("SELECT tlc_license_no FROM drivers WHERE id = 1").await;
+        for query in [format!("tlc_license_no={}", &tlc[..5]), format!("plate_number={}", plate.to_lowercase())] {
+            let (status, list) = app.get_as("viewer", &format!("/payments/vehicle-repairs?{query}")).await;
+            assert_eq!(status, reqwest::StatusCode::OK, "{list}");
+            assert_eq!(list["total_items"], 1, "{query}: {list}");
+        }
+        let (_, none) = app.get_as("viewer", "/payments/vehicle-repairs?plate_number=NOPLATE").await;
+        assert_eq!(none["total_items"], 0);
+    }
+}
