@@ -211,7 +211,8 @@ impl RawQuery {
             .collect();
         // A list filter given with nothing in it would silently filter nothing.
         for name in known.iter().filter(|n| MULTI_VALUED.contains(n)) {
-            if self.0.iter().any(|(k, v)| k == name && v.trim().is_empty()) {
+            let blank = |v: &str| v.split(',').all(|item| item.trim().is_empty());
+            if self.0.iter().any(|(k, v)| k == name && blank(v)) {
                 errors.push(FieldError::new(
                     *name,
                     "is empty; give a value or leave the parameter out",

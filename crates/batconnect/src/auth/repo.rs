@@ -167,7 +167,6 @@ pub async fn active_admins(tx: &mut Tx) -> Result<Vec<i64>, sqlx::Error> {
 
 /// A console session as stored (the id is the SHA-256 of the cookie's secret).
 pub struct StoredSession {
-    pub user_id: i64,
     pub token_generation: i64,
     pub csrf_token: String,
     pub expires_on: String,
@@ -203,7 +202,7 @@ pub async fn find_session(
     id: &str,
 ) -> Result<Option<(StoredSession, StoredUser)>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT s.user_id, s.token_generation AS session_generation, s.csrf_token, s.expires_on, \
+        "SELECT s.token_generation AS session_generation, s.csrf_token, s.expires_on, \
          u.id, u.username, u.password_hash, u.roles, u.is_active, u.created_on, u.token_generation \
          FROM console_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
     )
@@ -213,7 +212,6 @@ pub async fn find_session(
     row.map(|row| {
         Ok((
             StoredSession {
-                user_id: row.try_get("user_id")?,
                 token_generation: row.try_get("session_generation")?,
                 csrf_token: row.try_get("csrf_token")?,
                 expires_on: row.try_get("expires_on")?,
@@ -224,10 +222,18 @@ pub async fn find_session(
     .transpose()
 }
 
-/// Deletes one session, and every session that has expired (sign-in keeps the table small).
-pub async fn delete_session(tx: &mut Tx, id: &str, now: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM console_sessions WHERE id = $1 OR expires_on < $2")
+/// Ends one session.
+pub async fn delete_session(tx: &mut Tx, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM console_sessions WHERE id = $1")
         .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Removes every session that has expired (sign-in calls it, so the table stays small).
+pub async fn delete_expired_sessions(tx: &mut Tx, now: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM console_sessions WHERE expires_on < $1")
         .bind(now)
         .execute(&mut **tx)
         .await?;

@@ -67,6 +67,7 @@ const TAIL_BYTES: usize = 1024;
 
 impl FileShape {
     /// The shape of a file already in memory.
+    #[cfg(test)]
     pub fn of(bytes: &[u8]) -> FileShape {
         let mut shape = FileShape::default();
         shape.feed(bytes);

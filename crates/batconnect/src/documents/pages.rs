@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::service::{self, Intake, Received, Target};
+use super::service::{self, Received, Target};
 use crate::auth::model::{OPERATORS, READERS};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -47,48 +47,27 @@ pub async fn read_form_with_file(
             })? {
                 let name = field.name().unwrap_or_default().to_string();
                 if name != "file" {
-                    let text = field.text().await.map_err(|e| {
+                    // Read in chunks and stopped at the limit, so a huge text part is never
+                    // held whole.
+                    let mut bytes = Vec::new();
+                    while let Some(chunk) = field.chunk().await.map_err(|e| {
                         AppError::BadRequest(format!("cannot read the form: {}", e.body_text()))
-                    })?;
-                    if text.len() > MAX_TEXT_FIELD {
-                        return Err(AppError::field(name, "is too long").into());
+                    })? {
+                        if bytes.len() + chunk.len() > MAX_TEXT_FIELD {
+                            return Err(AppError::field(name, "is too long").into());
+                        }
+                        bytes.extend_from_slice(&chunk);
                     }
+                    let text = String::from_utf8(bytes)
+                        .map_err(|_| AppError::field(name.clone(), "is not UTF-8 text"))?;
                     form.0.push((name, text));
                     continue;
                 }
                 form.check_csrf(signed)?;
-                let file_name = field.file_name().unwrap_or_default().to_string();
                 if received.is_some() {
                     return Err(AppError::field("file", "choose one file").into());
                 }
-                let mut intake = Intake::begin(&state.storage, max)?;
-                let mut empty = true;
-                loop {
-                    match field.chunk().await {
-                        Ok(Some(chunk)) => {
-                            empty = empty && chunk.is_empty();
-                            if let Err(e) = intake.write(chunk).await {
-                                intake.abandon().await;
-                                return Err(e.into());
-                            }
-                        }
-                        Ok(None) => break,
-                        Err(e) => {
-                            intake.abandon().await;
-                            return Err(AppError::BadRequest(format!(
-                                "cannot read the file: {}",
-                                e.body_text()
-                            ))
-                            .into());
-                        }
-                    }
-                }
-                // A file input left empty still sends a part, with no name and no bytes.
-                if empty && file_name.is_empty() {
-                    intake.abandon().await;
-                    continue;
-                }
-                received = Some(intake.finish(&file_name).await?);
+                received = super::routes::stream_file(&mut field, &state.storage, max).await?;
             }
             Ok(())
         }
@@ -131,14 +110,15 @@ async fn upload_to_invoice(
     )))
 }
 
-/// Attaches a checked, stored file to the invoice the wizard just created.
-pub async fn attach_to_invoice(
+/// Attaches a checked, stored file to the case whose step just created its invoice: it
+/// belongs to both, and shows in the case's history.
+pub async fn attach_to_case_invoice(
     state: &AppState,
     signed: &Signed,
-    repair_id: &str,
+    case_no: &str,
     file: Received,
 ) -> Result<(), AppError> {
-    let attach = match service::attach_to(&state.db, Target::Invoice(repair_id.to_string())).await {
+    let attach = match service::attach_to(&state.db, Target::Case(case_no.to_string())).await {
         Ok(attach) => attach,
         Err(e) => {
             service::discard(&state.storage, file).await;

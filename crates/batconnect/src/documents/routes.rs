@@ -29,6 +29,40 @@ pub fn router(max_upload_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(download))
 }
 
+/// Streams one multipart part into storage and checks it: the API and the console's forms
+/// both read their file through this. `None` for a file input left empty (no name, no
+/// bytes).
+pub(super) async fn stream_file(
+    field: &mut axum::extract::multipart::Field<'_>,
+    storage: &crate::storage::Storage,
+    max: usize,
+) -> Result<Option<service::Received>, AppError> {
+    let file_name = field.file_name().unwrap_or_default().to_string();
+    let mut intake = service::Intake::begin(storage, max)?;
+    let mut empty = true;
+    loop {
+        match field.chunk().await {
+            Ok(Some(chunk)) => {
+                empty = empty && chunk.is_empty();
+                if let Err(e) = intake.write(chunk).await {
+                    intake.abandon().await;
+                    return Err(e);
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                intake.abandon().await;
+                return Err(multipart_error(e, max));
+            }
+        }
+    }
+    if empty && file_name.is_empty() {
+        intake.abandon().await;
+        return Ok(None);
+    }
+    intake.finish(&file_name).await.map(Some)
+}
+
 fn multipart_error(e: MultipartError, max: usize) -> AppError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         AppError::PayloadTooLarge(format!(
@@ -77,24 +111,11 @@ async fn receive_upload(
                     ))
                 }
             }
-            let file_name = field.file_name().unwrap_or_default().to_string();
-            let mut intake = service::Intake::begin(&state.storage, max)?;
-            loop {
-                match field.chunk().await {
-                    Ok(Some(chunk)) => {
-                        if let Err(e) = intake.write(chunk).await {
-                            intake.abandon().await;
-                            return Err(e);
-                        }
-                    }
-                    Ok(None) => break,
-                    Err(e) => {
-                        intake.abandon().await;
-                        return Err(multipart_error(e, max));
-                    }
-                }
-            }
-            received = Some(intake.finish(&file_name).await?);
+            received = Some(
+                stream_file(&mut field, &state.storage, max)
+                    .await?
+                    .ok_or_else(|| AppError::field("file", "the file is empty"))?,
+            );
         }
         Ok(())
     }

@@ -101,7 +101,7 @@ impl Intake {
     }
 
     /// Whether the file has passed the size limit; from then on chunks are only counted.
-    pub fn oversized(&self) -> bool {
+    fn oversized(&self) -> bool {
         self.shape.size() > self.max_bytes as u64
     }
 

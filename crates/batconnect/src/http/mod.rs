@@ -84,7 +84,10 @@ fn console(state: &AppState) -> Router<AppState> {
         .merge(crate::web::router())
         .merge(crate::repairs::pages::router(max_upload))
         .merge(crate::documents::pages::router(max_upload))
-        .layer(axum::middleware::from_fn(crate::web::guard))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::web::guard,
+        ))
 }
 
 pub fn router(state: AppState) -> Router {

@@ -1,8 +1,8 @@
 //! The API's error answers, documented once for every operation: each route declares its
 //! success and the errors particular to it, and this pass adds the ones every route of its
 //! kind can give (401 and 403 behind the bearer token, 400 and 422 for parameters and
-//! bodies, 404 for a path naming something, 409 for a change, 413 and 415 for a body, 429
-//! and 503 where the service sheds load), all as `application/problem+json`.
+//! bodies, 404 for a path naming something, 409 for a change, 413 and 415 for a body, 503
+//! where exports shed load, 500), all as `application/problem+json`.
 
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::schema::{Ref, Schema, SchemaType, Type};

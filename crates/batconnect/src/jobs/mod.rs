@@ -8,7 +8,7 @@ pub mod repo;
 pub mod routes;
 pub mod runner;
 
-/// The latest runs of every job, newest first (the dashboard's "last Sunday run").
+/// The latest runs of any job, newest first (the dashboard shows the last one).
 pub async fn recent_runs(
     pool: &sqlx::AnyPool,
     limit: i64,

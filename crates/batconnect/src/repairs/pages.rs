@@ -587,7 +587,7 @@ fn schedule_preview(preview: &serde_json::Value) -> Markup {
 }
 
 /// The schedule an amount and first week would get, as a fragment of the wizard (the
-/// same matrix and rules as the step; writes nothing).
+/// same matrix, amount rule and first-week window as the step; writes nothing).
 async fn live_preview(
     State(state): State<AppState>,
     signed: Signed,
@@ -596,7 +596,15 @@ async fn live_preview(
     signed.user().require(READERS)?;
     let amount = Money::parse_amount(value(&query, "total_amount"));
     let week = domain::calendar::SundayDate::parse(value(&query, "start_week"));
+    let current =
+        domain::calendar::current_payment_period(state.clock.now(), state.config.timezone);
+    let window = week.as_ref().map_err(|_| ()).and_then(|w| {
+        domain::input::start_week(*w, current, state.config.max_start_weeks_ahead).map_err(|_| ())
+    });
     let fragment = match (amount, week) {
+        (_, Ok(_)) if window.is_err() => {
+            html! { p.muted { "Choose one of the offered first weeks to see the schedule." } }
+        }
         (Ok(total), Ok(start)) => {
             match domain::matrix::build_schedule(total, start, &state.config.repayment_matrix) {
                 Ok(schedule) => {
@@ -651,20 +659,28 @@ async fn wizard_submit(
             .map_err(|e| AppError::BadRequest(e.body_text()))?;
         (Form::parse(&body), None)
     };
-    form.check_csrf(&signed)?;
-    let discard = |file: Option<crate::documents::service::Received>| {
-        let storage = state.storage.clone();
-        async move {
-            if let Some(file) = file {
-                crate::documents::service::discard(&storage, file).await;
-            }
-        }
-    };
+    // Whatever happens below, a stored file that was not attached to a new invoice is removed.
+    let mut file = file;
+    let outcome = submit_wizard(&state, &signed, &case_no, &form, &mut file).await;
+    if let Some(left) = file {
+        crate::documents::service::discard(&state.storage, left).await;
+    }
+    outcome
+}
+
+/// The wizard's form, read: preview, or create the invoice (taking `file` to attach it).
+async fn submit_wizard(
+    state: &AppState,
+    signed: &Signed,
+    case_no: &str,
+    form: &Form,
+    file: &mut Option<crate::documents::service::Received>,
+) -> Result<Response, PageError> {
+    form.check_csrf(signed)?;
     let entered = Entered::from_pairs(|n| form.get(n).map(str::to_string));
-    let found = find_driver(&state, &case_no, &entered.tlc_license_no).await?;
+    let found = find_driver(state, case_no, &entered.tlc_license_no).await?;
     if let Some(repair_id) = found["repair_id"].as_str() {
         // Already created (a second click, the back button, another tab): the same invoice.
-        discard(file).await;
         return Ok(see_other(&format!("{PREFIX}/repairs/{repair_id}")));
     }
     let lease = found["leases"].as_array().and_then(|leases| {
@@ -673,15 +689,14 @@ async fn wizard_submit(
         })
     });
     let Some(lease) = lease else {
-        discard(file).await;
         let errors = FieldErrors(vec![crate::error::FieldError::new(
             "lease_id",
             "choose one of the driver's leases",
         )]);
         return Ok(render_wizard(
-            &state,
-            &signed,
-            &case_no,
+            state,
+            signed,
+            case_no,
             &entered,
             &found,
             None,
@@ -706,8 +721,8 @@ async fn wizard_submit(
         data["notes"] = serde_json::Value::String(entered.notes.clone());
     }
     let submitted = crate::bpm::service::submit_step(
-        &Cases::from_state(&state),
-        &case_no,
+        &Cases::from_state(state),
+        case_no,
         STEP,
         data,
         signed.user(),
@@ -715,30 +730,27 @@ async fn wizard_submit(
     )
     .await;
     match submitted {
-        Ok(output) if preview_only => {
-            discard(file).await;
-            Ok(render_wizard(
-                &state,
-                &signed,
-                &case_no,
-                &entered,
-                &found,
-                Some(&output),
-                &FieldErrors::default(),
-                StatusCode::OK,
-            ))
-        }
+        Ok(output) if preview_only => Ok(render_wizard(
+            state,
+            signed,
+            case_no,
+            &entered,
+            &found,
+            Some(&output),
+            &FieldErrors::default(),
+            StatusCode::OK,
+        )),
         Ok(output) => {
             let repair_id = output["repair_id"]
                 .as_str()
                 .or_else(|| output["data"]["repair_id"].as_str())
                 .unwrap_or_default()
                 .to_string();
-            if let Some(file) = file {
+            if let Some(file) = file.take() {
                 // The invoice exists whatever happens to its file; a failure is logged and
                 // the file can be uploaded again from the invoice page.
                 if let Err(e) =
-                    crate::documents::pages::attach_to_invoice(&state, &signed, &repair_id, file)
+                    crate::documents::pages::attach_to_case_invoice(state, signed, case_no, file)
                         .await
                 {
                     tracing::error!(error = %e, repair_id, "could not attach the wizard's file to the new invoice");
@@ -747,12 +759,11 @@ async fn wizard_submit(
             Ok(see_other(&format!("{PREFIX}/repairs/{repair_id}")))
         }
         Err(error) => {
-            discard(file).await;
             let errors = FieldErrors::from_error(error)?;
             Ok(render_wizard(
-                &state,
-                &signed,
-                &case_no,
+                state,
+                signed,
+                case_no,
                 &entered,
                 &found,
                 None,

@@ -192,15 +192,18 @@ impl StorageWriter {
         self.inner.put(chunk).await.map_err(|e| self.backend(e))
     }
 
-    /// Completes the object.
+    /// Completes the object; when that fails, a started multipart upload is aborted.
     pub async fn finish(mut self) -> Result<(), StorageError> {
         use tokio::io::AsyncWriteExt;
-        self.inner.shutdown().await.map_err(|e| {
-            self.backend(object_store::Error::Generic {
+        if let Err(e) = self.inner.shutdown().await {
+            let error = self.backend(object_store::Error::Generic {
                 store: "writer",
                 source: Box::new(e),
-            })
-        })
+            });
+            self.abort().await;
+            return Err(error);
+        }
+        Ok(())
     }
 
     /// Gives the object up: a started multipart upload is aborted, nothing is left.

@@ -6,10 +6,10 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono_tz::Tz;
 use domain::money::Money;
-use maud::{html, Markup, PreEscaped, DOCTYPE};
+use maud::{html, Markup, DOCTYPE};
 
 use super::{Signed, CSRF_FIELD, PREFIX};
-use crate::auth::model::{OPERATORS, READERS};
+use crate::auth::model::OPERATORS;
 use crate::error::AppError;
 
 /// One page: its title, its breadcrumbs (label, link) and who is looking.
@@ -46,10 +46,8 @@ impl Page<'_> {
                             nav aria-label="Main" {
                                 ul {
                                     (nav_link("Dashboard", &format!("{PREFIX}/"), self.section == "dashboard"))
-                                    @if signed.user().has_any(READERS) {
-                                        (nav_link("Vehicle Repairs", &format!("{PREFIX}/repairs"), self.section == "repairs"))
-                                        (nav_link("Installments", &format!("{PREFIX}/installments"), self.section == "installments"))
-                                    }
+                                    (nav_link("Vehicle Repairs", &format!("{PREFIX}/repairs"), self.section == "repairs"))
+                                    (nav_link("Installments", &format!("{PREFIX}/installments"), self.section == "installments"))
                                 }
                             }
                             form.signout method="post" action={ (PREFIX) "/sign-out" } {
@@ -226,11 +224,6 @@ pub fn pagination(base: &str, query: &[(String, String)], page: i64, total_pages
             @if page < total_pages { a rel="next" href=(link(page + 1)) { "Next →" } }
         }
     }
-}
-
-/// Raw, trusted markup (only for constants written here).
-pub fn trusted(text: &'static str) -> PreEscaped<&'static str> {
-    PreEscaped(text)
 }
 
 #[cfg(test)]

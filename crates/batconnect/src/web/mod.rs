@@ -7,7 +7,7 @@
 pub mod layout;
 mod sign_in;
 
-use axum::extract::{FromRequestParts, Request};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -165,25 +165,21 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Refuses a state-changing request that a browser says came from another site (before
-/// the CSRF token is even looked at), and keeps the pages out of frames and caches.
-pub async fn guard(request: Request, next: Next) -> Response {
+/// Refuses a state-changing request that a browser says came from another site, before
+/// the CSRF token is even looked at.
+pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if request.method() != Method::GET && request.method() != Method::HEAD {
         let headers = request.headers();
         // `Sec-Fetch-Site` is the browser's own word on where the form came from; an
-        // `Origin` naming another host says the same for browsers without it. (`null` is
+        // `Origin` naming another site says the same for browsers without it. (`null` is
         // what a privacy setting sends; the CSRF token still decides then.)
         let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
         let cross_site = matches!(fetch_site, Some("cross-site" | "same-site"));
-        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-        let foreign_origin = headers
+        let origin = headers
             .get(header::ORIGIN)
             .and_then(|v| v.to_str().ok())
-            .filter(|origin| *origin != "null")
-            .is_some_and(|origin| {
-                let origin_host = origin.split("://").nth(1).unwrap_or(origin);
-                Some(origin_host) != host
-            });
+            .filter(|origin| *origin != "null");
+        let foreign_origin = origin.is_some_and(|origin| !is_own_origin(&state, &request, origin));
         if cross_site || foreign_origin {
             return layout::error_page(AppError::Forbidden(
                 "a form from another site cannot act in this console".into(),
@@ -191,6 +187,22 @@ pub async fn guard(request: Request, next: Next) -> Response {
         }
     }
     next.run(request).await
+}
+
+/// Whether `origin` is this service: the origin of `BAT_PUBLIC_URL` when it is set (behind
+/// a proxy the `Host` header may name the upstream), else the host the request was sent to.
+fn is_own_origin(state: &AppState, request: &Request, origin: &str) -> bool {
+    if let Some(public) = state.config.public_url.as_deref() {
+        let public_origin: String = public.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
+        return origin.eq_ignore_ascii_case(&public_origin);
+    }
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| request.uri().authority().map(|a| a.as_str()));
+    let origin_host = origin.split("://").nth(1).unwrap_or(origin);
+    host.is_some_and(|h| h.eq_ignore_ascii_case(origin_host))
 }
 
 /// The errors of a refused form, by field, for showing next to each input.

@@ -19,6 +19,7 @@ fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(path)
             if path.starts_with(&format!("{PREFIX}/"))
+                && path.bytes().all(|b| b.is_ascii_graphic())
                 && !path.starts_with("//")
                 && !path.contains("://")
                 && !path.contains('\\') =>
@@ -124,7 +125,7 @@ pub async fn sign_out(
 ) -> Result<Response, PageError> {
     Form::parse(&body).check_csrf(&signed)?;
     if let Some(secret) = cookie_value(&headers) {
-        session::sign_out(&state.db, &secret, state.clock.now()).await?;
+        session::sign_out(&state.db, &secret).await?;
     }
     let mut response = super::see_other(&format!("{PREFIX}/sign-in"));
     response

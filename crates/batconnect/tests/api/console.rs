@@ -344,3 +344,52 @@ crate::both_backends! {
         assert!(csp.contains("default-src 'self'"), "{csp}");
     }
 }
+
+crate::both_backends! {
+    async fn a_refused_wizard_form_keeps_no_file_and_sign_in_stays_on_the_console(app) {
+        let cookie = page_session(app, "operations", "demo-operations").await.unwrap();
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let page = client.get(app.url("/app/")).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+        let csrf = page.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        // A form with a file, posted to a case that does not exist: 404, and nothing stored.
+        let boundary = "----batconsole";
+        let mut body = Vec::new();
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n").as_bytes());
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes());
+        body.extend_from_slice(PDF);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let response = client.post(app.url("/app/cases/RPRINV999999")).header("cookie", &cookie)
+            .header("content-type", format!("multipart/form-data; boundary={boundary}")).body(body).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        let stored = std::fs::read_dir(app.state.config.data_dir.join("files/documents")).map(|d| d.count()).unwrap_or(0);
+        assert_eq!(stored, 0, "a refused form left its file behind");
+        // Sign-in only ever sends people to a console page, and a strange `next` is no error.
+        let signed = client.post(app.url("/app/sign-in")).header("content-type", "application/x-www-form-urlencoded")
+            .body("username=viewer&password=demo-viewer&next=%2Fapp%2F%0Aevil").send().await.unwrap();
+        assert_eq!(signed.status(), StatusCode::SEE_OTHER);
+        assert_eq!(signed.headers()["location"], "/app/");
+        let signed = client.post(app.url("/app/sign-in")).header("content-type", "application/x-www-form-urlencoded")
+            .body("username=viewer&password=demo-viewer&next=https%3A%2F%2Fevil.example%2F").send().await.unwrap();
+        assert_eq!(signed.headers()["location"], "/app/");
+    }
+}
+
+crate::both_backends_with! {
+    setup = crate::helpers::Setup { env: vec![("BAT_PUBLIC_URL", "https://fleet.example".to_string())], ..Default::default() };
+    async fn behind_a_proxy_the_public_url_is_the_console_origin(app) {
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let sign_in = |origin: &'static str| {
+            client.post(app.url("/app/sign-in")).header("origin", origin)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("username=viewer&password=demo-viewer&next=/app/").send()
+        };
+        // The proxy's public origin is this console, whatever Host the request carries…
+        let ok = sign_in("https://fleet.example").await.unwrap();
+        assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+        let cookie = ok.headers()["set-cookie"].to_str().unwrap().to_string();
+        assert!(cookie.contains("; Secure"), "{cookie}");
+        // …and any other origin is not.
+        let refused = sign_in("https://evil.example").await.unwrap();
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    }
+}

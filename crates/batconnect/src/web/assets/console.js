@@ -2,11 +2,6 @@
 "use strict";
 document.addEventListener("submit", function (event) {
   var form = event.target;
-  var question = form.getAttribute("data-confirm");
-  if (question && !window.confirm(question)) {
-    event.preventDefault();
-    return;
-  }
   // A second click while the first submission is on its way does nothing.
   if (form.dataset.submitting === "yes") {
     event.preventDefault();
@@ -28,7 +23,8 @@ document.addEventListener("submit", function (event) {
     if (!amount || !week) { return; }
     var query = new URLSearchParams({ total_amount: amount.value, start_week: week.value });
     fetch(form.getAttribute("data-preview-url") + "?" + query.toString(), { credentials: "same-origin" })
-      .then(function (response) { return response.ok ? response.text() : null; })
+      // A session that ended answers with the sign-in page: keep the preview as it is.
+      .then(function (response) { return response.ok && !response.redirected ? response.text() : null; })
       .then(function (html) { if (html !== null) { target.innerHTML = html; } })
       .catch(function () { /* the button still previews */ });
   };
