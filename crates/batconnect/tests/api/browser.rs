@@ -4,9 +4,7 @@
 //! NOTICE and pass without running, unless `BAT_TEST_REQUIRE_BROWSER=1` (set by CI).
 
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
@@ -19,9 +17,7 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 struct Driver {
     url: String,
-    // The shell running chromedriver waits on this pipe and stops it when the test binary
-    // exits (also when it is killed).
-    _guard: Mutex<Child>,
+    _process: crate::sidecar::Sidecar,
 }
 
 fn start_driver() -> Result<Driver, String> {
@@ -32,33 +28,15 @@ fn start_driver() -> Result<Driver, String> {
             ));
         }
     }
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map_err(|e| format!("no free port: {e}"))?
-        .port();
-    let script = format!(
-        "{CHROMEDRIVER} --port={port} --allowed-ips=127.0.0.1 >/dev/null 2>&1 & pid=$!; read -r _; kill $pid 2>/dev/null; wait $pid 2>/dev/null"
-    );
-    let child = Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot run sh: {e}"))?;
-    let address: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(20) {
-        if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
-            return Ok(Driver {
-                url: format!("http://127.0.0.1:{port}"),
-                _guard: Mutex::new(child),
-            });
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Err("chromedriver did not open its port within 20 s".into())
+    let process = crate::sidecar::start(
+        |port| format!("{CHROMEDRIVER} --port={port} --allowed-ips=127.0.0.1 >/dev/null 2>&1 &"),
+        Duration::from_secs(20),
+    )
+    .map_err(|e| format!("chromedriver did not start: {e}"))?;
+    Ok(Driver {
+        url: format!("http://127.0.0.1:{}", process.port),
+        _process: process,
+    })
 }
 
 fn driver() -> Option<&'static Driver> {

@@ -19,6 +19,7 @@ mod money_truth;
 mod moto;
 mod repairs_flow;
 mod repairs_read;
+mod sidecar;
 mod simulation;
 mod statements;
 mod sunday_runs;

@@ -4,50 +4,29 @@
 //! `BAT_TEST_REQUIRE_S3=1` (set by CI once it has installed moto).
 
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::OnceLock;
+use std::time::Duration;
 
 pub struct Moto {
     pub endpoint: String,
-    // Held so the server lives as long as the test binary: the shell that runs moto
-    // waits on this pipe and stops moto when it closes (also when the binary is killed).
-    _guard: Mutex<Child>,
-}
-
-fn free_port() -> Option<u16> {
-    let listener = TcpListener::bind("127.0.0.1:0").ok()?;
-    Some(listener.local_addr().ok()?.port())
+    _process: crate::sidecar::Sidecar,
 }
 
 fn start() -> Result<Moto, String> {
-    let port = free_port().ok_or("no free port")?;
-    let script = format!(
-        "if command -v moto_server >/dev/null 2>&1; then moto_server -H 127.0.0.1 -p {port} >/dev/null 2>&1 & \
-         else python3 -m moto.server -H 127.0.0.1 -p {port} >/dev/null 2>&1 & fi; \
-         pid=$!; read -r _; kill $pid 2>/dev/null; wait $pid 2>/dev/null"
-    );
-    let child = Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot run sh: {e}"))?;
-    let address: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(30) {
-        if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
-            return Ok(Moto {
-                endpoint: format!("http://127.0.0.1:{port}"),
-                _guard: Mutex::new(child),
-            });
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    Err("moto_server did not open its port within 30 s (install it with: python3 -m pip install 'moto[server]')".into())
+    let process = crate::sidecar::start(
+        |port| {
+            format!(
+                "if command -v moto_server >/dev/null 2>&1; then moto_server -H 127.0.0.1 -p {port} >/dev/null 2>&1 & \
+                 else python3 -m moto.server -H 127.0.0.1 -p {port} >/dev/null 2>&1 & fi;"
+            )
+        },
+        Duration::from_secs(30),
+    )
+    .map_err(|e| format!("moto_server did not start ({e}); install it with: python3 -m pip install 'moto[server]'"))?;
+    Ok(Moto {
+        endpoint: format!("http://127.0.0.1:{}", process.port),
+        _process: process,
+    })
 }
 
 /// The running server, or `None` (with a notice printed once) when it cannot start.
