@@ -881,11 +881,13 @@ pub async fn vehicle_ref(
     id: Option<i64>,
     vin: Option<&str>,
 ) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM vehicles WHERE id = $1 OR vin = $2")
-        .bind(id.unwrap_or(-1))
-        .bind(vin.map(|v| v.to_ascii_uppercase()).unwrap_or_default())
-        .fetch_optional(&mut **tx)
-        .await
+    id_by_id_or_key(
+        tx,
+        "SELECT id FROM vehicles WHERE id = $1 OR vin = $2",
+        id,
+        vin,
+    )
+    .await
 }
 
 pub async fn medallion_ref(
@@ -893,9 +895,25 @@ pub async fn medallion_ref(
     id: Option<i64>,
     number: Option<&str>,
 ) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM medallions WHERE id = $1 OR medallion_number = $2")
+    id_by_id_or_key(
+        tx,
+        "SELECT id FROM medallions WHERE id = $1 OR medallion_number = $2",
+        id,
+        number,
+    )
+    .await
+}
+
+/// A record's id by its internal id or its (upper-case) business key.
+async fn id_by_id_or_key(
+    tx: &mut Tx,
+    sql: &'static str,
+    id: Option<i64>,
+    key: Option<&str>,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(sql)
         .bind(id.unwrap_or(-1))
-        .bind(number.map(|v| v.to_ascii_uppercase()).unwrap_or_default())
+        .bind(key.map(|v| v.to_ascii_uppercase()).unwrap_or_default())
         .fetch_optional(&mut **tx)
         .await
 }

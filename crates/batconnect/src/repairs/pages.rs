@@ -25,7 +25,7 @@ use crate::db::Page as DbPage;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::layout::{
-    self, badge, csrf, date, field, money, money_cell, pagination, text_input, time,
+    self, badge, csrf, date, field, input_field, money, money_cell, pagination, time,
 };
 use crate::web::{see_other, FieldErrors, Form, Page, PageError, Signed, PREFIX};
 
@@ -221,7 +221,7 @@ async fn list(
                     }
                 }, errors.for_field("status")))
                 @for (name, label) in LIST_FILTERS {
-                    (field(label, name, text_input(name, value(&filters, name), "search", errors.for_field(name), html!{}), errors.for_field(name)))
+                    (input_field(label, name, value(&filters, name), "search", &errors))
                 }
                 (field("Workshop", "workshop_type", html! {
                     select #workshop_type name="workshop_type" {
@@ -229,8 +229,8 @@ async fn list(
                         @for w in &workshops { option value=(w) selected[value(&filters, "workshop_type") == *w] { (w) } }
                     }
                 }, errors.for_field("workshop_type")))
-                (field("Invoice date from", "from_invoice_date", text_input("from_invoice_date", value(&filters, "from_invoice_date"), "date", errors.for_field("from_invoice_date"), html!{}), errors.for_field("from_invoice_date")))
-                (field("Invoice date to", "to_invoice_date", text_input("to_invoice_date", value(&filters, "to_invoice_date"), "date", errors.for_field("to_invoice_date"), html!{}), errors.for_field("to_invoice_date")))
+                (input_field("Invoice date from", "from_invoice_date", value(&filters, "from_invoice_date"), "date", &errors))
+                (input_field("Invoice date to", "to_invoice_date", value(&filters, "to_invoice_date"), "date", &errors))
                 (field("Sort by", "sort_by", html! {
                     select #sort_by name="sort_by" {
                         @for (word, label) in [("invoice_date", "Invoice date"), ("repair_id", "Repair ID"), ("driver_name", "Driver"), ("amount", "Amount"), ("status", "Status"), ("medallion_no", "Medallion"), ("workshop_type", "Workshop")] {
@@ -245,13 +245,7 @@ async fn list(
                     }
                 }, None))
             }
-            div.actions {
-                button.primary type="submit" { "Apply filters" }
-                a.button href={ (PREFIX) "/repairs" } { "Clear" }
-            }
-            @for e in errors.general(&["status", "workshop_type", "from_invoice_date", "to_invoice_date", "driver_name", "tlc_license_no", "plate_number", "medallion_no", "vin", "invoice_number", "repair_id", "lease_id"]) {
-                p.notice.error role="alert" { (e.field) ": " (e.message) }
-            }
+            (filter_footer("/repairs", &errors, &shown_filters(LIST_FILTERS, &["status", "workshop_type", "from_invoice_date", "to_invoice_date"])))
         }
         @if let Some(page) = &result {
             div.actions {
@@ -304,6 +298,28 @@ async fn list(
         section: "repairs",
     }
     .render(content))
+}
+
+/// The names of a filter form's inputs: its text filters and the others it shows.
+fn shown_filters<'a>(text: &[(&'a str, &str)], others: &[&'a str]) -> Vec<&'a str> {
+    text.iter()
+        .map(|(name, _)| *name)
+        .chain(others.iter().copied())
+        .collect()
+}
+
+/// A filter form's buttons, and the errors that belong to no input on it (an unknown
+/// parameter, a bad sort or page).
+fn filter_footer(path: &str, errors: &FieldErrors, shown: &[&str]) -> Markup {
+    html! {
+        div.actions {
+            button.primary type="submit" { "Apply filters" }
+            a.button href={ (PREFIX) (path) } { "Clear" }
+        }
+        @for e in errors.general(shown) {
+            p.notice.error role="alert" { (e.field) ": " (e.message) }
+        }
+    }
 }
 
 /// "1 invoice", "1,204 invoices".
@@ -505,14 +521,14 @@ fn render_wizard(
                         @if let Some(e) = errors.for_field("lease_id") { p.field-error { (e) } }
                     }
                     div.form-grid {
-                        (field("Invoice number", "invoice_number", text_input("invoice_number", &entered.invoice_number, "text", errors.for_field("invoice_number"), html!{}), errors.for_field("invoice_number")))
-                        (field("Invoice date", "invoice_date", text_input("invoice_date", &entered.invoice_date, "date", errors.for_field("invoice_date"), html!{}), errors.for_field("invoice_date")))
+                        (input_field("Invoice number", "invoice_number", &entered.invoice_number, "text", errors))
+                        (input_field("Invoice date", "invoice_date", &entered.invoice_date, "date", errors))
                         (field("Workshop", "workshop_type", html! {
                             select #workshop_type name="workshop_type" {
                                 @for w in WorkshopType::all_words() { option value=(w) selected[entered.workshop_type == w] { (w) } }
                             }
                         }, errors.for_field("workshop_type")))
-                        (field("Total amount", "total_amount", text_input("total_amount", &entered.total_amount, "text", errors.for_field("total_amount"), html!{}), errors.for_field("total_amount")))
+                        (input_field("Total amount", "total_amount", &entered.total_amount, "text", errors))
                         (field("First week", "start_week", html! {
                             select #start_week name="start_week" {
                                 @for w in &weeks { option value=(w) selected[*w == start_week] { "Sunday " (date(w)) } }
@@ -1114,18 +1130,12 @@ async fn installments(
                     }
                 }, errors.for_field("status")))
                 @for (name, label) in text_filters {
-                    (field(label, name, text_input(name, value(&filters, name), "search", errors.for_field(name), html!{}), errors.for_field(name)))
+                    (input_field(label, name, value(&filters, name), "search", &errors))
                 }
-                (field("Week from", "from_week", text_input("from_week", value(&filters, "from_week"), "date", errors.for_field("from_week"), html!{}), errors.for_field("from_week")))
-                (field("Week to", "to_week", text_input("to_week", value(&filters, "to_week"), "date", errors.for_field("to_week"), html!{}), errors.for_field("to_week")))
+                (input_field("Week from", "from_week", value(&filters, "from_week"), "date", &errors))
+                (input_field("Week to", "to_week", value(&filters, "to_week"), "date", &errors))
             }
-            div.actions {
-                button.primary type="submit" { "Apply filters" }
-                a.button href={ (PREFIX) "/installments" } { "Clear" }
-            }
-            @for e in errors.general(&["status", "repair_id", "lease_id", "driver_id", "medallion_id", "vehicle_id", "from_week", "to_week"]) {
-                p.notice.error role="alert" { (e.field) ": " (e.message) }
-            }
+            (filter_footer("/installments", &errors, &shown_filters(&text_filters, &["status", "from_week", "to_week"])))
         }
         @if let Some(page) = &result {
             p { (count(page.total_items, "installment", "installments")) }

@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use domain::money::Money;
 use maud::{html, Markup, DOCTYPE};
 
-use super::{Signed, CSRF_FIELD, PREFIX};
+use super::{FieldErrors, Signed, CSRF_FIELD, PREFIX};
 use crate::auth::model::OPERATORS;
 use crate::error::AppError;
 
@@ -179,6 +179,23 @@ pub fn field(label: &str, name: &str, input: Markup, error: Option<&str>) -> Mar
             }
         }
     }
+}
+
+/// A labelled text input of `kind` with its value and, from the form's errors, its error.
+pub fn input_field(
+    label: &str,
+    name: &str,
+    value: &str,
+    kind: &str,
+    errors: &FieldErrors,
+) -> Markup {
+    let error = errors.for_field(name);
+    field(
+        label,
+        name,
+        text_input(name, value, kind, error, html! {}),
+        error,
+    )
 }
 
 /// A text input carrying its error state.
