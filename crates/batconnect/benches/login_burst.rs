@@ -138,6 +138,12 @@ async fn main() {
         "goal_after_within_20_mib": mib(after) - mib(before) <= 20.0,
     });
     println!("{}", serde_json::to_string_pretty(&report).unwrap());
+    // Every wrong login was answered, and only as a refusal: 401, or 429/503 once throttled.
+    assert_eq!(statuses.values().sum::<usize>(), logins, "{statuses:?}");
+    assert!(
+        statuses.keys().all(|s| matches!(s, 401 | 429 | 503)),
+        "a wrong login got something other than 401, 429 or 503: {statuses:?}"
+    );
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }

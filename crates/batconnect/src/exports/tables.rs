@@ -53,8 +53,9 @@ pub fn invoices(filter: Where, order_by: &str, title: String, filters: String) -
         ],
         select_sql: format!(
             "SELECT repair_id, invoice_number, invoice_date, status, driver_name, medallion_number, lease_ref, \
-             lease_type, workshop_type, total_amount_cents, weekly_installment_cents, COALESCE(paid_cents, 0) AS paid_amount_cents \
-             FROM repair_invoices LEFT JOIN repair_invoice_paid ON invoice_id = id {where_sql} ORDER BY {order_by}"
+             lease_type, workshop_type, total_amount_cents, weekly_installment_cents, {paid} AS paid_amount_cents \
+             FROM repair_invoices {where_sql} ORDER BY {order_by}",
+            paid = crate::repairs::repo::INVOICE_PAID
         ),
         count_sql: format!("SELECT COUNT(*) FROM repair_invoices {where_sql}"),
         args: filter.args,

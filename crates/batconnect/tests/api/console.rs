@@ -228,7 +228,8 @@ crate::both_backends! {
     }
 }
 
-/// The accessibility check run on every page does see a violation when there is one.
+/// The accessibility check run on every page does see a violation when there is one. It
+/// tests the test's own tool, not the service, so one database is enough.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_accessibility_check_sees_a_violation() {
     let app = TestApp::spawn(batconnect::db::Backend::Sqlite)

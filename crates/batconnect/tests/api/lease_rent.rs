@@ -181,6 +181,46 @@ crate::both_backends_with! {
         app.verify_ledger().await;
     }
 
+    async fn an_end_in_a_finalized_week_is_refused_and_a_statemented_week_is_made_again(app) {
+        let repair_id = app.invoice_from_this_week(5, "300.00", "INV-REMADE").await;
+        app.state.scheduler().tick_once().await.unwrap();
+        earnings_in(app, 4, "2026-11-22", "900.00").await;
+        earnings_in(app, 5, "2026-11-22", "900.00").await;
+        sunday_chain(app, 11, 29).await;
+        // Lease 4's statement of the week of 11/22 is finalized: the lease cannot end in it.
+        let finalized = app.scalar_i64("SELECT id FROM dtrs WHERE lease_id = 4 AND week_start = '2026-11-22'").await;
+        let (status, _) = app.post_as("finance", &format!("/dtrs/{finalized}/finalize"), json!(null)).await;
+        assert_eq!(status, StatusCode::OK);
+        app.set_clock(at(2026, 12, 2, 15, 0)).await;
+        let (status, problem) = terminate(app, "LS-01004", "2026-11-24", "driver_left").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(problem["errors"][0]["field"], "end_date", "{problem}");
+        assert!(problem["errors"][0]["message"].as_str().unwrap().contains("finalized"), "{problem}");
+        assert_eq!(app.scalar_text("SELECT status FROM leases WHERE id = 4").await, "Active");
+        // Lease 5's draft of that week is made again at once. Its earnings had paid the week's
+        // $225.00 rent; the rent is corrected to Sunday to Tuesday (3 of 7 days: $96.42) and
+        // the $128.58 credit pays the repair by the hierarchy: the accelerated third
+        // installment (due 11/24) whole, then $28.58 of the second (posted 11/29, due 11/29:
+        // not this week's), which keeps $71.42 owed.
+        let before = statement(app, 5, "2026-11-22").await;
+        assert_eq!(before["repairs"][0]["invoice_balance_remaining"], "200.00", "{before}");
+        let (status, ended) = terminate(app, "LS-01005", "2026-11-24", "driver_left").await;
+        assert_eq!(status, StatusCode::OK, "{ended}");
+        assert_eq!(ended["rent_corrections"][0]["corrected_to"], "96.42", "{ended}");
+        assert_eq!(ended["credit_applied_elsewhere"], "128.58", "{ended}");
+        assert_eq!(ended["accelerated_invoices"], json!([{"repair_id": repair_id, "installments": 1}]));
+        let remade = statement(app, 5, "2026-11-22").await;
+        assert_eq!(remade["repairs"][0]["invoice_balance_remaining"], "71.42", "{remade}");
+        assert_eq!((deducted(&remade, "Lease"), deducted(&remade, "Repair"), remade["net_pay"].as_str().unwrap()), ("225.00".into(), "100.00".into(), "575.00"));
+        assert_eq!(app.balance(&format!("{repair_id}-02")).await["current_balance"], "71.42");
+        // Everything is on the audit trail.
+        for (action, entity) in [("lease_terminated", "LS-01005".to_string()), ("repair_invoice_accelerated", repair_id.clone())] {
+            let sql = format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}' AND entity_id = '{entity}' AND actor = 'operations'");
+            assert_eq!(app.scalar_i64(&sql).await, 1, "{action}");
+        }
+        app.verify_ledger().await;
+    }
+
     async fn a_held_invoice_on_an_ended_lease_is_accelerated_when_resumed(app) {
         let held = app.invoice_from_this_week(3, "450.00", "INV-HELD").await;
         app.state.scheduler().tick_once().await.unwrap();
@@ -213,6 +253,30 @@ crate::both_backends_with! {
             crate::helpers::default_now(), &batconnect::repairs::jobs::PostingOptions::for_backend(app.db.backend())).await.unwrap();
         assert_eq!(report.closed, 1);
         assert_eq!(app.get_as("viewer", &format!("/payments/vehicle-repairs/{repair_id}")).await.1["invoice"]["status"], "Closed");
+    app.verify_ledger().await;
+    }
+
+    async fn rent_of_missed_sundays_is_caught_up_and_charged_week_by_week(app) {
+        app.state.scheduler().tick_once().await.unwrap();
+        earnings_in(app, 1, "2026-11-22", "400.00").await;
+        app.set_clock(at(2026, 12, 2, 15, 0)).await;
+        earnings_in(app, 1, "2026-11-29", "400.00").await;
+        app.set_clock(at(2026, 12, 9, 15, 0)).await;
+        earnings_in(app, 1, "2026-12-06", "400.00").await;
+        // Down over Sundays 11/29, 12/06 and 12/13; back on Tuesday 12/15.
+        app.set_clock(at(2026, 12, 15, 15, 0)).await;
+        app.state.scheduler().tick_once().await.unwrap();
+        for week in ["2026-11-22", "2026-11-29", "2026-12-06", "2026-12-13"] {
+            assert_eq!(app.scalar_i64(&rent_of(app, "LS-01001", week)).await, 35_000, "{week}");
+        }
+        // Each week's statement pays that week's rent from that week's earnings; the rent of
+        // the week of 12/13 (due 12/13) waits for its own statement.
+        for week in ["2026-11-22", "2026-11-29", "2026-12-06"] {
+            let dtr = statement(app, 1, week).await;
+            assert_eq!((deducted(&dtr, "Lease"), dtr["net_pay"].as_str().unwrap()), ("350.00".into(), "50.00"), "{week}");
+        }
+        assert_eq!(app.balance("RENT-LS-01001-2026-12-13").await["current_balance"], "350.00");
+        app.verify_ledger().await;
     }
 
     async fn two_workers_racing_post_each_lease_rent_once(app) {

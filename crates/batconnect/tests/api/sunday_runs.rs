@@ -128,6 +128,26 @@ both_backends! {
         app.verify_ledger().await;
     }
 
+    async fn a_worker_whose_run_was_taken_over_stops_posting_after_the_batch_in_hand(app) {
+        for n in 1..=4 {
+            app.invoice_from_this_week(n, "450.00", &format!("INV-STOP-{n}")).await;
+        }
+        // The worker's heartbeat found its run taken over: the flag is raised mid-run.
+        let stop = batconnect::stop::StopFlag::default();
+        stop.raise();
+        let options = batconnect::repairs::jobs::PostingOptions { batch_size: 1, workers: 1, fail_after_batches: None, pause_between_batches: None, stop };
+        let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        let outcome = batconnect::repairs::jobs::post_due_installments(&app.db, as_of, "old-owner", crate::helpers::default_now(), &options).await;
+        let error = outcome.expect_err("a taken-over run must stop");
+        assert!(format!("{error:?}").contains("taken over"), "{error:?}");
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM ledger_postings WHERE category = 'Repair'").await, 1);
+        // The new owner goes on from there and posts the rest once.
+        let options = batconnect::repairs::jobs::PostingOptions::for_backend(app.db.backend());
+        let report = batconnect::repairs::jobs::post_due_installments(&app.db, as_of, "new-owner", crate::helpers::default_now(), &options).await.unwrap();
+        assert_eq!(report.posted, 3);
+        app.verify_ledger().await;
+    }
+
     async fn a_run_that_fails_every_attempt_stays_failed_with_its_error(app) {
         app.invoice_from_this_week(3, "450.00", "INV-FAIL").await;
         let mut scheduler = app.state.scheduler();
@@ -191,6 +211,22 @@ both_backends! {
             .unwrap();
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
         assert_eq!(app.scalar_text("SELECT requested_by FROM job_runs WHERE trigger = 'cli'").await, "cli:ops-night");
+        let dtrs = std::process::Command::new(env!("CARGO_BIN_EXE_batconnect"))
+            .args(["generate-dtrs", "--week", "2026-11-15"])
+            .env("BAT_DATABASE_URL", &app.database_url)
+            .env("BAT_DATA_DIR", app.data_dir())
+            .env("BAT_TEST_NOW", "2026-11-25T15:00:00Z")
+            .env("USER", "ops-night")
+            .output()
+            .unwrap();
+        assert!(dtrs.status.success(), "{}", String::from_utf8_lossy(&dtrs.stderr));
+        let cli_runs: Vec<(String, String, String)> = sqlx::query_as("SELECT job_name, period, status FROM job_runs WHERE trigger = 'cli' ORDER BY id")
+            .fetch_all(app.db.reader()).await.unwrap();
+        assert_eq!(cli_runs, vec![
+            ("repairs.post_due_installments".to_string(), "2026-11-22".to_string(), "succeeded".to_string()),
+            ("dtr.generate_weekly".to_string(), "2026-11-22".to_string(), "succeeded".to_string()),
+        ]);
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM audit_log WHERE action = 'job_run_requested' AND actor = 'cli:ops-night'").await, 2);
         let future = std::process::Command::new(env!("CARGO_BIN_EXE_batconnect"))
             .args(["post-due-installments", "--as-of", "2026-11-29"])
             .env("BAT_DATABASE_URL", &app.database_url)
