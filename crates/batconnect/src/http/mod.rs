@@ -4,6 +4,7 @@
 
 mod health;
 mod openapi;
+mod request_rules;
 
 use std::time::Duration;
 
@@ -73,6 +74,11 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(protected)
         .split_for_parts();
     openapi::document_problems(&mut document);
+    let this_year = chrono::Datelike::year(&domain::calendar::local_date(
+        state.clock.now(),
+        state.config.timezone,
+    ));
+    request_rules::document_request_rules(&mut document, i64::from(this_year));
     (routes, document)
 }
 

@@ -42,6 +42,9 @@ async fn list_runs(
             ));
         }
     }
+    if let Some(period) = query.get("period") {
+        parse_date(period).map_err(|e| AppError::field("period", e.to_string()))?;
+    }
     let (items, total) = repo::list(
         state.db.reader(),
         query.get("job"),
@@ -97,8 +100,12 @@ async fn run_job(
 
 /// The date a manual run is for: `as_of` when given (today or earlier), else today.
 pub fn run_date(as_of: Option<&str>, today: NaiveDate) -> Result<NaiveDate, AppError> {
-    match as_of.map(str::trim).filter(|t| !t.is_empty()) {
+    match as_of.map(str::trim) {
         None => Ok(today),
+        Some("") => Err(AppError::field(
+            "as_of",
+            "must be a date in the form YYYY-MM-DD (leave it out for today)",
+        )),
         Some(text) => {
             let date = parse_date(text).map_err(|e| AppError::field("as_of", e.to_string()))?;
             if date > today {

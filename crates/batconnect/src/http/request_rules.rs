@@ -1,0 +1,336 @@
+//! The rules the server enforces on what comes in, written into the OpenAPI document so a
+//! client (or a fuzzer) can read them: words by name (from the same enums the services
+//! parse with), dates, amounts, lengths, identifier shapes, and the text rule every string
+//! follows (no control characters; line breaks and tabs only in free text, see
+//! [`crate::api::clean`]). One table, applied to request bodies and parameters after the
+//! routes have declared their types.
+//!
+//! What cannot be written here stays in the handlers and is refused with 422 naming the
+//! field: references to rows that must exist, and rules that join two fields.
+
+use std::collections::BTreeSet;
+
+use domain::ledger::{BalanceStatus, Category, EntryType, PostingStatus};
+use domain::status::{
+    DriverStatus, DtrStatus, InstallmentStatus, InvoiceStatus, LeaseStatus, LeaseType,
+    MedallionStatus, PayTo, TerminationReason, WorkshopType,
+};
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::schema::{
+    ArrayItems, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
+use utoipa::openapi::{OpenApi, RefOr};
+
+use crate::api::clean::FREE_TEXT_FIELDS;
+
+/// Text without control characters (`char::is_control`: C0, DEL and C1).
+const IDENTIFIER_TEXT: &str = r"^[^\u0000-\u001F\u007F-\u009F]*$";
+/// Free text: line breaks and tabs allowed, no other control character.
+const FREE_TEXT: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$";
+/// A positive amount with at most two decimals (surrounding spaces are ignored).
+const AMOUNT: &str = r"^\s*\+?[0-9]+(\.[0-9]{1,2})?\s*$";
+/// `Idempotency-Key`: 1 to 200 visible ASCII characters.
+const IDEMPOTENCY_KEY: &str = r"^[!-~]([\t -~]{0,198}[!-~])?$";
+
+/// What the server requires of one value.
+enum Rule {
+    Date,
+    Words(Vec<&'static str>),
+    /// Words separated by commas (a filter that takes several).
+    WordList(Vec<&'static str>),
+    Amount,
+    Pattern(&'static str),
+    Length(usize, usize),
+    /// At least, and at most (when bounded), this many items.
+    Items(usize, Option<usize>),
+    Range(i64, i64),
+}
+
+fn words(all: Vec<&'static str>) -> Rule {
+    Rule::Words(all)
+}
+
+/// Manual obligations take every obligation category but Repair (installments post those).
+fn manual_categories() -> Vec<&'static str> {
+    Category::ALL
+        .iter()
+        .filter(|c| c.is_obligation() && **c != Category::Repair)
+        .map(|c| c.as_str())
+        .collect()
+}
+
+/// The rule for a body property, by schema and property name.
+fn body_rule(schema: &str, property: &str, this_year: i64) -> Option<Rule> {
+    Some(match (schema, property) {
+        ("DriverInput", "status") => words(DriverStatus::all_words()),
+        ("DriverInput", "pay_to") => words(PayTo::all_words()),
+        ("DriverInput", "tlc_license_no") => Rule::Pattern(r"^\s*[0-9]{5,10}\s*$"),
+        ("DriverInput", "first_name" | "last_name") => Rule::Length(1, 100),
+        ("MedallionInput", "status") => words(MedallionStatus::all_words()),
+        ("MedallionInput", "medallion_number") => Rule::Pattern(r"^\s*[A-Za-z0-9]{2,8}\s*$"),
+        ("VehicleInput", "vin") => Rule::Pattern(r"^\s*[A-HJ-NPR-Za-hj-npr-z0-9]{17}\s*$"),
+        ("VehicleInput", "make" | "model") => Rule::Length(1, 60),
+        ("VehicleInput", "year") => Rule::Range(1980, this_year + 2),
+        ("LeaseInput", "lease_type") => words(LeaseType::all_words()),
+        ("LeaseInput", "status") => words(LeaseStatus::all_words()),
+        ("LeaseInput", "drivers") => Rule::Items(1, None),
+        ("TerminateRequest", "reason") => words(TerminationReason::all_words()),
+        ("ManualObligationRequest", "category") => words(manual_categories()),
+        ("MoveRequest", "action") => words(vec!["next", "close"]),
+        ("EarningsRequest", "earnings") => Rule::Items(1, Some(10_000)),
+        ("PostInstallmentsRequest", "installment_ids") => Rule::Items(1, Some(1000)),
+        ("VoidRequest", "reason") => Rule::Length(10, 500),
+        ("LifecycleRequest" | "ManualObligationRequest", "reason") => Rule::Length(1, 500),
+        ("InterimPaymentRequest", "payment_method") => Rule::Pattern(
+            r"^\s*([Cc][Aa][Ss][Hh]|[Cc][Hh][Ee][Cc][Kk]|[Mm][Oo][Nn][Ee][Yy][ _-][Oo][Rr][Dd][Ee][Rr]|[Cc][Aa][Rr][Dd]|[Aa][Cc][Hh])\s*$",
+        ),
+        ("InterimPaymentRequest", "payment_date") => Rule::Date,
+        ("InterimPaymentRequest", "memo" | "note") => Rule::Length(0, 500),
+        (_, "amount" | "weekly_rate") => Rule::Amount,
+        (_, "period" | "week" | "as_of" | "due_date" | "end_date" | "start_date") => Rule::Date,
+        _ => return None,
+    })
+}
+
+/// The rule for a query parameter, by path and name.
+fn query_rule(path: &str, name: &str) -> Option<Rule> {
+    Some(match (path, name) {
+        (_, "week" | "period" | "from_date" | "to_date" | "from_week" | "to_week") => Rule::Date,
+        (_, "from_invoice_date" | "to_invoice_date") => Rule::Date,
+        (_, "from_total_amount" | "to_total_amount") => Rule::Amount,
+        ("/dtrs", "status") => words(DtrStatus::all_words()),
+        ("/fleet/drivers", "status") => words(DriverStatus::all_words()),
+        ("/fleet/leases", "status") => words(LeaseStatus::all_words()),
+        ("/fleet/leases", "lease_type") => words(LeaseType::all_words()),
+        ("/jobs/runs", "job") => words(crate::jobs::model::CHAIN.to_vec()),
+        ("/ledger/export", "kind") => words(vec!["postings", "balances"]),
+        ("/ledger/postings" | "/ledger/export", "status") => {
+            Rule::WordList(PostingStatus::all_words())
+        }
+        ("/ledger/balances", "status") => Rule::WordList(BalanceStatus::all_words()),
+        (p, _) if p.starts_with("/ledger/interim-payments") => return None,
+        (p, "category") if p.starts_with("/ledger/") => Rule::WordList(Category::all_words()),
+        (p, "entry_type") if p.starts_with("/ledger/") => Rule::WordList(EntryType::all_words()),
+        (p, "status") if p.contains("/fetch/installments") => {
+            Rule::WordList(InstallmentStatus::all_words())
+        }
+        (p, "status") if p.starts_with("/payments/vehicle-repairs") => {
+            Rule::WordList(InvoiceStatus::all_words())
+        }
+        (p, "lease_type") if p.starts_with("/payments/vehicle-repairs") => {
+            Rule::WordList(LeaseType::all_words())
+        }
+        (p, "workshop_type") if p.starts_with("/payments/vehicle-repairs") => {
+            Rule::WordList(WorkshopType::all_words())
+        }
+        _ => return None,
+    })
+}
+
+/// `^(a|b)(,(a|b))*$` with each word escaped.
+fn word_list_pattern(words: &[&str]) -> String {
+    let one = words
+        .iter()
+        .map(|w| regex_escape(w))
+        .collect::<Vec<_>>()
+        .join("|");
+    format!("^({one})(,({one}))*$")
+}
+
+fn regex_escape(word: &str) -> String {
+    word.chars()
+        .flat_map(|c| {
+            let special = "\\^$.|?*+()[]{}-".contains(c);
+            special
+                .then_some('\\')
+                .into_iter()
+                .chain(std::iter::once(c))
+        })
+        .collect()
+}
+
+fn is_type(schema_type: &SchemaType, t: Type) -> bool {
+    match schema_type {
+        SchemaType::Type(one) => *one == t,
+        SchemaType::Array(many) => many.contains(&t),
+        SchemaType::AnyValue => false,
+    }
+}
+
+/// Writes `rule` (or, for a string without one, the text rule) into a value's schema.
+fn apply(schema: &mut Schema, rule: Option<Rule>, free_text: bool) {
+    match schema {
+        Schema::Object(object) => {
+            let is_string = is_type(&object.schema_type, Type::String);
+            match rule {
+                Some(Rule::Date) => {
+                    object.format = Some(SchemaFormat::KnownFormat(KnownFormat::Date))
+                }
+                Some(Rule::Words(words)) => {
+                    object.enum_values = Some(words.into_iter().map(Into::into).collect())
+                }
+                Some(Rule::WordList(words)) => object.pattern = Some(word_list_pattern(&words)),
+                Some(Rule::Amount) if is_string => object.pattern = Some(AMOUNT.into()),
+                Some(Rule::Pattern(pattern)) => object.pattern = Some(pattern.into()),
+                Some(Rule::Length(min, max)) => {
+                    object.min_length = Some(min);
+                    object.max_length = Some(max);
+                    object.pattern = Some(
+                        if free_text {
+                            FREE_TEXT
+                        } else {
+                            IDENTIFIER_TEXT
+                        }
+                        .into(),
+                    );
+                }
+                Some(Rule::Range(min, max)) => {
+                    object.minimum = Some(utoipa::Number::Int(min as isize));
+                    object.maximum = Some(utoipa::Number::Int(max as isize));
+                }
+                Some(Rule::Amount | Rule::Items(..)) => {}
+                None if is_string
+                    && object.enum_values.is_none()
+                    && object.format.is_none()
+                    && object.pattern.is_none() =>
+                {
+                    object.pattern = Some(
+                        if free_text {
+                            FREE_TEXT
+                        } else {
+                            IDENTIFIER_TEXT
+                        }
+                        .into(),
+                    );
+                }
+                None => {}
+            }
+        }
+        Schema::Array(array) => {
+            if let Some(Rule::Items(min, max)) = rule {
+                array.min_items = Some(min);
+                array.max_items = max;
+            } else if let ArrayItems::RefOrSchema(items) = &mut array.items {
+                // An array of strings: each item follows the text rule.
+                if let RefOr::T(item) = items.as_mut() {
+                    apply(item, rule, free_text);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The component schemas a request body reaches, by name.
+fn request_schemas(openapi: &OpenApi) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let mut todo: Vec<String> = Vec::new();
+    for item in openapi.paths.paths.values() {
+        for operation in operations(item) {
+            if let Some(body) = &operation.request_body {
+                for content in body.content.values() {
+                    if let Some(RefOr::Ref(r)) = &content.schema {
+                        todo.push(schema_name(&r.ref_location));
+                    }
+                }
+            }
+        }
+    }
+    let schemas = openapi.components.as_ref().map(|c| &c.schemas);
+    while let Some(name) = todo.pop() {
+        if !names.insert(name.clone()) {
+            continue;
+        }
+        if let Some(RefOr::T(Schema::Object(object))) = schemas.and_then(|s| s.get(&name)) {
+            for property in object.properties.values() {
+                let reached = match property {
+                    RefOr::Ref(r) => Some(&r.ref_location),
+                    RefOr::T(Schema::Array(array)) => match &array.items {
+                        ArrayItems::RefOrSchema(items) => match items.as_ref() {
+                            RefOr::Ref(r) => Some(&r.ref_location),
+                            _ => None,
+                        },
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                todo.extend(reached.map(|r| schema_name(r)));
+            }
+        }
+    }
+    names
+}
+
+fn schema_name(location: &str) -> String {
+    location.rsplit('/').next().unwrap_or_default().to_string()
+}
+
+fn operations(item: &utoipa::openapi::PathItem) -> impl Iterator<Item = &Operation> {
+    [&item.get, &item.put, &item.post, &item.delete, &item.patch]
+        .into_iter()
+        .flatten()
+}
+
+/// Writes the request rules into `openapi`.
+pub fn document_request_rules(openapi: &mut OpenApi, this_year: i64) {
+    let requests = request_schemas(openapi);
+    if let Some(components) = openapi.components.as_mut() {
+        for name in &requests {
+            let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(name) else {
+                continue;
+            };
+            // Member names follow the identifier rule too (unknown members are ignored).
+            object.property_names = Some(Box::new(Schema::Object(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(IDENTIFIER_TEXT))
+                    .build(),
+            )));
+            for (property, schema) in object.properties.iter_mut() {
+                if let RefOr::T(schema) = schema {
+                    let free_text = FREE_TEXT_FIELDS.contains(&property.as_str());
+                    apply(schema, body_rule(name, property, this_year), free_text);
+                }
+            }
+        }
+    }
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for parameter in operation.parameters.iter_mut().flatten() {
+                let Some(RefOr::T(schema)) = parameter.schema.as_mut() else {
+                    continue;
+                };
+                let rule = match parameter.parameter_in {
+                    ParameterIn::Query => query_rule(path, &parameter.name),
+                    ParameterIn::Header if parameter.name == "Idempotency-Key" => {
+                        Some(Rule::Pattern(IDEMPOTENCY_KEY))
+                    }
+                    _ => None,
+                };
+                apply(schema, rule, false);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_lists_escape_their_words() {
+        assert_eq!(
+            word_list_pattern(&["Open", "long-term"]),
+            r"^(Open|long\-term)(,(Open|long\-term))*$"
+        );
+    }
+}
