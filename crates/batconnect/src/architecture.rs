@@ -166,6 +166,7 @@ const TABLES: &[(&str, Option<&str>)] = &[
     ("ledger_postings", Some("ledger")),
     ("ledger_balances", Some("ledger")),
     ("ledger_allocations", Some("ledger")),
+    ("interim_payments", Some("ledger")),
     ("dtrs", Some("dtr")),
     ("job_runs", Some("jobs")),
     ("documents", Some("documents")),
@@ -193,6 +194,10 @@ const CROSS_TABLE_FILES: &[(&str, &str)] = &[
     (
         "ledger/verify.rs",
         "the integrity check compares the ledger with the installments and invoices it settles",
+    ),
+    (
+        "ledger/interim_list.rs",
+        "the cashier's list shows each payment's lease id, driver and medallion and filters by them, in one paged query",
     ),
     (
         "exports/tables.rs",

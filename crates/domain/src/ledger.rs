@@ -133,6 +133,8 @@ pub enum AllocationError {
     },
     #[error("the amounts requested add up to {requested}, but the payment is {payment}")]
     AmountMismatch { payment: Money, requested: Money },
+    #[error("the amounts chosen add up to {requested}, more than the payment of {payment}")]
+    ChosenExceedsPayment { payment: Money, requested: Money },
     #[error("balance {balance_id} is chosen more than once")]
     DuplicateBalance { balance_id: i64 },
     #[error("balance {balance_id} is not one of the open balances")]
@@ -186,12 +188,86 @@ pub fn allocate_chosen(
     balances: &[OpenBalance],
     requested: &[(i64, Money)],
 ) -> Result<AllocationResult, AllocationError> {
+    let total = check_chosen(payment, balances, requested)?;
+    if total != Some(payment) {
+        return Err(AllocationError::AmountMismatch {
+            payment,
+            requested: total.unwrap_or(Money::from_cents(i64::MAX)),
+        });
+    }
+    Ok(AllocationResult {
+        allocations: requested
+            .iter()
+            .map(|&(balance_id, amount)| Allocation { balance_id, amount })
+            .collect(),
+        allocated: payment,
+        remaining: Money::ZERO,
+    })
+}
+
+/// Applies a payment taken at the cashier's window: first the amounts the cashier chose
+/// per balance (each at most what is left on it, never redirected elsewhere), then what
+/// was not chosen by the hierarchy ([`allocate`]) over the balances as the chosen amounts
+/// left them. `remaining` is what no open balance needed: the lease's unapplied credit.
+/// One allocation per balance (a chosen balance the hierarchy reaches again is merged).
+pub fn allocate_interim(
+    payment: Money,
+    balances: &[OpenBalance],
+    requested: &[(i64, Money)],
+) -> Result<AllocationResult, AllocationError> {
+    let total = check_chosen(payment, balances, requested)?;
+    let chosen = match total {
+        Some(total) if total <= payment => total,
+        _ => {
+            return Err(AllocationError::ChosenExceedsPayment {
+                payment,
+                requested: total.unwrap_or(Money::from_cents(i64::MAX)),
+            })
+        }
+    };
+    let mut allocations: Vec<Allocation> = requested
+        .iter()
+        .map(|&(balance_id, amount)| Allocation { balance_id, amount })
+        .collect();
+    let left: Vec<OpenBalance> = balances
+        .iter()
+        .map(|b| {
+            let taken: Money = requested.iter().filter(|r| r.0 == b.id).map(|r| r.1).sum();
+            OpenBalance {
+                balance: b.balance - taken,
+                ..b.clone()
+            }
+        })
+        .collect();
+    let automatic = allocate(payment - chosen, &left);
+    for a in automatic.allocations {
+        match allocations
+            .iter_mut()
+            .find(|c| c.balance_id == a.balance_id)
+        {
+            Some(c) => c.amount += a.amount,
+            None => allocations.push(a),
+        }
+    }
+    Ok(AllocationResult {
+        allocations,
+        allocated: chosen + automatic.allocated,
+        remaining: automatic.remaining,
+    })
+}
+
+/// Checks each chosen (balance, amount) — positive, chosen once, one of the open balances,
+/// no more than is left on it — in the request's order, so the user hears which line is
+/// wrong first; returns their total (`None` on overflow).
+fn check_chosen(
+    payment: Money,
+    balances: &[OpenBalance],
+    requested: &[(i64, Money)],
+) -> Result<Option<Money>, AllocationError> {
     use AllocationError::*;
     if !payment.is_positive() {
         return Err(NonPositivePayment);
     }
-    // Checked per balance first, so the user hears which line is wrong
-    // before hearing that the total is off.
     for (i, &(balance_id, amount)) in requested.iter().enumerate() {
         if !amount.is_positive() {
             return Err(NonPositiveAmount { balance_id });
@@ -215,27 +291,11 @@ pub fn allocate_chosen(
             });
         }
     }
-    // Checked, not saturating: a saturated total could equal a payment of
-    // exactly i64::MAX cents and be wrongly accepted. Overflow needs open
-    // balances far beyond any real amount, so reporting it as the largest
-    // amount is only a formality.
-    let total = requested
+    // Checked, not saturating: a saturated total could equal a payment of exactly
+    // i64::MAX cents and be wrongly accepted.
+    Ok(requested
         .iter()
-        .try_fold(Money::ZERO, |acc, &(_, amount)| acc.checked_add(amount));
-    if total != Some(payment) {
-        return Err(AmountMismatch {
-            payment,
-            requested: total.unwrap_or(Money::from_cents(i64::MAX)),
-        });
-    }
-    Ok(AllocationResult {
-        allocations: requested
-            .iter()
-            .map(|&(balance_id, amount)| Allocation { balance_id, amount })
-            .collect(),
-        allocated: payment,
-        remaining: Money::ZERO,
-    })
+        .try_fold(Money::ZERO, |acc, &(_, amount)| acc.checked_add(amount)))
 }
 
 #[cfg(test)]
@@ -435,6 +495,42 @@ mod tests {
     }
 
     #[test]
+    fn interim_pays_the_chosen_then_the_hierarchy_then_keeps_credit() {
+        let b = [
+            bal(1, Category::Repair, 0, 300),
+            bal(2, Category::Lease, 7, 500),
+            bal(3, Category::Taxes, 14, 100),
+        ];
+        // 250 chosen for the repair; 400 left go to Taxes, then Lease (hierarchy).
+        let r = allocate_interim(m(650), &b, &[(1, m(250))]).unwrap();
+        assert_eq!(paid(&r), [(1, 250), (3, 100), (2, 300)]);
+        assert_eq!((r.allocated, r.remaining), (m(650), m(0)));
+        // Nothing chosen, more than everything owed: the rest is credit; the repair the
+        // cashier half paid is finished by the hierarchy in one allocation.
+        let r = allocate_interim(m(1000), &b, &[]).unwrap();
+        assert_eq!(paid(&r), [(3, 100), (2, 500), (1, 300)]);
+        assert_eq!((r.allocated, r.remaining), (m(900), m(100)));
+        let r = allocate_interim(m(1000), &b, &[(1, m(100))]).unwrap();
+        assert_eq!(paid(&r), [(1, 300), (3, 100), (2, 500)]);
+        // A chosen amount larger than what is left is refused, never redirected.
+        assert_eq!(
+            allocate_interim(m(400), &b, &[(1, m(301))]).unwrap_err(),
+            AllocationError::OverPayment {
+                balance_id: 1,
+                requested: m(301),
+                open: m(300)
+            }
+        );
+        assert_eq!(
+            allocate_interim(m(100), &b, &[(1, m(200))]).unwrap_err(),
+            AllocationError::ChosenExceedsPayment {
+                payment: m(100),
+                requested: m(200)
+            }
+        );
+    }
+
+    #[test]
     fn chosen_total_overflow_is_a_mismatch_not_a_panic() {
         let huge = m(i64::MAX);
         let b = [
@@ -517,6 +613,45 @@ mod tests {
         }
 
         #[test]
+        fn interim_accounts_for_every_cent_and_never_overpays(
+            b in balances(),
+            extra in 0i64..100_000,
+            picks in prop::collection::vec((any::<prop::sample::Index>(), 1i64..50_000), 0..4),
+        ) {
+            let payable: Vec<_> = b.iter().filter(|b| b.balance.is_positive()).collect();
+            let mut req: Vec<(i64, Money)> = Vec::new();
+            if !payable.is_empty() {
+                for (ix, cents) in picks {
+                    let target = ix.get(&payable);
+                    if req.iter().all(|&(id, _)| id != target.id) {
+                        req.push((target.id, m(cents).min(target.balance)));
+                    }
+                }
+            }
+            let payment: Money = req.iter().map(|r| r.1).sum::<Money>() + m(extra);
+            prop_assume!(payment.is_positive());
+            let r = allocate_interim(payment, &b, &req).unwrap();
+            let total: Money = r.allocations.iter().map(|a| a.amount).sum();
+            prop_assert_eq!(total, r.allocated);
+            prop_assert_eq!(r.allocated + r.remaining, payment);
+            for a in &r.allocations {
+                let open = b.iter().find(|x| x.id == a.balance_id).unwrap().balance;
+                prop_assert!(a.amount.is_positive() && a.amount <= open);
+                prop_assert_eq!(r.allocations.iter().filter(|x| x.balance_id == a.balance_id).count(), 1);
+            }
+            for (id, amount) in &req {
+                let got = r.allocations.iter().find(|a| a.balance_id == *id).unwrap().amount;
+                prop_assert!(got >= *amount);
+            }
+            // Credit is kept only when every payable balance in the hierarchy is paid.
+            if r.remaining.is_positive() {
+                for x in b.iter().filter(|x| x.balance.is_positive() && x.category.hierarchy_rank().is_some()) {
+                    let got = r.allocations.iter().find(|a| a.balance_id == x.id).map(|a| a.amount);
+                    prop_assert_eq!(got, Some(x.balance));
+                }
+            }
+        }
+
         fn chosen_valid_request_is_applied_exactly(
             b in balances(),
             picks in prop::collection::vec((any::<prop::sample::Index>(), 1i64..50_000), 0..6),

@@ -32,8 +32,8 @@ pub use ids::{
     parse_installment_id, parse_repair_id, repair_id,
 };
 pub use ledger::{
-    allocate, allocate_chosen, Allocation, AllocationError, AllocationResult, BalanceStatus,
-    Category, OpenBalance, PostingStatus,
+    allocate, allocate_chosen, allocate_interim, Allocation, AllocationError, AllocationResult,
+    BalanceStatus, Category, OpenBalance, PostingStatus,
 };
 pub use matrix::{
     build_schedule, Bracket, MatrixError, RepaymentMatrix, ScheduledInstallment, MAX_INSTALLMENTS,
@@ -41,7 +41,7 @@ pub use matrix::{
 pub use money::{Money, MoneyError};
 pub use status::{
     CaseStatus, DriverStatus, InstallmentStatus, InvoiceStatus, LeaseStatus, LeaseType,
-    MedallionStatus, PayTo, Role, TerminationReason, UnknownWord, WorkshopType,
+    MedallionStatus, PayTo, PaymentMethod, Role, TerminationReason, UnknownWord, WorkshopType,
 };
 
 /// Lets `stored_words!` name serde from crates that do not depend on it.

@@ -205,6 +205,15 @@ stored_words! {
         Check => "Check",
     }
 
+    /// How a driver paid at the cashier's window (an interim payment).
+    pub enum PaymentMethod("interim payment method") {
+        Cash => "Cash",
+        Check => "Check",
+        MoneyOrder => "Money order",
+        Card => "Card",
+        Ach => "ACH",
+    }
+
     pub enum MedallionStatus("medallion status") {
         Available => "Available",
         Assigned => "Assigned",

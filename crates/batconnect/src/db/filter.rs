@@ -72,6 +72,33 @@ impl Where {
         self.clauses.push(format!("({})", parts.join(" OR ")));
     }
 
+    /// The one rule for naming a lease, driver, vehicle or medallion in a filter: a purely
+    /// numeric value matches the internal id exactly or a part of the business id; anything
+    /// else a part of the business id (case-insensitive). Several values: any of them.
+    pub fn id_or_key_contains(&mut self, id_column: &str, key_column: &str, values: &[String]) {
+        if values.is_empty() {
+            return;
+        }
+        let parts: Vec<String> = values
+            .iter()
+            .map(|v| {
+                let like = self.placeholder(Arg::Text(format!(
+                    "%{}%",
+                    escape_like(&v.trim().to_lowercase())
+                )));
+                let key = format!("lower({key_column}) LIKE {like} ESCAPE '\\'");
+                match v.trim().parse::<i64>() {
+                    Ok(id) => {
+                        let mark = self.placeholder(Arg::Int(id));
+                        format!("({id_column} = {mark} OR {key})")
+                    }
+                    Err(_) => key,
+                }
+            })
+            .collect();
+        self.clauses.push(format!("({})", parts.join(" OR ")));
+    }
+
     /// `outer IN (select WHERE lower(column) LIKE any of the values)`: a partial match on a
     /// small table that the big one joins by an indexed id.
     pub fn in_subquery_containing(

@@ -68,6 +68,12 @@ pub struct DtrContent {
     pub total_deducted: Money,
     #[schema(value_type = String)]
     pub net_pay: Money,
+    /// Unapplied credit of the lease (interim payments beyond what was owed, rent corrected
+    /// at a lease's end) applied to what fell due before the week's earnings: it pays
+    /// balances, never net pay.
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub credit_applied: Money,
     pub repairs: Vec<RepairLine>,
     #[schema(value_type = String)]
     pub balances_carried_forward: Money,

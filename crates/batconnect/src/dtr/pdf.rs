@@ -59,6 +59,13 @@ pub fn render(dtr: &Dtr, generated_at: &str) -> Vec<u8> {
             ),
         ],
     });
+    if c.credit_applied.is_positive() {
+        doc.blocks.push(Block::Paragraph(format!(
+            "Credit applied: {} of the driver's credit (interim payments beyond what was owed) paid \
+             what fell due before this week's earnings were applied. Credit is never paid out.",
+            reports::usd(c.credit_applied.cents())
+        )));
+    }
     doc.blocks.push(Block::Heading(
         "Deductions by category (payment order)".into(),
     ));

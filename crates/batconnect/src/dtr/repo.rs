@@ -105,6 +105,32 @@ pub async fn existing_statements(
     .collect()
 }
 
+/// The credit the drafts of `week` about to be made again showed as applied, by lease: it
+/// was applied when they were first made, and a remade statement still shows it.
+pub async fn draft_credit_applied(
+    tx: &mut Tx,
+    week: &str,
+    leases: &[i64],
+) -> Result<HashMap<i64, Money>, crate::error::AppError> {
+    let mut found = HashMap::new();
+    for r in sqlx::query(&format!(
+        "SELECT lease_id, content FROM dtrs WHERE week_start = $1 AND status = 'Draft' AND lease_id IN ({})",
+        id_list(leases)
+    ))
+    .persistent(false)
+    .bind(week)
+    .fetch_all(&mut **tx)
+    .await?
+    {
+        let content: String = r.try_get("content")?;
+        let content: DtrContent = serde_json::from_str(&content).map_err(anyhow::Error::from)?;
+        if content.credit_applied.is_positive() {
+            found.insert(r.try_get("lease_id")?, content.credit_applied);
+        }
+    }
+    Ok(found)
+}
+
 /// Replaces a draft's contents (a finalized statement is left as it is).
 pub async fn replace_draft(
     tx: &mut Tx,

@@ -145,8 +145,13 @@ async fn generate_chunk(
     if leases.is_empty() {
         return Ok(());
     }
-    let earnings = apply_week_earnings(tx, &leases, week, now, report).await?;
-    let contents = statement_contents(tx, &leases, week, &earnings).await?;
+    let previous_credit = repo::draft_credit_applied(tx, &week.to_string(), &leases).await?;
+    let (earnings, mut credit_applied) =
+        apply_week_earnings(tx, &leases, week, now, report).await?;
+    for (lease, credit) in previous_credit {
+        *credit_applied.entry(lease).or_default() += credit;
+    }
+    let contents = statement_contents(tx, &leases, week, &earnings, &credit_applied).await?;
     write_statements(tx, week, &contents, now, report).await
 }
 
@@ -166,20 +171,37 @@ async fn skip_finalized(
         .collect())
 }
 
-/// Applies what is left of each lease's earnings of `week` to its open balances that fell
-/// due by the week's Saturday (arrears from earlier weeks included), in the payment
-/// hierarchy; returns the week's earnings credits. The balance posted on the Sunday the
-/// chain runs is due that Sunday: next week's statement's.
+/// Applies each lease's unapplied credit (oldest first), then what is left of its earnings
+/// of `week`, to its open balances that fell due by the week's Saturday (arrears from
+/// earlier weeks included), in the payment hierarchy; returns the week's earnings credits
+/// and the credit applied by lease. The balance posted on the Sunday the chain runs is due
+/// that Sunday: next week's statement's.
 async fn apply_week_earnings(
     tx: &mut Tx,
     leases: &[i64],
     week: SundayDate,
     now: DateTime<Utc>,
     report: &mut GenerationReport,
-) -> Result<Vec<WeekEarnings>, AppError> {
+) -> Result<(Vec<WeekEarnings>, HashMap<i64, Money>), AppError> {
     let earnings = crate::ledger::repo::week_earnings(tx, &week.to_string(), leases).await?;
     let mut open = crate::ledger::repo::open_balances_due_by(tx, leases, week.week_end()).await?;
     let mut payments: Vec<(i64, Vec<Allocation>)> = Vec::new();
+    let mut credit_applied: HashMap<i64, Money> = HashMap::new();
+    for (posting, lease, left) in crate::ledger::repo::unapplied_credits(tx, leases).await? {
+        let Some(balances) = open.get_mut(&lease) else {
+            continue;
+        };
+        let result = allocate(left, balances);
+        for a in &result.allocations {
+            if let Some(b) = balances.iter_mut().find(|b| b.id == a.balance_id) {
+                b.balance -= a.amount;
+            }
+        }
+        if result.allocated.is_positive() {
+            *credit_applied.entry(lease).or_default() += result.allocated;
+            payments.push((posting, result.allocations));
+        }
+    }
     for credit in &earnings {
         let unapplied = credit.gross - credit.allocated;
         let Some(balances) = open.get_mut(&credit.lease_id) else {
@@ -198,7 +220,7 @@ async fn apply_week_earnings(
         payments.push((credit.posting_id, result.allocations));
     }
     crate::ledger::payments::apply_allocations(tx, &payments, &timestamp(now)).await?;
-    Ok(earnings)
+    Ok((earnings, credit_applied))
 }
 
 /// What each lease's statement of `week` shows, in lease order.
@@ -207,6 +229,7 @@ async fn statement_contents(
     leases: &[i64],
     week: SundayDate,
     earnings: &[WeekEarnings],
+    credit_applied: &HashMap<i64, Money>,
 ) -> Result<Vec<(i64, DtrContent)>, AppError> {
     let mut summaries = crate::fleet::repo::lease_summaries(tx, leases).await?;
     let mut gross: HashMap<i64, Money> = HashMap::new();
@@ -268,6 +291,7 @@ async fn statement_contents(
                 party: party(summary),
                 gross_earnings,
                 net_pay: gross_earnings - total_deducted,
+                credit_applied: credit_applied.get(lease).copied().unwrap_or_default(),
                 balances_carried_forward: lines.iter().map(|l| l.outstanding).sum(),
                 categories: lines,
                 total_deducted,

@@ -245,3 +245,52 @@ pub fn balances(filter: Where, title: String, filters: String) -> Export {
         filters,
     }
 }
+
+/// `GET /ledger/interim-payments/export`, in the list's order.
+pub fn interim_payments(filter: Where, order_by: &str, title: String, filters: String) -> Export {
+    use crate::ledger::interim_list::{COLUMNS, FROM};
+    let where_sql = filter.sql();
+    Export {
+        file_stem: "interim_payments",
+        title,
+        sheet: "Interim Payments",
+        noun: "payments",
+        columns: vec![
+            ExportColumn::new("receipt_number", Column::text("Receipt", 16.0)),
+            ExportColumn::new("payment_date", Column::date("Paid On", 11.0)),
+            ExportColumn::new("payment_method", Column::text("Method", 11.0)),
+            ExportColumn::new("check_number", Column::text("Check No.", 10.0)),
+            ExportColumn::new("lease_id", Column::text("Lease", 10.0)),
+            ExportColumn::new("driver_name", Column::text("Driver", 18.0)),
+            ExportColumn::new("medallion_number", Column::text("Medallion", 9.0)),
+            ExportColumn::new("amount", Column::money("Amount", 11.0)),
+            ExportColumn::new("applied", Column::money("Applied", 11.0)),
+            ExportColumn::new("unapplied", Column::money("Credit", 10.0)),
+            ExportColumn::new("status", Column::text("Status", 8.0)),
+            ExportColumn::new("memo", Column::text("Memo", 18.0)),
+            ExportColumn::new("created_by", Column::text("Taken By", 10.0)),
+        ],
+        select_sql: format!("SELECT {COLUMNS} {FROM} {where_sql} ORDER BY {order_by}"),
+        count_sql: format!("SELECT COUNT(*) {FROM} {where_sql}"),
+        args: filter.args,
+        row: |r| {
+            let p = crate::ledger::interim_list::summary_from_row(r)?;
+            Ok(vec![
+                p.receipt_number,
+                p.payment_date,
+                p.payment_method.unwrap_or_default(),
+                p.check_number.unwrap_or_default(),
+                p.lease_id,
+                p.driver_name.unwrap_or_default(),
+                p.medallion_number,
+                p.amount.to_string(),
+                p.applied.to_string(),
+                p.unapplied.to_string(),
+                p.status,
+                p.memo.unwrap_or_default(),
+                p.created_by,
+            ])
+        },
+        filters,
+    }
+}

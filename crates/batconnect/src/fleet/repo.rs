@@ -932,3 +932,37 @@ pub async fn is_driver_manager(
     .await?;
     Ok(found.is_some())
 }
+
+/// What an interim payment on a lease needs to know of it.
+#[derive(Debug, Clone)]
+pub struct LeasePaymentFacts {
+    pub lease_id: String,
+    pub start_date: chrono::NaiveDate,
+    pub driver_id: Option<i64>,
+    pub vehicle_id: i64,
+    pub medallion_id: i64,
+}
+
+pub async fn lease_payment_facts(
+    tx: &mut Tx,
+    id: i64,
+) -> Result<Option<LeasePaymentFacts>, crate::error::AppError> {
+    let row = sqlx::query(
+        "SELECT l.lease_id, l.start_date, l.vehicle_id, l.medallion_id, \
+         (SELECT ld.driver_id FROM lease_drivers ld WHERE ld.lease_id = l.id AND ld.is_driver_manager = 1) AS driver_id \
+         FROM leases l WHERE l.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let start: String = r.try_get("start_date")?;
+    Ok(Some(LeasePaymentFacts {
+        lease_id: r.try_get("lease_id")?,
+        start_date: domain::calendar::parse_date(&start)
+            .map_err(|e| anyhow::anyhow!("lease {id}: {e}"))?,
+        driver_id: r.try_get("driver_id")?,
+        vehicle_id: r.try_get("vehicle_id")?,
+        medallion_id: r.try_get("medallion_id")?,
+    }))
+}

@@ -2,6 +2,8 @@
 //! payments to balances, voids by reversal. Obligations are idempotent on
 //! (category, reference_id), enforced by a unique index.
 
+pub mod interim;
+pub mod interim_list;
 pub mod model;
 pub mod payments;
 pub mod repo;

@@ -6,14 +6,14 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use domain::calendar::SundayDate;
-use domain::ledger::{allocate_chosen, Allocation, Category, OpenBalance};
+use domain::ledger::{Allocation, OpenBalance};
 use domain::money::Money;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::repo::{self, PostingRow};
+use super::repo;
 use crate::audit;
-use crate::db::{next_sequence, timestamp, Tx};
+use crate::db::{timestamp, Tx};
 use crate::error::{AppError, FieldError};
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -212,82 +212,6 @@ pub struct ChosenBalance {
     pub amount: serde_json::Value,
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct InterimPaymentRequest {
-    /// Internal lease id.
-    pub lease_id: i64,
-    #[schema(value_type = String, example = "150.00")]
-    pub amount: serde_json::Value,
-    /// The receipt handed to the driver; generated (`IP-0000001`) when omitted.
-    pub receipt_number: Option<String>,
-    /// cash, check, card, ach…
-    pub payment_method: Option<String>,
-    pub note: Option<String>,
-    /// The balances to pay and how much of each (must add up to `amount`).
-    pub allocations: Vec<ChosenBalance>,
-}
-
-/// An interim payment that parsed: amounts are `Money`, the receipt number is tidy.
-#[derive(Debug, Clone)]
-pub struct InterimPayment {
-    pub lease_id: i64,
-    pub amount: Money,
-    /// Generated (`IP-0000001`) when `None`.
-    pub receipt_number: Option<String>,
-    pub payment_method: Option<String>,
-    pub note: Option<String>,
-    /// (balance id, amount to pay of it), in the request's order.
-    pub allocations: Vec<(i64, Money)>,
-}
-
-impl InterimPaymentRequest {
-    /// The amounts and the receipt number checked; every bad field is named.
-    pub fn parse(&self) -> Result<InterimPayment, AppError> {
-        let mut errors = Vec::new();
-        let amount = Money::amount_from_json(&self.amount)
-            .map_err(|e| errors.push(FieldError::new("amount", e.to_string())))
-            .ok();
-        if self.allocations.is_empty() {
-            errors.push(FieldError::new(
-                "allocations",
-                "name at least one balance to pay",
-            ));
-        }
-        let mut allocations = Vec::with_capacity(self.allocations.len());
-        for (i, a) in self.allocations.iter().enumerate() {
-            match Money::amount_from_json(&a.amount) {
-                Ok(m) => allocations.push((a.balance_id, m)),
-                Err(e) => errors.push(FieldError::at(
-                    format!("/allocations/{i}/amount"),
-                    e.to_string(),
-                )),
-            }
-        }
-        let receipt_number = self
-            .receipt_number
-            .as_deref()
-            .map(str::trim)
-            .filter(|r| !r.is_empty());
-        if receipt_number.is_some_and(|r| r.len() > 64) {
-            errors.push(FieldError::new(
-                "receipt_number",
-                "must be at most 64 characters",
-            ));
-        }
-        match amount {
-            Some(amount) if errors.is_empty() => Ok(InterimPayment {
-                lease_id: self.lease_id,
-                amount,
-                receipt_number: receipt_number.map(str::to_string),
-                payment_method: self.payment_method.clone(),
-                note: self.note.clone(),
-                allocations,
-            }),
-            _ => Err(AppError::Validation(errors)),
-        }
-    }
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AllocationView {
     pub balance_id: i64,
@@ -299,15 +223,6 @@ pub struct AllocationView {
     pub balance_after: Money,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct InterimPaymentOutcome {
-    pub posting_id: i64,
-    pub receipt_number: String,
-    #[schema(value_type = String)]
-    pub amount: Money,
-    pub allocations: Vec<AllocationView>,
-}
-
 /// The lease's open balances as the allocation rules see them, locked on PostgreSQL so
 /// that a void or another payment of the same balance waits for this transaction (and the
 /// amounts checked are the amounts written).
@@ -316,101 +231,6 @@ pub async fn open_balances(
     lease_id: i64,
 ) -> Result<Vec<(OpenBalance, String)>, sqlx::Error> {
     repo::open_balances_of_lease(tx, lease_id).await
-}
-
-/// An interim payment applied to the balances the user chose (bypassing the hierarchy).
-pub async fn interim_payment(
-    tx: &mut Tx,
-    payment: &InterimPayment,
-    actor: &str,
-    now: DateTime<Utc>,
-    timezone: chrono_tz::Tz,
-) -> Result<InterimPaymentOutcome, AppError> {
-    let amount = payment.amount;
-    let parties = crate::fleet::repo::lease_parties(tx, &[payment.lease_id])
-        .await?
-        .remove(&payment.lease_id)
-        .ok_or_else(|| {
-            AppError::field("lease_id", format!("no lease with id {}", payment.lease_id))
-        })?;
-    let open = open_balances(tx, payment.lease_id).await?;
-    let balances: Vec<OpenBalance> = open.iter().map(|(b, _)| b.clone()).collect();
-    let result = allocate_chosen(amount, &balances, &payment.allocations).map_err(|e| {
-        AppError::field(
-            "allocations",
-            format!("{e} (open balances of lease {} only)", payment.lease_id),
-        )
-    })?;
-    let receipt_number = match &payment.receipt_number {
-        Some(r) => r.clone(),
-        None => format!("IP-{:07}", next_sequence(tx, "interim_payment").await?),
-    };
-    let now_text = timestamp(now);
-    let description = [
-        Some("Interim payment".to_string()),
-        payment.payment_method.clone(),
-        payment.note.clone(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(" – ");
-    let posting_id = repo::insert_posting(
-        tx,
-        &PostingRow {
-            category: Category::InterimPayment,
-            amount_cents: -amount.cents(),
-            entry_type: domain::ledger::EntryType::InterimPayment,
-            reference_id: &receipt_number,
-            reversal_for_id: None,
-            driver_id: parties.driver_id,
-            lease_id: Some(payment.lease_id),
-            vehicle_id: Some(parties.vehicle_id),
-            medallion_id: Some(parties.medallion_id),
-            payment_period: Some(
-                domain::calendar::current_payment_period(now, timezone).to_string(),
-            ),
-            description: Some(&description),
-            actor,
-            now: &now_text,
-        },
-    )
-    .await
-    .map_err(|e| match e {
-        // The receipt number is unique among interim payments (an index, so two cashiers
-        // typing the same number at once cannot both record it).
-        sqlx::Error::Database(db) if db.is_unique_violation() => AppError::Conflict(format!(
-            "receipt_number: '{receipt_number}' is already recorded"
-        )),
-        other => other.into(),
-    })?;
-    let applied = apply_allocations(tx, &[(posting_id, result.allocations)], &now_text).await?;
-    let by_id: HashMap<i64, &(OpenBalance, String)> = open.iter().map(|o| (o.0.id, o)).collect();
-    let allocations = applied
-        .iter()
-        .map(|(balance_id, amount, after)| AllocationView {
-            balance_id: *balance_id,
-            category: by_id
-                .get(balance_id)
-                .map(|o| o.0.category.as_str().to_string())
-                .unwrap_or_default(),
-            reference_id: by_id
-                .get(balance_id)
-                .map(|o| o.1.clone())
-                .unwrap_or_default(),
-            amount: *amount,
-            balance_after: *after,
-        })
-        .collect();
-    let entry = audit::Entry::new(actor, "interim_payment_recorded", "ledger_posting", &receipt_number)
-        .details(serde_json::json!({"posting_id": posting_id, "amount": amount, "lease_id": payment.lease_id}));
-    audit::record(tx, entry, now).await?;
-    Ok(InterimPaymentOutcome {
-        posting_id,
-        receipt_number,
-        amount,
-        allocations,
-    })
 }
 
 /// Records allocations of payment postings and lowers the balances they pay; returns

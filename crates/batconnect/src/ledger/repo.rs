@@ -76,6 +76,45 @@ pub struct PostingRow<'a> {
     pub now: &'a str,
 }
 
+/// What an interim payment keeps beside its posting (see migration 0019).
+pub struct InterimPaymentRow<'a> {
+    pub receipt_number: &'a str,
+    pub posting_id: i64,
+    pub lease_id: i64,
+    pub driver_id: Option<i64>,
+    pub payment_date: chrono::NaiveDate,
+    pub method: domain::status::PaymentMethod,
+    pub check_number: Option<&'a str>,
+    pub memo: Option<&'a str>,
+    pub amount: Money,
+    pub actor: &'a str,
+    pub now: &'a str,
+}
+
+pub async fn insert_interim_payment(
+    tx: &mut Tx,
+    p: &InterimPaymentRow<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO interim_payments (receipt_number, posting_id, lease_id, driver_id, payment_date, method, \
+         check_number, memo, amount_cents, created_by, created_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(p.receipt_number)
+    .bind(p.posting_id)
+    .bind(p.lease_id)
+    .bind(p.driver_id)
+    .bind(p.payment_date.to_string())
+    .bind(p.method.as_str())
+    .bind(p.check_number)
+    .bind(p.memo)
+    .bind(p.amount.cents())
+    .bind(p.actor)
+    .bind(p.now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 pub async fn insert_posting(tx: &mut Tx, p: &PostingRow<'_>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO ledger_postings (category, amount_cents, entry_type, status, reference_id, reversal_for_id, driver_id, \
@@ -333,6 +372,39 @@ pub async fn open_balances_due_by(
             });
     }
     Ok(open)
+}
+
+/// The unapplied credit of these leases, oldest first, as (posting, lease, what is left of
+/// it): interim payments beyond what was owed and rent credits, posted and not yet
+/// allocated in full.
+pub async fn unapplied_credits(
+    tx: &mut Tx,
+    leases: &[i64],
+) -> Result<Vec<(i64, i64, Money)>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT p.id, p.lease_id, -p.amount_cents - \
+         (SELECT CAST(COALESCE(SUM(a.amount_cents), 0) AS BIGINT) FROM ledger_allocations a WHERE a.payment_posting_id = p.id AND a.reversed = 0) AS left_cents \
+         FROM ledger_postings p WHERE p.entry_type IN ('INTERIM_PAYMENT', 'CREDIT') AND p.status = 'POSTED' AND p.lease_id IN ({}) ORDER BY p.id",
+        id_list(leases)
+    ))
+    .persistent(false)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .filter_map(|r| {
+        let left: i64 = match r.try_get("left_cents") {
+            Ok(left) => left,
+            Err(e) => return Some(Err(e)),
+        };
+        (left > 0).then(|| {
+            Ok((
+                r.try_get("id")?,
+                r.try_get("lease_id")?,
+                Money::from_cents(left),
+            ))
+        })
+    })
+    .collect()
 }
 
 /// What these payments paid, as (payment posting, balance, amount), live allocations only.
@@ -805,4 +877,13 @@ pub async fn posted_obligations_since(
         })
     })
     .collect()
+}
+
+/// The lease of a balance, whatever its status.
+pub async fn balance_lease(tx: &mut Tx, balance_id: i64) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar::<_, Option<i64>>("SELECT lease_id FROM ledger_balances WHERE id = $1")
+        .bind(balance_id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map(Option::flatten)
 }

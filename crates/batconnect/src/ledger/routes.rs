@@ -4,15 +4,15 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use domain::calendar::parse_date;
-use domain::ledger::{BalanceStatus, Category, PostingStatus};
+use domain::ledger::{BalanceStatus, Category, EntryType, PostingStatus};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::interim::{InterimPaymentOutcome, InterimPaymentRequest, LeaseRef};
+use super::interim_list::{self, InterimPaymentDetail, InterimPaymentSummary, InterimQuery};
 use super::model::{
     Balance, ManualObligationRequest, ObligationOutcome, Posting, VoidOutcome, VoidRequest,
 };
-use super::payments::{
-    self, EarningsRecorded, EarningsRequest, InterimPaymentOutcome, InterimPaymentRequest,
-};
+use super::payments::{self, EarningsRecorded, EarningsRequest};
 use super::{repo, service};
 use crate::api::extract::{JsonBody, RawQuery};
 use crate::api::idempotency::{Idempotency, Reply};
@@ -29,7 +29,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_obligation))
         .routes(routes!(void_posting))
         .routes(routes!(record_earnings))
-        .routes(routes!(interim_payment))
+        .routes(routes!(interim_payment, list_interim_payments))
+        .routes(routes!(export_interim_payments))
+        .routes(routes!(interim_payment_detail))
+        .routes(routes!(interim_payment_receipt))
 }
 
 const COMMON: &[&str] = &[
@@ -117,7 +120,17 @@ pub(crate) fn postings_filter(query: &RawQuery) -> Result<(Where, PageRequest), 
         "created_on",
         &["entry_type"],
     )?;
-    filter.any_of("entry_type", &query.list("entry_type"));
+    let entry_types = query.list("entry_type");
+    if let Some(bad) = entry_types.iter().find(|e| EntryType::parse(e).is_none()) {
+        return Err(AppError::field(
+            "entry_type",
+            format!(
+                "'{bad}' is not one of: {}",
+                EntryType::all_words().join(", ")
+            ),
+        ));
+    }
+    filter.any_of("entry_type", &entry_types);
     filter.any_of("reference_id", &query.list("reference_id"));
     Ok((filter, page))
 }
@@ -247,8 +260,12 @@ async fn record_earnings(
         .await
 }
 
-/// An interim payment applied to the balances you name (bypassing the hierarchy); a
-/// balance cannot be over-paid. Accepts an `Idempotency-Key` header.
+/// An interim payment as the cashier takes it: amount, payment date, method (a check with
+/// its number), memo. The amounts you choose per balance are applied first (one larger than
+/// what is left on its balance is 409, never redirected); the rest by the payment hierarchy,
+/// oldest due first, over the lease's open balances; what no balance needs is kept as the
+/// lease's credit for its next statement. A numbered receipt with a PDF. Accepts an
+/// `Idempotency-Key` header.
 #[utoipa::path(post, path = "/ledger/interim-payments", tag = "Ledger", request_body = InterimPaymentRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key")),
     responses((status = 201, body = InterimPaymentOutcome), (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -266,9 +283,16 @@ async fn interim_payment(
         return Ok(reply);
     }
     let payment = request.parse()?;
+    let lease_id = match &payment.lease {
+        LeaseRef::Id(id) => *id,
+        LeaseRef::Key(key) => crate::fleet::repo::lease_pk(state.db.reader(), key)
+            .await?
+            .ok_or_else(|| AppError::field("lease_id", format!("no lease {key}")))?,
+    };
     let mut tx = state.db.begin().await?;
-    let outcome = payments::interim_payment(
+    let outcome = super::interim::take_payment(
         &mut tx,
+        lease_id,
         &payment,
         &user.username,
         state.clock.now(),
@@ -284,6 +308,120 @@ async fn interim_payment(
             state.clock.now(),
         )
         .await
+}
+
+/// Interim payments, newest payment date first: each with its lease, driver, medallion,
+/// method, what it paid and any credit it holds. Filters: `lease_id` (internal id or a part
+/// of the lease id), `driver_name` (part, any case), `from_date`/`to_date` (payment date),
+/// `payment_method`, `receipt_number` (part), `status` (POSTED or VOIDED); several values
+/// separated by commas.
+#[utoipa::path(get, path = "/ledger/interim-payments", tag = "Ledger",
+    params(("lease_id" = Option<String>, Query), ("driver_name" = Option<String>, Query),
+           ("from_date" = Option<String>, Query, description = "paid on or after (YYYY-MM-DD)"), ("to_date" = Option<String>, Query),
+           ("payment_method" = Option<String>, Query), ("receipt_number" = Option<String>, Query), ("status" = Option<String>, Query),
+           ("sort_by" = Option<String>, Query, description = "payment_date (default), receipt_number, amount, payment_method, lease_id, driver_name, medallion_number, status, created_on"),
+           ("sort_order" = Option<String>, Query), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
+    responses((status = 200, body = Page<InterimPaymentSummary>), (status = 422, body = Problem)))]
+async fn list_interim_payments(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    query: RawQuery,
+) -> Result<Json<Page<InterimPaymentSummary>>, AppError> {
+    user.require(READERS)?;
+    let q = InterimQuery::parse(&query)?;
+    let (items, total) = interim_list::list(state.db.reader(), &q).await?;
+    Ok(Json(Page::new(items, total, q.page)))
+}
+
+/// Interim payments as a file (CSV, XLSX or PDF): the list's filters and sort plus
+/// `format`; every matching payment (`page`/`per_page` ignored).
+#[utoipa::path(get, path = "/ledger/interim-payments/export", tag = "Ledger",
+    params(("format" = Option<String>, Query, description = "csv (default), excel (or xlsx), pdf"),
+           ("lease_id" = Option<String>, Query), ("driver_name" = Option<String>, Query),
+           ("from_date" = Option<String>, Query), ("to_date" = Option<String>, Query),
+           ("payment_method" = Option<String>, Query), ("receipt_number" = Option<String>, Query), ("status" = Option<String>, Query),
+           ("sort_by" = Option<String>, Query), ("sort_order" = Option<String>, Query),
+           ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
+    responses(
+        (status = 200, description = "The file, as an attachment", content(
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (Vec<u8> = "application/pdf"))),
+        (status = 422, body = Problem)))]
+async fn export_interim_payments(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    query: RawQuery,
+) -> Result<axum::response::Response, AppError> {
+    user.require(READERS)?;
+    let format = crate::exports::Format::parse(&query)?;
+    let q = InterimQuery::parse(&crate::exports::list_params(&query, &["format"]))?;
+    let export = crate::exports::tables::interim_payments(
+        q.filter,
+        &q.order_by,
+        format!("{} — Interim payments", state.config.fleet_name),
+        crate::exports::describe_filters(&query),
+    );
+    let slot = crate::exports::stream::take_slot(&state.export_slots)?;
+    let stamp = crate::exports::Stamp {
+        now: state.clock.now(),
+        timezone: state.config.timezone,
+    };
+    crate::exports::stream::respond(state.db.reader(), export, format, stamp, slot).await
+}
+
+/// One interim payment by its receipt number: the payment, what it paid balance by balance
+/// (and what each has left now), any credit it holds, and its void if voided.
+#[utoipa::path(get, path = "/ledger/interim-payments/{receipt_number}", tag = "Ledger",
+    params(("receipt_number" = String, Path)),
+    responses((status = 200, body = InterimPaymentDetail), (status = 404, body = Problem)))]
+async fn interim_payment_detail(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(receipt_number): Path<String>,
+) -> Result<Json<InterimPaymentDetail>, AppError> {
+    user.require(READERS)?;
+    interim_list::detail(state.db.reader(), &receipt_number)
+        .await?
+        .map(Json)
+        .ok_or_else(|| AppError::NotFound(format!("no interim payment {receipt_number}")))
+}
+
+/// The interim payment's receipt for the driver, a PDF made from the payment as it is now
+/// (a voided payment says so).
+#[utoipa::path(get, path = "/ledger/interim-payments/{receipt_number}/receipt", tag = "Ledger",
+    params(("receipt_number" = String, Path)),
+    responses((status = 200, description = "The receipt, as an attachment named receipt_<receipt_number>.pdf", content_type = "application/pdf", body = Vec<u8>),
+              (status = 404, body = Problem)))]
+async fn interim_payment_receipt(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(receipt_number): Path<String>,
+) -> Result<axum::response::Response, AppError> {
+    user.require(READERS)?;
+    let detail = interim_list::detail(state.db.reader(), &receipt_number)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no interim payment {receipt_number}")))?;
+    let stamp = crate::exports::Stamp {
+        now: state.clock.now(),
+        timezone: state.config.timezone,
+    };
+    let pdf = interim_list::receipt_pdf(&detail, &state.config.fleet_name, &stamp.generated_at());
+    let file: String = receipt_number
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok(crate::exports::stream::file_response(
+        axum::body::Body::from(pdf),
+        "application/pdf",
+        &format!("receipt_{file}.pdf"),
+    ))
 }
 
 /// Void a posting: a reversal of opposite sign; the original becomes VOIDED. An obligation's
@@ -302,6 +440,14 @@ async fn void_posting(
 ) -> Result<Reply, AppError> {
     user.require(FINANCE)?;
     let request: VoidRequest = body.parse()?;
+    // A void undoes money: the reason has to say why, for whoever reads the ledger later.
+    let reason_length = request.reason.trim().chars().count();
+    if !(10..=500).contains(&reason_length) {
+        return Err(AppError::field(
+            "reason",
+            "must say why in 10 to 500 characters",
+        ));
+    }
     let idempotency =
         Idempotency::from_request(&headers, format!("ledger.void.{id}"), user.id, &body)?;
     if let Some(reply) = idempotency.replay(&state.db).await? {

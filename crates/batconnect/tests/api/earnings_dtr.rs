@@ -53,10 +53,10 @@ both_backends! {
         assert_eq!(detail["totals"]["total_paid"], "100.00");
         assert_eq!(detail["totals"]["remaining_balance"], "350.00");
         assert_eq!(detail["totals"]["progress"], "1/5");
-        // Over-paying a balance is refused.
+        // Over-paying a chosen balance is refused (409), never redirected elsewhere.
         let b2 = app.balance(&format!("{repair_id}-02")).await["id"].as_i64().unwrap();
-        let (status, problem) = app.post_as("finance", "/ledger/interim-payments", json!({"lease_id": 1, "amount": "100.01", "allocations": [{"balance_id": b2, "amount": "100.01"}]})).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        let (status, problem) = app.post_as("finance", "/ledger/interim-payments", json!({"lease_id": 1, "amount": "100.01", "payment_method": "Cash", "allocations": [{"balance_id": b2, "amount": "100.01"}]})).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{problem}");
         // Finalized DTRs are never changed.
         let (status, _) = app.post_as("finance", &format!("/dtrs/{id}/finalize"), json!(null)).await;
         assert_eq!(status, StatusCode::OK);
@@ -132,14 +132,14 @@ both_backends! {
         let repair_id = app.invoice_from_this_week(4, "150.00", "INV-V1").await;
         app.post_due("2026-11-22").await;
         let b = app.balance(&format!("{repair_id}-01")).await["id"].as_i64().unwrap();
-        let (_, paid) = app.post_as("finance", "/ledger/interim-payments", json!({"lease_id": 4, "amount": "150.00", "receipt_number": "R-77", "allocations": [{"balance_id": b, "amount": "150.00"}]})).await;
+        let (_, paid) = app.post_as("finance", "/ledger/interim-payments", json!({"lease_id": 4, "amount": "150.00", "payment_method": "Cash", "receipt_number": "R-77", "allocations": [{"balance_id": b, "amount": "150.00"}]})).await;
         let (_, detail) = app.get_as("viewer", &format!("/payments/vehicle-repairs/{repair_id}")).await;
         assert_eq!(detail["invoice"]["status"], "Closed");
         assert_eq!(detail["schedule"][0]["status"], "Paid");
         let (status, problem) = app.post_as("finance", &format!("/payments/vehicle-repairs/{repair_id}/cancel"), json!({"reason": "x"})).await;
         assert_eq!(status, StatusCode::CONFLICT, "{problem}");
         let posting = paid["posting_id"].as_i64().unwrap();
-        let (status, _) = app.post_as("finance", &format!("/ledger/postings/{posting}/void"), json!({"reason": "bounced check"})).await;
+        let (status, _) = app.post_as("finance", &format!("/ledger/postings/{posting}/void"), json!({"reason": "bounced check returned by the bank"})).await;
         assert_eq!(status, StatusCode::OK);
         let (_, detail) = app.get_as("viewer", &format!("/payments/vehicle-repairs/{repair_id}")).await;
         assert_eq!(detail["invoice"]["status"], "Open");
@@ -153,11 +153,11 @@ both_backends! {
         let repair_id = app.invoice_from_this_week(5, "450.00", "INV-C50").await;
         app.post_due("2026-11-22").await;
         let b = app.balance(&format!("{repair_id}-01")).await["id"].as_i64().unwrap();
-        let (_, paid) = app.post_as("finance", "/ledger/interim-payments", json!({"lease_id": 5, "amount": "60.00", "allocations": [{"balance_id": b, "amount": "60.00"}]})).await;
+        let (_, paid) = app.post_as("finance", "/ledger/interim-payments", json!({"lease_id": 5, "amount": "60.00", "payment_method": "Cash", "allocations": [{"balance_id": b, "amount": "60.00"}]})).await;
         let posting = paid["posting_id"].as_i64().unwrap();
         let token = app.token("finance").await;
         let calls = (0..50).map(|_| {
-            let request = app.client.post(app.url(&format!("/ledger/postings/{posting}/void"))).bearer_auth(&token).json(&json!({"reason": "race"})).send();
+            let request = app.client.post(app.url(&format!("/ledger/postings/{posting}/void"))).bearer_auth(&token).json(&json!({"reason": "race with a second void"})).send();
             async move { request.await.unwrap().status() }
         });
         let statuses = join_all(calls).await;

@@ -172,7 +172,7 @@ both_backends! {
     async fn voiding_an_obligation_reverses_it_once(app) {
         let (_, created) = app.post_as("finance", "/ledger/obligations", json!({"lease_id": 2, "category": "EZPass", "amount": 17.25, "due_date": "2026-11-22", "reason": "Toll 11/20"})).await;
         let id = created["posting_id"].as_i64().unwrap();
-        let (status, voided) = app.post_as("finance", &format!("/ledger/postings/{id}/void"), json!({"reason": "duplicate toll"})).await;
+        let (status, voided) = app.post_as("finance", &format!("/ledger/postings/{id}/void"), json!({"reason": "duplicate toll charge"})).await;
         assert_eq!(status, StatusCode::OK, "{voided}");
         let reversal = voided["reversal_posting_id"].as_i64().unwrap();
         let (_, postings) = app.get_as("finance", "/ledger/postings?lease_id=2").await;
@@ -185,14 +185,14 @@ both_backends! {
         assert_eq!(rev["entry_type"], "REVERSAL");
         let (_, balances) = app.get_as("finance", "/ledger/balances?lease_id=2").await;
         assert_eq!(balances["items"][0]["status"], "VOIDED");
-        let (status, problem) = app.post_as("finance", &format!("/ledger/postings/{id}/void"), json!({"reason": "again"})).await;
+        let (status, problem) = app.post_as("finance", &format!("/ledger/postings/{id}/void"), json!({"reason": "voided a second time"})).await;
         assert_eq!(status, StatusCode::CONFLICT);
         assert!(problem["detail"].as_str().unwrap().contains("already voided"));
         // A Repair obligation is voided by cancelling its invoice, not directly.
         invoices_due_now(app, 1, "150.00").await;
         app.post_as("finance", "/payments/vehicle-repairs/ledger/post-installment", json!({"post_all_due": true, "as_of": "2026-11-22"})).await;
         let repair_posting = app.scalar_i64("SELECT id FROM ledger_postings WHERE category = 'Repair'").await;
-        let (status, problem) = app.post_as("finance", &format!("/ledger/postings/{repair_posting}/void"), json!({"reason": "no"})).await;
+        let (status, problem) = app.post_as("finance", &format!("/ledger/postings/{repair_posting}/void"), json!({"reason": "repair posting voided by hand"})).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(problem["detail"].as_str().unwrap().contains("cancel its repair invoice"), "{problem}");
         let (status, problem) = app.post_as("finance", "/ledger/obligations", json!({"lease_id": 2, "category": "Repair", "amount": 5, "reason": "x"})).await;

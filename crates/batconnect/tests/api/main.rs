@@ -5,6 +5,7 @@ mod helpers;
 mod auth;
 mod browser;
 mod case_engine;
+mod cashier;
 mod console;
 mod documents;
 mod earnings_dtr;

@@ -115,9 +115,9 @@ both_backends! {
             let balance = app.obligation(3, "Misc", "80.00", "2026-11-22").await;
             let posting = app.scalar_i64(&format!("SELECT obligation_posting_id FROM ledger_balances WHERE id = {balance}")).await;
             let pay = app.client.post(app.url("/ledger/interim-payments")).bearer_auth(&token)
-                .json(&json!({"lease_id": 3, "amount": "30.00", "allocations": [{"balance_id": balance, "amount": "30.00"}]})).send();
+                .json(&json!({"lease_id": 3, "amount": "30.00", "payment_method": "Cash", "allocations": [{"balance_id": balance, "amount": "30.00"}]})).send();
             let void = app.client.post(app.url(&format!("/ledger/postings/{posting}/void"))).bearer_auth(&token)
-                .json(&json!({"reason": "race"})).send();
+                .json(&json!({"reason": "race with a payment"})).send();
             let (paid, voided) = tokio::join!(pay, void);
             let (paid, voided) = (paid.unwrap().status(), voided.unwrap().status());
             assert!(!(paid.is_success() && voided.is_success()), "round {round}: both the payment and the void succeeded");
@@ -141,7 +141,7 @@ both_backends! {
         let token = app.token("finance").await;
         let generate = app.client.post(app.url("/dtrs/generate")).bearer_auth(&token).json(&json!({"week": "2026-11-22"})).send();
         let voids = join_all(postings.iter().map(|p| {
-            let request = app.client.post(app.url(&format!("/ledger/postings/{p}/void"))).bearer_auth(&token).json(&json!({"reason": "race"})).send();
+            let request = app.client.post(app.url(&format!("/ledger/postings/{p}/void"))).bearer_auth(&token).json(&json!({"reason": "race with a payment"})).send();
             async move { request.await.unwrap().status() }
         }));
         let (generated, statuses) = tokio::join!(generate, voids);
@@ -158,7 +158,7 @@ both_backends! {
         let token = app.token("finance").await;
         let calls = (0..20).map(|_| {
             let request = app.client.post(app.url("/ledger/interim-payments")).bearer_auth(&token)
-                .json(&json!({"lease_id": 4, "amount": "55.00", "allocations": [{"balance_id": balance, "amount": "55.00"}]})).send();
+                .json(&json!({"lease_id": 4, "amount": "55.00", "payment_method": "Cash", "allocations": [{"balance_id": balance, "amount": "55.00"}]})).send();
             async move { request.await.unwrap().status() }
         });
         let statuses = join_all(calls).await;
@@ -173,7 +173,7 @@ both_backends! {
         let token = app.token("finance").await;
         let calls = (0..10).map(|_| {
             let request = app.client.post(app.url("/ledger/interim-payments")).bearer_auth(&token)
-                .json(&json!({"lease_id": 5, "amount": "1.00", "receipt_number": "R-SAME", "allocations": [{"balance_id": balance, "amount": "1.00"}]})).send();
+                .json(&json!({"lease_id": 5, "amount": "1.00", "payment_method": "Cash", "receipt_number": "R-SAME", "allocations": [{"balance_id": balance, "amount": "1.00"}]})).send();
             async move {
                 let response = request.await.unwrap();
                 let status = response.status();

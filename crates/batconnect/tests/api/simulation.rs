@@ -11,8 +11,9 @@ use rand::{Rng, SeedableRng};
 use serde_json::json;
 
 use batconnect::auth::CurrentUser;
+use batconnect::ledger::interim::{self, InterimPaymentRequest};
 use batconnect::ledger::model::NewObligation;
-use batconnect::ledger::payments::{self, ChosenBalance, EarningsInput, InterimPaymentRequest};
+use batconnect::ledger::payments::{self, ChosenBalance, EarningsInput};
 use batconnect::repairs::lifecycle::{self, Action};
 use batconnect::repairs::model::EnterDetails;
 
@@ -22,6 +23,24 @@ use crate::helpers::TestApp;
 const EXTRA_LEASES: i64 = 180;
 const FIRST_EXTRA: i64 = 1001;
 const WEEKS: i64 = 6;
+
+fn payment_request(
+    lease: i64,
+    amount: Money,
+    allocations: Vec<ChosenBalance>,
+) -> InterimPaymentRequest {
+    InterimPaymentRequest {
+        lease_id: json!(lease),
+        amount: json!(amount.to_string()),
+        payment_date: None,
+        payment_method: Some("Cash".into()),
+        check_number: None,
+        memo: None,
+        note: None,
+        receipt_number: None,
+        allocations,
+    }
+}
 
 /// Adds leases 1001.. (driver, vehicle, medallion, active lease with its driver manager).
 async fn more_leases(app: &TestApp) {
@@ -147,11 +166,11 @@ both_backends! {
                 let open = payments::open_balances(&mut tx, lease).await.unwrap();
                 let Some((balance, _)) = open.first().cloned() else { tx.rollback().await.unwrap(); continue };
                 let amount = Money::from_cents(rng.gen_range(1..=balance.balance.cents()));
-                let request = InterimPaymentRequest {
-                    lease_id: lease, amount: json!(amount.to_string()), receipt_number: None, payment_method: Some("cash".into()), note: None,
-                    allocations: vec![ChosenBalance { balance_id: balance.id, amount: json!(amount.to_string()) }],
-                };
-                payments::interim_payment(&mut tx, &request.parse().unwrap(), "sim", wednesday, tz).await.unwrap();
+                // Sometimes more than the cashier chose: the hierarchy places the rest, and
+                // what no balance needs stays the lease's credit for its next statement.
+                let extra = if rng.gen_bool(0.4) { Money::from_cents(rng.gen_range(1..60_000)) } else { Money::ZERO };
+                let request = payment_request(lease, amount + extra, vec![ChosenBalance { balance_id: balance.id, amount: json!(amount.to_string()) }]);
+                interim::take_payment(&mut tx, lease, &request.parse().unwrap(), "sim", wednesday, tz).await.unwrap();
                 tx.commit().await.unwrap();
             }
             // An over-payment is refused and changes nothing.
@@ -160,11 +179,8 @@ both_backends! {
                 let lease = random_lease(&mut rng);
                 if let Some((balance, _)) = payments::open_balances(&mut tx, lease).await.unwrap().first().cloned() {
                     let too_much = balance.balance + Money::from_cents(1);
-                    let request = InterimPaymentRequest {
-                        lease_id: lease, amount: json!(too_much.to_string()), receipt_number: None, payment_method: None, note: None,
-                        allocations: vec![ChosenBalance { balance_id: balance.id, amount: json!(too_much.to_string()) }],
-                    };
-                    assert!(payments::interim_payment(&mut tx, &request.parse().unwrap(), "sim", wednesday, tz).await.is_err());
+                    let request = payment_request(lease, too_much, vec![ChosenBalance { balance_id: balance.id, amount: json!(too_much.to_string()) }]);
+                    assert!(interim::take_payment(&mut tx, lease, &request.parse().unwrap(), "sim", wednesday, tz).await.is_err());
                 }
                 tx.rollback().await.unwrap();
             }

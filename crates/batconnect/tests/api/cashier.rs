@@ -1,0 +1,138 @@
+//! The cashier's desk: interim payments as taken at the window (payment date, method, memo,
+//! chosen amounts then the hierarchy, unapplied credit), their list, export, detail and
+//! receipt, and the statement that applies the credit.
+
+use chrono::{TimeZone, Utc};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{join_all, pdf_text, TestApp};
+
+async fn pay(app: &TestApp, body: Value) -> (StatusCode, Value) {
+    app.post_as("finance", "/ledger/interim-payments", body)
+        .await
+}
+
+fn field(problem: &Value) -> &str {
+    problem["errors"][0]["field"].as_str().unwrap_or_default()
+}
+
+crate::both_backends! {
+    async fn a_payment_pays_what_was_chosen_then_the_hierarchy_and_keeps_the_rest_as_credit(app) {
+        let misc = app.obligation(1, "Misc", "80.00", "2026-11-15").await;
+        let taxes = app.obligation(1, "Taxes", "50.00", "2026-11-22").await;
+        // $200.00 by money order: $30.00 chosen for Misc; the rest by the hierarchy (Taxes,
+        // then what Misc has left); $70.00 is more than the lease owes.
+        let (status, paid) = pay(app, json!({"lease_id": "LS-01001", "amount": "200.00", "payment_method": "money order",
+            "memo": "paid at window 2", "allocations": [{"balance_id": misc, "amount": "30.00"}]})).await;
+        assert_eq!(status, StatusCode::CREATED, "{paid}");
+        assert_eq!(paid["receipt_number"], "IP-2026-000001");
+        assert_eq!((paid["payment_method"].as_str(), paid["payment_date"].as_str(), paid["unapplied"].as_str()), (Some("Money order"), Some("2026-11-25"), Some("70.00")));
+        let applied: Vec<(i64, &str, &str)> = paid["allocations"].as_array().unwrap().iter()
+            .map(|a| (a["balance_id"].as_i64().unwrap(), a["amount"].as_str().unwrap(), a["balance_after"].as_str().unwrap())).collect();
+        assert_eq!(applied, vec![(misc, "80.00", "0.00"), (taxes, "50.00", "0.00")]);
+        // The detail, the list and its filters, the export.
+        let (status, detail) = app.get_as("viewer", "/ledger/interim-payments/IP-2026-000001").await;
+        assert_eq!(status, StatusCode::OK, "{detail}");
+        assert_eq!((detail["status"].as_str(), detail["applied"].as_str(), detail["unapplied"].as_str()), (Some("POSTED"), Some("130.00"), Some("70.00")));
+        assert_eq!((detail["lease_id"].as_str(), detail["driver_name"].as_str(), detail["medallion_number"].is_string()), (Some("LS-01001"), Some("Ahmed Khan"), true));
+        assert_eq!(detail["memo"], "paid at window 2");
+        assert_eq!(detail["void"], Value::Null);
+        for (query, found) in [
+            ("lease_id=01001", 1), ("lease_id=1", 1), ("lease_id=ls-010", 1), ("driver_name=hmed%20k", 1), ("driver_name=nobody", 0),
+            ("payment_method=MONEY_ORDER", 1), ("payment_method=Cash", 0), ("receipt_number=000001", 1),
+            ("from_date=2026-11-25&to_date=2026-11-25", 1), ("from_date=2026-11-26", 0), ("status=posted", 1),
+            ("sort_by=amount&sort_order=asc", 1),
+        ] {
+            let (status, page) = app.get_as("viewer", &format!("/ledger/interim-payments?{query}")).await;
+            assert_eq!(status, StatusCode::OK, "{query}: {page}");
+            assert_eq!(page["total_items"], found, "{query}: {page}");
+        }
+        for (query, bad) in [("payment_method=Bitcoin", "payment_method"), ("sort_by=colour", "sort_by"), ("from_date=11/25/2026", "from_date")] {
+            let (status, problem) = app.get_as("viewer", &format!("/ledger/interim-payments?{query}")).await;
+            assert_eq!((status, field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, bad), "{problem}");
+        }
+        let (status, _, csv) = app.get_file("viewer", "/ledger/interim-payments/export?format=csv&driver_name=khan").await;
+        assert_eq!(status, StatusCode::OK);
+        let csv = String::from_utf8(csv).unwrap();
+        assert!(csv.contains("IP-2026-000001") && csv.contains("Money order") && csv.contains("70.00"), "{csv}");
+        let (status, _, pdf) = app.get_file("viewer", "/ledger/interim-payments/IP-2026-000001/receipt").await;
+        assert_eq!(status, StatusCode::OK);
+        let text = pdf_text(&pdf);
+        for expected in ["IP-2026-000001", "Money order", "Ahmed Khan", "$200.00", "$70.00", "paid at window 2"] {
+            assert!(text.contains(expected), "{expected} not on the receipt: {text}");
+        }
+        // The next statement applies the credit to what fell due before the week's earnings
+        // and never pays it out; a balance due later waits.
+        let due_in_week = app.obligation(1, "Misc", "40.00", "2026-11-24").await;
+        let due_later = app.obligation(1, "Misc", "25.00", "2026-12-01").await;
+        assert_eq!(app.earnings(1, "2026-11-22", "300.00").await.0, StatusCode::CREATED);
+        app.set_clock(Utc.with_ymd_and_hms(2026, 11, 29, 10, 30, 0).unwrap()).await;
+        app.state.scheduler().tick_once().await.unwrap();
+        let dtr = crate::statements::statement(app, 1, "2026-11-22").await;
+        assert_eq!((dtr["credit_applied"].as_str(), dtr["net_pay"].as_str(), dtr["total_deducted"].as_str()), (Some("40.00"), Some("300.00"), Some("0.00")), "{dtr}");
+        assert_eq!(app.scalar_i64(&format!("SELECT balance_cents FROM ledger_balances WHERE id = {due_in_week}")).await, 0);
+        assert_eq!(app.scalar_i64(&format!("SELECT balance_cents FROM ledger_balances WHERE id = {due_later}")).await, 2500);
+        assert_eq!(app.get_as("viewer", "/ledger/interim-payments/IP-2026-000001").await.1["unapplied"], "30.00");
+        app.verify_ledger().await;
+    }
+
+    async fn a_cashier_gets_a_clear_answer_for_every_bad_payment(app) {
+        let balance = app.obligation(2, "Taxes", "55.00", "2026-11-22").await;
+        let (_, lease) = app.get_as("viewer", "/fleet/leases/2").await;
+        let started = domain::calendar::parse_date(lease["start_date"].as_str().unwrap()).unwrap();
+        let before_start = (started - chrono::Duration::days(1)).to_string();
+        for (body, status, bad) in [
+            (json!({"lease_id": 2, "amount": "10.00", "payment_method": "Cash", "payment_date": "2026-11-26"}), StatusCode::UNPROCESSABLE_ENTITY, "payment_date"),
+            (json!({"lease_id": 2, "amount": "10.00", "payment_method": "Cash", "payment_date": before_start}), StatusCode::UNPROCESSABLE_ENTITY, "payment_date"),
+            (json!({"lease_id": 2, "amount": "10.00"}), StatusCode::UNPROCESSABLE_ENTITY, "payment_method"),
+            (json!({"lease_id": 2, "amount": "10.00", "payment_method": "IOU"}), StatusCode::UNPROCESSABLE_ENTITY, "payment_method"),
+            (json!({"lease_id": 2, "amount": "10.00", "payment_method": "Check"}), StatusCode::UNPROCESSABLE_ENTITY, "check_number"),
+            (json!({"lease_id": 2, "amount": "10.00", "payment_method": "Card", "check_number": "77"}), StatusCode::UNPROCESSABLE_ENTITY, "check_number"),
+            (json!({"lease_id": "LS-99999", "amount": "10.00", "payment_method": "Cash"}), StatusCode::UNPROCESSABLE_ENTITY, "lease_id"),
+            (json!({"lease_id": 2, "amount": "10.001", "payment_method": "Cash"}), StatusCode::UNPROCESSABLE_ENTITY, "amount"),
+            (json!({"lease_id": 2, "amount": "10.00", "payment_method": "Cash", "allocations": [{"balance_id": balance, "amount": "20.00"}]}), StatusCode::UNPROCESSABLE_ENTITY, "allocations"),
+            (json!({"lease_id": 2, "amount": "60.00", "payment_method": "Cash", "allocations": [{"balance_id": balance, "amount": "55.01"}]}), StatusCode::CONFLICT, ""),
+        ] {
+            let (got, problem) = pay(app, body.clone()).await;
+            assert_eq!((got, field(&problem)), (status, bad), "{body}: {problem}");
+        }
+        // A check with its number, paid yesterday: the receipt says so.
+        let (status, paid) = pay(app, json!({"lease_id": 2, "amount": "55.00", "payment_method": "check", "check_number": "1042", "payment_date": "2026-11-24"})).await;
+        assert_eq!(status, StatusCode::CREATED, "{paid}");
+        assert_eq!((paid["payment_method"].as_str(), paid["check_number"].as_str(), paid["unapplied"].as_str()), (Some("Check"), Some("1042"), Some("0.00")));
+        // Nothing was written by the refused ones.
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM interim_payments").await, 1);
+        // A void shows on the detail and the receipt; its reason must say why.
+        let receipt = paid["receipt_number"].as_str().unwrap();
+        let posting = paid["posting_id"].as_i64().unwrap();
+        let (status, problem) = app.post_as("finance", &format!("/ledger/postings/{posting}/void"), json!({"reason": "bounced"})).await;
+        assert_eq!((status, field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, "reason"));
+        let (status, _) = app.post_as("finance", &format!("/ledger/postings/{posting}/void"), json!({"reason": "check bounced at the bank"})).await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, detail) = app.get_as("viewer", &format!("/ledger/interim-payments/{receipt}")).await;
+        assert_eq!((detail["status"].as_str(), detail["void"]["reason"].as_str()), (Some("VOIDED"), Some("check bounced at the bank")), "{detail}");
+        assert_eq!(detail["allocations"][0]["reversed"], true);
+        let text = pdf_text(&app.get_file("viewer", &format!("/ledger/interim-payments/{receipt}/receipt")).await.2);
+        assert!(text.contains("VOIDED") && text.contains("1042"), "{text}");
+        assert_eq!(app.get_as("viewer", "/ledger/interim-payments/IP-0000-000000").await.0, StatusCode::NOT_FOUND);
+        app.verify_ledger().await;
+    }
+
+    async fn two_cashiers_paying_one_balance_at_once_cannot_both_succeed(app) {
+        let token = app.token("finance").await;
+        for round in 0..5 {
+            let balance = app.obligation(3, "Misc", "40.00", "2026-11-22").await;
+            let calls = (0..2).map(|_| {
+                let request = app.client.post(app.url("/ledger/interim-payments")).bearer_auth(&token)
+                    .json(&json!({"lease_id": 3, "amount": "40.00", "payment_method": "Cash", "allocations": [{"balance_id": balance, "amount": "40.00"}]})).send();
+                async move { request.await.unwrap().status() }
+            });
+            let statuses = join_all(calls).await;
+            assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 1, "round {round}: {statuses:?}");
+            assert!(statuses.contains(&StatusCode::CONFLICT), "round {round}: {statuses:?}");
+        }
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM interim_payments").await, 5);
+        app.verify_ledger().await;
+    }
+}
