@@ -48,6 +48,33 @@ both_backends! {
         assert!(docs.text().await.unwrap().contains("swagger"));
     }
 
+    async fn the_document_carries_the_rules_the_server_enforces(app) {
+        let (_, spec) = app.send(Method::GET, "/openapi.json", None, None).await;
+        let schema = |name: &str, property: &str| spec["components"]["schemas"][name]["properties"][property].clone();
+        assert_eq!(schema("LeaseInput", "lease_type")["enum"], json!(["dov", "long-term", "short-term", "shift-lease", "medallion-only"]));
+        assert_eq!(schema("TerminateRequest", "reason")["enum"].as_array().unwrap().len(), 5);
+        assert_eq!(schema("TerminateRequest", "end_date")["format"], "date");
+        assert_eq!(schema("MoveRequest", "action")["enum"], json!(["next", "close"]));
+        assert_eq!(schema("VehicleInput", "vin")["pattern"], r"^\s*[A-HJ-NPR-Za-hj-npr-z0-9]{17}\s*$");
+        assert_eq!(schema("VehicleInput", "year")["minimum"], 1980);
+        assert_eq!(schema("DriverInput", "tlc_license_no")["pattern"], r"^\s*[0-9]{5,10}\s*$");
+        assert_eq!(schema("EarningsRequest", "earnings")["maxItems"], 10_000);
+        assert_eq!(schema("VoidRequest", "reason")["minLength"], 10);
+        assert!(schema("InterimPaymentRequest", "amount")["pattern"].as_str().unwrap().contains("[0-9]{1,2}"));
+        // Every other string refuses control characters; free text keeps line breaks.
+        assert_eq!(schema("DriverInput", "email")["pattern"], r"^[^\u0000-\u001F\u007F-\u009F]*$");
+        assert_eq!(schema("TerminateRequest", "note")["pattern"], r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$");
+        let params = spec["paths"]["/fleet/drivers"]["get"]["parameters"].as_array().unwrap().clone();
+        let status = params.iter().find(|p| p["name"] == "status").unwrap();
+        assert_eq!(status["schema"]["enum"], json!(["In Progress", "Registered", "Active", "Inactive"]));
+        let ledger = spec["paths"]["/ledger/postings"]["get"]["parameters"].as_array().unwrap().clone();
+        let entry_type = ledger.iter().find(|p| p["name"] == "entry_type").unwrap();
+        assert!(entry_type["schema"]["pattern"].as_str().unwrap().starts_with("^(OBLIGATION|EARNINGS"), "{entry_type}");
+        // And an unknown entry type is refused, not an empty list.
+        let (status, problem) = app.get_as("viewer", "/ledger/postings?entry_type=DEBIT").await;
+        assert_eq!((status, problem["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("entry_type")));
+    }
+
     async fn migrations_apply_once_and_are_recorded(app) {
         let applied = app.scalar_i64("SELECT COUNT(*) FROM _sqlx_migrations").await;
         assert!(applied >= 2);
