@@ -56,6 +56,34 @@ pub fn invoice_number_key(number: &str) -> String {
     collapse_whitespace(&folded.nfkc().collect::<String>())
 }
 
+/// A date written `YYYY-MM-DD`, or as the midnight date-time some screens send for a date
+/// (`2026-11-29T00:00:00.000Z`, `2026-11-29T00:00:00+00:00`): taken as its written date,
+/// whatever the offset. Any other time of day is refused.
+pub fn date_or_midnight(text: &str) -> Result<NaiveDate, String> {
+    let text = text.trim();
+    let (date, time) = match text.split_once('T') {
+        Some((date, time)) => (date, Some(time)),
+        None => (text, None),
+    };
+    let date = crate::calendar::parse_date(date).map_err(|e| e.to_string())?;
+    if let Some(time) = time {
+        let clock = time.trim_end_matches('Z');
+        let clock = clock
+            .split_once(['+', '-'])
+            .map_or(clock, |(clock, _offset)| clock);
+        let midnight = ["00:00", "00:00:00"].contains(&clock)
+            || clock
+                .strip_prefix("00:00:00.")
+                .is_some_and(|f| !f.is_empty() && f.bytes().all(|b| b == b'0'));
+        if !midnight {
+            return Err(format!(
+                "'{text}' has a time of day; give the date (YYYY-MM-DD) or its midnight"
+            ));
+        }
+    }
+    Ok(date)
+}
+
 /// A workshop invoice is dated between 2000-01-01 and today.
 pub fn invoice_date(date: NaiveDate, today: NaiveDate) -> Result<(), String> {
     if date < earliest_date() {
@@ -129,6 +157,28 @@ pub fn plus_days(date: NaiveDate, days: u64) -> NaiveDate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_date_or_its_midnight() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+        for text in [
+            "2026-11-29",
+            "2026-11-29T00:00:00.000Z",
+            "2026-11-29T00:00:00Z",
+            "2026-11-29T00:00:00+00:00",
+            "2026-11-29T00:00-05:00",
+        ] {
+            assert_eq!(date_or_midnight(text), Ok(d), "{text}");
+        }
+        for text in [
+            "2026-11-29T05:00:00Z",
+            "2026-11-29T00:00:00.001Z",
+            "11/29/2026",
+            "2026-11-29T",
+        ] {
+            assert!(date_or_midnight(text).is_err(), "{text}");
+        }
+    }
     use crate::calendar::parse_date;
 
     fn d(s: &str) -> NaiveDate {

@@ -129,3 +129,30 @@ pub async fn link_case_documents(
     .await?;
     Ok(done.rows_affected())
 }
+
+/// Whether a document exists, and the invoice it is attached to if any.
+pub async fn document_invoice(
+    tx: &mut Tx,
+    document_id: &str,
+) -> Result<Option<Option<i64>>, sqlx::Error> {
+    sqlx::query_scalar::<_, Option<i64>>("SELECT invoice_id FROM documents WHERE document_id = $1")
+        .bind(document_id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+/// Attaches a document not yet attached to an invoice; returns whether it was.
+pub async fn link_document(
+    tx: &mut Tx,
+    document_id: &str,
+    invoice_id: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE documents SET invoice_id = $1 WHERE document_id = $2 AND invoice_id IS NULL",
+    )
+    .bind(invoice_id)
+    .bind(document_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -50,6 +50,8 @@ pub struct EnterDetails {
     pub start_week: NaiveDate,
     pub notes: Option<String>,
     pub preview_only: bool,
+    /// An uploaded document (the workshop's invoice) to link to the invoice.
+    pub document_id: Option<String>,
 }
 
 impl EnterDetails {
@@ -97,7 +99,11 @@ impl EnterDetails {
             })
         };
         let invoice_date = date("invoice_date");
-        let start_week = date("start_week");
+        let start_week = domain::input::date_or_midnight(&text("start_week")).unwrap_or_else(|m| {
+            errors.push(FieldError::at("/data/start_week", m));
+            NaiveDate::MIN
+        });
+        let document_id = Some(text("document_id")).filter(|d| !d.is_empty());
         let workshop_type = WorkshopType::parse(&text("workshop_type")).unwrap_or_else(|| {
             errors.push(FieldError::at(
                 "/data/workshop_type",
@@ -131,6 +137,7 @@ impl EnterDetails {
             start_week,
             notes,
             preview_only,
+            document_id,
         })
     }
 }

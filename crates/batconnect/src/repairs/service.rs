@@ -150,6 +150,18 @@ pub async fn check(
             ),
         ));
     }
+    if let Some(document) = &details.document_id {
+        match crate::documents::repo::document_invoice(tx, document).await? {
+            None => return Err(at_data("document_id", format!("no document {document}"))),
+            Some(Some(_)) => {
+                return Err(at_data(
+                    "document_id",
+                    format!("document {document} is already attached to an invoice"),
+                ))
+            }
+            Some(None) => {}
+        }
+    }
     let key = input::invoice_number_key(&details.invoice_number);
     if let Some((existing, number)) = repo::invoice_number_in_use(tx, &key).await? {
         return Err(AppError::Conflict(format!(
@@ -326,6 +338,10 @@ pub async fn create_invoice(
         crate::bpm::repo::add_entity(tx, case_no, &entity, &now_text).await?;
         // The workshop's invoice file uploaded to the case before this step.
         crate::documents::repo::link_case_documents(tx, case_no, invoice_id).await?;
+    }
+    if let Some(document) = &details.document_id {
+        // Checked above; the document may already be this case's, linked just now.
+        crate::documents::repo::link_document(tx, document, invoice_id).await?;
     }
     let mut entry = audit::Entry::new(
         &user.username,

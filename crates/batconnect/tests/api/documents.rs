@@ -23,6 +23,45 @@ const JPEG: &[u8] = &[
 ];
 
 both_backends! {
+    async fn the_step_takes_what_the_reference_screens_send(app) {
+        // A document uploaded to another case, named by its id in the step.
+        let elsewhere = app.create_repair_case().await;
+        let (_, doc) = app.upload("operations", &format!("/case/{elsewhere}/documents"), "invoice.pdf", PDF).await;
+        let document_id = doc["document_id"].as_str().unwrap().to_string();
+        let case_no = app.create_repair_case().await;
+        let long_number = format!("WS-{}", "7".repeat(97));
+        let mut data = app.invoice_data(1, "300.00", &long_number);
+        for (field, value, message) in [
+            ("start_week", serde_json::json!("2026-11-29T05:00:00Z"), "at midnight"),
+            ("document_id", serde_json::json!("no-such-document"), "no document"),
+            ("invoice_number", serde_json::json!(format!("{long_number}7")), "1 to 100 characters"),
+        ] {
+            let mut bad = data.clone();
+            bad[field] = value;
+            let (status, problem) = app.submit_step(&case_no, bad).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+            assert!(problem.to_string().contains(message), "{field}: {problem}");
+        }
+        data["start_week"] = serde_json::json!("2026-11-29T00:00:00.000Z");
+        data["preview_only"] = serde_json::Value::Null;
+        data["document_id"] = serde_json::json!(document_id);
+        let (status, created) = app.submit_step(&case_no, data).await;
+        assert_eq!(status, StatusCode::OK, "{created}");
+        let repair_id = created["data"]["repair_id"].as_str().expect("created, not a preview").to_string();
+        let (_, detail) = app.get_as("viewer", &format!("/payments/vehicle-repairs/{repair_id}")).await;
+        assert_eq!(detail["invoice"]["start_week"], "2026-11-29", "{detail}");
+        assert_eq!(detail["invoice"]["invoice_number"], long_number.as_str());
+        let (_, documents) = app.get_as("viewer", &format!("/payments/vehicle-repairs/{repair_id}/documents")).await;
+        assert_eq!(documents[0]["document_id"], document_id.as_str(), "{documents}");
+        // Attached once: another invoice cannot take it.
+        let other = app.create_repair_case().await;
+        let mut again = app.invoice_data(2, "150.00", "WS-OTHER");
+        again["document_id"] = serde_json::json!(document_id);
+        let (status, problem) = app.submit_step(&other, again).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert!(problem.to_string().contains("already attached"), "{problem}");
+    }
+
     async fn documents_are_checked_linked_to_the_invoice_and_downloadable(app) {
         let case_no = app.create_repair_case().await;
         let path = format!("/case/{case_no}/documents");
