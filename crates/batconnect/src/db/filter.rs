@@ -74,7 +74,9 @@ impl Where {
 
     /// The one rule for naming a lease, driver, vehicle or medallion in a filter: a purely
     /// numeric value matches the internal id exactly or a part of the business id; anything
-    /// else a part of the business id (case-insensitive). Several values: any of them.
+    /// else a part of the business id (case-insensitive). A term shorter than 3 characters
+    /// matches the start of the business id instead of any part (`1` is lease 1, not every
+    /// lease whose id holds a 1). Several values: any of them.
     pub fn id_or_key_contains(&mut self, id_column: &str, key_column: &str, values: &[String]) {
         if values.is_empty() {
             return;
@@ -82,10 +84,13 @@ impl Where {
         let parts: Vec<String> = values
             .iter()
             .map(|v| {
-                let like = self.placeholder(Arg::Text(format!(
-                    "%{}%",
-                    escape_like(&v.trim().to_lowercase())
-                )));
+                let term = escape_like(&v.trim().to_lowercase());
+                let anywhere = if v.trim().chars().count() >= 3 {
+                    "%"
+                } else {
+                    ""
+                };
+                let like = self.placeholder(Arg::Text(format!("{anywhere}{term}%")));
                 let key = format!("lower({key_column}) LIKE {like} ESCAPE '\\'");
                 match v.trim().parse::<i64>() {
                     Ok(id) => {

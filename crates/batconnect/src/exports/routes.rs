@@ -119,7 +119,9 @@ async fn export_installments(
         ("format" = Option<String>, Query, description = "csv (default), excel (or xlsx), pdf"),
         ("page" = Option<i64>, Query, description = "accepted and ignored: the file holds every row"),
         ("per_page" = Option<i64>, Query, description = "accepted and ignored"),
-        ("driver_id" = Option<i64>, Query), ("lease_id" = Option<i64>, Query), ("vehicle_id" = Option<i64>, Query), ("medallion_id" = Option<i64>, Query),
+        ("driver_id" = Option<String>, Query, description = "internal id, or a part of the driver id"), ("lease_id" = Option<String>, Query, description = "internal id, or a part of the lease id"),
+           ("vehicle_id" = Option<String>, Query, description = "internal id, or a part of the VIN"), ("medallion_id" = Option<String>, Query, description = "internal id, or a part of the medallion number"),
+           ("driver_name" = Option<String>, Query, description = "a part of the driver's name"), ("vin" = Option<String>, Query, description = "a part of the VIN"), ("medallion_number" = Option<String>, Query, description = "a part of the medallion number"),
         ("category" = Option<String>, Query), ("status" = Option<String>, Query),
         ("entry_type" = Option<String>, Query, description = "postings only"),
         ("from_date" = Option<String>, Query), ("to_date" = Option<String>, Query), ("reference_id" = Option<String>, Query),
@@ -141,7 +143,8 @@ async fn export_ledger(
     let fleet = &state.config.fleet_name;
     let export = match query.get("kind") {
         Some("postings") => {
-            let (filter, _) = crate::ledger::routes::postings_filter(&list)?;
+            let (filter, _) =
+                crate::ledger::routes::postings_filter(state.db.reader(), &list).await?;
             tables::postings(
                 filter,
                 format!("{fleet} — Ledger postings"),
@@ -149,7 +152,8 @@ async fn export_ledger(
             )
         }
         Some("balances") => {
-            let (filter, _) = crate::ledger::routes::balances_filter(&list)?;
+            let (filter, _) =
+                crate::ledger::routes::balances_filter(state.db.reader(), &list).await?;
             tables::balances(
                 filter,
                 format!("{fleet} — Ledger balances"),

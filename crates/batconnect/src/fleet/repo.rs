@@ -966,3 +966,70 @@ pub async fn lease_payment_facts(
         medallion_id: r.try_get("medallion_id")?,
     }))
 }
+
+/// The internal ids of the rows of a fleet table that filter values name, by the one rule
+/// for naming them (see [`crate::db::filter::Where::id_or_key_contains`]); `contains` adds
+/// a column matched by a part of its text (a driver's name, a VIN).
+pub async fn ids_named(
+    pool: &AnyPool,
+    table: FleetTable,
+    values: &[String],
+    contains: Option<(&str, &[String])>,
+) -> Result<Vec<i64>, sqlx::Error> {
+    let (name, key) = match table {
+        FleetTable::Drivers => ("drivers", "driver_id"),
+        FleetTable::Leases => ("leases", "lease_id"),
+        FleetTable::Vehicles => ("vehicles", "vin"),
+        FleetTable::Medallions => ("medallions", "medallion_number"),
+    };
+    let mut filter = crate::db::filter::Where::default();
+    filter.id_or_key_contains("id", key, values);
+    if let Some((column, parts)) = contains {
+        filter.contains_any(column, parts);
+    }
+    let sql = format!("SELECT id FROM {name} {} ORDER BY id", filter.sql());
+    crate::db::filter::bind_all_scalar(sqlx::query_scalar(&sql), &filter.args)
+        .fetch_all(pool)
+        .await
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum FleetTable {
+    Drivers,
+    Leases,
+    Vehicles,
+    Medallions,
+}
+
+/// What a ledger row shows of its lease: the lease id, the driver manager's name and the
+/// medallion number, by internal lease id.
+pub async fn lease_labels(
+    pool: &AnyPool,
+    leases: &[i64],
+) -> Result<std::collections::HashMap<i64, (String, Option<String>, String)>, sqlx::Error> {
+    if leases.is_empty() {
+        return Ok(Default::default());
+    }
+    sqlx::query(&format!(
+        "SELECT l.id, l.lease_id, m.medallion_number, \
+         (SELECT d.full_name FROM lease_drivers ld JOIN drivers d ON d.id = ld.driver_id \
+          WHERE ld.lease_id = l.id AND ld.is_driver_manager = 1) AS driver_name \
+         FROM leases l JOIN medallions m ON m.id = l.medallion_id WHERE l.id IN ({})",
+        crate::db::id_list(leases)
+    ))
+    .persistent(false)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok((
+            r.try_get("id")?,
+            (
+                r.try_get("lease_id")?,
+                r.try_get("driver_name")?,
+                r.try_get("medallion_number")?,
+            ),
+        ))
+    })
+    .collect()
+}

@@ -27,6 +27,11 @@ pub struct Posting {
     pub description: Option<String>,
     pub created_by: String,
     pub created_on: String,
+    /// The lease's id (`LS-01001`), its driver manager's name and its medallion number, as
+    /// a person reads them.
+    pub lease_business_id: Option<String>,
+    pub driver_name: Option<String>,
+    pub medallion_number: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -49,6 +54,11 @@ pub struct Balance {
     pub due_date: String,
     #[schema(value_type = String)]
     pub status: BalanceStatus,
+    /// The lease's id (`LS-01001`), its driver manager's name and its medallion number, as
+    /// a person reads them.
+    pub lease_business_id: Option<String>,
+    pub driver_name: Option<String>,
+    pub medallion_number: Option<String>,
 }
 
 /// An obligation to record; `reference_id` names its source (e.g. an installment id).

@@ -33,6 +33,9 @@ pub fn posting_from_row(r: &AnyRow) -> Result<Posting, sqlx::Error> {
         description: r.try_get("description")?,
         created_by: r.try_get("created_by")?,
         created_on: r.try_get("created_on")?,
+        lease_business_id: None,
+        driver_name: None,
+        medallion_number: None,
     })
 }
 
@@ -57,6 +60,9 @@ pub fn balance_from_row(r: &AnyRow) -> Result<Balance, sqlx::Error> {
         applied_amount: Money::from_cents(original - current),
         due_date: r.try_get("due_date")?,
         status: word(r, "status")?,
+        lease_business_id: None,
+        driver_name: None,
+        medallion_number: None,
     })
 }
 

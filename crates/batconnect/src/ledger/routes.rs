@@ -42,6 +42,9 @@ const COMMON: &[&str] = &[
     "lease_id",
     "vehicle_id",
     "medallion_id",
+    "driver_name",
+    "vin",
+    "medallion_number",
     "category",
     "status",
     "from_date",
@@ -49,27 +52,52 @@ const COMMON: &[&str] = &[
     "reference_id",
 ];
 
-/// Shared ledger filters; `date_column` is what the date range applies to.
-fn ledger_filter(
+/// Shared ledger filters; `date_column` is what the date range applies to. A lease, driver,
+/// vehicle or medallion is named by its internal id or (a part of) its business id — the
+/// one rule of `Where::id_or_key_contains` — and also by driver name, VIN or medallion
+/// number (parts, any case); the fleet's repo finds their internal ids, which the ledger's
+/// indexes serve.
+async fn ledger_filter(
+    pool: &sqlx::AnyPool,
     query: &RawQuery,
     status_words: Vec<&'static str>,
     date_column: &str,
     extra: &[&str],
 ) -> Result<(Where, PageRequest), AppError> {
+    use crate::fleet::repo::{ids_named, FleetTable};
     let known: Vec<&str> = COMMON.iter().chain(extra.iter()).copied().collect();
     query.reject_unknown(&known)?;
     let page = PageRequest::parse(query.get("page"), query.get("per_page"))?;
     let mut errors = Vec::new();
     let mut filter = Where::default();
-    for name in ["driver_id", "lease_id", "vehicle_id", "medallion_id"] {
-        let mut ids = Vec::new();
-        for v in query.list(name) {
-            match v.parse::<i64>() {
-                Ok(id) => ids.push(id),
-                Err(_) => errors.push(FieldError::new(name, format!("'{v}' is not a numeric id"))),
-            }
+    let named = [
+        (
+            "driver_id",
+            FleetTable::Drivers,
+            Some(("full_name", "driver_name")),
+        ),
+        ("lease_id", FleetTable::Leases, None),
+        ("vehicle_id", FleetTable::Vehicles, Some(("vin", "vin"))),
+        (
+            "medallion_id",
+            FleetTable::Medallions,
+            Some(("medallion_number", "medallion_number")),
+        ),
+    ];
+    for (column, table, by_text) in named {
+        let ids = query.list(column);
+        let texts = by_text.map(|(c, param)| (c, query.list(param)));
+        let texts = texts.as_ref().filter(|(_, t)| !t.is_empty());
+        if ids.is_empty() && texts.is_none() {
+            continue;
         }
-        filter.any_of_int(name, &ids);
+        let found = ids_named(pool, table, &ids, texts.map(|(c, t)| (*c, t.as_slice()))).await?;
+        if found.is_empty() {
+            // Named, but nothing is: no rows, not every row.
+            filter.raw("1 = 0");
+        } else {
+            filter.any_of_int(column, &found);
+        }
     }
     let categories = query.list("category");
     for c in &categories {
@@ -113,13 +141,18 @@ fn ledger_filter(
 }
 
 /// The filters of `GET /ledger/postings` (also its export).
-pub(crate) fn postings_filter(query: &RawQuery) -> Result<(Where, PageRequest), AppError> {
+pub(crate) async fn postings_filter(
+    pool: &sqlx::AnyPool,
+    query: &RawQuery,
+) -> Result<(Where, PageRequest), AppError> {
     let (mut filter, page) = ledger_filter(
+        pool,
         query,
         PostingStatus::all_words(),
         "created_on",
         &["entry_type"],
-    )?;
+    )
+    .await?;
     let entry_types = query.list("entry_type");
     if let Some(bad) = entry_types.iter().find(|e| EntryType::parse(e).is_none()) {
         return Err(AppError::field(
@@ -136,8 +169,12 @@ pub(crate) fn postings_filter(query: &RawQuery) -> Result<(Where, PageRequest), 
 }
 
 /// The filters of `GET /ledger/balances` (also its export).
-pub(crate) fn balances_filter(query: &RawQuery) -> Result<(Where, PageRequest), AppError> {
-    let (mut filter, page) = ledger_filter(query, BalanceStatus::all_words(), "due_date", &[])?;
+pub(crate) async fn balances_filter(
+    pool: &sqlx::AnyPool,
+    query: &RawQuery,
+) -> Result<(Where, PageRequest), AppError> {
+    let (mut filter, page) =
+        ledger_filter(pool, query, BalanceStatus::all_words(), "due_date", &[]).await?;
     // A balance carries its obligation's reference; the postings' index finds it.
     filter.in_subquery_any_of(
         "obligation_posting_id",
@@ -148,9 +185,30 @@ pub(crate) fn balances_filter(query: &RawQuery) -> Result<(Where, PageRequest), 
     Ok((filter, page))
 }
 
+/// Fills in what a person reads of each row's lease: its id, driver and medallion.
+async fn label<T>(
+    pool: &sqlx::AnyPool,
+    rows: &mut [T],
+    lease_of: impl Fn(&T) -> Option<i64>,
+    set: impl Fn(&mut T, (String, Option<String>, String)),
+) -> Result<(), AppError> {
+    let mut leases: Vec<i64> = rows.iter().filter_map(&lease_of).collect();
+    leases.sort_unstable();
+    leases.dedup();
+    let labels = crate::fleet::repo::lease_labels(pool, &leases).await?;
+    for row in rows.iter_mut() {
+        if let Some(found) = lease_of(row).and_then(|l| labels.get(&l)) {
+            set(row, found.clone());
+        }
+    }
+    Ok(())
+}
+
 /// Ledger postings, newest first.
 #[utoipa::path(get, path = "/ledger/postings", tag = "Ledger",
-    params(("driver_id" = Option<i64>, Query), ("lease_id" = Option<i64>, Query), ("vehicle_id" = Option<i64>, Query), ("medallion_id" = Option<i64>, Query),
+    params(("driver_id" = Option<String>, Query, description = "internal id, or a part of the driver id"), ("lease_id" = Option<String>, Query, description = "internal id, or a part of the lease id"),
+           ("vehicle_id" = Option<String>, Query, description = "internal id, or a part of the VIN"), ("medallion_id" = Option<String>, Query, description = "internal id, or a part of the medallion number"),
+           ("driver_name" = Option<String>, Query, description = "a part of the driver's name"), ("vin" = Option<String>, Query, description = "a part of the VIN"), ("medallion_number" = Option<String>, Query, description = "a part of the medallion number"),
            ("category" = Option<String>, Query), ("status" = Option<String>, Query, description = "POSTED or VOIDED"),
            ("entry_type" = Option<String>, Query, description = "OBLIGATION, EARNINGS, INTERIM_PAYMENT, CREDIT, REVERSAL"),
            ("from_date" = Option<String>, Query, description = "created on or after (YYYY-MM-DD)"), ("to_date" = Option<String>, Query),
@@ -162,14 +220,27 @@ async fn list_postings(
     query: RawQuery,
 ) -> Result<Json<Page<Posting>>, AppError> {
     user.require(READERS)?;
-    let (filter, page) = postings_filter(&query)?;
-    let (items, total) = repo::list_postings(state.db.reader(), &filter, page).await?;
+    let (filter, page) = postings_filter(state.db.reader(), &query).await?;
+    let (mut items, total) = repo::list_postings(state.db.reader(), &filter, page).await?;
+    label(
+        state.db.reader(),
+        &mut items,
+        |p| p.lease_id,
+        |p, (lease, driver, medallion)| {
+            p.lease_business_id = Some(lease);
+            p.driver_name = driver;
+            p.medallion_number = Some(medallion);
+        },
+    )
+    .await?;
     Ok(Json(Page::new(items, total, page)))
 }
 
 /// Obligation balances, by due date.
 #[utoipa::path(get, path = "/ledger/balances", tag = "Ledger",
-    params(("driver_id" = Option<i64>, Query), ("lease_id" = Option<i64>, Query), ("vehicle_id" = Option<i64>, Query), ("medallion_id" = Option<i64>, Query),
+    params(("driver_id" = Option<String>, Query, description = "internal id, or a part of the driver id"), ("lease_id" = Option<String>, Query, description = "internal id, or a part of the lease id"),
+           ("vehicle_id" = Option<String>, Query, description = "internal id, or a part of the VIN"), ("medallion_id" = Option<String>, Query, description = "internal id, or a part of the medallion number"),
+           ("driver_name" = Option<String>, Query, description = "a part of the driver's name"), ("vin" = Option<String>, Query, description = "a part of the VIN"), ("medallion_number" = Option<String>, Query, description = "a part of the medallion number"),
            ("category" = Option<String>, Query), ("status" = Option<String>, Query, description = "OPEN, CLOSED or VOIDED"),
            ("from_date" = Option<String>, Query, description = "due on or after (YYYY-MM-DD)"), ("to_date" = Option<String>, Query),
            ("reference_id" = Option<String>, Query), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
@@ -180,8 +251,19 @@ async fn list_balances(
     query: RawQuery,
 ) -> Result<Json<Page<Balance>>, AppError> {
     user.require(READERS)?;
-    let (filter, page) = balances_filter(&query)?;
-    let (items, total) = repo::list_balances(state.db.reader(), &filter, page).await?;
+    let (filter, page) = balances_filter(state.db.reader(), &query).await?;
+    let (mut items, total) = repo::list_balances(state.db.reader(), &filter, page).await?;
+    label(
+        state.db.reader(),
+        &mut items,
+        |b| b.lease_id,
+        |b, (lease, driver, medallion)| {
+            b.lease_business_id = Some(lease);
+            b.driver_name = driver;
+            b.medallion_number = Some(medallion);
+        },
+    )
+    .await?;
     Ok(Json(Page::new(items, total, page)))
 }
 

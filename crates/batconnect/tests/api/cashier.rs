@@ -119,6 +119,34 @@ crate::both_backends! {
         app.verify_ledger().await;
     }
 
+    async fn ledger_lists_filter_by_what_staff_type_and_show_who(app) {
+        app.obligation(1, "Taxes", "12.00", "2026-11-22").await;
+        app.obligation(2, "Misc", "34.00", "2026-11-22").await;
+        let (_, lease) = app.get_as("viewer", "/fleet/leases/1").await;
+        let vin = lease["vin"].as_str().unwrap().to_string();
+        let medallion = lease["medallion_number"].as_str().unwrap().to_string();
+        for list in ["/ledger/postings", "/ledger/balances"] {
+            for (query, found) in [
+                ("lease_id=1".to_string(), 1), ("lease_id=01001".to_string(), 1), ("lease_id=ls-0100".to_string(), 2),
+                ("driver_name=khan".to_string(), 1), ("driver_name=KHAN,rodriguez".to_string(), 2), ("driver_name=nobody".to_string(), 0),
+                (format!("vin={}", &vin[10..].to_lowercase()), 1), (format!("medallion_number={medallion}"), 1),
+                ("driver_id=DRV-000001".to_string(), 1), ("lease_id=LS-99999".to_string(), 0),
+            ] {
+                let (status, page) = app.get_as("viewer", &format!("{list}?{query}&category=Taxes,Misc")).await;
+                assert_eq!(status, StatusCode::OK, "{list}?{query}: {page}");
+                assert_eq!(page["total_items"], found, "{list}?{query}: {page}");
+            }
+            let (_, page) = app.get_as("viewer", &format!("{list}?lease_id=LS-01001")).await;
+            let row = &page["items"][0];
+            assert_eq!((row["lease_business_id"].as_str(), row["driver_name"].as_str(), row["medallion_number"].as_str()), (Some("LS-01001"), Some("Ahmed Khan"), Some(medallion.as_str())), "{row}");
+        }
+        let (status, problem) = app.get_as("viewer", "/ledger/postings?entry_type=DEBIT").await;
+        assert_eq!((status, field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, "entry_type"));
+        let (status, _, csv) = app.get_file("viewer", "/ledger/export?kind=balances&driver_name=khan").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(String::from_utf8(csv).unwrap().lines().count(), 2);
+    }
+
     async fn two_cashiers_paying_one_balance_at_once_cannot_both_succeed(app) {
         let token = app.token("finance").await;
         for round in 0..5 {
