@@ -227,6 +227,26 @@ async fn run(backend: Backend) -> serde_json::Value {
         )
     })
     .await;
+    // (i) a part of a workshop invoice number, a repair id, a lease id or a VIN, as staff
+    // type it (issue 17: index-served; 3 or more characters).
+    let (i_search, i_body) = measure(&bench, calls, |i| {
+        let k = 1 + (i * 7919) % invoices;
+        match i % 4 {
+            0 => format!("{base}?invoice_number=inv-{:07}", k),
+            1 => format!("{base}?repair_id={:06}", k % 1_000_000),
+            2 => format!("{base}?lease_id=l-{:07}", FIRST_FLEET_ID + (i * 31) % FLEET),
+            _ => format!("{base}?vin={:010}", FIRST_FLEET_ID + (i * 17) % FLEET),
+        }
+    })
+    .await;
+    // (j) a filtered list: status and a lease by its lease id, newest first.
+    let (j, j_body) = measure(&bench, calls, |i| {
+        format!(
+            "{base}?status=open&lease_id=BL-{:07}&sort_by=invoice_date&sort_order=desc",
+            FIRST_FLEET_ID + (i * 13) % FLEET
+        )
+    })
+    .await;
     let (d, _) = measure(&bench, calls, |i| {
         format!("{base}/RPR-B-{:07}", 1 + (i * 4999) % invoices)
     })
@@ -302,6 +322,8 @@ async fn run(backend: Backend) -> serde_json::Value {
     );
     assert!(b_body["total_items"].as_i64().unwrap() > 0, "{b_body}");
     assert!(c_body["total_items"].as_i64().unwrap() > 0, "{c_body}");
+    assert!(i_body["total_items"].as_i64().unwrap() > 0, "{i_body}");
+    assert!(j_body["total_items"].as_i64().unwrap() > 0, "{j_body}");
     assert!(installments >= invoices as i64);
     serde_json::json!({
         "backend": backend.name(),
@@ -311,6 +333,8 @@ async fn run(backend: Backend) -> serde_json::Value {
         "a_first_page_by_date_desc": a, "a_total_items": a_body["total_items"],
         "b_open_date_range_by_amount": b, "b_total_items": b_body["total_items"],
         "c_driver_name_partial": c, "c_total_items": c_body["total_items"],
+        "i_partial_search_number_repair_lease_vin": i_search, "i_last_total_items": i_body["total_items"],
+        "j_open_by_lease_id": j, "j_last_total_items": j_body["total_items"],
         "d_detail": d,
         "e_create_invoice_step": e,
         "f_list_page_by_date_desc": f, "f_page_bytes": f_bytes, "f_ratio_to_a": ratio(&f, &a),

@@ -163,6 +163,7 @@ const TABLES: &[(&str, Option<&str>)] = &[
     ("repair_installments", Some("repairs")),
     ("repair_invoice_paid", Some("repairs")),
     ("repair_invoice_counts", Some("repairs")),
+    ("repair_invoice_search", Some("repairs")),
     ("ledger_postings", Some("ledger")),
     ("ledger_balances", Some("ledger")),
     ("ledger_allocations", Some("ledger")),

@@ -72,6 +72,21 @@ impl Where {
         self.clauses.push(format!("({})", parts.join(" OR ")));
     }
 
+    /// `expr LIKE pattern` with user text escaped by [`escape_like`] in `pattern`.
+    pub fn like(&mut self, expr: &str, pattern: String) {
+        let mark = self.placeholder(Arg::Text(pattern));
+        self.clauses.push(format!("{expr} LIKE {mark} ESCAPE '\\'"));
+    }
+
+    /// `outer IN (select WHERE column LIKE pattern)` without an ESCAPE clause, the form a
+    /// SQLite full-text (trigram) table serves from its index; `pattern` must hold no
+    /// wildcard the user typed.
+    pub fn in_subquery_like(&mut self, outer: &str, select: &str, column: &str, pattern: String) {
+        let mark = self.placeholder(Arg::Text(pattern));
+        self.clauses
+            .push(format!("{outer} IN ({select} WHERE {column} LIKE {mark})"));
+    }
+
     /// The one rule for naming a lease, driver, vehicle or medallion in a filter: a purely
     /// numeric value matches the internal id exactly or a part of the business id; anything
     /// else a part of the business id (case-insensitive). A term shorter than 3 characters

@@ -208,7 +208,11 @@ pub async fn invoices_file(
     let format = Format::parse(query)?;
     // The file holds every row; page and per_page are accepted as the list's, so checked.
     crate::db::PageRequest::parse(query.get("page"), query.get("per_page"))?;
-    let q = crate::repairs::query::InvoiceQuery::parse(&list_params(query, &["format"]), false)?;
+    let q = crate::repairs::query::InvoiceQuery::parse(
+        &list_params(query, &["format"]),
+        false,
+        state.db.backend(),
+    )?;
     let export = tables::invoices(
         q.filter,
         &q.order_by,

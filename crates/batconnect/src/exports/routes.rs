@@ -97,7 +97,7 @@ async fn export_installments(
 ) -> Result<Response, AppError> {
     user.require(READERS)?;
     let format = Format::parse(&query)?;
-    let q = InstallmentQuery::parse(&list_params(&query, &["format"]))?;
+    let q = InstallmentQuery::parse(&list_params(&query, &["format"]), state.db.backend())?;
     let export = tables::installments(
         q.filter,
         &q.order_by,

@@ -195,14 +195,27 @@ pub fn week_period(start: NaiveDate, end: NaiveDate) -> String {
     format!("{} - {}", start.format("%m/%d/%Y"), end.format("%m/%d/%Y"))
 }
 
+/// A schedule row of a preview. Every schedule row — preview, invoice detail, receipt,
+/// installments list — has `sequence`, `installment_id` (null here: no ids before the
+/// invoice exists), `week_start_date`, `week_end_date`, `week_period` and `amount`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ScheduleLine {
-    pub installment: u32,
-    pub week_start: String,
-    pub week_end: String,
+    pub sequence: u32,
+    pub installment_id: Option<String>,
+    pub week_start_date: String,
+    pub week_end_date: String,
     pub week_period: String,
     #[schema(value_type = String, example = "250.00")]
     pub amount: Money,
+    /// Deprecated (one release): the old name of `sequence` in a preview.
+    #[schema(deprecated)]
+    pub installment: u32,
+    /// Deprecated (one release): the old name of `week_start_date` in a preview.
+    #[schema(deprecated)]
+    pub week_start: String,
+    /// Deprecated (one release): the old name of `week_end_date` in a preview.
+    #[schema(deprecated)]
+    pub week_end: String,
     #[schema(value_type = String)]
     pub prior_balance: Money,
     #[schema(value_type = String)]
@@ -351,6 +364,9 @@ pub struct ScheduleRow {
     pub week_end_date: String,
     pub week_period: String,
     #[schema(value_type = String)]
+    pub amount: Money,
+    /// Deprecated (one release): the old name of `amount` in the invoice detail.
+    #[schema(value_type = String, deprecated)]
     pub installment: Money,
     #[schema(value_type = String)]
     pub prior_balance: Money,
@@ -386,6 +402,7 @@ pub struct InvoiceDetail {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InstallmentItem {
     pub installment_id: String,
+    pub sequence: i64,
     pub repair_id: String,
     pub invoice_number: String,
     pub driver_name: String,

@@ -161,7 +161,7 @@ async fn list(
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
     let filters = filled(&query);
-    let parsed = InvoiceQuery::parse(&filters, true);
+    let parsed = InvoiceQuery::parse(&filters, true, state.db.backend());
     let (result, errors) = match parsed {
         Ok(q) => {
             let (items, total) = repo::list_invoices(state.db.reader(), &q).await?;
@@ -589,8 +589,8 @@ fn schedule_preview(preview: &serde_json::Value) -> Markup {
                     tbody {
                         @for line in &lines {
                             tr {
-                                td { (line["installment"]) }
-                                td { (date(line["week_start"].as_str().unwrap_or_default())) " – " (date(line["week_end"].as_str().unwrap_or_default())) }
+                                td { (line["sequence"]) }
+                                td { (date(line["week_start_date"].as_str().unwrap_or_default())) " – " (date(line["week_end_date"].as_str().unwrap_or_default())) }
                                 td.num { (amount(&line["amount"])) }
                                 td.num { (amount(&line["balance"])) }
                             }
@@ -942,7 +942,7 @@ fn render_invoice(
                         tr {
                             td { (row.sequence) }
                             td { (date(&row.week_start_date)) " – " (date(&row.week_end_date)) }
-                            (money_cell(row.installment)) (money_cell(row.paid)) (money_cell(row.remaining))
+                            (money_cell(row.amount)) (money_cell(row.paid)) (money_cell(row.remaining))
                             td { (badge(row.status.as_str())) }
                             td { @if let Some(on) = &row.posted_on { (time(on, tz)) } @else { "—" } }
                         }
@@ -1103,7 +1103,7 @@ async fn installments(
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
     let filters = filled(&query);
-    let (result, errors) = match InstallmentQuery::parse(&filters) {
+    let (result, errors) = match InstallmentQuery::parse(&filters, state.db.backend()) {
         Ok(q) => {
             let (items, total) = repo::list_installments(state.db.reader(), &q).await?;
             (

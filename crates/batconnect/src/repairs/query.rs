@@ -5,28 +5,88 @@ use domain::calendar::parse_date;
 use domain::money::Money;
 use domain::status::{InstallmentStatus, InvoiceStatus, LeaseType, WorkshopType};
 
+use crate::repairs::repo::INVOICE_PAID;
+
 use crate::api::extract::RawQuery;
-use crate::db::filter::{Arg, Where};
-use crate::db::PageRequest;
+use crate::db::filter::{escape_like, Arg, Where};
+use crate::db::{Backend, PageRequest};
 use crate::error::{AppError, FieldError};
 
-fn words<T>(
+/// Words of a list of allowed ones, in any letter case, as the stored word.
+fn words(
     query: &RawQuery,
     name: &str,
-    parse: fn(&str) -> Option<T>,
     allowed: Vec<&'static str>,
     errors: &mut Vec<FieldError>,
 ) -> Vec<String> {
-    let values = query.list(name);
-    for v in &values {
-        if parse(v).is_none() {
-            errors.push(FieldError::new(
+    let mut found = Vec::new();
+    for v in query.list(name) {
+        match allowed.iter().find(|w| w.eq_ignore_ascii_case(v.trim())) {
+            Some(word) => found.push(word.to_string()),
+            None => errors.push(FieldError::new(
                 name,
                 format!("'{v}' is not one of: {}", allowed.join(", ")),
-            ));
+            )),
         }
     }
-    values
+    found
+}
+
+/// One term of a search on an invoice column (`alias` is the invoices' table alias, with
+/// its dot): a part of the text in any letter case, served by an index — a trigram index
+/// per column on PostgreSQL; on SQLite the `repair_invoice_search` full-text table
+/// (trigram tokenizer), which serves terms of 3 or more characters. A shorter term matches
+/// the start of the value instead.
+fn search_term(w: &mut Where, backend: Backend, alias: &str, column: &str, value: &str) {
+    let term = value.trim().to_lowercase();
+    let short = term.chars().count() < 3;
+    let escaped = escape_like(&term);
+    let typed_wildcard = term.contains(['%', '_', '\\']);
+    match backend {
+        Backend::Sqlite if !short && !typed_wildcard => w.in_subquery_like(
+            &format!("{alias}id"),
+            "SELECT rowid FROM repair_invoice_search",
+            column,
+            format!("%{term}%"),
+        ),
+        _ if short => w.like(&format!("lower({alias}{column})"), format!("{escaped}%")),
+        _ => w.like(&format!("lower({alias}{column})"), format!("%{escaped}%")),
+    }
+}
+
+/// A search on an invoice column: any of the values (separated by commas).
+fn search(filter: &mut Where, backend: Backend, alias: &str, column: &str, values: &[String]) {
+    if values.is_empty() {
+        return;
+    }
+    filter.either(|w| {
+        for v in values {
+            search_term(w, backend, alias, column, v);
+        }
+    });
+}
+
+/// A lease, vehicle or medallion named by the one rule (see
+/// `Where::id_or_key_contains`): a purely numeric value is the internal id or a part of the
+/// business id; anything else a part of the business id — here the invoice's copy of it.
+fn reference_search(
+    filter: &mut Where,
+    backend: Backend,
+    alias: &str,
+    (id_column, key_column): (&str, &str),
+    values: &[String],
+) {
+    if values.is_empty() {
+        return;
+    }
+    filter.either(|w| {
+        for v in values {
+            if let Ok(id) = v.trim().parse::<i64>() {
+                w.compare(&format!("{alias}{id_column}"), "=", Arg::Int(id));
+            }
+            search_term(w, backend, alias, key_column, v);
+        }
+    });
 }
 
 fn sort_order(
@@ -91,6 +151,9 @@ const INVOICE_SORTS: &[(&str, &str)] = &[
     ("workshop_type", "workshop_type"),
     ("amount", "total_amount_cents"),
     ("status", "status"),
+    ("lease_id", "lease_ref"),
+    ("workshop", "workshop_type"),
+    ("weekly_installment", "weekly_installment_cents"),
 ];
 
 fn date_param(query: &RawQuery, name: &str, errors: &mut Vec<FieldError>) -> Option<String> {
@@ -120,7 +183,11 @@ fn money_param(query: &RawQuery, name: &str, errors: &mut Vec<FieldError>) -> Op
 }
 
 impl InvoiceQuery {
-    pub fn parse(query: &RawQuery, paginate: bool) -> Result<InvoiceQuery, AppError> {
+    pub fn parse(
+        query: &RawQuery,
+        paginate: bool,
+        backend: Backend,
+    ) -> Result<InvoiceQuery, AppError> {
         query.reject_unknown(INVOICE_PARAMS)?;
         let mut errors = Vec::new();
         let page = if paginate {
@@ -140,8 +207,20 @@ impl InvoiceQuery {
             }
         };
         let mut filter = Where::default();
-        filter.any_of("repair_id", &query.list("repair_id"));
-        filter.any_of("invoice_number", &query.list("invoice_number"));
+        search(
+            &mut filter,
+            backend,
+            "",
+            "repair_id",
+            &query.list("repair_id"),
+        );
+        search(
+            &mut filter,
+            backend,
+            "",
+            "invoice_number",
+            &query.list("invoice_number"),
+        );
         let from = date_param(query, "from_invoice_date", &mut errors);
         let to = date_param(query, "to_invoice_date", &mut errors);
         if let (Some(f), Some(t)) = (&from, &to) {
@@ -158,18 +237,11 @@ impl InvoiceQuery {
         if let Some(t) = to {
             filter.compare("invoice_date", "<=", Arg::Text(t));
         }
-        let lease_types = words(
-            query,
-            "lease_type",
-            LeaseType::parse,
-            LeaseType::all_words(),
-            &mut errors,
-        );
+        let lease_types = words(query, "lease_type", LeaseType::all_words(), &mut errors);
         filter.any_of("lease_type", &lease_types);
         let workshops = words(
             query,
             "workshop_type",
-            WorkshopType::parse,
             WorkshopType::all_words(),
             &mut errors,
         );
@@ -190,13 +262,7 @@ impl InvoiceQuery {
         if let Some(b) = max {
             filter.compare("total_amount_cents", "<=", Arg::Int(b));
         }
-        let statuses = words(
-            query,
-            "status",
-            InvoiceStatus::parse,
-            InvoiceStatus::all_words(),
-            &mut errors,
-        );
+        let statuses = words(query, "status", InvoiceStatus::all_words(), &mut errors);
         filter.any_of("status", &statuses);
         // Names are searched among drivers (a small table) and matched by driver id, which
         // an index on invoices serves; the list shows the name recorded on the invoice.
@@ -221,29 +287,40 @@ impl InvoiceQuery {
             "v.plate_number",
             &query.list("plate_number"),
         );
-        let medallions: Vec<String> = query
-            .list("medallion_no")
-            .iter()
-            .map(|m| m.to_ascii_uppercase())
-            .collect();
-        filter.any_of("medallion_number", &medallions);
-        filter.any_of("lease_ref", &query.list("lease_id"));
-        let vins: Vec<String> = query
-            .list("vin")
-            .iter()
-            .map(|m| m.to_ascii_uppercase())
-            .collect();
-        filter.any_of("vin", &vins);
+        reference_search(
+            &mut filter,
+            backend,
+            "",
+            ("medallion_id", "medallion_number"),
+            &query.list("medallion_no"),
+        );
+        reference_search(
+            &mut filter,
+            backend,
+            "",
+            ("lease_id", "lease_ref"),
+            &query.list("lease_id"),
+        );
+        search(&mut filter, backend, "", "vin", &query.list("vin"));
         let direction = sort_order(query, &mut errors, "DESC");
         let sort_key = query.get("sort_by").unwrap_or("invoice_date");
+        // Paid and remaining are computed from the ledger's record of what was paid: every
+        // filtered row is read to sort by them, so narrow the list first on a large fleet.
+        let computed = match sort_key {
+            "paid" => Some(INVOICE_PAID.to_string()),
+            "remaining" => Some(format!("(total_amount_cents - {INVOICE_PAID})")),
+            _ => None,
+        };
         let column = INVOICE_SORTS
             .iter()
             .find(|(k, _)| *k == sort_key)
-            .map(|(_, c)| *c);
+            .map(|(_, c)| c.to_string())
+            .or(computed);
         let order_by = match column {
             Some(c) => format!("{c} {direction}, id {direction}"),
             None => {
-                let keys: Vec<&str> = INVOICE_SORTS.iter().map(|(k, _)| *k).collect();
+                let mut keys: Vec<&str> = INVOICE_SORTS.iter().map(|(k, _)| *k).collect();
+                keys.extend(["paid", "remaining"]);
                 errors.push(FieldError::new(
                     "sort_by",
                     format!("'{sort_key}' is not one of: {}", keys.join(", ")),
@@ -291,7 +368,7 @@ pub const INSTALLMENT_PARAMS: &[&str] = &[
 ];
 
 impl InstallmentQuery {
-    pub fn parse(query: &RawQuery) -> Result<InstallmentQuery, AppError> {
+    pub fn parse(query: &RawQuery, backend: Backend) -> Result<InstallmentQuery, AppError> {
         query.reject_unknown(INSTALLMENT_PARAMS)?;
         let mut errors = Vec::new();
         let page =
@@ -305,31 +382,53 @@ impl InstallmentQuery {
                 }
             });
         let mut filter = Where::default();
-        filter.any_of("v.repair_id", &query.list("repair_id"));
-        // Ids accept the internal number or the business id.
-        reference_filter(&mut filter, query, "lease_id", "v.lease_id", "v.lease_ref");
-        reference_filter(
+        search(
             &mut filter,
-            query,
-            "driver_id",
-            "v.driver_id",
-            "(SELECT d.driver_id FROM drivers d WHERE d.id = v.driver_id)",
+            backend,
+            "v.",
+            "repair_id",
+            &query.list("repair_id"),
         );
-        reference_filter(
+        reference_search(
             &mut filter,
-            query,
-            "medallion_id",
-            "v.medallion_id",
-            "v.medallion_number",
+            backend,
+            "v.",
+            ("lease_id", "lease_ref"),
+            &query.list("lease_id"),
         );
-        reference_filter(&mut filter, query, "vehicle_id", "v.vehicle_id", "v.vin");
-        let statuses = words(
-            query,
-            "status",
-            InstallmentStatus::parse,
-            InstallmentStatus::all_words(),
-            &mut errors,
+        reference_search(
+            &mut filter,
+            backend,
+            "v.",
+            ("medallion_id", "medallion_number"),
+            &query.list("medallion_id"),
         );
+        reference_search(
+            &mut filter,
+            backend,
+            "v.",
+            ("vehicle_id", "vin"),
+            &query.list("vehicle_id"),
+        );
+        // A driver's business id is not on the invoice: found among the drivers (a small
+        // table), matched by the indexed driver id.
+        let drivers = query.list("driver_id");
+        if !drivers.is_empty() {
+            filter.either(|w| {
+                for v in &drivers {
+                    if let Ok(id) = v.trim().parse::<i64>() {
+                        w.compare("v.driver_id", "=", Arg::Int(id));
+                    }
+                    w.in_subquery_containing(
+                        "v.driver_id",
+                        "SELECT d.id FROM drivers d",
+                        "d.driver_id",
+                        std::slice::from_ref(v),
+                    );
+                }
+            });
+        }
+        let statuses = words(query, "status", InstallmentStatus::all_words(), &mut errors);
         filter.any_of("i.status", &statuses);
         if let Some(from) = date_param(query, "from_week", &mut errors) {
             filter.compare("i.week_start_date", ">=", Arg::Text(from));
@@ -356,31 +455,6 @@ impl InstallmentQuery {
     }
 }
 
-fn reference_filter(
-    filter: &mut Where,
-    query: &RawQuery,
-    name: &str,
-    id_column: &str,
-    business_column: &str,
-) {
-    let values = query.list(name);
-    let (ids, business): (Vec<String>, Vec<String>) = values
-        .into_iter()
-        .partition(|v| v.chars().all(|c| c.is_ascii_digit()));
-    let ids: Vec<i64> = ids.iter().filter_map(|v| v.parse().ok()).collect();
-    match (ids.is_empty(), business.is_empty()) {
-        (true, true) => {}
-        (false, true) => filter.any_of_int(id_column, &ids),
-        (true, false) => filter.any_of(business_column, &business),
-        (false, false) => {
-            filter.either(|w| {
-                w.any_of_int(id_column, &ids);
-                w.any_of(business_column, &business);
-            });
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,6 +477,7 @@ mod tests {
                 ("sort_by", "amount"),
             ]),
             true,
+            Backend::Postgres,
         )
         .unwrap();
         assert_eq!(
@@ -422,6 +497,7 @@ mod tests {
                 ("per_page", "500"),
             ]),
             true,
+            Backend::Postgres,
         )
         .err()
         .unwrap() else {
@@ -438,6 +514,6 @@ mod tests {
 
     #[test]
     fn unknown_parameter_is_refused() {
-        assert!(InvoiceQuery::parse(&raw(&[("stauts", "Open")]), true).is_err());
+        assert!(InvoiceQuery::parse(&raw(&[("stauts", "Open")]), true, Backend::Sqlite).is_err());
     }
 }

@@ -138,7 +138,7 @@ pub fn render(detail: &InvoiceDetail, fleet_name: &str, generated_at: &str) -> V
         columns: 3,
     });
     doc.blocks.push(Block::Heading("Repayment schedule".into()));
-    let total: Money = detail.schedule.iter().map(|s| s.installment).sum();
+    let total: Money = detail.schedule.iter().map(|s| s.amount).sum();
     doc.blocks.push(Block::Table {
         columns: vec![
             Column::integer("#", 4.0),
@@ -158,7 +158,7 @@ pub fn render(detail: &InvoiceDetail, fleet_name: &str, generated_at: &str) -> V
                     s.sequence.to_string(),
                     s.installment_id.clone(),
                     s.week_period.clone(),
-                    s.installment.to_string(),
+                    s.amount.to_string(),
                     s.balance.to_string(),
                     s.paid.to_string(),
                     s.status.to_string(),

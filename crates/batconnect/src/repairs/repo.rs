@@ -345,6 +345,7 @@ pub async fn invoice_detail(
             week_period: period_text(&start, &end),
             week_start_date: start,
             week_end_date: end,
+            amount: Money::from_cents(amount),
             installment: Money::from_cents(amount),
             prior_balance: Money::from_cents(remaining),
             balance: Money::from_cents(remaining - amount),
@@ -405,7 +406,7 @@ pub async fn list_installments(
     .fetch_one(pool)
     .await?;
     let sql = format!(
-        "SELECT i.installment_id, v.repair_id, v.invoice_number, v.driver_name, v.medallion_number, v.lease_ref, \
+        "SELECT i.installment_id, i.sequence, v.repair_id, v.invoice_number, v.driver_name, v.medallion_number, v.lease_ref, \
          i.week_start_date, i.week_end_date, i.principal_amount_cents, i.paid_amount_cents, i.status, i.posted_on, i.ledger_posting_ref \
          {from} {where_sql} ORDER BY {} LIMIT {} OFFSET {}",
         q.order_by,
@@ -428,6 +429,7 @@ pub async fn list_installments(
                 Settlement::of_installment(amount, r.try_get("paid_amount_cents")?, status);
             Ok(InstallmentItem {
                 installment_id: r.try_get("installment_id")?,
+                sequence: r.try_get("sequence")?,
                 repair_id: r.try_get("repair_id")?,
                 invoice_number: r.try_get("invoice_number")?,
                 driver_name: r.try_get("driver_name")?,

@@ -297,7 +297,7 @@ async fn list_invoices(
     query: RawQuery,
 ) -> Result<Json<InvoiceList>, AppError> {
     user.require(READERS)?;
-    let q = InvoiceQuery::parse(&query, true)?;
+    let q = InvoiceQuery::parse(&query, true, state.db.backend())?;
     let (items, total) = repo::list_invoices(state.db.reader(), &q).await?;
     let page = Page::new(items, total, q.page);
     Ok(Json(InvoiceList {
@@ -333,7 +333,7 @@ async fn list_installments(
     query: RawQuery,
 ) -> Result<Json<Page<InstallmentItem>>, AppError> {
     user.require(READERS)?;
-    let q = InstallmentQuery::parse(&query)?;
+    let q = InstallmentQuery::parse(&query, state.db.backend())?;
     let (items, total) = repo::list_installments(state.db.reader(), &q).await?;
     Ok(Json(Page::new(items, total, q.page)))
 }

@@ -227,6 +227,10 @@ pub fn preview(details: &EnterDetails, checked: &Checked) -> Preview {
             .schedule
             .iter()
             .map(|s| ScheduleLine {
+                sequence: s.sequence,
+                installment_id: None,
+                week_start_date: s.week_start.to_string(),
+                week_end_date: s.week_end.to_string(),
                 installment: s.sequence,
                 week_start: s.week_start.to_string(),
                 week_end: s.week_end.to_string(),

@@ -69,3 +69,60 @@ crate::both_backends! {
         assert_eq!(none["total_items"], 0);
     }
 }
+
+crate::both_backends! {
+    async fn lists_and_exports_find_what_staff_type(app) {
+        let first = app.create_invoice(1, "300.00", "BAW-1187").await;
+        app.create_invoice(2, "450.00", "EXT-2290").await;
+        app.create_invoice(3, "150.00", "BAW-3001").await;
+        let vin = app.scalar_text("SELECT vin FROM vehicles WHERE id = 1").await;
+        let medallion = app.scalar_text("SELECT medallion_number FROM medallions WHERE id = 1").await;
+        for (query, expected) in [
+            ("invoice_number=1187".to_string(), vec!["BAW-1187"]),
+            ("invoice_number=baw-".to_string(), vec!["BAW-1187", "BAW-3001"]),
+            ("invoice_number=1187,2290".to_string(), vec!["BAW-1187", "EXT-2290"]),
+            (format!("repair_id={}", &first[first.len() - 5..]), vec!["BAW-1187"]),
+            ("repair_id=rpr".to_string(), vec!["BAW-1187", "EXT-2290", "BAW-3001"]),
+            (format!("medallion_no={}", &medallion[..2].to_lowercase()), vec!["BAW-1187"]),
+            (format!("medallion_no={}", medallion.to_lowercase()), vec!["BAW-1187"]),
+            ("lease_id=01001".to_string(), vec!["BAW-1187"]),
+            ("lease_id=ls-0100".to_string(), vec!["BAW-1187", "EXT-2290", "BAW-3001"]),
+            ("lease_id=2".to_string(), vec!["EXT-2290"]),
+            (format!("vin={}", vin[9..].to_lowercase()), vec!["BAW-1187"]),
+            ("status=open".to_string(), vec!["BAW-1187", "EXT-2290", "BAW-3001"]),
+            ("invoice_number=100%25".to_string(), vec![]),
+        ] {
+            let (status, list) = app.get_as("viewer", &format!("/payments/vehicle-repairs?{query}&sort_by=invoice_number&sort_order=asc")).await;
+            assert_eq!(status, StatusCode::OK, "{query}: {list}");
+            let mut found: Vec<&str> = list["items"].as_array().unwrap().iter().map(|i| i["invoice_number"].as_str().unwrap()).collect();
+            let mut expected = expected.clone();
+            found.sort_unstable();
+            expected.sort_unstable();
+            assert_eq!(found, expected, "{query}");
+        }
+        // Every column the list shows sorts.
+        for key in ["repair_id", "invoice_number", "invoice_date", "status", "driver_name", "medallion_no", "lease_id", "lease_type", "workshop", "amount", "paid", "remaining", "weekly_installment"] {
+            let (status, list) = app.get_as("viewer", &format!("/payments/vehicle-repairs?sort_by={key}")).await;
+            assert_eq!((status, list["total_items"].as_i64()), (StatusCode::OK, Some(3)), "{key}: {list}");
+        }
+        let (_, by_remaining) = app.get_as("viewer", "/payments/vehicle-repairs?sort_by=remaining&sort_order=asc").await;
+        assert_eq!(by_remaining["items"][0]["invoice_number"], "BAW-3001");
+        // The installments list and the exports take the same searches.
+        for (query, count) in [(format!("repair_id={}", &first[first.len() - 5..]), 3), ("lease_id=ls-01001".to_string(), 3), ("driver_id=000001".to_string(), 3), ("status=scheduled".to_string(), 9)] {
+            let (status, list) = app.get_as("viewer", &format!("/payments/vehicle-repairs/fetch/installments?{query}&per_page=100")).await;
+            assert_eq!((status, list["total_items"].as_i64()), (StatusCode::OK, Some(count)), "{query}: {list}");
+        }
+        let (status, _, csv) = app.get_file("viewer", "/payments/vehicle-repairs/list/export?format=csv&invoice_number=baw").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(String::from_utf8(csv).unwrap().lines().count(), 3);
+        let (status, _, csv) = app.get_file("viewer", "/payments/vehicle-repairs/fetch/installments/export?format=csv&lease_id=01002").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(String::from_utf8(csv).unwrap().lines().count(), 6);
+        // Renaming is followed by the search (SQLite's full-text table keeps up).
+        sqlx::query("UPDATE repair_invoices SET invoice_number = 'WS-5555' WHERE invoice_number = 'EXT-2290'").execute(app.db.reader()).await.unwrap();
+        let (_, list) = app.get_as("viewer", "/payments/vehicle-repairs?invoice_number=5555").await;
+        assert_eq!(list["total_items"], 1);
+        let (_, list) = app.get_as("viewer", "/payments/vehicle-repairs?invoice_number=2290").await;
+        assert_eq!(list["total_items"], 0);
+    }
+}
