@@ -126,3 +126,28 @@ crate::both_backends! {
         assert_eq!(list["total_items"], 0);
     }
 }
+
+crate::both_backends! {
+    async fn a_schedule_row_has_one_shape_everywhere(app) {
+        let case_no = app.create_repair_case().await;
+        let mut data = app.invoice_data(1, "300.00", "SHAPE-1");
+        data["preview_only"] = serde_json::json!(true);
+        let (status, preview) = app.submit_step(&case_no, data).await;
+        assert_eq!(status, StatusCode::OK, "{preview}");
+        let repair_id = app.create_invoice(2, "300.00", "SHAPE-2").await;
+        let (_, detail) = app.get_as("viewer", &format!("/payments/vehicle-repairs/{repair_id}")).await;
+        let (_, items) = app.get_as("viewer", &format!("/payments/vehicle-repairs/fetch/installments?repair_id={repair_id}")).await;
+        let rows = [&preview["data"]["schedule"][0], &detail["schedule"][0], &items["items"][0]];
+        for row in rows {
+            assert_eq!((row["sequence"].as_i64(), row["amount"].as_str()), (Some(1), Some("100.00")), "{row}");
+            assert_eq!(row["week_start_date"], "2026-11-29", "{row}");
+            assert!(row["week_end_date"].is_string() && row["week_period"].is_string(), "{row}");
+            assert!(row.get("installment_id").is_some(), "{row}");
+        }
+        assert_eq!(rows[0]["installment_id"], serde_json::Value::Null);
+        assert_eq!(rows[1]["installment_id"], format!("{repair_id}-01"));
+        // The old names, kept one release with their old meanings.
+        assert_eq!((rows[0]["installment"].as_i64(), rows[0]["week_start"].as_str()), (Some(1), Some("2026-11-29")));
+        assert_eq!(rows[1]["installment"], "100.00");
+    }
+}
