@@ -27,8 +27,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// DTRs, newest week first; filter by week (its Sunday), driver, lease, status.
 #[utoipa::path(get, path = "/dtrs", tag = "DTR",
-    params(("week" = Option<String>, Query, description = "the week's Sunday, YYYY-MM-DD"), ("driver_id" = Option<i64>, Query),
-           ("lease_id" = Option<i64>, Query), ("status" = Option<String>, Query, description = "Draft or Finalized"),
+    params(("week" = Option<String>, Query, description = "the week's Sunday, YYYY-MM-DD"), ("driver_id" = Option<String>, Query, description = "internal id, or a part of the driver id"),
+           ("lease_id" = Option<String>, Query, description = "internal id, or a part of the lease id"), ("status" = Option<String>, Query, description = "Draft or Finalized, any letter case"),
            ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
     responses((status = 200, body = Page<DtrSummary>), (status = 422, body = Problem)))]
 async fn list_dtrs(
@@ -54,18 +54,32 @@ async fn list_dtrs(
             Err(e) => errors.push(FieldError::new("week", e.to_string())),
         }
     }
-    for name in ["driver_id", "lease_id"] {
-        if let Some(v) = query.get(name) {
-            match v.parse::<i64>() {
-                Ok(id) => filter.compare(name, "=", Arg::Int(id)),
-                Err(_) => errors.push(FieldError::new(name, "must be a numeric id")),
-            }
+    // A driver or lease by internal id or (a part of) its business id: the one rule.
+    for (name, table) in [
+        ("driver_id", crate::fleet::repo::FleetTable::Drivers),
+        ("lease_id", crate::fleet::repo::FleetTable::Leases),
+    ] {
+        let values = query.list(name);
+        if values.is_empty() {
+            continue;
+        }
+        let ids = crate::fleet::repo::ids_named(state.db.reader(), table, &values, None).await?;
+        if ids.is_empty() {
+            filter.raw("1 = 0");
+        } else {
+            filter.any_of_int(name, &ids);
         }
     }
     if let Some(word) = query.get("status") {
-        match word.parse::<domain::status::DtrStatus>() {
-            Ok(status) => filter.compare("status", "=", Arg::Text(status.to_string())),
-            Err(e) => errors.push(FieldError::new("status", e.to_string())),
+        match domain::status::DtrStatus::ALL
+            .iter()
+            .find(|s| s.as_str().eq_ignore_ascii_case(word.trim()))
+        {
+            Some(status) => filter.compare("status", "=", Arg::Text(status.to_string())),
+            None => errors.push(FieldError::new(
+                "status",
+                format!("'{word}' is not a valid statement status; expected one of: 'Draft', 'Finalized'"),
+            )),
         }
     }
     if !errors.is_empty() {

@@ -135,6 +135,68 @@ pub struct LeaseInput {
     pub drivers: Vec<LeaseDriverInput>,
 }
 
+/// A driver, vehicle or medallion named in a body: its internal id (a number) or its
+/// business id (text: the driver id, the VIN, the medallion number).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum Named {
+    Id(i64),
+    Key(String),
+}
+
+impl Named {
+    /// (internal id, business id) for the repo's lookups: digits in text are the id too.
+    pub fn parts(&self) -> (Option<i64>, Option<String>) {
+        match self {
+            Named::Id(id) => (Some(*id), None),
+            Named::Key(text) => {
+                let text = text.trim();
+                match text.parse::<i64>() {
+                    Ok(id) => (Some(id), None),
+                    Err(_) => (None, Some(text.to_ascii_uppercase())),
+                }
+            }
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Named::Id(id) => format!("with id {id}"),
+            Named::Key(key) => key.trim().to_string(),
+        }
+    }
+}
+
+/// `POST /fleet/leases` as sent: the vehicle, medallion and drivers by internal id or
+/// business id; the route resolves them to a [`LeaseInput`].
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct LeaseRequest {
+    /// Business id; generated (`LS-000001`) when omitted.
+    pub lease_id: Option<String>,
+    pub lease_type: String,
+    /// Default `Active`.
+    pub status: Option<String>,
+    #[schema(value_type = String, example = "450.00")]
+    pub weekly_rate: serde_json::Value,
+    /// The vehicle's internal id or its VIN.
+    pub vehicle_id: Named,
+    /// The medallion's internal id or its number.
+    pub medallion_id: Named,
+    pub start_date: String,
+    pub end_date: Option<String>,
+    pub drivers: Vec<LeaseDriverRequest>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct LeaseDriverRequest {
+    /// The driver's internal id or driver id (`DRV-000001`).
+    pub driver_id: Named,
+    #[serde(default)]
+    pub is_driver_manager: bool,
+    #[serde(default)]
+    pub is_additional_driver: bool,
+}
+
 /// A driver that passed validation.
 #[derive(Debug, Clone)]
 pub struct NewDriver {

@@ -6,9 +6,7 @@ use axum::Json;
 use domain::status::{DriverStatus, LeaseStatus, LeaseType};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::model::{
-    Driver, DriverInput, Lease, LeaseInput, Medallion, MedallionInput, Vehicle, VehicleInput,
-};
+use super::model::{Driver, DriverInput, Lease, Medallion, MedallionInput, Vehicle, VehicleInput};
 use super::{repo, service};
 use crate::api::extract::{JsonBody, RawQuery};
 use crate::auth::model::{CurrentUser, OPERATORS, READERS};
@@ -210,7 +208,7 @@ async fn get_vehicle(
 /// List leases by status, type, medallion or driver (`managed_only=true`: leases the driver manages).
 #[utoipa::path(get, path = "/fleet/leases", tag = "Fleet",
     params(("status" = Option<String>, Query), ("lease_type" = Option<String>, Query), ("medallion_number" = Option<String>, Query),
-           ("driver_id" = Option<i64>, Query), ("managed_only" = Option<bool>, Query), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
+           ("driver_id" = Option<String>, Query, description = "internal id or driver id"), ("managed_only" = Option<bool>, Query), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
     responses((status = 200, body = Page<Lease>), (status = 422, body = Problem)))]
 async fn list_leases(
     State(state): State<AppState>,
@@ -228,12 +226,34 @@ async fn list_leases(
         "per_page",
     ])?;
     let page = PageRequest::parse(query.get("page"), query.get("per_page"))?;
+    // The driver by internal id or driver id (the one rule of naming): one driver.
     let driver_id = match query.get("driver_id") {
         None => None,
-        Some(v) => Some(
-            v.parse::<i64>()
-                .map_err(|_| AppError::field("driver_id", "must be a whole number"))?,
-        ),
+        Some(v) => match v.parse::<i64>() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                let found = repo::ids_named(
+                    state.db.reader(),
+                    repo::FleetTable::Drivers,
+                    &[v.to_string()],
+                    None,
+                )
+                .await?;
+                match found.as_slice() {
+                    [] => Some(-1),
+                    [one] => Some(*one),
+                    many => {
+                        return Err(AppError::field(
+                            "driver_id",
+                            format!(
+                                "'{v}' names {} drivers; give the whole driver id",
+                                many.len()
+                            ),
+                        ))
+                    }
+                }
+            }
+        },
     };
     let managed_only = match query.get("managed_only") {
         None | Some("false") => false,
@@ -254,7 +274,7 @@ async fn list_leases(
 }
 
 /// Create a lease with its drivers (exactly one driver manager).
-#[utoipa::path(post, path = "/fleet/leases", tag = "Fleet", request_body = LeaseInput,
+#[utoipa::path(post, path = "/fleet/leases", tag = "Fleet", request_body = crate::fleet::model::LeaseRequest,
     responses((status = 201, body = Lease), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn create_lease(
     State(state): State<AppState>,
@@ -262,8 +282,9 @@ async fn create_lease(
     raw_input: JsonBody,
 ) -> Result<(StatusCode, Json<Lease>), AppError> {
     user.require(OPERATORS)?;
-    let input: LeaseInput = raw_input.parse()?;
+    let request: crate::fleet::model::LeaseRequest = raw_input.parse()?;
     let mut tx = state.db.begin().await?;
+    let input = service::resolve_lease_request(&mut tx, &request).await?;
     let id = service::create_lease(&mut tx, &input, &user, state.clock.now()).await?;
     tx.commit().await?;
     let lease = repo::lease_by_id(state.db.reader(), id)

@@ -122,3 +122,57 @@ pub async fn create_lease(
     .await?;
     Ok(id)
 }
+
+/// A lease request with its vehicle, medallion and drivers found by internal id or business
+/// id; each one that does not exist is named.
+pub async fn resolve_lease_request(
+    tx: &mut Tx,
+    request: &crate::fleet::model::LeaseRequest,
+) -> Result<LeaseInput, AppError> {
+    let mut missing = Vec::new();
+    let (id, vin) = request.vehicle_id.parts();
+    let vehicle = repo::vehicle_ref(tx, id, vin.as_deref()).await?;
+    if vehicle.is_none() {
+        missing.push(FieldError::new(
+            "vehicle_id",
+            format!("no vehicle {}", request.vehicle_id.describe()),
+        ));
+    }
+    let (id, number) = request.medallion_id.parts();
+    let medallion = repo::medallion_ref(tx, id, number.as_deref()).await?;
+    if medallion.is_none() {
+        missing.push(FieldError::new(
+            "medallion_id",
+            format!("no medallion {}", request.medallion_id.describe()),
+        ));
+    }
+    let mut drivers = Vec::with_capacity(request.drivers.len());
+    for d in &request.drivers {
+        let (id, business) = d.driver_id.parts();
+        match repo::driver_ref(tx, id, business.as_deref()).await? {
+            Some((driver_id, _)) => drivers.push(crate::fleet::model::LeaseDriverInput {
+                driver_id,
+                is_driver_manager: d.is_driver_manager,
+                is_additional_driver: d.is_additional_driver,
+            }),
+            None => missing.push(FieldError::new(
+                "drivers",
+                format!("no driver {}", d.driver_id.describe()),
+            )),
+        }
+    }
+    match (vehicle, medallion) {
+        (Some(vehicle_id), Some(medallion_id)) if missing.is_empty() => Ok(LeaseInput {
+            lease_id: request.lease_id.clone(),
+            lease_type: request.lease_type.clone(),
+            status: request.status.clone(),
+            weekly_rate: request.weekly_rate.clone(),
+            vehicle_id,
+            medallion_id,
+            start_date: request.start_date.clone(),
+            end_date: request.end_date.clone(),
+            drivers,
+        }),
+        _ => Err(AppError::Validation(missing)),
+    }
+}

@@ -36,8 +36,10 @@ const IDEMPOTENCY_KEY: &str = r"^[!-~]([\t -~]{0,198}[!-~])?$";
 enum Rule {
     Date,
     Words(Vec<&'static str>),
-    /// Words separated by commas (a filter that takes several).
+    /// Words separated by commas (a filter that takes several), in any letter case.
     WordList(Vec<&'static str>),
+    /// One word, in any letter case.
+    WordAnyCase(Vec<&'static str>),
     Amount,
     Pattern(&'static str),
     Length(usize, usize),
@@ -71,9 +73,9 @@ fn body_rule(schema: &str, property: &str, this_year: i64) -> Option<Rule> {
         ("VehicleInput", "vin") => Rule::Pattern(r"^\s*[A-HJ-NPR-Za-hj-npr-z0-9]{17}\s*$"),
         ("VehicleInput", "make" | "model") => Rule::Length(1, 60),
         ("VehicleInput", "year") => Rule::Range(1980, this_year + 2),
-        ("LeaseInput", "lease_type") => words(LeaseType::all_words()),
-        ("LeaseInput", "status") => words(LeaseStatus::all_words()),
-        ("LeaseInput", "drivers") => Rule::Items(1, None),
+        ("LeaseRequest", "lease_type") => words(LeaseType::all_words()),
+        ("LeaseRequest", "status") => words(LeaseStatus::all_words()),
+        ("LeaseRequest", "drivers") => Rule::Items(1, None),
         ("TerminateRequest", "reason") => words(TerminationReason::all_words()),
         ("ManualObligationRequest", "category") => words(manual_categories()),
         ("MoveRequest", "action") => words(vec!["next", "close"]),
@@ -98,7 +100,7 @@ fn query_rule(path: &str, name: &str) -> Option<Rule> {
         (_, "week" | "period" | "from_date" | "to_date" | "from_week" | "to_week") => Rule::Date,
         (_, "from_invoice_date" | "to_invoice_date") => Rule::Date,
         (_, "from_total_amount" | "to_total_amount") => Rule::Amount,
-        ("/dtrs", "status") => words(DtrStatus::all_words()),
+        ("/dtrs", "status") => Rule::WordAnyCase(DtrStatus::all_words()),
         ("/fleet/drivers", "status") => words(DriverStatus::all_words()),
         ("/fleet/leases", "status") => words(LeaseStatus::all_words()),
         ("/fleet/leases", "lease_type") => words(LeaseType::all_words()),
@@ -127,14 +129,31 @@ fn query_rule(path: &str, name: &str) -> Option<Rule> {
     })
 }
 
-/// `^(a|b)(,(a|b))*$` with each word escaped.
-fn word_list_pattern(words: &[&str]) -> String {
+/// The words in any letter case, one of them: `(?:[Oo][Pp][Ee][Nn]|…)`.
+fn any_case_alternation(words: &[&str]) -> String {
     let one = words
         .iter()
-        .map(|w| regex_escape(w))
+        .map(|w| {
+            w.chars()
+                .map(|c| {
+                    if c.is_ascii_alphabetic() {
+                        format!("[{}{}]", c.to_ascii_uppercase(), c.to_ascii_lowercase())
+                    } else {
+                        regex_escape(&c.to_string())
+                    }
+                })
+                .collect::<String>()
+        })
         .collect::<Vec<_>>()
         .join("|");
-    format!("^({one})(,({one}))*$")
+    format!("({one})")
+}
+
+/// Words in any letter case separated by commas (blanks around them and empty items are
+/// ignored, as `RawQuery::list` does).
+fn word_list_pattern(words: &[&str]) -> String {
+    let one = any_case_alternation(words);
+    format!(r"^[\s,]*{one}([\s,]+{one})*[\s,]*$")
 }
 
 fn regex_escape(word: &str) -> String {
@@ -170,6 +189,9 @@ fn apply(schema: &mut Schema, rule: Option<Rule>, free_text: bool) {
                     object.enum_values = Some(words.into_iter().map(Into::into).collect())
                 }
                 Some(Rule::WordList(words)) => object.pattern = Some(word_list_pattern(&words)),
+                Some(Rule::WordAnyCase(words)) => {
+                    object.pattern = Some(format!(r"^\s*{}\s*$", any_case_alternation(&words)))
+                }
                 Some(Rule::Amount) if is_string => object.pattern = Some(AMOUNT.into()),
                 Some(Rule::Pattern(pattern)) => object.pattern = Some(pattern.into()),
                 Some(Rule::Length(min, max)) => {
@@ -327,10 +349,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn word_lists_escape_their_words() {
+    fn word_lists_take_any_letter_case_and_escape_their_words() {
         assert_eq!(
-            word_list_pattern(&["Open", "long-term"]),
-            r"^(Open|long\-term)(,(Open|long\-term))*$"
+            word_list_pattern(&["Open", "a-b"]),
+            r"^[\s,]*([Oo][Pp][Ee][Nn]|[Aa]\-[Bb])([\s,]+([Oo][Pp][Ee][Nn]|[Aa]\-[Bb]))*[\s,]*$"
         );
     }
 }

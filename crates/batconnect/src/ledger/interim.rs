@@ -24,7 +24,7 @@ use crate::error::{AppError, FieldError};
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct InterimPaymentRequest {
     /// The lease: its internal id (a number) or its lease id (`LS-01001`).
-    #[schema(value_type = String, example = "LS-01001")]
+    #[schema(value_type = crate::fleet::model::Named, example = "LS-01001")]
     pub lease_id: serde_json::Value,
     #[schema(value_type = String, example = "150.00")]
     pub amount: serde_json::Value,

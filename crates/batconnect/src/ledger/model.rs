@@ -85,8 +85,9 @@ pub struct ObligationOutcome {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ManualObligationRequest {
-    /// Internal lease id.
-    pub lease_id: i64,
+    /// The lease's internal id (a number) or its lease id (`LS-01001`).
+    #[schema(value_type = crate::fleet::model::Named, example = "LS-01001")]
+    pub lease_id: serde_json::Value,
     /// Taxes, EZPass, Lease, PVB, TLC, Loan, Misc, Cancellation Fee.
     pub category: String,
     #[schema(value_type = String, example = "75.00")]

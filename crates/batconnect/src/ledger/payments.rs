@@ -30,7 +30,80 @@ pub struct EarningsInput {
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct EarningsRequest {
-    pub earnings: Vec<EarningsInput>,
+    pub earnings: Vec<EarningsRequestRow>,
+}
+
+/// A row of `POST /ledger/earnings`: the lease by its internal id or its lease id.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct EarningsRequestRow {
+    /// The lease's internal id (a number) or its lease id (`LS-01001`).
+    #[schema(value_type = crate::fleet::model::Named, example = "LS-01001")]
+    pub lease_id: serde_json::Value,
+    /// Optional check: the lease's driver manager (internal id).
+    pub driver_id: Option<i64>,
+    /// The week's Sunday (YYYY-MM-DD).
+    pub period: String,
+    #[schema(value_type = String, example = "812.40")]
+    pub amount: serde_json::Value,
+}
+
+/// A lease named in a body by a number (its internal id) or text (its lease id, or the
+/// internal id in digits): the text to look up, or why it cannot name one.
+pub fn lease_key(value: &serde_json::Value) -> Result<String, &'static str> {
+    match value {
+        serde_json::Value::Number(n) => n
+            .as_i64()
+            .filter(|id| *id > 0)
+            .map(|id| id.to_string())
+            .ok_or("must be a lease's id (a positive whole number) or its lease id"),
+        serde_json::Value::String(text) if !text.trim().is_empty() && text.trim().len() <= 40 => {
+            Ok(text.trim().to_string())
+        }
+        _ => Err("must be a lease's id or its lease id"),
+    }
+}
+
+/// The request's rows with each lease's internal id, found in one keyed read; a lease
+/// that does not exist is named by its row.
+pub async fn resolve_earnings_leases(
+    tx: &mut Tx,
+    rows: &[EarningsRequestRow],
+) -> Result<Vec<EarningsInput>, AppError> {
+    let mut errors = Vec::new();
+    let keys: Vec<Option<String>> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            lease_key(&row.lease_id)
+                .map_err(|m| errors.push(FieldError::at(format!("/earnings/{i}/lease_id"), m)))
+                .ok()
+        })
+        .collect();
+    let mut wanted: Vec<&str> = keys.iter().flatten().map(String::as_str).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let leases = crate::fleet::repo::lease_keys(tx, &wanted).await?;
+    let mut inputs = Vec::with_capacity(rows.len());
+    for (i, (row, key)) in rows.iter().zip(&keys).enumerate() {
+        let Some(key) = key else { continue };
+        match leases.get(key) {
+            Some(id) => inputs.push(EarningsInput {
+                lease_id: *id,
+                driver_id: row.driver_id,
+                period: row.period.clone(),
+                amount: row.amount.clone(),
+            }),
+            None => errors.push(FieldError::at(
+                format!("/earnings/{i}/lease_id"),
+                format!("no lease {key}"),
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(inputs)
+    } else {
+        Err(AppError::Validation(errors))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -52,6 +52,30 @@ const COMMON: &[&str] = &[
     "reference_id",
 ];
 
+/// The values of a word filter as the stored words, in any letter case; an unknown one is
+/// named (never an empty list).
+fn words_any_case(
+    query: &RawQuery,
+    name: &str,
+    allowed: &[&'static str],
+    errors: &mut Vec<FieldError>,
+) -> Vec<String> {
+    let mut found = Vec::new();
+    for value in query.list(name) {
+        match allowed
+            .iter()
+            .find(|w| w.eq_ignore_ascii_case(value.trim()))
+        {
+            Some(word) => found.push(word.to_string()),
+            None => errors.push(FieldError::new(
+                name,
+                format!("'{value}' is not one of: {}", allowed.join(", ")),
+            )),
+        }
+    }
+    found
+}
+
 /// Shared ledger filters; `date_column` is what the date range applies to. A lease, driver,
 /// vehicle or medallion is named by its internal id or (a part of) its business id — the
 /// one rule of `Where::id_or_key_contains` — and also by driver name, VIN or medallion
@@ -99,25 +123,9 @@ async fn ledger_filter(
             filter.any_of_int(column, &found);
         }
     }
-    let categories = query.list("category");
-    for c in &categories {
-        if Category::parse(c).is_none() {
-            errors.push(FieldError::new(
-                "category",
-                format!("'{c}' is not one of: {}", Category::all_words().join(", ")),
-            ));
-        }
-    }
+    let categories = words_any_case(query, "category", &Category::all_words(), &mut errors);
     filter.any_of("category", &categories);
-    let statuses = query.list("status");
-    for s in &statuses {
-        if !status_words.contains(&s.as_str()) {
-            errors.push(FieldError::new(
-                "status",
-                format!("'{s}' is not one of: {}", status_words.join(", ")),
-            ));
-        }
-    }
+    let statuses = words_any_case(query, "status", &status_words, &mut errors);
     filter.any_of("status", &statuses);
     for (name, op) in [("from_date", ">="), ("to_date", "<=")] {
         if let Some(raw) = query.get(name) {
@@ -153,15 +161,10 @@ pub(crate) async fn postings_filter(
         &["entry_type"],
     )
     .await?;
-    let entry_types = query.list("entry_type");
-    if let Some(bad) = entry_types.iter().find(|e| EntryType::parse(e).is_none()) {
-        return Err(AppError::field(
-            "entry_type",
-            format!(
-                "'{bad}' is not one of: {}",
-                EntryType::all_words().join(", ")
-            ),
-        ));
+    let mut errors = Vec::new();
+    let entry_types = words_any_case(query, "entry_type", &EntryType::all_words(), &mut errors);
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
     }
     filter.any_of("entry_type", &entry_types);
     filter.any_of("reference_id", &query.list("reference_id"));
@@ -285,8 +288,16 @@ async fn create_obligation(
     if let Some(reply) = idempotency.replay(&state.db).await? {
         return Ok(reply);
     }
-    let obligation = request.parse(state.clock.now(), state.config.timezone)?;
     let mut tx = state.db.begin().await?;
+    let lease_id = match payments::lease_key(&request.lease_id) {
+        Ok(key) => crate::fleet::repo::lease_keys(&mut tx, &[key.as_str()])
+            .await?
+            .get(&key)
+            .copied()
+            .ok_or_else(|| AppError::field("lease_id", format!("no lease {key}")))?,
+        Err(message) => return Err(AppError::field("lease_id", message)),
+    };
+    let obligation = request.parse(lease_id, state.clock.now(), state.config.timezone)?;
     let outcome =
         service::manual_obligation(&mut tx, &obligation, &user, state.clock.now()).await?;
     idempotency
@@ -325,11 +336,15 @@ async fn record_earnings(
         return Ok(reply);
     }
     let now = state.clock.now();
+    if request.earnings.is_empty() || request.earnings.len() > 10_000 {
+        return Err(AppError::field("earnings", "give 1 to 10000 rows"));
+    }
+    let mut tx = state.db.begin().await?;
+    let inputs = payments::resolve_earnings_leases(&mut tx, &request.earnings).await?;
     let rows = payments::parse_earnings(
-        &request.earnings,
+        &inputs,
         domain::calendar::current_payment_period(now, state.config.timezone),
     )?;
-    let mut tx = state.db.begin().await?;
     let recorded = payments::record_earnings(&mut tx, &rows, &user.username, now).await?;
     idempotency
         .commit(

@@ -56,6 +56,7 @@ impl ManualObligationRequest {
     /// period's Sunday when omitted) and reason checked; every bad field is named.
     pub fn parse(
         &self,
+        lease_id: i64,
         now: DateTime<Utc>,
         timezone: chrono_tz::Tz,
     ) -> Result<ManualObligation, AppError> {
@@ -119,7 +120,7 @@ impl ManualObligationRequest {
             return Err(AppError::Validation(errors));
         };
         Ok(ManualObligation {
-            lease_id: request.lease_id,
+            lease_id,
             category,
             amount,
             due_date,

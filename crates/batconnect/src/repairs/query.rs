@@ -365,6 +365,32 @@ pub const INSTALLMENT_PARAMS: &[&str] = &[
     "status",
     "from_week",
     "to_week",
+    "invoice_number",
+    "medallion_no",
+    "vin",
+    "plate_number",
+    "driver_name",
+];
+
+/// Sort keys of the installments list: every column it shows.
+const INSTALLMENT_SORTS: &[(&str, &str)] = &[
+    ("week", "i.week_start_date"),
+    ("week_start_date", "i.week_start_date"),
+    ("installment_id", "i.installment_id"),
+    ("sequence", "i.sequence"),
+    ("repair_id", "v.repair_id"),
+    ("invoice_number", "v.invoice_number"),
+    ("driver_name", "lower(v.driver_name)"),
+    ("medallion_no", "v.medallion_number"),
+    ("lease_id", "v.lease_ref"),
+    ("amount", "i.principal_amount_cents"),
+    ("paid", "i.paid_amount_cents"),
+    (
+        "remaining",
+        "(i.principal_amount_cents - i.paid_amount_cents)",
+    ),
+    ("status", "i.status"),
+    ("posted_on", "i.posted_on"),
 ];
 
 impl InstallmentQuery {
@@ -410,6 +436,33 @@ impl InstallmentQuery {
             ("vehicle_id", "vin"),
             &query.list("vehicle_id"),
         );
+        search(
+            &mut filter,
+            backend,
+            "v.",
+            "invoice_number",
+            &query.list("invoice_number"),
+        );
+        reference_search(
+            &mut filter,
+            backend,
+            "v.",
+            ("medallion_id", "medallion_number"),
+            &query.list("medallion_no"),
+        );
+        search(&mut filter, backend, "v.", "vin", &query.list("vin"));
+        filter.in_subquery_containing(
+            "v.driver_id",
+            "SELECT d.id FROM drivers d",
+            "d.full_name",
+            &query.list("driver_name"),
+        );
+        filter.in_subquery_containing(
+            "v.vehicle_id",
+            "SELECT x.id FROM vehicles x",
+            "x.plate_number",
+            &query.list("plate_number"),
+        );
         // A driver's business id is not on the invoice: found among the drivers (a small
         // table), matched by the indexed driver id.
         let drivers = query.list("driver_id");
@@ -436,20 +489,25 @@ impl InstallmentQuery {
         if let Some(to) = date_param(query, "to_week", &mut errors) {
             filter.compare("i.week_start_date", "<=", Arg::Text(to));
         }
-        match query.get("sort_by") {
-            None | Some("week") | Some("week_start_date") => {}
-            Some(other) => errors.push(FieldError::new(
-                "sort_by",
-                format!("'{other}' is not one of: week, week_start_date"),
-            )),
-        }
+        let sort_key = query.get("sort_by").unwrap_or("week");
+        let sort_column = match INSTALLMENT_SORTS.iter().find(|(k, _)| *k == sort_key) {
+            Some((_, column)) => *column,
+            None => {
+                let keys: Vec<&str> = INSTALLMENT_SORTS.iter().map(|(k, _)| *k).collect();
+                errors.push(FieldError::new(
+                    "sort_by",
+                    format!("'{sort_key}' is not one of: {}", keys.join(", ")),
+                ));
+                "i.week_start_date"
+            }
+        };
         let direction = sort_order(query, &mut errors, "ASC");
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
         Ok(InstallmentQuery {
             filter,
-            order_by: format!("i.week_start_date {direction}, i.id {direction}"),
+            order_by: format!("{sort_column} {direction}, i.id {direction}"),
             page,
         })
     }

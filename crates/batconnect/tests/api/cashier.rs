@@ -74,6 +74,14 @@ crate::both_backends! {
         assert_eq!(app.scalar_i64(&format!("SELECT balance_cents FROM ledger_balances WHERE id = {due_in_week}")).await, 0);
         assert_eq!(app.scalar_i64(&format!("SELECT balance_cents FROM ledger_balances WHERE id = {due_later}")).await, 2500);
         assert_eq!(app.get_as("viewer", "/ledger/interim-payments/IP-2026-000001").await.1["unapplied"], "30.00");
+        let (_, dtrs) = app.get_as("viewer", "/dtrs?lease_id=LS-01001&week=2026-11-22&status=draft").await;
+        assert_eq!(dtrs["total_items"], 1, "{dtrs}");
+        for format in ["excel", "pdf"] {
+            let (status, headers, body) = app.get_file("viewer", &format!("/ledger/interim-payments/export?format={format}")).await;
+            assert_eq!(status, StatusCode::OK, "{format}");
+            assert!(headers["content-disposition"].to_str().unwrap().contains("interim_payments_"), "{format}");
+            assert!(body.len() > 100, "{format}");
+        }
         app.verify_ledger().await;
     }
 
@@ -131,11 +139,17 @@ crate::both_backends! {
                 ("driver_name=khan".to_string(), 1), ("driver_name=KHAN,rodriguez".to_string(), 2), ("driver_name=nobody".to_string(), 0),
                 (format!("vin={}", &vin[10..].to_lowercase()), 1), (format!("medallion_number={medallion}"), 1),
                 ("driver_id=DRV-000001".to_string(), 1), ("lease_id=LS-99999".to_string(), 0),
+            ("category=taxes".to_string(), 1),
             ] {
-                let (status, page) = app.get_as("viewer", &format!("{list}?{query}&category=Taxes,Misc")).await;
+                let filter = if query.starts_with("category=") { String::new() } else { "&category=Taxes,Misc".to_string() };
+                let (status, page) = app.get_as("viewer", &format!("{list}?{query}{filter}")).await;
                 assert_eq!(status, StatusCode::OK, "{list}?{query}: {page}");
                 assert_eq!(page["total_items"], found, "{list}?{query}: {page}");
             }
+            // Words in any letter case; each list knows its own statuses.
+            let status = if list.ends_with("postings") { "posted" } else { "open" };
+            let (code, page) = app.get_as("viewer", &format!("{list}?status={status}")).await;
+            assert_eq!((code, page["total_items"].as_i64()), (StatusCode::OK, Some(2)), "{list}: {page}");
             let (_, page) = app.get_as("viewer", &format!("{list}?lease_id=LS-01001")).await;
             let row = &page["items"][0];
             assert_eq!((row["lease_business_id"].as_str(), row["driver_name"].as_str(), row["medallion_number"].as_str()), (Some("LS-01001"), Some("Ahmed Khan"), Some(medallion.as_str())), "{row}");
@@ -145,6 +159,36 @@ crate::both_backends! {
         let (status, _, csv) = app.get_file("viewer", "/ledger/export?kind=balances&driver_name=khan").await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(String::from_utf8(csv).unwrap().lines().count(), 2);
+    }
+
+    async fn bodies_name_leases_drivers_vehicles_and_medallions_by_either_id(app) {
+        let (status, body) = app.post_as("finance", "/ledger/obligations", json!({"lease_id": "LS-01002", "category": "Misc", "amount": "5.00", "reason": "key fob"})).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(app.scalar_i64(&format!("SELECT lease_id FROM ledger_balances WHERE id = {}", body["balance_id"])).await, 2);
+        let (status, body) = app.post_as("finance", "/ledger/earnings", json!({"earnings": [{"lease_id": "LS-01003", "period": "2026-11-22", "amount": "100.00"}, {"lease_id": 4, "period": "2026-11-22", "amount": "90.00"}]})).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!((body[0]["lease_id"].as_i64(), body[1]["lease_id"].as_i64()), (Some(3), Some(4)));
+        let (status, problem) = app.post_as("finance", "/ledger/earnings", json!({"earnings": [{"lease_id": "LS-99999", "period": "2026-11-22", "amount": "1.00"}]})).await;
+        assert_eq!((status, problem["errors"][0]["pointer"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("/earnings/0/lease_id")), "{problem}");
+        let (status, problem) = app.post_as("finance", "/ledger/obligations", json!({"lease_id": "LS-99999", "category": "Misc", "amount": "5.00", "reason": "x"})).await;
+        assert_eq!((status, field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, "lease_id"));
+        // A lease made from the VIN, the medallion number and the driver id.
+        let (_, vehicle) = app.post_as("operations", "/fleet/vehicles", json!({"vin": "1FTBR1Y8XNKA77777", "make": "Ford", "model": "Transit", "year": 2025})).await;
+        let (_, medallion) = app.post_as("operations", "/fleet/medallions", json!({"medallion_number": "9Q77"})).await;
+        let (_, driver) = app.post_as("operations", "/fleet/drivers", json!({"first_name": "Đorđe", "last_name": "Petrović", "tlc_license_no": "7654321"})).await;
+        let (status, lease) = app.post_as("operations", "/fleet/leases", json!({"lease_type": "dov", "weekly_rate": "300.00",
+            "vehicle_id": "1ftbr1y8xnka77777", "medallion_id": "9q77", "start_date": "2026-11-23",
+            "drivers": [{"driver_id": driver["driver_id"], "is_driver_manager": true}]})).await;
+        assert_eq!(status, StatusCode::CREATED, "{lease}");
+        assert_eq!((lease["vehicle_id"].as_i64(), lease["medallion_id"].as_i64()), (vehicle["id"].as_i64(), medallion["id"].as_i64()));
+        let (status, problem) = app.post_as("operations", "/fleet/leases", json!({"lease_type": "dov", "weekly_rate": "300.00",
+            "vehicle_id": "NOVIN", "medallion_id": 9999, "start_date": "2026-11-23", "drivers": [{"driver_id": "DRV-999999", "is_driver_manager": true}]})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        let fields: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        assert_eq!(fields, ["vehicle_id", "medallion_id", "drivers"]);
+        let business = driver["driver_id"].as_str().unwrap();
+        let (_, leases) = app.get_as("viewer", &format!("/fleet/leases?driver_id={business}")).await;
+        assert_eq!(leases["total_items"], 1, "{leases}");
     }
 
     async fn two_cashiers_paying_one_balance_at_once_cannot_both_succeed(app) {

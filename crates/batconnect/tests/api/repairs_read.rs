@@ -108,7 +108,11 @@ crate::both_backends! {
         let (_, by_remaining) = app.get_as("viewer", "/payments/vehicle-repairs?sort_by=remaining&sort_order=asc").await;
         assert_eq!(by_remaining["items"][0]["invoice_number"], "BAW-3001");
         // The installments list and the exports take the same searches.
-        for (query, count) in [(format!("repair_id={}", &first[first.len() - 5..]), 3), ("lease_id=ls-01001".to_string(), 3), ("driver_id=000001".to_string(), 3), ("status=scheduled".to_string(), 9)] {
+        let plate = app.scalar_text("SELECT plate_number FROM vehicles WHERE id = 1").await;
+        for (query, count) in [(format!("repair_id={}", &first[first.len() - 5..]), 3), ("lease_id=ls-01001".to_string(), 3), ("driver_id=000001".to_string(), 3),
+                               ("status=scheduled".to_string(), 9), ("invoice_number=1187".to_string(), 3), (format!("medallion_no={}", medallion.to_lowercase()), 3),
+                               (format!("vin={}", vin[9..].to_lowercase()), 3), (format!("plate_number={}", plate.to_lowercase()), 3), ("driver_name=khan".to_string(), 3),
+                               ("sort_by=remaining&sort_order=desc".to_string(), 9), ("sort_by=invoice_number".to_string(), 9)] {
             let (status, list) = app.get_as("viewer", &format!("/payments/vehicle-repairs/fetch/installments?{query}&per_page=100")).await;
             assert_eq!((status, list["total_items"].as_i64()), (StatusCode::OK, Some(count)), "{query}: {list}");
         }
