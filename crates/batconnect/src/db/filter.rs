@@ -131,6 +131,21 @@ impl Where {
         self.in_subquery(outer, select, |inner| inner.contains_any(column, values));
     }
 
+    /// `outer IN (select WHERE …)` by the one rule for naming a record (see
+    /// [`Where::id_or_key_contains`]) on the small table `select` reads: a lease, vehicle or
+    /// medallion is found there and matched by the indexed id on the big one.
+    pub fn in_subquery_named(
+        &mut self,
+        outer: &str,
+        select: &str,
+        (id_column, key_column): (&str, &str),
+        values: &[String],
+    ) {
+        self.in_subquery(outer, select, |inner| {
+            inner.id_or_key_contains(id_column, key_column, values)
+        });
+    }
+
     /// `outer IN (select WHERE column IN values)`: an exact match found through another
     /// table's index.
     pub fn in_subquery_any_of(

@@ -66,28 +66,26 @@ fn search(filter: &mut Where, backend: Backend, alias: &str, column: &str, value
     });
 }
 
-/// A lease, vehicle or medallion named by the one rule (see
-/// `Where::id_or_key_contains`): a purely numeric value is the internal id or a part of the
-/// business id; anything else a part of the business id — here the invoice's copy of it.
+/// A lease, vehicle or medallion named by the one rule (see `Where::id_or_key_contains`):
+/// found in its fleet table (thousands of rows, not a million) and matched by the invoice's
+/// indexed id column. `table` is (table, id column on the invoice, business id column).
 fn reference_search(
     filter: &mut Where,
-    backend: Backend,
     alias: &str,
-    (id_column, key_column): (&str, &str),
+    (table, id_column, key_column): (&str, &str, &str),
     values: &[String],
 ) {
-    if values.is_empty() {
-        return;
-    }
-    filter.either(|w| {
-        for v in values {
-            if let Ok(id) = v.trim().parse::<i64>() {
-                w.compare(&format!("{alias}{id_column}"), "=", Arg::Int(id));
-            }
-            search_term(w, backend, alias, key_column, v);
-        }
-    });
+    filter.in_subquery_named(
+        &format!("{alias}{id_column}"),
+        &format!("SELECT x.id FROM {table} x"),
+        ("x.id", &format!("x.{key_column}")),
+        values,
+    );
 }
+
+const LEASES: (&str, &str, &str) = ("leases", "lease_id", "lease_id");
+const MEDALLIONS: (&str, &str, &str) = ("medallions", "medallion_id", "medallion_number");
+const VEHICLES: (&str, &str, &str) = ("vehicles", "vehicle_id", "vin");
 
 fn sort_order(
     query: &RawQuery,
@@ -287,21 +285,9 @@ impl InvoiceQuery {
             "v.plate_number",
             &query.list("plate_number"),
         );
-        reference_search(
-            &mut filter,
-            backend,
-            "",
-            ("medallion_id", "medallion_number"),
-            &query.list("medallion_no"),
-        );
-        reference_search(
-            &mut filter,
-            backend,
-            "",
-            ("lease_id", "lease_ref"),
-            &query.list("lease_id"),
-        );
-        search(&mut filter, backend, "", "vin", &query.list("vin"));
+        reference_search(&mut filter, "", MEDALLIONS, &query.list("medallion_no"));
+        reference_search(&mut filter, "", LEASES, &query.list("lease_id"));
+        reference_search(&mut filter, "", VEHICLES, &query.list("vin"));
         let direction = sort_order(query, &mut errors, "DESC");
         let sort_key = query.get("sort_by").unwrap_or("invoice_date");
         // Paid and remaining are computed from the ledger's record of what was paid: every
@@ -415,27 +401,9 @@ impl InstallmentQuery {
             "repair_id",
             &query.list("repair_id"),
         );
-        reference_search(
-            &mut filter,
-            backend,
-            "v.",
-            ("lease_id", "lease_ref"),
-            &query.list("lease_id"),
-        );
-        reference_search(
-            &mut filter,
-            backend,
-            "v.",
-            ("medallion_id", "medallion_number"),
-            &query.list("medallion_id"),
-        );
-        reference_search(
-            &mut filter,
-            backend,
-            "v.",
-            ("vehicle_id", "vin"),
-            &query.list("vehicle_id"),
-        );
+        reference_search(&mut filter, "v.", LEASES, &query.list("lease_id"));
+        reference_search(&mut filter, "v.", MEDALLIONS, &query.list("medallion_id"));
+        reference_search(&mut filter, "v.", VEHICLES, &query.list("vehicle_id"));
         search(
             &mut filter,
             backend,
@@ -443,14 +411,8 @@ impl InstallmentQuery {
             "invoice_number",
             &query.list("invoice_number"),
         );
-        reference_search(
-            &mut filter,
-            backend,
-            "v.",
-            ("medallion_id", "medallion_number"),
-            &query.list("medallion_no"),
-        );
-        search(&mut filter, backend, "v.", "vin", &query.list("vin"));
+        reference_search(&mut filter, "v.", MEDALLIONS, &query.list("medallion_no"));
+        reference_search(&mut filter, "v.", VEHICLES, &query.list("vin"));
         filter.in_subquery_containing(
             "v.driver_id",
             "SELECT d.id FROM drivers d",
