@@ -154,15 +154,6 @@ pub const MULTI_VALUED: &[&str] = &[
     "lease_id",
     "vin",
     "workshop_type",
-    "lease_type",
-    "driver_id",
-    "vehicle_id",
-    "medallion_id",
-    "medallion_number",
-    "plate_number",
-    "tlc_license_no",
-    "payment_method",
-    "receipt_number",
 ];
 
 /// Raw query parameters as (name, value) pairs, in order; endpoints validate each one and

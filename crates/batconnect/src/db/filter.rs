@@ -90,8 +90,9 @@ impl Where {
     /// The one rule for naming a lease, driver, vehicle or medallion in a filter: a purely
     /// numeric value matches the internal id exactly or a part of the business id; anything
     /// else a part of the business id (case-insensitive). A term shorter than 3 characters
-    /// matches the start of the business id instead of any part (`1` is lease 1, not every
-    /// lease whose id holds a 1). Several values: any of them.
+    /// is too short to search by: a number of 1 or 2 digits is the internal id only (`1` is
+    /// lease 1, not every lease or VIN holding a 1), other text matches the start of the
+    /// business id. Several values: any of them.
     pub fn id_or_key_contains(&mut self, id_column: &str, key_column: &str, values: &[String]) {
         if values.is_empty() {
             return;
@@ -99,20 +100,23 @@ impl Where {
         let parts: Vec<String> = values
             .iter()
             .map(|v| {
-                let term = escape_like(&v.trim().to_lowercase());
-                let anywhere = if v.trim().chars().count() >= 3 {
-                    "%"
-                } else {
-                    ""
-                };
+                let v = v.trim();
+                let short = v.chars().count() < 3;
+                let id = v.parse::<i64>().ok();
+                if let (Some(id), true) = (id, short) {
+                    let mark = self.placeholder(Arg::Int(id));
+                    return format!("{id_column} = {mark}");
+                }
+                let term = escape_like(&v.to_lowercase());
+                let anywhere = if short { "" } else { "%" };
                 let like = self.placeholder(Arg::Text(format!("{anywhere}{term}%")));
                 let key = format!("lower({key_column}) LIKE {like} ESCAPE '\\'");
-                match v.trim().parse::<i64>() {
-                    Ok(id) => {
+                match id {
+                    Some(id) => {
                         let mark = self.placeholder(Arg::Int(id));
                         format!("({id_column} = {mark} OR {key})")
                     }
-                    Err(_) => key,
+                    None => key,
                 }
             })
             .collect();

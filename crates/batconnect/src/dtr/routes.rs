@@ -63,7 +63,8 @@ async fn list_dtrs(
         if values.is_empty() {
             continue;
         }
-        let ids = crate::fleet::repo::ids_named(state.db.reader(), table, &values, None).await?;
+        let ids = crate::fleet::repo::ids_named_for(state.db.reader(), table, &values, None, name)
+            .await?;
         if ids.is_empty() {
             filter.raw("1 = 0");
         } else {

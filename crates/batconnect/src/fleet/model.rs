@@ -153,7 +153,7 @@ impl Named {
                 let text = text.trim();
                 match text.parse::<i64>() {
                     Ok(id) => (Some(id), None),
-                    Err(_) => (None, Some(text.to_ascii_uppercase())),
+                    Err(_) => (None, Some(text.to_string())),
                 }
             }
         }

@@ -937,6 +937,8 @@ pub async fn is_driver_manager(
 #[derive(Debug, Clone)]
 pub struct LeasePaymentFacts {
     pub lease_id: String,
+    /// Terminated or Expired.
+    pub ended: bool,
     pub start_date: chrono::NaiveDate,
     pub driver_id: Option<i64>,
     pub vehicle_id: i64,
@@ -948,7 +950,7 @@ pub async fn lease_payment_facts(
     id: i64,
 ) -> Result<Option<LeasePaymentFacts>, crate::error::AppError> {
     let row = sqlx::query(
-        "SELECT l.lease_id, l.start_date, l.vehicle_id, l.medallion_id, \
+        "SELECT l.lease_id, l.status, l.start_date, l.vehicle_id, l.medallion_id, \
          (SELECT ld.driver_id FROM lease_drivers ld WHERE ld.lease_id = l.id AND ld.is_driver_manager = 1) AS driver_id \
          FROM leases l WHERE l.id = $1",
     )
@@ -957,8 +959,10 @@ pub async fn lease_payment_facts(
     .await?;
     let Some(r) = row else { return Ok(None) };
     let start: String = r.try_get("start_date")?;
+    let status: String = r.try_get("status")?;
     Ok(Some(LeasePaymentFacts {
         lease_id: r.try_get("lease_id")?,
+        ended: matches!(status.as_str(), "Terminated" | "Expired"),
         start_date: domain::calendar::parse_date(&start)
             .map_err(|e| anyhow::anyhow!("lease {id}: {e}"))?,
         driver_id: r.try_get("driver_id")?,
@@ -987,10 +991,36 @@ pub async fn ids_named(
     if let Some((column, parts)) = contains {
         filter.contains_any(column, parts);
     }
-    let sql = format!("SELECT id FROM {name} {} ORDER BY id", filter.sql());
+    let sql = format!(
+        "SELECT id FROM {name} {} ORDER BY id LIMIT {}",
+        filter.sql(),
+        MAX_NAMED + 1
+    );
     crate::db::filter::bind_all_scalar(sqlx::query_scalar(&sql), &filter.args)
         .fetch_all(pool)
         .await
+}
+
+/// How many records a filter may name (their ids go into the query of the list).
+pub const MAX_NAMED: usize = 1000;
+
+/// [`ids_named`] for a list filter: more than [`MAX_NAMED`] records is refused, naming the
+/// filter, so a term like `LS` cannot put every lease id into one query.
+pub async fn ids_named_for(
+    pool: &AnyPool,
+    table: FleetTable,
+    values: &[String],
+    contains: Option<(&str, &[String])>,
+    field: &str,
+) -> Result<Vec<i64>, crate::error::AppError> {
+    let ids = ids_named(pool, table, values, contains).await?;
+    if ids.len() > MAX_NAMED {
+        return Err(crate::error::AppError::field(
+            field,
+            format!("names more than {MAX_NAMED} records; give more of the id or the name"),
+        ));
+    }
+    Ok(ids)
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -130,7 +130,9 @@ pub async fn resolve_lease_request(
     request: &crate::fleet::model::LeaseRequest,
 ) -> Result<LeaseInput, AppError> {
     let mut missing = Vec::new();
+    // VINs and medallion numbers are stored in capitals; driver ids as they were given.
     let (id, vin) = request.vehicle_id.parts();
+    let vin = vin.map(|v| v.to_ascii_uppercase());
     let vehicle = repo::vehicle_ref(tx, id, vin.as_deref()).await?;
     if vehicle.is_none() {
         missing.push(FieldError::new(
@@ -139,6 +141,7 @@ pub async fn resolve_lease_request(
         ));
     }
     let (id, number) = request.medallion_id.parts();
+    let number = number.map(|n| n.to_ascii_uppercase());
     let medallion = repo::medallion_ref(tx, id, number.as_deref()).await?;
     if medallion.is_none() {
         missing.push(FieldError::new(

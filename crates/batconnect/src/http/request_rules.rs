@@ -106,9 +106,14 @@ fn query_rule(path: &str, name: &str) -> Option<Rule> {
         ("/fleet/leases", "lease_type") => words(LeaseType::all_words()),
         ("/jobs/runs", "job") => words(crate::jobs::model::CHAIN.to_vec()),
         ("/ledger/export", "kind") => words(vec!["postings", "balances"]),
-        ("/ledger/postings" | "/ledger/export", "status") => {
-            Rule::WordList(PostingStatus::all_words())
-        }
+        ("/ledger/postings", "status") => Rule::WordList(PostingStatus::all_words()),
+        // Postings or balances, by `kind`.
+        ("/ledger/export", "status") => Rule::WordList(
+            PostingStatus::all_words()
+                .into_iter()
+                .chain(BalanceStatus::all_words())
+                .collect(),
+        ),
         ("/ledger/balances", "status") => Rule::WordList(BalanceStatus::all_words()),
         (p, _) if p.starts_with("/ledger/interim-payments") => return None,
         (p, "category") if p.starts_with("/ledger/") => Rule::WordList(Category::all_words()),

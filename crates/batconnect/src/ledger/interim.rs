@@ -103,6 +103,16 @@ fn lease_ref(value: &serde_json::Value) -> Result<LeaseRef, String> {
     }
 }
 
+/// `IP-2026-000123`, in any letter case: the form of generated receipt numbers.
+fn looks_generated(receipt: &str) -> bool {
+    let b = receipt.as_bytes();
+    b.len() == 14
+        && b[..3].eq_ignore_ascii_case(b"IP-")
+        && b[3..7].iter().all(u8::is_ascii_digit)
+        && b[7] == b'-'
+        && b[8..].iter().all(u8::is_ascii_digit)
+}
+
 /// `Money order`, `money_order` and `MONEY ORDER` are the same method.
 pub fn parse_method(text: &str) -> Option<PaymentMethod> {
     let wanted = text.trim().replace(['_', '-'], " ");
@@ -197,6 +207,13 @@ impl InterimPaymentRequest {
             64,
             &mut errors,
         );
+        if receipt_number.as_deref().is_some_and(looks_generated) {
+            // A typed number the sequence will reach later would block it then.
+            errors.push(FieldError::new(
+                "receipt_number",
+                "IP-YYYY-NNNNNN is the form of the numbers the service gives; leave receipt_number out to get one",
+            ));
+        }
         let mut allocations = Vec::with_capacity(self.allocations.len());
         for (i, a) in self.allocations.iter().enumerate() {
             match Money::amount_from_json(&a.amount) {
@@ -307,6 +324,17 @@ pub async fn take_payment(
             ))
         }
     };
+    // A lease that has ended has no next statement to apply credit to: take only what it
+    // owes (a refund is not the cashier's to give).
+    if facts.ended && result.remaining.is_positive() {
+        return Err(AppError::field(
+            "amount",
+            format!(
+                "lease {} has ended; it owes {} in all, so {} of this payment would be kept as credit no statement will use",
+                facts.lease_id, result.allocated, result.remaining
+            ),
+        ));
+    }
     let receipt_number = match &payment.receipt_number {
         Some(r) => r.clone(),
         None => {
@@ -443,6 +471,16 @@ mod tests {
         assert!(lease_ref(&json!(0)).is_err());
         assert!(lease_ref(&json!("")).is_err());
         assert!(lease_ref(&json!(null)).is_err());
+    }
+
+    #[test]
+    fn generated_receipt_numbers_cannot_be_typed() {
+        assert!(looks_generated("IP-2026-000042") && looks_generated("ip-2026-000042"));
+        assert!(
+            !looks_generated("IP-0000042")
+                && !looks_generated("R-77")
+                && !looks_generated("IP-2026-00004x")
+        );
     }
 
     #[test]

@@ -63,19 +63,20 @@ pub fn lease_key(value: &serde_json::Value) -> Result<String, &'static str> {
     }
 }
 
-/// The request's rows with each lease's internal id, found in one keyed read; a lease
-/// that does not exist is named by its row.
+/// The request's rows with each lease's internal id, found in one keyed read. A lease that
+/// does not exist keeps its number (or 0 for a lease id), so the checks that follow name it
+/// with every other bad row; the returned messages say what each such row named.
 pub async fn resolve_earnings_leases(
     tx: &mut Tx,
     rows: &[EarningsRequestRow],
-) -> Result<Vec<EarningsInput>, AppError> {
-    let mut errors = Vec::new();
+) -> Result<(Vec<EarningsInput>, HashMap<usize, String>), AppError> {
+    let mut unknown = HashMap::new();
     let keys: Vec<Option<String>> = rows
         .iter()
         .enumerate()
         .map(|(i, row)| {
             lease_key(&row.lease_id)
-                .map_err(|m| errors.push(FieldError::at(format!("/earnings/{i}/lease_id"), m)))
+                .map_err(|m| unknown.insert(i, m.to_string()))
                 .ok()
         })
         .collect();
@@ -83,26 +84,64 @@ pub async fn resolve_earnings_leases(
     wanted.sort_unstable();
     wanted.dedup();
     let leases = crate::fleet::repo::lease_keys(tx, &wanted).await?;
-    let mut inputs = Vec::with_capacity(rows.len());
-    for (i, (row, key)) in rows.iter().zip(&keys).enumerate() {
-        let Some(key) = key else { continue };
-        match leases.get(key) {
-            Some(id) => inputs.push(EarningsInput {
-                lease_id: *id,
+    let inputs = rows
+        .iter()
+        .zip(&keys)
+        .enumerate()
+        .map(|(i, (row, key))| {
+            let lease_id = match key.as_deref() {
+                Some(key) => match (leases.get(key), key.parse::<i64>()) {
+                    (Some(id), _) => *id,
+                    (None, Ok(number)) => number,
+                    (None, Err(_)) => {
+                        unknown.insert(i, format!("no lease {key}"));
+                        0
+                    }
+                },
+                None => 0,
+            };
+            EarningsInput {
+                lease_id,
                 driver_id: row.driver_id,
                 period: row.period.clone(),
                 amount: row.amount.clone(),
-            }),
-            None => errors.push(FieldError::at(
-                format!("/earnings/{i}/lease_id"),
-                format!("no lease {key}"),
-            )),
+            }
+        })
+        .collect();
+    Ok((inputs, unknown))
+}
+
+/// Puts what a row named in place of "no lease with id 0" (see
+/// [`resolve_earnings_leases`]).
+pub fn name_unknown_leases(error: AppError, unknown: &HashMap<usize, String>) -> AppError {
+    match error {
+        AppError::Validation(mut errors) => {
+            let mut added = false;
+            for (i, message) in unknown {
+                let pointer = format!("/earnings/{i}/lease_id");
+                match errors
+                    .iter_mut()
+                    .find(|e| e.pointer.as_deref() == Some(&pointer))
+                {
+                    Some(e) => e.message = message.clone(),
+                    None => {
+                        errors.push(FieldError::at(pointer, message.clone()));
+                        added = true;
+                    }
+                }
+            }
+            if added {
+                // In row order, as the checks name them.
+                errors.sort_by_key(|e| {
+                    e.pointer
+                        .as_deref()
+                        .and_then(|p| p.split('/').nth(2))
+                        .and_then(|n| n.parse::<usize>().ok())
+                });
+            }
+            AppError::Validation(errors)
         }
-    }
-    if errors.is_empty() {
-        Ok(inputs)
-    } else {
-        Err(AppError::Validation(errors))
+        other => other,
     }
 }
 

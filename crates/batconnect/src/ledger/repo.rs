@@ -382,35 +382,37 @@ pub async fn open_balances_due_by(
 
 /// The unapplied credit of these leases, oldest first, as (posting, lease, what is left of
 /// it): interim payments beyond what was owed and rent credits, posted and not yet
-/// allocated in full.
+/// allocated in full. The postings are locked first on PostgreSQL (a void locks its posting
+/// too, so a void and a statement run take turns), then what is left is read in a second
+/// statement, which sees whatever the other committed meanwhile.
 pub async fn unapplied_credits(
     tx: &mut Tx,
     leases: &[i64],
 ) -> Result<Vec<(i64, i64, Money)>, sqlx::Error> {
-    sqlx::query(&format!(
-        "SELECT p.id, p.lease_id, -p.amount_cents - \
-         (SELECT CAST(COALESCE(SUM(a.amount_cents), 0) AS BIGINT) FROM ledger_allocations a WHERE a.payment_posting_id = p.id AND a.reversed = 0) AS left_cents \
-         FROM ledger_postings p WHERE p.entry_type IN ('INTERIM_PAYMENT', 'CREDIT') AND p.status = 'POSTED' AND p.lease_id IN ({}) ORDER BY p.id",
-        id_list(leases)
+    let credits: Vec<(i64, i64, i64)> = sqlx::query_as(&format!(
+        "SELECT id, lease_id, -amount_cents FROM ledger_postings \
+         WHERE entry_type IN ('INTERIM_PAYMENT', 'CREDIT') AND status = 'POSTED' AND lease_id IN ({}) ORDER BY id{}",
+        id_list(leases),
+        crate::db::lock_rows(tx)
     ))
     .persistent(false)
     .fetch_all(&mut **tx)
-    .await?
-    .iter()
-    .filter_map(|r| {
-        let left: i64 = match r.try_get("left_cents") {
-            Ok(left) => left,
-            Err(e) => return Some(Err(e)),
-        };
-        (left > 0).then(|| {
-            Ok((
-                r.try_get("id")?,
-                r.try_get("lease_id")?,
-                Money::from_cents(left),
-            ))
+    .await?;
+    if credits.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = credits.iter().map(|c| c.0).collect();
+    let mut allocated: HashMap<i64, i64> = HashMap::new();
+    for (payment, _, amount) in live_allocations_of(tx, &ids).await? {
+        *allocated.entry(payment).or_default() += amount.cents();
+    }
+    Ok(credits
+        .into_iter()
+        .filter_map(|(id, lease, amount)| {
+            let left = amount - allocated.get(&id).copied().unwrap_or_default();
+            (left > 0).then(|| (id, lease, Money::from_cents(left)))
         })
-    })
-    .collect()
+        .collect())
 }
 
 /// What these payments paid, as (payment posting, balance, amount), live allocations only.

@@ -88,7 +88,7 @@ async fn ledger_filter(
     date_column: &str,
     extra: &[&str],
 ) -> Result<(Where, PageRequest), AppError> {
-    use crate::fleet::repo::{ids_named, FleetTable};
+    use crate::fleet::repo::{ids_named_for, FleetTable};
     let known: Vec<&str> = COMMON.iter().chain(extra.iter()).copied().collect();
     query.reject_unknown(&known)?;
     let page = PageRequest::parse(query.get("page"), query.get("per_page"))?;
@@ -115,7 +115,14 @@ async fn ledger_filter(
         if ids.is_empty() && texts.is_none() {
             continue;
         }
-        let found = ids_named(pool, table, &ids, texts.map(|(c, t)| (*c, t.as_slice()))).await?;
+        let found = ids_named_for(
+            pool,
+            table,
+            &ids,
+            texts.map(|(c, t)| (*c, t.as_slice())),
+            column,
+        )
+        .await?;
         if found.is_empty() {
             // Named, but nothing is: no rows, not every row.
             filter.raw("1 = 0");
@@ -340,12 +347,16 @@ async fn record_earnings(
         return Err(AppError::field("earnings", "give 1 to 10000 rows"));
     }
     let mut tx = state.db.begin().await?;
-    let inputs = payments::resolve_earnings_leases(&mut tx, &request.earnings).await?;
+    let (inputs, unknown) = payments::resolve_earnings_leases(&mut tx, &request.earnings).await?;
+    let named = |e| payments::name_unknown_leases(e, &unknown);
     let rows = payments::parse_earnings(
         &inputs,
         domain::calendar::current_payment_period(now, state.config.timezone),
-    )?;
-    let recorded = payments::record_earnings(&mut tx, &rows, &user.username, now).await?;
+    )
+    .map_err(named)?;
+    let recorded = payments::record_earnings(&mut tx, &rows, &user.username, now)
+        .await
+        .map_err(named)?;
     idempotency
         .commit(
             &state.db,

@@ -86,6 +86,7 @@ fn reference_search(
 const LEASES: (&str, &str, &str) = ("leases", "lease_id", "lease_id");
 const MEDALLIONS: (&str, &str, &str) = ("medallions", "medallion_id", "medallion_number");
 const VEHICLES: (&str, &str, &str) = ("vehicles", "vehicle_id", "vin");
+const DRIVERS: (&str, &str, &str) = ("drivers", "driver_id", "driver_id");
 
 fn sort_order(
     query: &RawQuery,
@@ -426,23 +427,8 @@ impl InstallmentQuery {
             &query.list("plate_number"),
         );
         // A driver's business id is not on the invoice: found among the drivers (a small
-        // table), matched by the indexed driver id.
-        let drivers = query.list("driver_id");
-        if !drivers.is_empty() {
-            filter.either(|w| {
-                for v in &drivers {
-                    if let Ok(id) = v.trim().parse::<i64>() {
-                        w.compare("v.driver_id", "=", Arg::Int(id));
-                    }
-                    w.in_subquery_containing(
-                        "v.driver_id",
-                        "SELECT d.id FROM drivers d",
-                        "d.driver_id",
-                        std::slice::from_ref(v),
-                    );
-                }
-            });
-        }
+        // table) by the one rule, matched by the indexed driver id.
+        reference_search(&mut filter, "v.", DRIVERS, &query.list("driver_id"));
         let statuses = words(query, "status", InstallmentStatus::all_words(), &mut errors);
         filter.any_of("i.status", &statuses);
         if let Some(from) = date_param(query, "from_week", &mut errors) {

@@ -191,6 +191,41 @@ crate::both_backends! {
         assert_eq!(leases["total_items"], 1, "{leases}");
     }
 
+    async fn credit_never_pays_a_balance_twice_and_an_ended_lease_keeps_none(app) {
+        // The week's earnings pay $200.00 of a $500.00 charge; a window payment of $400.00
+        // pays the $300.00 left and keeps $100.00 of credit.
+        let charge = app.obligation(1, "Misc", "500.00", "2026-11-22").await;
+        assert_eq!(app.earnings(1, "2026-11-22", "200.00").await.0, StatusCode::CREATED);
+        app.set_clock(Utc.with_ymd_and_hms(2026, 11, 29, 10, 30, 0).unwrap()).await;
+        app.state.scheduler().tick_once().await.unwrap();
+        let (status, paid) = pay(app, json!({"lease_id": 1, "amount": "400.00", "payment_method": "Cash"})).await;
+        assert_eq!((status, paid["unapplied"].as_str()), (StatusCode::CREATED, Some("100.00")), "{paid}");
+        // Finance voids the earnings to re-enter them: the charge reopens by $200.00. The
+        // credit already paid that charge, so the remade statement leaves it to earnings —
+        // and does not fail.
+        let earnings = app.scalar_i64("SELECT id FROM ledger_postings WHERE entry_type = 'EARNINGS' AND lease_id = 1").await;
+        let (status, _) = app.post_as("finance", &format!("/ledger/postings/{earnings}/void"), json!({"reason": "re-entered with the right amount"})).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, report) = app.post_as("finance", "/dtrs/generate", json!({"week": "2026-11-22"})).await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        assert_eq!(app.scalar_i64(&format!("SELECT balance_cents FROM ledger_balances WHERE id = {charge}")).await, 20_000);
+        assert_eq!(app.get_as("viewer", &format!("/ledger/interim-payments/{}", paid["receipt_number"].as_str().unwrap())).await.1["unapplied"], "100.00");
+        app.verify_ledger().await;
+        // A typed receipt number cannot take the form the service gives.
+        let (status, problem) = pay(app, json!({"lease_id": 2, "amount": "1.00", "payment_method": "Cash", "receipt_number": "IP-2026-000042"})).await;
+        assert_eq!((status, field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, "receipt_number"));
+        // An ended lease: a payment pays what it owes, never more.
+        let fee = app.obligation(3, "Misc", "60.00", "2026-11-22").await;
+        let (status, ended) = app.post_as("operations", "/fleet/leases/LS-01003/terminate", json!({"end_date": "2026-11-28", "reason": "completed"})).await;
+        assert_eq!(status, StatusCode::OK, "{ended}");
+        let (status, problem) = pay(app, json!({"lease_id": 3, "amount": "100.00", "payment_method": "Cash"})).await;
+        assert_eq!((status, field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, "amount"), "{problem}");
+        let (status, paid) = pay(app, json!({"lease_id": 3, "amount": "60.00", "payment_method": "Cash"})).await;
+        assert_eq!(status, StatusCode::CREATED, "{paid}");
+        assert_eq!(app.scalar_i64(&format!("SELECT balance_cents FROM ledger_balances WHERE id = {fee}")).await, 0);
+        app.verify_ledger().await;
+    }
+
     async fn two_cashiers_paying_one_balance_at_once_cannot_both_succeed(app) {
         let token = app.token("finance").await;
         for round in 0..5 {

@@ -297,9 +297,9 @@ crate::both_backends! {
         let (status, body) = app.post_as("operations", &format!("/case/{case_no}"), json!([1, 2])).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert_eq!(body["errors"][0]["message"], "must be a JSON object", "{body}");
-        let (status, body) = app.post_as("finance", "/ledger/earnings", json!({"earnings": [{"lease_id": "x", "period": "2026-11-22", "amount": "1.00"}]})).await;
+        let (status, body) = app.post_as("finance", "/ledger/earnings", json!({"earnings": [{"lease_id": 1, "driver_id": "x", "period": "2026-11-22", "amount": "1.00"}]})).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-        assert_eq!(body["errors"][0]["field"], "earnings[0].lease_id", "{body}");
+        assert_eq!(body["errors"][0]["field"], "earnings[0].driver_id", "{body}");
         assert_eq!(body["errors"][0]["message"], "must be a whole number", "{body}");
     }
 }
