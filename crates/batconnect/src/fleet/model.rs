@@ -280,7 +280,8 @@ fn word<T: Copy>(
     allowed: Vec<&'static str>,
     errors: &mut Vec<FieldError>,
 ) -> T {
-    match clean(value) {
+    // Left out: the default. Given, it must be one of the words (blank is a mistake).
+    match value.map(|v| v.trim().to_string()) {
         None => default,
         Some(v) => parse(&v).unwrap_or_else(|| {
             errors.push(FieldError::new(
@@ -482,7 +483,8 @@ impl LeaseInput {
             errors.push(FieldError::new("start_date", e.to_string()));
             NaiveDate::MIN
         });
-        let end_date = match clean(self.end_date.as_ref()) {
+        // Left out: an open-ended lease. Given, it must be a date.
+        let end_date = match self.end_date.as_deref().map(str::trim) {
             None => None,
             Some(text) => match parse_date(&text) {
                 Ok(d) if d >= start_date => Some(d),

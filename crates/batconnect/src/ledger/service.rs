@@ -91,12 +91,9 @@ impl ManualObligationRequest {
         let amount = Money::amount_from_json(&request.amount)
             .map_err(|e| errors.push(FieldError::new("amount", e.to_string())))
             .ok();
-        let due_date = match request
-            .due_date
-            .as_deref()
-            .map(str::trim)
-            .filter(|d| !d.is_empty())
-        {
+        let due_date = match request.due_date.as_deref().map(str::trim) {
+            // Left out: the current week. Given, it must be a date (an empty one is a
+            // mistake, not a request for the default).
             None => Some(current_payment_period(now, timezone).date()),
             Some(text) => parse_date(text)
                 .map_err(|e| e.to_string())

@@ -172,6 +172,11 @@ crate::both_backends! {
         assert_eq!((status, problem["errors"][0]["pointer"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("/earnings/0/lease_id")), "{problem}");
         let (status, problem) = app.post_as("finance", "/ledger/obligations", json!({"lease_id": "LS-99999", "category": "Misc", "amount": "5.00", "reason": "x"})).await;
         assert_eq!((status, field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, "lease_id"));
+        // An optional date or word left empty is a mistake, not a request for the default.
+        let (status, problem) = app.post_as("finance", "/ledger/obligations", json!({"lease_id": 2, "category": "Misc", "amount": "5.00", "reason": "x", "due_date": ""})).await;
+        assert_eq!((status, field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, "due_date"));
+        let (status, problem) = app.post_as("operations", "/fleet/drivers", json!({"first_name": "A", "last_name": "B", "tlc_license_no": "5550001", "status": ""})).await;
+        assert_eq!((status, field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, "status"));
         // A lease made from the VIN, the medallion number and the driver id.
         let (_, vehicle) = app.post_as("operations", "/fleet/vehicles", json!({"vin": "1FTBR1Y8XNKA77777", "make": "Ford", "model": "Transit", "year": 2025})).await;
         let (_, medallion) = app.post_as("operations", "/fleet/medallions", json!({"medallion_number": "9Q77"})).await;
