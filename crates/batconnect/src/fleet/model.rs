@@ -486,7 +486,7 @@ impl LeaseInput {
         // Left out: an open-ended lease. Given, it must be a date.
         let end_date = match self.end_date.as_deref().map(str::trim) {
             None => None,
-            Some(text) => match parse_date(&text) {
+            Some(text) => match parse_date(text) {
                 Ok(d) if d >= start_date => Some(d),
                 Ok(_) => {
                     errors.push(FieldError::new("end_date", "must not be before start_date"));
