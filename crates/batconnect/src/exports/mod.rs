@@ -178,6 +178,14 @@ pub struct Stamp {
 }
 
 impl Stamp {
+    /// Now, in the fleet's time zone.
+    pub fn now(state: &crate::state::AppState) -> Stamp {
+        Stamp {
+            now: state.clock.now(),
+            timezone: state.config.timezone,
+        }
+    }
+
     pub fn file_date(&self) -> String {
         self.now
             .with_timezone(&self.timezone)
@@ -220,17 +228,7 @@ pub async fn invoices_file(
         describe_filters(query),
     );
     let slot = stream::take_slot(&state.export_slots)?;
-    stream::respond(
-        state.db.reader(),
-        export,
-        format,
-        Stamp {
-            now: state.clock.now(),
-            timezone: state.config.timezone,
-        },
-        slot,
-    )
-    .await
+    stream::respond(state.db.reader(), export, format, Stamp::now(state), slot).await
 }
 
 #[cfg(test)]

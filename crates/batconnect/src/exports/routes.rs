@@ -20,13 +20,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(export_ledger))
 }
 
-fn stamp(state: &AppState) -> Stamp {
-    Stamp {
-        now: state.clock.now(),
-        timezone: state.config.timezone,
-    }
-}
-
 /// Repair invoices as a file (CSV, XLSX or PDF).
 ///
 /// Every filter and sort of `GET /payments/vehicle-repairs`, plus `format`. `page` and `per_page` are accepted and ignored (the file holds every
@@ -105,7 +98,7 @@ async fn export_installments(
         describe_filters(&query),
     );
     let slot = stream::take_slot(&state.export_slots)?;
-    stream::respond(state.db.reader(), export, format, stamp(&state), slot).await
+    stream::respond(state.db.reader(), export, format, Stamp::now(&state), slot).await
 }
 
 /// Ledger postings or balances as a file (CSV, XLSX or PDF).
@@ -169,5 +162,5 @@ async fn export_ledger(
         None => return Err(AppError::field("kind", "is required: postings or balances")),
     };
     let slot = stream::take_slot(&state.export_slots)?;
-    stream::respond(state.db.reader(), export, format, stamp(&state), slot).await
+    stream::respond(state.db.reader(), export, format, Stamp::now(&state), slot).await
 }

@@ -471,10 +471,7 @@ async fn export_interim_payments(
         crate::exports::describe_filters(&query),
     );
     let slot = crate::exports::stream::take_slot(&state.export_slots)?;
-    let stamp = crate::exports::Stamp {
-        now: state.clock.now(),
-        timezone: state.config.timezone,
-    };
+    let stamp = crate::exports::Stamp::now(&state);
     crate::exports::stream::respond(state.db.reader(), export, format, stamp, slot).await
 }
 
@@ -510,10 +507,7 @@ async fn interim_payment_receipt(
     let detail = interim_list::detail(state.db.reader(), &receipt_number)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no interim payment {receipt_number}")))?;
-    let stamp = crate::exports::Stamp {
-        now: state.clock.now(),
-        timezone: state.config.timezone,
-    };
+    let stamp = crate::exports::Stamp::now(&state);
     let pdf = interim_list::receipt_pdf(&detail, &state.config.fleet_name, &stamp.generated_at());
     let file: String = receipt_number
         .chars()
