@@ -187,16 +187,12 @@ async fn apply_week_earnings(
     let mut open = crate::ledger::repo::open_balances_due_by(tx, leases, week.week_end()).await?;
     let mut payments: Vec<(i64, Vec<Allocation>)> = Vec::new();
     let mut credit_applied: HashMap<i64, Money> = HashMap::new();
-    let credits = crate::ledger::repo::unapplied_credits(tx, leases).await?;
     // A payment pays a balance once (one allocation row per pair): a balance the credit
     // already paid and that reopened since is left to the week's earnings.
-    let credit_ids: Vec<i64> = credits.iter().map(|c| c.0).collect();
-    let already: std::collections::HashSet<(i64, i64)> =
-        crate::ledger::repo::live_allocations_of(tx, &credit_ids)
-            .await?
-            .into_iter()
-            .map(|(payment, balance, _)| (payment, balance))
-            .collect();
+    let crate::ledger::repo::UnappliedCredits {
+        credits,
+        paid: already,
+    } = crate::ledger::repo::unapplied_credits(tx, leases).await?;
     for (posting, lease, left) in credits {
         let Some(balances) = open.get_mut(&lease) else {
             continue;

@@ -173,6 +173,15 @@ fn regex_escape(word: &str) -> String {
         .collect()
 }
 
+/// The control-character rule for a string: free text may hold line breaks and tabs.
+fn text_rule(free_text: bool) -> &'static str {
+    if free_text {
+        FREE_TEXT
+    } else {
+        IDENTIFIER_TEXT
+    }
+}
+
 fn is_type(schema_type: &SchemaType, t: Type) -> bool {
     match schema_type {
         SchemaType::Type(one) => *one == t,
@@ -202,14 +211,7 @@ fn apply(schema: &mut Schema, rule: Option<Rule>, free_text: bool) {
                 Some(Rule::Length(min, max)) => {
                     object.min_length = Some(min);
                     object.max_length = Some(max);
-                    object.pattern = Some(
-                        if free_text {
-                            FREE_TEXT
-                        } else {
-                            IDENTIFIER_TEXT
-                        }
-                        .into(),
-                    );
+                    object.pattern = Some(text_rule(free_text).into());
                 }
                 Some(Rule::Range(min, max)) => {
                     object.minimum = Some(utoipa::Number::Int(min as isize));
@@ -221,14 +223,7 @@ fn apply(schema: &mut Schema, rule: Option<Rule>, free_text: bool) {
                     && object.format.is_none()
                     && object.pattern.is_none() =>
                 {
-                    object.pattern = Some(
-                        if free_text {
-                            FREE_TEXT
-                        } else {
-                            IDENTIFIER_TEXT
-                        }
-                        .into(),
-                    );
+                    object.pattern = Some(text_rule(free_text).into());
                 }
                 None => {}
             }

@@ -388,7 +388,7 @@ pub async fn open_balances_due_by(
 pub async fn unapplied_credits(
     tx: &mut Tx,
     leases: &[i64],
-) -> Result<Vec<(i64, i64, Money)>, sqlx::Error> {
+) -> Result<UnappliedCredits, sqlx::Error> {
     let credits: Vec<(i64, i64, i64)> = sqlx::query_as(&format!(
         "SELECT id, lease_id, -amount_cents FROM ledger_postings \
          WHERE entry_type IN ('INTERIM_PAYMENT', 'CREDIT') AND status = 'POSTED' AND lease_id IN ({}) ORDER BY id{}",
@@ -399,20 +399,34 @@ pub async fn unapplied_credits(
     .fetch_all(&mut **tx)
     .await?;
     if credits.is_empty() {
-        return Ok(Vec::new());
+        return Ok(UnappliedCredits::default());
     }
     let ids: Vec<i64> = credits.iter().map(|c| c.0).collect();
     let mut allocated: HashMap<i64, i64> = HashMap::new();
-    for (payment, _, amount) in live_allocations_of(tx, &ids).await? {
+    let mut paid = std::collections::HashSet::new();
+    for (payment, balance, amount) in live_allocations_of(tx, &ids).await? {
         *allocated.entry(payment).or_default() += amount.cents();
+        paid.insert((payment, balance));
     }
-    Ok(credits
-        .into_iter()
-        .filter_map(|(id, lease, amount)| {
-            let left = amount - allocated.get(&id).copied().unwrap_or_default();
-            (left > 0).then(|| (id, lease, Money::from_cents(left)))
-        })
-        .collect())
+    Ok(UnappliedCredits {
+        credits: credits
+            .into_iter()
+            .filter_map(|(id, lease, amount)| {
+                let left = amount - allocated.get(&id).copied().unwrap_or_default();
+                (left > 0).then(|| (id, lease, Money::from_cents(left)))
+            })
+            .collect(),
+        paid,
+    })
+}
+
+/// What [`unapplied_credits`] found.
+#[derive(Debug, Default)]
+pub struct UnappliedCredits {
+    /// (posting, lease, what is left of it), oldest first.
+    pub credits: Vec<(i64, i64, Money)>,
+    /// (posting, balance) pairs those postings already pay: a payment pays a balance once.
+    pub paid: std::collections::HashSet<(i64, i64)>,
 }
 
 /// What these payments paid, as (payment posting, balance, amount), live allocations only.
