@@ -7,7 +7,15 @@ use std::path::Path;
 
 /// Below every feature: each may import only others of this list.
 const FOUNDATION: &[&str] = &[
-    "error", "db", "config", "cron", "clock", "stop", "storage", "audit",
+    "error",
+    "db",
+    "config",
+    "cron",
+    "clock",
+    "stop",
+    "storage",
+    "audit",
+    "house_style",
 ];
 /// What the features' HTTP handlers share; it sits on the foundation only.
 const API_KIT: &str = "api";

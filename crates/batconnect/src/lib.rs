@@ -18,6 +18,7 @@ pub mod dtr;
 pub mod error;
 pub mod exports;
 pub mod fleet;
+pub mod house_style;
 pub mod http;
 pub mod import;
 pub mod jobs;

@@ -62,6 +62,11 @@ enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+    /// Statement (DTR) checks.
+    Dtr {
+        #[command(subcommand)]
+        command: DtrCommand,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Load data into the database and exit.
@@ -91,6 +96,13 @@ enum Command {
 enum LedgerCommand {
     /// Check the ledger's invariants (balances, allocations, per-lease sums, nothing posted
     /// twice); exits non-zero listing the offending ids.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum DtrCommand {
+    /// Check every finalized statement's stored PDF against the SHA-256 recorded when it
+    /// was finalized; exits non-zero listing missing or changed files.
     Verify,
 }
 
@@ -258,6 +270,35 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     println!("{p}");
                 }
                 anyhow::bail!("{} ledger problem(s)", problems.len())
+            }
+        }
+        Command::Dtr {
+            command: DtrCommand::Verify,
+        } => {
+            let db = Db::connect(&config.database_url, 2).await?;
+            db.migrate().await?;
+            let storage = batconnect::storage::Storage::from_config(&config)?;
+            let found = batconnect::dtr::record::verify(db.reader(), &storage)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.to_string()))?;
+            for p in &found.problems {
+                println!("{p}");
+            }
+            if found.not_recorded > 0 {
+                println!(
+                    "{} finalized statement(s) have no stored PDF yet (finalized before records \
+                     were kept); each is stored on its first download",
+                    found.not_recorded
+                );
+            }
+            if found.problems.is_empty() {
+                println!(
+                    "DTRs verified: {} stored statement(s) match their SHA-256",
+                    found.checked
+                );
+                Ok(())
+            } else {
+                anyhow::bail!("{} DTR problem(s)", found.problems.len())
             }
         }
         Command::Migrate => {

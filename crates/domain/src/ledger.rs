@@ -52,6 +52,40 @@ stored_words! {
     }
 }
 
+impl EntryType {
+    /// Friendly label for documents and exports; the stored word stays terse.
+    pub const fn label(self) -> &'static str {
+        match self {
+            EntryType::Obligation => "Obligation",
+            EntryType::Earnings => "Earnings",
+            EntryType::InterimPayment => "Interim Payment",
+            EntryType::Credit => "Credit",
+            EntryType::Reversal => "Reversal",
+        }
+    }
+}
+
+impl PostingStatus {
+    /// Friendly label for documents and exports.
+    pub const fn label(self) -> &'static str {
+        match self {
+            PostingStatus::Posted => "Posted",
+            PostingStatus::Voided => "Voided",
+        }
+    }
+}
+
+impl BalanceStatus {
+    /// Friendly label for documents and exports.
+    pub const fn label(self) -> &'static str {
+        match self {
+            BalanceStatus::Open => "Open",
+            BalanceStatus::Closed => "Closed",
+            BalanceStatus::Voided => "Voided",
+        }
+    }
+}
+
 impl Category {
     /// The payment hierarchy, first paid first.
     pub const HIERARCHY: [Category; 8] = [
@@ -306,6 +340,23 @@ mod tests {
 
     fn m(c: i64) -> Money {
         Money::from_cents(c)
+    }
+
+    #[test]
+    fn codes_have_labels_for_people() {
+        let entry: Vec<_> = EntryType::ALL.iter().map(|e| e.label()).collect();
+        assert_eq!(
+            entry,
+            [
+                "Obligation",
+                "Earnings",
+                "Interim Payment",
+                "Credit",
+                "Reversal"
+            ]
+        );
+        assert_eq!(PostingStatus::Voided.label(), "Voided");
+        assert_eq!(BalanceStatus::Open.label(), "Open");
     }
 
     fn day(n: u64) -> NaiveDate {

@@ -39,14 +39,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 const DRIVERS: [&str; 8] = [
-    "José Núñez",
+    "José Nuñez",
     "Mary O'Connor",
-    "Łukasz Wiśniewski",
-    "Abdoulaye Diallo",
+    "Zoë Łukasz-Müller",
+    "Đorđe Petrović",
+    "Оксана Кузнецова",
+    "Αλέξανδρος Παπαδόπουλος",
     "Zoë Fairweather-Montgomery de la Croix",
-    "Chen Wei 陈伟",
     "Ahmed Raza",
-    "Svetlana Kuznetsova",
 ];
 
 const WORKSHOPS: [&str; 4] = [
@@ -103,7 +103,7 @@ fn export_table() -> Vec<u8> {
     render_table_pdf(
         "Repair invoices — outstanding balances",
         "Filters: status = open · workshop = any · invoice date 2024-01-01 to 2024-12-31",
-        "2024-06-09 14:32 America/New_York",
+        "06/09/2024 02:32 PM EDT",
         &export_columns(),
         export_rows(120),
     )
@@ -136,7 +136,7 @@ fn repairs_report() -> Document {
             "Week of 2024-06-02 to 2024-06-08".into(),
             "All medallions, all workshops".into(),
         ],
-        generated_at: "2024-06-09 14:32".into(),
+        generated_at: "06/09/2024 02:32 PM EDT".into(),
         landscape: false,
         blocks: vec![
             Block::SummaryBox {
@@ -168,15 +168,17 @@ fn receipt() -> Document {
     Document {
         title: "Payment receipt".into(),
         subtitle: vec!["BAT Connect Repairs · 31-00 47th Ave, Long Island City, NY 11101".into()],
-        generated_at: "2024-06-07 10:15".into(),
+        generated_at: "06/07/2024 10:15 AM EDT".into(),
         landscape: false,
         blocks: vec![
             Block::KeyValues {
                 title: None,
                 pairs: vec![
                     ("Receipt no.".into(), "RCPT-2024-004512".into()),
-                    ("Date".into(), "2024-06-07".into()),
-                    ("Received from".into(), "José Núñez".into()),
+                    ("Date".into(), "06/07/2024".into()),
+                    ("Received from".into(), "Zoë Łukasz-Müller".into()),
+                    ("Invoice".into(), "ÜNÏ-ñ-№42".into()),
+                    ("Memo".into(), "Оплата наличными №7 – Оксана".into()),
                     ("Medallion".into(), "5J42".into()),
                     ("Payment method".into(), "Cash".into()),
                     ("Cashier".into(), "M. O'Connor".into()),
@@ -194,7 +196,7 @@ fn receipt() -> Document {
                 rows: vec![
                     vec!["RPR-001234-03".into(), "Rear bumper".into(), "2024-06-01".into(), "150.00".into()],
                     vec!["RPR-001234-04".into(), "Rear bumper".into(), "2024-06-08".into(), "150.00".into()],
-                    vec!["RPR-001301-01".into(), "Windshield replacement".into(), "2024-06-08".into(), "87.50".into()],
+                    vec!["RPR-001301-01".into(), "Замена лобового стекла — windshield (Αλλαγή)".into(), "2024-06-08".into(), "87.50".into()],
                 ],
                 total_row: Some(vec!["Total paid".into(), String::new(), String::new(), "387.50".into()]),
             },
@@ -220,16 +222,13 @@ fn weekly_statement() -> Document {
     Document {
         title: "Weekly driver statement".into(),
         subtitle: vec!["Payment week Sunday 2024-06-02 to Saturday 2024-06-08".into()],
-        generated_at: "2024-06-09 06:00".into(),
+        generated_at: "06/09/2024 06:00 AM EDT".into(),
         landscape: false,
         blocks: vec![
             Block::KeyValues {
                 title: Some("Driver".into()),
                 pairs: vec![
-                    (
-                        "Name".into(),
-                        "Zoë Fairweather-Montgomery de la Croix".into(),
-                    ),
+                    ("Name".into(), "Оксана Đorđević-Łukasz".into()),
                     ("Driver no.".into(), "D-004417".into()),
                     ("TLC licence".into(), "5123987".into()),
                     ("Medallion".into(), "7K19".into()),

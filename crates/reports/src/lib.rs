@@ -4,7 +4,7 @@
 //! The service hands this crate plain text (already formatted dates, amounts
 //! such as `"1234.50"`, names) and gets back the bytes of a finished file. The
 //! crate knows nothing about the database or HTTP, does no I/O and needs no
-//! font files or system libraries at run time.
+//! font files or system libraries at run time (its fonts are compiled in).
 //!
 //! - [`render_pdf`] lays out a [`Document`] made of [`Block`]s (headings,
 //!   key/value grids, summary boxes, tables, paragraphs) on US Letter pages,
@@ -43,7 +43,7 @@
 //! | --- | --- | --- | --- |
 //! | [`CellKind::Text`] | anything | as given | string |
 //! | [`CellKind::Money`] | `1234.50`, `-12.00`, `$1,234.5` | `$1,234.50` | number, `$#,##0.00` |
-//! | [`CellKind::Date`] | `YYYY-MM-DD` | as given | date, `yyyy-mm-dd` |
+//! | [`CellKind::Date`] | `YYYY-MM-DD` | `MM/DD/YYYY` | date, `yyyy-mm-dd` |
 //! | [`CellKind::Integer`] | `42`, `-7`, `1,234` | as given | number |
 //!
 //! A typed cell whose text does not parse (for example `"n/a"` in a money
@@ -52,13 +52,17 @@
 //!
 //! # Text in PDFs
 //!
-//! PDFs use the standard Helvetica and Helvetica-Bold fonts with
-//! WinAnsiEncoding. Latin-1 letters and the usual typographic marks print as
-//! themselves; other letters fold to their base letter where that is obvious
-//! (ł → l) and anything else prints as `?`. See [`pdf`] for why the PDF side is
-//! written with `pdf-writer`.
+//! PDFs embed subsets of DejaVu Sans Condensed and its bold (shipped with
+//! their licence by the `dejavu` crate), so Latin, Latin Extended, Greek and
+//! Cyrillic names and symbols such as № and € print as written and can be
+//! copied or searched. A character the fonts lack prints as the visible mark
+//! U+FFFD and is logged once. Cell values are wrapped to their column, never
+//! cut. Dates print as `MM/DD/YYYY` and money as `$1,234.56`.
 
-mod metrics;
+mod embed;
+mod fonts;
+#[doc(hidden)]
+pub mod inspect;
 pub mod pdf;
 mod text;
 mod values;

@@ -1,21 +1,21 @@
 //! PDF documents: a small block layout engine on top of `pdf-writer`.
 //!
-//! # Why `pdf-writer`
+//! # Why `pdf-writer` (and not a higher-level engine)
 //!
-//! `pdf-writer` (the PDF serializer behind Typst) is a tiny, well-kept crate
-//! with four small dependencies and no C code. It writes exactly the objects
-//! it is told to, which is all a report needs: pages, text in the standard
-//! Helvetica and Helvetica-Bold fonts (which every reader provides, so
-//! nothing is embedded and no font file is read at run time), filled
-//! rectangles and lines. `printpdf` (0.12) always pulls in `lopdf`, the
-//! `allsorts` font parser and serde, and by default an HTML layout engine
-//! with fontconfig lookup, none of which these reports use. The price of the
-//! low-level crate is that text must be
-//! measured here: the crate ships the standard AFM advance widths, so
-//! columns are laid out, cut with `…` and right-aligned exactly.
+//! `pdf-writer` (the PDF serializer behind Typst) is a small, well-kept crate
+//! with no C code that writes exactly the objects it is told to. Fonts are the
+//! embedded DejaVu family ([`crate::fonts`]), measured with `ttf-parser` and
+//! cut down to the glyphs a document uses with `subsetter` (both also from the
+//! Typst ecosystem); [`crate::embed`] writes them as Type 0 fonts with a
+//! Unicode map. `krilla`, the higher-level engine by the same authors, was
+//! weighed against this and not taken: it does the font part for us but not
+//! the layout (tables, wrapping, pagination stay ours either way), adds a
+//! shaping engine the fleet's scripts do not need, and roughly doubles the
+//! crate's dependency tree. See the README's "PDF documents" section for the
+//! figures.
 //!
-//! Page content streams are compressed with `flate2`, which the XLSX writer's
-//! zip support already builds, so the PDF side adds no other crate.
+//! Page content streams and font programs are compressed with `flate2`,
+//! which the XLSX writer's zip support already builds.
 //!
 //! # Layout
 //!
@@ -35,7 +35,8 @@ use flate2::write::ZlibEncoder;
 use flate2::Compression;
 use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 
-use crate::text::{self, Font};
+use crate::embed::Embedder;
+use crate::text::{self, Font, Line, Shaped};
 use crate::values::MoneyText;
 use crate::{Align, CellKind, Column};
 
@@ -171,15 +172,24 @@ const FOOTER_BASELINE: f32 = 34.0;
 const BLOCK_GAP: f32 = 16.0;
 const AFTER_HEADING_GAP: f32 = 6.0;
 
-/// Cap height of Helvetica as a fraction of the font size.
-const CAP: f32 = 0.718;
+/// Cap height of DejaVu Sans as a fraction of the font size.
+const CAP: f32 = 0.729;
 
-const TABLE_SIZE: f32 = 8.5;
+const TABLE_SIZE: f32 = 8.0;
 const TABLE_HEADER_SIZE: f32 = 8.0;
 const TABLE_HEADER_LEADING: f32 = 9.5;
+/// Height of a one-line table row; each further line of a wrapped cell adds
+/// [`TABLE_LEADING`].
 const ROW_H: f32 = 15.0;
+const TABLE_LEADING: f32 = 10.5;
+/// Smallest size a date or an amount is drawn at to stay on one line.
+const MIN_FIGURE_SIZE: f32 = 5.5;
+/// Rows read before a table is laid out, to size its columns.
+const LAYOUT_SAMPLE_ROWS: usize = 200;
+/// Most lines one table cell wraps to: a row must fit on a page.
+const MAX_CELL_LINES: usize = 40;
 const TOTAL_ROW_H: f32 = 17.0;
-const CELL_PAD: f32 = 5.0;
+const CELL_PAD: f32 = 4.5;
 
 const KV_SIZE: f32 = 9.0;
 const KV_LEADING: f32 = 11.5;
@@ -189,7 +199,7 @@ const KV_GAP_X: f32 = 22.0;
 const PARA_SIZE: f32 = 10.0;
 const PARA_LEADING: f32 = 14.0;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Rgb(f32, f32, f32);
 
 const INK: Rgb = Rgb(0.12, 0.13, 0.15);
@@ -214,32 +224,62 @@ struct PageHeader<'a> {
 
 struct Canvas {
     content: Content,
+    /// The fill colour and font last set: they stay in force across text
+    /// objects, so a table's thousands of cells set them once, not per cell
+    /// (a third of an export's content bytes otherwise).
+    fill: Option<Rgb>,
+    font: Option<(Font, f32)>,
 }
 
 impl Canvas {
     fn new() -> Self {
         Canvas {
             content: Content::new(),
+            fill: None,
+            font: None,
         }
     }
 
-    fn text(&mut self, x: f32, baseline: f32, font: Font, size: f32, color: Rgb, bytes: &[u8]) {
-        if bytes.is_empty() {
+    fn set_fill(&mut self, color: Rgb) {
+        if self.fill != Some(color) {
+            self.content.set_fill_rgb(color.0, color.1, color.2);
+            self.fill = Some(color);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn text(
+        &mut self,
+        fonts: &mut Embedder,
+        x: f32,
+        baseline: f32,
+        font: Font,
+        size: f32,
+        color: Rgb,
+        line: &[Shaped],
+    ) {
+        if line.is_empty() {
             return;
         }
+        let codes = fonts.encode(font, line);
+        self.set_fill(color);
+        self.content.begin_text();
+        if self.font != Some((font, size)) {
+            self.content.set_font(Name(font.resource_name()), size);
+            self.font = Some((font, size));
+        }
         self.content
-            .set_fill_rgb(color.0, color.1, color.2)
-            .begin_text()
-            .set_font(Name(font.resource_name()), size)
-            .next_line(x, baseline)
-            .show(Str(bytes))
+            .next_line(hundredths(x), hundredths(baseline))
+            .show(Str(&codes))
             .end_text();
     }
 
-    /// Draws text aligned inside `[x, x + w]`, cut with `…` to fit.
+    /// Draws a line aligned inside `[x, x + w]`, cut with `…` to fit (page
+    /// furniture only; content is wrapped before it gets here).
     #[allow(clippy::too_many_arguments)]
     fn text_in(
         &mut self,
+        fonts: &mut Embedder,
         x: f32,
         w: f32,
         align: Align,
@@ -247,22 +287,27 @@ impl Canvas {
         font: Font,
         size: f32,
         color: Rgb,
-        bytes: &[u8],
+        line: &[Shaped],
     ) {
-        let fitted = text::truncate(bytes, font, size, w);
-        let tw = text::width(&fitted, font, size);
+        let fitted = text::truncate(line, font, size, w);
+        let tw = text::width(&fitted, size);
         let left = match align {
             Align::Left => x,
             Align::Right => x + w - tw,
             Align::Center => x + (w - tw) / 2.0,
         };
-        self.text(left, baseline, font, size, color, &fitted);
+        self.text(fonts, left, baseline, font, size, color, &fitted);
     }
 
     fn fill_rect(&mut self, x: f32, y_bottom: f32, w: f32, h: f32, color: Rgb) {
+        self.set_fill(color);
         self.content
-            .set_fill_rgb(color.0, color.1, color.2)
-            .rect(x, y_bottom, w, h)
+            .rect(
+                hundredths(x),
+                hundredths(y_bottom),
+                hundredths(w),
+                hundredths(h),
+            )
             .fill_nonzero();
     }
 
@@ -297,7 +342,13 @@ impl Canvas {
     }
 }
 
-fn deflate(data: &[u8]) -> Vec<u8> {
+/// A coordinate rounded to 1/100 pt: far below what a printer shows, and it
+/// keeps every number in the content stream short.
+fn hundredths(v: f32) -> f32 {
+    (v * 100.0).round() / 100.0
+}
+
+pub(crate) fn deflate(data: &[u8]) -> Vec<u8> {
     let mut encoder =
         ZlibEncoder::new(Vec::with_capacity(data.len() / 4 + 64), Compression::new(6));
     encoder
@@ -311,8 +362,8 @@ fn deflate(data: &[u8]) -> Vec<u8> {
 
 const CATALOG: Ref = Ref::new(1);
 const PAGE_TREE: Ref = Ref::new(2);
-const FONT_REGULAR: Ref = Ref::new(3);
-const FONT_BOLD: Ref = Ref::new(4);
+/// The Type 0 fonts of the regular and the bold face.
+const FONT_REFS: [Ref; 2] = [Ref::new(3), Ref::new(4)];
 const INFO: Ref = Ref::new(5);
 const FIRST_FREE_REF: i32 = 6;
 
@@ -328,6 +379,8 @@ struct Writer<'a> {
     /// Body content streams of finished pages.
     bodies: Vec<Ref>,
     canvas: Canvas,
+    /// The glyphs drawn so far, for the embedded font subsets.
+    fonts: Embedder,
     /// Top of the free space on the current page.
     y: f32,
     /// Nothing has been drawn below the page header yet.
@@ -351,6 +404,7 @@ impl<'a> Writer<'a> {
             page_h,
             bodies: Vec::new(),
             canvas: Canvas::new(),
+            fonts: Embedder::new(),
             y: 0.0,
             page_fresh: true,
             after_heading: false,
@@ -363,6 +417,33 @@ impl<'a> Writer<'a> {
         let r = Ref::new(self.next_ref);
         self.next_ref += 1;
         r
+    }
+
+    /// Draws a line of text on the current page.
+    fn draw(&mut self, x: f32, baseline: f32, font: Font, size: f32, color: Rgb, line: &[Shaped]) {
+        self.canvas
+            .text(&mut self.fonts, x, baseline, font, size, color, line);
+    }
+
+    /// Draws a line aligned inside `[x, x + w]` on the current page.
+    #[allow(clippy::too_many_arguments)]
+    fn draw_in(
+        &mut self,
+        x: f32,
+        w: f32,
+        align: Align,
+        baseline: f32,
+        font: Font,
+        size: f32,
+        color: Rgb,
+        line: &[Shaped],
+    ) {
+        let left = match align {
+            Align::Left => x,
+            Align::Right => x + w - text::width(line, size),
+            Align::Center => x + (w - text::width(line, size)) / 2.0,
+        };
+        self.draw(left, baseline, font, size, color, line);
     }
 
     fn content_w(&self) -> f32 {
@@ -424,14 +505,13 @@ impl<'a> Writer<'a> {
         let mut y = self.page_h - MARGIN_TOP;
         if !self.header.title.trim().is_empty() {
             for line in text::wrap_limited(self.header.title, Font::Bold, 18.0, w, 3) {
-                self.canvas
-                    .text(MARGIN_X, y - 18.0 * CAP, Font::Bold, 18.0, INK, &line);
+                self.draw(MARGIN_X, y - 18.0 * CAP, Font::Bold, 18.0, INK, &line);
                 y -= 23.0;
             }
         }
         for sub in self.header.subtitle {
-            for line in text::wrap_limited(sub, Font::Regular, 10.0, w, 3) {
-                self.canvas.text(
+            for line in text::wrap(sub, Font::Regular, 10.0, w) {
+                self.draw(
                     MARGIN_X,
                     y - 10.0 * CAP - 1.0,
                     Font::Regular,
@@ -453,16 +533,17 @@ impl<'a> Writer<'a> {
         let w = self.content_w();
         let top = self.page_h - MARGIN_TOP;
         let baseline = top - 10.0 * CAP;
-        let title = text::truncate(&text::encode(self.header.title), Font::Bold, 10.0, w * 0.6);
-        let title_w = text::width(&title, Font::Bold, 10.0);
-        self.canvas
-            .text(MARGIN_X, baseline, Font::Bold, 10.0, INK, &title);
+        let title = text::shape(self.header.title, Font::Bold);
+        let title = text::truncate(&title, Font::Bold, 10.0, w * 0.6);
+        let title_w = text::width(&title, 10.0);
+        self.draw(MARGIN_X, baseline, Font::Bold, 10.0, INK, &title);
         if let Some(first) = self.header.subtitle.first() {
             let room = w - title_w - 24.0;
             if room > 40.0 {
-                let sub = text::encode(first);
+                let sub = text::shape(first, Font::Regular);
                 let x = MARGIN_X + w - room;
                 self.canvas.text_in(
+                    &mut self.fonts,
                     x,
                     room,
                     Align::Right,
@@ -481,13 +562,14 @@ impl<'a> Writer<'a> {
         self.page_fresh = true;
     }
 
-    fn footer(&self, page: usize, pages: usize) -> Vec<u8> {
+    fn footer(&mut self, page: usize, pages: usize) -> Vec<u8> {
         let mut canvas = Canvas::new();
         let w = self.content_w();
         canvas.hline(MARGIN_X, MARGIN_X + w, FOOTER_RULE_Y, 0.5, HAIRLINE);
-        let right = text::encode(&format!("Page {page} of {pages}"));
-        let right_w = text::width(&right, Font::Regular, 8.0);
+        let right = text::shape(&format!("Page {page} of {pages}"), Font::Regular);
+        let right_w = text::width(&right, 8.0);
         canvas.text_in(
+            &mut self.fonts,
             MARGIN_X,
             w,
             Align::Right,
@@ -498,9 +580,13 @@ impl<'a> Writer<'a> {
             &right,
         );
         if !self.header.generated_at.trim().is_empty() {
-            let left = text::encode(&format!("Generated {}", self.header.generated_at));
+            let left = text::shape(
+                &format!("Generated {}", self.header.generated_at),
+                Font::Regular,
+            );
             let room = w - right_w - 24.0;
             canvas.text_in(
+                &mut self.fonts,
                 MARGIN_X,
                 room,
                 Align::Left,
@@ -534,8 +620,8 @@ impl<'a> Writer<'a> {
                 .contents_array([body, footer_id]);
             page.resources()
                 .fonts()
-                .pair(Name(Font::Regular.resource_name()), FONT_REGULAR)
-                .pair(Name(Font::Bold.resource_name()), FONT_BOLD);
+                .pair(Name(Font::Regular.resource_name()), FONT_REFS[0])
+                .pair(Name(Font::Bold.resource_name()), FONT_REFS[1]);
             page.finish();
             page_refs.push(page_id);
         }
@@ -544,14 +630,12 @@ impl<'a> Writer<'a> {
             .kids(page_refs)
             .count(pages as i32);
         self.pdf.catalog(CATALOG).pages(PAGE_TREE);
-        self.pdf
-            .type1_font(FONT_REGULAR)
-            .base_font(Name(b"Helvetica"))
-            .encoding_predefined(Name(b"WinAnsiEncoding"));
-        self.pdf
-            .type1_font(FONT_BOLD)
-            .base_font(Name(b"Helvetica-Bold"))
-            .encoding_predefined(Name(b"WinAnsiEncoding"));
+        let fonts = std::mem::replace(&mut self.fonts, Embedder::new());
+        let mut next_ref = self.next_ref;
+        fonts.write(&mut self.pdf, FONT_REFS, || {
+            next_ref += 1;
+            Ref::new(next_ref - 1)
+        });
         let mut info = self.pdf.document_info(INFO);
         if !self.header.title.trim().is_empty() {
             info.title(TextStr(self.header.title));
@@ -577,8 +661,7 @@ impl Writer<'_> {
         self.reserve(gap, height + 48.0);
         let mut baseline = self.y - SIZE * CAP - 1.0;
         for line in &lines {
-            self.canvas
-                .text(MARGIN_X, baseline, Font::Bold, SIZE, ACCENT, line);
+            self.draw(MARGIN_X, baseline, Font::Bold, SIZE, ACCENT, line);
             baseline -= LEADING;
         }
         self.canvas
@@ -595,15 +678,15 @@ impl Writer<'_> {
         for line in &lines {
             self.reserve(0.0, PARA_LEADING);
             let baseline = self.y - PARA_SIZE * CAP - 2.0;
-            self.canvas
-                .text(MARGIN_X, baseline, Font::Regular, PARA_SIZE, INK, line);
+            self.draw(MARGIN_X, baseline, Font::Regular, PARA_SIZE, INK, line);
             self.advance(PARA_LEADING);
         }
     }
 
     fn key_values(&mut self, title: Option<&str>, pairs: &[(String, String)], columns: u8) {
         const TITLE_SIZE: f32 = 10.5;
-        const TITLE_H: f32 = 19.0;
+        const TITLE_LEADING: f32 = 13.0;
+        const TITLE_PAD: f32 = 6.0;
         let title = title.filter(|t| !t.trim().is_empty());
         if title.is_none() && pairs.is_empty() {
             return;
@@ -624,7 +707,14 @@ impl Writer<'_> {
             let lines = row.iter().map(KvCell::lines).max().unwrap_or(1);
             lines as f32 * KV_LEADING + 2.0 * KV_PAD
         };
-        let title_h = if title.is_some() { TITLE_H } else { 0.0 };
+        let title_lines = title
+            .map(|t| text::wrap(t, Font::Bold, TITLE_SIZE, w))
+            .unwrap_or_default();
+        let title_h = if title_lines.is_empty() {
+            0.0
+        } else {
+            title_lines.len() as f32 * TITLE_LEADING + TITLE_PAD
+        };
         // Keep small grids together, and a title with its first rows.
         let total: f32 = rows.iter().map(row_h).sum();
         let gap = self.block_gap();
@@ -632,19 +722,12 @@ impl Writer<'_> {
             gap,
             (title_h + total).min(170.0).min(self.fresh_page_space()),
         );
-        if let Some(title) = title {
-            let bytes = text::encode(title);
-            let baseline = self.y - TITLE_SIZE * CAP - 2.0;
-            self.canvas.text_in(
-                MARGIN_X,
-                w,
-                Align::Left,
-                baseline,
-                Font::Bold,
-                TITLE_SIZE,
-                INK,
-                &bytes,
-            );
+        if !title_lines.is_empty() {
+            let mut baseline = self.y - TITLE_SIZE * CAP - 2.0;
+            for line in &title_lines {
+                self.draw(MARGIN_X, baseline, Font::Bold, TITLE_SIZE, INK, line);
+                baseline -= TITLE_LEADING;
+            }
             self.advance(title_h);
         }
         for row in &rows {
@@ -662,24 +745,23 @@ impl Writer<'_> {
         let first_baseline = self.y - KV_PAD - KV_SIZE * CAP - 1.5;
         for (i, line) in cell.label.iter().enumerate() {
             let baseline = first_baseline - i as f32 * KV_LEADING;
-            self.canvas
-                .text(x, baseline, Font::Regular, KV_SIZE, MUTED, line);
+            self.draw(x, baseline, Font::Regular, KV_SIZE, MUTED, line);
         }
         for (i, line) in cell.value.iter().enumerate() {
             let baseline = first_baseline - i as f32 * KV_LEADING;
-            let vw = text::width(line, Font::Bold, KV_SIZE);
-            self.canvas
-                .text(x + cell_w - vw, baseline, Font::Bold, KV_SIZE, INK, line);
+            let vw = text::width(line, KV_SIZE);
+            self.draw(x + cell_w - vw, baseline, Font::Bold, KV_SIZE, INK, line);
         }
         self.canvas.hline(x, x + cell_w, self.y - h, 0.5, HAIRLINE);
     }
 
     fn summary_box(&mut self, items: &[(String, String)]) {
-        const ROW_HEIGHT: f32 = 50.0;
         const PER_ROW: usize = 4;
         const LABEL_SIZE: f32 = 8.5;
+        const LABEL_LEADING: f32 = 10.5;
         const VALUE_MAX: f32 = 18.0;
-        const VALUE_MIN: f32 = 9.0;
+        const VALUE_MIN: f32 = 10.0;
+        const VALUE_LEADING: f32 = 1.2;
         const PAD: f32 = 12.0;
         if items.is_empty() {
             return;
@@ -688,51 +770,58 @@ impl Writer<'_> {
         let rows_n = items.len().div_ceil(PER_ROW);
         let per_row = items.len().div_ceil(rows_n);
         let gap = self.block_gap();
-        let total = rows_n as f32 * ROW_HEIGHT;
-        self.reserve(gap, total.min(self.fresh_page_space()));
+        let mut first = true;
         for row in items.chunks(per_row) {
-            self.reserve(0.0, ROW_HEIGHT);
-            let top = self.y;
-            let bottom = top - ROW_HEIGHT;
-            self.canvas
-                .fill_rect(MARGIN_X, bottom, w, ROW_HEIGHT, BOX_FILL);
             let cell_w = w / row.len() as f32;
-            for (i, (label, value)) in row.iter().enumerate() {
+            let inner = cell_w - 2.0 * PAD;
+            // Each value shrinks to fit its cell; what still does not fit
+            // (a long text at the smallest size) wraps rather than being cut.
+            let cells: Vec<(Vec<Line>, f32, Vec<Line>)> = row
+                .iter()
+                .map(|(label, value)| {
+                    let label = text::wrap_limited(label, Font::Regular, LABEL_SIZE, inner, 3);
+                    let shaped = text::shape(value, Font::Bold);
+                    let mut size = VALUE_MAX;
+                    while size > VALUE_MIN && text::width(&shaped, size) > inner {
+                        size -= 0.5;
+                    }
+                    let value = text::wrap_limited(value, Font::Bold, size, inner, 4);
+                    (label, size, value)
+                })
+                .collect();
+            let height = cells
+                .iter()
+                .map(|(label, size, value)| {
+                    22.0 + label.len() as f32 * LABEL_LEADING
+                        + value.len() as f32 * size * VALUE_LEADING
+                })
+                .fold(50.0, f32::max);
+            self.reserve(if first { gap } else { 0.0 }, height);
+            first = false;
+            let top = self.y;
+            let bottom = top - height;
+            self.canvas.fill_rect(MARGIN_X, bottom, w, height, BOX_FILL);
+            for (i, (label, size, value)) in cells.iter().enumerate() {
                 let x = MARGIN_X + i as f32 * cell_w;
                 if i > 0 {
                     self.canvas.vline(x, bottom + 8.0, top - 8.0, 0.5, HAIRLINE);
                 }
-                let inner = cell_w - 2.0 * PAD;
-                let label = text::encode(label);
-                self.canvas.text_in(
-                    x + PAD,
-                    inner,
-                    Align::Left,
-                    top - 11.0 - LABEL_SIZE * CAP,
-                    Font::Regular,
-                    LABEL_SIZE,
-                    MUTED,
-                    &label,
-                );
-                let value = text::encode(value);
-                let mut size = VALUE_MAX;
-                while size > VALUE_MIN && text::width(&value, Font::Bold, size) > inner {
-                    size -= 0.5;
+                let mut baseline = top - 11.0 - LABEL_SIZE * CAP;
+                for line in label {
+                    self.draw(x + PAD, baseline, Font::Regular, LABEL_SIZE, MUTED, line);
+                    baseline -= LABEL_LEADING;
                 }
-                self.canvas.text_in(
-                    x + PAD,
-                    inner,
-                    Align::Left,
-                    bottom + 11.0,
-                    Font::Bold,
-                    size,
-                    INK,
-                    &value,
-                );
+                // Values sit on the box's bottom line, the last line lowest.
+                let mut baseline =
+                    bottom + 11.0 + (value.len() as f32 - 1.0) * size * VALUE_LEADING;
+                for line in value {
+                    self.draw(x + PAD, baseline, Font::Bold, *size, INK, line);
+                    baseline -= size * VALUE_LEADING;
+                }
             }
             self.canvas
-                .stroke_rect(MARGIN_X, bottom, w, ROW_HEIGHT, 1.0, ACCENT);
-            self.advance(ROW_HEIGHT);
+                .stroke_rect(MARGIN_X, bottom, w, height, 1.0, ACCENT);
+            self.advance(height);
         }
     }
 
@@ -745,19 +834,29 @@ impl Writer<'_> {
         if columns.is_empty() {
             return;
         }
-        let layout = TableLayout::new(columns, MARGIN_X, self.content_w());
+        // Columns are sized to the first rows (all of them in a document; the start of
+        // a streamed export), so IDs and dates keep to one line when they can.
+        let mut rows = rows;
+        let sample: Vec<R> = rows.by_ref().take(LAYOUT_SAMPLE_ROWS).collect();
+        let sample_refs: Vec<&[String]> = sample.iter().map(AsRef::as_ref).collect();
+        let layout = TableLayout::new(columns, MARGIN_X, self.content_w(), &sample_refs);
         let gap = self.block_gap();
         self.reserve(gap, layout.header_h + 2.0 * ROW_H);
         self.draw_table_header(&layout);
         let mut count = 0usize;
-        let mut rows = rows.peekable();
+        let mut rows = sample.into_iter().chain(rows).peekable();
+        let total = total_row.map(|cells| layout.wrap_row(columns, cells, Font::Bold));
+        let total_h = total
+            .as_ref()
+            .map_or(0.0, |cells| row_height(cells, TOTAL_ROW_H));
         while let Some(row) = rows.next() {
+            let cells = layout.wrap_row(columns, row.as_ref(), Font::Regular);
+            let h = row_height(&cells, ROW_H);
             // Keep the total row with the last data row.
-            let last_with_total = total_row.is_some() && rows.peek().is_none();
-            let needed = if last_with_total {
-                ROW_H + TOTAL_ROW_H
+            let needed = if total.is_some() && rows.peek().is_none() {
+                h + total_h
             } else {
-                ROW_H
+                h
             };
             if self.y - needed < CONTENT_BOTTOM {
                 self.new_page();
@@ -766,79 +865,59 @@ impl Writer<'_> {
             let top = self.y;
             if count % 2 == 1 {
                 self.canvas
-                    .fill_rect(layout.x, top - ROW_H, layout.width, ROW_H, ZEBRA);
+                    .fill_rect(layout.x, top - h, layout.width, h, ZEBRA);
             }
-            let baseline = top - ROW_H / 2.0 - TABLE_SIZE * CAP / 2.0;
-            for (i, column) in columns.iter().enumerate() {
-                let Some(cell) = row.as_ref().get(i) else {
-                    break;
-                };
-                let shown = display_cell(column.kind, cell);
-                let bytes = text::encode(&shown);
-                let (x, w) = layout.inner(i);
-                self.canvas.text_in(
-                    x,
-                    w,
-                    column.align,
-                    baseline,
-                    Font::Regular,
-                    TABLE_SIZE,
-                    INK,
-                    &bytes,
-                );
-            }
-            self.advance(ROW_H);
+            self.draw_row(&layout, &cells, top, ROW_H, Font::Regular);
+            self.advance(h);
             count += 1;
         }
         if count == 0 {
             let baseline = self.y - ROW_H / 2.0 - TABLE_SIZE * CAP / 2.0;
-            let (x, w) = (layout.x + CELL_PAD, layout.width - 2.0 * CELL_PAD);
-            self.canvas.text_in(
-                x,
-                w,
-                Align::Left,
+            let none = text::shape("No rows.", Font::Regular);
+            self.draw(
+                layout.x + CELL_PAD,
                 baseline,
                 Font::Regular,
                 TABLE_SIZE,
                 MUTED,
-                b"No rows.",
+                &none,
             );
             self.advance(ROW_H);
         }
         self.canvas
             .hline(layout.x, layout.x + layout.width, self.y, 0.6, HAIRLINE);
-        if let Some(total) = total_row {
-            if self.y - TOTAL_ROW_H < CONTENT_BOTTOM {
+        if let Some(cells) = total {
+            if self.y - total_h < CONTENT_BOTTOM {
                 self.new_page();
                 self.draw_table_header(&layout);
             }
             let top = self.y;
-            self.canvas.fill_rect(
-                layout.x,
-                top - TOTAL_ROW_H,
-                layout.width,
-                TOTAL_ROW_H,
-                TOTAL_FILL,
-            );
+            self.canvas
+                .fill_rect(layout.x, top - total_h, layout.width, total_h, TOTAL_FILL);
             self.canvas
                 .hline(layout.x, layout.x + layout.width, top, 1.0, ACCENT);
-            let baseline = top - TOTAL_ROW_H / 2.0 - TABLE_SIZE * CAP / 2.0;
-            for (i, (column, cell)) in columns.iter().zip(total).enumerate() {
-                let shown = display_cell(column.kind, cell);
-                let bytes = text::encode(&shown);
-                let (x, w) = layout.inner(i);
-                self.canvas.text_in(
-                    x,
-                    w,
-                    column.align,
-                    baseline,
-                    Font::Bold,
-                    TABLE_SIZE,
-                    INK,
-                    &bytes,
-                );
+            self.draw_row(&layout, &cells, top, TOTAL_ROW_H, Font::Bold);
+            self.advance(total_h);
+        }
+    }
+
+    /// Draws one row's wrapped cells, the first line centred in a one-line
+    /// row of height `one_line_h` below `top`.
+    fn draw_row(
+        &mut self,
+        layout: &TableLayout,
+        cells: &[Cell],
+        top: f32,
+        one_line_h: f32,
+        font: Font,
+    ) {
+        let first_baseline = top - one_line_h / 2.0 - TABLE_SIZE * CAP / 2.0;
+        for (i, cell) in cells.iter().enumerate() {
+            let (x, w) = layout.inner(i);
+            for (j, line) in cell.lines.iter().enumerate() {
+                let baseline = first_baseline - j as f32 * TABLE_LEADING;
+                self.draw_in(x, w, layout.aligns[i], baseline, font, cell.size, INK, line);
             }
-            self.advance(TOTAL_ROW_H);
         }
     }
 
@@ -856,7 +935,7 @@ impl Writer<'_> {
             for (j, line) in lines.iter().enumerate() {
                 let from_bottom = (lines.len() - 1 - j) as f32;
                 let baseline = last_baseline + from_bottom * TABLE_HEADER_LEADING;
-                self.canvas.text_in(
+                self.draw_in(
                     x,
                     w,
                     layout.aligns[i],
@@ -872,6 +951,23 @@ impl Writer<'_> {
     }
 }
 
+/// Height of a table row whose cells wrapped to `cells`' line counts.
+fn row_height(cells: &[Cell], one_line_h: f32) -> f32 {
+    let lines = cells
+        .iter()
+        .map(|c| c.lines.len())
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    one_line_h + (lines - 1) as f32 * TABLE_LEADING
+}
+
+/// One table cell laid out: its lines and the size they are drawn at.
+struct Cell {
+    lines: Vec<Line>,
+    size: f32,
+}
+
 /// What a table cell shows: money in display form, the rest as given.
 fn display_cell(kind: CellKind, cell: &str) -> Cow<'_, str> {
     match kind {
@@ -879,7 +975,32 @@ fn display_cell(kind: CellKind, cell: &str) -> Cow<'_, str> {
             Some(money) => Cow::Owned(money.display()),
             None => Cow::Borrowed(cell),
         },
-        CellKind::Text | CellKind::Date | CellKind::Integer => Cow::Borrowed(cell),
+        CellKind::Date => match us_date(cell) {
+            Some(date) => Cow::Owned(date),
+            None => Cow::Borrowed(cell),
+        },
+        CellKind::Text | CellKind::Integer => Cow::Borrowed(cell),
+    }
+}
+
+/// `YYYY-MM-DD` (optionally followed by a time, which is dropped) as
+/// `MM/DD/YYYY`, the form people read in the US; `None` for anything else.
+fn us_date(cell: &str) -> Option<String> {
+    let b = cell.trim().as_bytes();
+    let date_part = b.get(..10)?;
+    let digits = |r: std::ops::Range<usize>| date_part[r].iter().all(u8::is_ascii_digit);
+    let rest_ok = b.len() == 10 || matches!(b[10], b'T' | b' ');
+    if digits(0..4)
+        && date_part[4] == b'-'
+        && digits(5..7)
+        && date_part[7] == b'-'
+        && digits(8..10)
+        && rest_ok
+    {
+        let s = std::str::from_utf8(date_part).ok()?;
+        Some(format!("{}/{}/{}", &s[5..7], &s[8..10], &s[0..4]))
+    } else {
+        None
     }
 }
 
@@ -890,12 +1011,12 @@ struct TableLayout {
     lefts: Vec<f32>,
     widths: Vec<f32>,
     aligns: Vec<Align>,
-    header_lines: Vec<Vec<Vec<u8>>>,
+    header_lines: Vec<Vec<Line>>,
     header_h: f32,
 }
 
 impl TableLayout {
-    fn new(columns: &[Column], x: f32, width: f32) -> Self {
+    fn new(columns: &[Column], x: f32, width: f32, sample: &[&[String]]) -> Self {
         let weights: Vec<f32> = columns.iter().map(Column::effective_width).collect();
         // Every column is at least as wide as its header's longest word, so
         // headers wrap between words rather than inside them.
@@ -905,19 +1026,56 @@ impl TableLayout {
                 let longest = c
                     .header
                     .split_whitespace()
-                    .map(|word| text::width(&text::encode(word), Font::Bold, TABLE_HEADER_SIZE))
+                    .map(|word| text::width(&text::shape(word, Font::Bold), TABLE_HEADER_SIZE))
                     .fold(0.0, f32::max);
                 (longest + 2.0 * CELL_PAD + 0.5).min(width * 0.4)
             })
             .collect();
-        let widths = fit_widths(&weights, &mins, width);
+        // What each column's cells need on one line (a long text counts for at most
+        // 40% of the table: it wraps instead of starving the others).
+        let wanted: Vec<f32> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let longest = sample
+                    .iter()
+                    .filter_map(|row| row.get(i))
+                    .map(|cell| {
+                        let shown = display_cell(c.kind, cell);
+                        text::width(&text::shape(&shown, Font::Regular), TABLE_SIZE)
+                    })
+                    .fold(0.0, f32::max);
+                (longest + 2.0 * CELL_PAD + 0.5)
+                    .min(width * 0.4)
+                    .max(mins[i])
+            })
+            .collect();
+        let widths = if sample.is_empty() {
+            // Nothing to measure: a date or an amount still gets room for a typical one.
+            let mins: Vec<f32> = columns
+                .iter()
+                .zip(&mins)
+                .map(|(c, min)| {
+                    let typical = match c.kind {
+                        CellKind::Date => "00/00/0000",
+                        CellKind::Money => "$00,000.00",
+                        CellKind::Text | CellKind::Integer => "",
+                    };
+                    let typical = text::width(&text::shape(typical, Font::Regular), TABLE_SIZE);
+                    min.max(typical + 2.0 * CELL_PAD + 0.5).min(width * 0.4)
+                })
+                .collect();
+            fit_widths(&weights, &mins, width)
+        } else {
+            fit_to_content(&wanted, &weights, width)
+        };
         let mut lefts = Vec::with_capacity(columns.len());
         let mut left = x;
         for w in &widths {
             lefts.push(left);
             left += w;
         }
-        let header_lines: Vec<Vec<Vec<u8>>> = columns
+        let header_lines: Vec<Vec<Line>> = columns
             .iter()
             .zip(&widths)
             .map(|(c, w)| {
@@ -943,6 +1101,41 @@ impl TableLayout {
         }
     }
 
+    /// A row's cells in display form, each wrapped to its column.
+    /// A row's cells in display form: text wrapped to its column; a date, an
+    /// amount or a number kept on one line, drawn smaller if it does not fit.
+    fn wrap_row(&self, columns: &[Column], row: &[String], font: Font) -> Vec<Cell> {
+        columns
+            .iter()
+            .zip(row)
+            .enumerate()
+            .map(|(i, (column, cell))| {
+                let shown = display_cell(column.kind, cell);
+                let (_, w) = self.inner(i);
+                let w = w.max(1.0);
+                match column.kind {
+                    CellKind::Text => Cell {
+                        lines: text::wrap_limited(&shown, font, TABLE_SIZE, w, MAX_CELL_LINES),
+                        size: TABLE_SIZE,
+                    },
+                    CellKind::Money | CellKind::Date | CellKind::Integer => {
+                        let line = text::shape(&shown, font);
+                        let natural = text::width(&line, TABLE_SIZE);
+                        let size = if natural <= w {
+                            TABLE_SIZE
+                        } else {
+                            (TABLE_SIZE * w / natural).max(MIN_FIGURE_SIZE)
+                        };
+                        Cell {
+                            lines: vec![line],
+                            size,
+                        }
+                    }
+                }
+            })
+            .collect()
+    }
+
     fn header_lines_max(&self) -> usize {
         self.header_lines.iter().map(Vec::len).max().unwrap_or(1)
     }
@@ -956,13 +1149,43 @@ impl TableLayout {
     }
 }
 
+/// Sizes columns to what their cells need: when everything fits, each gets what
+/// it wants and the room left is shared by `weights`; otherwise the narrow
+/// columns get what they want and the wide ones share the rest equally
+/// (max-min fairness), so only the widest values wrap.
+fn fit_to_content(wanted: &[f32], weights: &[f32], total: f32) -> Vec<f32> {
+    let wanted_sum: f32 = wanted.iter().sum();
+    if wanted_sum <= total {
+        let weight_sum: f32 = weights.iter().sum();
+        let spare = total - wanted_sum;
+        return wanted
+            .iter()
+            .zip(weights)
+            .map(|(w, weight)| w + spare * weight / weight_sum)
+            .collect();
+    }
+    let mut order: Vec<usize> = (0..wanted.len()).collect();
+    order.sort_by(|&a, &b| wanted[a].total_cmp(&wanted[b]));
+    let mut widths = vec![0.0; wanted.len()];
+    let mut left = total;
+    for (done, &i) in order.iter().enumerate() {
+        let share = left / (order.len() - done) as f32;
+        widths[i] = wanted[i].min(share);
+        left -= widths[i];
+    }
+    widths
+}
+
 /// Splits `total` among columns in proportion to `weights`, giving each at
 /// least its minimum when all minimums fit.
 fn fit_widths(weights: &[f32], mins: &[f32], total: f32) -> Vec<f32> {
     let weight_sum: f32 = weights.iter().sum();
     let proportional = || weights.iter().map(|w| total * w / weight_sum).collect();
-    if mins.iter().sum::<f32>() >= total {
-        return proportional();
+    let min_sum: f32 = mins.iter().sum();
+    if min_sum >= total {
+        // Too many columns for their minimums: share the room in proportion to them,
+        // so dates and amounts still get more than a short text column.
+        return mins.iter().map(|m| total * m / min_sum).collect();
     }
     let mut pinned = vec![false; weights.len()];
     loop {
@@ -1005,8 +1228,8 @@ fn fit_widths(weights: &[f32], mins: &[f32], total: f32) -> Vec<f32> {
 
 /// One key/value grid cell, wrapped to its width.
 struct KvCell {
-    label: Vec<Vec<u8>>,
-    value: Vec<Vec<u8>>,
+    label: Vec<Line>,
+    value: Vec<Line>,
 }
 
 impl KvCell {
@@ -1017,13 +1240,13 @@ impl KvCell {
         // rest, and never less than half the cell.
         let natural_value = value
             .split('\n')
-            .map(|line| text::width(&text::encode(line), Font::Bold, KV_SIZE))
+            .map(|line| text::width(&text::shape(line, Font::Bold), KV_SIZE))
             .fold(0.0, f32::max);
         let label_max = (cell_w - GAP - natural_value).max(cell_w * 0.5);
         let label_lines = text::wrap_limited(label, Font::Regular, KV_SIZE, label_max, MAX_LINES);
         let label_w = label_lines
             .iter()
-            .map(|l| text::width(l, Font::Regular, KV_SIZE))
+            .map(|l| text::width(l, KV_SIZE))
             .fold(0.0, f32::max);
         let value_w = (cell_w - label_w - GAP).max(cell_w * 0.25);
         let value_lines = text::wrap_limited(value, Font::Bold, KV_SIZE, value_w, MAX_LINES);
@@ -1057,9 +1280,21 @@ mod tests {
     }
 
     #[test]
-    fn impossible_minimums_fall_back_to_weights() {
-        let widths = fit_widths(&[1.0, 1.0], &[300.0, 300.0], 400.0);
-        assert_eq!(widths, vec![200.0, 200.0]);
+    fn columns_fit_their_content_and_only_the_widest_wraps() {
+        // Everything fits: each gets what it wants, the spare room by weight.
+        assert_eq!(
+            fit_to_content(&[50.0, 100.0], &[1.0, 3.0], 230.0),
+            vec![70.0, 160.0]
+        );
+        // Too wide: the narrow ones keep their width, the widest take what is left.
+        let widths = fit_to_content(&[40.0, 300.0, 60.0, 500.0], &[1.0; 4], 500.0);
+        assert_eq!(widths, vec![40.0, 200.0, 60.0, 200.0]);
+    }
+
+    #[test]
+    fn impossible_minimums_share_the_room_in_proportion() {
+        let widths = fit_widths(&[1.0, 1.0], &[300.0, 100.0], 200.0);
+        assert_eq!(widths, vec![150.0, 50.0]);
     }
 
     #[test]
@@ -1067,7 +1302,12 @@ mod tests {
         assert_eq!(display_cell(CellKind::Money, "1234.5"), "$1,234.50");
         assert_eq!(display_cell(CellKind::Money, "n/a"), "n/a");
         assert_eq!(display_cell(CellKind::Integer, "1234"), "1234");
-        assert_eq!(display_cell(CellKind::Date, "2024-06-07"), "2024-06-07");
+        assert_eq!(display_cell(CellKind::Date, "2024-06-07"), "06/07/2024");
+        assert_eq!(
+            display_cell(CellKind::Date, "2024-06-07T10:00:00Z"),
+            "06/07/2024"
+        );
+        assert_eq!(display_cell(CellKind::Date, "next week"), "next week");
     }
 
     #[test]
@@ -1076,8 +1316,10 @@ mod tests {
             Column::text("Installments", 1.0),
             Column::text("Driver", 20.0),
         ];
-        let layout = TableLayout::new(&columns, 0.0, 300.0);
-        assert_eq!(layout.header_lines[0], vec![b"Installments".to_vec()]);
+        let layout = TableLayout::new(&columns, 0.0, 300.0, &[]);
+        let header: String = layout.header_lines[0][0].iter().map(|s| s.ch).collect();
+        assert_eq!(layout.header_lines[0].len(), 1);
+        assert_eq!(header, "Installments");
         assert!((layout.widths.iter().sum::<f32>() - 300.0).abs() < 1e-3);
     }
 }

@@ -1,139 +1,92 @@
-//! Text for the standard Type 1 fonts: WinAnsi encoding, measuring, wrapping
-//! and truncation.
+//! Text for the embedded fonts: turning a `&str` into glyphs, measuring,
+//! wrapping and (for page furniture only) truncation.
 //!
-//! Everything the PDF renderer draws goes through [`encode`] first, so any
-//! Rust `&str` becomes bytes the reader can show: characters that exist in
-//! WinAnsiEncoding (Latin-1 letters such as é, ñ, ü, plus € – — “ ” ‘ ’ …
-//! and friends) map to their code, Latin Extended-A letters fold to their
-//! base letter (ł → l, č → c), combining marks and zero-width characters are
-//! dropped, and anything else becomes `?`.
+//! Everything the PDF renderer draws goes through [`shape`] first. Text is
+//! brought to Unicode normalization form C (so "e" + combining acute prints
+//! as the precomposed "é" the font has), tabs and line breaks become spaces,
+//! other control and zero-width characters are dropped, and a character the
+//! fonts lack is drawn as the visible replacement mark U+FFFD (and logged
+//! once), never as a silent `?`.
+//!
+//! There is no shaping beyond one glyph per character: the scripts the fleet
+//! writes in (Latin, Greek, Cyrillic) need none.
 
-use crate::metrics;
+use std::borrow::Cow;
 
-/// The two faces the renderer uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Font {
-    Regular,
-    Bold,
+use unicode_normalization::UnicodeNormalization;
+
+pub(crate) use crate::fonts::Font;
+use crate::fonts::{self, Glyph};
+
+/// One drawn character: the glyph and the character it stands for (what a
+/// text extractor gives back for it).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Shaped {
+    pub(crate) glyph: Glyph,
+    pub(crate) ch: char,
 }
 
-impl Font {
-    /// Resource name of the font inside every page's resource dictionary.
-    pub(crate) fn resource_name(self) -> &'static [u8] {
-        match self {
-            Font::Regular => b"F1",
-            Font::Bold => b"F2",
-        }
-    }
+/// A line of drawn characters.
+pub(crate) type Line = Vec<Shaped>;
 
-    fn widths(self) -> &'static [u16; 224] {
-        match self {
-            Font::Regular => &metrics::HELVETICA,
-            Font::Bold => &metrics::HELVETICA_BOLD,
-        }
-    }
-
-    /// Advance width of one WinAnsi code, in 1/1000 em.
-    fn advance(self, code: u8) -> u16 {
-        if code < 32 {
-            return 0;
-        }
-        self.widths()[usize::from(code - 32)]
-    }
+/// Characters that never print and take no room.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0x00..=0x08 | 0x0B | 0x0C | 0x0E..=0x1F | 0x7F..=0x9F | 0xAD | 0x200B..=0x200F | 0x2060 | 0xFEFF
+    )
 }
 
-/// WinAnsi code of the ellipsis character `…`.
-pub(crate) const ELLIPSIS: u8 = 0x85;
-
-/// Unicode code points for WinAnsi codes 0x80..=0x9F (0 where undefined).
-const WIN_ANSI_HIGH: [u32; 32] = [
-    0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, //
-    0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0, //
-    0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, //
-    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
-];
-
-/// Base letters for U+0100..=U+017F (Latin Extended-A). Letters that WinAnsi
-/// has directly (Œ œ Š š Ÿ Ž ž) are looked up before this table is used.
-const LATIN_EXT_A_BASE: &[u8; 128] = b"AaAaAaCcCcCcCcDd\
-DdEeEeEeEeEeGgGg\
-GgGgHhHhIiIiIiIi\
-IiIiJjKkkLlLlLlL\
-lLlNnNnNnnNnOoOo\
-OoOoRrRrRrSsSsSs\
-SsTtTtTtUuUuUuUu\
-UuUuWwYyYZzZzZzs";
-
-/// What one character becomes in WinAnsi.
-enum Mapped {
-    Byte(u8),
-    Drop,
-}
-
-fn map_char(c: char) -> Mapped {
-    let cp = u32::from(c);
-    match cp {
-        0x20..=0x7E => Mapped::Byte(cp as u8),
-        // Whitespace controls become a plain space; other controls vanish.
-        0x09 | 0x0A | 0x0D => Mapped::Byte(b' '),
-        0x00..=0x1F | 0x7F..=0x9F => Mapped::Drop,
-        // No-break space and soft hyphen: WinAnsi has them, but readers
-        // render them inconsistently, so use the plain forms.
-        0xA0 => Mapped::Byte(b' '),
-        0xAD => Mapped::Byte(b'-'),
-        0xA1..=0xFF => Mapped::Byte(cp as u8),
-        _ => {
-            if let Some(i) = WIN_ANSI_HIGH.iter().position(|&u| u == cp) {
-                return Mapped::Byte(0x80 + i as u8);
+/// Turns text into glyphs of `font` (see the module docs).
+pub(crate) fn shape(text: &str, font: Font) -> Line {
+    let face = font.face();
+    let normalized: Cow<str> = if text.is_ascii() {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.nfc().collect())
+    };
+    let mut out = Vec::with_capacity(normalized.len());
+    for c in normalized.chars() {
+        let c = match c {
+            '\t' | '\n' | '\r' => ' ',
+            c if is_invisible(c) => continue,
+            c => c,
+        };
+        match face.glyph(c) {
+            Some(glyph) => out.push(Shaped { glyph, ch: c }),
+            None => {
+                fonts::report_missing(c);
+                out.push(Shaped {
+                    glyph: face.replacement,
+                    ch: '\u{FFFD}',
+                });
             }
-            match cp {
-                0x0100..=0x017F => Mapped::Byte(LATIN_EXT_A_BASE[(cp - 0x0100) as usize]),
-                // Combining diacritical marks, zero-width characters, BOM.
-                0x0300..=0x036F | 0x200B..=0x200F | 0x2060 | 0xFEFF => Mapped::Drop,
-                // Other dashes and the minus sign.
-                0x2010..=0x2012 | 0x2212 => Mapped::Byte(b'-'),
-                0x2015 => Mapped::Byte(0x97),
-                // Assorted spaces.
-                0x2000..=0x200A | 0x202F | 0x205F | 0x3000 => Mapped::Byte(b' '),
-                0x2032 => Mapped::Byte(b'\''),
-                0x2033 => Mapped::Byte(b'"'),
-                0x2044 | 0x2215 => Mapped::Byte(b'/'),
-                _ => Mapped::Byte(b'?'),
-            }
-        }
-    }
-}
-
-/// Encodes text as WinAnsi bytes (see the module docs for the mapping).
-pub(crate) fn encode(text: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(text.len());
-    for c in text.chars() {
-        if let Mapped::Byte(b) = map_char(c) {
-            out.push(b);
         }
     }
     out
 }
 
-/// Width of WinAnsi-encoded text in points.
-pub(crate) fn width(bytes: &[u8], font: Font, size: f32) -> f32 {
-    let units: u32 = bytes.iter().map(|&b| u32::from(font.advance(b))).sum();
-    units as f32 * size / 1000.0
+/// Width of a line in points at `size`.
+pub(crate) fn width(line: &[Shaped], size: f32) -> f32 {
+    line.iter().map(|s| s.glyph.advance).sum::<f32>() * size / 1000.0
 }
 
-/// Cuts encoded text so it fits `max` points, ending it with `…` when cut.
-pub(crate) fn truncate(bytes: &[u8], font: Font, size: f32, max: f32) -> Vec<u8> {
-    if width(bytes, font, size) <= max {
-        return bytes.to_vec();
+/// Cuts a line so it fits `max` points, ending it with `…` when cut. Only for
+/// page furniture (the running header repeats a title printed in full on the
+/// first page); content is wrapped, never cut.
+pub(crate) fn truncate(line: &[Shaped], font: Font, size: f32, max: f32) -> Line {
+    if width(line, size) <= max {
+        return line.to_vec();
     }
-    let budget = max - width(&[ELLIPSIS], font, size);
+    let ellipsis = shape("…", font);
+    let budget = max - width(&ellipsis, size);
     if budget <= 0.0 {
         return Vec::new();
     }
     let mut used = 0.0;
     let mut end = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let w = f32::from(font.advance(b)) * size / 1000.0;
+    for (i, s) in line.iter().enumerate() {
+        let w = s.glyph.advance * size / 1000.0;
         if used + w > budget {
             break;
         }
@@ -141,24 +94,32 @@ pub(crate) fn truncate(bytes: &[u8], font: Font, size: f32, max: f32) -> Vec<u8>
         end = i + 1;
     }
     // Do not leave a dangling space before the ellipsis.
-    while end > 0 && bytes[end - 1] == b' ' {
+    while end > 0 && line[end - 1].ch == ' ' {
         end -= 1;
     }
-    let mut out = bytes[..end].to_vec();
-    out.push(ELLIPSIS);
+    let mut out = line[..end].to_vec();
+    out.extend(ellipsis);
     out
 }
 
 /// Wraps text into lines no wider than `max` points.
 ///
 /// Explicit line breaks (`\n`, `\r\n`) are kept, an empty input line gives an
-/// empty output line, and a word longer than a whole line is split between
-/// characters. Always returns at least one line.
-pub(crate) fn wrap(text: &str, font: Font, size: f32, max: f32) -> Vec<Vec<u8>> {
+/// empty output line, and a word longer than a whole line is broken after a
+/// `-`, `/` or `_` where one fits, else between characters. Always returns at
+/// least one line.
+pub(crate) fn wrap(text: &str, font: Font, size: f32, max: f32) -> Vec<Line> {
     let mut lines = Vec::new();
     for raw_line in text.split('\n') {
-        let encoded = encode(raw_line.trim_end_matches('\r'));
-        wrap_encoded(&encoded, font, size, max, &mut lines);
+        let shaped = shape(raw_line.trim_end_matches('\r'), font);
+        let untrimmed = shaped.first().is_some_and(|s| s.ch == ' ')
+            || shaped.last().is_some_and(|s| s.ch == ' ');
+        if !untrimmed && width(&shaped, size) <= max {
+            // The common case: one line that fits, kept without copying.
+            lines.push(shaped);
+        } else {
+            wrap_shaped(&shaped, size, max, &mut lines);
+        }
     }
     if lines.is_empty() {
         lines.push(Vec::new());
@@ -166,20 +127,25 @@ pub(crate) fn wrap(text: &str, font: Font, size: f32, max: f32) -> Vec<Vec<u8>> 
     lines
 }
 
-fn wrap_encoded(bytes: &[u8], font: Font, size: f32, max: f32, lines: &mut Vec<Vec<u8>>) {
-    let space = width(b" ", font, size);
-    let mut line: Vec<u8> = Vec::new();
+fn wrap_shaped(shaped: &[Shaped], size: f32, max: f32, lines: &mut Vec<Line>) {
+    if width(shaped, size) <= max {
+        lines.push(trim_spaces(shaped).to_vec());
+        return;
+    }
+    let space_glyph = shaped.iter().find(|s| s.ch == ' ').copied();
+    let space = space_glyph.map_or(0.0, |s| s.glyph.advance * size / 1000.0);
+    let mut line: Line = Vec::new();
     let mut line_w = 0.0;
-    for word in bytes.split(|&b| b == b' ').filter(|w| !w.is_empty()) {
-        let word_w = width(word, font, size);
+    for word in shaped.split(|s| s.ch == ' ').filter(|w| !w.is_empty()) {
+        let word_w = width(word, size);
         let needed = if line.is_empty() {
             word_w
         } else {
             line_w + space + word_w
         };
         if needed <= max {
-            if !line.is_empty() {
-                line.push(b' ');
+            if let (false, Some(sp)) = (line.is_empty(), space_glyph) {
+                line.push(sp);
             }
             line.extend_from_slice(word);
             line_w = needed;
@@ -187,45 +153,85 @@ fn wrap_encoded(bytes: &[u8], font: Font, size: f32, max: f32, lines: &mut Vec<V
         }
         if !line.is_empty() {
             lines.push(std::mem::take(&mut line));
-            line_w = 0.0;
         }
         if word_w <= max {
             line.extend_from_slice(word);
             line_w = word_w;
             continue;
         }
-        // A single word wider than the line: split it between characters.
-        for &b in word {
-            let w = f32::from(font.advance(b)) * size / 1000.0;
-            if !line.is_empty() && line_w + w > max {
-                lines.push(std::mem::take(&mut line));
-                line_w = 0.0;
+        // A single word wider than the line: break it into pieces.
+        let mut rest = word;
+        loop {
+            let cut = break_point(rest, size, max);
+            if cut >= rest.len() {
+                break;
             }
-            line.push(b);
-            line_w += w;
+            lines.push(rest[..cut].to_vec());
+            rest = &rest[cut..];
         }
+        line.extend_from_slice(rest);
+        line_w = width(rest, size);
     }
     lines.push(line);
 }
 
+/// Where to break a word too wide for `max`: after the last `-`, `/` or `_`
+/// that fits, else after the last character that fits (at least one
+/// character, and never before a zero-width combining mark). The whole
+/// length when it all fits.
+fn break_point(word: &[Shaped], size: f32, max: f32) -> usize {
+    let mut used = 0.0;
+    let mut fits = 0;
+    let mut after_mark = None;
+    for (i, s) in word.iter().enumerate() {
+        let w = s.glyph.advance * size / 1000.0;
+        if i > 0 && used + w > max {
+            break;
+        }
+        if i + 1 == word.len() {
+            return word.len();
+        }
+        used += w;
+        fits = i + 1;
+        if matches!(s.ch, '-' | '/' | '_') && i + 1 < word.len() {
+            after_mark = Some(i + 1);
+        }
+    }
+    let mut cut = after_mark.unwrap_or(fits).max(1);
+    while cut < word.len() && word[cut].glyph.advance == 0.0 {
+        cut += 1;
+    }
+    cut
+}
+
+fn trim_spaces(line: &[Shaped]) -> &[Shaped] {
+    let start = line.iter().position(|s| s.ch != ' ').unwrap_or(line.len());
+    let end = line
+        .iter()
+        .rposition(|s| s.ch != ' ')
+        .map_or(start, |i| i + 1);
+    &line[start..end]
+}
+
 /// Wraps like [`wrap`] but keeps at most `max_lines`, ending the last kept
-/// line with `…` when something was cut.
+/// line with `…` when something was cut. Only for headings and titles, whose
+/// room is bounded; values are wrapped in full.
 pub(crate) fn wrap_limited(
     text: &str,
     font: Font,
     size: f32,
     max: f32,
     max_lines: usize,
-) -> Vec<Vec<u8>> {
+) -> Vec<Line> {
     let mut lines = wrap(text, font, size, max);
     let max_lines = max_lines.max(1);
     if lines.len() > max_lines {
         lines.truncate(max_lines);
         let last = lines.last_mut().expect("at least one line");
         let mut with_mark = last.clone();
-        with_mark.push(ELLIPSIS);
+        with_mark.extend(shape("…", font));
         // Force the ellipsis even if the line would have fit.
-        *last = if width(&with_mark, font, size) <= max {
+        *last = if width(&with_mark, size) <= max {
             with_mark
         } else {
             truncate(&with_mark, font, size, max - 0.01)
@@ -238,57 +244,66 @@ pub(crate) fn wrap_limited(
 mod tests {
     use super::*;
 
-    #[test]
-    fn ascii_passes_through() {
-        assert_eq!(encode("Hello (World) 100%"), b"Hello (World) 100%".to_vec());
+    fn chars(line: &[Shaped]) -> String {
+        line.iter().map(|s| s.ch).collect()
     }
 
     #[test]
-    fn latin1_and_windows_specials_map_to_win_ansi() {
-        assert_eq!(encode("é"), vec![0xE9]);
-        assert_eq!(encode("Ñandú"), vec![0xD1, b'a', b'n', b'd', 0xFA]);
+    fn names_in_every_script_keep_their_letters() {
+        for name in [
+            "Zoë Łukasz-Müller",
+            "Đorđe",
+            "Оксана",
+            "José Nuñez",
+            "№42 €5 – ’",
+        ] {
+            let line = shape(name, Font::Regular);
+            assert_eq!(chars(&line), name);
+            assert!(line.iter().all(|s| s.glyph.id != 0), "{name}");
+        }
+    }
+
+    #[test]
+    fn decomposed_accents_are_composed() {
+        let line = shape("Zoe\u{308}", Font::Regular);
+        assert_eq!(chars(&line), "Zoë");
+    }
+
+    #[test]
+    fn controls_and_zero_width_characters_vanish_and_breaks_become_spaces() {
         assert_eq!(
-            encode("€…–—“”‘’•™"),
-            vec![0x80, 0x85, 0x96, 0x97, 0x93, 0x94, 0x91, 0x92, 0x95, 0x99]
+            chars(&shape("a\u{200B}b\u{FEFF}c\u{7}", Font::Regular)),
+            "abc"
         );
-        assert_eq!(
-            encode("ŠšŽžŒœŸ"),
-            vec![0x8A, 0x9A, 0x8E, 0x9E, 0x8C, 0x9C, 0x9F]
-        );
+        assert_eq!(chars(&shape("a\tb\nc", Font::Regular)), "a b c");
     }
 
     #[test]
-    fn others_fold_drop_or_become_question_marks() {
-        // ł and ř fold to l and r; á is in WinAnsi.
-        assert_eq!(encode("Łukasz Dvořák"), b"Lukasz Dvor\xe1k".to_vec());
-        // "e" followed by a combining acute accent.
-        assert_eq!(encode("e\u{301}"), b"e".to_vec());
-        assert_eq!(encode("a\u{200B}b\u{FEFF}"), b"ab".to_vec());
-        assert_eq!(encode("日本 🚕"), b"?? ?".to_vec());
-        assert_eq!(encode("a\tb\nc\u{7}"), b"a b c".to_vec());
-        assert_eq!(encode("−5"), b"-5".to_vec());
+    fn a_character_the_font_lacks_is_a_visible_replacement() {
+        let line = shape("陈 Wei", Font::Bold);
+        assert_eq!(chars(&line), "\u{FFFD} Wei");
+        assert_eq!(line[0].glyph, Font::Bold.face().replacement);
+        assert!(line[0].glyph.advance > 0.0);
     }
 
     #[test]
-    fn widths_match_the_afm_tables() {
-        // Helvetica: "a" = 556, "i" = 222; Helvetica-Bold "W" = 944.
-        assert!((width(b"ai", Font::Regular, 10.0) - 7.78).abs() < 1e-4);
-        assert!((width(b"W", Font::Bold, 1000.0) - 944.0).abs() < 1e-3);
-        assert!((width(&[ELLIPSIS], Font::Regular, 1000.0) - 1000.0).abs() < 1e-3);
-        assert!((width(&encode("é"), Font::Regular, 1000.0) - 556.0).abs() < 1e-3);
+    fn widths_scale_with_the_size() {
+        let line = shape("Müller", Font::Regular);
+        let w10 = width(&line, 10.0);
+        assert!(w10 > 20.0 && w10 < 50.0, "{w10}");
+        assert!((width(&line, 20.0) - 2.0 * w10).abs() < 1e-3);
+        assert!(width(&shape("W", Font::Bold), 10.0) > width(&shape("i", Font::Bold), 10.0));
     }
 
     #[test]
     fn truncate_fits_and_marks_the_cut() {
-        let text = encode("A rather long driver name that will not fit");
+        let text = shape("A rather long driver name that will not fit", Font::Regular);
         let cut = truncate(&text, Font::Regular, 10.0, 60.0);
-        assert!(width(&cut, Font::Regular, 10.0) <= 60.0);
-        assert_eq!(*cut.last().unwrap(), ELLIPSIS);
-        assert_eq!(
-            truncate(b"short", Font::Regular, 10.0, 60.0),
-            b"short".to_vec()
-        );
-        assert!(truncate(b"anything", Font::Regular, 10.0, 2.0).is_empty());
+        assert!(width(&cut, 10.0) <= 60.0);
+        assert_eq!(cut.last().unwrap().ch, '…');
+        let short = shape("short", Font::Regular);
+        assert_eq!(truncate(&short, Font::Regular, 10.0, 60.0), short);
+        assert!(truncate(&text, Font::Regular, 10.0, 2.0).is_empty());
     }
 
     #[test]
@@ -301,24 +316,36 @@ mod tests {
         );
         assert!(lines.len() > 1);
         for line in &lines {
-            assert!(width(line, Font::Regular, 10.0) <= 60.0);
+            assert!(width(line, 10.0) <= 60.0);
         }
+        let joined: Vec<String> = lines.iter().map(|l| chars(l)).collect();
+        assert_eq!(joined.join(" "), "one two three four five six seven");
+
         let lines = wrap("first\n\nthird", Font::Regular, 10.0, 500.0);
-        assert_eq!(
-            lines,
-            vec![b"first".to_vec(), Vec::new(), b"third".to_vec()]
-        );
+        let texts: Vec<String> = lines.iter().map(|l| chars(l)).collect();
+        assert_eq!(texts, ["first", "", "third"]);
+
         let lines = wrap(&"x".repeat(100), Font::Regular, 10.0, 50.0);
         assert!(lines.len() > 1);
-        assert!(lines.iter().all(|l| width(l, Font::Regular, 10.0) <= 50.0));
-        assert_eq!(wrap("", Font::Regular, 10.0, 50.0), vec![Vec::<u8>::new()]);
+        assert!(lines.iter().all(|l| width(l, 10.0) <= 50.0));
+        assert_eq!(lines.iter().map(|l| l.len()).sum::<usize>(), 100);
+        assert_eq!(wrap("", Font::Regular, 10.0, 50.0), vec![Line::new()]);
+    }
+
+    #[test]
+    fn a_long_invoice_number_breaks_after_a_dash() {
+        let lines = wrap("INV-2026-WORKSHOP-000123", Font::Regular, 10.0, 80.0);
+        let texts: Vec<String> = lines.iter().map(|l| chars(l)).collect();
+        assert!(texts.len() > 1);
+        assert!(texts[0].ends_with('-'), "{texts:?}");
+        assert_eq!(texts.concat(), "INV-2026-WORKSHOP-000123");
     }
 
     #[test]
     fn wrap_limited_marks_cut_text() {
         let lines = wrap_limited("aa bb cc dd ee ff gg", Font::Regular, 10.0, 20.0, 2);
         assert_eq!(lines.len(), 2);
-        assert_eq!(*lines[1].last().unwrap(), ELLIPSIS);
-        assert!(lines.iter().all(|l| width(l, Font::Regular, 10.0) <= 20.0));
+        assert_eq!(lines[1].last().unwrap().ch, '…');
+        assert!(lines.iter().all(|l| width(l, 10.0) <= 20.0));
     }
 }

@@ -2,7 +2,10 @@
 
 mod common;
 
-use common::{assert_pdf_structure, content_text, occurrences, page_count, page_tree_count, shown};
+use common::{
+    assert_pdf_structure, content_text, occurrences, page_count, page_tree_count, raw_content,
+    shown,
+};
 use reports::{render_pdf, render_table_pdf, Align, Block, CellKind, Column, Document};
 
 fn doc_with(blocks: Vec<Block>) -> Document {
@@ -100,7 +103,7 @@ fn summary_box_block() {
         assert!(text.contains(&shown(&format!("${i},000.00"))));
     }
     // Big values are drawn in the bold face at the large size.
-    assert!(text.contains("/F2 18 Tf"));
+    assert!(raw_content(&pdf).contains("/F2 18 Tf"));
 }
 
 #[test]
@@ -205,7 +208,7 @@ fn long_table_breaks_pages_and_repeats_its_header() {
     assert_eq!(occurrences(&text, "(RPR-"), 2000);
     assert!(text.contains(&shown("RPR-001999")));
     // The full title only once; the running header on the other pages.
-    assert_eq!(occurrences(&text, "/F2 18 Tf"), 1);
+    assert_eq!(occurrences(&raw_content(&pdf), "/F2 18 Tf"), 1);
     assert_eq!(occurrences(&text, &shown("Test report")), pages);
 }
 
@@ -245,29 +248,69 @@ fn wide_exports_and_landscape_documents_turn_the_page() {
 }
 
 #[test]
-fn text_outside_win_ansi_does_not_break_the_pdf() {
+fn every_script_prints_as_written_with_embedded_fonts() {
     let pdf = render_pdf(&doc_with(vec![
-        Block::Paragraph("José Núñez 日本 🚕 Łukasz".into()),
+        Block::Paragraph("José Núñez Łukasz Оксана Đorđe Αλέξης".into()),
         Block::Table {
             columns: vec![Column::text("Naïve (café)", 10.0)],
-            rows: vec![vec!["€5 — “quoted” \\ back (paren".into()]],
+            rows: vec![vec!["€5 — “quoted” \\ back (paren №42".into()]],
             total_row: None,
         },
     ]));
     assert_pdf_structure(&pdf);
     let text = content_text(&pdf);
-    // Non-ASCII WinAnsi text is written as a hex string: "José Núñez ?? ? Lukasz".
-    let expected: String = b"Jos\xe9 N\xfa\xf1ez ?? ? Lukasz"
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect();
-    assert!(text.contains(&format!("<{expected}> Tj")), "{text}");
-    // The fonts are the standard ones, WinAnsi-encoded, nothing embedded.
+    assert!(
+        text.contains(&shown("José Núñez Łukasz Оксана Đorđe Αλέξης")),
+        "{text}"
+    );
+    assert!(text.contains(&shown("Naïve (café)")), "{text}");
+    assert!(
+        text.contains(&shown("€5 — “quoted” \\ back (paren №42")),
+        "{text}"
+    );
+    // Both faces are embedded as subsets with a Unicode map; no standard font is used.
     let raw = String::from_utf8_lossy(&pdf);
-    assert!(raw.contains("/BaseFont /Helvetica"));
-    assert!(raw.contains("/BaseFont /Helvetica-Bold"));
-    assert_eq!(occurrences(&raw, "/Encoding /WinAnsiEncoding"), 2);
-    assert!(!raw.contains("/FontFile"));
+    assert_eq!(occurrences(&raw, "/Subtype /Type0"), 2);
+    assert_eq!(occurrences(&raw, "/FontFile2"), 2);
+    assert_eq!(occurrences(&raw, "/ToUnicode"), 2);
+    assert!(raw.contains("+DejaVuSansCondensed-Bold"));
+    assert!(!raw.contains("Helvetica"));
+    // Subsets keep the file small: far below the 740 KB of the whole regular face.
+    assert!(pdf.len() < 120_000, "{} bytes", pdf.len());
+}
+
+#[test]
+fn characters_outside_the_fonts_print_as_a_visible_mark() {
+    let pdf = render_pdf(&doc_with(vec![Block::Paragraph("Chen Wei 陈伟 🚕".into())]));
+    let text = content_text(&pdf);
+    assert!(
+        text.contains(&shown("Chen Wei \u{FFFD}\u{FFFD} \u{FFFD}")),
+        "{text}"
+    );
+}
+
+#[test]
+fn long_cell_values_wrap_instead_of_being_cut() {
+    let long = "INV-2026-QUEENS-AUTO-BODY-0000012345 rear bumper, tail light, trunk lid and paint";
+    let pdf = render_pdf(&doc_with(vec![Block::Table {
+        columns: vec![Column::text("Invoice", 8.0), Column::text("Driver", 8.0)],
+        rows: vec![vec![long.into(), "Zoë Łukasz-Müller".into()]],
+        total_row: None,
+    }]));
+    let strings = reports::inspect::shown_strings(&pdf);
+    assert!(!strings.iter().any(|s| s.contains('…')), "{strings:?}");
+    let start = strings
+        .iter()
+        .position(|s| s.starts_with("INV-"))
+        .expect("the value is shown");
+    let mut joined = String::new();
+    for s in &strings[start..] {
+        joined.push_str(s);
+        if joined.replace(' ', "").len() >= long.replace(' ', "").len() {
+            break;
+        }
+    }
+    assert_eq!(joined.replace(' ', ""), long.replace(' ', ""));
 }
 
 #[test]
@@ -295,6 +338,6 @@ fn oversized_content_terminates_and_stays_on_the_page() {
     assert_pdf_structure(&pdf);
     assert!(page_count(&pdf) > 1);
     // Every drawn coordinate stays finite.
-    let text = content_text(&pdf);
+    let text = raw_content(&pdf);
     assert!(!text.contains("NaN") && !text.contains("inf"));
 }

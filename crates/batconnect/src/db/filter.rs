@@ -56,7 +56,10 @@ impl Where {
             .push(format!("{column} IN ({})", marks.join(", ")));
     }
 
-    /// Case-insensitive "contains any of" on `column`.
+    /// Case-insensitive "contains any of" on `column`. Both sides are folded by the
+    /// database's own `lower()`, so they always agree: PostgreSQL folds every script,
+    /// SQLite only ASCII (there "łukasz" does not find "Łukasz", but "Łukasz" does, and
+    /// "muller" finds "MULLER").
     pub fn contains_any(&mut self, column: &str, values: &[String]) {
         if values.is_empty() {
             return;
@@ -64,9 +67,8 @@ impl Where {
         let parts: Vec<String> = values
             .iter()
             .map(|v| {
-                let mark =
-                    self.placeholder(Arg::Text(format!("%{}%", escape_like(&v.to_lowercase()))));
-                format!("lower({column}) LIKE {mark} ESCAPE '\\'")
+                let mark = self.placeholder(Arg::Text(format!("%{}%", escape_like(v))));
+                format!("lower({column}) LIKE lower({mark}) ESCAPE '\\'")
             })
             .collect();
         self.clauses.push(format!("({})", parts.join(" OR ")));

@@ -4,6 +4,7 @@
 
 pub mod model;
 pub mod pdf;
+pub mod record;
 pub mod repo;
 pub mod routes;
 pub mod service;

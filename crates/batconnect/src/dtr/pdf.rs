@@ -1,11 +1,15 @@
 //! The DTR as a payslip-like PDF: header, summary box, deductions by category, repairs,
 //! balances carried forward.
 
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use reports::{Block, Column, Document};
 
 use super::model::Dtr;
+use crate::house_style::{label, timestamp, us_date, usd};
 
-pub fn render(dtr: &Dtr, generated_at: &str) -> Vec<u8> {
+/// Lays the statement out; `now` and `timezone` print its "Generated" line.
+pub fn render(dtr: &Dtr, now: DateTime<Utc>, timezone: Tz) -> Vec<u8> {
     let c = &dtr.content;
     let p = &c.party;
     let mut doc = Document::new(format!(
@@ -16,10 +20,12 @@ pub fn render(dtr: &Dtr, generated_at: &str) -> Vec<u8> {
         "BAT Connect — weekly driver statement".to_string(),
         format!(
             "Week {} to {} · {}",
-            c.week_start, c.week_end, dtr.summary.status
+            us_date(&c.week_start),
+            us_date(&c.week_end),
+            dtr.summary.status
         ),
     ];
-    doc.generated_at = generated_at.to_string();
+    doc.generated_at = timestamp(now, timezone);
     doc.blocks.push(Block::KeyValues {
         title: Some("Driver and lease".into()),
         pairs: vec![
@@ -33,7 +39,7 @@ pub fn render(dtr: &Dtr, generated_at: &str) -> Vec<u8> {
             ),
             (
                 "Lease".into(),
-                format!("{} ({})", p.lease_business_id, p.lease_type),
+                format!("{} ({})", p.lease_business_id, label(&p.lease_type)),
             ),
             ("Medallion".into(), p.medallion_number.clone()),
             ("Vehicle".into(), p.vehicle.clone()),
@@ -50,20 +56,17 @@ pub fn render(dtr: &Dtr, generated_at: &str) -> Vec<u8> {
     });
     doc.blocks.push(Block::SummaryBox {
         items: vec![
-            ("Gross earnings".into(), c.gross_earnings.to_string()),
-            ("Deductions".into(), c.total_deducted.to_string()),
-            ("Net pay".into(), c.net_pay.to_string()),
-            (
-                "Balances carried".into(),
-                c.balances_carried_forward.to_string(),
-            ),
+            ("Gross earnings".into(), usd(c.gross_earnings)),
+            ("Deductions".into(), usd(c.total_deducted)),
+            ("Net pay".into(), usd(c.net_pay)),
+            ("Balances carried".into(), usd(c.balances_carried_forward)),
         ],
     });
     if c.credit_applied.is_positive() {
         doc.blocks.push(Block::Paragraph(format!(
             "Credit applied: {} of the driver's credit (interim payments beyond what was owed) paid \
              what fell due before this week's earnings were applied. Credit is never paid out.",
-            reports::usd(c.credit_applied.cents())
+            usd(c.credit_applied)
         )));
     }
     doc.blocks.push(Block::Heading(

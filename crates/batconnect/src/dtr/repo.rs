@@ -261,3 +261,61 @@ pub async fn statement_weeks(
     })
     .collect()
 }
+
+/// Where a finalized statement's PDF is stored and its SHA-256, when recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPdf {
+    pub key: String,
+    pub sha256: String,
+}
+
+/// The stored PDF of a statement, if one is recorded.
+pub async fn stored_pdf(pool: &AnyPool, id: i64) -> Result<Option<StoredPdf>, sqlx::Error> {
+    let row: Option<(Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT pdf_ref, pdf_sha256 FROM dtrs WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(match row {
+        Some((Some(key), Some(sha256))) => Some(StoredPdf { key, sha256 }),
+        _ => None,
+    })
+}
+
+/// Records the stored PDF of a finalized statement; `false` when one was recorded already
+/// (the first one stays: a record is never replaced).
+pub async fn record_pdf(tx: &mut Tx, id: i64, pdf: &StoredPdf) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE dtrs SET pdf_ref = $1, pdf_sha256 = $2 WHERE id = $3 AND status = 'Finalized' AND pdf_sha256 IS NULL",
+    )
+    .bind(&pdf.key)
+    .bind(&pdf.sha256)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Every finalized statement with a recorded PDF: (id, number, stored PDF), by id.
+pub async fn recorded_pdfs(pool: &AnyPool) -> Result<Vec<(i64, String, StoredPdf)>, sqlx::Error> {
+    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT id, dtr_number, pdf_ref, pdf_sha256 FROM dtrs \
+         WHERE status = 'Finalized' AND pdf_sha256 IS NOT NULL ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, number, key, sha256)| (id, number, StoredPdf { key, sha256 }))
+        .collect())
+}
+
+/// How many finalized statements have no recorded PDF yet (finalized before records
+/// were kept; their first download records one).
+pub async fn finalized_without_pdf(pool: &AnyPool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM dtrs WHERE status = 'Finalized' AND pdf_sha256 IS NULL",
+    )
+    .fetch_one(pool)
+    .await
+}

@@ -117,34 +117,23 @@ async fn dtr_pdf(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     user.require(READERS)?;
-    let dtr = load(&state, id).await?;
-    let generated = state
-        .clock
-        .now()
-        .with_timezone(&state.config.timezone)
-        .format("%Y-%m-%d %H:%M %Z")
-        .to_string();
-    let bytes = tokio::task::spawn_blocking(move || {
-        let name = format!("{}.pdf", dtr.summary.dtr_number);
-        (super::pdf::render(&dtr, &generated), name)
-    })
-    .await
-    .map_err(anyhow::Error::from)?;
+    let (dtr, pdf) = super::record::pdf(&state, id).await?;
     Ok((
         StatusCode::OK,
         [
             (header::CONTENT_TYPE, "application/pdf".to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}\"", bytes.1),
+                format!("attachment; filename=\"{}.pdf\"", dtr.summary.dtr_number),
             ),
         ],
-        bytes.0,
+        pdf,
     )
         .into_response())
 }
 
-/// Finalize a draft DTR (finance); it is never changed afterwards.
+/// Finalize a draft DTR (finance); it is never changed afterwards. Its PDF is stored once
+/// with its SHA-256, and every later download serves exactly those bytes.
 #[utoipa::path(post, path = "/dtrs/{id}/finalize", tag = "DTR", params(("id" = i64, Path)),
     responses((status = 200, body = Dtr), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn finalize_dtr(
@@ -153,10 +142,9 @@ async fn finalize_dtr(
     Path(id): Path<i64>,
 ) -> Result<Json<Dtr>, AppError> {
     user.require(FINANCE)?;
-    let mut tx = state.db.begin().await?;
-    service::finalize(&mut tx, id, &user.username, state.clock.now()).await?;
-    tx.commit().await?;
-    Ok(Json(load(&state, id).await?))
+    Ok(Json(
+        super::record::finalize(&state, id, &user.username).await?,
+    ))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]

@@ -125,6 +125,9 @@ pub struct ExportColumn {
     /// Also in the PDF (a landscape page holds about 700 points of table; internal ids and
     /// secondary columns stay in CSV and XLSX only).
     pub in_pdf: bool,
+    /// Holds stored RFC 3339 timestamps: CSV and XLSX keep them, the PDF prints them in
+    /// the fleet's time zone ([`crate::house_style::stored_timestamp`]).
+    pub timestamp: bool,
 }
 
 impl ExportColumn {
@@ -133,6 +136,15 @@ impl ExportColumn {
             key,
             column,
             in_pdf: true,
+            timestamp: false,
+        }
+    }
+
+    /// The same column, holding timestamps (see [`ExportColumn::timestamp`]).
+    pub fn of_timestamps(self) -> ExportColumn {
+        ExportColumn {
+            timestamp: true,
+            ..self
         }
     }
 
@@ -142,6 +154,7 @@ impl ExportColumn {
             key,
             column,
             in_pdf: false,
+            timestamp: false,
         }
     }
 }
@@ -193,12 +206,9 @@ impl Stamp {
             .to_string()
     }
 
-    /// "2026-11-25 10:00 EST".
+    /// "11/25/2026 10:00 AM EST".
     pub fn generated_at(&self) -> String {
-        self.now
-            .with_timezone(&self.timezone)
-            .format("%Y-%m-%d %H:%M %Z")
-            .to_string()
+        crate::house_style::timestamp(self.now, self.timezone)
     }
 }
 
@@ -295,6 +305,6 @@ mod tests {
             timezone: chrono_tz::America::New_York,
         };
         assert_eq!(stamp.file_date(), "2026-11-25");
-        assert_eq!(stamp.generated_at(), "2026-11-25 21:30 EST");
+        assert_eq!(stamp.generated_at(), "11/25/2026 9:30 PM EST");
     }
 }

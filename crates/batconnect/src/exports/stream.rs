@@ -278,6 +278,14 @@ async fn rendered_file(
         .iter()
         .map(|&i| export.columns[i].column.clone())
         .collect();
+    // Positions (among the kept columns) of timestamps the PDF prints in local time.
+    let local_times: Vec<usize> = keep
+        .iter()
+        .enumerate()
+        .filter(|&(_, &i)| format == Format::Pdf && export.columns[i].timestamp)
+        .map(|(at, _)| at)
+        .collect();
+    let timezone = stamp.timezone;
     let width = columns.len();
     let title = export.title.clone();
     let sheet = export.sheet;
@@ -302,12 +310,19 @@ async fn rendered_file(
         });
         let rows = ChannelRows(rx)
             .map(move |mut row| {
-                if row.len() == width {
-                    return row;
+                let mut row: Vec<String> = if row.len() == width {
+                    row
+                } else {
+                    keep.iter()
+                        .map(|&i| row.get_mut(i).map(std::mem::take).unwrap_or_default())
+                        .collect()
+                };
+                for &at in &local_times {
+                    if let Some(cell) = row.get_mut(at) {
+                        *cell = crate::house_style::stored_timestamp(cell, timezone);
+                    }
                 }
-                keep.iter()
-                    .map(|&i| row.get_mut(i).map(std::mem::take).unwrap_or_default())
-                    .collect()
+                row
             })
             .chain(last);
         match format {

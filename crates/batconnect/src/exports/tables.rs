@@ -8,6 +8,7 @@ use sqlx::Row;
 
 use super::{money, Export, ExportColumn};
 use crate::db::filter::Where;
+use crate::house_style::label;
 use crate::repairs::model::Settlement;
 
 fn opt_text(r: &AnyRow, name: &str) -> Result<String, sqlx::Error> {
@@ -47,7 +48,7 @@ pub fn invoices(filter: Where, order_by: &str, title: String, filters: String) -
             ExportColumn::new("lease_type", Column::text("Lease Type", 14.0)),
             ExportColumn::new("workshop", Column::text("Workshop", 18.0)),
             ExportColumn::new("amount", Column::money("Amount", 11.0)),
-            ExportColumn::new("weekly_installment", Column::money("Weekly", 10.0)),
+            ExportColumn::data_only("weekly_installment", Column::money("Weekly", 10.0)),
             ExportColumn::new("paid", Column::money("Paid", 10.0)),
             ExportColumn::new("remaining", Column::money("Remaining", 11.0)),
         ],
@@ -74,7 +75,7 @@ pub fn invoices(filter: Where, order_by: &str, title: String, filters: String) -
                 text(r, "driver_name")?,
                 text(r, "medallion_number")?,
                 text(r, "lease_ref")?,
-                text(r, "lease_type")?,
+                label(&text(r, "lease_type")?),
                 text(r, "workshop_type")?,
                 cents(r, "total_amount_cents")?,
                 cents(r, "weekly_installment_cents")?,
@@ -109,7 +110,7 @@ pub fn installments(filter: Where, order_by: &str, title: String, filters: Strin
             ExportColumn::new("remaining", Column::money("Remaining", 11.0)),
             ExportColumn::new("status", Column::text("Status", 10.0)),
             ExportColumn::new("posted_on", Column::date("Posted On", 11.0)),
-            ExportColumn::new("ledger_posting_ref", Column::integer("Ledger Ref", 9.0)),
+            ExportColumn::data_only("ledger_posting_ref", Column::integer("Ledger Ref", 9.0)),
         ],
         select_sql: format!(
             "SELECT i.installment_id, v.repair_id, v.invoice_number, v.driver_name, v.medallion_number, v.lease_ref, \
@@ -157,7 +158,7 @@ pub fn postings(filter: Where, title: String, filters: String) -> Export {
         noun: "postings",
         columns: vec![
             ExportColumn::new("id", Column::integer("ID", 7.0)),
-            ExportColumn::new("created_on", Column::text("Created On", 20.0)),
+            ExportColumn::new("created_on", Column::text("Created On", 20.0)).of_timestamps(),
             ExportColumn::new("category", Column::text("Category", 15.0)),
             ExportColumn::new("entry_type", Column::text("Entry Type", 19.0)),
             ExportColumn::new("status", Column::text("Status", 9.0)),
@@ -182,8 +183,8 @@ pub fn postings(filter: Where, title: String, filters: String) -> Export {
                 r.try_get::<i64, _>("id")?.to_string(),
                 text(r, "created_on")?,
                 text(r, "category")?,
-                text(r, "entry_type")?,
-                text(r, "status")?,
+                label(&text(r, "entry_type")?),
+                label(&text(r, "status")?),
                 cents(r, "amount_cents")?,
                 text(r, "reference_id")?,
                 opt_int(r, "reversal_for_id")?,
@@ -239,7 +240,7 @@ pub fn balances(filter: Where, title: String, filters: String) -> Export {
                 money(original - balance),
                 money(balance),
                 text(r, "due_date")?,
-                text(r, "status")?,
+                label(&text(r, "status")?),
             ])
         },
         filters,

@@ -314,21 +314,21 @@ pub async fn detail(
 
 /// The receipt the driver takes away: the payment, how it was paid, what it paid and what
 /// each balance has left, and any credit kept for the next statement.
-pub fn receipt_pdf(detail: &InterimPaymentDetail, fleet_name: &str, generated_at: &str) -> Vec<u8> {
+pub fn receipt_pdf(
+    detail: &InterimPaymentDetail,
+    fleet_name: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    timezone: chrono_tz::Tz,
+) -> Vec<u8> {
+    use crate::house_style::{stored_timestamp, timestamp, us_date, usd};
     use reports::{Block, Column, Document};
     let p = &detail.payment;
-    let usd = |m: Money| reports::usd(m.cents());
-    let us_date = |iso: &str| {
-        parse_date(iso)
-            .map(|d| d.format("%m/%d/%Y").to_string())
-            .unwrap_or_else(|_| iso.to_string())
-    };
     let mut doc = Document::new(fleet_name);
     doc.subtitle = vec![
         format!("Interim payment receipt {}", p.receipt_number),
         format!("Paid {} · lease {}", us_date(&p.payment_date), p.lease_id),
     ];
-    doc.generated_at = generated_at.to_string();
+    doc.generated_at = timestamp(now, timezone);
     doc.blocks.push(Block::SummaryBox {
         items: vec![
             ("Amount paid".into(), usd(p.amount)),
@@ -361,7 +361,7 @@ pub fn receipt_pdf(detail: &InterimPaymentDetail, fleet_name: &str, generated_at
             "VOIDED".into(),
             format!(
                 "on {} by {}{}",
-                us_date(&void.voided_on[..void.voided_on.len().min(10)]),
+                stored_timestamp(&void.voided_on, timezone),
                 void.voided_by,
                 void.reason
                     .as_ref()

@@ -508,7 +508,8 @@ async fn interim_payment_receipt(
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no interim payment {receipt_number}")))?;
     let stamp = crate::exports::Stamp::now(&state);
-    let pdf = interim_list::receipt_pdf(&detail, &state.config.fleet_name, &stamp.generated_at());
+    let pdf =
+        interim_list::receipt_pdf(&detail, &state.config.fleet_name, stamp.now, stamp.timezone);
     let file: String = receipt_number
         .chars()
         .map(|c| {

@@ -488,7 +488,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             q.filter.sql(),
-            "WHERE status IN ($1, $2) AND driver_id IN (SELECT d.id FROM drivers d WHERE (lower(d.full_name) LIKE $3 ESCAPE '\\'))"
+            "WHERE status IN ($1, $2) AND driver_id IN (SELECT d.id FROM drivers d WHERE (lower(d.full_name) LIKE lower($3) ESCAPE '\\'))"
         );
         assert_eq!(q.order_by, "total_amount_cents DESC, id DESC");
     }

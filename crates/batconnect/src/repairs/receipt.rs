@@ -21,6 +21,7 @@ use super::service;
 use crate::audit;
 use crate::db::Db;
 use crate::error::AppError;
+use crate::house_style::{stored_day, stored_timestamp, timestamp, us_date, usd};
 use crate::storage::Storage;
 
 /// Where the receipt of one version of an invoice is stored.
@@ -37,18 +38,13 @@ pub fn version_of(detail: &InvoiceDetail) -> Result<String, AppError> {
     Ok(hash[..20].to_string())
 }
 
-fn usd(m: Money) -> String {
-    reports::usd(m.cents())
-}
-
-fn us_date(iso: &str) -> String {
-    domain::calendar::parse_date(iso)
-        .map(|d| d.format("%m/%d/%Y").to_string())
-        .unwrap_or_else(|_| iso.to_string())
-}
-
-/// Lays the receipt out.
-pub fn render(detail: &InvoiceDetail, fleet_name: &str, generated_at: &str) -> Vec<u8> {
+/// Lays the receipt out, printing times in `timezone` (the house style).
+pub fn render(
+    detail: &InvoiceDetail,
+    fleet_name: &str,
+    now: DateTime<Utc>,
+    timezone: Tz,
+) -> Vec<u8> {
     let invoice = &detail.invoice;
     let mut doc = Document::new(fleet_name);
     doc.subtitle = vec![
@@ -60,7 +56,7 @@ pub fn render(detail: &InvoiceDetail, fleet_name: &str, generated_at: &str) -> V
             invoice.workshop_type
         ),
     ];
-    doc.generated_at = generated_at.to_string();
+    doc.generated_at = timestamp(now, timezone);
     doc.blocks.push(Block::SummaryBox {
         items: vec![
             ("Repair total".into(), usd(detail.totals.repair_amount)),
@@ -164,7 +160,7 @@ pub fn render(detail: &InvoiceDetail, fleet_name: &str, generated_at: &str) -> V
                     s.status.to_string(),
                     s.posted_on
                         .as_deref()
-                        .map(|p| us_date(p.get(..10).unwrap_or(p)))
+                        .map(|p| stored_day(p, timezone))
                         .unwrap_or_default(),
                 ]
             })
@@ -184,15 +180,9 @@ pub fn render(detail: &InvoiceDetail, fleet_name: &str, generated_at: &str) -> V
         "Each installment is deducted from the driver's weekly statement (DTR) for its week, \
          Sunday to Saturday. Recorded by {} on {}.",
         invoice.created_by,
-        us_date(invoice.created_on.get(..10).unwrap_or(&invoice.created_on))
+        stored_timestamp(&invoice.created_on, timezone)
     )));
     reports::render_pdf(&doc)
-}
-
-fn generated_at(now: DateTime<Utc>, timezone: Tz) -> String {
-    now.with_timezone(&timezone)
-        .format("%Y-%m-%d %H:%M %Z")
-        .to_string()
 }
 
 /// What making and keeping receipts uses.
@@ -247,11 +237,7 @@ async fn store_version(
     now: DateTime<Utc>,
 ) -> Result<Bytes, AppError> {
     let repair_id = detail.repair_id.as_str();
-    let pdf = Bytes::from(render(
-        detail,
-        receipts.fleet_name,
-        &generated_at(now, receipts.timezone),
-    ));
+    let pdf = Bytes::from(render(detail, receipts.fleet_name, now, receipts.timezone));
     let key = storage_key(repair_id, version);
     receipts.storage.put(&key, pdf.clone()).await?;
     let mut tx = receipts.db.begin().await?;

@@ -129,9 +129,9 @@ pub fn error_page(error: AppError) -> Response {
     )
 }
 
-/// `$1,234.56`.
+/// `$1,234.56` (the house style, as in the PDFs).
 pub fn money(amount: Money) -> String {
-    reports::usd(amount.cents())
+    crate::house_style::usd(amount)
 }
 
 /// A money cell: right-aligned, tabular figures.
@@ -141,21 +141,12 @@ pub fn money_cell(amount: Money) -> Markup {
 
 /// `2026-11-29` → `11/29/2026` (anything else is shown as it is).
 pub fn date(iso: &str) -> String {
-    match chrono::NaiveDate::parse_from_str(iso.get(..10).unwrap_or(iso), "%Y-%m-%d") {
-        Ok(d) => d.format("%m/%d/%Y").to_string(),
-        Err(_) => iso.to_string(),
-    }
+    crate::house_style::us_date(iso)
 }
 
 /// A stored RFC 3339 time in the fleet's time zone: `11/29/2026 4:30 AM EST`.
 pub fn time(rfc3339: &str, timezone: Tz) -> String {
-    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
-        Ok(t) => t
-            .with_timezone(&timezone)
-            .format("%m/%d/%Y %-I:%M %p %Z")
-            .to_string(),
-        Err(_) => rfc3339.to_string(),
-    }
+    crate::house_style::stored_timestamp(rfc3339, timezone)
 }
 
 /// A status word as a badge (its colour by class, its word always written out).

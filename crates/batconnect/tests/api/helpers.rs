@@ -480,105 +480,42 @@ impl TestApp {
     }
 }
 
-/// The text strings drawn on a PDF's pages, in order, joined by spaces: every content
-/// stream is inflated and its `(…)` strings are read (escapes undone). Enough to check what
-/// a receipt or statement says.
+/// The text strings drawn on a PDF's pages, in order, joined by spaces, decoded through the
+/// fonts' Unicode maps (`reports::inspect`). Enough to check what a receipt or statement
+/// says; `pdftotext_of` is the independent check.
 pub fn pdf_text(pdf: &[u8]) -> String {
-    use std::io::Read;
-    let mut shown = Vec::new();
-    let mut rest = pdf;
-    while let Some(start) = find(rest, b"stream\n") {
-        let body = &rest[start + b"stream\n".len()..];
-        let Some(end) = find(body, b"endstream") else {
-            break;
-        };
-        let mut inflated = Vec::new();
-        if flate2::read::ZlibDecoder::new(&body[..end])
-            .read_to_end(&mut inflated)
-            .is_ok()
-        {
-            shown.extend(strings_in(&inflated));
-        }
-        rest = &body[end..];
-    }
-    shown.join(" ")
+    reports::inspect::shown_strings(pdf).join(" ")
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// The literal strings `(…)` of a content stream, with `\(`, `\)`, `\\` and octal escapes undone
-/// (WinAnsi bytes read as Latin-1, close enough for the ASCII checked here).
-fn strings_in(content: &[u8]) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < content.len() {
-        if content[i] == b'<' {
-            // A hex string (strings with bytes outside ASCII are written this way).
-            let end = content[i..]
-                .iter()
-                .position(|&c| c == b'>')
-                .map_or(content.len(), |e| i + e);
-            let hex: Vec<u8> = content[i + 1..end]
-                .iter()
-                .copied()
-                .filter(u8::is_ascii_hexdigit)
-                .collect();
-            let text = hex
-                .chunks(2)
-                .filter_map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
-                .map(char::from)
-                .collect();
-            out.push(text);
-            i = end + 1;
-            continue;
+/// The text `pdftotext` (poppler) extracts from a PDF, or `None` when the tool is not
+/// installed; with `BAT_TEST_REQUIRE_PDFTOTEXT=1` (CI) a missing tool fails the test.
+pub fn pdftotext_of(pdf: &[u8]) -> Option<String> {
+    use std::io::Write;
+    let spawned = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8", "-layout", "-", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(e) => {
+            assert!(
+                std::env::var("BAT_TEST_REQUIRE_PDFTOTEXT").ok().as_deref() != Some("1"),
+                "pdftotext is required (BAT_TEST_REQUIRE_PDFTOTEXT=1) but could not run: {e}"
+            );
+            eprintln!("SKIPPED: the pdftotext check (install poppler-utils to run it): {e}");
+            return None;
         }
-        if content[i] != b'(' {
-            i += 1;
-            continue;
-        }
-        let (mut depth, mut text) = (1, String::new());
-        i += 1;
-        while i < content.len() && depth > 0 {
-            match content[i] {
-                b'\\' if i + 1 < content.len() => {
-                    i += 1;
-                    match content[i] {
-                        d @ b'0'..=b'7' => {
-                            let digits: Vec<u8> = content[i..]
-                                .iter()
-                                .take(3)
-                                .take_while(|c| (b'0'..=b'7').contains(c))
-                                .copied()
-                                .collect();
-                            let _ = d;
-                            let value =
-                                digits.iter().fold(0u32, |v, c| v * 8 + u32::from(c - b'0'));
-                            text.push(char::from_u32(value).unwrap_or('?'));
-                            i += digits.len() - 1;
-                        }
-                        b'n' => text.push('\n'),
-                        other => text.push(other as char),
-                    }
-                }
-                b'(' => {
-                    depth += 1;
-                    text.push('(');
-                }
-                b')' => {
-                    depth -= 1;
-                    if depth > 0 {
-                        text.push(')');
-                    }
-                }
-                other => text.push(other as char),
-            }
-            i += 1;
-        }
-        out.push(text);
-    }
-    out
+    };
+    child.stdin.take().unwrap().write_all(pdf).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "pdftotext failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8(out.stdout).expect("pdftotext writes UTF-8"))
 }
 
 /// Polls futures concurrently without pulling in the `futures` crate.

@@ -18,6 +18,7 @@ mod lease_rent;
 mod ledger_jobs;
 mod money_truth;
 mod moto;
+mod printed_documents;
 mod repairs_flow;
 mod repairs_read;
 mod sidecar;

@@ -48,8 +48,22 @@ pub fn page_tree_count(pdf: &[u8]) -> usize {
         .unwrap()
 }
 
-/// All content streams, inflated and concatenated (in file order).
+/// Every string the pages show, decoded to Unicode, one `(text) Tj` line each (in file
+/// order), so tests can look for [`shown`] text.
 pub fn content_text(pdf: &[u8]) -> String {
+    reports::inspect::shown_strings(pdf)
+        .iter()
+        .map(|s| format!("{} Tj\n", shown_literal(s)))
+        .collect()
+}
+
+fn shown_literal(text: &str) -> String {
+    format!("({text})")
+}
+
+/// All content streams, inflated and concatenated (in file order): the drawing
+/// operators, for checks on coordinates.
+pub fn raw_content(pdf: &[u8]) -> String {
     let mut out = String::new();
     let mut rest = pdf;
     while let Some(start) = find(rest, b"stream\n") {
