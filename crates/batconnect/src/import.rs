@@ -56,10 +56,17 @@ struct LeaseRow {
 type Row<T> = (usize, Result<T, String>);
 
 fn read_rows<T: DeserializeOwned>(path: &Path) -> Result<Vec<Row<T>>, ImportError> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| ImportError::Read(path.display().to_string(), e.to_string()))?;
+    read_rows_from(file)
+}
+
+fn read_rows_from<T: DeserializeOwned>(
+    source: impl std::io::Read,
+) -> Result<Vec<Row<T>>, ImportError> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| ImportError::Read(path.display().to_string(), e.to_string()))?;
+        .from_reader(source);
     let mut rows = Vec::new();
     for (index, record) in reader.deserialize::<T>().enumerate() {
         // Line 1 is the header.
@@ -133,7 +140,11 @@ pub async fn run(
             .await
         }
         Entity::Leases => import_leases(db, path, actor, now).await,
-        Entity::Earnings => import_earnings(db, path, actor, now, timezone).await,
+        Entity::Earnings => {
+            let file = std::fs::File::open(path)
+                .map_err(|e| ImportError::Read(path.display().to_string(), e.to_string()))?;
+            earnings_csv(db, file, actor, now, timezone).await
+        }
     }
 }
 
@@ -290,14 +301,17 @@ struct EarningsRow {
     amount: String,
 }
 
-async fn import_earnings(
+/// An earnings CSV (`lease_id,period,amount`), from `import earnings` or the console's
+/// upload: every bad line is reported by its number and nothing is written unless every
+/// line is good. Returns how many were recorded.
+pub async fn earnings_csv(
     db: &Db,
-    path: &Path,
+    source: impl std::io::Read,
     actor: &CurrentUser,
     now: chrono::DateTime<chrono::Utc>,
     timezone: chrono_tz::Tz,
 ) -> Result<usize, ImportError> {
-    let rows = read_rows::<EarningsRow>(path)?;
+    let rows = read_rows_from::<EarningsRow>(source)?;
     let mut problems = Vec::new();
     let mut inputs = Vec::new();
     let mut lines = Vec::new();

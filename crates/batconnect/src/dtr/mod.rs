@@ -3,6 +3,7 @@
 //! week's earnings to the lease's balances by the payment hierarchy.
 
 pub mod model;
+pub mod pages;
 pub mod pdf;
 pub mod record;
 pub mod repo;

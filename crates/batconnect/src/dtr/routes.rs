@@ -37,6 +37,16 @@ async fn list_dtrs(
     query: RawQuery,
 ) -> Result<Json<Page<DtrSummary>>, AppError> {
     user.require(READERS)?;
+    let (filter, page) = dtr_filter(state.db.reader(), &query).await?;
+    let (items, total) = repo::list(state.db.reader(), &filter, page).await?;
+    Ok(Json(Page::new(items, total, page)))
+}
+
+/// The list's filters and page from its query (the API and the console share it).
+pub(crate) async fn dtr_filter(
+    pool: &sqlx::AnyPool,
+    query: &RawQuery,
+) -> Result<(Where, PageRequest), AppError> {
     query.reject_unknown(&[
         "week",
         "driver_id",
@@ -63,8 +73,7 @@ async fn list_dtrs(
         if values.is_empty() {
             continue;
         }
-        let ids = crate::fleet::repo::ids_named_for(state.db.reader(), table, &values, None, name)
-            .await?;
+        let ids = crate::fleet::repo::ids_named_for(pool, table, &values, None, name).await?;
         if ids.is_empty() {
             filter.raw("1 = 0");
         } else {
@@ -86,8 +95,7 @@ async fn list_dtrs(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    let (items, total) = repo::list(state.db.reader(), &filter, page).await?;
-    Ok(Json(Page::new(items, total, page)))
+    Ok((filter, page))
 }
 
 async fn load(state: &AppState, id: i64) -> Result<Dtr, AppError> {

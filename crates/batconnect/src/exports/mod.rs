@@ -241,6 +241,46 @@ pub async fn invoices_file(
     stream::respond(state.db.reader(), export, format, Stamp::now(state), slot).await
 }
 
+/// The ledger export (`kind=postings` or `kind=balances`) for the lists' filters plus
+/// `format`; the console's ledger pages download the same file.
+pub async fn ledger_file(
+    state: &crate::state::AppState,
+    query: &RawQuery,
+) -> Result<axum::response::Response, AppError> {
+    let format = Format::parse(query)?;
+    let list = list_params(query, &["format", "kind"]);
+    let fleet = &state.config.fleet_name;
+    let export = match query.get("kind") {
+        Some("postings") => {
+            let (filter, _) =
+                crate::ledger::routes::postings_filter(state.db.reader(), &list).await?;
+            tables::postings(
+                filter,
+                format!("{fleet} — Ledger postings"),
+                describe_filters(query),
+            )
+        }
+        Some("balances") => {
+            let (filter, _) =
+                crate::ledger::routes::balances_filter(state.db.reader(), &list).await?;
+            tables::balances(
+                filter,
+                format!("{fleet} — Ledger balances"),
+                describe_filters(query),
+            )
+        }
+        Some(other) => {
+            return Err(AppError::field(
+                "kind",
+                format!("'{other}' is not one of: postings, balances"),
+            ))
+        }
+        None => return Err(AppError::field("kind", "is required: postings or balances")),
+    };
+    let slot = stream::take_slot(&state.export_slots)?;
+    stream::respond(state.db.reader(), export, format, Stamp::now(state), slot).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

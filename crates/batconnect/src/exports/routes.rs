@@ -131,36 +131,5 @@ async fn export_ledger(
     query: RawQuery,
 ) -> Result<Response, AppError> {
     user.require(READERS)?;
-    let format = Format::parse(&query)?;
-    let list = list_params(&query, &["format", "kind"]);
-    let fleet = &state.config.fleet_name;
-    let export = match query.get("kind") {
-        Some("postings") => {
-            let (filter, _) =
-                crate::ledger::routes::postings_filter(state.db.reader(), &list).await?;
-            tables::postings(
-                filter,
-                format!("{fleet} — Ledger postings"),
-                describe_filters(&query),
-            )
-        }
-        Some("balances") => {
-            let (filter, _) =
-                crate::ledger::routes::balances_filter(state.db.reader(), &list).await?;
-            tables::balances(
-                filter,
-                format!("{fleet} — Ledger balances"),
-                describe_filters(&query),
-            )
-        }
-        Some(other) => {
-            return Err(AppError::field(
-                "kind",
-                format!("'{other}' is not one of: postings, balances"),
-            ))
-        }
-        None => return Err(AppError::field("kind", "is required: postings or balances")),
-    };
-    let slot = stream::take_slot(&state.export_slots)?;
-    stream::respond(state.db.reader(), export, format, Stamp::now(&state), slot).await
+    super::ledger_file(&state, &query).await
 }

@@ -90,6 +90,9 @@ fn console(state: &AppState) -> Router<AppState> {
         .merge(crate::web::router())
         .merge(crate::repairs::pages::router(max_upload))
         .merge(crate::documents::pages::router(max_upload))
+        .merge(crate::ledger::pages::router())
+        .merge(crate::dtr::pages::router())
+        .merge(crate::jobs::pages::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::web::guard,

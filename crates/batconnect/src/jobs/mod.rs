@@ -4,6 +4,7 @@
 //! a plain service function the CLI and API call too.
 
 pub mod model;
+pub mod pages;
 pub mod repo;
 pub mod routes;
 pub mod runner;

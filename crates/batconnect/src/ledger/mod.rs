@@ -5,6 +5,7 @@
 pub mod interim;
 pub mod interim_list;
 pub mod model;
+pub mod pages;
 pub mod payments;
 pub mod repo;
 pub mod routes;

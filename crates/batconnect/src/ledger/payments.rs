@@ -160,6 +160,28 @@ fn already_recorded(lease_id: i64, period: SundayDate) -> AppError {
     ))
 }
 
+/// The whole "record these earnings" action that the API, the console and
+/// `import earnings` share: leases found by id or lease id, every row checked (all bad
+/// rows named, by their position), then recorded — all rows or none.
+pub async fn record_earnings_rows(
+    tx: &mut Tx,
+    rows: &[EarningsRequestRow],
+    actor: &str,
+    now: DateTime<Utc>,
+    timezone: chrono_tz::Tz,
+) -> Result<Vec<EarningsRecorded>, AppError> {
+    let (inputs, unknown) = resolve_earnings_leases(tx, rows).await?;
+    let named = |e| name_unknown_leases(e, &unknown);
+    let parsed = parse_earnings(
+        &inputs,
+        domain::calendar::current_payment_period(now, timezone),
+    )
+    .map_err(named)?;
+    record_earnings(tx, &parsed, actor, now)
+        .await
+        .map_err(named)
+}
+
 /// Records weekly earnings as credit postings, one per lease and week. A second submission
 /// for a lease and week is refused (409) while the first stands; void it to correct it.
 /// All rows or none. Allocation happens when the week's DTRs are generated.

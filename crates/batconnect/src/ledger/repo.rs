@@ -909,3 +909,74 @@ pub async fn balance_lease(tx: &mut Tx, balance_id: i64) -> Result<Option<i64>, 
         .await
         .map(Option::flatten)
 }
+
+/// One posting by id.
+pub async fn posting(pool: &AnyPool, id: i64) -> Result<Option<Posting>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT {POSTING_COLUMNS} FROM ledger_postings WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .as_ref()
+    .map(posting_from_row)
+    .transpose()
+}
+
+/// The reversal posted when this posting was voided.
+pub async fn reversal_of(pool: &AnyPool, id: i64) -> Result<Option<Posting>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT {POSTING_COLUMNS} FROM ledger_postings WHERE reversal_for_id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .as_ref()
+    .map(posting_from_row)
+    .transpose()
+}
+
+/// An allocation as a posting's page shows it: which payment paid which balance, how
+/// much, and whether a void reversed it.
+#[derive(Debug, Clone)]
+pub struct AllocationLine {
+    pub payment_posting_id: i64,
+    pub obligation_posting_id: i64,
+    pub balance_id: i64,
+    pub reference_id: String,
+    pub category: String,
+    pub due_date: String,
+    pub amount: Money,
+    pub reversed: bool,
+}
+
+/// What a payment posting paid, or what paid an obligation posting's balance, oldest first.
+pub async fn allocations_of_posting(
+    pool: &AnyPool,
+    id: i64,
+) -> Result<Vec<AllocationLine>, sqlx::Error> {
+    sqlx::query(
+        "SELECT a.payment_posting_id, b.obligation_posting_id, a.balance_id, b.reference_id, b.category, \
+         b.due_date, a.amount_cents, CAST(a.reversed AS BIGINT) AS reversed FROM ledger_allocations a \
+         JOIN ledger_balances b ON b.id = a.balance_id \
+         WHERE a.payment_posting_id = $1 OR b.obligation_posting_id = $2 ORDER BY a.id",
+    )
+    .bind(id)
+    .bind(id)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(AllocationLine {
+            payment_posting_id: r.try_get("payment_posting_id")?,
+            obligation_posting_id: r.try_get("obligation_posting_id")?,
+            balance_id: r.try_get("balance_id")?,
+            reference_id: r.try_get("reference_id")?,
+            category: r.try_get("category")?,
+            due_date: r.try_get("due_date")?,
+            amount: Money::from_cents(r.try_get("amount_cents")?),
+            reversed: r.try_get::<i64, _>("reversed")? != 0,
+        })
+    })
+    .collect()
+}

@@ -214,6 +214,42 @@ async fn label<T>(
     Ok(())
 }
 
+/// Each posting's lease id, driver name and medallion number, as people read them.
+pub(crate) async fn label_postings(
+    pool: &sqlx::AnyPool,
+    items: &mut [Posting],
+) -> Result<(), AppError> {
+    label(
+        pool,
+        items,
+        |p| p.lease_id,
+        |p, (lease, driver, medallion)| {
+            p.lease_business_id = Some(lease);
+            p.driver_name = driver;
+            p.medallion_number = Some(medallion);
+        },
+    )
+    .await
+}
+
+/// Each balance's lease id, driver name and medallion number, as people read them.
+pub(crate) async fn label_balances(
+    pool: &sqlx::AnyPool,
+    items: &mut [Balance],
+) -> Result<(), AppError> {
+    label(
+        pool,
+        items,
+        |b| b.lease_id,
+        |b, (lease, driver, medallion)| {
+            b.lease_business_id = Some(lease);
+            b.driver_name = driver;
+            b.medallion_number = Some(medallion);
+        },
+    )
+    .await
+}
+
 /// Ledger postings, newest first.
 #[utoipa::path(get, path = "/ledger/postings", tag = "Ledger",
     params(("driver_id" = Option<String>, Query, description = "internal id, or a part of the driver id"), ("lease_id" = Option<String>, Query, description = "internal id, or a part of the lease id"),
@@ -232,17 +268,7 @@ async fn list_postings(
     user.require(READERS)?;
     let (filter, page) = postings_filter(state.db.reader(), &query).await?;
     let (mut items, total) = repo::list_postings(state.db.reader(), &filter, page).await?;
-    label(
-        state.db.reader(),
-        &mut items,
-        |p| p.lease_id,
-        |p, (lease, driver, medallion)| {
-            p.lease_business_id = Some(lease);
-            p.driver_name = driver;
-            p.medallion_number = Some(medallion);
-        },
-    )
-    .await?;
+    label_postings(state.db.reader(), &mut items).await?;
     Ok(Json(Page::new(items, total, page)))
 }
 
@@ -263,17 +289,7 @@ async fn list_balances(
     user.require(READERS)?;
     let (filter, page) = balances_filter(state.db.reader(), &query).await?;
     let (mut items, total) = repo::list_balances(state.db.reader(), &filter, page).await?;
-    label(
-        state.db.reader(),
-        &mut items,
-        |b| b.lease_id,
-        |b, (lease, driver, medallion)| {
-            b.lease_business_id = Some(lease);
-            b.driver_name = driver;
-            b.medallion_number = Some(medallion);
-        },
-    )
-    .await?;
+    label_balances(state.db.reader(), &mut items).await?;
     Ok(Json(Page::new(items, total, page)))
 }
 
@@ -347,16 +363,14 @@ async fn record_earnings(
         return Err(AppError::field("earnings", "give 1 to 10000 rows"));
     }
     let mut tx = state.db.begin().await?;
-    let (inputs, unknown) = payments::resolve_earnings_leases(&mut tx, &request.earnings).await?;
-    let named = |e| payments::name_unknown_leases(e, &unknown);
-    let rows = payments::parse_earnings(
-        &inputs,
-        domain::calendar::current_payment_period(now, state.config.timezone),
+    let recorded = payments::record_earnings_rows(
+        &mut tx,
+        &request.earnings,
+        &user.username,
+        now,
+        state.config.timezone,
     )
-    .map_err(named)?;
-    let recorded = payments::record_earnings(&mut tx, &rows, &user.username, now)
-        .await
-        .map_err(named)?;
+    .await?;
     idempotency
         .commit(
             &state.db,

@@ -48,6 +48,9 @@ impl Page<'_> {
                                     (nav_link("Dashboard", &format!("{PREFIX}/"), self.section == "dashboard"))
                                     (nav_link("Vehicle Repairs", &format!("{PREFIX}/repairs"), self.section == "repairs"))
                                     (nav_link("Installments", &format!("{PREFIX}/installments"), self.section == "installments"))
+                                    (nav_link("Ledger", &format!("{PREFIX}/ledger"), self.section == "ledger"))
+                                    (nav_link("DTRs", &format!("{PREFIX}/dtrs"), self.section == "dtrs"))
+                                    (nav_link("Weekly run", &format!("{PREFIX}/jobs"), self.section == "jobs"))
                                 }
                             }
                             form.signout method="post" action={ (PREFIX) "/sign-out" } {

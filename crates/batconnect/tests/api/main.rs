@@ -7,6 +7,7 @@ mod browser;
 mod case_engine;
 mod cashier;
 mod console;
+mod console_finance;
 mod documents;
 mod earnings_dtr;
 mod exports;

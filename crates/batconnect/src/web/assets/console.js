@@ -37,3 +37,23 @@ document.addEventListener("submit", function (event) {
   form.addEventListener("input", later);
   form.addEventListener("change", later);
 })();
+
+// The weekly run's table follows a run that is going, until it ends.
+(function () {
+  if (!document.querySelector("[data-refresh-url]") || !window.fetch) { return; }
+  var tick = function () {
+    var current = document.querySelector("[data-refresh-url]");
+    if (!current || current.getAttribute("data-running") !== "yes") { return; }
+    fetch(current.getAttribute("data-refresh-url"), { credentials: "same-origin" })
+      .then(function (response) { return response.ok && !response.redirected ? response.text() : null; })
+      .then(function (html) {
+        if (html === null) { return; }
+        var holder = document.createElement("div");
+        holder.innerHTML = html;
+        if (holder.firstElementChild) { current.replaceWith(holder.firstElementChild); }
+      })
+      .catch(function () { /* a reload still shows the run */ })
+      .then(function () { window.setTimeout(tick, 4000); });
+  };
+  window.setTimeout(tick, 4000);
+})();

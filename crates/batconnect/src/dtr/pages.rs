@@ -1,0 +1,347 @@
+//! Weekly driver statements in the console: the DTRs of a week (by default the last
+//! finished one) with lease, driver and status filters; a statement's page, which mirrors
+//! its PDF; the PDF itself; finalizing (finance) with a confirmation; regenerating a week's
+//! drafts. The same services as the API.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use domain::calendar::SundayDate;
+use domain::status::DtrStatus;
+use maud::html;
+
+use super::model::Dtr;
+use super::{record, repo, service};
+use crate::api::extract::RawQuery;
+use crate::auth::model::{FINANCE, READERS};
+use crate::db::Page as DbPage;
+use crate::error::AppError;
+use crate::house_style::label;
+use crate::state::AppState;
+use crate::web::layout::{
+    badge, csrf, date, field, input_field, money, money_cell, pagination, time,
+};
+use crate::web::{see_other, FieldErrors, Form, Page, PageError, Signed, PREFIX};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/app/dtrs", get(list))
+        .route("/app/dtrs/generate", post(generate))
+        .route("/app/dtrs/{id}", get(statement))
+        .route("/app/dtrs/{id}/pdf", get(pdf))
+        .route("/app/dtrs/{id}/finalize", post(finalize))
+}
+
+/// The week that ended last: what a clerk hands out this week.
+fn last_finished_week(state: &AppState) -> SundayDate {
+    domain::calendar::current_payment_period(state.clock.now(), state.config.timezone).previous()
+}
+
+async fn list(
+    State(state): State<AppState>,
+    signed: Signed,
+    query: RawQuery,
+) -> Result<Response, PageError> {
+    signed.user().require(READERS)?;
+    let mut filters = RawQuery(
+        query
+            .0
+            .iter()
+            .filter(|(k, v)| !v.trim().is_empty() && k != "generated")
+            .cloned()
+            .collect(),
+    );
+    if filters.get("week").is_none() {
+        filters
+            .0
+            .push(("week".into(), last_finished_week(&state).to_string()));
+    }
+    let week = filters.get("week").unwrap_or_default().to_string();
+    let generated = query.get("generated").map(str::to_string);
+    let (result, errors) = match super::routes::dtr_filter(state.db.reader(), &filters).await {
+        Ok((filter, page)) => {
+            let (items, total) = repo::list(state.db.reader(), &filter, page).await?;
+            (
+                Some(DbPage::new(items, total, page)),
+                FieldErrors::default(),
+            )
+        }
+        Err(error) => (None, FieldErrors::from_error(error)?),
+    };
+    let value = |name: &str| filters.get(name).unwrap_or_default().to_string();
+    let may = signed.user().has_any(FINANCE);
+    let content = html! {
+        @if let Some(report) = &generated {
+            p.notice role="status" { (report) }
+        }
+        form.card method="get" action={ (PREFIX) "/dtrs" } aria-label="Filters" {
+            div.filters {
+                (input_field("Week (its Sunday)", "week", &week, "date", &errors))
+                (input_field("Lease", "lease_id", &value("lease_id"), "search", &errors))
+                (input_field("Driver", "driver_id", &value("driver_id"), "search", &errors))
+                (field("Status", "status", html! {
+                    select #status name="status" {
+                        option value="" { "Any" }
+                        @for s in DtrStatus::ALL { option value=(s.as_str()) selected[value("status").eq_ignore_ascii_case(s.as_str())] { (s.as_str()) } }
+                    }
+                }, errors.for_field("status")))
+            }
+            div.actions {
+                button.primary type="submit" { "Show statements" }
+                a.button href={ (PREFIX) "/dtrs" } { "Last finished week" }
+            }
+            @for e in errors.general(&["week", "lease_id", "driver_id", "status"]) {
+                p.notice.error role="alert" { (e.field) ": " (e.message) }
+            }
+        }
+        @if may && SundayDate::parse(&week).is_ok() {
+            details.confirm {
+                summary.button role="button" { "Regenerate this week’s drafts…" }
+                form method="post" action={ (PREFIX) "/dtrs/generate" } {
+                    (csrf(&signed))
+                    input type="hidden" name="week" value=(week);
+                    p { "Every draft statement of the week of " (date(&week)) " is made again from the ledger as it is now (earnings applied by the payment hierarchy). Finalized statements are kept as they are." }
+                    button.primary type="submit" { "Regenerate drafts" }
+                }
+            }
+        }
+        @if let Some(page) = &result {
+            @if page.items.is_empty() {
+                p.empty.card { "No statement for the week of " (date(&week)) " matches. Statements are made by the Sunday run, or by “Regenerate the week's drafts”." }
+            } @else {
+                div.table-wrap tabindex="0" role="region" aria-label="Statements" {
+                    table {
+                        caption.muted { "Statements of the week of " (date(&week)) ", page " (page.page) }
+                        thead { tr {
+                            th { "DTR" } th { "Week" } th { "Lease" } th.num { "Gross earnings" } th.num { "Deductions" } th.num { "Net pay" } th { "Status" }
+                        } }
+                        tbody {
+                            @for d in &page.items {
+                                tr {
+                                    td { a href={ (PREFIX) "/dtrs/" (d.id) } { (d.dtr_number) } }
+                                    td { (date(&d.week_start)) " – " (date(&d.week_end)) }
+                                    td { (d.lease_id) }
+                                    (money_cell(d.gross_earnings)) (money_cell(d.total_deducted)) (money_cell(d.net_pay))
+                                    td { (badge(d.status.as_str())) }
+                                }
+                            }
+                        }
+                    }
+                }
+                (pagination(&format!("{PREFIX}/dtrs"), &filters.0, page.page, page.total_pages))
+            }
+        }
+    };
+    Ok(Page {
+        title: "Driver statements (DTRs)",
+        crumbs: &[("Dashboard", "/app/")],
+        signed: Some(&signed),
+        section: "dtrs",
+    }
+    .render(content))
+}
+
+async fn load(state: &AppState, id: i64) -> Result<Dtr, AppError> {
+    repo::get(state.db.reader(), id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no DTR {id}")))
+}
+
+async fn statement(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    signed.user().require(READERS)?;
+    render_statement(&state, &signed, id, None, StatusCode::OK).await
+}
+
+async fn render_statement(
+    state: &AppState,
+    signed: &Signed,
+    id: i64,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let dtr = load(state, id).await?;
+    let c = &dtr.content;
+    let p = &c.party;
+    let tz = state.config.timezone;
+    let draft = dtr.summary.status == DtrStatus::Draft;
+    let title = format!("DTR {}", dtr.summary.dtr_number);
+    let content = html! {
+        div.actions {
+            (badge(dtr.summary.status.as_str()))
+            a.button href={ (PREFIX) "/dtrs/" (id) "/pdf" } download { "Download PDF" }
+        }
+        @if let Some(message) = error {
+            p.notice.error role="alert" { "Could not finalize: " (message) }
+        }
+        p.muted { "Week " (date(&c.week_start)) " to " (date(&c.week_end))
+            @if let (Some(by), Some(on)) = (&dtr.summary.finalized_by, &dtr.summary.finalized_on) {
+                " · finalized " (time(on, tz)) " by " (by)
+            } @else { " · made " (time(&dtr.summary.generated_on, tz)) } }
+        div.cards {
+            section.card {
+                h2 { "Driver and lease" }
+                dl.facts {
+                    dt { "Driver" } dd { (p.driver_name.as_deref().unwrap_or("—")) }
+                    dt { "TLC license" } dd { (p.tlc_license_no.as_deref().unwrap_or("—")) }
+                    dt { "Lease" } dd { (p.lease_business_id) " (" (label(&p.lease_type)) ")" }
+                    dt { "Medallion" } dd { (p.medallion_number) }
+                    dt { "Vehicle" } dd { (p.vehicle) }
+                    dt { "VIN / plate" } dd { (p.vin) " / " (p.plate_number.as_deref().unwrap_or("—")) }
+                }
+            }
+            section.card aria-label="Summary" {
+                h2 { "Summary" }
+                dl.facts {
+                    dt { "Gross earnings" } dd { (money(c.gross_earnings)) }
+                    dt { "Deductions" } dd { (money(c.total_deducted)) }
+                    dt { "Net pay" } dd.stat { (money(c.net_pay)) }
+                    dt { "Balances carried" } dd { (money(c.balances_carried_forward)) }
+                    @if c.credit_applied.is_positive() { dt { "Credit applied" } dd { (money(c.credit_applied)) } }
+                }
+            }
+        }
+        section.card {
+            h2 { "Deductions by category (payment order)" }
+            div.table-wrap tabindex="0" role="region" aria-label="Deductions" {
+                table {
+                    thead { tr { th { "Category" } th.num { "Paid this week" } th.num { "Still open" } } }
+                    tbody {
+                        @for l in &c.categories {
+                            tr { td { (l.category) } (money_cell(l.deducted)) (money_cell(l.outstanding)) }
+                        }
+                    }
+                    tfoot { tr { td { "Total" } (money_cell(c.total_deducted)) (money_cell(c.balances_carried_forward)) } }
+                }
+            }
+        }
+        section.card {
+            h2 { "Repairs" }
+            @if c.repairs.is_empty() {
+                p.empty { "No repair installments due or open this week." }
+            } @else {
+                div.table-wrap tabindex="0" role="region" aria-label="Repairs" {
+                    table {
+                        thead { tr {
+                            th { "Repair" } th { "Installment" } th { "Invoice" } th { "Due" }
+                            th.num { "Amount due" } th.num { "Paid this week" } th { "Status" } th.num { "Invoice balance" }
+                        } }
+                        tbody {
+                            @for r in &c.repairs {
+                                tr {
+                                    td { a href={ (PREFIX) "/repairs/" (r.repair_id) } { (r.repair_id) } }
+                                    td { (r.installment_id) }
+                                    td { (r.invoice_number) }
+                                    td { (date(&r.due_date)) }
+                                    (money_cell(r.amount_due)) (money_cell(r.paid_this_week))
+                                    td { (badge(r.status.as_str())) }
+                                    (money_cell(r.invoice_balance_remaining))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if draft && signed.user().has_any(FINANCE) {
+            details.confirm open[error.is_some()] {
+                summary.button role="button" { "Finalize this statement…" }
+                form method="post" action={ (PREFIX) "/dtrs/" (id) "/finalize" } {
+                    (csrf(signed))
+                    p { "A finalized statement is a record: its PDF is stored once and never changes again, and later runs keep it as it is. Net pay " (money(c.net_pay)) " for the week of " (date(&c.week_start)) "." }
+                    div.choice {
+                        input #confirm type="checkbox" name="confirm" value="yes" required;
+                        label for="confirm" { "Yes, finalize " (dtr.summary.dtr_number) }
+                    }
+                    button.primary type="submit" { "Finalize" }
+                }
+            }
+        }
+    };
+    Ok(Page {
+        title: &title,
+        crumbs: &[("Dashboard", "/app/"), ("DTRs", "/app/dtrs")],
+        signed: Some(signed),
+        section: "dtrs",
+    }
+    .render_with(status, content))
+}
+
+async fn pdf(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    signed.user().require(READERS)?;
+    let (dtr, bytes) = record::pdf(&state, id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}.pdf\"", dtr.summary.dtr_number),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn finalize(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = Form::parse(&body);
+    form.check_csrf(&signed)?;
+    signed.user().require(FINANCE)?;
+    if form.get("confirm") != Some("yes") {
+        return render_statement(
+            &state,
+            &signed,
+            id,
+            Some("tick the box to confirm"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    match record::finalize(&state, id, &signed.user().username).await {
+        Ok(_) => Ok(see_other(&format!("{PREFIX}/dtrs/{id}"))),
+        Err(AppError::Conflict(message)) => {
+            render_statement(&state, &signed, id, Some(&message), StatusCode::CONFLICT).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn generate(
+    State(state): State<AppState>,
+    signed: Signed,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = Form::parse(&body);
+    form.check_csrf(&signed)?;
+    signed.user().require(FINANCE)?;
+    let week = SundayDate::parse(form.get("week").unwrap_or_default())
+        .map_err(|e| AppError::field("week", e.to_string()))?;
+    let report =
+        service::generate(&state.db, week, &signed.user().username, state.clock.now()).await?;
+    let said = format!(
+        "Week of {}: {} statement(s) made, {} replaced, {} finalized kept.",
+        date(&report.week_start),
+        report.created,
+        report.replaced,
+        report.skipped_finalized
+    );
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([("week", week.to_string()), ("generated", said)])
+        .finish();
+    Ok(see_other(&format!("{PREFIX}/dtrs?{query}")))
+}

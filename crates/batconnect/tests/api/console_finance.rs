@@ -1,0 +1,155 @@
+//! The finance desk in a real Chromium: earnings by CSV (a bad line fixed on the second
+//! try), the week's statements regenerated, an installment paid and its invoice closed,
+//! the earnings voided and what they paid reopened; the weekly run's "Run now"; a viewer
+//! who can read every page and change nothing.
+
+use chrono::{TimeZone, Utc};
+use reqwest::StatusCode;
+
+use crate::browser::Browser;
+use crate::helpers::TestApp;
+
+async fn invoice_status(app: &TestApp, repair_id: &str) -> String {
+    app.scalar_text(&format!(
+        "SELECT status FROM repair_invoices WHERE repair_id = '{repair_id}'"
+    ))
+    .await
+}
+
+/// An invoice of one installment on lease 1, due in the week of 2026-11-22 and posted; the
+/// clock then moves to Monday 2026-11-30, so that week is the last finished one.
+async fn one_installment_due_last_week(app: &TestApp) -> String {
+    let repair_id = app.invoice_from_this_week(1, "100.00", "FIN-100").await;
+    assert_eq!(
+        app.scalar_i64(&format!(
+            "SELECT COUNT(*) FROM repair_installments i JOIN repair_invoices v ON v.id = i.invoice_id WHERE v.repair_id = '{repair_id}'"
+        ))
+        .await,
+        1
+    );
+    app.post_due("2026-11-22").await;
+    app.set_clock(Utc.with_ymd_and_hms(2026, 11, 30, 15, 0, 0).unwrap())
+        .await;
+    repair_id
+}
+
+crate::both_backends! {
+    async fn a_finance_clerk_records_earnings_makes_statements_and_voids(app) {
+        let repair_id = one_installment_due_last_week(app).await;
+        let Some(browser) = Browser::open(&app.address).await else { return };
+        browser.goto("/app/earnings").await;
+        browser.sign_in("finance", "demo-finance").await;
+        assert_eq!(browser.title().await, "Record earnings");
+
+        // The file has a bad line: every problem is listed by line, nothing is written.
+        let file = app.data_dir().join("earnings-week-47.csv");
+        std::fs::write(&file, "lease_id,period,amount\nLS-01001,2026-11-22,500.00\nLS-99999,2026-11-22,10.00\n").unwrap();
+        browser.labelled("Earnings CSV").await.send_keys(&file.display().to_string()).await.unwrap();
+        browser.press("Upload and record").await;
+        let problems = browser.find("section[aria-label='Problems in the file']").await.text().await.unwrap();
+        assert!(problems.contains("line 3") && problems.contains("LS-99999"), "{problems}");
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM ledger_postings WHERE entry_type = 'EARNINGS'").await, 0);
+        browser.screenshots("earnings-refused").await;
+        // Fixed and sent again: recorded, and the page says what happens next.
+        std::fs::write(&file, "lease_id,period,amount\nLS-01001,2026-11-22,500.00\n").unwrap();
+        browser.labelled("Earnings CSV").await.send_keys(&file.display().to_string()).await.unwrap();
+        browser.press("Upload and record").await;
+        assert!(browser.text().await.contains("1 earnings row(s) recorded"));
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM ledger_postings WHERE entry_type = 'EARNINGS'").await, 1);
+
+        // The week's statements, by default the last finished week.
+        browser.goto("/app/dtrs").await;
+        assert!(browser.text().await.contains("11/22/2026"));
+        browser.reveal("Regenerate this week’s drafts…").await;
+        browser.press("Regenerate drafts").await;
+        assert!(browser.text().await.contains("statement(s) made"), "{}", browser.text().await);
+        browser.find("a[href^='/app/dtrs/']").await.click().await.unwrap();
+        browser.find("section[aria-label='Summary']").await;
+        let statement = browser.text().await;
+        assert!(statement.contains("$500.00") && statement.contains(&repair_id), "{statement}");
+        browser.screenshots("dtr").await;
+        // The installment is paid and its invoice closed.
+        assert_eq!(invoice_status(app, &repair_id).await, "Closed");
+        browser.goto(&format!("/app/repairs/{repair_id}")).await;
+        assert!(browser.text().await.contains("Paid"));
+
+        // Voiding the earnings reopens what they paid.
+        browser.goto("/app/ledger?entry_type=EARNINGS").await;
+        browser.screenshots("ledger").await;
+        browser.find("tbody a[href^='/app/ledger/postings/']").await.click().await.unwrap();
+        browser.find("h1").await;
+        let posting = browser.text().await;
+        assert!(posting.contains("What it paid") && posting.contains(&repair_id), "{posting}");
+        browser.reveal("Void this posting…").await;
+        let consequence = browser.find("details.confirm p").await.text().await.unwrap();
+        assert!(consequence.contains("reopens") && consequence.contains(&repair_id), "{consequence}");
+        browser.fill("Reason (10 to 500 characters)", "entered for the wrong week").await;
+        browser.find("#confirm").await.click().await.unwrap();
+        browser.press("Void posting").await;
+        let voided = browser.find("section[aria-label='Reversal']").await.text().await.unwrap();
+        assert!(voided.contains("entered for the wrong week"), "{voided}");
+        assert!(browser.text().await.contains("Reversed"));
+        browser.screenshots("posting-voided").await;
+        assert_eq!(invoice_status(app, &repair_id).await, "Open");
+        app.verify_ledger().await;
+        browser.close().await;
+    }
+
+    async fn the_weekly_run_page_runs_a_job_now(app) {
+        app.invoice_from_this_week(2, "250.00", "RUN-1").await;
+        let Some(browser) = Browser::open(&app.address).await else { return };
+        browser.goto("/app/jobs").await;
+        browser.sign_in("finance", "demo-finance").await;
+        let schedule = browser.find("section[aria-label='Schedule']").await.text().await.unwrap();
+        assert!(schedule.contains("EST"), "times name the zone: {schedule}");
+        browser.reveal("Post due repair installments…").await;
+        browser.press("Run now").await;
+        let runs = browser.find("#runs").await.text().await.unwrap();
+        assert!(runs.contains("Post due repair installments") && runs.contains("succeeded") && runs.contains("finance"), "{runs}");
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM repair_installments WHERE status = 'Posted'").await, 1);
+        browser.screenshots("weekly-run").await;
+        browser.close().await;
+    }
+
+    async fn a_viewer_reads_the_finance_pages_and_changes_nothing(app) {
+        let repair_id = one_installment_due_last_week(app).await;
+        assert_eq!(app.earnings(1, "2026-11-22", "500.00").await.0, StatusCode::CREATED);
+        let (status, _) = app.post_as("finance", "/dtrs/generate", serde_json::json!({"week": "2026-11-22"})).await;
+        assert_eq!(status, StatusCode::OK);
+        let posting = app.scalar_i64("SELECT id FROM ledger_postings WHERE entry_type = 'EARNINGS'").await;
+        let dtr = app.scalar_i64("SELECT id FROM dtrs WHERE lease_id = 1").await;
+        let Some(browser) = Browser::open(&app.address).await else { return };
+        browser.goto("/app/ledger").await;
+        browser.sign_in("viewer", "demo-viewer").await;
+        for page in ["/app/ledger".to_string(), "/app/ledger/balances".into(), format!("/app/ledger/postings/{posting}"),
+                     "/app/earnings".into(), "/app/dtrs".into(), format!("/app/dtrs/{dtr}"), "/app/jobs".into()] {
+            browser.goto(&page).await;
+            assert_eq!(browser.path().await, page);
+            for action in ["Void this posting…", "Record earnings", "Upload and record", "Finalize this statement…",
+                           "Regenerate this week’s drafts…", "Run now"] {
+                assert!(!browser.has_button(action).await, "{page} offers a viewer {action}");
+            }
+        }
+        assert!(browser.text().await.contains("No run recorded yet") || browser.text().await.contains("Weekly run"));
+        // A form sent anyway (a crafted request with the viewer's own session) is refused.
+        let cookie = browser.session_cookie().await;
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let page = client.get(app.url("/app/ledger")).header("cookie", format!("bat_session={cookie}")).send().await.unwrap().text().await.unwrap();
+        let csrf = page.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        for (path, body) in [
+            (format!("/app/ledger/postings/{posting}/void"), format!("_csrf={csrf}&reason=not+allowed+at+all&confirm=yes")),
+            (format!("/app/dtrs/{dtr}/finalize"), format!("_csrf={csrf}&confirm=yes")),
+            ("/app/dtrs/generate".to_string(), format!("_csrf={csrf}&week=2026-11-22")),
+            ("/app/earnings".to_string(), format!("_csrf={csrf}&lease_id=2&period=2026-11-22&amount=5.00")),
+            ("/app/jobs/repairs.post_due_installments/run".to_string(), format!("_csrf={csrf}&as_of=2026-11-30")),
+        ] {
+            let answer = client.post(app.url(&path)).header("cookie", format!("bat_session={cookie}"))
+                .header("content-type", "application/x-www-form-urlencoded").body(body).send().await.unwrap();
+            assert_eq!(answer.status(), StatusCode::FORBIDDEN, "{path}");
+        }
+        assert_eq!(app.scalar_text(&format!("SELECT status FROM ledger_postings WHERE id = {posting}")).await, "POSTED");
+        assert_eq!(app.scalar_text(&format!("SELECT status FROM dtrs WHERE id = {dtr}")).await, "Draft");
+        assert_eq!(invoice_status(app, &repair_id).await, "Closed");
+        browser.close().await;
+    }
+}
