@@ -4,6 +4,7 @@
 pub mod guard;
 pub mod middleware;
 pub mod model;
+pub mod pages;
 pub mod password;
 pub mod repo;
 pub mod routes;

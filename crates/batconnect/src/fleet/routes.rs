@@ -17,13 +17,13 @@ use crate::state::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_drivers, create_driver))
-        .routes(routes!(get_driver))
+        .routes(routes!(get_driver, update_driver))
         .routes(routes!(list_medallions, create_medallion))
         .routes(routes!(get_medallion))
         .routes(routes!(list_vehicles, create_vehicle))
-        .routes(routes!(get_vehicle))
+        .routes(routes!(get_vehicle, update_vehicle))
         .routes(routes!(list_leases, create_lease))
-        .routes(routes!(get_lease))
+        .routes(routes!(get_lease, update_lease))
         .routes(routes!(terminate_lease))
 }
 
@@ -345,4 +345,69 @@ async fn terminate_lease(
     .await?;
     tx.commit().await?;
     Ok(Json(outcome))
+}
+
+/// Change a driver's phone, email or status (operations). A field left out stays; `phone`
+/// or `email` given as `""` is cleared. Audited.
+#[utoipa::path(patch, path = "/fleet/drivers/{id}", tag = "Fleet", params(("id" = i64, Path)),
+    request_body = super::edit::DriverUpdate,
+    responses((status = 200, body = Driver), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn update_driver(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    body: JsonBody,
+) -> Result<Json<Driver>, AppError> {
+    user.require(OPERATORS)?;
+    let update: super::edit::DriverUpdate = body.parse()?;
+    let mut tx = state.db.begin().await?;
+    super::edit::update_driver(&mut tx, id, &update, &user.username, state.clock.now()).await?;
+    tx.commit().await?;
+    repo::driver_by_id(state.db.reader(), id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| AppError::NotFound(format!("no driver with id {id}")))
+}
+
+/// Change or clear a vehicle's plate (operations). Audited.
+#[utoipa::path(patch, path = "/fleet/vehicles/{id}", tag = "Fleet", params(("id" = i64, Path)),
+    request_body = super::edit::VehicleUpdate,
+    responses((status = 200, body = Vehicle), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn update_vehicle(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    body: JsonBody,
+) -> Result<Json<Vehicle>, AppError> {
+    user.require(OPERATORS)?;
+    let update: super::edit::VehicleUpdate = body.parse()?;
+    let mut tx = state.db.begin().await?;
+    super::edit::update_vehicle(&mut tx, id, &update, &user.username, state.clock.now()).await?;
+    tx.commit().await?;
+    repo::vehicle_by_id(state.db.reader(), id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| AppError::NotFound(format!("no vehicle with id {id}")))
+}
+
+/// Replace a lease's additional drivers (operations): the driver manager stays; an ended
+/// lease does not change (409). Audited.
+#[utoipa::path(patch, path = "/fleet/leases/{id}", tag = "Fleet", params(("id" = i64, Path)),
+    request_body = super::edit::LeaseUpdate,
+    responses((status = 200, body = Lease), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn update_lease(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    body: JsonBody,
+) -> Result<Json<Lease>, AppError> {
+    user.require(OPERATORS)?;
+    let update: super::edit::LeaseUpdate = body.parse()?;
+    let mut tx = state.db.begin().await?;
+    super::edit::update_lease(&mut tx, id, &update, &user.username, state.clock.now()).await?;
+    tx.commit().await?;
+    repo::lease_by_id(state.db.reader(), id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| AppError::NotFound(format!("no lease with id {id}")))
 }

@@ -93,6 +93,8 @@ fn console(state: &AppState) -> Router<AppState> {
         .merge(crate::ledger::pages::router())
         .merge(crate::dtr::pages::router())
         .merge(crate::jobs::pages::router())
+        .merge(crate::fleet::pages::router())
+        .merge(crate::auth::pages::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::web::guard,

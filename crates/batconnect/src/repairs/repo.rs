@@ -1003,3 +1003,82 @@ pub async fn week_installments(pool: &AnyPool, week: &str) -> Result<(i64, i64, 
         row.try_get("waiting")?,
     ))
 }
+
+/// Whose repair history: a vehicle's or a driver's (internal ids).
+#[derive(Debug, Clone, Copy)]
+pub enum HistoryOf {
+    Vehicle(i64),
+    Driver(i64),
+}
+
+/// One invoice of a repair history.
+#[derive(Debug, Clone)]
+pub struct HistoryRow {
+    pub repair_id: String,
+    pub invoice_number: String,
+    pub invoice_date: String,
+    pub workshop: String,
+    pub status: InvoiceStatus,
+    pub settlement: Settlement,
+}
+
+/// What a repair history adds up to: invoices, their amount (cancelled ones left out), what
+/// was paid and what is left.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HistoryTotals {
+    pub invoices: i64,
+    pub amount: Money,
+    pub paid: Money,
+    pub remaining: Money,
+}
+
+/// The newest `limit` invoices of a vehicle or driver, and the totals of all of them.
+pub async fn history(
+    pool: &AnyPool,
+    of: HistoryOf,
+    limit: i64,
+) -> Result<(Vec<HistoryRow>, HistoryTotals), sqlx::Error> {
+    let (column, id) = match of {
+        HistoryOf::Vehicle(id) => ("vehicle_id", id),
+        HistoryOf::Driver(id) => ("driver_id", id),
+    };
+    let rows = sqlx::query(&format!(
+        "SELECT repair_id, invoice_number, invoice_date, workshop_type, status, total_amount_cents, \
+         {INVOICE_PAID} AS paid_cents FROM repair_invoices WHERE {column} = $1 ORDER BY invoice_date DESC, id DESC"
+    ))
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    let mut items = Vec::new();
+    let (mut amount, mut paid, mut remaining) = (Money::ZERO, Money::ZERO, Money::ZERO);
+    for r in &rows {
+        let status: InvoiceStatus = word(r, "status")?;
+        let settlement = Settlement::of_invoice(
+            r.try_get("total_amount_cents")?,
+            r.try_get("paid_cents")?,
+            status,
+        );
+        if status != InvoiceStatus::Cancelled {
+            amount += Money::from_cents(r.try_get("total_amount_cents")?);
+        }
+        paid += settlement.paid;
+        remaining += settlement.remaining;
+        if (items.len() as i64) < limit {
+            items.push(HistoryRow {
+                repair_id: r.try_get("repair_id")?,
+                invoice_number: r.try_get("invoice_number")?,
+                invoice_date: r.try_get("invoice_date")?,
+                workshop: r.try_get("workshop_type")?,
+                status,
+                settlement,
+            });
+        }
+    }
+    let totals = HistoryTotals {
+        invoices: rows.len() as i64,
+        amount,
+        paid,
+        remaining,
+    };
+    Ok((items, totals))
+}

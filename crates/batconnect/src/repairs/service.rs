@@ -459,3 +459,14 @@ async fn fleet_cards(
         },
     ))
 }
+
+pub use super::repo::{HistoryOf, HistoryRow, HistoryTotals};
+
+/// A vehicle's or a driver's repair invoices (the newest 200) with the totals of all of
+/// them: the repair history and total repair cost the fleet pages show.
+pub async fn repair_history(
+    pool: &AnyPool,
+    of: HistoryOf,
+) -> Result<(Vec<HistoryRow>, HistoryTotals), AppError> {
+    Ok(repo::history(pool, of, 200).await?)
+}

@@ -9,7 +9,7 @@ use domain::money::Money;
 use maud::{html, Markup, DOCTYPE};
 
 use super::{FieldErrors, Signed, CSRF_FIELD, PREFIX};
-use crate::auth::model::OPERATORS;
+use crate::auth::model::{ADMINS, OPERATORS};
 use crate::error::AppError;
 
 /// One page: its title, its breadcrumbs (label, link) and who is looking.
@@ -51,6 +51,10 @@ impl Page<'_> {
                                     (nav_link("Ledger", &format!("{PREFIX}/ledger"), self.section == "ledger"))
                                     (nav_link("DTRs", &format!("{PREFIX}/dtrs"), self.section == "dtrs"))
                                     (nav_link("Weekly run", &format!("{PREFIX}/jobs"), self.section == "jobs"))
+                                    (nav_link("Fleet", &format!("{PREFIX}/fleet/drivers"), self.section == "fleet"))
+                                    @if signed.user().has_any(ADMINS) {
+                                        (nav_link("Users", &format!("{PREFIX}/admin/users"), self.section == "admin"))
+                                    }
                                 }
                             }
                             form.signout method="post" action={ (PREFIX) "/sign-out" } {

@@ -153,3 +153,108 @@ crate::both_backends! {
         browser.close().await;
     }
 }
+
+crate::both_backends! {
+    async fn an_operations_clerk_keeps_the_fleet_records(app) {
+        let repair_id = app.create_invoice(1, "900.00", "FLT-1").await;
+        let Some(browser) = Browser::open(&app.address).await else { return };
+        browser.goto("/app/fleet/leases").await;
+        browser.sign_in("operations", "demo-operations").await;
+        browser.find("a[href='/app/fleet/leases/1']").await.click().await.unwrap();
+        browser.find("form[aria-label='Additional drivers']").await;
+        assert_eq!(browser.title().await, "Lease LS-01001");
+        // A driver who does not exist is named at the field; the right one is saved.
+        browser.fill("Additional drivers (driver ids or TLC licenses, separated by commas)", "DRV-999999").await;
+        browser.press("Save drivers").await;
+        assert!(browser.text().await.contains("no driver"), "{}", browser.text().await);
+        // The demo lease has one additional driver; she is replaced by driver 2.
+        browser.fill("Additional drivers (driver ids or TLC licenses, separated by commas)", "DRV-000002").await;
+        browser.press("Save drivers").await;
+        let drivers = browser.find("section[aria-label='Drivers']").await.text().await.unwrap();
+        assert!(drivers.contains("DRV-000002") && !drivers.contains("DRV-000021"), "{drivers}");
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM lease_drivers WHERE lease_id = 1 AND is_additional_driver = 1").await, 1);
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM audit_log WHERE action = 'lease_drivers_changed'").await, 1);
+        browser.screenshots("lease").await;
+        // A driver's phone: a bad one is refused at the field, a good one saved.
+        browser.goto("/app/fleet/drivers/1").await;
+        browser.fill("Phone", "12").await;
+        browser.press("Save driver").await;
+        assert!(browser.find("#phone-error").await.text().await.unwrap().contains("7 digits"));
+        browser.fill("Phone", "(718) 555-0142").await;
+        browser.press("Save driver").await;
+        assert_eq!(app.scalar_text("SELECT phone FROM drivers WHERE id = 1").await, "(718) 555-0142");
+        // The vehicle's page: its repair history with the total repair cost.
+        browser.goto("/app/fleet/vehicles/1").await;
+        let history = browser.find("section[aria-label='Repair history']").await.text().await.unwrap();
+        assert!(history.contains(&repair_id) && history.contains("$900.00"), "{history}");
+        browser.fill("Plate number", "t700999c").await;
+        browser.press("Save plate").await;
+        assert_eq!(app.scalar_text("SELECT plate_number FROM vehicles WHERE id = 1").await, "T700999C");
+        browser.screenshots("vehicle").await;
+        browser.close().await;
+    }
+
+    async fn a_viewer_reads_the_fleet_pages_and_changes_nothing(app) {
+        let Some(browser) = Browser::open(&app.address).await else { return };
+        browser.goto("/app/fleet/drivers").await;
+        browser.sign_in("viewer", "demo-viewer").await;
+        for page in ["/app/fleet/drivers", "/app/fleet/drivers/1", "/app/fleet/leases", "/app/fleet/leases/1",
+                     "/app/fleet/vehicles", "/app/fleet/vehicles/1", "/app/fleet/medallions"] {
+            browser.goto(page).await;
+            assert_eq!(browser.path().await, page);
+            for action in ["Save drivers", "Save driver", "Save plate", "End this lease…"] {
+                assert!(!browser.has_button(action).await, "{page} offers a viewer {action}");
+            }
+        }
+        let cookie = browser.session_cookie().await;
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let page = client.get(app.url("/app/fleet/leases/1")).header("cookie", format!("bat_session={cookie}")).send().await.unwrap().text().await.unwrap();
+        let csrf = page.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        for (path, body) in [
+            ("/app/fleet/leases/1/drivers", format!("_csrf={csrf}&additional_drivers=DRV-000002")),
+            ("/app/fleet/drivers/1", format!("_csrf={csrf}&phone=7185550142")),
+            ("/app/fleet/vehicles/1", format!("_csrf={csrf}&plate_number=X1")),
+            ("/app/fleet/leases/1/terminate", format!("_csrf={csrf}&end_date=2026-11-25&reason=other&confirm=yes")),
+        ] {
+            let answer = client.post(app.url(path)).header("cookie", format!("bat_session={cookie}"))
+                .header("content-type", "application/x-www-form-urlencoded").body(body).send().await.unwrap();
+            assert_eq!(answer.status(), StatusCode::FORBIDDEN, "{path}");
+        }
+        assert_eq!(app.scalar_text("SELECT status FROM leases WHERE id = 1").await, "Active");
+        browser.close().await;
+    }
+}
+
+crate::both_backends! {
+    async fn an_admin_manages_users_and_cannot_lock_everyone_out(app) {
+        let Some(browser) = Browser::open(&app.address).await else { return };
+        browser.goto("/app/admin/users").await;
+        browser.sign_in("admin", crate::helpers::ADMIN_PASSWORD).await;
+        assert_eq!(browser.title().await, "Users");
+        browser.fill("Username", "clerk2").await;
+        browser.fill("Password", "a-long-enough-pass").await;
+        browser.find("#new-role-finance").await.click().await.unwrap();
+        browser.press("Create user").await;
+        assert!(browser.text().await.contains("User clerk2 created."));
+        let id = app.scalar_i64("SELECT id FROM users WHERE username = 'clerk2'").await;
+        browser.reveal("Change clerk2…").await;
+        browser.press("Disable clerk2").await;
+        assert!(browser.text().await.contains("User disabled."));
+        assert_eq!(app.scalar_i64(&format!("SELECT COUNT(*) FROM users WHERE id = {id} AND is_active = 0")).await, 1);
+        // The only admin cannot disable themselves: the page says why, nothing changes.
+        let admin = app.scalar_i64("SELECT id FROM users WHERE username = 'admin'").await;
+        browser.reveal("Change admin…").await;
+        browser.press("Disable admin").await;
+        let said = browser.find("p.notice.error").await.text().await.unwrap();
+        assert!(said.contains("admin"), "{said}");
+        assert_eq!(app.scalar_i64(&format!("SELECT COUNT(*) FROM users WHERE id = {admin} AND is_active = 1")).await, 1);
+        browser.screenshots("users").await;
+        browser.close().await;
+        // Nobody but an admin sees the page.
+        let Some(browser) = Browser::open(&app.address).await else { return };
+        browser.goto("/app/admin/users").await;
+        browser.sign_in("finance", "demo-finance").await;
+        assert!(browser.text().await.contains("You do not have the rights"), "{}", browser.text().await);
+        browser.close().await;
+    }
+}

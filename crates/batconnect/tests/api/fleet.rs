@@ -146,3 +146,48 @@ LS-01002,2026-11-15,612.34
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM ledger_postings WHERE entry_type = 'EARNINGS' AND lease_id IN (1, 3)").await, 2);
     }
 }
+
+/// `PATCH` as `user`.
+async fn patch(app: &TestApp, user: &str, path: &str, body: Value) -> (StatusCode, Value) {
+    let token = app.token(user).await;
+    app.send(reqwest::Method::PATCH, path, Some(&token), Some(body))
+        .await
+}
+
+crate::both_backends! {
+    async fn the_records_that_may_change_are_changed_with_patch(app) {
+        // A driver's contact details and status; a field left out stays.
+        let (status, driver) = patch(app, "operations", "/fleet/drivers/2", serde_json::json!({"phone": "718-555-0199", "status": "Inactive"})).await;
+        assert_eq!(status, StatusCode::OK, "{driver}");
+        assert_eq!((driver["phone"].as_str(), driver["status"].as_str()), (Some("718-555-0199"), Some("Inactive")));
+        let (_, driver) = patch(app, "operations", "/fleet/drivers/2", serde_json::json!({"phone": ""})).await;
+        assert!(driver["phone"].is_null(), "{driver}");
+        assert_eq!(driver["status"], "Inactive");
+        let (status, problem) = patch(app, "operations", "/fleet/drivers/2", serde_json::json!({"email": "nope", "status": "Gone"})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let fields: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        assert_eq!(fields, ["email", "status"]);
+        assert_eq!(patch(app, "operations", "/fleet/drivers/2", serde_json::json!({})).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(patch(app, "operations", "/fleet/drivers/9999", serde_json::json!({"phone": "7185550100"})).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(patch(app, "viewer", "/fleet/drivers/2", serde_json::json!({"phone": "7185550100"})).await.0, StatusCode::FORBIDDEN);
+        // A vehicle's plate.
+        let (status, vehicle) = patch(app, "operations", "/fleet/vehicles/2", serde_json::json!({"plate_number": " t700222c "})).await;
+        assert_eq!((status, vehicle["plate_number"].as_str()), (StatusCode::OK, Some("T700222C")), "{vehicle}");
+        assert_eq!(patch(app, "operations", "/fleet/vehicles/2", serde_json::json!({"plate_number": "WAY-TOO-LONG-PLATE"})).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+        // A lease's additional drivers: by driver id or TLC license; the manager cannot be one.
+        let (status, lease) = patch(app, "operations", "/fleet/leases/2", serde_json::json!({"additional_drivers": ["DRV-000003", 4]})).await;
+        assert_eq!(status, StatusCode::OK, "{lease}");
+        let additional: Vec<i64> = lease["drivers"].as_array().unwrap().iter().filter(|d| d["is_additional_driver"] == true).map(|d| d["driver_id"].as_i64().unwrap()).collect();
+        assert_eq!(additional, [3, 4]);
+        let (status, problem) = patch(app, "operations", "/fleet/leases/2", serde_json::json!({"additional_drivers": [2, 2, "nobody"]})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert!(problem.to_string().contains("driver manager") && problem.to_string().contains("no driver"), "{problem}");
+        let (_, lease) = patch(app, "operations", "/fleet/leases/2", serde_json::json!({"additional_drivers": []})).await;
+        assert_eq!(lease["drivers"].as_array().unwrap().len(), 1);
+        // An ended lease does not change.
+        let (status, _) = app.post_as("operations", "/fleet/leases/LS-01003/terminate", serde_json::json!({"end_date": "2026-11-24", "reason": "completed"})).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(patch(app, "operations", "/fleet/leases/3", serde_json::json!({"additional_drivers": [5]})).await.0, StatusCode::CONFLICT);
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM audit_log WHERE action IN ('driver_updated', 'vehicle_updated', 'lease_drivers_changed')").await, 5);
+    }
+}

@@ -1,0 +1,257 @@
+//! User administration in the console (admin): create users, set their roles, reset a
+//! password, disable and enable — with the API's rules, among them that the last active
+//! admin can be neither disabled nor stripped of the role (so nobody locks the fleet out).
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use domain::status::Role;
+use maud::html;
+
+use super::model::{NewUserRequest, ADMINS};
+use super::{repo, service};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::layout::{badge, csrf, date, input_field};
+use crate::web::{see_other, FieldErrors, Form, Page, PageError, Signed, PREFIX};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/app/admin/users", get(users).post(create))
+        .route("/app/admin/users/{id}/{action}", post(change))
+}
+
+fn roles_of(form: &Form) -> Vec<String> {
+    form.0
+        .iter()
+        .filter(|(k, _)| k == "roles")
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+async fn users(
+    State(state): State<AppState>,
+    signed: Signed,
+    query: crate::api::extract::RawQuery,
+) -> Result<Response, PageError> {
+    signed.user().require(ADMINS)?;
+    let said = query.get("done").map(str::to_string);
+    render(
+        &state,
+        &signed,
+        &FieldErrors::default(),
+        said.as_deref(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn render(
+    state: &AppState,
+    signed: &Signed,
+    errors: &FieldErrors,
+    said: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let all = repo::list(state.db.reader()).await?;
+    let content = html! {
+        @if let Some(done) = said { p.notice role="status" { (done) } }
+        @for e in errors.general(&["username", "password"]) {
+            p.notice.error role="alert" { (e.message) }
+        }
+        div.table-wrap tabindex="0" role="region" aria-label="Users" {
+            table {
+                thead { tr { th { "User" } th { "Roles" } th { "State" } th { "Since" } th { "Change" } } }
+                tbody {
+                    @for u in &all {
+                        tr {
+                            td { (u.username) }
+                            td { (u.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")) }
+                            td { @if u.is_active { (badge("Active")) } @else { (badge("Disabled")) } }
+                            td { (date(&u.created_on)) }
+                            td {
+                                details.confirm {
+                                    summary.button role="button" { "Change " (u.username) "…" }
+                                    form method="post" action={ (PREFIX) "/admin/users/" (u.id) "/roles" } {
+                                        (csrf(signed))
+                                        fieldset {
+                                            legend { "Roles of " (u.username) }
+                                            @for r in Role::ALL {
+                                                @let id = format!("roles-{}-{}", u.id, r.as_str());
+                                                div.choice {
+                                                    input id=(id) type="checkbox" name="roles" value=(r.as_str()) checked[u.roles.contains(r)];
+                                                    label for=(id) { (r.as_str()) }
+                                                }
+                                            }
+                                        }
+                                        button type="submit" { "Save roles" }
+                                    }
+                                    form method="post" action={ (PREFIX) "/admin/users/" (u.id) "/password" } {
+                                        (csrf(signed))
+                                        @let id = format!("password-{}", u.id);
+                                        div.field {
+                                            label for=(id) { "New password for " (u.username) }
+                                            input id=(id) name="password" type="password" autocomplete="new-password" required minlength="10";
+                                        }
+                                        button type="submit" { "Reset password" }
+                                    }
+                                    @if u.is_active {
+                                        form method="post" action={ (PREFIX) "/admin/users/" (u.id) "/disable" } {
+                                            (csrf(signed))
+                                            p { (u.username) " is signed out everywhere and cannot sign in until enabled again." }
+                                            button.danger type="submit" { "Disable " (u.username) }
+                                        }
+                                    } @else {
+                                        form method="post" action={ (PREFIX) "/admin/users/" (u.id) "/enable" } {
+                                            (csrf(signed))
+                                            button type="submit" { "Enable " (u.username) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        form.card method="post" action={ (PREFIX) "/admin/users" } aria-label="New user" {
+            h2 { "New user" }
+            (csrf(signed))
+            div.filters {
+                (input_field("Username", "username", "", "text", errors))
+                (input_field("Password", "password", "", "password", errors))
+            }
+            fieldset {
+                legend { "Roles" }
+                @for r in Role::ALL {
+                    @let id = format!("new-role-{}", r.as_str());
+                    div.choice {
+                        input id=(id) type="checkbox" name="roles" value=(r.as_str()) checked[*r == Role::Viewer];
+                        label for=(id) { (r.as_str()) }
+                    }
+                }
+            }
+            button.primary type="submit" { "Create user" }
+        }
+    };
+    Ok(Page {
+        title: "Users",
+        crumbs: &[("Dashboard", "/app/")],
+        signed: Some(signed),
+        section: "admin",
+    }
+    .render_with(status, content))
+}
+
+async fn refused(
+    state: &AppState,
+    signed: &Signed,
+    error: AppError,
+) -> Result<Response, PageError> {
+    let errors = FieldErrors::from_error(error)?;
+    render(
+        state,
+        signed,
+        &errors,
+        None,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+async fn create(
+    State(state): State<AppState>,
+    signed: Signed,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = Form::parse(&body);
+    form.check_csrf(&signed)?;
+    signed.user().require(ADMINS)?;
+    let request = NewUserRequest {
+        username: form.get("username").unwrap_or_default().to_string(),
+        password: form
+            .0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "password")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default(),
+        roles: roles_of(&form),
+    };
+    let mut tx = state.db.begin().await?;
+    match service::create_user(
+        &mut tx,
+        &request,
+        state.hash_cost,
+        signed.user(),
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(user) => {
+            tx.commit().await?;
+            let said = format!("User {} created.", user.username);
+            let query: String = form_urlencoded::Serializer::new(String::new())
+                .append_pair("done", &said)
+                .finish();
+            Ok(see_other(&format!("{PREFIX}/admin/users?{query}")))
+        }
+        Err(error) => {
+            drop(tx);
+            refused(&state, &signed, error).await
+        }
+    }
+}
+
+async fn change(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path((id, action)): Path<(i64, String)>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = Form::parse(&body);
+    form.check_csrf(&signed)?;
+    signed.user().require(ADMINS)?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let done = match action.as_str() {
+        "roles" => service::set_roles(&mut tx, id, &roles_of(&form), signed.user(), now)
+            .await
+            .map(|_| "Roles saved."),
+        "password" => {
+            let password = form
+                .0
+                .iter()
+                .rev()
+                .find(|(k, _)| k == "password")
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            service::reset_password(&mut tx, id, &password, state.hash_cost, signed.user(), now)
+                .await
+                .map(|_| "Password reset; the user's sessions ended.")
+        }
+        "disable" => service::set_active(&mut tx, id, false, signed.user(), now)
+            .await
+            .map(|_| "User disabled."),
+        "enable" => service::set_active(&mut tx, id, true, signed.user(), now)
+            .await
+            .map(|_| "User enabled."),
+        other => return Err(AppError::NotFound(format!("no such action: {other}")).into()),
+    };
+    match done {
+        Ok(said) => {
+            tx.commit().await?;
+            let query: String = form_urlencoded::Serializer::new(String::new())
+                .append_pair("done", said)
+                .finish();
+            Ok(see_other(&format!("{PREFIX}/admin/users?{query}")))
+        }
+        Err(error) => {
+            drop(tx);
+            refused(&state, &signed, error).await
+        }
+    }
+}

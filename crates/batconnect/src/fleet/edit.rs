@@ -1,0 +1,289 @@
+//! Changing the fleet records that may change (operations): a driver's contact details and
+//! status, a vehicle's plate, a lease's additional drivers. Everything else about a record
+//! is its identity (TLC license, VIN, medallion, the lease's terms) and stays as created; a
+//! lease ends through the lease-end flow. One transaction and one audit entry per change.
+
+use chrono::{DateTime, Utc};
+use domain::status::{DriverStatus, LeaseStatus};
+use serde::Deserialize;
+use sqlx::Row;
+use utoipa::ToSchema;
+
+use crate::audit;
+use crate::db::Tx;
+use crate::error::{AppError, FieldError};
+
+/// A driver's details that may change. A field left out stays as it is; `phone` or `email`
+/// given as `""` is cleared.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct DriverUpdate {
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    /// `In Progress`, `Registered`, `Active` or `Inactive`.
+    pub status: Option<String>,
+}
+
+/// A vehicle's plate; `""` clears it.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct VehicleUpdate {
+    pub plate_number: Option<String>,
+}
+
+/// The lease's additional drivers, all of them (the driver manager stays): internal ids
+/// (numbers) or driver ids (`DRV-000012`). An empty list removes them all.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct LeaseUpdate {
+    #[schema(value_type = Vec<crate::fleet::model::Named>)]
+    pub additional_drivers: Option<Vec<serde_json::Value>>,
+}
+
+fn nothing_to_change() -> AppError {
+    AppError::field("body", "names nothing to change")
+}
+
+/// `None`: leave; `Some(None)`: clear; `Some(Some(text))`: set (trimmed).
+fn change_of(value: Option<&String>) -> Option<Option<String>> {
+    value.map(|v| Some(v.trim().to_string()).filter(|v| !v.is_empty()))
+}
+
+/// Changes a driver's phone, email or status.
+pub async fn update_driver(
+    tx: &mut Tx,
+    id: i64,
+    update: &DriverUpdate,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let mut errors = Vec::new();
+    let phone = change_of(update.phone.as_ref());
+    if let Some(Some(p)) = &phone {
+        if p.chars().filter(|c| c.is_ascii_digit()).count() < 7 || p.chars().count() > 30 {
+            errors.push(FieldError::new(
+                "phone",
+                "must be a phone number with at least 7 digits",
+            ));
+        }
+    }
+    let email = change_of(update.email.as_ref());
+    if let Some(Some(e)) = &email {
+        if !e.contains('@') || e.chars().count() > 254 || e.chars().any(char::is_whitespace) {
+            errors.push(FieldError::new("email", "must be an email address"));
+        }
+    }
+    let status = match update.status.as_deref().map(str::trim) {
+        None => None,
+        Some(word) => match DriverStatus::parse(word) {
+            Some(s) => Some(s),
+            None => {
+                errors.push(FieldError::new(
+                    "status",
+                    format!(
+                        "'{word}' is not one of: {}",
+                        DriverStatus::all_words().join(", ")
+                    ),
+                ));
+                None
+            }
+        },
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    if phone.is_none() && email.is_none() && status.is_none() {
+        return Err(nothing_to_change());
+    }
+    let found = sqlx::query("SELECT phone, email, status FROM drivers WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no driver with id {id}")))?;
+    let before: (Option<String>, Option<String>, String) = (
+        found.try_get("phone")?,
+        found.try_get("email")?,
+        found.try_get("status")?,
+    );
+    let after = (
+        phone.clone().unwrap_or(before.0.clone()),
+        email.clone().unwrap_or(before.1.clone()),
+        status.map_or(before.2.clone(), |s| s.as_str().to_string()),
+    );
+    sqlx::query("UPDATE drivers SET phone = $1, email = $2, status = $3 WHERE id = $4")
+        .bind(&after.0)
+        .bind(&after.1)
+        .bind(&after.2)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    let id_text = id.to_string();
+    let entry =
+        audit::Entry::new(actor, "driver_updated", "driver", &id_text).details(serde_json::json!({
+            "before": {"phone": before.0, "email": before.1, "status": before.2},
+            "after": {"phone": after.0, "email": after.1, "status": after.2},
+        }));
+    audit::record(tx, entry, now).await?;
+    Ok(())
+}
+
+/// Changes (or clears) a vehicle's plate.
+pub async fn update_vehicle(
+    tx: &mut Tx,
+    id: i64,
+    update: &VehicleUpdate,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let Some(plate) = change_of(update.plate_number.as_ref()) else {
+        return Err(nothing_to_change());
+    };
+    let plate = plate.map(|p| p.to_ascii_uppercase());
+    if let Some(p) = &plate {
+        if p.chars().count() > 12
+            || !p
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ' ')
+        {
+            return Err(AppError::field(
+                "plate_number",
+                "must be at most 12 letters, digits, spaces or dashes",
+            ));
+        }
+    }
+    let before: Option<Option<String>> =
+        sqlx::query_scalar("SELECT plate_number FROM vehicles WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let Some(before) = before else {
+        return Err(AppError::NotFound(format!("no vehicle with id {id}")));
+    };
+    sqlx::query("UPDATE vehicles SET plate_number = $1 WHERE id = $2")
+        .bind(&plate)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    let id_text = id.to_string();
+    let entry = audit::Entry::new(actor, "vehicle_updated", "vehicle", &id_text)
+        .details(serde_json::json!({"plate_number": {"before": before, "after": plate}}));
+    audit::record(tx, entry, now).await?;
+    Ok(())
+}
+
+/// Replaces a lease's additional drivers. An ended lease does not change.
+pub async fn update_lease(
+    tx: &mut Tx,
+    lease_id: i64,
+    update: &LeaseUpdate,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let Some(named) = &update.additional_drivers else {
+        return Err(nothing_to_change());
+    };
+    if named.len() > 10 {
+        return Err(AppError::field(
+            "additional_drivers",
+            "give at most 10 drivers",
+        ));
+    }
+    let status: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT status FROM leases WHERE id = $1{}",
+        crate::db::lock_rows(tx)
+    ))
+    .bind(lease_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(status) = status else {
+        return Err(AppError::NotFound(format!("no lease with id {lease_id}")));
+    };
+    if matches!(
+        LeaseStatus::parse(&status),
+        Some(LeaseStatus::Terminated | LeaseStatus::Expired | LeaseStatus::Cancelled)
+    ) {
+        return Err(AppError::Conflict(format!(
+            "the lease is {status}: an ended lease's drivers do not change"
+        )));
+    }
+    let mut errors = Vec::new();
+    let mut ids = Vec::new();
+    for (i, value) in named.iter().enumerate() {
+        let pointer = format!("/additional_drivers/{i}");
+        let found: Option<i64> = match value {
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(id) => {
+                    sqlx::query_scalar("SELECT id FROM drivers WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&mut **tx)
+                        .await?
+                }
+                None => None,
+            },
+            serde_json::Value::String(s) if !s.trim().is_empty() && s.trim().len() <= 40 => {
+                sqlx::query_scalar(
+                    "SELECT id FROM drivers WHERE driver_id = $1 OR tlc_license_no = $1",
+                )
+                .bind(s.trim())
+                .fetch_optional(&mut **tx)
+                .await?
+            }
+            _ => None,
+        };
+        match found {
+            Some(id) if ids.contains(&id) => errors.push(FieldError {
+                field: "additional_drivers".into(),
+                pointer: Some(pointer),
+                message: "names the same driver twice".into(),
+            }),
+            Some(id) => ids.push(id),
+            None => errors.push(FieldError {
+                field: "additional_drivers".into(),
+                pointer: Some(pointer),
+                message: format!("no driver {value}"),
+            }),
+        }
+    }
+    let manager: Option<i64> = sqlx::query_scalar(
+        "SELECT driver_id FROM lease_drivers WHERE lease_id = $1 AND is_driver_manager = 1",
+    )
+    .bind(lease_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if manager.is_some_and(|m| ids.contains(&m)) {
+        errors.push(FieldError::new(
+            "additional_drivers",
+            "the driver manager is not an additional driver",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let before: Vec<i64> = sqlx::query(
+        "SELECT driver_id FROM lease_drivers WHERE lease_id = $1 AND is_driver_manager = 0 ORDER BY id",
+    )
+    .bind(lease_id)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| r.try_get("driver_id"))
+    .collect::<Result<_, _>>()?;
+    sqlx::query("DELETE FROM lease_drivers WHERE lease_id = $1 AND is_driver_manager = 0")
+        .bind(lease_id)
+        .execute(&mut **tx)
+        .await?;
+    let stamp = crate::db::timestamp(now);
+    for id in &ids {
+        sqlx::query(
+            "INSERT INTO lease_drivers (lease_id, driver_id, is_driver_manager, is_additional_driver, created_on) \
+             VALUES ($1, $2, 0, 1, $3)",
+        )
+        .bind(lease_id)
+        .bind(id)
+        .bind(&stamp)
+        .execute(&mut **tx)
+        .await?;
+    }
+    let id_text = lease_id.to_string();
+    let entry = audit::Entry::new(actor, "lease_drivers_changed", "lease", &id_text)
+        .details(serde_json::json!({"additional_drivers": {"before": before, "after": ids}}));
+    audit::record(tx, entry, now).await?;
+    Ok(())
+}

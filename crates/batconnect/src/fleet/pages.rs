@@ -1,0 +1,828 @@
+//! The fleet records in the console: drivers, leases, vehicles and medallions — search
+//! and detail pages; for operations, the changes that may be made (a driver's contact
+//! details and status, a vehicle's plate, a lease's additional drivers) and the lease-end
+//! flow. A vehicle's and a driver's pages list their repair invoices with totals.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use domain::status::{DriverStatus, LeaseStatus, LeaseType, TerminationReason};
+use maud::{html, Markup};
+
+use super::{edit, repo};
+use crate::api::extract::RawQuery;
+use crate::auth::model::{OPERATORS, READERS};
+use crate::db::{Page as DbPage, PageRequest};
+use crate::error::AppError;
+use crate::repairs::service::HistoryOf;
+use crate::state::AppState;
+use crate::web::layout::{badge, csrf, date, field, input_field, money, money_cell, pagination};
+use crate::web::{see_other, FieldErrors, Form, Page, PageError, Signed, PREFIX};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/app/fleet",
+            get(|| async { see_other("/app/fleet/drivers") }),
+        )
+        .route("/app/fleet/drivers", get(drivers))
+        .route("/app/fleet/drivers/{id}", get(driver).post(driver_save))
+        .route("/app/fleet/leases", get(leases))
+        .route("/app/fleet/leases/{id}", get(lease))
+        .route("/app/fleet/leases/{id}/drivers", post(lease_drivers_save))
+        .route("/app/fleet/leases/{id}/terminate", post(lease_terminate))
+        .route("/app/fleet/vehicles", get(vehicles))
+        .route("/app/fleet/vehicles/{id}", get(vehicle).post(vehicle_save))
+        .route("/app/fleet/medallions", get(medallions))
+}
+
+fn may_operate(signed: &Signed) -> bool {
+    signed.user().has_any(OPERATORS)
+}
+
+fn tabs(current: &str) -> Markup {
+    html! {
+        nav.tabs aria-label="Fleet records" {
+            @for (key, text) in [("drivers", "Drivers"), ("leases", "Leases"), ("vehicles", "Vehicles"), ("medallions", "Medallions")] {
+                @let href = format!("{PREFIX}/fleet/{key}");
+                @if key == current { a href=(href) aria-current="page" { (text) } }
+                @else { a href=(href) { (text) } }
+            }
+        }
+    }
+}
+
+fn render(
+    signed: &Signed,
+    title: &str,
+    crumbs: &[(&str, &str)],
+    status: StatusCode,
+    content: Markup,
+) -> Response {
+    Page {
+        title,
+        crumbs,
+        signed: Some(signed),
+        section: "fleet",
+    }
+    .render_with(status, content)
+}
+
+fn filled(query: &RawQuery) -> RawQuery {
+    RawQuery(
+        query
+            .0
+            .iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .cloned()
+            .collect(),
+    )
+}
+
+fn page_of(query: &RawQuery) -> Result<PageRequest, AppError> {
+    PageRequest::parse(query.get("page"), query.get("per_page"))
+}
+
+async fn drivers(
+    State(state): State<AppState>,
+    signed: Signed,
+    query: RawQuery,
+) -> Result<Response, PageError> {
+    signed.user().require(READERS)?;
+    let q = filled(&query);
+    let page = page_of(&q)?;
+    let status = q
+        .get("status")
+        .filter(|s| DriverStatus::parse(s).is_some())
+        .map(str::to_string);
+    let filter = repo::DriverFilter {
+        tlc_license_no: q.get("tlc_license_no").map(str::to_string),
+        name: q.get("name").map(str::to_string),
+        status: status.clone(),
+    };
+    let (items, total) =
+        repo::list_drivers(state.db.reader(), state.db.ilike(), &filter, page).await?;
+    let result = DbPage::new(items, total, page);
+    let none = FieldErrors::default();
+    let content = html! {
+        (tabs("drivers"))
+        form.card method="get" action={ (PREFIX) "/fleet/drivers" } aria-label="Search" {
+            div.filters {
+                (input_field("Name", "name", q.get("name").unwrap_or_default(), "search", &none))
+                (input_field("TLC license", "tlc_license_no", q.get("tlc_license_no").unwrap_or_default(), "search", &none))
+                (field("Status", "status", html! {
+                    select #status name="status" {
+                        option value="" { "Any" }
+                        @for s in DriverStatus::ALL { option value=(s.as_str()) selected[status.as_deref() == Some(s.as_str())] { (s.as_str()) } }
+                    }
+                }, None))
+            }
+            div.actions { button.primary type="submit" { "Search" } a.button href={ (PREFIX) "/fleet/drivers" } { "Clear" } }
+        }
+        @if result.items.is_empty() { p.empty.card { "No driver matches." } } @else {
+            div.table-wrap tabindex="0" role="region" aria-label="Drivers" {
+                table {
+                    thead { tr { th { "Driver" } th { "Name" } th { "TLC license" } th { "Phone" } th { "Status" } } }
+                    tbody {
+                        @for d in &result.items {
+                            tr {
+                                td { a href={ (PREFIX) "/fleet/drivers/" (d.id) } { (d.driver_id) } }
+                                td { (d.full_name) } td { (d.tlc_license_no) }
+                                td { (d.phone.as_deref().unwrap_or("—")) }
+                                td { (badge(d.status.as_str())) }
+                            }
+                        }
+                    }
+                }
+            }
+            (pagination(&format!("{PREFIX}/fleet/drivers"), &q.0, result.page, result.total_pages))
+        }
+    };
+    Ok(render(
+        &signed,
+        "Drivers",
+        &[("Dashboard", "/app/")],
+        StatusCode::OK,
+        content,
+    ))
+}
+
+/// The repair invoices of a vehicle or driver with their totals.
+async fn repair_history(state: &AppState, of: HistoryOf) -> Result<Markup, PageError> {
+    let (rows, totals) = crate::repairs::service::repair_history(state.db.reader(), of).await?;
+    Ok(html! {
+        section.card aria-label="Repair history" {
+            h2 { "Repair history" }
+            dl.facts {
+                dt { "Invoices" } dd { (totals.invoices) }
+                dt { "Total repair cost" } dd.stat { (money(totals.amount)) }
+                dt { "Paid" } dd { (money(totals.paid)) }
+                dt { "Remaining" } dd { (money(totals.remaining)) }
+            }
+            @if rows.is_empty() { p.empty { "No repair invoice." } } @else {
+                div.table-wrap tabindex="0" role="region" aria-label="Repair invoices" {
+                    table {
+                        thead { tr { th { "Repair ID" } th { "Invoice" } th { "Date" } th { "Workshop" } th.num { "Amount" } th.num { "Paid" } th.num { "Remaining" } th { "Status" } } }
+                        tbody {
+                            @for r in &rows {
+                                tr {
+                                    td { a href={ (PREFIX) "/repairs/" (r.repair_id) } { (r.repair_id) } }
+                                    td { (r.invoice_number) } td { (date(&r.invoice_date)) } td { (r.workshop) }
+                                    (money_cell(r.settlement.paid + r.settlement.remaining))
+                                    (money_cell(r.settlement.paid)) (money_cell(r.settlement.remaining))
+                                    td { (badge(r.status.as_str())) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
+async fn driver(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    signed.user().require(READERS)?;
+    render_driver(&state, &signed, id, &FieldErrors::default(), StatusCode::OK).await
+}
+
+async fn render_driver(
+    state: &AppState,
+    signed: &Signed,
+    id: i64,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let d = repo::driver_by_id(state.db.reader(), id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no driver with id {id}")))?;
+    let filter = repo::LeaseFilter {
+        status: None,
+        lease_type: None,
+        medallion_number: None,
+        driver_id: Some(id),
+        managed_only: false,
+    };
+    let (leases, _) = repo::list_leases(
+        state.db.reader(),
+        &filter,
+        PageRequest::parse(None, Some("100"))?,
+    )
+    .await?;
+    let history = repair_history(state, HistoryOf::Driver(id)).await?;
+    let title = format!("{} ({})", d.full_name, d.driver_id);
+    let content = html! {
+        div.actions { (badge(d.status.as_str())) }
+        div.cards {
+            section.card {
+                h2 { "Driver" }
+                dl.facts {
+                    dt { "Name" } dd { (d.full_name) }
+                    dt { "TLC license" } dd { (d.tlc_license_no) }
+                    dt { "Phone" } dd { (d.phone.as_deref().unwrap_or("—")) }
+                    dt { "Email" } dd { (d.email.as_deref().unwrap_or("—")) }
+                    dt { "Paid by" } dd { (d.pay_to) }
+                }
+            }
+            section.card aria-label="Leases" {
+                h2 { "Leases" }
+                @if leases.is_empty() { p.empty { "No lease." } }
+                ul {
+                    @for l in &leases {
+                        li { a href={ (PREFIX) "/fleet/leases/" (l.id) } { (l.lease_id) } " · " (l.lease_type_label) " · " (l.status.as_str()) }
+                    }
+                }
+            }
+        }
+        @if may_operate(signed) {
+            form.card method="post" action={ (PREFIX) "/fleet/drivers/" (id) } aria-label="Change contact details" {
+                h2 { "Contact details and status" }
+                (csrf(signed))
+                div.filters {
+                    (input_field("Phone", "phone", d.phone.as_deref().unwrap_or_default(), "tel", errors))
+                    (input_field("Email", "email", d.email.as_deref().unwrap_or_default(), "email", errors))
+                    (field("Status", "status", html! {
+                        select #status name="status" {
+                            @for s in DriverStatus::ALL { option value=(s.as_str()) selected[*s == d.status] { (s.as_str()) } }
+                        }
+                    }, errors.for_field("status")))
+                }
+                @for e in errors.general(&["phone", "email", "status"]) { p.notice.error role="alert" { (e.message) } }
+                button.primary type="submit" { "Save driver" }
+            }
+        }
+        (history)
+    };
+    Ok(render(
+        signed,
+        &title,
+        &[("Dashboard", "/app/"), ("Drivers", "/app/fleet/drivers")],
+        status,
+        content,
+    ))
+}
+
+async fn driver_save(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = Form::parse(&body);
+    form.check_csrf(&signed)?;
+    signed.user().require(OPERATORS)?;
+    let text = |name: &str| {
+        Some(
+            form.0
+                .iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default(),
+        )
+    };
+    let update = edit::DriverUpdate {
+        phone: text("phone"),
+        email: text("email"),
+        status: form.get("status").map(str::to_string),
+    };
+    let mut tx = state.db.begin().await?;
+    match edit::update_driver(
+        &mut tx,
+        id,
+        &update,
+        &signed.user().username,
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(see_other(&format!("{PREFIX}/fleet/drivers/{id}")))
+        }
+        Err(error) => {
+            drop(tx);
+            let errors = FieldErrors::from_error(error)?;
+            render_driver(
+                &state,
+                &signed,
+                id,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+async fn leases(
+    State(state): State<AppState>,
+    signed: Signed,
+    query: RawQuery,
+) -> Result<Response, PageError> {
+    signed.user().require(READERS)?;
+    let q = filled(&query);
+    let page = page_of(&q)?;
+    let status = q
+        .get("status")
+        .filter(|s| LeaseStatus::parse(s).is_some())
+        .map(str::to_string);
+    let lease_type = q
+        .get("lease_type")
+        .filter(|s| LeaseType::parse(s).is_some())
+        .map(str::to_string);
+    let filter = repo::LeaseFilter {
+        status: status.clone(),
+        lease_type: lease_type.clone(),
+        medallion_number: q.get("medallion_number").map(|m| m.to_ascii_uppercase()),
+        driver_id: None,
+        managed_only: false,
+    };
+    let (items, total) = repo::list_leases(state.db.reader(), &filter, page).await?;
+    let result = DbPage::new(items, total, page);
+    let none = FieldErrors::default();
+    let content = html! {
+        (tabs("leases"))
+        form.card method="get" action={ (PREFIX) "/fleet/leases" } aria-label="Search" {
+            div.filters {
+                (field("Status", "status", html! {
+                    select #status name="status" {
+                        option value="" { "Any" }
+                        @for s in LeaseStatus::ALL { option value=(s.as_str()) selected[status.as_deref() == Some(s.as_str())] { (s.as_str()) } }
+                    }
+                }, None))
+                (field("Lease type", "lease_type", html! {
+                    select #lease_type name="lease_type" {
+                        option value="" { "Any" }
+                        @for t in LeaseType::ALL { option value=(t.as_str()) selected[lease_type.as_deref() == Some(t.as_str())] { (t.label()) } }
+                    }
+                }, None))
+                (input_field("Medallion", "medallion_number", q.get("medallion_number").unwrap_or_default(), "search", &none))
+            }
+            div.actions { button.primary type="submit" { "Search" } a.button href={ (PREFIX) "/fleet/leases" } { "Clear" } }
+        }
+        @if result.items.is_empty() { p.empty.card { "No lease matches." } } @else {
+            div.table-wrap tabindex="0" role="region" aria-label="Leases" {
+                table {
+                    thead { tr { th { "Lease" } th { "Type" } th { "Driver manager" } th { "Medallion" } th { "VIN" } th.num { "Weekly rate" } th { "Start" } th { "Status" } } }
+                    tbody {
+                        @for l in &result.items {
+                            tr {
+                                td { a href={ (PREFIX) "/fleet/leases/" (l.id) } { (l.lease_id) } }
+                                td { (l.lease_type_label) }
+                                td { (l.drivers.iter().find(|d| d.is_driver_manager).map(|d| d.full_name.as_str()).unwrap_or("—")) }
+                                td { (l.medallion_number) } td { (l.vin) }
+                                (money_cell(l.weekly_rate))
+                                td { (date(&l.start_date)) }
+                                td { (badge(l.status.as_str())) }
+                            }
+                        }
+                    }
+                }
+            }
+            (pagination(&format!("{PREFIX}/fleet/leases"), &q.0, result.page, result.total_pages))
+        }
+    };
+    Ok(render(
+        &signed,
+        "Leases",
+        &[("Dashboard", "/app/")],
+        StatusCode::OK,
+        content,
+    ))
+}
+
+async fn lease(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    signed.user().require(READERS)?;
+    render_lease(
+        &state,
+        &signed,
+        id,
+        &FieldErrors::default(),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn render_lease(
+    state: &AppState,
+    signed: &Signed,
+    id: i64,
+    errors: &FieldErrors,
+    ended: Option<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let l = repo::lease_by_id(state.db.reader(), id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no lease with id {id}")))?;
+    let open = matches!(
+        l.status,
+        LeaseStatus::Active | LeaseStatus::InProgress | LeaseStatus::Suspended
+    );
+    let additional: Vec<String> = l
+        .drivers
+        .iter()
+        .filter(|d| !d.is_driver_manager)
+        .map(|d| d.driver_business_id.clone())
+        .collect();
+    let today = domain::calendar::local_date(state.clock.now(), state.config.timezone).to_string();
+    let title = format!("Lease {}", l.lease_id);
+    let content = html! {
+        div.actions { (badge(l.status.as_str())) }
+        @if let Some(said) = &ended { p.notice role="status" { (said) } }
+        div.cards {
+            section.card {
+                h2 { "Lease" }
+                dl.facts {
+                    dt { "Type" } dd { (l.lease_type_label) }
+                    dt { "Weekly rate" } dd { (money(l.weekly_rate)) }
+                    dt { "Vehicle" } dd { a href={ (PREFIX) "/fleet/vehicles/" (l.vehicle_id) } { (l.vin) } " · plate " (l.plate_number.as_deref().unwrap_or("—")) }
+                    dt { "Medallion" } dd { (l.medallion_number) }
+                    dt { "Start" } dd { (date(&l.start_date)) }
+                    dt { "End" } dd { (l.end_date.as_deref().map(date).unwrap_or_else(|| "—".into())) }
+                }
+            }
+            section.card aria-label="Drivers" {
+                h2 { "Drivers" }
+                ul {
+                    @for d in &l.drivers {
+                        li {
+                            a href={ (PREFIX) "/fleet/drivers/" (d.driver_id) } { (d.full_name) }
+                            " (" (d.driver_business_id) ", TLC " (d.tlc_license_no) ") · "
+                            @if d.is_driver_manager { "driver manager" } @else { "additional driver" }
+                        }
+                    }
+                }
+            }
+        }
+        @if may_operate(signed) && open {
+            form.card method="post" action={ (PREFIX) "/fleet/leases/" (id) "/drivers" } aria-label="Additional drivers" {
+                h2 { "Additional drivers" }
+                (csrf(signed))
+                (input_field("Additional drivers (driver ids or TLC licenses, separated by commas)", "additional_drivers", &additional.join(", "), "text", errors))
+                @for e in errors.general(&["additional_drivers", "end_date", "reason", "note", "confirm"]) { p.notice.error role="alert" { (e.message) } }
+                button.primary type="submit" { "Save drivers" }
+            }
+            details.confirm open[errors.for_field("end_date").is_some() || errors.for_field("reason").is_some() || errors.for_field("confirm").is_some()] {
+                summary.button.danger role="button" { "End this lease…" }
+                form method="post" action={ (PREFIX) "/fleet/leases/" (id) "/terminate" } {
+                    (csrf(signed))
+                    p { "The lease ends on its last day: its medallion is free again, the rent of its last week is prorated, open repair invoices have their remaining installments posted at once, and the next Sunday run makes its final statement." }
+                    (input_field("Last day", "end_date", &today, "date", errors))
+                    (field("Reason", "reason", html! {
+                        select #reason name="reason" {
+                            @for r in TerminationReason::ALL { option value=(r.as_str()) { (r.as_str().replace('_', " ")) } }
+                        }
+                    }, errors.for_field("reason")))
+                    (input_field("Note", "note", "", "text", errors))
+                    div.choice {
+                        input #confirm type="checkbox" name="confirm" value="yes" required;
+                        label for="confirm" { "Yes, end lease " (l.lease_id) }
+                    }
+                    button.primary.danger type="submit" { "End lease" }
+                }
+            }
+        }
+    };
+    Ok(render(
+        signed,
+        &title,
+        &[("Dashboard", "/app/"), ("Leases", "/app/fleet/leases")],
+        status,
+        content,
+    ))
+}
+
+async fn lease_drivers_save(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = Form::parse(&body);
+    form.check_csrf(&signed)?;
+    signed.user().require(OPERATORS)?;
+    let named: Vec<serde_json::Value> = form
+        .get("additional_drivers")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| serde_json::Value::String(s.to_string()))
+        .collect();
+    let update = edit::LeaseUpdate {
+        additional_drivers: Some(named),
+    };
+    let mut tx = state.db.begin().await?;
+    match edit::update_lease(
+        &mut tx,
+        id,
+        &update,
+        &signed.user().username,
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(see_other(&format!("{PREFIX}/fleet/leases/{id}")))
+        }
+        Err(error) => {
+            drop(tx);
+            let mut errors = FieldErrors::from_error(error)?;
+            for e in &mut errors.0 {
+                e.pointer = None;
+            }
+            render_lease(
+                &state,
+                &signed,
+                id,
+                &errors,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+async fn lease_terminate(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = Form::parse(&body);
+    form.check_csrf(&signed)?;
+    signed.user().require(OPERATORS)?;
+    if form.get("confirm") != Some("yes") {
+        let errors = FieldErrors(vec![crate::error::FieldError::new(
+            "confirm",
+            "tick the box to confirm",
+        )]);
+        return render_lease(
+            &state,
+            &signed,
+            id,
+            &errors,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let request = super::lease_end::TerminateRequest {
+        end_date: form.get("end_date").unwrap_or_default().to_string(),
+        reason: form.get("reason").unwrap_or_default().to_string(),
+        note: form.get("note").map(str::to_string),
+    };
+    let terms = super::lease_end::Terms {
+        early_termination_fee: state.config.early_termination_fee,
+        timezone: state.config.timezone,
+    };
+    let mut tx = state.db.begin().await?;
+    match super::lease_end::terminate(
+        &mut tx,
+        id,
+        &request,
+        terms,
+        &signed.user().username,
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(outcome) => {
+            tx.commit().await?;
+            let said = format!(
+                "The lease ended on {} ({}).",
+                date(&outcome.end_date),
+                outcome.status.as_str()
+            );
+            render_lease(
+                &state,
+                &signed,
+                id,
+                &FieldErrors::default(),
+                Some(said),
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(error) => {
+            drop(tx);
+            let errors = FieldErrors::from_error(error)?;
+            render_lease(
+                &state,
+                &signed,
+                id,
+                &errors,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+async fn vehicles(
+    State(state): State<AppState>,
+    signed: Signed,
+    query: RawQuery,
+) -> Result<Response, PageError> {
+    signed.user().require(READERS)?;
+    let q = filled(&query);
+    let page = page_of(&q)?;
+    let vin = q.get("vin").map(|v| v.to_ascii_uppercase());
+    let plate = q.get("plate_number").map(|v| v.to_ascii_uppercase());
+    let (items, total) =
+        repo::list_vehicles(state.db.reader(), vin.as_deref(), plate.as_deref(), page).await?;
+    let result = DbPage::new(items, total, page);
+    let none = FieldErrors::default();
+    let content = html! {
+        (tabs("vehicles"))
+        form.card method="get" action={ (PREFIX) "/fleet/vehicles" } aria-label="Search" {
+            div.filters {
+                (input_field("VIN", "vin", q.get("vin").unwrap_or_default(), "search", &none))
+                (input_field("Plate", "plate_number", q.get("plate_number").unwrap_or_default(), "search", &none))
+            }
+            div.actions { button.primary type="submit" { "Search" } a.button href={ (PREFIX) "/fleet/vehicles" } { "Clear" } }
+        }
+        @if result.items.is_empty() { p.empty.card { "No vehicle matches." } } @else {
+            div.table-wrap tabindex="0" role="region" aria-label="Vehicles" {
+                table {
+                    thead { tr { th { "VIN" } th { "Vehicle" } th { "Plate" } } }
+                    tbody {
+                        @for v in &result.items {
+                            tr {
+                                td { a href={ (PREFIX) "/fleet/vehicles/" (v.id) } { (v.vin) } }
+                                td { (v.year) " " (v.make) " " (v.model) }
+                                td { (v.plate_number.as_deref().unwrap_or("—")) }
+                            }
+                        }
+                    }
+                }
+            }
+            (pagination(&format!("{PREFIX}/fleet/vehicles"), &q.0, result.page, result.total_pages))
+        }
+    };
+    Ok(render(
+        &signed,
+        "Vehicles",
+        &[("Dashboard", "/app/")],
+        StatusCode::OK,
+        content,
+    ))
+}
+
+async fn vehicle(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    signed.user().require(READERS)?;
+    render_vehicle(&state, &signed, id, &FieldErrors::default(), StatusCode::OK).await
+}
+
+async fn render_vehicle(
+    state: &AppState,
+    signed: &Signed,
+    id: i64,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let v = repo::vehicle_by_id(state.db.reader(), id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no vehicle with id {id}")))?;
+    let history = repair_history(state, HistoryOf::Vehicle(id)).await?;
+    let title = format!("{} {} {} ({})", v.year, v.make, v.model, v.vin);
+    let content = html! {
+        section.card {
+            h2 { "Vehicle" }
+            dl.facts {
+                dt { "VIN" } dd { (v.vin) }
+                dt { "Plate" } dd { (v.plate_number.as_deref().unwrap_or("—")) }
+            }
+        }
+        @if may_operate(signed) {
+            form.card method="post" action={ (PREFIX) "/fleet/vehicles/" (id) } aria-label="Change the plate" {
+                h2 { "Plate" }
+                (csrf(signed))
+                (input_field("Plate number", "plate_number", v.plate_number.as_deref().unwrap_or_default(), "text", errors))
+                @for e in errors.general(&["plate_number"]) { p.notice.error role="alert" { (e.message) } }
+                button.primary type="submit" { "Save plate" }
+            }
+        }
+        (history)
+    };
+    Ok(render(
+        signed,
+        &title,
+        &[("Dashboard", "/app/"), ("Vehicles", "/app/fleet/vehicles")],
+        status,
+        content,
+    ))
+}
+
+async fn vehicle_save(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = Form::parse(&body);
+    form.check_csrf(&signed)?;
+    signed.user().require(OPERATORS)?;
+    let plate = form
+        .0
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "plate_number")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let update = edit::VehicleUpdate {
+        plate_number: Some(plate),
+    };
+    let mut tx = state.db.begin().await?;
+    match edit::update_vehicle(
+        &mut tx,
+        id,
+        &update,
+        &signed.user().username,
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(see_other(&format!("{PREFIX}/fleet/vehicles/{id}")))
+        }
+        Err(error) => {
+            drop(tx);
+            let errors = FieldErrors::from_error(error)?;
+            render_vehicle(
+                &state,
+                &signed,
+                id,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+async fn medallions(
+    State(state): State<AppState>,
+    signed: Signed,
+    query: RawQuery,
+) -> Result<Response, PageError> {
+    signed.user().require(READERS)?;
+    let q = filled(&query);
+    let page = page_of(&q)?;
+    let number = q.get("medallion_number").map(|m| m.to_ascii_uppercase());
+    let (items, total) = repo::list_medallions(state.db.reader(), number.as_deref(), page).await?;
+    let result = DbPage::new(items, total, page);
+    let none = FieldErrors::default();
+    let content = html! {
+        (tabs("medallions"))
+        form.card method="get" action={ (PREFIX) "/fleet/medallions" } aria-label="Search" {
+            div.filters { (input_field("Medallion number", "medallion_number", q.get("medallion_number").unwrap_or_default(), "search", &none)) }
+            div.actions { button.primary type="submit" { "Search" } a.button href={ (PREFIX) "/fleet/medallions" } { "Clear" } }
+        }
+        @if result.items.is_empty() { p.empty.card { "No medallion matches." } } @else {
+            div.table-wrap tabindex="0" role="region" aria-label="Medallions" {
+                table {
+                    thead { tr { th { "Medallion" } th { "Status" } th { "Since" } } }
+                    tbody {
+                        @for m in &result.items {
+                            tr {
+                                td { a href={ (PREFIX) "/fleet/leases?medallion_number=" (m.medallion_number) } { (m.medallion_number) } }
+                                td { (badge(m.status.as_str())) }
+                                td { (date(&m.created_on)) }
+                            }
+                        }
+                    }
+                }
+            }
+            (pagination(&format!("{PREFIX}/fleet/medallions"), &q.0, result.page, result.total_pages))
+        }
+    };
+    Ok(render(
+        &signed,
+        "Medallions",
+        &[("Dashboard", "/app/")],
+        StatusCode::OK,
+        content,
+    ))
+}
