@@ -55,12 +55,6 @@ struct LeaseRow {
 /// A CSV row: its line number and the record or why it could not be read.
 type Row<T> = (usize, Result<T, String>);
 
-fn read_rows<T: DeserializeOwned>(path: &Path) -> Result<Vec<Row<T>>, ImportError> {
-    let file = std::fs::File::open(path)
-        .map_err(|e| ImportError::Read(path.display().to_string(), e.to_string()))?;
-    read_rows_from(file)
-}
-
 fn read_rows_from<T: DeserializeOwned>(
     source: impl std::io::Read,
 ) -> Result<Vec<Row<T>>, ImportError> {
@@ -94,11 +88,25 @@ pub async fn run(
     now: chrono::DateTime<chrono::Utc>,
     timezone: chrono_tz::Tz,
 ) -> Result<usize, ImportError> {
+    let source = std::fs::read(path)
+        .map_err(|e| ImportError::Read(path.display().to_string(), e.to_string()))?;
+    run_csv(db, entity, &source, actor, now, timezone).await
+}
+
+/// [`run`] on the bytes of a CSV file (the console's uploads).
+pub async fn run_csv(
+    db: &Db,
+    entity: Entity,
+    source: &[u8],
+    actor: &CurrentUser,
+    now: chrono::DateTime<chrono::Utc>,
+    timezone: chrono_tz::Tz,
+) -> Result<usize, ImportError> {
     match entity {
         Entity::Drivers => {
             import_simple::<DriverInput>(
                 db,
-                path,
+                source,
                 actor,
                 now,
                 |i| i.validate().map(|_| ()),
@@ -111,7 +119,7 @@ pub async fn run(
         Entity::Vehicles => {
             import_simple::<VehicleInput>(
                 db,
-                path,
+                source,
                 actor,
                 now,
                 |i| {
@@ -127,7 +135,7 @@ pub async fn run(
         Entity::Medallions => {
             import_simple::<MedallionInput>(
                 db,
-                path,
+                source,
                 actor,
                 now,
                 |i| i.validate().map(|_| ()),
@@ -139,12 +147,8 @@ pub async fn run(
             )
             .await
         }
-        Entity::Leases => import_leases(db, path, actor, now).await,
-        Entity::Earnings => {
-            let file = std::fs::File::open(path)
-                .map_err(|e| ImportError::Read(path.display().to_string(), e.to_string()))?;
-            earnings_csv(db, file, actor, now, timezone).await
-        }
+        Entity::Leases => import_leases(db, source, actor, now).await,
+        Entity::Earnings => earnings_csv(db, source, actor, now, timezone).await,
     }
 }
 
@@ -159,13 +163,13 @@ type Insert<T> = for<'a> fn(
 
 async fn import_simple<T: DeserializeOwned + Sync>(
     db: &Db,
-    path: &Path,
+    source: &[u8],
     actor: &CurrentUser,
     now: chrono::DateTime<chrono::Utc>,
     validate: fn(&T) -> Result<(), Vec<crate::error::FieldError>>,
     insert: Insert<T>,
 ) -> Result<usize, ImportError> {
-    let rows = read_rows::<T>(path)?;
+    let rows = read_rows_from::<T>(source)?;
     let mut problems = Vec::new();
     let mut good = Vec::new();
     for (line, row) in rows {
@@ -193,11 +197,11 @@ async fn import_simple<T: DeserializeOwned + Sync>(
 
 async fn import_leases(
     db: &Db,
-    path: &Path,
+    source: &[u8],
     actor: &CurrentUser,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<usize, ImportError> {
-    let rows = read_rows::<LeaseRow>(path)?;
+    let rows = read_rows_from::<LeaseRow>(source)?;
     let mut problems = Vec::new();
     let mut tx = db.begin().await.map_err(anyhow::Error::from)?;
     let mut count = 0;

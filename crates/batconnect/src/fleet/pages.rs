@@ -37,19 +37,33 @@ pub fn router() -> Router<AppState> {
         .route("/app/fleet/vehicles", get(vehicles))
         .route("/app/fleet/vehicles/{id}", get(vehicle).post(vehicle_save))
         .route("/app/fleet/medallions", get(medallions))
+        .route("/app/fleet/new", get(new_records))
+        .route("/app/fleet/new/{kind}", post(create_record))
+        .route(
+            "/app/fleet/import",
+            post(import).layer(axum::extract::DefaultBodyLimit::max(
+                MAX_IMPORT_FILE + 64 * 1024,
+            )),
+        )
 }
+
+/// Largest fleet CSV the console takes.
+const MAX_IMPORT_FILE: usize = 5 * 1024 * 1024;
 
 fn may_operate(signed: &Signed) -> bool {
     signed.user().has_any(OPERATORS)
 }
 
-fn tabs(current: &str) -> Markup {
+fn tabs(current: &str, signed: &Signed) -> Markup {
+    let may = may_operate(signed);
     html! {
         nav.tabs aria-label="Fleet records" {
-            @for (key, text) in [("drivers", "Drivers"), ("leases", "Leases"), ("vehicles", "Vehicles"), ("medallions", "Medallions")] {
+            @for (key, text) in [("drivers", "Drivers"), ("leases", "Leases"), ("vehicles", "Vehicles"), ("medallions", "Medallions"), ("new", "New records and import")] {
+                @if key == "new" && !may { } @else {
                 @let href = format!("{PREFIX}/fleet/{key}");
                 @if key == current { a href=(href) aria-current="page" { (text) } }
                 @else { a href=(href) { (text) } }
+                }
             }
         }
     }
@@ -108,7 +122,7 @@ async fn drivers(
     let result = DbPage::new(items, total, page);
     let none = FieldErrors::default();
     let content = html! {
-        (tabs("drivers"))
+        (tabs("drivers", &signed))
         form.card method="get" action={ (PREFIX) "/fleet/drivers" } aria-label="Search" {
             div.filters {
                 (input_field("Name", "name", q.get("name").unwrap_or_default(), "search", &none))
@@ -349,7 +363,7 @@ async fn leases(
     let result = DbPage::new(items, total, page);
     let none = FieldErrors::default();
     let content = html! {
-        (tabs("leases"))
+        (tabs("leases", &signed))
         form.card method="get" action={ (PREFIX) "/fleet/leases" } aria-label="Search" {
             div.filters {
                 (field("Status", "status", html! {
@@ -650,7 +664,7 @@ async fn vehicles(
     let result = DbPage::new(items, total, page);
     let none = FieldErrors::default();
     let content = html! {
-        (tabs("vehicles"))
+        (tabs("vehicles", &signed))
         form.card method="get" action={ (PREFIX) "/fleet/vehicles" } aria-label="Search" {
             div.filters {
                 (input_field("VIN", "vin", q.get("vin").unwrap_or_default(), "search", &none))
@@ -795,7 +809,7 @@ async fn medallions(
     let result = DbPage::new(items, total, page);
     let none = FieldErrors::default();
     let content = html! {
-        (tabs("medallions"))
+        (tabs("medallions", &signed))
         form.card method="get" action={ (PREFIX) "/fleet/medallions" } aria-label="Search" {
             div.filters { (input_field("Medallion number", "medallion_number", q.get("medallion_number").unwrap_or_default(), "search", &none)) }
             div.actions { button.primary type="submit" { "Search" } a.button href={ (PREFIX) "/fleet/medallions" } { "Clear" } }
@@ -825,4 +839,328 @@ async fn medallions(
         StatusCode::OK,
         content,
     ))
+}
+
+/// Which new-record form failed, with what was typed and its errors.
+#[derive(Default)]
+struct Failed {
+    kind: String,
+    typed: Vec<(String, String)>,
+    errors: FieldErrors,
+    lines: Vec<String>,
+    done: Option<String>,
+}
+
+impl Failed {
+    fn value(&self, kind: &str, name: &str) -> String {
+        if self.kind != kind {
+            return String::new();
+        }
+        self.typed
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    fn errors(&self, kind: &str) -> &FieldErrors {
+        static NONE: std::sync::OnceLock<FieldErrors> = std::sync::OnceLock::new();
+        if self.kind == kind {
+            &self.errors
+        } else {
+            NONE.get_or_init(FieldErrors::default)
+        }
+    }
+}
+
+async fn new_records(
+    State(state): State<AppState>,
+    signed: Signed,
+    query: RawQuery,
+) -> Result<Response, PageError> {
+    signed.user().require(OPERATORS)?;
+    let failed = Failed {
+        done: query.get("done").map(str::to_string),
+        ..Failed::default()
+    };
+    Ok(render_new(&state, &signed, &failed, StatusCode::OK))
+}
+
+fn render_new(state: &AppState, signed: &Signed, failed: &Failed, status: StatusCode) -> Response {
+    let today = domain::calendar::local_date(state.clock.now(), state.config.timezone).to_string();
+    let v = |kind: &str, name: &str| failed.value(kind, name);
+    let general = |kind: &str, shown: &'static [&'static str]| {
+        let errors = failed.errors(kind);
+        html! { @for e in errors.general(shown) { p.notice.error role="alert" { (e.field) ": " (e.message) } } }
+    };
+    let content = html! {
+        (tabs("new", signed))
+        @if let Some(done) = &failed.done { p.notice role="status" { (done) } }
+        div.cards {
+            form.card method="post" action={ (PREFIX) "/fleet/new/driver" } aria-label="New driver" {
+                h2 { "New driver" }
+                (csrf(signed))
+                (input_field("First name", "first_name", &v("driver", "first_name"), "text", failed.errors("driver")))
+                (input_field("Last name", "last_name", &v("driver", "last_name"), "text", failed.errors("driver")))
+                (input_field("TLC license number", "tlc_license_no", &v("driver", "tlc_license_no"), "text", failed.errors("driver")))
+                (input_field("Phone (optional)", "phone", &v("driver", "phone"), "tel", failed.errors("driver")))
+                (general("driver", &["first_name", "last_name", "tlc_license_no", "phone"]))
+                button.primary type="submit" { "Create driver" }
+            }
+            form.card method="post" action={ (PREFIX) "/fleet/new/vehicle" } aria-label="New vehicle" {
+                h2 { "New vehicle" }
+                (csrf(signed))
+                (input_field("VIN", "vin", &v("vehicle", "vin"), "text", failed.errors("vehicle")))
+                (input_field("Make", "make", &v("vehicle", "make"), "text", failed.errors("vehicle")))
+                (input_field("Model", "model", &v("vehicle", "model"), "text", failed.errors("vehicle")))
+                (input_field("Year", "year", &v("vehicle", "year"), "number", failed.errors("vehicle")))
+                (input_field("Plate (optional)", "plate_number", &v("vehicle", "plate_number"), "text", failed.errors("vehicle")))
+                (general("vehicle", &["vin", "make", "model", "year", "plate_number"]))
+                button.primary type="submit" { "Create vehicle" }
+            }
+            form.card method="post" action={ (PREFIX) "/fleet/new/medallion" } aria-label="New medallion" {
+                h2 { "New medallion" }
+                (csrf(signed))
+                (input_field("Medallion number", "medallion_number", &v("medallion", "medallion_number"), "text", failed.errors("medallion")))
+                (general("medallion", &["medallion_number"]))
+                button.primary type="submit" { "Create medallion" }
+            }
+            form.card method="post" action={ (PREFIX) "/fleet/new/lease" } aria-label="New lease" {
+                h2 { "New lease" }
+                (csrf(signed))
+                (field("Lease type", "lease_type", html! {
+                    select #lease_type name="lease_type" {
+                        @for t in LeaseType::ALL { option value=(t.as_str()) selected[v("lease", "lease_type") == t.as_str()] { (t.label()) } }
+                    }
+                }, failed.errors("lease").for_field("lease_type")))
+                (input_field("Weekly rate ($)", "weekly_rate", &v("lease", "weekly_rate"), "text", failed.errors("lease")))
+                (input_field("Vehicle (VIN)", "vehicle_id", &v("lease", "vehicle_id"), "text", failed.errors("lease")))
+                (input_field("Medallion (its number)", "medallion_id", &v("lease", "medallion_id"), "text", failed.errors("lease")))
+                (input_field("Start date", "start_date", &{ let s = v("lease", "start_date"); if s.is_empty() { today.clone() } else { s } }, "date", failed.errors("lease")))
+                (input_field("Driver manager (driver id or TLC license)", "manager", &v("lease", "manager"), "text", failed.errors("lease")))
+                (general("lease", &["lease_type", "weekly_rate", "vehicle_id", "medallion_id", "start_date", "manager"]))
+                button.primary type="submit" { "Create lease" }
+            }
+        }
+        form.card method="post" action={ (PREFIX) "/fleet/import" } enctype="multipart/form-data" aria-label="Import" {
+            h2 { "Import a CSV file" }
+            (csrf(signed))
+            p.muted { "The headers of " code { "batconnect import" } " (see the README). Every bad line is listed by number, and nothing is written unless every line is good." }
+            @if !failed.lines.is_empty() {
+                section.notice.error role="alert" aria-label="Problems in the file" {
+                    p { "Nothing was imported: fix these lines and upload the file again." }
+                    ul { @for line in &failed.lines { li { (line) } } }
+                }
+            }
+            div.filters {
+                (field("Records", "entity", html! {
+                    select #entity name="entity" {
+                        @for (word, text) in [("drivers", "Drivers"), ("vehicles", "Vehicles"), ("medallions", "Medallions"), ("leases", "Leases")] { option value=(word) { (text) } }
+                    }
+                }, None))
+                div.field { label for="file" { "CSV file" } input #file name="file" type="file" accept=".csv,text/csv" required; }
+            }
+            button.primary type="submit" { "Import" }
+        }
+    };
+    render(
+        signed,
+        "New fleet records",
+        &[("Dashboard", "/app/"), ("Fleet", "/app/fleet/drivers")],
+        status,
+        content,
+    )
+}
+
+async fn create_record(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(kind): Path<String>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = Form::parse(&body);
+    form.check_csrf(&signed)?;
+    signed.user().require(OPERATORS)?;
+    let text = |name: &str| form.get(name).unwrap_or_default().to_string();
+    let optional = |name: &str| form.get(name).map(str::to_string);
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let created: Result<String, AppError> = match kind.as_str() {
+        "driver" => {
+            let input = super::model::DriverInput {
+                first_name: text("first_name"),
+                last_name: text("last_name"),
+                tlc_license_no: text("tlc_license_no"),
+                phone: optional("phone"),
+                ..Default::default()
+            };
+            super::service::create_driver(&mut tx, &input, signed.user(), now)
+                .await
+                .map(|id| format!("{PREFIX}/fleet/drivers/{id}"))
+        }
+        "vehicle" => {
+            let input = super::model::VehicleInput {
+                vin: text("vin"),
+                make: text("make"),
+                model: text("model"),
+                year: text("year").trim().parse().unwrap_or(0),
+                plate_number: optional("plate_number"),
+            };
+            super::service::create_vehicle(&mut tx, &input, signed.user(), now)
+                .await
+                .map(|id| format!("{PREFIX}/fleet/vehicles/{id}"))
+        }
+        "medallion" => {
+            let input = super::model::MedallionInput {
+                medallion_number: text("medallion_number"),
+                status: None,
+            };
+            super::service::create_medallion(&mut tx, &input, signed.user(), now)
+                .await
+                .map(|_| {
+                    format!(
+                        "{PREFIX}/fleet/medallions?medallion_number={}",
+                        text("medallion_number").to_ascii_uppercase()
+                    )
+                })
+        }
+        "lease" => {
+            let request = super::model::LeaseRequest {
+                lease_id: None,
+                lease_type: text("lease_type"),
+                status: None,
+                weekly_rate: serde_json::Value::String(text("weekly_rate")),
+                vehicle_id: super::model::Named::Key(text("vehicle_id")),
+                medallion_id: super::model::Named::Key(text("medallion_id")),
+                start_date: text("start_date"),
+                end_date: None,
+                drivers: vec![super::model::LeaseDriverRequest {
+                    driver_id: super::model::Named::Key(text("manager")),
+                    is_driver_manager: true,
+                    is_additional_driver: false,
+                }],
+            };
+            match super::service::resolve_lease_request(&mut tx, &request).await {
+                Ok(input) => super::service::create_lease(&mut tx, &input, signed.user(), now)
+                    .await
+                    .map(|id| format!("{PREFIX}/fleet/leases/{id}")),
+                Err(e) => Err(e),
+            }
+        }
+        other => return Err(AppError::NotFound(format!("no such record kind: {other}")).into()),
+    };
+    match created {
+        Ok(location) => {
+            tx.commit().await?;
+            Ok(see_other(&location))
+        }
+        Err(error) => {
+            drop(tx);
+            let mut errors = FieldErrors::from_error(error)?;
+            for e in &mut errors.0 {
+                if e.field == "drivers" {
+                    e.field = "manager".into();
+                }
+            }
+            let failed = Failed {
+                kind,
+                typed: form.0.clone(),
+                errors,
+                ..Failed::default()
+            };
+            Ok(render_new(
+                &state,
+                &signed,
+                &failed,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ))
+        }
+    }
+}
+
+async fn import(
+    State(state): State<AppState>,
+    signed: Signed,
+    multipart: Result<
+        axum::extract::multipart::Multipart,
+        axum::extract::multipart::MultipartRejection,
+    >,
+) -> Result<Response, PageError> {
+    let mut multipart = multipart.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let mut form = Form(Vec::new());
+    let mut file: Option<Vec<u8>> = None;
+    while let Some(mut part) = multipart
+        .next_field()
+        .await
+        .map_err(|e| AppError::BadRequest(format!("cannot read the form: {}", e.body_text())))?
+    {
+        let name = part.name().unwrap_or_default().to_string();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = part
+            .chunk()
+            .await
+            .map_err(|e| AppError::BadRequest(format!("cannot read the form: {}", e.body_text())))?
+        {
+            if bytes.len() + chunk.len() > MAX_IMPORT_FILE {
+                return Err(
+                    AppError::PayloadTooLarge("the file is larger than 5 MB".into()).into(),
+                );
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if name == "file" {
+            form.check_csrf(&signed)?;
+            file = Some(bytes);
+        } else {
+            form.0
+                .push((name, String::from_utf8_lossy(&bytes).into_owned()));
+        }
+    }
+    form.check_csrf(&signed)?;
+    signed.user().require(OPERATORS)?;
+    let entity = match form.get("entity") {
+        Some("drivers") => crate::import::Entity::Drivers,
+        Some("vehicles") => crate::import::Entity::Vehicles,
+        Some("medallions") => crate::import::Entity::Medallions,
+        Some("leases") => crate::import::Entity::Leases,
+        _ => {
+            return Err(
+                AppError::field("entity", "choose drivers, vehicles, medallions or leases").into(),
+            )
+        }
+    };
+    let refused = |lines: Vec<String>| {
+        let failed = Failed {
+            lines,
+            ..Failed::default()
+        };
+        render_new(&state, &signed, &failed, StatusCode::UNPROCESSABLE_ENTITY)
+    };
+    let Some(file) = file.filter(|f| !f.is_empty()) else {
+        return Ok(refused(vec!["choose a CSV file to upload".into()]));
+    };
+    match crate::import::run_csv(
+        &state.db,
+        entity,
+        &file,
+        signed.user(),
+        state.clock.now(),
+        state.config.timezone,
+    )
+    .await
+    {
+        Ok(n) => {
+            let said = format!("{n} record(s) imported.");
+            let query: String = form_urlencoded::Serializer::new(String::new())
+                .append_pair("done", &said)
+                .finish();
+            Ok(see_other(&format!("{PREFIX}/fleet/new?{query}")))
+        }
+        Err(crate::import::ImportError::BadRows(lines)) => Ok(refused(lines)),
+        Err(crate::import::ImportError::Read(_, why)) => Ok(refused(vec![format!(
+            "the file could not be read as CSV: {why}"
+        )])),
+        Err(crate::import::ImportError::Other(e)) => Err(AppError::Internal(e).into()),
+    }
 }

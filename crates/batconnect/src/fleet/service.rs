@@ -179,3 +179,8 @@ pub async fn resolve_lease_request(
         _ => Err(AppError::Validation(missing)),
     }
 }
+
+/// The internal id of a lease named by its internal id (digits) or its lease id.
+pub async fn lease_named(pool: &sqlx::AnyPool, named: &str) -> Result<Option<i64>, AppError> {
+    Ok(repo::lease_pk(pool, named).await?)
+}

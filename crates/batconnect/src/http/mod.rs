@@ -91,6 +91,7 @@ fn console(state: &AppState) -> Router<AppState> {
         .merge(crate::repairs::pages::router(max_upload))
         .merge(crate::documents::pages::router(max_upload))
         .merge(crate::ledger::pages::router())
+        .merge(crate::ledger::cashier_pages::router())
         .merge(crate::dtr::pages::router())
         .merge(crate::jobs::pages::router())
         .merge(crate::fleet::pages::router())

@@ -2,6 +2,7 @@
 //! payments to balances, voids by reversal. Obligations are idempotent on
 //! (category, reference_id), enforced by a unique index.
 
+pub mod cashier_pages;
 pub mod interim;
 pub mod interim_list;
 pub mod model;

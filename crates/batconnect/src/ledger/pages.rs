@@ -86,6 +86,7 @@ fn tabs(current: &str) -> Markup {
             }
             @if current == "earnings" { a href={ (PREFIX) "/earnings" } aria-current="page" { "Record earnings" } }
             @else { a href={ (PREFIX) "/earnings" } { "Record earnings" } }
+            a href={ (PREFIX) "/interim-payments" } { "Interim payments" }
         }
     }
 }

@@ -980,3 +980,34 @@ pub async fn allocations_of_posting(
     })
     .collect()
 }
+
+/// A lease's open balances with their references, as a page shows them before a payment
+/// (no lock: the payment itself reads them again, locked).
+pub async fn open_balances_to_show(
+    pool: &AnyPool,
+    lease_id: i64,
+) -> Result<Vec<(OpenBalance, String)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, category, reference_id, due_date, balance_cents FROM ledger_balances \
+         WHERE lease_id = $1 AND status = 'OPEN' ORDER BY id",
+    )
+    .bind(lease_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            let category: String = r.try_get("category").ok()?;
+            let due: String = r.try_get("due_date").ok()?;
+            Some((
+                OpenBalance {
+                    id: r.try_get("id").ok()?,
+                    category: Category::parse(&category)?,
+                    due_date: domain::calendar::parse_date(&due).ok()?,
+                    balance: Money::from_cents(r.try_get("balance_cents").ok()?),
+                },
+                r.try_get("reference_id").ok()?,
+            ))
+        })
+        .collect())
+}

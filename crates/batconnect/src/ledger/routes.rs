@@ -476,16 +476,25 @@ async fn export_interim_payments(
     query: RawQuery,
 ) -> Result<axum::response::Response, AppError> {
     user.require(READERS)?;
-    let format = crate::exports::Format::parse(&query)?;
-    let q = InterimQuery::parse(&crate::exports::list_params(&query, &["format"]))?;
+    interim_file(&state, &query).await
+}
+
+/// The interim payments export for the list's filters plus `format`; the console's list
+/// downloads the same file.
+pub(crate) async fn interim_file(
+    state: &AppState,
+    query: &RawQuery,
+) -> Result<axum::response::Response, AppError> {
+    let format = crate::exports::Format::parse(query)?;
+    let q = InterimQuery::parse(&crate::exports::list_params(query, &["format"]))?;
     let export = crate::exports::tables::interim_payments(
         q.filter,
         &q.order_by,
         format!("{} — Interim payments", state.config.fleet_name),
-        crate::exports::describe_filters(&query),
+        crate::exports::describe_filters(query),
     );
     let slot = crate::exports::stream::take_slot(&state.export_slots)?;
-    let stamp = crate::exports::Stamp::now(&state);
+    let stamp = crate::exports::Stamp::now(state);
     crate::exports::stream::respond(state.db.reader(), export, format, stamp, slot).await
 }
 

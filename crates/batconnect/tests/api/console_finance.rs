@@ -122,7 +122,7 @@ crate::both_backends! {
         browser.goto("/app/ledger").await;
         browser.sign_in("viewer", "demo-viewer").await;
         for page in ["/app/ledger".to_string(), "/app/ledger/balances".into(), format!("/app/ledger/postings/{posting}"),
-                     "/app/earnings".into(), "/app/dtrs".into(), format!("/app/dtrs/{dtr}"), "/app/jobs".into()] {
+                     "/app/earnings".into(), "/app/dtrs".into(), format!("/app/dtrs/{dtr}"), "/app/jobs".into(), "/app/interim-payments".into()] {
             browser.goto(&page).await;
             assert_eq!(browser.path().await, page);
             for action in ["Void this posting…", "Record earnings", "Upload and record", "Finalize this statement…",
@@ -130,7 +130,7 @@ crate::both_backends! {
                 assert!(!browser.has_button(action).await, "{page} offers a viewer {action}");
             }
         }
-        assert!(browser.text().await.contains("No run recorded yet") || browser.text().await.contains("Weekly run"));
+        assert!(!browser.text().await.contains("Take a payment"), "a viewer is not offered the cashier's window");
         // A form sent anyway (a crafted request with the viewer's own session) is refused.
         let cookie = browser.session_cookie().await;
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
@@ -142,6 +142,7 @@ crate::both_backends! {
             ("/app/dtrs/generate".to_string(), format!("_csrf={csrf}&week=2026-11-22")),
             ("/app/earnings".to_string(), format!("_csrf={csrf}&lease_id=2&period=2026-11-22&amount=5.00")),
             ("/app/jobs/repairs.post_due_installments/run".to_string(), format!("_csrf={csrf}&as_of=2026-11-30")),
+            ("/app/interim-payments/new".to_string(), format!("_csrf={csrf}&lease=LS-01001&amount=5.00&payment_method=Cash&action=take")),
         ] {
             let answer = client.post(app.url(&path)).header("cookie", format!("bat_session={cookie}"))
                 .header("content-type", "application/x-www-form-urlencoded").body(body).send().await.unwrap();
@@ -255,6 +256,90 @@ crate::both_backends! {
         browser.goto("/app/admin/users").await;
         browser.sign_in("finance", "demo-finance").await;
         assert!(browser.text().await.contains("You do not have the rights"), "{}", browser.text().await);
+        browser.close().await;
+    }
+}
+
+crate::both_backends! {
+    async fn a_cashier_takes_an_interim_payment_after_reviewing_it(app) {
+        let misc = app.obligation(2, "Misc", "50.00", "2026-11-15").await;
+        let taxes = app.obligation(2, "Taxes", "30.00", "2026-11-22").await;
+        let Some(browser) = Browser::open(&app.address).await else { return };
+        browser.goto("/app/interim-payments").await;
+        browser.sign_in("finance", "demo-finance").await;
+        browser.find("a[href='/app/interim-payments/new']").await.click().await.unwrap();
+        browser.fill("Lease (LS-… or id)", "LS-01002").await;
+        browser.press("Show open balances").await;
+        // The hierarchy's order: Taxes before Misc, whatever their due dates.
+        let rows = browser.find("div[aria-label='Open balances'] tbody").await.text().await.unwrap();
+        assert!(rows.find("Taxes").unwrap() < rows.find("Misc").unwrap(), "{rows}");
+        browser.fill("Amount paid ($)", "100.00").await;
+        browser.press("Review").await;
+        let review = browser.find("section[aria-label='Review']").await.text().await.unwrap();
+        assert!(review.contains("$80.00") && review.contains("$20.00"), "{review}");
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM interim_payments").await, 0, "a review writes nothing");
+        browser.screenshots("interim-review").await;
+        browser.press("Take payment").await;
+        let title = browser.title().await;
+        assert!(title.starts_with("Receipt IP-2026-"), "{title}");
+        let payment = browser.find("section[aria-label='Payment']").await.text().await.unwrap();
+        assert!(payment.contains("$100.00") && payment.contains("$20.00"), "{payment}");
+        for balance in [misc, taxes] {
+            assert_eq!(app.scalar_i64(&format!("SELECT balance_cents FROM ledger_balances WHERE id = {balance}")).await, 0);
+        }
+        let href = browser.find("a[href$='/receipt']").await.attr("href").await.unwrap().unwrap();
+        let cookie = browser.session_cookie().await;
+        let pdf = reqwest::Client::new().get(app.url(&href)).header("cookie", format!("bat_session={cookie}")).send().await.unwrap();
+        assert_eq!(pdf.status(), StatusCode::OK);
+        assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF-"));
+        browser.goto("/app/interim-payments").await;
+        assert!(browser.text().await.contains(title.trim_start_matches("Receipt ")));
+        browser.close().await;
+    }
+}
+
+crate::both_backends! {
+    async fn an_operations_clerk_creates_and_imports_fleet_records(app) {
+        let Some(browser) = Browser::open(&app.address).await else { return };
+        browser.goto("/app/fleet/new").await;
+        browser.sign_in("operations", "demo-operations").await;
+        // A VIN that is not one is refused at its field; nothing is written.
+        browser.fill("VIN", "NOT-A-VIN").await;
+        browser.fill("Make", "Ford").await;
+        browser.fill("Model", "Transit").await;
+        browser.fill("Year", "2025").await;
+        browser.press("Create vehicle").await;
+        assert!(browser.find("#vin-error").await.text().await.unwrap().contains("17"));
+        assert_eq!(browser.find("#make").await.prop("value").await.unwrap().as_deref(), Some("Ford"));
+        browser.fill("VIN", "1FTBR1Y8XNKA55555").await;
+        browser.press("Create vehicle").await;
+        assert!(browser.title().await.contains("1FTBR1Y8XNKA55555"));
+        // Medallions from a file: a bad line is listed, the fixed file imports.
+        browser.goto("/app/fleet/new").await;
+        let file = app.data_dir().join("medallions.csv");
+        std::fs::write(&file, "medallion_number\n9Z11\nnot a medallion!\n").unwrap();
+        browser.labelled("CSV file").await.send_keys(&file.display().to_string()).await.unwrap();
+        browser.find("#entity option[value='medallions']").await.click().await.unwrap();
+        browser.press("Import").await;
+        let problems = browser.find("section[aria-label='Problems in the file']").await.text().await.unwrap();
+        assert!(problems.contains("line 3"), "{problems}");
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM medallions WHERE medallion_number = '9Z11'").await, 0);
+        std::fs::write(&file, "medallion_number\n9Z11\n").unwrap();
+        browser.labelled("CSV file").await.send_keys(&file.display().to_string()).await.unwrap();
+        browser.find("#entity option[value='medallions']").await.click().await.unwrap();
+        browser.press("Import").await;
+        assert!(browser.text().await.contains("1 record(s) imported."));
+        // A lease on them, managed by a demo driver.
+        browser.find("#lease_type option[value='shift-lease']").await.click().await.unwrap();
+        browser.fill("Weekly rate ($)", "350.00").await;
+        browser.fill("Vehicle (VIN)", "1FTBR1Y8XNKA55555").await;
+        browser.fill("Medallion (its number)", "9Z11").await;
+        browser.fill("Driver manager (driver id or TLC license)", "DRV-000002").await;
+        browser.press("Create lease").await;
+        let title = browser.title().await;
+        assert!(title.starts_with("Lease LS-"), "{title}: {}", browser.text().await);
+        assert!(browser.find("section[aria-label='Drivers']").await.text().await.unwrap().contains("driver manager"));
+        browser.screenshots("new-lease").await;
         browser.close().await;
     }
 }

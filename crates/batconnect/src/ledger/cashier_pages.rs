@@ -1,0 +1,587 @@
+//! The cashier's window in the console: pick a lease, see its open balances in the order
+//! the payment hierarchy pays them, enter the payment (amounts per balance, or leave the
+//! rest to the hierarchy), review what each balance will have left, then take it; the
+//! receipt number is shown and its PDF printable. And the interim payments list with its
+//! filters and exports. The same rules and services as `POST /ledger/interim-payments`.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use domain::ledger::{allocate_interim, OpenBalance};
+use domain::money::Money;
+use domain::status::PaymentMethod;
+use maud::{html, Markup};
+
+use super::interim::InterimPaymentRequest;
+use super::interim_list::{self, InterimQuery};
+use super::payments::ChosenBalance;
+use super::repo;
+use crate::api::extract::RawQuery;
+use crate::auth::model::{FINANCE, READERS};
+use crate::db::Page as DbPage;
+use crate::error::{AppError, FieldError};
+use crate::state::AppState;
+use crate::web::layout::{badge, csrf, date, field, input_field, money, money_cell, pagination};
+use crate::web::{see_other, FieldErrors, Form, Page, PageError, Signed, PREFIX};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/app/interim-payments", get(list))
+        .route("/app/interim-payments/export", get(export))
+        .route(
+            "/app/interim-payments/new",
+            get(new_payment).post(review_or_take),
+        )
+        .route("/app/interim-payments/{receipt}", get(detail))
+        .route("/app/interim-payments/{receipt}/receipt", get(receipt_pdf))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    signed: Signed,
+    query: RawQuery,
+) -> Result<Response, PageError> {
+    signed.user().require(READERS)?;
+    let filters = RawQuery(
+        query
+            .0
+            .iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .cloned()
+            .collect(),
+    );
+    let (result, errors) = match InterimQuery::parse(&filters) {
+        Ok(q) => {
+            let (items, total) = interim_list::list(state.db.reader(), &q).await?;
+            (
+                Some(DbPage::new(items, total, q.page)),
+                FieldErrors::default(),
+            )
+        }
+        Err(error) => (None, FieldErrors::from_error(error)?),
+    };
+    let value = |name: &str| filters.get(name).unwrap_or_default().to_string();
+    let export = |format: &str| {
+        let mut pairs: Vec<(String, String)> = filters
+            .0
+            .iter()
+            .filter(|(k, _)| k != "page" && k != "per_page")
+            .cloned()
+            .collect();
+        pairs.push(("format".into(), format.into()));
+        let q: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        format!("{PREFIX}/interim-payments/export?{q}")
+    };
+    let content = html! {
+        @if signed.user().has_any(FINANCE) {
+            div.actions { a.button.primary href={ (PREFIX) "/interim-payments/new" } { "Take a payment" } }
+        }
+        form.card method="get" action={ (PREFIX) "/interim-payments" } aria-label="Filters" {
+            div.filters {
+                (input_field("Lease", "lease_id", &value("lease_id"), "search", &errors))
+                (input_field("Driver name", "driver_name", &value("driver_name"), "search", &errors))
+                (input_field("Receipt", "receipt_number", &value("receipt_number"), "search", &errors))
+                (field("Method", "payment_method", html! {
+                    select #payment_method name="payment_method" {
+                        option value="" { "Any" }
+                        @for m in PaymentMethod::ALL { option value=(m.as_str()) selected[value("payment_method").eq_ignore_ascii_case(m.as_str())] { (m.as_str()) } }
+                    }
+                }, errors.for_field("payment_method")))
+                (input_field("Paid from", "from_date", &value("from_date"), "date", &errors))
+                (input_field("Paid to", "to_date", &value("to_date"), "date", &errors))
+            }
+            div.actions { button.primary type="submit" { "Apply filters" } a.button href={ (PREFIX) "/interim-payments" } { "Clear" } }
+            @for e in errors.general(&["lease_id", "driver_name", "receipt_number", "payment_method", "from_date", "to_date"]) {
+                p.notice.error role="alert" { (e.field) ": " (e.message) }
+            }
+        }
+        @if let Some(page) = &result {
+            div.actions {
+                span { (reports::thousands(page.total_items)) " payments" }
+                a.button href=(export("csv")) download { "Export CSV" }
+                a.button href=(export("excel")) download { "Export Excel" }
+                a.button href=(export("pdf")) download { "Export PDF" }
+            }
+            @if page.items.is_empty() { p.empty.card { "No interim payment matches." } } @else {
+                div.table-wrap tabindex="0" role="region" aria-label="Interim payments" {
+                    table {
+                        thead { tr { th { "Receipt" } th { "Paid on" } th { "Lease" } th { "Driver" } th { "Method" } th.num { "Amount" } th.num { "Applied" } th.num { "Credit" } th { "Status" } } }
+                        tbody {
+                            @for p in &page.items {
+                                tr {
+                                    td { a href={ (PREFIX) "/interim-payments/" (p.receipt_number) } { (p.receipt_number) } }
+                                    td { (date(&p.payment_date)) } td { (p.lease_id) }
+                                    td { (p.driver_name.as_deref().unwrap_or("—")) }
+                                    td { (p.payment_method.as_deref().unwrap_or("—")) }
+                                    (money_cell(p.amount)) (money_cell(p.applied)) (money_cell(p.unapplied))
+                                    td { (badge(&crate::house_style::label(&p.status))) }
+                                }
+                            }
+                        }
+                    }
+                }
+                (pagination(&format!("{PREFIX}/interim-payments"), &filters.0, page.page, page.total_pages))
+            }
+        }
+    };
+    Ok(Page {
+        title: "Interim payments",
+        crumbs: &[("Dashboard", "/app/"), ("Ledger", "/app/ledger")],
+        signed: Some(&signed),
+        section: "ledger",
+    }
+    .render(content))
+}
+
+async fn export(
+    State(state): State<AppState>,
+    signed: Signed,
+    query: RawQuery,
+) -> Result<Response, PageError> {
+    signed.user().require(READERS)?;
+    let filled = RawQuery(
+        query
+            .0
+            .into_iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .collect(),
+    );
+    Ok(super::routes::interim_file(&state, &filled).await?)
+}
+
+/// The lease a form names, and its open balances in the order the hierarchy pays them.
+async fn lease_and_balances(
+    state: &AppState,
+    named: &str,
+) -> Result<Option<(i64, String, Vec<(OpenBalance, String)>)>, AppError> {
+    let named = named.trim();
+    if named.is_empty() {
+        return Ok(None);
+    }
+    let Some(id) = crate::fleet::service::lease_named(state.db.reader(), named).await? else {
+        return Err(AppError::field("lease", format!("no lease {named}")));
+    };
+    let mut balances = repo::open_balances_to_show(state.db.reader(), id).await?;
+    balances.sort_by_key(|(b, _)| {
+        (
+            b.category.hierarchy_rank().unwrap_or(u8::MAX),
+            b.due_date,
+            b.id,
+        )
+    });
+    Ok(Some((id, named.to_string(), balances)))
+}
+
+/// What the cashier typed, kept between review and taking.
+#[derive(Default)]
+struct Entered {
+    lease: String,
+    amount: String,
+    payment_date: String,
+    method: String,
+    check_number: String,
+    memo: String,
+    /// (balance id, amount typed) for balances with an amount.
+    chosen: Vec<(i64, String)>,
+}
+
+impl Entered {
+    fn from_form(form: &Form) -> Entered {
+        let text = |name: &str| form.get(name).unwrap_or_default().to_string();
+        Entered {
+            lease: text("lease"),
+            amount: text("amount"),
+            payment_date: text("payment_date"),
+            method: text("payment_method"),
+            check_number: text("check_number"),
+            memo: text("memo"),
+            chosen: form
+                .0
+                .iter()
+                .filter_map(|(k, v)| {
+                    let id = k.strip_prefix("pay_")?.parse::<i64>().ok()?;
+                    Some((id, v.trim().to_string())).filter(|(_, v)| !v.is_empty())
+                })
+                .collect(),
+        }
+    }
+
+    fn request(&self, lease_id: i64) -> InterimPaymentRequest {
+        let some = |s: &str| Some(s.to_string()).filter(|s| !s.trim().is_empty());
+        InterimPaymentRequest {
+            lease_id: serde_json::json!(lease_id),
+            amount: serde_json::Value::String(self.amount.clone()),
+            payment_date: some(&self.payment_date),
+            payment_method: some(&self.method),
+            check_number: some(&self.check_number),
+            memo: some(&self.memo),
+            note: None,
+            receipt_number: None,
+            allocations: self
+                .chosen
+                .iter()
+                .map(|(id, amount)| ChosenBalance {
+                    balance_id: *id,
+                    amount: serde_json::Value::String(amount.clone()),
+                })
+                .collect(),
+        }
+    }
+}
+
+async fn new_payment(
+    State(state): State<AppState>,
+    signed: Signed,
+    query: RawQuery,
+) -> Result<Response, PageError> {
+    signed.user().require(FINANCE)?;
+    let entered = Entered {
+        lease: query.get("lease").unwrap_or_default().to_string(),
+        ..Entered::default()
+    };
+    render_new(
+        &state,
+        &signed,
+        &entered,
+        None,
+        &FieldErrors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// A review of where the money goes: (balance, reference, pays, left after) and the credit.
+struct Review {
+    rows: Vec<(OpenBalance, String, Money)>,
+    credit: Money,
+}
+
+async fn render_new(
+    state: &AppState,
+    signed: &Signed,
+    entered: &Entered,
+    review: Option<&Review>,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let found = match lease_and_balances(state, &entered.lease).await {
+        Ok(found) => found,
+        Err(AppError::Validation(e)) => {
+            let errors = FieldErrors(e);
+            return Ok(render_picker(
+                signed,
+                entered,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let Some((_, lease, balances)) = found else {
+        return Ok(render_picker(signed, entered, errors, status));
+    };
+    let today = domain::calendar::local_date(state.clock.now(), state.config.timezone).to_string();
+    let chosen = |id: i64| {
+        entered
+            .chosen
+            .iter()
+            .find(|(b, _)| *b == id)
+            .map(|(_, a)| a.clone())
+            .unwrap_or_default()
+    };
+    let content = html! {
+        (picker(entered, errors))
+        form.card method="post" action={ (PREFIX) "/interim-payments/new" } aria-label="Payment" {
+            (csrf(signed))
+            input type="hidden" name="lease" value=(lease);
+            h2 { "Open balances of " (lease) ", in the order the payment hierarchy pays them" }
+            @if balances.is_empty() {
+                p.empty { "Nothing is open: the whole payment is kept as the driver's credit for the next statement." }
+            } @else {
+                div.table-wrap tabindex="0" role="region" aria-label="Open balances" {
+                    table {
+                        thead { tr { th { "Category" } th { "Reference" } th { "Due" } th.num { "Open" } th { "Pay (optional)" } @if review.is_some() { th.num { "Pays" } th.num { "Left after" } } } }
+                        tbody {
+                            @for (b, reference) in &balances {
+                                @let input = format!("pay_{}", b.id);
+                                tr {
+                                    td { (b.category.as_str()) } td { (reference) } td { (date(&b.due_date.to_string())) }
+                                    (money_cell(b.balance))
+                                    td { input id=(input) name=(input) type="text" inputmode="decimal" value=(chosen(b.id)) aria-label={ "Pay on " (reference) }; }
+                                    @if let Some(r) = review {
+                                        @let pays = r.rows.iter().find(|(x, _, _)| x.id == b.id).map(|(_, _, m)| *m).unwrap_or(Money::ZERO);
+                                        (money_cell(pays)) (money_cell(b.balance - pays))
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            div.filters {
+                (input_field("Amount paid ($)", "amount", &entered.amount, "text", errors))
+                (input_field("Payment date", "payment_date", if entered.payment_date.is_empty() { &today } else { &entered.payment_date }, "date", errors))
+                (field("Method", "payment_method", html! {
+                    select #payment_method name="payment_method" {
+                        @for m in PaymentMethod::ALL { option value=(m.as_str()) selected[entered.method == m.as_str()] { (m.as_str()) } }
+                    }
+                }, errors.for_field("payment_method")))
+                (input_field("Check number (checks only)", "check_number", &entered.check_number, "text", errors))
+                (input_field("Memo", "memo", &entered.memo, "text", errors))
+            }
+            @for e in errors.general(&["lease", "amount", "payment_date", "payment_method", "check_number", "memo"]) {
+                p.notice.error role="alert" { (e.message) }
+            }
+            @if let Some(r) = review {
+                section.notice role="status" aria-label="Review" {
+                    p { "Amounts left blank are paid by the hierarchy, oldest due first. " (money(r.rows.iter().map(|(_, _, m)| *m).sum::<Money>())) " goes to balances"
+                        @if r.credit.is_positive() { "; " (money(r.credit)) " is kept as the driver's credit for the next statement" } "." }
+                }
+                div.actions {
+                    button.primary type="submit" name="action" value="take" { "Take payment" }
+                    button type="submit" name="action" value="review" { "Review again" }
+                }
+            } @else {
+                button.primary type="submit" name="action" value="review" { "Review" }
+            }
+        }
+    };
+    Ok(Page {
+        title: "Take an interim payment",
+        crumbs: &[
+            ("Dashboard", "/app/"),
+            ("Interim payments", "/app/interim-payments"),
+        ],
+        signed: Some(signed),
+        section: "ledger",
+    }
+    .render_with(status, content))
+}
+
+fn picker(entered: &Entered, errors: &FieldErrors) -> Markup {
+    html! {
+        form.card method="get" action={ (PREFIX) "/interim-payments/new" } aria-label="Lease" {
+            (input_field("Lease (LS-… or id)", "lease", &entered.lease, "search", errors))
+            button type="submit" { "Show open balances" }
+        }
+    }
+}
+
+fn render_picker(
+    signed: &Signed,
+    entered: &Entered,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Response {
+    Page {
+        title: "Take an interim payment",
+        crumbs: &[
+            ("Dashboard", "/app/"),
+            ("Interim payments", "/app/interim-payments"),
+        ],
+        signed: Some(signed),
+        section: "ledger",
+    }
+    .render_with(status, picker(entered, errors))
+}
+
+async fn review_or_take(
+    State(state): State<AppState>,
+    signed: Signed,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = Form::parse(&body);
+    form.check_csrf(&signed)?;
+    signed.user().require(FINANCE)?;
+    let entered = Entered::from_form(&form);
+    let Some((lease_id, _, balances)) = lease_and_balances(&state, &entered.lease).await? else {
+        return Err(AppError::field("lease", "name the lease").into());
+    };
+    let (state, signed, entered) = (&state, &signed, &entered);
+    let refused = |errors: FieldErrors| async move {
+        render_new(
+            state,
+            signed,
+            entered,
+            None,
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await
+    };
+    let payment = match entered.request(lease_id).parse() {
+        Ok(p) => p,
+        Err(error) => {
+            let mut errors = FieldErrors::from_error(error)?;
+            for e in &mut errors.0 {
+                if e.pointer
+                    .as_deref()
+                    .is_some_and(|p| p.starts_with("/allocations/"))
+                {
+                    e.field = "allocations".into();
+                    e.message = format!("an amount per balance: {}", e.message);
+                }
+            }
+            return refused(errors).await;
+        }
+    };
+    if form.get("action") != Some("take") {
+        let open: Vec<OpenBalance> = balances.iter().map(|(b, _)| b.clone()).collect();
+        return match allocate_interim(payment.amount, &open, &payment.allocations) {
+            Ok(result) => {
+                let rows = result
+                    .allocations
+                    .iter()
+                    .filter_map(|a| {
+                        balances
+                            .iter()
+                            .find(|(b, _)| b.id == a.balance_id)
+                            .map(|(b, r)| (b.clone(), r.clone(), a.amount))
+                    })
+                    .collect();
+                let review = Review {
+                    rows,
+                    credit: result.remaining,
+                };
+                render_new(
+                    state,
+                    signed,
+                    entered,
+                    Some(&review),
+                    &FieldErrors::default(),
+                    StatusCode::OK,
+                )
+                .await
+            }
+            Err(e) => {
+                refused(FieldErrors(vec![FieldError::new(
+                    "allocations",
+                    e.to_string(),
+                )]))
+                .await
+            }
+        };
+    }
+    let mut tx = state.db.begin().await?;
+    match super::interim::take_payment(
+        &mut tx,
+        lease_id,
+        &payment,
+        &signed.user().username,
+        state.clock.now(),
+        state.config.timezone,
+    )
+    .await
+    {
+        Ok(outcome) => {
+            tx.commit().await?;
+            Ok(see_other(&format!(
+                "{PREFIX}/interim-payments/{}",
+                outcome.receipt_number
+            )))
+        }
+        Err(error) => {
+            drop(tx);
+            refused(FieldErrors::from_error(error)?).await
+        }
+    }
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(receipt): Path<String>,
+) -> Result<Response, PageError> {
+    signed.user().require(READERS)?;
+    let d = interim_list::detail(state.db.reader(), &receipt)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no interim payment {receipt}")))?;
+    let p = &d.payment;
+    let title = format!("Receipt {}", p.receipt_number);
+    let content = html! {
+        div.actions {
+            (badge(&crate::house_style::label(&p.status)))
+            a.button.primary href={ (PREFIX) "/interim-payments/" (p.receipt_number) "/receipt" } { "Print receipt (PDF)" }
+            a.button href={ (PREFIX) "/ledger/postings/" (p.posting_id) } { "Ledger posting" }
+        }
+        div.cards {
+            section.card aria-label="Payment" {
+                h2 { "Payment" }
+                dl.facts {
+                    dt { "Receipt number" } dd.stat { (p.receipt_number) }
+                    dt { "Amount paid" } dd { (money(p.amount)) }
+                    dt { "Applied to balances" } dd { (money(p.applied)) }
+                    dt { "Credit kept" } dd { (money(p.unapplied)) }
+                    dt { "Paid on" } dd { (date(&p.payment_date)) }
+                    dt { "Method" } dd { (p.payment_method.as_deref().unwrap_or("—")) @if let Some(n) = &p.check_number { " no. " (n) } }
+                    dt { "Lease" } dd { (p.lease_id) }
+                    dt { "Driver" } dd { (p.driver_name.as_deref().unwrap_or("—")) }
+                    @if let Some(m) = &p.memo { dt { "Memo" } dd { (m) } }
+                    dt { "Taken by" } dd { (p.created_by) }
+                }
+            }
+            section.card aria-label="What it paid" {
+                h2 { "What it paid" }
+                @if d.allocations.is_empty() { p.empty { "No balance: all of it is the driver's credit." } } @else {
+                    table {
+                        thead { tr { th { "Balance" } th { "Category" } th.num { "Paid" } th.num { "Left now" } } }
+                        tbody {
+                            @for a in &d.allocations {
+                                tr { td { (a.reference_id) @if a.reversed { " (reversed)" } } td { (a.category) } (money_cell(a.amount)) (money_cell(a.balance_now)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(Page {
+        title: &title,
+        crumbs: &[
+            ("Dashboard", "/app/"),
+            ("Interim payments", "/app/interim-payments"),
+        ],
+        signed: Some(&signed),
+        section: "ledger",
+    }
+    .render(content))
+}
+
+async fn receipt_pdf(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(receipt): Path<String>,
+) -> Result<Response, PageError> {
+    signed.user().require(READERS)?;
+    let d = interim_list::detail(state.db.reader(), &receipt)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no interim payment {receipt}")))?;
+    let stamp = crate::exports::Stamp::now(&state);
+    let pdf = interim_list::receipt_pdf(&d, &state.config.fleet_name, stamp.now, stamp.timezone);
+    let file: String = receipt
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"receipt_{file}.pdf\""),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
+}
