@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/fleet/vehicles", get(vehicles))
         .route("/app/fleet/vehicles/{id}", get(vehicle).post(vehicle_save))
         .route("/app/fleet/medallions", get(medallions))
+        .route("/app/fleet/medallions/{id}", get(medallion))
         .route("/app/fleet/new", get(new_records))
         .route("/app/fleet/new/{kind}", post(create_record))
         .route(
@@ -821,7 +822,7 @@ async fn medallions(
                     tbody {
                         @for m in &result.items {
                             tr {
-                                td { a href={ (PREFIX) "/fleet/leases?medallion_number=" (m.medallion_number) } { (m.medallion_number) } }
+                                td { a href={ (PREFIX) "/fleet/medallions/" (m.id) } { (m.medallion_number) } }
                                 td { (badge(m.status.as_str())) }
                                 td { (date(&m.created_on)) }
                             }
@@ -1163,4 +1164,51 @@ async fn import(
         )])),
         Err(crate::import::ImportError::Other(e)) => Err(AppError::Internal(e).into()),
     }
+}
+
+async fn medallion(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    signed.user().require(READERS)?;
+    let m = repo::medallion_by_id(state.db.reader(), id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no medallion with id {id}")))?;
+    let filter = repo::LeaseFilter {
+        status: None,
+        lease_type: None,
+        medallion_number: Some(m.medallion_number.clone()),
+        driver_id: None,
+        managed_only: false,
+    };
+    let (leases, _) = repo::list_leases(
+        state.db.reader(),
+        &filter,
+        PageRequest::parse(None, Some("100"))?,
+    )
+    .await?;
+    let title = format!("Medallion {}", m.medallion_number);
+    let content = html! {
+        div.actions { (badge(m.status.as_str())) }
+        section.card aria-label="Leases" {
+            h2 { "Leases on this medallion" }
+            @if leases.is_empty() { p.empty { "No lease." } }
+            ul {
+                @for l in &leases {
+                    li { a href={ (PREFIX) "/fleet/leases/" (l.id) } { (l.lease_id) } " · " (l.lease_type_label) " · " (l.status.as_str()) " · from " (date(&l.start_date)) }
+                }
+            }
+        }
+    };
+    Ok(render(
+        &signed,
+        &title,
+        &[
+            ("Dashboard", "/app/"),
+            ("Medallions", "/app/fleet/medallions"),
+        ],
+        StatusCode::OK,
+        content,
+    ))
 }

@@ -108,6 +108,24 @@ crate::both_backends! {
         assert!(runs.contains("Post due repair installments") && runs.contains("succeeded") && runs.contains("finance"), "{runs}");
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM repair_installments WHERE status = 'Posted'").await, 1);
         browser.screenshots("weekly-run").await;
+        // A run going on elsewhere (a worker): the table follows it without a reload.
+        let run = batconnect::jobs::repo::start_unscheduled(&app.db, "dtr.generate_weekly", "2026-11-15",
+            domain::status::JobTrigger::Cli, "night-shift", "worker-7", "2026-11-25T15:00:00Z").await.unwrap();
+        browser.goto("/app/jobs").await;
+        assert_eq!(browser.find("#runs").await.attr("data-running").await.unwrap().as_deref(), Some("yes"));
+        sqlx::query(&format!("UPDATE job_runs SET status = 'succeeded', heartbeat_on = '2026-11-25T15:00:07Z', finished_on = '2026-11-25T15:00:07Z' WHERE id = {run}"))
+            .execute(app.db.reader()).await.unwrap();
+        let started = std::time::Instant::now();
+        loop {
+            let table = browser.find("#runs").await;
+            if table.attr("data-running").await.unwrap().as_deref() == Some("no") {
+                let text = table.text().await.unwrap();
+                assert!(text.contains("night-shift") && text.contains("7 s"), "{text}");
+                break;
+            }
+            assert!(started.elapsed() < std::time::Duration::from_secs(15), "the runs table did not refresh");
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
         browser.close().await;
     }
 
@@ -192,6 +210,14 @@ crate::both_backends! {
         browser.press("Save plate").await;
         assert_eq!(app.scalar_text("SELECT plate_number FROM vehicles WHERE id = 1").await, "T700999C");
         browser.screenshots("vehicle").await;
+        // A lease ends through the lease-end flow, with its confirmation.
+        browser.goto("/app/fleet/leases/3").await;
+        browser.reveal("End this lease…").await;
+        browser.find("#reason option[value='completed']").await.click().await.unwrap();
+        browser.find("#confirm").await.click().await.unwrap();
+        browser.press("End lease").await;
+        assert!(browser.text().await.contains("The lease ended on 11/25/2026"), "{}", browser.text().await);
+        assert_eq!(app.scalar_text("SELECT status FROM leases WHERE id = 3").await, "Expired");
         browser.close().await;
     }
 
@@ -200,7 +226,7 @@ crate::both_backends! {
         browser.goto("/app/fleet/drivers").await;
         browser.sign_in("viewer", "demo-viewer").await;
         for page in ["/app/fleet/drivers", "/app/fleet/drivers/1", "/app/fleet/leases", "/app/fleet/leases/1",
-                     "/app/fleet/vehicles", "/app/fleet/vehicles/1", "/app/fleet/medallions"] {
+                     "/app/fleet/vehicles", "/app/fleet/vehicles/1", "/app/fleet/medallions", "/app/fleet/medallions/1"] {
             browser.goto(page).await;
             assert_eq!(browser.path().await, page);
             for action in ["Save drivers", "Save driver", "Save plate", "End this lease…"] {
