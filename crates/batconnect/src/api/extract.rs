@@ -173,6 +173,17 @@ impl<S: Send + Sync> FromRequestParts<S> for RawQuery {
 }
 
 impl RawQuery {
+    /// The query without blank values: a filter field left empty on a page means "any".
+    pub fn filled(&self) -> RawQuery {
+        RawQuery(
+            self.0
+                .iter()
+                .filter(|(_, v)| !v.trim().is_empty())
+                .cloned()
+                .collect(),
+        )
+    }
+
     /// The last value given for `name`, if any and not blank.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0

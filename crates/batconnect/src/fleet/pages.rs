@@ -86,17 +86,6 @@ fn render(
     .render_with(status, content)
 }
 
-fn filled(query: &RawQuery) -> RawQuery {
-    RawQuery(
-        query
-            .0
-            .iter()
-            .filter(|(_, v)| !v.trim().is_empty())
-            .cloned()
-            .collect(),
-    )
-}
-
 fn page_of(query: &RawQuery) -> Result<PageRequest, AppError> {
     PageRequest::parse(query.get("page"), query.get("per_page"))
 }
@@ -107,7 +96,7 @@ async fn drivers(
     query: RawQuery,
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
-    let q = filled(&query);
+    let q = query.filled();
     let page = page_of(&q)?;
     let status = q
         .get("status")
@@ -343,7 +332,7 @@ async fn leases(
     query: RawQuery,
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
-    let q = filled(&query);
+    let q = query.filled();
     let page = page_of(&q)?;
     let status = q
         .get("status")
@@ -656,7 +645,7 @@ async fn vehicles(
     query: RawQuery,
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
-    let q = filled(&query);
+    let q = query.filled();
     let page = page_of(&q)?;
     let vin = q.get("vin").map(|v| v.to_ascii_uppercase());
     let plate = q.get("plate_number").map(|v| v.to_ascii_uppercase());
@@ -803,7 +792,7 @@ async fn medallions(
     query: RawQuery,
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
-    let q = filled(&query);
+    let q = query.filled();
     let page = page_of(&q)?;
     let number = q.get("medallion_number").map(|m| m.to_ascii_uppercase());
     let (items, total) = repo::list_medallions(state.db.reader(), number.as_deref(), page).await?;
@@ -1088,37 +1077,8 @@ async fn import(
         axum::extract::multipart::MultipartRejection,
     >,
 ) -> Result<Response, PageError> {
-    let mut multipart = multipart.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    let mut form = Form(Vec::new());
-    let mut file: Option<Vec<u8>> = None;
-    while let Some(mut part) = multipart
-        .next_field()
-        .await
-        .map_err(|e| AppError::BadRequest(format!("cannot read the form: {}", e.body_text())))?
-    {
-        let name = part.name().unwrap_or_default().to_string();
-        let mut bytes = Vec::new();
-        while let Some(chunk) = part
-            .chunk()
-            .await
-            .map_err(|e| AppError::BadRequest(format!("cannot read the form: {}", e.body_text())))?
-        {
-            if bytes.len() + chunk.len() > MAX_IMPORT_FILE {
-                return Err(
-                    AppError::PayloadTooLarge("the file is larger than 5 MB".into()).into(),
-                );
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        if name == "file" {
-            form.check_csrf(&signed)?;
-            file = Some(bytes);
-        } else {
-            form.0
-                .push((name, String::from_utf8_lossy(&bytes).into_owned()));
-        }
-    }
-    form.check_csrf(&signed)?;
+    let (form, file) =
+        crate::web::read_form_with_small_file(&signed, multipart, MAX_IMPORT_FILE).await?;
     signed.user().require(OPERATORS)?;
     let entity = match form.get("entity") {
         Some("drivers") => crate::import::Entity::Drivers,
@@ -1138,7 +1098,7 @@ async fn import(
         };
         render_new(&state, &signed, &failed, StatusCode::UNPROCESSABLE_ENTITY)
     };
-    let Some(file) = file.filter(|f| !f.is_empty()) else {
+    let Some(file) = file else {
         return Ok(refused(vec!["choose a CSV file to upload".into()]));
     };
     match crate::import::run_csv(

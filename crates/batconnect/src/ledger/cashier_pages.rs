@@ -45,14 +45,7 @@ async fn list(
     query: RawQuery,
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
-    let filters = RawQuery(
-        query
-            .0
-            .iter()
-            .filter(|(_, v)| !v.trim().is_empty())
-            .cloned()
-            .collect(),
-    );
+    let filters = query.filled();
     let (result, errors) = match InterimQuery::parse(&filters) {
         Ok(q) => {
             let (items, total) = interim_list::list(state.db.reader(), &q).await?;
@@ -144,14 +137,7 @@ async fn export(
     query: RawQuery,
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
-    let filled = RawQuery(
-        query
-            .0
-            .into_iter()
-            .filter(|(_, v)| !v.trim().is_empty())
-            .collect(),
-    );
-    Ok(super::routes::interim_file(&state, &filled).await?)
+    Ok(super::routes::interim_file(&state, &query.filled()).await?)
 }
 
 /// The lease a form names, and its open balances in the order the hierarchy pays them.

@@ -24,7 +24,7 @@ use crate::db::Page as DbPage;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::layout::{
-    badge, csrf, date, field, input_field, money, money_cell, pagination, time,
+    badge, csrf, date, field, filter_footer, input_field, money, money_cell, pagination, time,
 };
 use crate::web::{see_other, FieldErrors, Form, Page, PageError, Signed, PREFIX};
 
@@ -43,17 +43,6 @@ pub fn router() -> Router<AppState> {
             "/app/earnings/upload",
             post(earnings_upload).layer(DefaultBodyLimit::max(MAX_EARNINGS_FILE + 64 * 1024)),
         )
-}
-
-fn filled(query: &RawQuery) -> RawQuery {
-    RawQuery(
-        query
-            .0
-            .iter()
-            .filter(|(_, v)| !v.trim().is_empty())
-            .cloned()
-            .collect(),
-    )
 }
 
 fn value<'a>(query: &'a RawQuery, name: &str) -> &'a str {
@@ -133,7 +122,7 @@ async fn postings(
     query: RawQuery,
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
-    let filters = filled(&query);
+    let filters = query.filled();
     let (result, errors) = match super::routes::postings_filter(state.db.reader(), &filters).await {
         Ok((filter, page)) => {
             let (mut items, total) = repo::list_postings(state.db.reader(), &filter, page).await?;
@@ -220,7 +209,7 @@ async fn balances(
     query: RawQuery,
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
-    let filters = filled(&query);
+    let filters = query.filled();
     let (result, errors) = match super::routes::balances_filter(state.db.reader(), &filters).await {
         Ok((filter, page)) => {
             let (mut items, total) = repo::list_balances(state.db.reader(), &filter, page).await?;
@@ -299,26 +288,13 @@ fn balance_row(b: &Balance) -> Markup {
     }
 }
 
-/// A filter form's buttons, and the errors that belong to no input on it.
-fn filter_footer(path: &str, errors: &FieldErrors, shown: &[&str]) -> Markup {
-    html! {
-        div.actions {
-            button.primary type="submit" { "Apply filters" }
-            a.button href={ (PREFIX) (path) } { "Clear" }
-        }
-        @for e in errors.general(shown) {
-            p.notice.error role="alert" { (e.field) ": " (e.message) }
-        }
-    }
-}
-
 async fn export(
     State(state): State<AppState>,
     signed: Signed,
     query: RawQuery,
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
-    Ok(crate::exports::ledger_file(&state, &filled(&query)).await?)
+    Ok(crate::exports::ledger_file(&state, &query.filled()).await?)
 }
 
 async fn posting(
@@ -697,42 +673,10 @@ async fn earnings_upload(
     signed: Signed,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, PageError> {
-    let mut multipart = multipart.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    let mut form = Form(Vec::new());
-    let mut file: Option<Vec<u8>> = None;
-    while let Some(mut part) = multipart
-        .next_field()
-        .await
-        .map_err(|e| AppError::BadRequest(format!("cannot read the form: {}", e.body_text())))?
-    {
-        let name = part.name().unwrap_or_default().to_string();
-        let mut bytes = Vec::new();
-        while let Some(chunk) = part
-            .chunk()
-            .await
-            .map_err(|e| AppError::BadRequest(format!("cannot read the form: {}", e.body_text())))?
-        {
-            if bytes.len() + chunk.len() > MAX_EARNINGS_FILE {
-                return Err(AppError::PayloadTooLarge(format!(
-                    "the file is larger than {} MB",
-                    MAX_EARNINGS_FILE / (1024 * 1024)
-                ))
-                .into());
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        if name == "file" {
-            // The token comes before the file: nothing of a forged form is read further.
-            form.check_csrf(&signed)?;
-            file = Some(bytes);
-        } else {
-            form.0
-                .push((name, String::from_utf8_lossy(&bytes).into_owned()));
-        }
-    }
-    form.check_csrf(&signed)?;
+    let (_, file) =
+        crate::web::read_form_with_small_file(&signed, multipart, MAX_EARNINGS_FILE).await?;
     signed.user().require(FINANCE)?;
-    let Some(file) = file.filter(|f| !f.is_empty()) else {
+    let Some(file) = file else {
         let outcome = EarningsOutcome {
             lines: vec!["choose a CSV file to upload".into()],
             ..EarningsOutcome::default()

@@ -25,7 +25,7 @@ use crate::db::Page as DbPage;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::layout::{
-    self, badge, csrf, date, field, input_field, money, money_cell, pagination, time,
+    self, badge, csrf, date, field, filter_footer, input_field, money, money_cell, pagination, time,
 };
 use crate::web::{see_other, FieldErrors, Form, Page, PageError, Signed, PREFIX};
 
@@ -50,18 +50,6 @@ pub fn router(max_upload_bytes: usize) -> Router<AppState> {
         .route("/app/repairs/{repair_id}/{action}", post(change))
         .route("/app/installments", get(installments))
         .route("/app/repairs/schedule-preview", get(live_preview))
-}
-
-/// A page's query without blank values (an empty filter field means "any").
-fn filled(query: &RawQuery) -> RawQuery {
-    RawQuery(
-        query
-            .0
-            .iter()
-            .filter(|(_, v)| !v.trim().is_empty())
-            .cloned()
-            .collect(),
-    )
 }
 
 fn value<'a>(query: &'a RawQuery, name: &str) -> &'a str {
@@ -160,7 +148,7 @@ async fn list(
     query: RawQuery,
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
-    let filters = filled(&query);
+    let filters = query.filled();
     let parsed = InvoiceQuery::parse(&filters, true, state.db.backend());
     let (result, errors) = match parsed {
         Ok(q) => {
@@ -308,20 +296,6 @@ fn shown_filters<'a>(text: &[(&'a str, &str)], others: &[&'a str]) -> Vec<&'a st
         .collect()
 }
 
-/// A filter form's buttons, and the errors that belong to no input on it (an unknown
-/// parameter, a bad sort or page).
-fn filter_footer(path: &str, errors: &FieldErrors, shown: &[&str]) -> Markup {
-    html! {
-        div.actions {
-            button.primary type="submit" { "Apply filters" }
-            a.button href={ (PREFIX) (path) } { "Clear" }
-        }
-        @for e in errors.general(shown) {
-            p.notice.error role="alert" { (e.field) ": " (e.message) }
-        }
-    }
-}
-
 /// "1 invoice", "1,204 invoices".
 fn count(n: i64, one: &str, many: &str) -> String {
     format!(
@@ -341,7 +315,7 @@ async fn export(
     query: RawQuery,
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
-    Ok(crate::exports::invoices_file(&state, &filled(&query)).await?)
+    Ok(crate::exports::invoices_file(&state, &query.filled()).await?)
 }
 
 async fn new_case(
@@ -1102,7 +1076,7 @@ async fn installments(
     query: RawQuery,
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
-    let filters = filled(&query);
+    let filters = query.filled();
     let (result, errors) = match InstallmentQuery::parse(&filters, state.db.backend()) {
         Ok(q) => {
             let (items, total) = repo::list_installments(state.db.reader(), &q).await?;

@@ -213,6 +213,20 @@ pub fn text_input(
     }
 }
 
+/// A filter form's buttons, and the errors that belong to no input on it (an unknown
+/// parameter, a bad sort or page).
+pub fn filter_footer(path: &str, errors: &FieldErrors, shown: &[&str]) -> Markup {
+    html! {
+        div.actions {
+            button.primary type="submit" { "Apply filters" }
+            a.button href={ (PREFIX) (path) } { "Clear" }
+        }
+        @for e in errors.general(shown) {
+            p.notice.error role="alert" { (e.field) ": " (e.message) }
+        }
+    }
+}
+
 /// Whether this user may change repair invoices (create, upload, hold, resume, cancel).
 pub fn may_operate(signed: &Signed) -> bool {
     signed.user().has_any(OPERATORS)

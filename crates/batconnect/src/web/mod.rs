@@ -242,6 +242,53 @@ impl FieldErrors {
     }
 }
 
+/// A multipart form carrying one small file (a CSV upload), read into memory: its text
+/// fields and the part named `file` (`None` when it is missing or empty). A form larger
+/// than `max` bytes is refused with 413; the CSRF token must come before the file, so
+/// nothing of a forged form is read further.
+pub async fn read_form_with_small_file(
+    signed: &Signed,
+    multipart: Result<
+        axum::extract::multipart::Multipart,
+        axum::extract::multipart::MultipartRejection,
+    >,
+    max: usize,
+) -> Result<(Form, Option<Vec<u8>>), PageError> {
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        AppError::BadRequest(format!("cannot read the form: {}", e.body_text()))
+    };
+    let mut multipart = multipart.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let mut form = Form(Vec::new());
+    let mut file = None;
+    let mut total = 0usize;
+    while let Some(mut part) = multipart.next_field().await.map_err(unreadable)? {
+        let name = part.name().unwrap_or_default().to_string();
+        if name == "file" {
+            form.check_csrf(signed)?;
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = part.chunk().await.map_err(unreadable)? {
+            total += chunk.len();
+            if total > max {
+                return Err(AppError::PayloadTooLarge(format!(
+                    "the form is larger than {} KB",
+                    max / 1024
+                ))
+                .into());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if name == "file" {
+            file = Some(bytes).filter(|b| !b.is_empty());
+        } else {
+            form.0
+                .push((name, String::from_utf8_lossy(&bytes).into_owned()));
+        }
+    }
+    form.check_csrf(signed)?;
+    Ok((form, file))
+}
+
 /// 303 to a page after a form did its work (so reload never posts twice).
 pub fn see_other(path: &str) -> Response {
     (
