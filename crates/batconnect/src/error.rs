@@ -119,8 +119,35 @@ impl AppError {
     }
 }
 
+/// What a person is told when their action met another one on the same records at the
+/// same instant and the database undid it (a deadlock, a serialization failure, SQLite's
+/// "database is locked"): nothing was saved, and trying again is safe.
+pub const CONCURRENT_CHANGE: &str = "another action changed the same records at the same moment, so nothing of this one was saved; \
+     reload and try again";
+
+/// Is this a database error that says "two transactions met", not "this request is wrong"?
+pub fn is_transient(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(db) => {
+            let code = db.code();
+            matches!(
+                code.as_deref(),
+                // PostgreSQL: deadlock, serialization failure, lock not available.
+                Some("40P01" | "40001" | "55P03")
+                // SQLite: SQLITE_BUSY, SQLITE_LOCKED and their extended codes.
+                | Some("5" | "6" | "261" | "262" | "517" | "773")
+            ) || db.message().contains("database is locked")
+        }
+        _ => false,
+    }
+}
+
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> AppError {
+        if is_transient(&error) {
+            tracing::warn!(%error, "a transaction met another one and was undone; answered 409");
+            return AppError::Conflict(CONCURRENT_CHANGE.into());
+        }
         if let sqlx::Error::Database(db) = &error {
             if db.is_unique_violation() {
                 return AppError::Conflict(unique_violation_message(db.message(), db.constraint()));
@@ -212,6 +239,23 @@ impl AppError {
 }
 
 impl AppError {
+    /// A race's loser whose error travelled as an internal one (through `anyhow`) is still
+    /// a 409 in words, never a 500 (the API's and the console's answers both go through
+    /// this).
+    pub fn settled(self) -> AppError {
+        match self {
+            AppError::Internal(cause)
+                if cause
+                    .chain()
+                    .any(|e| e.downcast_ref::<sqlx::Error>().is_some_and(is_transient)) =>
+            {
+                tracing::warn!(error = ?cause, "a transaction met another one and was undone; answered 409");
+                AppError::Conflict(CONCURRENT_CHANGE.into())
+            }
+            other => other,
+        }
+    }
+
     /// Seconds a client should wait before trying again, for 429 and 503.
     pub fn retry_after(&self) -> Option<u64> {
         match self {
@@ -225,9 +269,10 @@ impl AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let status = self.status();
-        let retry_after = self.retry_after();
-        let (detail, errors) = match self {
+        let this = self.settled();
+        let status = this.status();
+        let retry_after = this.retry_after();
+        let (detail, errors) = match this {
             AppError::Internal(cause) => {
                 tracing::error!(error = ?cause, "internal error");
                 (

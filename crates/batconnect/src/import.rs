@@ -315,11 +315,24 @@ pub async fn earnings_csv(
     now: chrono::DateTime<chrono::Utc>,
     timezone: chrono_tz::Tz,
 ) -> Result<usize, ImportError> {
+    let mut tx = db.begin().await.map_err(anyhow::Error::from)?;
+    let recorded = earnings_csv_in(&mut tx, source, actor, now, timezone).await?;
+    tx.commit().await.map_err(anyhow::Error::from)?;
+    Ok(recorded)
+}
+
+/// [`earnings_csv`] inside the caller's transaction (the caller commits).
+pub async fn earnings_csv_in(
+    tx: &mut crate::db::Tx,
+    source: impl std::io::Read,
+    actor: &CurrentUser,
+    now: chrono::DateTime<chrono::Utc>,
+    timezone: chrono_tz::Tz,
+) -> Result<usize, ImportError> {
     let rows = read_rows_from::<EarningsRow>(source)?;
     let mut problems = Vec::new();
     let mut inputs = Vec::new();
     let mut lines = Vec::new();
-    let mut tx = db.begin().await.map_err(anyhow::Error::from)?;
     let mut parsed = Vec::new();
     for (line, row) in rows {
         match row {
@@ -331,7 +344,7 @@ pub async fn earnings_csv(
     let mut keys: Vec<&str> = parsed.iter().map(|(_, r)| r.lease_id.trim()).collect();
     keys.sort_unstable();
     keys.dedup();
-    let leases = crate::fleet::repo::lease_keys(&mut tx, &keys)
+    let leases = crate::fleet::repo::lease_keys(tx, &keys)
         .await
         .map_err(anyhow::Error::from)?;
     for (line, row) in parsed {
@@ -355,16 +368,11 @@ pub async fn earnings_csv(
     }
     let current_week = domain::calendar::current_payment_period(now, timezone);
     let recorded = match crate::ledger::payments::parse_earnings(&inputs, current_week) {
-        Ok(rows) => {
-            crate::ledger::payments::record_earnings(&mut tx, &rows, &actor.username, now).await
-        }
+        Ok(rows) => crate::ledger::payments::record_earnings(tx, &rows, &actor.username, now).await,
         Err(e) => Err(e),
     };
     match recorded {
-        Ok(recorded) => {
-            tx.commit().await.map_err(anyhow::Error::from)?;
-            Ok(recorded.len())
-        }
+        Ok(recorded) => Ok(recorded.len()),
         // Row errors point at /earnings/<index>/<field>: translate to file lines.
         Err(AppError::Validation(fields)) => Err(ImportError::BadRows(
             fields

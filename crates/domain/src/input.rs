@@ -44,16 +44,25 @@ pub fn invoice_number(raw: &str) -> Result<String, String> {
             "must be at most {MAX_INVOICE_NUMBER_CHARS} characters"
         ));
     }
+    if invoice_number_key(&tidy).is_empty() {
+        // Numbers are told apart by their letters and digits only (see the key below).
+        return Err("must contain a letter or a digit".into());
+    }
     Ok(tidy)
 }
 
-/// The key invoice numbers are unique on, across all workshops: full Unicode case folding
-/// (`ß` and `SS` agree, not only ASCII letters), compatibility-normalized (a full-width
-/// `１` is a `1`), trimmed, whitespace collapsed. `BAW-1187`, `baw-1187` and ` BAW-1187 `
-/// are one invoice.
+/// The key invoice numbers are unique on, across all workshops: the number case-folded
+/// with full Unicode folding (`ß` and `SS` agree), compatibility-normalized (a full-width
+/// `１` is a `1`), with every character that is not a letter or a digit removed (any
+/// script's), in upper case. `BAW-77123`, `baw 77123`, `BAW_77123` and `baw.77123` are one
+/// invoice number.
 pub fn invoice_number_key(number: &str) -> String {
     let folded = caseless::default_case_fold_str(&number.nfd().collect::<String>());
-    collapse_whitespace(&folded.nfkc().collect::<String>())
+    folded
+        .nfkc()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_uppercase)
+        .collect()
 }
 
 /// A date written `YYYY-MM-DD`, or as the midnight date-time some screens send for a date
@@ -226,7 +235,22 @@ mod tests {
         assert_eq!(key("ＢＡＷ-１１８７"), key("baw-1187"));
         assert_eq!(key("ΣΑΣ-1"), key("σας-1"));
         assert_ne!(key("BAW-1187"), key("BAW-1188"));
-        assert_ne!(key("BAW-1187"), key("BAW1187"));
+        // Punctuation and spacing never make a second invoice of one number.
+        for same in [
+            "baw 77123",
+            "BAW_77123",
+            "baw.77123",
+            "BAW77123",
+            "b-a-w/77123",
+        ] {
+            assert_eq!(key(same), key("BAW-77123"), "{same}");
+        }
+        assert_eq!(key("BAW-77123"), "BAW77123");
+        assert_eq!(key("№ ÜNÏ-ñ-42"), "NOÜNÏÑ42");
+        assert_eq!(
+            invoice_number("--/--").unwrap_err(),
+            "must contain a letter or a digit"
+        );
     }
 
     #[test]

@@ -55,6 +55,46 @@ impl Idempotency {
         })
     }
 
+    /// A key for a console form (`web::once`): the form's one-time token, the request it
+    /// stands for as bytes (its fields and files, CSRF token left out).
+    pub fn for_form(key: &str, endpoint: String, user_id: i64, request: &[u8]) -> Idempotency {
+        Idempotency {
+            key: Some(key.to_string()),
+            endpoint,
+            user_id,
+            request_hash: Sha256::digest(request)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+        }
+    }
+
+    /// What an earlier request with this key was answered, and whether it was the same
+    /// request: `(same, status, body)`.
+    pub async fn stored(
+        &self,
+        db: &Db,
+    ) -> Result<Option<(bool, StatusCode, serde_json::Value)>, AppError> {
+        let Some(key) = &self.key else {
+            return Ok(None);
+        };
+        let row = sqlx::query("SELECT request_hash, status_code, response FROM idempotency_keys WHERE key = $1 AND endpoint = $2 AND user_id = $3")
+            .bind(key)
+            .bind(&self.endpoint)
+            .bind(self.user_id)
+            .fetch_optional(db.reader())
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let hash: String = row.try_get("request_hash")?;
+        let status: i64 = row.try_get("status_code")?;
+        let response: String = row.try_get("response")?;
+        Ok(Some((
+            hash == self.request_hash,
+            StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK),
+            serde_json::from_str(&response).map_err(anyhow::Error::from)?,
+        )))
+    }
+
     /// The stored reply of an earlier request with this key, if any.
     pub async fn replay(&self, db: &Db) -> Result<Option<Reply>, AppError> {
         let Some(key) = &self.key else {

@@ -50,66 +50,95 @@ fn embedded(dir: &'static Dir<'static>) -> anyhow::Result<Vec<Migration>> {
 /// The migration that adds `repair_invoices.invoice_number_key`; the next one makes it
 /// unique, so the keys of existing rows are computed (in Rust) between the two.
 const INVOICE_NUMBER_KEY_ADDED: i64 = 12;
+/// The last migration before keys kept only letters and digits; the next one (0022) makes
+/// the recomputed keys unique again.
+const BEFORE_LETTERS_AND_DIGITS_KEY: i64 = 21;
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {
     run_up_to(db, INVOICE_NUMBER_KEY_ADDED).await?;
-    fill_invoice_number_keys(db).await?;
+    rekey_invoice_numbers(db, Rekey::Missing).await?;
+    run_up_to(db, BEFORE_LETTERS_AND_DIGITS_KEY).await?;
+    if !applied(db, BEFORE_LETTERS_AND_DIGITS_KEY + 1).await? {
+        rekey_invoice_numbers(db, Rekey::All).await?;
+    }
     run_up_to(db, i64::MAX).await
 }
 
-/// Computes the normalized key of every invoice number that has none yet (rows from before
-/// migration 0012), and stops with the list of invoices whose numbers clash on it: two
-/// open debts for one workshop invoice are for a person to resolve, not a migration.
-async fn fill_invoice_number_keys(db: &Db) -> anyhow::Result<()> {
+async fn applied(db: &Db, version: i64) -> anyhow::Result<bool> {
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE version = $1")
+        .bind(version)
+        .fetch_one(&db.write)
+        .await?;
+    Ok(count > 0)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Rekey {
+    /// Rows from before migration 0012, which have no key yet.
+    Missing,
+    /// Every row, under today's rule (before migration 0022).
+    All,
+}
+
+/// Computes the key of invoice numbers (`domain::input::invoice_number_key`) and stops with
+/// the list of invoices whose numbers clash on it: two open debts for one workshop invoice
+/// are for a person to resolve (README, "Upgrading: invoice numbers"), not a migration.
+/// Nothing is changed while any clash remains.
+async fn rekey_invoice_numbers(db: &Db, which: Rekey) -> anyhow::Result<()> {
     use sqlx::Row;
-    let pending = sqlx::query(
-        "SELECT id, invoice_number FROM repair_invoices WHERE invoice_number_key IS NULL",
-    )
+    let filter = match which {
+        Rekey::Missing => " WHERE invoice_number_key IS NULL",
+        Rekey::All => "",
+    };
+    let rows = sqlx::query(&format!(
+        "SELECT id, invoice_number, invoice_number_key FROM repair_invoices{filter}"
+    ))
     .fetch_all(&db.write)
     .await?;
-    if pending.is_empty() {
+    if rows.is_empty() && which == Rekey::Missing {
         return Ok(());
     }
-    let mut tx = db.begin().await?;
-    for row in &pending {
-        let id: i64 = row.try_get("id")?;
+    let clashes = crate::repairs::numbers::clashes(&db.write).await?;
+    if !clashes.is_empty() {
+        anyhow::bail!(
+            "cannot make workshop invoice numbers unique on their letters and digits: these open invoices share a number — {}. \
+             List them with `batconnect invoices clashes`; cancel or correct (`batconnect invoices renumber`) all but one of each, \
+             then start again (README, \"Upgrading: invoice numbers\").",
+            crate::repairs::numbers::describe(&clashes).join("; ")
+        );
+    }
+    let mut changed: Vec<(i64, String)> = Vec::new();
+    for row in &rows {
         let number: String = row.try_get("invoice_number")?;
-        sqlx::query("UPDATE repair_invoices SET invoice_number_key = $1 WHERE id = $2")
-            .bind(domain::input::invoice_number_key(&number))
-            .bind(id)
+        let key = domain::input::invoice_number_key(&number);
+        if row
+            .try_get::<Option<String>, _>("invoice_number_key")?
+            .as_deref()
+            != Some(key.as_str())
+        {
+            changed.push((row.try_get("id")?, key));
+        }
+    }
+    let mut tx = db.begin().await?;
+    if which == Rekey::All {
+        // Migration 0022 makes the new keys unique; two rows may swap keys on the way.
+        sqlx::query("DROP INDEX IF EXISTS repair_invoices_invoice_number_key")
             .execute(&mut *tx)
             .await?;
     }
-    let mut clashes: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    for row in sqlx::query(
-        "SELECT invoice_number_key, repair_id, invoice_number FROM repair_invoices \
-         WHERE status <> 'Cancelled' AND invoice_number_key IN \
-         (SELECT invoice_number_key FROM repair_invoices WHERE status <> 'Cancelled' \
-          GROUP BY invoice_number_key HAVING COUNT(*) > 1) ORDER BY invoice_number_key, repair_id",
-    )
-    .fetch_all(&mut *tx)
-    .await?
-    {
-        clashes
-            .entry(row.try_get("invoice_number_key")?)
-            .or_default()
-            .push(format!(
-                "{} ('{}')",
-                row.try_get::<String, _>("repair_id")?,
-                row.try_get::<String, _>("invoice_number")?
-            ));
-    }
-    if !clashes.is_empty() {
-        tx.rollback().await?;
-        let list: Vec<String> = clashes
-            .into_iter()
-            .map(|(key, invoices)| format!("'{key}': {}", invoices.join(", ")))
-            .collect();
-        anyhow::bail!(
-            "cannot make workshop invoice numbers unique ignoring case and spacing: these open invoices share a number — {}. \
-             Cancel or renumber all but one of each (e.g. with sqlite3 or psql), then start again.",
-            list.join("; ")
-        );
+    for chunk in changed.chunks(500) {
+        let mut values = Vec::with_capacity(chunk.len());
+        for (id, key) in chunk {
+            values.push(format!("({id}, '{}')", key.replace('\'', "''")));
+        }
+        sqlx::query(&format!(
+            "UPDATE repair_invoices SET invoice_number_key = v.column2 FROM (VALUES {}) AS v \
+             WHERE repair_invoices.id = v.column1",
+            values.join(", ")
+        ))
+        .persistent(false)
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     Ok(())

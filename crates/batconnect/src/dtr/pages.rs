@@ -24,7 +24,7 @@ use crate::state::AppState;
 use crate::web::layout::{
     badge, csrf, date, field, input_field, money, money_cell, pagination, time,
 };
-use crate::web::{see_other, FieldErrors, Form, Page, PageError, Signed, PREFIX};
+use crate::web::{FieldErrors, Form, Page, PageError, Signed, PREFIX};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -102,6 +102,7 @@ async fn list(
                 summary.button role="button" { "Regenerate this week’s drafts…" }
                 form method="post" action={ (PREFIX) "/dtrs/generate" } {
                     (csrf(&signed))
+                    (crate::web::once::fresh())
                     input type="hidden" name="week" value=(week);
                     p { "Every draft statement of the week of " (date(&week)) " is made again from the ledger as it is now (earnings applied by the payment hierarchy). Finalized statements are kept as they are." }
                     button.primary type="submit" { "Regenerate drafts" }
@@ -254,6 +255,7 @@ async fn render_statement(
                 summary.button role="button" { "Finalize this statement…" }
                 form method="post" action={ (PREFIX) "/dtrs/" (id) "/finalize" } {
                     (csrf(signed))
+                    (crate::web::once::fresh())
                     p { "A finalized statement is a record: its PDF is stored once and never changes again, and later runs keep it as it is. Net pay " (money(c.net_pay)) " for the week of " (date(&c.week_start)) "." }
                     div.choice {
                         input #confirm type="checkbox" name="confirm" value="yes" required;
@@ -302,6 +304,10 @@ async fn finalize(
     let form = Form::parse(&body);
     form.check_csrf(&signed)?;
     signed.user().require(FINANCE)?;
+    let once = crate::web::once::Once::of(&form, &signed, &format!("finalize:{id}"), b"");
+    if let Some(done) = crate::web::once::replayed(once.as_ref(), &state.db).await? {
+        return Ok(done);
+    }
     if form.get("confirm") != Some("yes") {
         return render_statement(
             &state,
@@ -313,7 +319,16 @@ async fn finalize(
         .await;
     }
     match record::finalize(&state, id, &signed.user().username).await {
-        Ok(_) => Ok(see_other(&format!("{PREFIX}/dtrs/{id}"))),
+        Ok(dtr) => {
+            crate::web::once::remember(
+                once.as_ref(),
+                &state.db,
+                &format!("{PREFIX}/dtrs/{id}"),
+                &dtr.summary.dtr_number,
+                state.clock.now(),
+            )
+            .await
+        }
         Err(AppError::Conflict(message)) => {
             render_statement(&state, &signed, id, Some(&message), StatusCode::CONFLICT).await
         }
@@ -329,6 +344,10 @@ async fn generate(
     let form = Form::parse(&body);
     form.check_csrf(&signed)?;
     signed.user().require(FINANCE)?;
+    let once = crate::web::once::Once::of(&form, &signed, "generate", b"");
+    if let Some(done) = crate::web::once::replayed(once.as_ref(), &state.db).await? {
+        return Ok(done);
+    }
     let week = SundayDate::parse(form.get("week").unwrap_or_default())
         .map_err(|e| AppError::field("week", e.to_string()))?;
     let report =
@@ -343,5 +362,12 @@ async fn generate(
     let query: String = form_urlencoded::Serializer::new(String::new())
         .extend_pairs([("week", week.to_string()), ("generated", said)])
         .finish();
-    Ok(see_other(&format!("{PREFIX}/dtrs?{query}")))
+    crate::web::once::remember(
+        once.as_ref(),
+        &state.db,
+        &format!("{PREFIX}/dtrs?{query}"),
+        &format!("the statements of the week of {}", date(&report.week_start)),
+        state.clock.now(),
+    )
+    .await
 }

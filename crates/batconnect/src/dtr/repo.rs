@@ -138,8 +138,8 @@ pub async fn replace_draft(
     content: &DtrContent,
     json: &str,
     now: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
         "UPDATE dtrs SET driver_id = $1, gross_earnings_cents = $2, total_deducted_cents = $3, net_pay_cents = $4, content = $5, \
          generated_on = $6 WHERE id = $7 AND status = 'Draft'",
     )
@@ -152,7 +152,7 @@ pub async fn replace_draft(
     .bind(id)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// A new draft: its number, lease, contents and contents as stored.
@@ -211,6 +211,14 @@ pub async fn insert_drafts(
 }
 
 /// A statement's status, locked on PostgreSQL.
+/// The lease a statement is of (unlocked: it never changes).
+pub async fn lease_of(tx: &mut Tx, id: i64) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT lease_id FROM dtrs WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
 pub async fn status_for_update(tx: &mut Tx, id: i64) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar(&format!(
         "SELECT status FROM dtrs WHERE id = $1{}",

@@ -141,6 +141,9 @@ async fn generate_chunk(
     report: &mut GenerationReport,
 ) -> Result<(), AppError> {
     crate::db::prefer_index_probes(tx).await?;
+    // Lock order: the leases first, so a payment, void, finalize or lease end of one of
+    // them waits for the chunk (or the chunk for it) instead of deadlocking.
+    crate::fleet::repo::lock_leases(tx, chunk).await?;
     let leases = skip_finalized(tx, chunk, week, report).await?;
     if leases.is_empty() {
         return Ok(());
@@ -398,7 +401,12 @@ async fn write_statements(
         let json = serde_json::to_string(content).map_err(anyhow::Error::from)?;
         match existing.get(lease) {
             Some(id) => {
-                repo::replace_draft(tx, *id, content, &json, &now_text).await?;
+                if !repo::replace_draft(tx, *id, content, &json, &now_text).await? {
+                    // Finalized meanwhile: the chunk is worked out again and leaves it be.
+                    return Err(AppError::Conflict(format!(
+                        "the statement of lease {lease} for {week_text} was finalized meanwhile"
+                    )));
+                }
                 report.replaced += 1;
             }
             None => {
@@ -424,6 +432,11 @@ pub async fn finalize(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
+    // Lock order: the statement's lease first, then the statement (a statement run of the
+    // same lease takes its turn before or after, never in between).
+    if let Some(lease) = repo::lease_of(tx, id).await? {
+        crate::fleet::repo::lock_leases(tx, &[lease]).await?;
+    }
     let status = repo::status_for_update(tx, id).await?;
     match status.as_deref() {
         None => return Err(AppError::NotFound(format!("no DTR {id}"))),

@@ -132,6 +132,8 @@ pub async fn terminate(
     now: DateTime<Utc>,
 ) -> Result<TerminationOutcome, AppError> {
     let (end, reason, note) = parse_request(request)?;
+    // Lock order: the lease first (`repo::lock_leases`), as every money action does.
+    super::repo::lock_leases(tx, &[id]).await?;
     let lease = super::repo::lease_for_end(tx, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no lease with id {id}")))?;

@@ -483,6 +483,7 @@ async fn render_lease(
                 summary.button.danger role="button" { "End this lease…" }
                 form method="post" action={ (PREFIX) "/fleet/leases/" (id) "/terminate" } {
                     (csrf(signed))
+                    (crate::web::once::fresh())
                     p { "The lease ends on its last day: its medallion is free again, the rent of its last week is prorated, open repair invoices have their remaining installments posted at once, and the next Sunday run makes its final statement." }
                     (input_field("Last day", "end_date", &today, "date", errors))
                     (field("Reason", "reason", html! {
@@ -571,6 +572,10 @@ async fn lease_terminate(
     let form = Form::parse(&body);
     form.check_csrf(&signed)?;
     signed.user().require(OPERATORS)?;
+    let once = crate::web::once::Once::of(&form, &signed, &format!("end-lease:{id}"), b"");
+    if let Some(done) = crate::web::once::replayed(once.as_ref(), &state.db).await? {
+        return Ok(done);
+    }
     if form.get("confirm") != Some("yes") {
         let errors = FieldErrors(vec![crate::error::FieldError::new(
             "confirm",
@@ -607,7 +612,18 @@ async fn lease_terminate(
     .await
     {
         Ok(outcome) => {
-            tx.commit().await?;
+            if let Some(twin) = crate::web::once::commit_then_show(
+                once.as_ref(),
+                &state.db,
+                tx,
+                &format!("{PREFIX}/fleet/leases/{id}"),
+                &format!("the end of lease {}", outcome.lease_id),
+                state.clock.now(),
+            )
+            .await?
+            {
+                return Ok(twin);
+            }
             let said = format!(
                 "The lease ended on {} ({}).",
                 date(&outcome.end_date),

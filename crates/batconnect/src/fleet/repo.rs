@@ -1063,3 +1063,25 @@ pub async fn lease_labels(
     })
     .collect()
 }
+
+/// Takes the money lock of these leases (PostgreSQL; SQLite's one writer already
+/// serialises): every action that moves a lease's money locks its lease row first, in id
+/// order, before any invoice, posting, balance, installment or statement of it. Two such
+/// actions on one lease then take turns instead of deadlocking (ARCHITECTURE.md, "Lock
+/// order"). `FOR NO KEY UPDATE` leaves inserts that merely reference the lease alone.
+pub async fn lock_leases(tx: &mut Tx, ids: &[i64]) -> Result<(), sqlx::Error> {
+    if ids.is_empty() || crate::db::backend_of(tx) != crate::db::Backend::Postgres {
+        return Ok(());
+    }
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    sqlx::query(&format!(
+        "SELECT id FROM leases WHERE id IN ({}) ORDER BY id FOR NO KEY UPDATE",
+        crate::db::id_list(&sorted)
+    ))
+    .persistent(false)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -111,7 +111,7 @@ fn runs_table(runs: &[JobRun], timezone: chrono_tz::Tz) -> Markup {
 
 async fn runs_page(State(state): State<AppState>, signed: Signed) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
-    let runs = crate::jobs::recent_runs(state.db.reader(), SHOWN_RUNS).await?;
+    let runs = crate::jobs::recent_runs(&state.db, state.clock.now(), SHOWN_RUNS).await?;
     let tz = state.config.timezone;
     let now = state.clock.now();
     let next = |schedule: &crate::cron::CronSchedule| {
@@ -140,6 +140,7 @@ async fn runs_page(State(state): State<AppState>, signed: Signed) -> Result<Resp
                             summary.button role="button" { (job_label(job)) "…" }
                             form method="post" action={ (PREFIX) "/jobs/" (job) "/run" } {
                                 (csrf(&signed))
+                                (crate::web::once::fresh())
                                 @let id = format!("as_of-{}", job.replace('.', "-"));
                                 div.field {
                                     label for=(id) { "As of (today or earlier)" }
@@ -170,7 +171,7 @@ async fn runs_fragment(
     signed: Signed,
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
-    let runs = crate::jobs::recent_runs(state.db.reader(), SHOWN_RUNS).await?;
+    let runs = crate::jobs::recent_runs(&state.db, state.clock.now(), SHOWN_RUNS).await?;
     Ok((
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
         runs_table(&runs, state.config.timezone).into_string(),
@@ -190,10 +191,27 @@ async fn run_now(
     if !CHAIN.contains(&job.as_str()) {
         return Err(AppError::NotFound(format!("no job '{job}'")).into());
     }
+    let once = crate::web::once::Once::of(&form, &signed, &format!("run:{job}"), b"");
+    if let Some(done) = crate::web::once::replayed(once.as_ref(), &state.db).await? {
+        return Ok(done);
+    }
     let as_of = super::routes::run_date(
         form.get("as_of"),
         domain::calendar::local_date(state.clock.now(), state.config.timezone),
     )?;
+    // The token is kept before the run starts: a resent form never starts a second run.
+    let label = format!("the run of {job} as of {as_of}");
+    let kept = crate::web::once::remember(
+        once.as_ref(),
+        &state.db,
+        &format!("{PREFIX}/jobs"),
+        &label,
+        state.clock.now(),
+    )
+    .await?;
+    if kept.status() != axum::http::StatusCode::SEE_OTHER {
+        return Ok(kept);
+    }
     let ctx = state.job_context();
     let username = signed.user().username.clone();
     // The run goes on in the background; a short one is over before the page is shown

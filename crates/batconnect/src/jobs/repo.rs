@@ -268,8 +268,9 @@ pub async fn record_missed(
     Ok(inserted.is_some())
 }
 
-/// API and CLI runs whose process died (no heartbeat since `stale_before`) are failed with
-/// the reason, instead of showing `running` forever. Returns their ids.
+/// Runs whose process died (no heartbeat since `stale_before`) are failed with the reason,
+/// instead of showing `running` forever; a scheduled one is then claimed again like any
+/// failed run. Returns their ids.
 pub async fn fail_abandoned(
     db: &Db,
     stale_before: &str,
@@ -279,7 +280,7 @@ pub async fn fail_abandoned(
     let ids = sqlx::query_scalar(
         "UPDATE job_runs SET status = 'failed', finished_on = $2, \
          error = 'abandoned: its process stopped (no heartbeat since ' || heartbeat_on || ')' \
-         WHERE status = 'running' AND trigger <> 'schedule' AND heartbeat_on < $1 RETURNING id",
+         WHERE status = 'running' AND heartbeat_on < $1 RETURNING id",
     )
     .bind(stale_before)
     .bind(now)

@@ -45,6 +45,7 @@ async fn list_runs(
     if let Some(period) = query.get("period") {
         parse_date(period).map_err(|e| AppError::field("period", e.to_string()))?;
     }
+    super::sweep_abandoned(&state.db, state.clock.now()).await?;
     let (items, total) = repo::list(
         state.db.reader(),
         query.get("job"),
@@ -88,9 +89,7 @@ async fn run_job(
     // A failed run is recorded with its error; the answer is the run either way.
     let run_id = match runner::run_now(&ctx, &job, as_of, requester).await {
         Ok(id) => id,
-        Err(error) => {
-            return Err(AppError::Internal(anyhow::anyhow!(error)));
-        }
+        Err(error) => return Err(runner::failure(error)),
     };
     repo::by_id(state.db.reader(), run_id)
         .await?

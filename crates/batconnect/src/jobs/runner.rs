@@ -94,43 +94,21 @@ pub async fn execute(
         })
     };
     let actor = format!("job:{job}");
-    let result = match job {
-        POST_DUE_INSTALLMENTS => {
-            let options = PostingOptions {
-                stop: stop.clone(),
-                ..ctx.posting.clone()
-            };
-            post_due_installments(&ctx.db, as_of, &actor, ctx.clock.now(), &options)
-                .await
-                .map(|r| serde_json::to_value(r).unwrap_or_default())
-                .map_err(|e| format!("{e:?}"))
+    // Every step is safe to run again (exactly-once comes from the database), so a step
+    // undone by a concurrent action (a deadlock, a serialization failure, a balance paid
+    // at the same instant) is run again, a bounded number of times, before it fails.
+    let mut attempt = 1;
+    let result = loop {
+        let outcome = run_step(ctx, job, as_of, &actor, &stop).await;
+        match outcome {
+            Err(crate::error::AppError::Conflict(reason))
+                if attempt < STEP_ATTEMPTS && !stop.is_raised() =>
+            {
+                tracing::warn!(job, run_id, attempt, %reason, "the step met a concurrent change; running it again");
+                attempt += 1;
+            }
+            other => break other.map_err(|e| format!("{e:?}")),
         }
-        // The rent of the week that starts on the run's Sunday.
-        POST_WEEKLY_RENT => crate::fleet::rent::post_weekly_rent(
-            &ctx.db,
-            SundayDate::containing(as_of),
-            ctx.rent_start_week,
-            &actor,
-            ctx.clock.now(),
-        )
-        .await
-        .map(|r| serde_json::to_value(r).unwrap_or_default())
-        .map_err(|e| format!("{e:?}")),
-        // The DTRs of the week that ended the day before the run (Sunday–Saturday).
-        GENERATE_DTRS => {
-            let week = SundayDate::containing(as_of).previous();
-            crate::dtr::service::generate_until_stopped(
-                &ctx.db,
-                week,
-                &actor,
-                ctx.clock.now(),
-                &stop,
-            )
-            .await
-            .map(|r| serde_json::to_value(r).unwrap_or_default())
-            .map_err(|e| format!("{e:?}"))
-        }
-        other => Err(format!("unknown job {other}")),
     };
     beat.abort();
     let now = timestamp(ctx.clock.now());
@@ -173,6 +151,70 @@ pub async fn execute(
     result
 }
 
+/// How many times a chain step undone by a concurrent action is run before its run fails.
+const STEP_ATTEMPTS: u32 = 3;
+
+/// One run of a chain step.
+async fn run_step(
+    ctx: &JobContext,
+    job: &str,
+    as_of: NaiveDate,
+    actor: &str,
+    stop: &StopFlag,
+) -> Result<serde_json::Value, crate::error::AppError> {
+    let actor = actor.to_string();
+    match job {
+        POST_DUE_INSTALLMENTS => {
+            let options = PostingOptions {
+                stop: stop.clone(),
+                ..ctx.posting.clone()
+            };
+            post_due_installments(&ctx.db, as_of, &actor, ctx.clock.now(), &options)
+                .await
+                .map(|r| serde_json::to_value(r).unwrap_or_default())
+        }
+        // The rent of the week that starts on the run's Sunday.
+        POST_WEEKLY_RENT => crate::fleet::rent::post_weekly_rent(
+            &ctx.db,
+            SundayDate::containing(as_of),
+            ctx.rent_start_week,
+            &actor,
+            ctx.clock.now(),
+        )
+        .await
+        .map(|r| serde_json::to_value(r).unwrap_or_default())
+        ,
+        // The DTRs of the week that ended the day before the run (Sunday–Saturday).
+        GENERATE_DTRS => {
+            let week = SundayDate::containing(as_of).previous();
+            crate::dtr::service::generate_until_stopped(
+                &ctx.db,
+                week,
+                &actor,
+                ctx.clock.now(),
+                &stop,
+            )
+            .await
+            .map(|r| serde_json::to_value(r).unwrap_or_default())
+        }
+        other => Err(crate::error::AppError::NotFound(format!("unknown job {other}"))),
+    }
+}
+
+/// The answer to a person whose run failed (the run is recorded as failed either way): a
+/// run that other actions kept undoing is a 409 that says to run it again, anything else
+/// an internal error.
+pub fn failure(error: String) -> crate::error::AppError {
+    if error.starts_with("Conflict(") {
+        crate::error::AppError::Conflict(format!(
+            "the run was undone {STEP_ATTEMPTS} times by other actions changing the same records at the same moment; \
+             it is recorded as failed: run it again"
+        ))
+    } else {
+        crate::error::AppError::Internal(anyhow::anyhow!(error))
+    }
+}
+
 /// Who asked for a run, for the record.
 pub struct Requester<'a> {
     /// `Api` or `Cli` (a scheduled run is claimed, not requested).
@@ -192,6 +234,9 @@ pub async fn run_now(
         return Err(format!("unknown job '{job}'; known: {}", CHAIN.join(", ")));
     }
     let now = ctx.clock.now();
+    super::sweep_abandoned(&ctx.db, now)
+        .await
+        .map_err(|e| e.to_string())?;
     let run_id = repo::start_unscheduled(
         &ctx.db,
         job,
@@ -236,6 +281,9 @@ pub async fn run_chain(
     last: SundayDate,
     username: &str,
 ) -> Result<Vec<(String, NaiveDate, i64)>, String> {
+    super::sweep_abandoned(&ctx.db, ctx.clock.now())
+        .await
+        .map_err(|e| e.to_string())?;
     let mut made = Vec::new();
     let mut period = first;
     while period <= last {
@@ -357,12 +405,7 @@ impl Scheduler {
     pub async fn tick_once(&self) -> anyhow::Result<()> {
         let now = self.ctx.clock.now();
         let tz = self.ctx.timezone;
-        for id in repo::fail_abandoned(&self.ctx.db, &stale_before(now), &timestamp(now)).await? {
-            tracing::error!(
-                run_id = id,
-                "a run's process stopped before it finished; marked failed"
-            );
-        }
+        super::sweep_abandoned(&self.ctx.db, now).await?;
         let Some(latest_fire) = self.post.latest_at_or_before(now, tz) else {
             return Ok(());
         };

@@ -25,7 +25,7 @@ use crate::db::Page as DbPage;
 use crate::error::{AppError, FieldError};
 use crate::state::AppState;
 use crate::web::layout::{badge, csrf, date, field, input_field, money, money_cell, pagination};
-use crate::web::{see_other, FieldErrors, Form, Page, PageError, Signed, PREFIX};
+use crate::web::{FieldErrors, Form, Page, PageError, Signed, PREFIX};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -174,6 +174,8 @@ struct Entered {
     memo: String,
     /// (balance id, amount typed) for balances with an amount.
     chosen: Vec<(i64, String)>,
+    /// The form's one-time token (`web::once`), kept across reviews.
+    once: String,
 }
 
 impl Entered {
@@ -186,6 +188,10 @@ impl Entered {
             method: text("payment_method"),
             check_number: text("check_number"),
             memo: text("memo"),
+            once: form
+                .get(crate::web::once::FIELD)
+                .map(str::to_string)
+                .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()),
             chosen: form
                 .0
                 .iter()
@@ -228,6 +234,7 @@ async fn new_payment(
     signed.user().require(FINANCE)?;
     let entered = Entered {
         lease: query.get("lease").unwrap_or_default().to_string(),
+        once: uuid::Uuid::new_v4().simple().to_string(),
         ..Entered::default()
     };
     render_new(
@@ -245,6 +252,43 @@ async fn new_payment(
 struct Review {
     rows: Vec<(OpenBalance, String, Money)>,
     credit: Money,
+    /// Set when "Take payment" found the payment changed since it was reviewed.
+    changed: bool,
+}
+
+impl Review {
+    /// What was reviewed, as one value: every field typed and where each cent goes. "Take
+    /// payment" takes the payment only while this is what the cashier saw.
+    fn fingerprint(&self, entered: &Entered) -> String {
+        use sha2::{Digest, Sha256};
+        let mut text = format!(
+            "{}|{}|{}|{}|{}|{}|",
+            entered.lease.trim().to_ascii_uppercase(),
+            entered.amount,
+            entered.payment_date,
+            entered.method,
+            entered.check_number,
+            entered.memo
+        );
+        let mut chosen = entered.chosen.clone();
+        chosen.sort();
+        for (id, amount) in chosen {
+            text.push_str(&format!("c{id}={amount};"));
+        }
+        for (b, _, pays) in &self.rows {
+            text.push_str(&format!(
+                "b{}:{}:{};",
+                b.id,
+                b.balance.cents(),
+                pays.cents()
+            ));
+        }
+        text.push_str(&format!("credit={}", self.credit.cents()));
+        Sha256::digest(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
 }
 
 async fn render_new(
@@ -284,7 +328,9 @@ async fn render_new(
         (picker(entered, errors))
         form.card method="post" action={ (PREFIX) "/interim-payments/new" } aria-label="Payment" {
             (csrf(signed))
+            input type="hidden" name=(crate::web::once::FIELD) value=(entered.once);
             input type="hidden" name="lease" value=(lease);
+            @if let Some(r) = review { input type="hidden" name="reviewed" value=(r.fingerprint(entered)); }
             h2 { "Open balances of " (lease) ", in the order the payment hierarchy pays them" }
             @if balances.is_empty() {
                 p.empty { "Nothing is open: the whole payment is kept as the driver's credit for the next statement." }
@@ -324,6 +370,9 @@ async fn render_new(
                 p.notice.error role="alert" { (e.message) }
             }
             @if let Some(r) = review {
+                @if r.changed {
+                    p.notice.error role="alert" { "The payment changed after it was reviewed, or its balances did: nothing was taken. Check this new review, then take the payment." }
+                }
                 section.notice role="status" aria-label="Review" {
                     p { "Amounts left blank are paid by the hierarchy, oldest due first. " (money(r.rows.iter().map(|(_, _, m)| *m).sum::<Money>())) " goes to balances"
                         @if r.credit.is_positive() { "; " (money(r.credit)) " is kept as the driver's credit for the next statement" } "." }
@@ -416,42 +465,57 @@ async fn review_or_take(
             return refused(errors).await;
         }
     };
-    if form.get("action") != Some("take") {
-        let open: Vec<OpenBalance> = balances.iter().map(|(b, _)| b.clone()).collect();
-        return match allocate_interim(payment.amount, &open, &payment.allocations) {
-            Ok(result) => {
-                let rows = result
-                    .allocations
-                    .iter()
-                    .filter_map(|a| {
-                        balances
-                            .iter()
-                            .find(|(b, _)| b.id == a.balance_id)
-                            .map(|(b, r)| (b.clone(), r.clone(), a.amount))
-                    })
-                    .collect();
-                let review = Review {
-                    rows,
-                    credit: result.remaining,
-                };
-                render_new(
-                    state,
-                    signed,
-                    entered,
-                    Some(&review),
-                    &FieldErrors::default(),
-                    StatusCode::OK,
-                )
-                .await
-            }
-            Err(e) => {
-                refused(FieldErrors(vec![FieldError::new(
-                    "allocations",
-                    e.to_string(),
-                )]))
-                .await
-            }
-        };
+    let taking = form.get("action") == Some("take");
+    let once = if taking {
+        let once = crate::web::once::Once::of(&form, signed, "interim-payment", b"");
+        if let Some(response) = match &once {
+            Some(once) => once.replay(&state.db).await?,
+            None => None,
+        } {
+            return Ok(response);
+        }
+        once
+    } else {
+        None
+    };
+    let open: Vec<OpenBalance> = balances.iter().map(|(b, _)| b.clone()).collect();
+    let mut review = match allocate_interim(payment.amount, &open, &payment.allocations) {
+        Ok(result) => Review {
+            rows: result
+                .allocations
+                .iter()
+                .filter_map(|a| {
+                    balances
+                        .iter()
+                        .find(|(b, _)| b.id == a.balance_id)
+                        .map(|(b, r)| (b.clone(), r.clone(), a.amount))
+                })
+                .collect(),
+            credit: result.remaining,
+            changed: false,
+        },
+        Err(e) => {
+            return refused(FieldErrors(vec![FieldError::new(
+                "allocations",
+                e.to_string(),
+            )]))
+            .await
+        }
+    };
+    // What was reviewed is what is taken: a field changed after the review (or a balance
+    // paid meanwhile) shows the new review and takes nothing.
+    let reviewed = form.get("reviewed") == Some(review.fingerprint(entered).as_str());
+    if !taking || !reviewed {
+        review.changed = taking;
+        return render_new(
+            state,
+            signed,
+            entered,
+            Some(&review),
+            &FieldErrors::default(),
+            StatusCode::OK,
+        )
+        .await;
     }
     let mut tx = state.db.begin().await?;
     match super::interim::take_payment(
@@ -465,11 +529,15 @@ async fn review_or_take(
     .await
     {
         Ok(outcome) => {
-            tx.commit().await?;
-            Ok(see_other(&format!(
-                "{PREFIX}/interim-payments/{}",
-                outcome.receipt_number
-            )))
+            crate::web::once::finish(
+                once.as_ref(),
+                &state.db,
+                tx,
+                &format!("{PREFIX}/interim-payments/{}", outcome.receipt_number),
+                &outcome.receipt_number,
+                state.clock.now(),
+            )
+            .await
         }
         Err(error) => {
             drop(tx);

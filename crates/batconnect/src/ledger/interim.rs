@@ -277,6 +277,9 @@ pub async fn take_payment(
     timezone: chrono_tz::Tz,
 ) -> Result<InterimPaymentOutcome, AppError> {
     let today = local_date(now, timezone);
+    // Lock order: the lease first, then its balances (a lease end or a statement run of the
+    // same lease takes its turn).
+    crate::fleet::repo::lock_leases(tx, &[lease_id]).await?;
     let facts = crate::fleet::repo::lease_payment_facts(tx, lease_id)
         .await?
         .ok_or_else(|| {

@@ -26,7 +26,7 @@ use crate::state::AppState;
 use crate::web::layout::{
     badge, csrf, date, field, filter_footer, input_field, money, money_cell, pagination, time,
 };
-use crate::web::{see_other, FieldErrors, Form, Page, PageError, Signed, PREFIX};
+use crate::web::{FieldErrors, Form, Page, PageError, Signed, PREFIX};
 
 /// Largest earnings file the console takes (10,000 rows fit in well under this).
 const MAX_EARNINGS_FILE: usize = 2 * 1024 * 1024;
@@ -437,6 +437,7 @@ async fn render_posting(
                 summary.button.danger role="button" { "Void this posting…" }
                 form method="post" action={ (PREFIX) "/ledger/postings/" (id) "/void" } {
                     (csrf(signed))
+                    (crate::web::once::fresh())
                     p { (void_consequence(&p, &allocations)) }
                     (field("Reason (10 to 500 characters)", "reason", html! {
                         textarea #reason name="reason" required minlength="10" maxlength="500"
@@ -470,6 +471,10 @@ async fn void(
     let form = Form::parse(&body);
     form.check_csrf(&signed)?;
     signed.user().require(FINANCE)?;
+    let once = crate::web::once::Once::of(&form, &signed, &format!("void:{id}"), b"");
+    if let Some(done) = crate::web::once::replayed(once.as_ref(), &state.db).await? {
+        return Ok(done);
+    }
     let reason = form.get("reason").unwrap_or_default().to_string();
     let state = &state;
     let signed = &signed;
@@ -512,8 +517,15 @@ async fn void(
     .await;
     match voided {
         Ok(_) => {
-            tx.commit().await?;
-            Ok(see_other(&format!("{PREFIX}/ledger/postings/{id}")))
+            crate::web::once::finish(
+                once.as_ref(),
+                &state.db,
+                tx,
+                &format!("{PREFIX}/ledger/postings/{id}"),
+                &format!("the void of posting {id}"),
+                state.clock.now(),
+            )
+            .await
         }
         Err(error) => {
             drop(tx);
@@ -577,6 +589,7 @@ fn render_earnings(
                 form.card method="post" action={ (PREFIX) "/earnings" } aria-label="One lease and week" {
                     h2 { "One lease and week" }
                     (csrf(signed))
+                    (crate::web::once::fresh())
                     (input_field("Lease (id or LS-…)", "lease_id", lease, "text", errors))
                     (input_field("Week (its Sunday)", "period", period, "date", errors))
                     (input_field("Earnings ($)", "amount", amount, "text", errors))
@@ -588,6 +601,7 @@ fn render_earnings(
                 form.card method="post" action={ (PREFIX) "/earnings/upload" } enctype="multipart/form-data" aria-label="Upload a file" {
                     h2 { "Upload the week's file" }
                     (csrf(signed))
+                    (crate::web::once::fresh())
                     p.muted { "CSV with a header row " code { "lease_id,period,amount" } " — the same rules as " code { "batconnect import earnings" } ": every bad line is listed, and nothing is written unless all are good." }
                     div.field {
                         label for="file" { "Earnings CSV" }
@@ -615,6 +629,10 @@ async fn earnings_one(
     let form = Form::parse(&body);
     form.check_csrf(&signed)?;
     signed.user().require(FINANCE)?;
+    let once = crate::web::once::Once::of(&form, &signed, "earnings", b"");
+    if let Some(done) = crate::web::once::replayed(once.as_ref(), &state.db).await? {
+        return Ok(done);
+    }
     let entered = (
         form.get("lease_id").unwrap_or_default().to_string(),
         form.get("period").unwrap_or_default().to_string(),
@@ -638,11 +656,15 @@ async fn earnings_one(
     .await
     {
         Ok(recorded) => {
-            tx.commit().await?;
-            Ok(see_other(&format!(
-                "{PREFIX}/earnings?recorded={}",
-                recorded.len()
-            )))
+            crate::web::once::finish(
+                once.as_ref(),
+                &state.db,
+                tx,
+                &format!("{PREFIX}/earnings?recorded={}", recorded.len()),
+                "the earnings recorded",
+                now,
+            )
+            .await
         }
         Err(error) => {
             drop(tx);
@@ -673,9 +695,18 @@ async fn earnings_upload(
     signed: Signed,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, PageError> {
-    let (_, file) =
+    let (form, file) =
         crate::web::read_form_with_small_file(&signed, multipart, MAX_EARNINGS_FILE).await?;
     signed.user().require(FINANCE)?;
+    let once = crate::web::once::Once::of(
+        &form,
+        &signed,
+        "earnings-file",
+        file.as_deref().unwrap_or_default(),
+    );
+    if let Some(done) = crate::web::once::replayed(once.as_ref(), &state.db).await? {
+        return Ok(done);
+    }
     let Some(file) = file else {
         let outcome = EarningsOutcome {
             lines: vec!["choose a CSV file to upload".into()],
@@ -688,8 +719,9 @@ async fn earnings_upload(
             StatusCode::UNPROCESSABLE_ENTITY,
         ));
     };
-    match crate::import::earnings_csv(
-        &state.db,
+    let mut tx = state.db.begin().await?;
+    match crate::import::earnings_csv_in(
+        &mut tx,
         file.as_slice(),
         signed.user(),
         state.clock.now(),
@@ -697,7 +729,17 @@ async fn earnings_upload(
     )
     .await
     {
-        Ok(n) => Ok(see_other(&format!("{PREFIX}/earnings?recorded={n}"))),
+        Ok(n) => {
+            crate::web::once::finish(
+                once.as_ref(),
+                &state.db,
+                tx,
+                &format!("{PREFIX}/earnings?recorded={n}"),
+                "the earnings recorded from the file",
+                state.clock.now(),
+            )
+            .await
+        }
         Err(crate::import::ImportError::BadRows(lines)) => {
             let outcome = EarningsOutcome {
                 lines,

@@ -216,6 +216,17 @@ pub async fn balance_of_posting(
     .transpose()
 }
 
+/// The lease a posting belongs to, if any (unlocked: it never changes).
+pub async fn lease_of_posting(tx: &mut Tx, id: i64) -> Result<Option<i64>, sqlx::Error> {
+    Ok(
+        sqlx::query_scalar::<_, Option<i64>>("SELECT lease_id FROM ledger_postings WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .flatten(),
+    )
+}
+
 pub async fn posting_for_update(
     tx: &mut Tx,
     id: i64,
@@ -321,6 +332,20 @@ pub async fn week_earnings(
     week: &str,
     leases: &[i64],
 ) -> Result<Vec<WeekEarnings>, sqlx::Error> {
+    // The credits are locked first on PostgreSQL (a void locks its posting too, so a void
+    // and a statement run take turns), then read with what is applied of them in a second
+    // statement, which sees what a void that won committed: a voided credit pays nothing.
+    if crate::db::backend_of(tx) == crate::db::Backend::Postgres {
+        sqlx::query(&format!(
+            "SELECT id FROM ledger_postings WHERE entry_type = 'EARNINGS' AND status = 'POSTED' \
+             AND payment_period = $1 AND lease_id IN ({}) ORDER BY id FOR UPDATE",
+            id_list(leases)
+        ))
+        .persistent(false)
+        .bind(week)
+        .fetch_all(&mut **tx)
+        .await?;
+    }
     sqlx::query(&format!(
         "SELECT p.id, p.lease_id, -p.amount_cents AS gross, \
          (SELECT CAST(COALESCE(SUM(a.amount_cents), 0) AS BIGINT) FROM ledger_allocations a WHERE a.payment_posting_id = p.id AND a.reversed = 0) AS allocated \

@@ -202,6 +202,11 @@ pub async fn void_posting(
     if reason.is_empty() {
         return Err(AppError::field("reason", "is required"));
     }
+    // Lock order: the posting's lease first (see `fleet::repo::lock_leases`), then the
+    // posting. Its lease never changes, so reading it unlocked is safe.
+    if let Some(lease) = repo::lease_of_posting(tx, posting_id).await? {
+        crate::fleet::repo::lock_leases(tx, &[lease]).await?;
+    }
     let posting = repo::posting_for_update(tx, posting_id, backend == Backend::Postgres)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no ledger posting {posting_id}")))?;

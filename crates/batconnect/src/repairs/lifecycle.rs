@@ -41,7 +41,7 @@ pub enum Action {
 }
 
 impl Action {
-    fn word(self) -> &'static str {
+    pub fn word(self) -> &'static str {
         match self {
             Action::Hold => "hold",
             Action::Resume => "resume",
@@ -133,6 +133,11 @@ pub async fn change(
         ));
     }
     let backend = crate::db::backend_of(tx);
+    // Lock order: the invoice's lease first, then the invoice (a lease end locks the lease,
+    // then its invoices). An invoice's lease never changes, so reading it unlocked is safe.
+    if let Some(lease) = repo::lease_of_invoice(tx, repair_id).await? {
+        crate::fleet::repo::lock_leases(tx, &[lease]).await?;
+    }
     let (invoice_id, lease_id, status) = repo::invoice_for_update(tx, repair_id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no repair invoice {repair_id}")))?;

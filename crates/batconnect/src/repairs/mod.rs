@@ -5,6 +5,7 @@
 pub mod jobs;
 pub mod lifecycle;
 pub mod model;
+pub mod numbers;
 pub mod pages;
 pub mod query;
 pub mod receipt;

@@ -52,6 +52,15 @@ pub fn router(max_upload_bytes: usize) -> Router<AppState> {
         .route("/app/repairs/schedule-preview", get(live_preview))
 }
 
+/// The repair id an invoice-number clash names ("… is already recorded as RPR…").
+fn clashing_invoice(message: &str) -> Option<&str> {
+    let rest = message.split("already recorded as ").nth(1)?;
+    let id = rest
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '-')
+        .next()?;
+    (!id.is_empty()).then_some(id)
+}
+
 fn value<'a>(query: &'a RawQuery, name: &str) -> &'a str {
     query.get(name).unwrap_or_default()
 }
@@ -63,7 +72,7 @@ async fn dashboard(State(state): State<AppState>, signed: Signed) -> Result<Resp
     let now = state.clock.now();
     let week = domain::calendar::current_payment_period(now, state.config.timezone);
     let (due, due_amount, waiting) = repo::week_installments(pool, &week.to_string()).await?;
-    let runs = crate::jobs::recent_runs(pool, 4).await?;
+    let runs = crate::jobs::recent_runs(&state.db, now, 4).await?;
     let next_run = state
         .config
         .post_schedule
@@ -495,7 +504,12 @@ fn render_wizard(
                         @if let Some(e) = errors.for_field("lease_id") { p.field-error { (e) } }
                     }
                     div.form-grid {
-                        (input_field("Invoice number", "invoice_number", &entered.invoice_number, "text", errors))
+                        div {
+                            (input_field("Invoice number", "invoice_number", &entered.invoice_number, "text", errors))
+                            @if let Some(existing) = errors.for_field("invoice_number").and_then(clashing_invoice) {
+                                p.field-note { a href=(format!("{PREFIX}/repairs/{existing}")) { "Open invoice " (existing) } }
+                            }
+                        }
                         (input_field("Invoice date", "invoice_date", &entered.invoice_date, "date", errors))
                         (field("Workshop", "workshop_type", html! {
                             select #workshop_type name="workshop_type" {
@@ -845,6 +859,7 @@ fn render_invoice(
                         summary.button.danger[*action == "cancel"] role="button" { (label) "…" }
                         form method="post" action={ (base) "/" (action) } {
                             (csrf(signed))
+                            (crate::web::once::fresh())
                             p { (consequence) }
                             @let reason_id = format!("reason-{action}");
                             div.field {
@@ -1008,6 +1023,15 @@ async fn change(
         "cancel" => Action::Cancel,
         other => return Err(AppError::NotFound(format!("no such action: {other}")).into()),
     };
+    let once = crate::web::once::Once::of(
+        &form,
+        &signed,
+        &format!("{}:{repair_id}", action.word()),
+        b"",
+    );
+    if let Some(done) = crate::web::once::replayed(once.as_ref(), &state.db).await? {
+        return Ok(done);
+    }
     let refused = |message: String| refused_change(&state, &signed, &repair_id, action, message);
     if action == Action::Cancel && form.get("confirm") != Some("yes") {
         return refused("tick the box to confirm the cancellation".into()).await;
@@ -1025,8 +1049,15 @@ async fn change(
     .await;
     match changed {
         Ok(_) => {
-            tx.commit().await?;
-            Ok(see_other(&format!("{PREFIX}/repairs/{repair_id}")))
+            crate::web::once::finish(
+                once.as_ref(),
+                &state.db,
+                tx,
+                &format!("{PREFIX}/repairs/{repair_id}"),
+                &format!("the {} of {repair_id}", action.word()),
+                state.clock.now(),
+            )
+            .await
         }
         Err(error @ (AppError::Validation(_) | AppError::Conflict(_))) => {
             drop(tx);

@@ -735,6 +735,14 @@ pub async fn open_invoices_of_lease(
     .await
 }
 
+/// The lease an invoice is charged to (unlocked: it never changes).
+pub async fn lease_of_invoice(tx: &mut Tx, repair_id: &str) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT lease_id FROM repair_invoices WHERE repair_id = $1")
+        .bind(repair_id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
 /// An invoice's id, lease and status, locked on PostgreSQL (a posting batch waits for it).
 pub async fn invoice_for_update(
     tx: &mut Tx,

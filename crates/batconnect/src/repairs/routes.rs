@@ -161,7 +161,7 @@ async fn post_installments(
                 requester,
             )
             .await
-            .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+            .map_err(crate::jobs::runner::failure)?;
             let run = crate::jobs::repo::by_id(state.db.reader(), run_id)
                 .await?
                 .ok_or_else(|| AppError::NotFound("run vanished".into()))?;

@@ -165,7 +165,7 @@ pub async fn check(
     let key = input::invoice_number_key(&details.invoice_number);
     if let Some((existing, number)) = repo::invoice_number_in_use(tx, &key).await? {
         return Err(AppError::Conflict(format!(
-            "invoice_number: '{}' is already recorded as {existing} (invoice number '{number}'; numbers are compared ignoring case and spacing)",
+            "invoice_number: '{}' is already recorded as {existing} (invoice number '{number}'; numbers are compared by their letters and digits only, in any case)",
             details.invoice_number
         )));
     }

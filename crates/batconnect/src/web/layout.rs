@@ -106,6 +106,12 @@ pub fn csrf(signed: &Signed) -> Markup {
 
 /// An error as a page: the status, what happened in words, and where to go from here.
 pub fn error_page(error: AppError) -> Response {
+    error_page_with(error, None)
+}
+
+/// [`error_page`] with a link to the record it is about, `(href, label)`.
+pub fn error_page_with(error: AppError, record: Option<(&str, &str)>) -> Response {
+    let error = error.settled();
     let status = error.status();
     let message = match &error {
         AppError::Internal(cause) => {
@@ -131,6 +137,7 @@ pub fn error_page(error: AppError) -> Response {
         status,
         html! {
             p.notice.error role="alert" { (message) }
+            @if let Some((href, label)) = record { p { a href=(href) { "Open " (label) } } }
             p { a href={ (PREFIX) "/" } { "Back to the dashboard" } }
         },
     )

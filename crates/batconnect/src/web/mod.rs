@@ -5,6 +5,7 @@
 //! same services; `http` assembles them under [`PREFIX`].
 
 pub mod layout;
+pub mod once;
 mod sign_in;
 
 use axum::extract::{FromRequestParts, Request, State};
@@ -214,7 +215,18 @@ impl FieldErrors {
     pub fn from_error(error: AppError) -> Result<FieldErrors, PageError> {
         match error {
             AppError::Validation(errors) => Ok(FieldErrors(errors)),
-            AppError::Unprocessable(message) | AppError::Conflict(message) => {
+            // A conflict that names its field (`invoice_number: …`, a unique value taken)
+            // is shown beside that field.
+            AppError::Conflict(message) => Ok(FieldErrors(vec![match message.split_once(": ") {
+                Some((field, rest))
+                    if !field.is_empty()
+                        && field.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') =>
+                {
+                    FieldError::new(field, rest)
+                }
+                _ => FieldError::new("form", message),
+            }])),
+            AppError::Unprocessable(message) => {
                 Ok(FieldErrors(vec![FieldError::new("form", message)]))
             }
             other => Err(PageError::App(other)),

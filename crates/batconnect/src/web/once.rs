@@ -1,0 +1,186 @@
+//! A form that moves money (or runs a job) is taken once. Each such form carries a one-time
+//! token (`_once`), made when the form is first shown and kept while it is shown again
+//! with errors or a review. Sending it again — a double click, Back and resend, a second
+//! tab — with the same fields records nothing new and leads to the first result; with
+//! other fields it is refused (409) with a link to the first result. A form opened afresh
+//! gets a new token. It is the API's `Idempotency-Key` (`api::idempotency`), stored in the
+//! action's own transaction: the token exists exactly when the action does.
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::{html, Markup};
+
+use super::{layout, see_other, Form, PageError, Signed};
+use crate::api::idempotency::Idempotency;
+use crate::db::{Db, Tx};
+use crate::error::AppError;
+
+pub const FIELD: &str = "_once";
+
+/// The hidden token of a form shown for the first time.
+pub fn fresh() -> Markup {
+    html! { input type="hidden" name=(FIELD) value=(uuid::Uuid::new_v4().simple().to_string()); }
+}
+
+/// The token of a form shown again (after an error or a review): the one it was sent with.
+pub fn kept(form: &Form) -> Markup {
+    match form.get(FIELD) {
+        Some(token) => html! { input type="hidden" name=(FIELD) value=(token); },
+        None => fresh(),
+    }
+}
+
+/// A sent form's token, bound to what it asks for.
+pub struct Once(Idempotency);
+
+impl Once {
+    /// The token of `form` sent to `endpoint` (a name for the action and its record, e.g.
+    /// `console.void:42`), with `extra` bytes (an uploaded file) as part of the request.
+    /// `None` when the form carries no token (a form from before tokens; it acts as sent).
+    pub fn of(form: &Form, signed: &Signed, endpoint: &str, extra: &[u8]) -> Option<Once> {
+        let token = form.get(FIELD)?;
+        if token.len() > 64 {
+            return None;
+        }
+        let mut fields: Vec<&(String, String)> = form
+            .0
+            .iter()
+            .filter(|(k, _)| k != FIELD && k != super::CSRF_FIELD)
+            .collect();
+        fields.sort();
+        let mut request = Vec::new();
+        for (k, v) in fields {
+            request.extend_from_slice(k.as_bytes());
+            request.push(0);
+            request.extend_from_slice(v.trim().as_bytes());
+            request.push(0);
+        }
+        request.extend_from_slice(extra);
+        Some(Once(Idempotency::for_form(
+            token,
+            format!("console:{endpoint}"),
+            signed.user().id,
+            &request,
+        )))
+    }
+
+    /// The answer when this token was used already: the first result (same fields), or a
+    /// 409 page naming it (other fields).
+    pub async fn replay(&self, db: &Db) -> Result<Option<Response>, PageError> {
+        let Some((same, _, first)) = self.0.stored(db).await? else {
+            return Ok(None);
+        };
+        let location = first["location"]
+            .as_str()
+            .unwrap_or(super::PREFIX)
+            .to_string();
+        if same {
+            return Ok(Some(see_other(&location)));
+        }
+        let label = first["label"].as_str().unwrap_or("the first result");
+        Ok(Some(layout::error_page_with(
+            AppError::Conflict(format!(
+                "this form was already sent with other values, and that was recorded ({label}); \
+                 nothing was done this time. Open a new form to do something else."
+            )),
+            Some((&location, label)),
+        )))
+    }
+
+    /// Commits the action with its token and leads to `location` (its result, named
+    /// `label`). When a twin sent at the same instant committed first, this one is undone
+    /// and leads to the twin's result.
+    pub async fn commit(
+        &self,
+        db: &Db,
+        tx: Tx,
+        location: &str,
+        label: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Response, PageError> {
+        let body = serde_json::json!({"location": location, "label": label});
+        match self
+            .0
+            .commit(db, tx, StatusCode::SEE_OTHER, body, now)
+            .await
+        {
+            Ok((_, axum::Json(stored))) => {
+                Ok(see_other(stored["location"].as_str().unwrap_or(location)))
+            }
+            // A twin with other fields won: say so, naming its result.
+            Err(AppError::Conflict(_)) => match self.replay(db).await? {
+                Some(response) => Ok(response),
+                None => Err(AppError::Conflict(
+                    "this form is being sent in another tab; wait a moment and reload".into(),
+                )
+                .into()),
+            },
+            Err(other) => Err(other.into()),
+        }
+    }
+}
+
+/// Commits `tx` and leads to `location`, through the form's token when it has one.
+pub async fn finish(
+    once: Option<&Once>,
+    db: &Db,
+    tx: Tx,
+    location: &str,
+    label: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Response, PageError> {
+    match once {
+        Some(once) => once.commit(db, tx, location, label, now).await,
+        None => {
+            tx.commit().await.map_err(AppError::from)?;
+            Ok(see_other(location))
+        }
+    }
+}
+
+/// The first result when this form's token was used already (see [`Once::replay`]).
+pub async fn replayed(once: Option<&Once>, db: &Db) -> Result<Option<Response>, PageError> {
+    match once {
+        Some(once) => once.replay(db).await,
+        None => Ok(None),
+    }
+}
+
+/// For an action that commits its own work (a statement run, a finalize, a job run): keeps
+/// the token once the action has been done, and leads to `location`.
+pub async fn remember(
+    once: Option<&Once>,
+    db: &Db,
+    location: &str,
+    label: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Response, PageError> {
+    let tx = db.begin().await.map_err(AppError::from)?;
+    finish(once, db, tx, location, label, now).await
+}
+
+/// Commits `tx` with the form's token for a handler that shows its result itself; `Some`
+/// is the answer to give instead when a twin of this form was taken first.
+pub async fn commit_then_show(
+    once: Option<&Once>,
+    db: &Db,
+    tx: Tx,
+    location: &str,
+    label: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<Response>, PageError> {
+    let Some(once) = once else {
+        tx.commit().await.map_err(AppError::from)?;
+        return Ok(None);
+    };
+    let body = serde_json::json!({"location": location, "label": label});
+    match once
+        .0
+        .commit(db, tx, StatusCode::SEE_OTHER, body, now)
+        .await
+    {
+        Ok(_) => Ok(None),
+        Err(AppError::Conflict(_)) => once.replay(db).await,
+        Err(other) => Err(other.into()),
+    }
+}
