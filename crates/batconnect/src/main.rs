@@ -67,6 +67,11 @@ enum Command {
         #[command(subcommand)]
         command: DtrCommand,
     },
+    /// Workshop invoice numbers: list the clashes an upgrade would refuse, or correct one.
+    Invoices {
+        #[command(subcommand)]
+        command: InvoicesCommand,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Load data into the database and exit.
@@ -97,6 +102,24 @@ enum LedgerCommand {
     /// Check the ledger's invariants (balances, allocations, per-lease sums, nothing posted
     /// twice); exits non-zero listing the offending ids.
     Verify,
+}
+
+#[derive(Subcommand)]
+enum InvoicesCommand {
+    /// List the open invoices whose numbers are one number on their letters and digits
+    /// (run before upgrading; works on a database not upgraded yet). Exits non-zero when
+    /// there are any.
+    Clashes,
+    /// Correct an invoice's number (refused once anything of it is posted), audited.
+    Renumber {
+        /// The invoice's repair id, e.g. RPR-2026-00001.
+        repair_id: String,
+        /// The number as the workshop wrote it.
+        invoice_number: String,
+        /// Why (10 to 500 characters).
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -270,6 +293,52 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     println!("{p}");
                 }
                 anyhow::bail!("{} ledger problem(s)", problems.len())
+            }
+        }
+        Command::Invoices { command } => {
+            // No migration: this is what is run before an upgrade the clashes would stop.
+            let db = Db::connect(&config.database_url, 2).await?;
+            match command {
+                InvoicesCommand::Clashes => {
+                    let clashes = batconnect::repairs::numbers::clashes(db.reader()).await?;
+                    for line in batconnect::repairs::numbers::describe(&clashes) {
+                        println!("{line}");
+                    }
+                    if clashes.is_empty() {
+                        println!("no clashes: every open invoice has its own number");
+                        Ok(())
+                    } else {
+                        anyhow::bail!(
+                            "{} invoice number(s) are shared by open invoices: cancel or renumber all but one of each",
+                            clashes.len()
+                        )
+                    }
+                }
+                InvoicesCommand::Renumber {
+                    repair_id,
+                    invoice_number,
+                    reason,
+                } => {
+                    let mut tx = db.begin().await?;
+                    let done = batconnect::repairs::numbers::renumber(
+                        &mut tx,
+                        &repair_id,
+                        &batconnect::repairs::numbers::RenumberRequest {
+                            invoice_number,
+                            reason,
+                        },
+                        &cli_user,
+                        now,
+                    )
+                    .await
+                    .map_err(|e| anyhow::anyhow!(e.detail()))?;
+                    tx.commit().await?;
+                    println!(
+                        "{}: invoice number '{}' is now '{}'",
+                        done.repair_id, done.previous_invoice_number, done.invoice_number
+                    );
+                    Ok(())
+                }
             }
         }
         Command::Dtr {

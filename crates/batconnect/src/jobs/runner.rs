@@ -192,7 +192,7 @@ async fn run_step(
                 week,
                 &actor,
                 ctx.clock.now(),
-                &stop,
+                stop,
             )
             .await
             .map(|r| serde_json::to_value(r).unwrap_or_default())

@@ -76,9 +76,11 @@ pub fn describe(clashes: &[Clash]) -> Vec<String> {
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct RenumberRequest {
-    /// The invoice number as the workshop wrote it.
+    /// The invoice number as the workshop wrote it (with at least one letter or digit).
+    #[schema(min_length = 1, max_length = 100)]
     pub invoice_number: String,
     /// Why it is corrected (10 to 500 characters), kept in the audit trail.
+    #[schema(min_length = 10, max_length = 500)]
     pub reason: String,
 }
 

@@ -32,6 +32,35 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(hold_invoice))
         .routes(routes!(resume_invoice))
         .routes(routes!(cancel_invoice))
+        .routes(routes!(renumber_invoice))
+}
+
+/// Correct an invoice's workshop invoice number (finance or operations), audited with the
+/// reason: a typo, or one of two invoices whose numbers clash on their letters and digits.
+/// Refused (409) once any installment of it is posted, and for a cancelled invoice; a
+/// number another open invoice has is refused at its field (422).
+#[utoipa::path(post, path = "/payments/vehicle-repairs/{repair_id}/invoice-number", tag = "Vehicle Repairs",
+    request_body = super::numbers::RenumberRequest, params(("repair_id" = String, Path)),
+    responses((status = 200, body = super::numbers::Renumbered), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn renumber_invoice(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(repair_id): Path<String>,
+    body: JsonBody,
+) -> Result<Json<super::numbers::Renumbered>, AppError> {
+    user.require(FINANCE_OR_OPERATIONS)?;
+    let request: super::numbers::RenumberRequest = body.parse()?;
+    let mut tx = state.db.begin().await?;
+    let done = super::numbers::renumber(
+        &mut tx,
+        &repair_id,
+        &request,
+        &user.username,
+        state.clock.now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(done))
 }
 
 async fn lifecycle(

@@ -348,18 +348,72 @@ both_backends! {
         assert_eq!(problem["errors"][0]["field"], "amount");
     }
 
-    async fn invoice_numbers_are_unique_ignoring_case_and_spacing(app) {
-        let first = app.create_invoice(1, "300.00", "BAW-1187").await;
-        for clash in ["baw-1187", " BAW-1187 ", "Baw-1187"] {
+    async fn invoice_numbers_are_unique_on_their_letters_and_digits(app) {
+        let first = app.create_invoice(1, "300.00", "BAW-77123").await;
+        for clash in ["baw 77123", " BAW_77123 ", "baw.77123", "BAW77123", "Baw-77123"] {
             let case_no = app.create_repair_case().await;
             let (status, problem) = app.submit_step(&case_no, app.invoice_data(2, "300.00", clash)).await;
             assert_eq!(status, StatusCode::CONFLICT, "{clash}: {problem}");
             assert!(problem["detail"].as_str().unwrap().contains(&first), "{problem}");
         }
+        // A number with no letter or digit names no invoice.
+        let case_no = app.create_repair_case().await;
+        let (status, problem) = app.submit_step(&case_no, app.invoice_data(2, "300.00", "--/--")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
         // Another number (or the same once the first is cancelled) is fine.
-        app.create_invoice(2, "300.00", "BAW-1188").await;
+        app.create_invoice(2, "300.00", "BAW-77124").await;
         app.post_as("operations", &format!("/payments/vehicle-repairs/{first}/cancel"), json!({"reason": "entered twice"})).await;
-        app.create_invoice(3, "300.00", "baw-1187").await;
+        app.create_invoice(3, "300.00", "baw_77123").await;
+    }
+
+    async fn a_number_is_corrected_until_anything_is_posted_and_an_upgrade_waits_for_clashes(app) {
+        let typo = app.create_invoice(1, "300.00", "BAW-9001").await;
+        let other = app.invoice_from_this_week(2, "300.00", "BAW-9002").await;
+        let path = format!("/payments/vehicle-repairs/{typo}/invoice-number");
+        // Another open invoice's number, a short reason: refused at their fields.
+        let (status, problem) = app.post_as("operations", &path, json!({"invoice_number": "baw 9002", "reason": "x"})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        let fields: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        assert_eq!(fields, ["reason"]);
+        let (status, problem) = app.post_as("operations", &path, json!({"invoice_number": "baw 9002", "reason": "the workshop's number was misread"})).await;
+        assert_eq!((status, problem["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invoice_number")), "{problem}");
+        assert!(problem["detail"].as_str().unwrap().contains(&other), "{problem}");
+        // Corrected, audited.
+        let (status, done) = app.post_as("operations", &path, json!({"invoice_number": "BAW-9010", "reason": "the workshop's number was misread"})).await;
+        assert_eq!(status, StatusCode::OK, "{done}");
+        assert_eq!((done["previous_invoice_number"].as_str(), done["invoice_number"].as_str()), (Some("BAW-9001"), Some("BAW-9010")));
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM audit_log WHERE action = 'repair_invoice_renumbered'").await, 1);
+        // Once an installment is posted, the number is what the ledger and statements carry.
+        let (status, posted) = app.post_as("finance", "/payments/vehicle-repairs/ledger/post-installment", json!({"installment_ids": [format!("{other}-01")]})).await;
+        assert_eq!((status, posted["posted"].as_i64()), (StatusCode::OK, Some(1)), "{posted}");
+        let (status, problem) = app.post_as("operations", &format!("/payments/vehicle-repairs/{other}/invoice-number"),
+            json!({"invoice_number": "BAW-9020", "reason": "the workshop's number was misread"})).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+        // Rows that clash under the key (written before it dropped punctuation): the
+        // upgrade refuses and names them, the command lists them, and a correction lets it on.
+        sqlx::query("UPDATE repair_invoices SET invoice_number = 'BAW 9010' WHERE repair_id = $1").bind(&other).execute(app.db.reader()).await.unwrap();
+        sqlx::query("DELETE FROM _sqlx_migrations WHERE version = 22").execute(app.db.reader()).await.unwrap();
+        let refused = app.db.migrate().await.expect_err("the upgrade waits for the clash");
+        let said = refused.to_string();
+        assert!(said.contains(&typo) && said.contains(&other) && said.contains("batconnect invoices clashes"), "{said}");
+        let listed = std::process::Command::new(env!("CARGO_BIN_EXE_batconnect"))
+            .args(["invoices", "clashes"])
+            .env("BAT_DATABASE_URL", &app.database_url)
+            .env("BAT_DATA_DIR", app.data_dir())
+            .output()
+            .unwrap();
+        assert!(!listed.status.success());
+        let out = String::from_utf8_lossy(&listed.stdout);
+        assert!(out.contains("BAW9010") && out.contains(&typo) && out.contains(&other), "{out}");
+        let fixed = std::process::Command::new(env!("CARGO_BIN_EXE_batconnect"))
+            .args(["invoices", "renumber", &typo, "BAW-9011", "--reason", "clash found before the upgrade"])
+            .env("BAT_DATABASE_URL", &app.database_url)
+            .env("BAT_DATA_DIR", app.data_dir())
+            .output()
+            .unwrap();
+        assert!(fixed.status.success(), "{}", String::from_utf8_lossy(&fixed.stderr));
+        app.db.migrate().await.expect("the upgrade goes on once the clash is resolved");
+        assert_eq!(app.scalar_text(&format!("SELECT invoice_number_key FROM repair_invoices WHERE repair_id = '{other}'")).await, "BAW9010");
     }
 
     async fn a_completed_step_resubmitted_with_other_data_is_refused(app) {

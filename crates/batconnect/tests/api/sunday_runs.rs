@@ -238,6 +238,30 @@ both_backends! {
         assert!(String::from_utf8_lossy(&future.stderr).contains("later than today"), "{}", String::from_utf8_lossy(&future.stderr));
     }
 
+    async fn a_run_killed_with_no_scheduler_is_failed_by_whoever_reads_the_runs(app) {
+        // A CLI posting run and a scheduled one whose processes were killed (`kill -9`):
+        // no scheduler runs here, yet the next read of the runs marks both failed.
+        for (trigger, period) in [("cli", "2026-11-24"), ("schedule", "2026-11-22")] {
+            sqlx::query(&format!("INSERT INTO job_runs (job_name, period, trigger, requested_by, status, owner, attempts, started_on, heartbeat_on) \
+                         VALUES ('repairs.post_due_installments', '{period}', '{trigger}', 'ops', 'running', 'killed:1:0', 1, \
+                         '2026-11-25T14:00:00Z', '2026-11-25T14:01:00Z')"))
+                .execute(app.db.reader()).await.unwrap();
+        }
+        let (_, runs) = app.get_as("viewer", "/jobs/runs").await;
+        for run in runs["items"].as_array().unwrap() {
+            assert_eq!(run["status"], "failed", "{run}");
+            assert!(run["error"].as_str().unwrap().starts_with("abandoned:"), "{run}");
+        }
+        assert_eq!(runs["items"].as_array().unwrap().len(), 2);
+        // A run still heart-beating is left alone.
+        sqlx::query("INSERT INTO job_runs (job_name, period, trigger, requested_by, status, owner, attempts, started_on, heartbeat_on) \
+                     VALUES ('dtr.generate_weekly', '2026-11-25', 'api', 'finance', 'running', 'alive:1:0', 1, \
+                     '2026-11-25T14:59:30Z', '2026-11-25T14:59:50Z')")
+            .execute(app.db.reader()).await.unwrap();
+        let (_, runs) = app.get_as("viewer", "/jobs/runs?job=dtr.generate_weekly").await;
+        assert_eq!(runs["items"][0]["status"], "running");
+    }
+
     async fn a_manual_run_whose_process_died_is_marked_failed(app) {
         sqlx::query("INSERT INTO job_runs (job_name, period, trigger, requested_by, status, owner, attempts, started_on, heartbeat_on) \
                      VALUES ('repairs.post_due_installments', '2026-11-25', 'api', 'finance', 'running', 'gone:1:0', 1, \
