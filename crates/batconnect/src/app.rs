@@ -75,15 +75,21 @@ impl Application {
             shutdown.await;
             let _ = stop.send(true);
         });
-        let mut http_stopped = stopped;
-        axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = http_stopped.wait_for(|s| *s).await;
-        })
-        .await?;
+        let config = &self.state.config;
+        let limits = crate::http::serve::Limits {
+            header_timeout: std::time::Duration::from_secs(config.header_timeout_seconds),
+            keep_alive: std::time::Duration::from_secs(config.keep_alive_seconds),
+            max_connections: config.max_connections,
+        };
+        let files = crate::http::serve::raise_file_limit();
+        tracing::info!(
+            open_file_limit = files,
+            max_connections = limits.max_connections,
+            header_timeout_s = config.header_timeout_seconds,
+            keep_alive_s = config.keep_alive_seconds,
+            "connection limits"
+        );
+        crate::http::serve::serve(self.listener, router, limits, stopped).await?;
         if let Some(task) = scheduler {
             let _ = task.await;
         }

@@ -49,6 +49,20 @@ pub struct Config {
     /// Where people reach the service (`BAT_PUBLIC_URL`); when it is https the console's
     /// session cookie is marked `Secure`.
     pub public_url: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`BAT_TRUSTED_PROXIES`, a
+    /// comma-separated list of addresses; empty by default: the peer's address is the
+    /// client's). The sign-in throttle then counts per real client, not per proxy.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Seconds a connection may take to send a request's headers, and may stay idle
+    /// between requests before its next headers start (`BAT_HEADER_TIMEOUT_SECONDS`,
+    /// 1 to 60, default 10).
+    pub header_timeout_seconds: u64,
+    /// Seconds a kept-alive connection may wait idle for its next request
+    /// (`BAT_KEEP_ALIVE_SECONDS`, 1 to 3600, default 60).
+    pub keep_alive_seconds: u64,
+    /// Open connections at most (`BAT_MAX_CONNECTIONS`, 16 to 1,000,000, default 4,096);
+    /// at the cap the oldest connection still sending its headers is closed for a new one.
+    pub max_connections: usize,
     /// Weekly installment by invoice total (`BAT_REPAYMENT_MATRIX`); an invoice keeps the
     /// schedule it was created with.
     pub repayment_matrix: domain::matrix::RepaymentMatrix,
@@ -147,6 +161,10 @@ impl std::fmt::Debug for Config {
             .field("max_upload_bytes", &self.max_upload_bytes)
             .field("fleet_name", &self.fleet_name)
             .field("public_url", &self.public_url)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("header_timeout_seconds", &self.header_timeout_seconds)
+            .field("keep_alive_seconds", &self.keep_alive_seconds)
+            .field("max_connections", &self.max_connections)
             .field("repayment_matrix", &self.repayment_matrix)
             .field("max_start_weeks_ahead", &self.max_start_weeks_ahead)
             .field("test_now", &self.test_now)
@@ -313,6 +331,25 @@ impl Config {
                 });
             }
         }
+        let mut trusted_proxies = Vec::new();
+        for item in get("BAT_TRUSTED_PROXIES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            trusted_proxies.push(item.parse().map_err(|_| ConfigError {
+                name: "BAT_TRUSTED_PROXIES",
+                reason: format!(
+                    "'{item}' is not an IP address (give the proxies' addresses, comma-separated)"
+                ),
+            })?);
+        }
+        let header_timeout_seconds =
+            parse_number(&get, "BAT_HEADER_TIMEOUT_SECONDS", 10, 1, 60)? as u64;
+        let keep_alive_seconds = parse_number(&get, "BAT_KEEP_ALIVE_SECONDS", 60, 1, 3600)? as u64;
+        let max_connections =
+            parse_number(&get, "BAT_MAX_CONNECTIONS", 4096, 16, 1_000_000)? as usize;
         let repayment_matrix = match get("BAT_REPAYMENT_MATRIX") {
             None => domain::matrix::RepaymentMatrix::default(),
             Some(value) => parse_matrix(&value).map_err(|reason| ConfigError {
@@ -372,6 +409,10 @@ impl Config {
             max_upload_bytes,
             fleet_name,
             public_url,
+            trusted_proxies,
+            header_timeout_seconds,
+            keep_alive_seconds,
+            max_connections,
             posting_pause_ms,
             post_schedule,
             dtr_schedule,

@@ -239,6 +239,31 @@ impl AppError {
 }
 
 impl AppError {
+    /// The error a status stands for, with `detail` as its words (an answer written by a
+    /// layer below the handlers, shown again as a console page).
+    pub fn from_status(status: StatusCode, detail: String) -> AppError {
+        match status {
+            StatusCode::BAD_REQUEST => AppError::BadRequest(detail),
+            StatusCode::UNAUTHORIZED => AppError::Unauthorized(detail),
+            StatusCode::FORBIDDEN => AppError::Forbidden(detail),
+            StatusCode::NOT_FOUND => AppError::NotFound(detail),
+            StatusCode::METHOD_NOT_ALLOWED => AppError::MethodNotAllowed,
+            StatusCode::CONFLICT => AppError::Conflict(detail),
+            StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge(detail),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType(detail),
+            StatusCode::UNPROCESSABLE_ENTITY => AppError::Unprocessable(detail),
+            StatusCode::TOO_MANY_REQUESTS => AppError::TooManyRequests {
+                message: detail,
+                retry_after: 1,
+            },
+            StatusCode::SERVICE_UNAVAILABLE => AppError::Busy {
+                message: detail,
+                retry_after: 1,
+            },
+            _ => AppError::Internal(anyhow::anyhow!("{status}: {detail}")),
+        }
+    }
+
     /// A race's loser whose error travelled as an internal one (through `anyhow`) is still
     /// a 409 in words, never a 500 (the API's and the console's answers both go through
     /// this).

@@ -98,6 +98,27 @@ pub async fn refuse_control_characters(request: Request, next: Next) -> Response
         return AppError::BadRequest(format!("the path {message}")).into_response();
     }
     if let Some(query) = uri.query() {
+        // Each name and value must decode to UTF-8: `%FF` or an overlong `%C0%80` is a
+        // 400 naming the parameter, never replaced by U+FFFD and taken.
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let decode = |text: &str| {
+                percent_encoding::percent_decode_str(&text.replace('+', " "))
+                    .decode_utf8()
+                    .map(|t| t.into_owned())
+            };
+            let shown = decode(name).unwrap_or_else(|_| {
+                percent_encoding::percent_decode_str(name)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            });
+            if decode(name).is_err() || decode(value).is_err() {
+                return AppError::BadRequest(format!(
+                    "query parameter '{shown}': its value is not valid UTF-8 text (percent-encode UTF-8 bytes only)"
+                ))
+                .into_response();
+            }
+        }
         for (name, value) in form_urlencoded::parse(query.as_bytes()) {
             let problem = check_text("name", &name)
                 .map_err(|m| format!("a query parameter name {m}"))

@@ -25,18 +25,54 @@ where
 
 /// The client's IP address, when the server knows it (it serves with connect info; an
 /// in-process caller may not).
+#[derive(Debug, Clone, Copy)]
 pub struct ClientAddress(pub Option<std::net::IpAddr>);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(known) = parts.extensions.get::<ClientAddress>() {
+            return Ok(*known);
+        }
         Ok(ClientAddress(
             parts
                 .extensions
                 .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
                 .map(|c| c.0.ip()),
         ))
+    }
+}
+
+impl ClientAddress {
+    /// The client's address: the peer's, unless the peer is a trusted proxy, when it is the
+    /// right-most address of `X-Forwarded-For` that is not itself a trusted proxy (the
+    /// left part of that header is whatever the client wrote, and is never believed).
+    pub fn of(
+        peer: Option<std::net::IpAddr>,
+        forwarded_for: Option<&str>,
+        trusted: &[std::net::IpAddr],
+    ) -> ClientAddress {
+        let Some(peer) = peer else {
+            return ClientAddress(None);
+        };
+        if !trusted.contains(&peer) {
+            return ClientAddress(Some(peer));
+        }
+        let mut client = peer;
+        if let Some(list) = forwarded_for {
+            for hop in list.rsplit(',').map(str::trim) {
+                match hop.parse::<std::net::IpAddr>() {
+                    Ok(address) if trusted.contains(&address) => client = address,
+                    Ok(address) => {
+                        client = address;
+                        break;
+                    }
+                    Err(_) => break,
+                }
+            }
+        }
+        ClientAddress(Some(client))
     }
 }
 

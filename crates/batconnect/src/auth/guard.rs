@@ -72,7 +72,15 @@ impl LoginGuard {
         now: DateTime<Utc>,
     ) -> Result<(), AppError> {
         let failures = self.failures.lock().expect("login guard lock");
-        let wait = Self::keys(username, address)
+        Self::blocked(&failures, &Self::keys(username, address), now)
+    }
+
+    fn blocked(
+        failures: &HashMap<String, Failures>,
+        keys: &[String; 2],
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        let wait = keys
             .iter()
             .filter_map(|k| failures.get(k)?.blocked_until)
             .filter(|until| *until > now)
@@ -86,16 +94,28 @@ impl LoginGuard {
         }
     }
 
-    /// Counts a failure against both keys, blocking a key that went over its limit.
-    pub fn failed(&self, username: &str, address: Option<IpAddr>, now: DateTime<Utc>) {
+    /// Lets an attempt through and counts it against both keys *before* its password is
+    /// checked, in one step under the lock: of many attempts sent at once, only as many as
+    /// the limit are checked and the rest get 429 (counting after the check let all of them
+    /// through). A key that reaches its limit is blocked; a blocked key refuses every
+    /// attempt, the right password too, until its wait has passed. A success takes its
+    /// attempt back ([`LoginGuard::succeeded`]).
+    pub fn admit(
+        &self,
+        username: &str,
+        address: Option<IpAddr>,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
         let mut failures = self.failures.lock().expect("login guard lock");
+        let keys = Self::keys(username, address);
+        Self::blocked(&failures, &keys, now)?;
         if failures.len() >= MAX_ENTRIES {
             failures.retain(|_, f| {
                 f.blocked_until.is_some_and(|u| u > now)
                     || f.window_start + Duration::minutes(WINDOW_MINUTES) > now
             });
         }
-        let [pair, address_key] = Self::keys(username, address);
+        let [pair, address_key] = keys;
         for (key, limit) in [(pair, PER_USERNAME_AND_ADDRESS), (address_key, PER_ADDRESS)] {
             if failures.len() >= MAX_ENTRIES && !failures.contains_key(&key) {
                 continue;
@@ -105,8 +125,7 @@ impl LoginGuard {
                 window_start: now,
                 blocked_until: None,
             });
-            let blocked = entry.blocked_until.is_some_and(|u| u > now);
-            if !blocked && entry.window_start + Duration::minutes(WINDOW_MINUTES) <= now {
+            if entry.window_start + Duration::minutes(WINDOW_MINUTES) <= now {
                 *entry = Failures {
                     count: 0,
                     window_start: now,
@@ -120,16 +139,19 @@ impl LoginGuard {
                 entry.blocked_until = Some(now + Duration::seconds(wait));
             }
         }
+        Ok(())
     }
 
-    /// A successful sign-in clears its (username, address) failures; the address's own
-    /// count stays, so guessing many usernames from one place is still slowed down.
+    /// A successful sign-in clears its (username, address) count and takes its attempt
+    /// back from the address's count (which keeps its failures, so guessing many usernames
+    /// from one place is still slowed down).
     pub fn succeeded(&self, username: &str, address: Option<IpAddr>) {
-        let [pair, _] = Self::keys(username, address);
-        self.failures
-            .lock()
-            .expect("login guard lock")
-            .remove(&pair);
+        let [pair, address_key] = Self::keys(username, address);
+        let mut failures = self.failures.lock().expect("login guard lock");
+        failures.remove(&pair);
+        if let Some(entry) = failures.get_mut(&address_key) {
+            entry.count = entry.count.saturating_sub(1);
+        }
     }
 
     /// Checks `password` against `stored`, or against a dummy hash of the same cost when
@@ -171,10 +193,10 @@ mod tests {
         let here: Option<IpAddr> = "10.0.0.1".parse().ok();
         let elsewhere: Option<IpAddr> = "10.0.0.2".parse().ok();
         for _ in 0..4 {
-            guard.failed("admin", here, at(0));
+            guard.admit("admin", here, at(0)).unwrap();
         }
         assert!(guard.check("admin", here, at(0)).is_ok());
-        guard.failed("admin", here, at(0));
+        guard.admit("admin", here, at(0)).unwrap();
         let Err(AppError::TooManyRequests { retry_after, .. }) = guard.check("Admin", here, at(1))
         else {
             panic!("not throttled");
@@ -184,7 +206,7 @@ mod tests {
         assert!(guard.check("admin", elsewhere, at(1)).is_ok());
         // After the wait, one more failure doubles it.
         assert!(guard.check("admin", here, at(30)).is_ok());
-        guard.failed("admin", here, at(30));
+        guard.admit("admin", here, at(30)).unwrap();
         let Err(AppError::TooManyRequests { retry_after, .. }) = guard.check("admin", here, at(30))
         else {
             panic!("not throttled");
@@ -196,11 +218,27 @@ mod tests {
     }
 
     #[test]
+    fn only_the_limit_is_admitted_and_then_even_the_right_password_waits() {
+        let guard = LoginGuard::new(HashCost::FAST_FOR_TESTS);
+        let here: Option<IpAddr> = "10.0.0.3".parse().ok();
+        let admitted = (0..20)
+            .filter(|_| guard.admit("finance", here, at(0)).is_ok())
+            .count();
+        assert_eq!(admitted, PER_USERNAME_AND_ADDRESS as usize);
+        // Whatever the password, the next attempt waits until the block has passed.
+        assert!(guard.admit("finance", here, at(29)).is_err());
+        assert!(guard.admit("finance", here, at(30)).is_ok());
+        // A success takes its attempt back from the address's count.
+        guard.succeeded("finance", here);
+        assert!(guard.admit("finance", here, at(31)).is_ok());
+    }
+
+    #[test]
     fn many_usernames_from_one_address_are_throttled_too() {
         let guard = LoginGuard::new(HashCost::FAST_FOR_TESTS);
         let here: Option<IpAddr> = "10.0.0.9".parse().ok();
         for n in 0..20 {
-            guard.failed(&format!("user{n}"), here, at(0));
+            guard.admit(&format!("user{n}"), here, at(0)).unwrap();
         }
         assert!(guard.check("someone-new", here, at(0)).is_err());
         assert!(guard

@@ -93,7 +93,8 @@ pub async fn authenticate(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<repo::StoredUser, AppError> {
     let username = attempt.username.trim();
-    guard.check(username, attempt.address, now)?;
+    // Counted before the password is checked (see `LoginGuard::admit`).
+    guard.admit(username, attempt.address, now)?;
     let refused = || AppError::Unauthorized("unknown username or wrong password".into());
     let stored = repo::find_by_username(db.reader(), username).await?;
     let matched = guard
@@ -107,10 +108,7 @@ pub async fn authenticate(
             guard.succeeded(username, attempt.address);
             Ok(user)
         }
-        _ => {
-            guard.failed(username, attempt.address, now);
-            Err(refused())
-        }
+        _ => Err(refused()),
     }
 }
 

@@ -5,6 +5,7 @@
 mod health;
 mod openapi;
 mod request_rules;
+pub mod serve;
 
 use std::time::Duration;
 
@@ -96,6 +97,7 @@ fn console(state: &AppState) -> Router<AppState> {
         .merge(crate::jobs::pages::router())
         .merge(crate::fleet::pages::router())
         .merge(crate::auth::pages::router())
+        .layer(axum::middleware::from_fn(crate::web::clean_forms))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::web::guard,
@@ -116,6 +118,14 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(
             crate::api::clean::refuse_control_characters,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            client_address,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            refuse_declared_oversize,
+        ))
         .layer(axum::middleware::from_fn(problems_and_headers))
         .layer(axum::middleware::from_fn(close_if_body_unread))
         .layer(CatchPanicLayer::custom(panic_response))
@@ -134,6 +144,85 @@ pub fn router(state: AppState) -> Router {
                 }),
         )
         .with_state(state)
+}
+
+/// The most body a route accepts (its `DefaultBodyLimit`; axum's 2 MiB elsewhere), for
+/// refusing a declared `Content-Length` above it before any of the body is read. A route
+/// with a smaller limit of its own still stops at its limit while reading.
+fn body_limit_of(path: &str, max_upload: usize) -> usize {
+    const AXUM_DEFAULT: usize = 2 * 1024 * 1024;
+    if path.ends_with("/documents") || path.starts_with("/app/cases/") {
+        max_upload + crate::documents::pages::FORM_OVERHEAD
+    } else if path == "/app/fleet/import" {
+        5 * 1024 * 1024 + 64 * 1024
+    } else if path == "/app/earnings/upload" {
+        AXUM_DEFAULT + 64 * 1024
+    } else {
+        AXUM_DEFAULT
+    }
+}
+
+/// A declared `Content-Length` above what the route accepts is answered 413 at once,
+/// before any of the body is read (and the connection is closed: the body is not wanted).
+async fn refuse_declared_oversize(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let limit = body_limit_of(request.uri().path(), state.config.max_upload_bytes);
+    if declared.is_some_and(|n| n > limit as u64) {
+        let error = AppError::PayloadTooLarge(format!(
+            "the request body is larger than this endpoint accepts ({limit} bytes at most)"
+        ));
+        let mut response = if is_page(request.uri().path()) {
+            crate::web::layout::error_page(error)
+        } else {
+            error.into_response()
+        };
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+        return response;
+    }
+    next.run(request).await
+}
+
+/// The client's address for the sign-in throttle: behind a trusted proxy
+/// (`BAT_TRUSTED_PROXIES`), the one it forwarded for; otherwise the peer's.
+async fn client_address(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if !state.config.trusted_proxies.is_empty() {
+        let peer = request
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        let forwarded = request
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let address = crate::api::extract::ClientAddress::of(
+            peer,
+            forwarded.as_deref(),
+            &state.config.trusted_proxies,
+        );
+        request.extensions_mut().insert(address);
+    }
+    next.run(request).await
+}
+
+fn is_page(path: &str) -> bool {
+    path == crate::web::PREFIX || path.starts_with("/app/")
 }
 
 /// A request answered before its body was read to the end (a 401 before the body, a 413
@@ -189,9 +278,36 @@ async fn problems_and_headers(
 ) -> axum::response::Response {
     use axum::http::{header, HeaderValue};
     let docs = request.uri().path().starts_with("/docs");
-    let page =
-        request.uri().path() == crate::web::PREFIX || request.uri().path().starts_with("/app/");
+    let page = is_page(request.uri().path());
     let mut response = next.run(request).await;
+    // Under /app an error is a page of the console, never problem+json (a query value
+    // that is not UTF-8, a form-only URL opened with GET, …).
+    let problem = page
+        && response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/problem+json"));
+    if problem {
+        let status = response.status();
+        let detail = axum::body::to_bytes(std::mem::take(response.body_mut()), 64 * 1024)
+            .await
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|p| p["detail"].as_str().map(str::to_string))
+            .unwrap_or_default();
+        let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
+        let connection = response.headers().get(header::CONNECTION).cloned();
+        response = crate::web::layout::error_page(AppError::from_status(status, detail));
+        for (name, value) in [
+            (header::RETRY_AFTER, retry_after),
+            (header::CONNECTION, connection),
+        ] {
+            if let Some(value) = value {
+                response.headers_mut().insert(name, value);
+            }
+        }
+    }
     let plain_error = !page
         && (response.status().is_client_error() || response.status().is_server_error())
         && response

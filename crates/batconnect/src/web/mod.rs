@@ -166,6 +166,73 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The one text rule (`api::clean`) at the console's front door: a form field holding a
+/// NUL or another control character (line breaks and tabs only in free text) is refused
+/// with a page naming the field, before any handler — or the database — sees it. The
+/// sign-in form shows the error beside its field itself.
+pub async fn clean_forms(request: Request, next: Next) -> Response {
+    let is_form = request.method() == Method::POST
+        && request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form || request.uri().path() == "/app/sign-in" {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    // Console forms without a file are small; a bigger one is not a form of ours.
+    let bytes = match axum::body::to_bytes(body, 1024 * 1024).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return layout::error_page(AppError::PayloadTooLarge(
+                "the form is larger than 1 MB".into(),
+            ))
+        }
+    };
+    if let Some((field, message)) = bad_form_text(&bytes) {
+        return layout::error_page(AppError::Validation(vec![FieldError::new(
+            field,
+            format!("{message}; nothing was saved: go back, correct it and send the form again"),
+        )]));
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await
+}
+
+/// The first field of an urlencoded form that is not UTF-8 or breaks the text rule.
+pub fn bad_form_text(body: &[u8]) -> Option<(String, String)> {
+    for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+        let mut halves = pair.splitn(2, |b| *b == b'=');
+        let (name, value) = (
+            halves.next().unwrap_or_default(),
+            halves.next().unwrap_or_default(),
+        );
+        let decode = |raw: &[u8]| {
+            let spaced: Vec<u8> = raw
+                .iter()
+                .map(|b| if *b == b'+' { b' ' } else { *b })
+                .collect();
+            percent_encoding::percent_decode(&spaced)
+                .decode_utf8()
+                .map(|t| t.into_owned())
+        };
+        let Ok(name) = decode(name) else {
+            return Some(("form".into(), "a field name is not valid UTF-8 text".into()));
+        };
+        let Ok(value) = decode(value) else {
+            return Some((name, "is not valid UTF-8 text".into()));
+        };
+        if let Err(message) = crate::api::clean::check_text("name", &name) {
+            return Some(("form".into(), format!("a field name {message}")));
+        }
+        if let Err(message) = crate::api::clean::check_text(&name, &value) {
+            return Some((name, message));
+        }
+    }
+    None
+}
+
 /// Refuses a state-changing request that a browser says came from another site, before
 /// the CSRF token is even looked at.
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -293,8 +360,11 @@ pub async fn read_form_with_small_file(
         if name == "file" {
             file = Some(bytes).filter(|b| !b.is_empty());
         } else {
-            form.0
-                .push((name, String::from_utf8_lossy(&bytes).into_owned()));
+            let text = String::from_utf8(bytes)
+                .map_err(|_| AppError::field(name.clone(), "is not valid UTF-8 text"))?;
+            crate::api::clean::check_text(&name, &text)
+                .map_err(|message| AppError::field(name.clone(), message))?;
+            form.0.push((name, text));
         }
     }
     form.check_csrf(signed)?;

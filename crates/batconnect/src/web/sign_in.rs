@@ -73,6 +73,26 @@ pub async fn submit(
     let form = Form::parse(&body);
     let next = safe_next(form.get("next"));
     let username = form.get("username").unwrap_or_default().to_string();
+    // The one text rule: a NUL or another control character is refused at its field (it
+    // never reaches the database, where PostgreSQL would refuse it with an error).
+    if let Some((field, message)) = super::bad_form_text(&body) {
+        let shown = if field == "username" {
+            ""
+        } else {
+            username.as_str()
+        };
+        let label = if field == "password" {
+            "Password"
+        } else {
+            "Username"
+        };
+        return Ok(render(
+            &next,
+            shown,
+            Some(&format!("{label} {message}.")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
+    }
     let attempt = LoginAttempt {
         username: &username,
         password: form

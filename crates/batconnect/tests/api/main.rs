@@ -13,6 +13,7 @@ mod earnings_dtr;
 mod exports;
 mod fleet;
 mod hardening;
+mod hostile;
 mod http_surface;
 mod known_words;
 mod lease_rent;

@@ -1,0 +1,374 @@
+//! The server loop: HTTP/1.1 connections served by hyper, each watched so that no client
+//! can hold the service's connections (and file descriptors) for as long as it likes.
+//!
+//! - A connection must send a request's headers within the header timeout
+//!   (`BAT_HEADER_TIMEOUT_SECONDS`, counted from its opening, or from the first byte of its
+//!   next request on a kept-alive connection), or it is closed.
+//! - A kept-alive connection may wait idle for its next request for the keep-alive timeout
+//!   (`BAT_KEEP_ALIVE_SECONDS`), then it is closed.
+//! - At most `BAT_MAX_CONNECTIONS` are open: at the cap, the oldest connection still
+//!   sending its headers (or, failing that, the longest idle) is closed for the new one, so
+//!   a real request is still served while half-open connections pile up. Connections busy
+//!   with a request are never closed for that.
+//! - When the process runs out of file descriptors, accepting pauses briefly after freeing
+//!   one the same way, instead of spinning.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+/// The connection limits (see the module documentation).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub header_timeout: Duration,
+    pub keep_alive: Duration,
+    pub max_connections: usize,
+}
+
+/// Sending its headers (a new connection too, before its first byte).
+const WAITING: u8 = 0;
+/// Its request is being answered.
+const BUSY: u8 = 1;
+/// Kept alive, waiting for its next request.
+const IDLE: u8 = 2;
+/// Chosen to be closed.
+const CLOSING: u8 = 3;
+
+struct Conn {
+    phase: AtomicU8,
+    /// Milliseconds since the registry's start when the phase began.
+    since: AtomicU64,
+    close: tokio::sync::Notify,
+}
+
+struct Registry {
+    start: Instant,
+    next_id: AtomicU64,
+    conns: Mutex<HashMap<u64, Arc<Conn>>>,
+}
+
+impl Registry {
+    fn now(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+
+    fn set(&self, conn: &Conn, phase: u8) {
+        if conn.phase.load(Ordering::Acquire) != CLOSING {
+            conn.since.store(self.now(), Ordering::Release);
+            conn.phase.store(phase, Ordering::Release);
+        }
+    }
+
+    fn open(&self) -> (u64, Arc<Conn>) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let conn = Arc::new(Conn {
+            phase: AtomicU8::new(WAITING),
+            since: AtomicU64::new(self.now()),
+            close: tokio::sync::Notify::new(),
+        });
+        self.lock().insert(id, conn.clone());
+        (id, conn)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Conn>>> {
+        self.conns.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn open_count(&self) -> usize {
+        self.lock()
+            .values()
+            .filter(|c| c.phase.load(Ordering::Acquire) != CLOSING)
+            .count()
+    }
+
+    fn close(conn: &Conn) {
+        conn.phase.store(CLOSING, Ordering::Release);
+        conn.close.notify_one();
+    }
+
+    /// Closes the oldest connection still sending its headers, else the longest idle one;
+    /// false when every connection is busy with a request.
+    fn evict_one(&self) -> bool {
+        let conns = self.lock();
+        let pick = |phase: u8| {
+            conns
+                .values()
+                .filter(|c| c.phase.load(Ordering::Acquire) == phase)
+                .min_by_key(|c| c.since.load(Ordering::Acquire))
+                .cloned()
+        };
+        match pick(WAITING).or_else(|| pick(IDLE)) {
+            Some(conn) => {
+                Self::close(&conn);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Closes connections past their header or keep-alive timeout; how many.
+    fn reap(&self, limits: &Limits) -> usize {
+        let now = self.now();
+        let header = limits.header_timeout.as_millis() as u64;
+        let idle = limits.keep_alive.as_millis() as u64;
+        let mut closed = 0;
+        for conn in self.lock().values() {
+            let waited = now.saturating_sub(conn.since.load(Ordering::Acquire));
+            let over = match conn.phase.load(Ordering::Acquire) {
+                WAITING => waited > header,
+                IDLE => waited > idle,
+                _ => false,
+            };
+            if over {
+                Self::close(conn);
+                closed += 1;
+            }
+        }
+        closed
+    }
+}
+
+/// The socket, telling its connection's watch when the next request's first bytes arrive.
+struct Watched {
+    stream: TcpStream,
+    conn: Arc<Conn>,
+    registry: Arc<Registry>,
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.stream).poll_read(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            // A kept-alive connection starts its next request: its headers are timed now.
+            if this.conn.phase.load(Ordering::Acquire) == IDLE {
+                this.registry.set(&this.conn, WAITING);
+            }
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write(cx, data)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+}
+
+/// A response body that marks its connection idle once it has been sent (or dropped).
+struct Tracked {
+    body: Body,
+    conn: Option<(Arc<Conn>, Arc<Registry>)>,
+}
+
+impl Tracked {
+    fn done(&mut self) {
+        if let Some((conn, registry)) = self.conn.take() {
+            registry.set(&conn, IDLE);
+        }
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.done();
+    }
+}
+
+impl http_body::Body for Tracked {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.body).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None)) {
+            this.done();
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// Serves `router` on `listener` until `stopped` turns true; then stops accepting, closes
+/// idle and half-open connections at once, and lets requests in flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: Limits,
+    mut stopped: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    let registry = Arc::new(Registry {
+        start: Instant::now(),
+        next_id: AtomicU64::new(0),
+        conns: Mutex::new(HashMap::new()),
+    });
+    let reaper = {
+        let (registry, mut stopped) = (registry.clone(), stopped.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(250));
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {
+                        let closed = registry.reap(&limits);
+                        if closed > 0 {
+                            tracing::debug!(closed, "closed connections past their header or keep-alive timeout");
+                        }
+                    }
+                    _ = stopped.wait_for(|s| *s) => return,
+                }
+            }
+        })
+    };
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = stopped.wait_for(|s| *s) => break,
+        };
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                // Out of file descriptors (or another transient failure): free one and
+                // wait a moment instead of spinning on accept.
+                tracing::warn!(%error, "could not accept a connection");
+                registry.evict_one();
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        if registry.open_count() >= limits.max_connections && !registry.evict_one() {
+            tracing::warn!(
+                max = limits.max_connections,
+                "at the connection cap with every connection busy; serving one more"
+            );
+        }
+        let _ = stream.set_nodelay(true);
+        let (id, conn) = registry.open();
+        let (router, registry, mut stopped) = (router.clone(), registry.clone(), stopped.clone());
+        tokio::spawn(async move {
+            let service = {
+                let (conn, registry) = (conn.clone(), registry.clone());
+                hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+                    registry.set(&conn, BUSY);
+                    request.extensions_mut().insert(ConnectInfo(peer));
+                    let (router, conn, registry) = (router.clone(), conn.clone(), registry.clone());
+                    async move {
+                        let response = match tower::ServiceExt::oneshot(
+                            router,
+                            request.map(Body::new),
+                        )
+                        .await
+                        {
+                            Ok(response) => response,
+                            Err(never) => match never {},
+                        };
+                        Ok::<_, Infallible>(response.map(|body| Tracked {
+                            body,
+                            conn: Some((conn, registry)),
+                        }))
+                    }
+                })
+            };
+            let io = TokioIo::new(Watched {
+                stream,
+                conn: conn.clone(),
+                registry: registry.clone(),
+            });
+            let connection = hyper::server::conn::http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(io, service);
+            tokio::pin!(connection);
+            let mut stopping = false;
+            loop {
+                tokio::select! {
+                    _ = connection.as_mut() => break,
+                    // Past a timeout, or chosen to make room: dropped, which closes it.
+                    _ = conn.close.notified() => break,
+                    _ = stopped.wait_for(|s| *s), if !stopping => {
+                        if conn.phase.load(Ordering::Acquire) == BUSY {
+                            stopping = true;
+                            connection.as_mut().graceful_shutdown();
+                        } else {
+                            break;
+                        }
+                    }
+                }
+            }
+            registry.lock().remove(&id);
+        });
+    }
+    drop(listener);
+    reaper.abort();
+    // Requests in flight finish (at most 30 s).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !registry.lock().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
+/// Raises the soft limit of open files as far as the hard limit allows (each connection
+/// is a file); the limit the process runs with, or `None` where it cannot be read.
+pub fn raise_file_limit() -> Option<u64> {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => Some(limit),
+        Err(error) => {
+            tracing::warn!(%error, "could not raise the open-file limit");
+            rlimit::getrlimit(rlimit::Resource::NOFILE)
+                .ok()
+                .map(|(soft, _)| soft)
+        }
+    }
+}
