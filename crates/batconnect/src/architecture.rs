@@ -218,6 +218,10 @@ const CROSS_TABLE_FILES: &[(&str, &str)] = &[
     ),
     // Migrations, the demo seed and the integration helpers create every table.
     ("db/migrations.rs", "migrations"),
+    (
+        "db/invoice_numbers.rs",
+        "the upgrade's data step reads the invoice numbers it re-keys (the migration needs it before any feature runs)",
+    ),
     ("seed.rs", "the demo data"),
 ];
 

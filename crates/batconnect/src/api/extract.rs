@@ -62,7 +62,11 @@ impl ClientAddress {
         let mut client = peer;
         if let Some(list) = forwarded_for {
             for hop in list.rsplit(',').map(str::trim) {
-                match hop.parse::<std::net::IpAddr>() {
+                // An address may come with its port (`203.0.113.7:5123`, `[2001:db8::1]:443`).
+                let parsed = hop
+                    .parse::<std::net::IpAddr>()
+                    .or_else(|_| hop.parse::<std::net::SocketAddr>().map(|s| s.ip()));
+                match parsed {
                     Ok(address) if trusted.contains(&address) => client = address,
                     Ok(address) => {
                         client = address;

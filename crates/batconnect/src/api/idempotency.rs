@@ -95,31 +95,16 @@ impl Idempotency {
         )))
     }
 
-    /// The stored reply of an earlier request with this key, if any.
+    /// The stored reply of an earlier request with this key, if any; the same key with
+    /// another body is 409.
     pub async fn replay(&self, db: &Db) -> Result<Option<Reply>, AppError> {
-        let Some(key) = &self.key else {
-            return Ok(None);
-        };
-        let row = sqlx::query("SELECT request_hash, status_code, response FROM idempotency_keys WHERE key = $1 AND endpoint = $2 AND user_id = $3")
-            .bind(key)
-            .bind(&self.endpoint)
-            .bind(self.user_id)
-            .fetch_optional(db.reader())
-            .await?;
-        let Some(row) = row else { return Ok(None) };
-        let hash: String = row.try_get("request_hash")?;
-        if hash != self.request_hash {
-            return Err(AppError::Conflict(
+        match self.stored(db).await? {
+            None => Ok(None),
+            Some((false, _, _)) => Err(AppError::Conflict(
                 "this Idempotency-Key was already used with a different request body".into(),
-            ));
+            )),
+            Some((true, status, body)) => Ok(Some((status, Json(body)))),
         }
-        let status: i64 = row.try_get("status_code")?;
-        let response: String = row.try_get("response")?;
-        let status = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
-        Ok(Some((
-            status,
-            Json(serde_json::from_str(&response).map_err(anyhow::Error::from)?),
-        )))
     }
 
     /// Stores the reply with the action and commits both. If a concurrent twin committed
@@ -127,11 +112,28 @@ impl Idempotency {
     pub async fn commit(
         &self,
         db: &Db,
-        mut tx: Tx,
+        tx: Tx,
         status: StatusCode,
         body: serde_json::Value,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Reply, AppError> {
+        Ok(self
+            .commit_or_twin(db, tx, status, body.clone(), now)
+            .await?
+            .unwrap_or((status, Json(body))))
+    }
+
+    /// [`Idempotency::commit`], telling which happened: `None` when this action was
+    /// committed with its reply, `Some` (the twin's reply) when a concurrent twin with the
+    /// same key committed first and this one was rolled back.
+    pub async fn commit_or_twin(
+        &self,
+        db: &Db,
+        mut tx: Tx,
+        status: StatusCode,
+        body: serde_json::Value,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<Reply>, AppError> {
         if let Some(key) = &self.key {
             let stored = sqlx::query(
                 "INSERT INTO idempotency_keys (key, endpoint, user_id, request_hash, status_code, response, created_on) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -148,7 +150,7 @@ impl Idempotency {
             if let Err(sqlx::Error::Database(e)) = &stored {
                 if e.is_unique_violation() {
                     tx.rollback().await?;
-                    return self.replay(db).await?.ok_or_else(|| {
+                    return self.replay(db).await?.map(Some).ok_or_else(|| {
                         AppError::Conflict(
                             "a request with this Idempotency-Key is in progress".into(),
                         )
@@ -158,6 +160,6 @@ impl Idempotency {
             stored?;
         }
         tx.commit().await?;
-        Ok((status, Json(body)))
+        Ok(None)
     }
 }

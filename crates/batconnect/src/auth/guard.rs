@@ -142,6 +142,21 @@ impl LoginGuard {
         Ok(())
     }
 
+    /// Gives back an attempt that never got to its password (the hash slot was full, the
+    /// database did not answer): it is not a guess, and must not lock anyone out.
+    pub fn refund(&self, username: &str, address: Option<IpAddr>) {
+        let [pair, address_key] = Self::keys(username, address);
+        let mut failures = self.failures.lock().expect("login guard lock");
+        for (key, limit) in [(pair, PER_USERNAME_AND_ADDRESS), (address_key, PER_ADDRESS)] {
+            if let Some(entry) = failures.get_mut(&key) {
+                entry.count = entry.count.saturating_sub(1);
+                if entry.count < limit {
+                    entry.blocked_until = None;
+                }
+            }
+        }
+    }
+
     /// A successful sign-in clears its (username, address) count and takes its attempt
     /// back from the address's count (which keeps its failures, so guessing many usernames
     /// from one place is still slowed down).

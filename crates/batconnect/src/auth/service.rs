@@ -96,13 +96,20 @@ pub async fn authenticate(
     // Counted before the password is checked (see `LoginGuard::admit`).
     guard.admit(username, attempt.address, now)?;
     let refused = || AppError::Unauthorized("unknown username or wrong password".into());
-    let stored = repo::find_by_username(db.reader(), username).await?;
+    let refund = |error: AppError| {
+        guard.refund(username, attempt.address);
+        error
+    };
+    let stored = repo::find_by_username(db.reader(), username)
+        .await
+        .map_err(|e| refund(e.into()))?;
     let matched = guard
         .verify(
             attempt.password,
             stored.as_ref().map(|s| s.password_hash.clone()),
         )
-        .await?;
+        .await
+        .map_err(|e| refund(e.into()))?;
     match stored {
         Some(user) if matched && user.user.is_active => {
             guard.succeeded(username, attempt.address);

@@ -98,13 +98,13 @@ async fn rekey_invoice_numbers(db: &Db, which: Rekey) -> anyhow::Result<()> {
     if rows.is_empty() && which == Rekey::Missing {
         return Ok(());
     }
-    let clashes = crate::repairs::numbers::clashes(&db.write).await?;
+    let clashes = super::invoice_numbers::clashes(&db.write).await?;
     if !clashes.is_empty() {
         anyhow::bail!(
             "cannot make workshop invoice numbers unique on their letters and digits: these open invoices share a number — {}. \
              List them with `batconnect invoices clashes`; cancel or correct (`batconnect invoices renumber`) all but one of each, \
              then start again (README, \"Upgrading: invoice numbers\").",
-            crate::repairs::numbers::describe(&clashes).join("; ")
+            super::invoice_numbers::describe(&clashes).join("; ")
         );
     }
     let mut changed: Vec<(i64, String)> = Vec::new();
@@ -120,11 +120,19 @@ async fn rekey_invoice_numbers(db: &Db, which: Rekey) -> anyhow::Result<()> {
         }
     }
     let mut tx = db.begin().await?;
-    if which == Rekey::All {
-        // Migration 0022 makes the new keys unique; two rows may swap keys on the way.
-        sqlx::query("DROP INDEX IF EXISTS repair_invoices_invoice_number_key")
-            .execute(&mut *tx)
-            .await?;
+    // The unique index stays in place throughout (never a moment without it, even when two
+    // instances upgrade at once): the changed keys are cleared first (NULLs never clash),
+    // then written, in one transaction. With no clash left (checked above) nothing can
+    // collide.
+    for chunk in changed.chunks(500) {
+        let ids: Vec<i64> = chunk.iter().map(|(id, _)| *id).collect();
+        sqlx::query(&format!(
+            "UPDATE repair_invoices SET invoice_number_key = NULL WHERE id IN ({})",
+            super::id_list(&ids)
+        ))
+        .persistent(false)
+        .execute(&mut *tx)
+        .await?;
     }
     for chunk in changed.chunks(500) {
         let mut values = Vec::with_capacity(chunk.len());
@@ -306,9 +314,9 @@ mod tests {
         assert_eq!(
             keys,
             vec![
-                ("RPR-2026-00001".into(), "baw-1187".into()),
-                ("RPR-2026-00002".into(), "baw-1187".into()),
-                ("RPR-2026-00003".into(), "ext 7".into()),
+                ("RPR-2026-00001".into(), "BAW1187".into()),
+                ("RPR-2026-00002".into(), "BAW1187".into()),
+                ("RPR-2026-00003".into(), "EXT7".into()),
             ]
         );
         // The key is unique among open invoices from now on.
@@ -340,13 +348,16 @@ mod tests {
         .await;
         let err = run(&db).await.unwrap_err().to_string();
         assert!(
-            err.contains("'baw-1187': RPR-2026-00001 ('BAW-1187'), RPR-2026-00002 ('baw-1187 ')"),
+            err.contains(
+                "BAW1187: RPR-2026-00001 'BAW-1187' (Open), RPR-2026-00002 'baw-1187 ' (Open)"
+            ),
             "{err}"
         );
         assert!(
-            err.contains("'ext-9': RPR-2026-00003 ('Ext-9'), RPR-2026-00004 ('EXT-9')"),
+            err.contains("EXT9: RPR-2026-00003 'Ext-9' (Hold), RPR-2026-00004 'EXT-9' (Closed)"),
             "{err}"
         );
+        assert!(err.contains("batconnect invoices clashes"), "{err}");
         assert!(!err.contains("ok-1"), "{err}");
         // Nothing half-done: no key written, 0013 not applied.
         let filled: i64 = sqlx::query_scalar(

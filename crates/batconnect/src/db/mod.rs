@@ -2,6 +2,7 @@
 //! (sqlx `Any`), embedded per-backend migrations, and the few dialect differences.
 
 pub mod filter;
+pub mod invoice_numbers;
 mod migrations;
 pub mod page;
 pub mod settings;

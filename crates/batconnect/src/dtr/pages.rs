@@ -319,16 +319,14 @@ async fn finalize(
         .await;
     }
     match record::finalize(&state, id, &signed.user().username).await {
-        Ok(dtr) => {
-            crate::web::once::remember(
-                once.as_ref(),
-                &state.db,
-                &format!("{PREFIX}/dtrs/{id}"),
-                &dtr.summary.dtr_number,
-                state.clock.now(),
-            )
-            .await
-        }
+        Ok(dtr) => Ok(crate::web::once::remember(
+            once.as_ref(),
+            &state.db,
+            &format!("{PREFIX}/dtrs/{id}"),
+            &dtr.summary.dtr_number,
+            state.clock.now(),
+        )
+        .await),
         Err(AppError::Conflict(message)) => {
             render_statement(&state, &signed, id, Some(&message), StatusCode::CONFLICT).await
         }
@@ -362,12 +360,12 @@ async fn generate(
     let query: String = form_urlencoded::Serializer::new(String::new())
         .extend_pairs([("week", week.to_string()), ("generated", said)])
         .finish();
-    crate::web::once::remember(
+    Ok(crate::web::once::remember(
         once.as_ref(),
         &state.db,
         &format!("{PREFIX}/dtrs?{query}"),
         &format!("the statements of the week of {}", date(&report.week_start)),
         state.clock.now(),
     )
-    .await
+    .await)
 }

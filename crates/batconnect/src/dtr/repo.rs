@@ -210,7 +210,6 @@ pub async fn insert_drafts(
     Ok(())
 }
 
-/// A statement's status, locked on PostgreSQL.
 /// The lease a statement is of (unlocked: it never changes).
 pub async fn lease_of(tx: &mut Tx, id: i64) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar("SELECT lease_id FROM dtrs WHERE id = $1")
@@ -219,6 +218,7 @@ pub async fn lease_of(tx: &mut Tx, id: i64) -> Result<Option<i64>, sqlx::Error> 
         .await
 }
 
+/// A statement's status, locked on PostgreSQL.
 pub async fn status_for_update(tx: &mut Tx, id: i64) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar(&format!(
         "SELECT status FROM dtrs WHERE id = $1{}",

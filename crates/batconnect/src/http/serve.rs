@@ -51,8 +51,15 @@ struct Conn {
     phase: AtomicU8,
     /// Milliseconds since the registry's start when the phase began.
     since: AtomicU64,
+    /// When bytes last went out: a response whose body hyper has taken may still be on its
+    /// way to a slow client, so "idle" counts from here too.
+    last_write: AtomicU64,
     close: tokio::sync::Notify,
 }
+
+/// How long an idle connection must have written nothing before it may be closed to make
+/// room (its last response is surely on the wire by then).
+const QUIET_BEFORE_EVICTION_MS: u64 = 1000;
 
 struct Registry {
     start: Instant,
@@ -65,11 +72,23 @@ impl Registry {
         self.start.elapsed().as_millis() as u64
     }
 
+    /// Moves a connection to `phase`, unless it was chosen to be closed meanwhile.
     fn set(&self, conn: &Conn, phase: u8) {
-        if conn.phase.load(Ordering::Acquire) != CLOSING {
-            conn.since.store(self.now(), Ordering::Release);
-            conn.phase.store(phase, Ordering::Release);
-        }
+        conn.since.store(self.now(), Ordering::Release);
+        let _ = conn
+            .phase
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |current| {
+                (current != CLOSING).then_some(phase)
+            });
+    }
+
+    /// Idle for how long: since its phase began and since it last wrote.
+    fn quiet_for(&self, conn: &Conn, now: u64) -> u64 {
+        let since = conn
+            .since
+            .load(Ordering::Acquire)
+            .max(conn.last_write.load(Ordering::Acquire));
+        now.saturating_sub(since)
     }
 
     fn open(&self) -> (u64, Arc<Conn>) {
@@ -77,6 +96,7 @@ impl Registry {
         let conn = Arc::new(Conn {
             phase: AtomicU8::new(WAITING),
             since: AtomicU64::new(self.now()),
+            last_write: AtomicU64::new(0),
             close: tokio::sync::Notify::new(),
         });
         self.lock().insert(id, conn.clone());
@@ -94,29 +114,41 @@ impl Registry {
             .count()
     }
 
-    fn close(conn: &Conn) {
-        conn.phase.store(CLOSING, Ordering::Release);
-        conn.close.notify_one();
+    /// Closes a connection that is still in `phase` (never one that became busy meanwhile).
+    fn close_if(conn: &Conn, phase: u8) -> bool {
+        let closed = conn
+            .phase
+            .compare_exchange(phase, CLOSING, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok();
+        if closed {
+            conn.close.notify_one();
+        }
+        closed
     }
 
-    /// Closes the oldest connection still sending its headers, else the longest idle one;
-    /// false when every connection is busy with a request.
+    /// Closes the oldest connection still sending its headers, else the longest idle one
+    /// that has written nothing for a moment; false when there is none (every connection
+    /// is busy with a request, or just answered one).
     fn evict_one(&self) -> bool {
+        let now = self.now();
         let conns = self.lock();
-        let pick = |phase: u8| {
-            conns
-                .values()
-                .filter(|c| c.phase.load(Ordering::Acquire) == phase)
-                .min_by_key(|c| c.since.load(Ordering::Acquire))
-                .cloned()
-        };
-        match pick(WAITING).or_else(|| pick(IDLE)) {
-            Some(conn) => {
-                Self::close(&conn);
-                true
-            }
-            None => false,
+        let mut waiting: Vec<&Arc<Conn>> = conns
+            .values()
+            .filter(|c| c.phase.load(Ordering::Acquire) == WAITING)
+            .collect();
+        waiting.sort_by_key(|c| c.since.load(Ordering::Acquire));
+        if waiting.into_iter().any(|c| Self::close_if(c, WAITING)) {
+            return true;
         }
+        let mut idle: Vec<&Arc<Conn>> = conns
+            .values()
+            .filter(|c| {
+                c.phase.load(Ordering::Acquire) == IDLE
+                    && self.quiet_for(c, now) > QUIET_BEFORE_EVICTION_MS
+            })
+            .collect();
+        idle.sort_by_key(|c| std::cmp::Reverse(self.quiet_for(c, now)));
+        idle.into_iter().any(|c| Self::close_if(c, IDLE))
     }
 
     /// Closes connections past their header or keep-alive timeout; how many.
@@ -126,16 +158,15 @@ impl Registry {
         let idle = limits.keep_alive.as_millis() as u64;
         let mut closed = 0;
         for conn in self.lock().values() {
-            let waited = now.saturating_sub(conn.since.load(Ordering::Acquire));
-            let over = match conn.phase.load(Ordering::Acquire) {
-                WAITING => waited > header,
-                IDLE => waited > idle,
+            let closes = match conn.phase.load(Ordering::Acquire) {
+                WAITING => {
+                    now.saturating_sub(conn.since.load(Ordering::Acquire)) > header
+                        && Self::close_if(conn, WAITING)
+                }
+                IDLE => self.quiet_for(conn, now) > idle && Self::close_if(conn, IDLE),
                 _ => false,
             };
-            if over {
-                Self::close(conn);
-                closed += 1;
-            }
+            closed += usize::from(closes);
         }
         closed
     }
@@ -167,13 +198,26 @@ impl AsyncRead for Watched {
     }
 }
 
+impl Watched {
+    fn wrote(&self, polled: &Poll<std::io::Result<usize>>) {
+        if matches!(polled, Poll::Ready(Ok(n)) if *n > 0) {
+            self.conn
+                .last_write
+                .store(self.registry.now(), Ordering::Release);
+        }
+    }
+}
+
 impl AsyncWrite for Watched {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         data: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write(cx, data)
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.stream).poll_write(cx, data);
+        this.wrote(&polled);
+        polled
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -189,7 +233,10 @@ impl AsyncWrite for Watched {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
+        this.wrote(&polled);
+        polled
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -336,13 +383,14 @@ pub async fn serve(
                     _ = connection.as_mut() => break,
                     // Past a timeout, or chosen to make room: dropped, which closes it.
                     _ = conn.close.notified() => break,
+                    // Shutting down: a connection still sending its headers goes now; one
+                    // answering (or just done answering) finishes what it is sending.
                     _ = stopped.wait_for(|s| *s), if !stopping => {
-                        if conn.phase.load(Ordering::Acquire) == BUSY {
-                            stopping = true;
-                            connection.as_mut().graceful_shutdown();
-                        } else {
+                        if Registry::close_if(&conn, WAITING) {
                             break;
                         }
+                        stopping = true;
+                        connection.as_mut().graceful_shutdown();
                     }
                 }
             }

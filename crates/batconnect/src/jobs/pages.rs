@@ -201,16 +201,16 @@ async fn run_now(
     )?;
     // The token is kept before the run starts: a resent form never starts a second run.
     let label = format!("the run of {job} as of {as_of}");
-    let kept = crate::web::once::remember(
+    if let Some(twin) = crate::web::once::claim(
         once.as_ref(),
         &state.db,
         &format!("{PREFIX}/jobs"),
         &label,
         state.clock.now(),
     )
-    .await?;
-    if kept.status() != axum::http::StatusCode::SEE_OTHER {
-        return Ok(kept);
+    .await?
+    {
+        return Ok(twin);
     }
     let ctx = state.job_context();
     let username = signed.user().username.clone();

@@ -205,7 +205,11 @@ async fn run_step(
 /// run that other actions kept undoing is a 409 that says to run it again, anything else
 /// an internal error.
 pub fn failure(error: String) -> crate::error::AppError {
-    if error.starts_with("Conflict(") {
+    if error.starts_with("Conflict(\"stopped:") {
+        crate::error::AppError::Conflict(
+            "the run was taken over by another worker, which goes on from where it stopped; see the job runs".into(),
+        )
+    } else if error.starts_with("Conflict(") {
         crate::error::AppError::Conflict(format!(
             "the run was undone {STEP_ATTEMPTS} times by other actions changing the same records at the same moment; \
              it is recorded as failed: run it again"

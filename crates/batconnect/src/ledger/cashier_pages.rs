@@ -257,6 +257,29 @@ struct Review {
 }
 
 impl Review {
+    /// Where `payment` goes among the lease's open `balances` (the hierarchy's rules).
+    fn of(
+        balances: &[(OpenBalance, String)],
+        payment: &super::interim::InterimPayment,
+    ) -> Result<Review, domain::ledger::AllocationError> {
+        let open: Vec<OpenBalance> = balances.iter().map(|(b, _)| b.clone()).collect();
+        let result = allocate_interim(payment.amount, &open, &payment.allocations)?;
+        Ok(Review {
+            rows: result
+                .allocations
+                .iter()
+                .filter_map(|a| {
+                    balances
+                        .iter()
+                        .find(|(b, _)| b.id == a.balance_id)
+                        .map(|(b, r)| (b.clone(), r.clone(), a.amount))
+                })
+                .collect(),
+            credit: result.remaining,
+            changed: false,
+        })
+    }
+
     /// What was reviewed, as one value: every field typed and where each cent goes. "Take
     /// payment" takes the payment only while this is what the cashier saw.
     fn fingerprint(&self, entered: &Entered) -> String {
@@ -478,22 +501,8 @@ async fn review_or_take(
     } else {
         None
     };
-    let open: Vec<OpenBalance> = balances.iter().map(|(b, _)| b.clone()).collect();
-    let mut review = match allocate_interim(payment.amount, &open, &payment.allocations) {
-        Ok(result) => Review {
-            rows: result
-                .allocations
-                .iter()
-                .filter_map(|a| {
-                    balances
-                        .iter()
-                        .find(|(b, _)| b.id == a.balance_id)
-                        .map(|(b, r)| (b.clone(), r.clone(), a.amount))
-                })
-                .collect(),
-            credit: result.remaining,
-            changed: false,
-        },
+    let mut review = match Review::of(&balances, &payment) {
+        Ok(review) => review,
         Err(e) => {
             return refused(FieldErrors(vec![FieldError::new(
                 "allocations",
@@ -517,11 +526,22 @@ async fn review_or_take(
         )
         .await;
     }
+    // Bound to the review under the lease's lock: balances paid or voided since the review
+    // (read above without a lock) make it a new review, and nothing is taken.
+    let reviewed = super::interim::Reviewed {
+        allocations: review
+            .rows
+            .iter()
+            .map(|(b, _, pays)| (b.id, *pays))
+            .collect(),
+        credit: review.credit,
+    };
     let mut tx = state.db.begin().await?;
     match super::interim::take_payment(
         &mut tx,
         lease_id,
         &payment,
+        Some(&reviewed),
         &signed.user().username,
         state.clock.now(),
         state.config.timezone,
@@ -538,6 +558,33 @@ async fn review_or_take(
                 state.clock.now(),
             )
             .await
+        }
+        Err(AppError::Conflict(message)) if message == super::interim::CHANGED_SINCE_REVIEW => {
+            drop(tx);
+            let Some((_, _, balances)) = lease_and_balances(state, &entered.lease).await? else {
+                return Err(AppError::field("lease", "name the lease").into());
+            };
+            match Review::of(&balances, &payment) {
+                Ok(mut review) => {
+                    review.changed = true;
+                    render_new(
+                        state,
+                        signed,
+                        entered,
+                        Some(&review),
+                        &FieldErrors::default(),
+                        StatusCode::CONFLICT,
+                    )
+                    .await
+                }
+                Err(e) => {
+                    refused(FieldErrors(vec![FieldError::new(
+                        "allocations",
+                        e.to_string(),
+                    )]))
+                    .await
+                }
+            }
         }
         Err(error) => {
             drop(tx);

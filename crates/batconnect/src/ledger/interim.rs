@@ -267,11 +267,26 @@ pub fn receipt_url(receipt_number: &str) -> String {
     )
 }
 
-/// Takes an interim payment in the caller's transaction (one business action).
+/// Where a reviewed payment goes: (balance id, amount) in the hierarchy's order, and the
+/// credit kept. A payment taken as reviewed is taken only while it still goes there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reviewed {
+    pub allocations: Vec<(i64, Money)>,
+    pub credit: Money,
+}
+
+/// The message of a payment whose balances changed between its review and its taking.
+pub const CHANGED_SINCE_REVIEW: &str =
+    "the open balances changed since the payment was reviewed; nothing was taken: check the new review";
+
+/// Takes an interim payment in the caller's transaction (one business action). With
+/// `reviewed`, it is taken only if, with the lease's balances locked, it goes exactly where
+/// the review said (else 409 [`CHANGED_SINCE_REVIEW`]).
 pub async fn take_payment(
     tx: &mut Tx,
     lease_id: i64,
     payment: &InterimPayment,
+    reviewed: Option<&Reviewed>,
     actor: &str,
     now: DateTime<Utc>,
     timezone: chrono_tz::Tz,
@@ -327,6 +342,19 @@ pub async fn take_payment(
             ))
         }
     };
+    if let Some(reviewed) = reviewed {
+        let now_goes = Reviewed {
+            allocations: result
+                .allocations
+                .iter()
+                .map(|a| (a.balance_id, a.amount))
+                .collect(),
+            credit: result.remaining,
+        };
+        if &now_goes != reviewed {
+            return Err(AppError::Conflict(CHANGED_SINCE_REVIEW.into()));
+        }
+    }
     // A lease that has ended has no next statement to apply credit to: take only what it
     // owes (a refund is not the cashier's to give).
     if facts.ended && result.remaining.is_positive() {

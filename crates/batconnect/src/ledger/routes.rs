@@ -416,6 +416,7 @@ async fn interim_payment(
         &mut tx,
         lease_id,
         &payment,
+        None,
         &user.username,
         state.clock.now(),
         state.config.timezone,

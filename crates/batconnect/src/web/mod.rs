@@ -190,7 +190,7 @@ pub async fn clean_forms(request: Request, next: Next) -> Response {
             ))
         }
     };
-    if let Some((field, message)) = bad_form_text(&bytes) {
+    if let Some((field, message)) = bad_form_text(&bytes, &[]) {
         return layout::error_page(AppError::Validation(vec![FieldError::new(
             field,
             format!("{message}; nothing was saved: go back, correct it and send the form again"),
@@ -200,8 +200,9 @@ pub async fn clean_forms(request: Request, next: Next) -> Response {
         .await
 }
 
-/// The first field of an urlencoded form that is not UTF-8 or breaks the text rule.
-pub fn bad_form_text(body: &[u8]) -> Option<(String, String)> {
+/// The first field of an urlencoded form that is not UTF-8 or breaks the text rule (the
+/// fields named in `skip` aside).
+pub fn bad_form_text(body: &[u8], skip: &[&str]) -> Option<(String, String)> {
     for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
         let mut halves = pair.splitn(2, |b| *b == b'=');
         let (name, value) = (
@@ -220,6 +221,9 @@ pub fn bad_form_text(body: &[u8]) -> Option<(String, String)> {
         let Ok(name) = decode(name) else {
             return Some(("form".into(), "a field name is not valid UTF-8 text".into()));
         };
+        if skip.contains(&name.as_str()) {
+            continue;
+        }
         let Ok(value) = decode(value) else {
             return Some((name, "is not valid UTF-8 text".into()));
         };

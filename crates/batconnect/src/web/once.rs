@@ -87,37 +87,44 @@ impl Once {
         )))
     }
 
-    /// Commits the action with its token and leads to `location` (its result, named
-    /// `label`). When a twin sent at the same instant committed first, this one is undone
-    /// and leads to the twin's result.
-    pub async fn commit(
+    /// Commits the action with its token. `Twin` when a twin of this form sent at the same
+    /// instant committed first: this one is undone, and the answer is the twin's result.
+    async fn store(
         &self,
         db: &Db,
         tx: Tx,
         location: &str,
         label: &str,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Response, PageError> {
+    ) -> Result<Stored, PageError> {
         let body = serde_json::json!({"location": location, "label": label});
         match self
             .0
-            .commit(db, tx, StatusCode::SEE_OTHER, body, now)
+            .commit_or_twin(db, tx, StatusCode::SEE_OTHER, body, now)
             .await
         {
-            Ok((_, axum::Json(stored))) => {
-                Ok(see_other(stored["location"].as_str().unwrap_or(location)))
-            }
-            // A twin with other fields won: say so, naming its result.
-            Err(AppError::Conflict(_)) => match self.replay(db).await? {
-                Some(response) => Ok(response),
-                None => Err(AppError::Conflict(
-                    "this form is being sent in another tab; wait a moment and reload".into(),
-                )
-                .into()),
+            Ok(None) => Ok(Stored::Mine),
+            // A twin with the same fields was taken first: its result.
+            Ok(Some((_, axum::Json(first)))) => Ok(Stored::Twin(see_other(
+                first["location"].as_str().unwrap_or(super::PREFIX),
+            ))),
+            // A twin with other fields won: say so, naming its result. Anything else (the
+            // database undid this transaction) is the error it is.
+            Err(error @ AppError::Conflict(_)) => match self.replay(db).await? {
+                Some(response) => Ok(Stored::Twin(response)),
+                None => Err(error.into()),
             },
             Err(other) => Err(other.into()),
         }
     }
+}
+
+/// What became of a form's token when its action was committed.
+pub enum Stored {
+    /// This form's action was recorded with its token.
+    Mine,
+    /// A twin of this form was taken first; this is the answer to give.
+    Twin(Response),
 }
 
 /// Commits `tx` and leads to `location`, through the form's token when it has one.
@@ -129,34 +136,10 @@ pub async fn finish(
     label: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Response, PageError> {
-    match once {
-        Some(once) => once.commit(db, tx, location, label, now).await,
-        None => {
-            tx.commit().await.map_err(AppError::from)?;
-            Ok(see_other(location))
-        }
+    match commit_then_show(once, db, tx, location, label, now).await? {
+        Some(twin) => Ok(twin),
+        None => Ok(see_other(location)),
     }
-}
-
-/// The first result when this form's token was used already (see [`Once::replay`]).
-pub async fn replayed(once: Option<&Once>, db: &Db) -> Result<Option<Response>, PageError> {
-    match once {
-        Some(once) => once.replay(db).await,
-        None => Ok(None),
-    }
-}
-
-/// For an action that commits its own work (a statement run, a finalize, a job run): keeps
-/// the token once the action has been done, and leads to `location`.
-pub async fn remember(
-    once: Option<&Once>,
-    db: &Db,
-    location: &str,
-    label: &str,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<Response, PageError> {
-    let tx = db.begin().await.map_err(AppError::from)?;
-    finish(once, db, tx, location, label, now).await
 }
 
 /// Commits `tx` with the form's token for a handler that shows its result itself; `Some`
@@ -173,14 +156,56 @@ pub async fn commit_then_show(
         tx.commit().await.map_err(AppError::from)?;
         return Ok(None);
     };
-    let body = serde_json::json!({"location": location, "label": label});
-    match once
-        .0
-        .commit(db, tx, StatusCode::SEE_OTHER, body, now)
-        .await
-    {
-        Ok(_) => Ok(None),
-        Err(AppError::Conflict(_)) => once.replay(db).await,
-        Err(other) => Err(other.into()),
+    match once.store(db, tx, location, label, now).await? {
+        Stored::Mine => Ok(None),
+        Stored::Twin(response) => Ok(Some(response)),
     }
+}
+
+/// The first result when this form's token was used already (see [`Once::replay`]).
+pub async fn replayed(once: Option<&Once>, db: &Db) -> Result<Option<Response>, PageError> {
+    match once {
+        Some(once) => once.replay(db).await,
+        None => Ok(None),
+    }
+}
+
+/// Keeps the token of an action that commits its own work (a statement run, a finalize)
+/// once it is done. The action stands whatever happens here: a failure to keep the token
+/// is logged, and the answer still leads to `location`.
+pub async fn remember(
+    once: Option<&Once>,
+    db: &Db,
+    location: &str,
+    label: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Response {
+    let kept = match db.begin().await {
+        Ok(tx) => commit_then_show(once, db, tx, location, label, now).await,
+        Err(error) => Err(AppError::from(error).into()),
+    };
+    match kept {
+        Ok(Some(twin)) => twin,
+        Ok(None) => see_other(location),
+        Err(_) => {
+            tracing::warn!(
+                location,
+                "an action was done but its form's token could not be kept"
+            );
+            see_other(location)
+        }
+    }
+}
+
+/// Takes the token before an action that must not start twice (a job run): `Some` is the
+/// answer to give instead (a twin took it first); `None` means go ahead.
+pub async fn claim(
+    once: Option<&Once>,
+    db: &Db,
+    location: &str,
+    label: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<Response>, PageError> {
+    let tx = db.begin().await.map_err(AppError::from)?;
+    commit_then_show(once, db, tx, location, label, now).await
 }

@@ -74,8 +74,9 @@ pub async fn submit(
     let next = safe_next(form.get("next"));
     let username = form.get("username").unwrap_or_default().to_string();
     // The one text rule: a NUL or another control character is refused at its field (it
-    // never reaches the database, where PostgreSQL would refuse it with an error).
-    if let Some((field, message)) = super::bad_form_text(&body) {
+    // never reaches the database, where PostgreSQL would refuse it with an error). `next`
+    // is left alone: anything but a console path is replaced by the dashboard.
+    if let Some((field, message)) = super::bad_form_text(&body, &["next"]) {
         let shown = if field == "username" {
             ""
         } else {

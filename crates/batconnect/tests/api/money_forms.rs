@@ -110,3 +110,19 @@ both_backends! {
         app.verify_ledger().await;
     }
 }
+
+both_backends! {
+    async fn the_wizard_shows_an_invoice_number_clash_beside_its_field_with_a_link(app) {
+        let first = app.create_invoice(1, "300.00", "BAW-5555").await;
+        let case_no = app.create_repair_case().await;
+        let console = Console::sign_in(app, "operations").await;
+        let fields = [("tlc_license_no", "5100001"), ("lease", "1"), ("invoice_number", "baw.5555"), ("invoice_date", "2026-11-20"),
+                      ("workshop_type", "Big Apple Workshop"), ("total_amount", "300.00"), ("start_week", "2026-11-29"), ("action", "preview")];
+        let (status, _, page) = console.post(app, &format!("/app/cases/{case_no}"), &fields).await;
+        assert!(status.is_client_error(), "{status}");
+        let field = page.split("id=\"invoice_number\"").nth(1).expect("the invoice number field");
+        let beside = &field[..field.find("Invoice date").unwrap_or(field.len())];
+        assert!(beside.contains(&format!("already recorded as {first}")), "the clash is at its field: {beside}");
+        assert!(beside.contains(&format!("href=\"/app/repairs/{first}\"")), "with a link to {first}: {beside}");
+    }
+}

@@ -170,7 +170,7 @@ both_backends! {
                 // what no balance needs stays the lease's credit for its next statement.
                 let extra = if rng.gen_bool(0.4) { Money::from_cents(rng.gen_range(1..60_000)) } else { Money::ZERO };
                 let request = payment_request(lease, amount + extra, vec![ChosenBalance { balance_id: balance.id, amount: json!(amount.to_string()) }]);
-                interim::take_payment(&mut tx, lease, &request.parse().unwrap(), "sim", wednesday, tz).await.unwrap();
+                interim::take_payment(&mut tx, lease, &request.parse().unwrap(), None, "sim", wednesday, tz).await.unwrap();
                 tx.commit().await.unwrap();
             }
             // An over-payment is refused and changes nothing.
@@ -180,7 +180,7 @@ both_backends! {
                 if let Some((balance, _)) = payments::open_balances(&mut tx, lease).await.unwrap().first().cloned() {
                     let too_much = balance.balance + Money::from_cents(1);
                     let request = payment_request(lease, too_much, vec![ChosenBalance { balance_id: balance.id, amount: json!(too_much.to_string()) }]);
-                    assert!(interim::take_payment(&mut tx, lease, &request.parse().unwrap(), "sim", wednesday, tz).await.is_err());
+                    assert!(interim::take_payment(&mut tx, lease, &request.parse().unwrap(), None, "sim", wednesday, tz).await.is_err());
                 }
                 tx.rollback().await.unwrap();
             }
