@@ -79,6 +79,7 @@ impl Application {
         let limits = crate::http::serve::Limits {
             header_timeout: std::time::Duration::from_secs(config.header_timeout_seconds),
             keep_alive: std::time::Duration::from_secs(config.keep_alive_seconds),
+            body_timeout: std::time::Duration::from_secs(config.body_timeout_seconds),
             max_connections: config.max_connections,
         };
         let files = crate::http::serve::raise_file_limit();

@@ -60,6 +60,9 @@ pub struct Config {
     /// Seconds a kept-alive connection may wait idle for its next request
     /// (`BAT_KEEP_ALIVE_SECONDS`, 1 to 3600, default 60).
     pub keep_alive_seconds: u64,
+    /// Seconds a request's whole body may take to arrive once its headers have
+    /// (`BAT_BODY_TIMEOUT_SECONDS`, 1 to 3600, default 120: a 10 MiB upload at 1 Mbit/s).
+    pub body_timeout_seconds: u64,
     /// Open connections at most (`BAT_MAX_CONNECTIONS`, 16 to 1,000,000, default 4,096);
     /// at the cap the oldest connection still sending its headers is closed for a new one.
     pub max_connections: usize,
@@ -164,6 +167,7 @@ impl std::fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("header_timeout_seconds", &self.header_timeout_seconds)
             .field("keep_alive_seconds", &self.keep_alive_seconds)
+            .field("body_timeout_seconds", &self.body_timeout_seconds)
             .field("max_connections", &self.max_connections)
             .field("repayment_matrix", &self.repayment_matrix)
             .field("max_start_weeks_ahead", &self.max_start_weeks_ahead)
@@ -348,6 +352,8 @@ impl Config {
         let header_timeout_seconds =
             parse_number(&get, "BAT_HEADER_TIMEOUT_SECONDS", 10, 1, 60)? as u64;
         let keep_alive_seconds = parse_number(&get, "BAT_KEEP_ALIVE_SECONDS", 60, 1, 3600)? as u64;
+        let body_timeout_seconds =
+            parse_number(&get, "BAT_BODY_TIMEOUT_SECONDS", 120, 1, 3600)? as u64;
         let max_connections =
             parse_number(&get, "BAT_MAX_CONNECTIONS", 4096, 16, 1_000_000)? as usize;
         let repayment_matrix = match get("BAT_REPAYMENT_MATRIX") {
@@ -412,6 +418,7 @@ impl Config {
             trusted_proxies,
             header_timeout_seconds,
             keep_alive_seconds,
+            body_timeout_seconds,
             max_connections,
             posting_pause_ms,
             post_schedule,

@@ -4,6 +4,8 @@
 //! - A connection must send a request's headers within the header timeout
 //!   (`BAT_HEADER_TIMEOUT_SECONDS`, counted from its opening, or from the first byte of its
 //!   next request on a kept-alive connection), or it is closed.
+//! - A request's body must arrive whole within the body timeout (`BAT_BODY_TIMEOUT_SECONDS`)
+//!   once its headers have: a body dripped a byte at a time cannot hold a connection busy.
 //! - A kept-alive connection may wait idle for its next request for the keep-alive timeout
 //!   (`BAT_KEEP_ALIVE_SECONDS`), then it is closed.
 //! - At most `BAT_MAX_CONNECTIONS` are open: at the cap, the oldest connection still
@@ -15,6 +17,7 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -35,6 +38,8 @@ use tokio::sync::watch;
 pub struct Limits {
     pub header_timeout: Duration,
     pub keep_alive: Duration,
+    /// How long a request's whole body may take once its headers have arrived.
+    pub body_timeout: Duration,
     pub max_connections: usize,
 }
 
@@ -244,6 +249,40 @@ impl AsyncWrite for Watched {
     }
 }
 
+/// A request body that must arrive whole by a deadline; past it, reading it fails (the
+/// handler answers that it could not read the body, and the connection closes).
+struct Timed {
+    body: Incoming,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl http_body::Body for Timed {
+    type Data = bytes::Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.body).poll_frame(cx) {
+            Poll::Ready(frame) => Poll::Ready(frame.map(|f| f.map_err(Into::into))),
+            Poll::Pending if this.deadline.as_mut().poll(cx).is_ready() => Poll::Ready(Some(Err(
+                "the request body did not arrive in time (BAT_BODY_TIMEOUT_SECONDS)".into(),
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
 /// A response body that marks its connection idle once it has been sent (or dropped).
 struct Tracked {
     body: Body,
@@ -352,12 +391,13 @@ pub async fn serve(
                     request.extensions_mut().insert(ConnectInfo(peer));
                     let (router, conn, registry) = (router.clone(), conn.clone(), registry.clone());
                     async move {
-                        let response = match tower::ServiceExt::oneshot(
-                            router,
-                            request.map(Body::new),
-                        )
-                        .await
-                        {
+                        let request = request.map(|body| {
+                            Body::new(Timed {
+                                body,
+                                deadline: Box::pin(tokio::time::sleep(limits.body_timeout)),
+                            })
+                        });
+                        let response = match tower::ServiceExt::oneshot(router, request).await {
                             Ok(response) => response,
                             Err(never) => match never {},
                         };

@@ -339,3 +339,31 @@ async fn an_idle_kept_alive_connection_is_closed_after_the_keep_alive_timeout() 
     assert!(matches!(read, Ok(Ok(0))), "closed by the server: {read:?}");
     app.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_dripped_slowly_does_not_hold_its_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let setup = Setup {
+        env: vec![("BAT_BODY_TIMEOUT_SECONDS", "1".to_string())],
+        no_demo: true,
+        ..Default::default()
+    };
+    let app = TestApp::spawn_with(batconnect::db::Backend::Sqlite, setup)
+        .await
+        .unwrap();
+    let address = app.address.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    // The headers promise 100 bytes; 10 come, then nothing.
+    stream.write_all(b"POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"usernam").await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(read.is_ok(), "the server let the connection hang");
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 400"), "{text}");
+    assert!(text.contains("did not arrive in time"), "{text}");
+    app.cleanup().await;
+}
