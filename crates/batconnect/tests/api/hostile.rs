@@ -186,6 +186,18 @@ fn fill_ids(path: &str) -> String {
     out
 }
 
+/// The service on a fresh SQLite file, no demo data, with these settings.
+async fn bare_app(env: Vec<(&'static str, String)>) -> TestApp {
+    let setup = Setup {
+        env,
+        no_demo: true,
+        ..Default::default()
+    };
+    TestApp::spawn_with(batconnect::db::Backend::Sqlite, setup)
+        .await
+        .unwrap()
+}
+
 /// Opens `n` connections that each send half a request's headers and stop.
 async fn half_open(address: &str, n: usize) -> Vec<tokio::net::TcpStream> {
     use tokio::io::AsyncWriteExt;
@@ -236,14 +248,7 @@ async fn three_thousand_half_open_connections_neither_starve_nor_stay() {
     if !files_for(3000) {
         return;
     }
-    let setup = Setup {
-        env: vec![("BAT_HEADER_TIMEOUT_SECONDS", "2".to_string())],
-        no_demo: true,
-        ..Default::default()
-    };
-    let app = TestApp::spawn_with(batconnect::db::Backend::Sqlite, setup)
-        .await
-        .unwrap();
+    let app = bare_app(vec![("BAT_HEADER_TIMEOUT_SECONDS", "2".to_string())]).await;
     let address = app.address.trim_start_matches("http://").to_string();
     let mut held = half_open(&address, 3000).await;
     let (status, took) = health(&app).await;
@@ -276,14 +281,7 @@ async fn more_half_open_connections_than_the_cap_still_leave_room_for_a_request(
     if !files_for(400) {
         return;
     }
-    let setup = Setup {
-        env: vec![("BAT_MAX_CONNECTIONS", "64".to_string())],
-        no_demo: true,
-        ..Default::default()
-    };
-    let app = TestApp::spawn_with(batconnect::db::Backend::Sqlite, setup)
-        .await
-        .unwrap();
+    let app = bare_app(vec![("BAT_MAX_CONNECTIONS", "64".to_string())]).await;
     let address = app.address.trim_start_matches("http://").to_string();
     let _held = half_open(&address, 300).await;
     let (status, took) = health(&app).await;
@@ -308,17 +306,11 @@ async fn more_half_open_connections_than_the_cap_still_leave_room_for_a_request(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_kept_alive_connection_is_closed_after_the_keep_alive_timeout() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let setup = Setup {
-        env: vec![
-            ("BAT_KEEP_ALIVE_SECONDS", "1".to_string()),
-            ("BAT_HEADER_TIMEOUT_SECONDS", "10".to_string()),
-        ],
-        no_demo: true,
-        ..Default::default()
-    };
-    let app = TestApp::spawn_with(batconnect::db::Backend::Sqlite, setup)
-        .await
-        .unwrap();
+    let app = bare_app(vec![
+        ("BAT_KEEP_ALIVE_SECONDS", "1".to_string()),
+        ("BAT_HEADER_TIMEOUT_SECONDS", "10".to_string()),
+    ])
+    .await;
     let address = app.address.trim_start_matches("http://").to_string();
     let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
     let mut buffer = vec![0u8; 4096];
@@ -343,14 +335,7 @@ async fn an_idle_kept_alive_connection_is_closed_after_the_keep_alive_timeout() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_dripped_slowly_does_not_hold_its_connection() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let setup = Setup {
-        env: vec![("BAT_BODY_TIMEOUT_SECONDS", "1".to_string())],
-        no_demo: true,
-        ..Default::default()
-    };
-    let app = TestApp::spawn_with(batconnect::db::Backend::Sqlite, setup)
-        .await
-        .unwrap();
+    let app = bare_app(vec![("BAT_BODY_TIMEOUT_SECONDS", "1".to_string())]).await;
     let address = app.address.trim_start_matches("http://").to_string();
     let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
     // The headers promise 100 bytes; 10 come, then nothing.
