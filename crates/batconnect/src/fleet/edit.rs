@@ -14,18 +14,22 @@ use crate::db::Tx;
 use crate::error::{AppError, FieldError};
 
 /// A driver's details that may change. A field left out stays as it is; `phone` or `email`
-/// given as `""` is cleared.
+/// given as `""` is cleared; `null` is refused (leave the field out instead).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct DriverUpdate {
+    #[serde(default, deserialize_with = "present")]
     pub phone: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub email: Option<String>,
     /// `In Progress`, `Registered`, `Active` or `Inactive`.
+    #[serde(default, deserialize_with = "present")]
     pub status: Option<String>,
 }
 
 /// A vehicle's plate; `""` clears it.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct VehicleUpdate {
+    #[serde(default, deserialize_with = "present")]
     pub plate_number: Option<String>,
 }
 
@@ -34,7 +38,18 @@ pub struct VehicleUpdate {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct LeaseUpdate {
     #[schema(value_type = Vec<crate::fleet::model::Named>)]
+    #[serde(default, deserialize_with = "present")]
     pub additional_drivers: Option<Vec<serde_json::Value>>,
+}
+
+/// A member of a change that is there must hold a value: `null` would read as "leave it",
+/// which a member left out already says (and the API document says it takes no `null`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 fn nothing_to_change() -> AppError {
@@ -55,6 +70,21 @@ pub async fn update_driver(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let mut errors = Vec::new();
+    // Lengths count what was sent, blanks too (the API document's rule).
+    if update
+        .phone
+        .as_ref()
+        .is_some_and(|p| p.chars().count() > 30)
+    {
+        errors.push(FieldError::new("phone", "must be at most 30 characters"));
+    }
+    if update
+        .email
+        .as_ref()
+        .is_some_and(|e| e.chars().count() > 254)
+    {
+        errors.push(FieldError::new("email", "must be at most 254 characters"));
+    }
     let phone = change_of(update.phone.as_ref());
     if let Some(Some(p)) = &phone {
         if p.chars().filter(|c| c.is_ascii_digit()).count() < 7 || p.chars().count() > 30 {

@@ -74,8 +74,26 @@ pub struct VehicleInput {
     pub vin: String,
     pub make: String,
     pub model: String,
+    /// A whole number; `2024.0` is the same number and is taken.
+    #[serde(deserialize_with = "whole_number")]
     pub year: i64,
     pub plate_number: Option<String>,
+}
+
+/// A JSON number that is whole, however it is written (`2024`, `2024.0`, `2.024e3`): JSON
+/// (and the API document) make no difference between them.
+fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    let number = serde_json::Number::deserialize(deserializer)?;
+    let text = number.to_string();
+    if let Ok(whole) = text.parse::<i64>() {
+        return Ok(whole);
+    }
+    match text.parse::<f64>() {
+        Ok(value) if value.fract() == 0.0 && value.abs() < 1e15 => Ok(value as i64),
+        _ => Err(serde::de::Error::custom(format!(
+            "{text} is not a whole number"
+        ))),
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -335,15 +353,23 @@ impl DriverInput {
             errors.push(FieldError::new("tlc_license_no", m));
             String::new()
         });
+        // Lengths count what was sent, blanks too (the API document's rule).
+        if self.phone.as_ref().is_some_and(|p| p.chars().count() > 30) {
+            errors.push(FieldError::new("phone", "must be at most 30 characters"));
+        }
+        if self.email.as_ref().is_some_and(|e| e.chars().count() > 254) {
+            errors.push(FieldError::new("email", "must be at most 254 characters"));
+        }
         let email = clean(self.email.as_ref());
         if let Some(e) = &email {
-            if !e.contains('@') || e.len() > 254 {
+            // The same rule as a change of it (`fleet::edit`), and the API document's.
+            if !e.contains('@') || e.chars().count() > 254 || e.chars().any(char::is_whitespace) {
                 errors.push(FieldError::new("email", "must be an email address"));
             }
         }
         let phone = clean(self.phone.as_ref());
         if let Some(p) = &phone {
-            if p.chars().filter(|c| c.is_ascii_digit()).count() < 7 || p.len() > 30 {
+            if p.chars().filter(|c| c.is_ascii_digit()).count() < 7 || p.chars().count() > 30 {
                 errors.push(FieldError::new(
                     "phone",
                     "must be a phone number with at least 7 digits",

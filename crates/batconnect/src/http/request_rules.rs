@@ -17,9 +17,10 @@ use domain::status::{
 };
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::schema::{
-    ArrayItems, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+    AdditionalProperties, AnyOfBuilder, ArrayBuilder, ArrayItems, KnownFormat, ObjectBuilder,
+    Schema, SchemaFormat, SchemaType, Type,
 };
-use utoipa::openapi::{OpenApi, RefOr};
+use utoipa::openapi::{OpenApi, Ref, RefOr};
 
 use crate::api::clean::FREE_TEXT_FIELDS;
 
@@ -27,8 +28,23 @@ use crate::api::clean::FREE_TEXT_FIELDS;
 const IDENTIFIER_TEXT: &str = r"^[^\u0000-\u001F\u007F-\u009F]*$";
 /// Free text: line breaks and tabs allowed, no other control character.
 const FREE_TEXT: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$";
-/// A positive amount with at most two decimals (surrounding spaces are ignored).
-const AMOUNT: &str = r"^\s*\+?[0-9]+(\.[0-9]{1,2})?\s*$";
+/// A positive amount with at most two decimals (surrounding spaces are ignored), small
+/// enough to count in cents.
+const AMOUNT: &str = r"^ *\+?[0-9]{1,15}(\.[0-9]{1,2})? *$";
+/// An e-mail address as the server takes it: an `@`, no blank or control character inside,
+/// blanks around it ignored; empty clears it (on a change).
+const EMAIL: &str = r"^ *([^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*@[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*)? *$";
+/// A phone number as the server takes it: at least 7 digits among at most 30 characters,
+/// or blank (which clears it on a change).
+const PHONE: &str =
+    r"^ *$|^([^0-9\u0000-\u001F\u007F-\u009F]*[0-9]){7}[^\u0000-\u001F\u007F-\u009F]*$";
+/// Payment methods separated by commas (a filter that takes several).
+const PAYMENT_METHOD_LIST: &str = concat!(
+    r"^[ ,]*([Cc][Aa][Ss][Hh]|[Cc][Hh][Ee][Cc][Kk]|[Mm][Oo][Nn][Ee][Yy][ _-][Oo][Rr][Dd][Ee][Rr]|[Cc][Aa][Rr][Dd]|[Aa][Cc][Hh])",
+    r"( *,[ ,]*([Cc][Aa][Ss][Hh]|[Cc][Hh][Ee][Cc][Kk]|[Mm][Oo][Nn][Ee][Yy][ _-][Oo][Rr][Dd][Ee][Rr]|[Cc][Aa][Rr][Dd]|[Aa][Cc][Hh]))*[ ,]*$"
+);
+/// A record named by text (a lease id, a VIN, a driver id): 1 to 40 characters, not blank.
+const NAMED_TEXT: &str = r"^ *[^\u0000-\u0020\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$";
 /// `Idempotency-Key`: 1 to 200 visible ASCII characters.
 const IDEMPOTENCY_KEY: &str = r"^[!-~]([\t -~]{0,198}[!-~])?$";
 
@@ -42,6 +58,8 @@ enum Rule {
     WordAnyCase(Vec<&'static str>),
     Amount,
     Pattern(&'static str),
+    /// A pattern and a length in characters.
+    PatternLength(&'static str, usize, usize),
     Length(usize, usize),
     /// At least, and at most (when bounded), this many items.
     Items(usize, Option<usize>),
@@ -66,16 +84,18 @@ fn body_rule(schema: &str, property: &str, this_year: i64) -> Option<Rule> {
     Some(match (schema, property) {
         ("DriverInput", "status") => words(DriverStatus::all_words()),
         ("DriverInput", "pay_to") => words(PayTo::all_words()),
-        ("DriverInput", "tlc_license_no") => Rule::Pattern(r"^\s*[0-9]{5,10}\s*$"),
+        ("DriverInput", "tlc_license_no") => Rule::Pattern(r"^ *[0-9]{5,10} *$"),
         ("DriverInput", "first_name" | "last_name") => Rule::Length(1, 100),
         ("DriverUpdate", "status") => words(DriverStatus::all_words()),
-        ("DriverUpdate", "phone") => Rule::Length(0, 30),
-        ("DriverUpdate", "email") => Rule::Length(0, 254),
-        ("VehicleUpdate", "plate_number") => Rule::Pattern(r"^\s*[A-Za-z0-9 -]{0,12}\s*$"),
+        ("DriverUpdate" | "DriverInput", "phone") => Rule::PatternLength(PHONE, 0, 30),
+        ("DriverUpdate" | "DriverInput", "email") => Rule::PatternLength(EMAIL, 0, 254),
+        ("VehicleUpdate" | "VehicleInput", "plate_number") => {
+            Rule::Pattern(r"^ *[A-Za-z0-9 -]{0,12} *$")
+        }
         ("LeaseUpdate", "additional_drivers") => Rule::Items(0, Some(10)),
         ("MedallionInput", "status") => words(MedallionStatus::all_words()),
-        ("MedallionInput", "medallion_number") => Rule::Pattern(r"^\s*[A-Za-z0-9]{2,8}\s*$"),
-        ("VehicleInput", "vin") => Rule::Pattern(r"^\s*[A-HJ-NPR-Za-hj-npr-z0-9]{17}\s*$"),
+        ("MedallionInput", "medallion_number") => Rule::Pattern(r"^ *[A-Za-z0-9]{2,8} *$"),
+        ("VehicleInput", "vin") => Rule::Pattern(r"^ *[A-HJ-NPR-Za-hj-npr-z0-9]{17} *$"),
         ("VehicleInput", "make" | "model") => Rule::Length(1, 60),
         ("VehicleInput", "year") => Rule::Range(1980, this_year + 2),
         ("LeaseRequest", "lease_type") => words(LeaseType::all_words()),
@@ -89,7 +109,7 @@ fn body_rule(schema: &str, property: &str, this_year: i64) -> Option<Rule> {
         ("VoidRequest", "reason") => Rule::Length(10, 500),
         ("LifecycleRequest" | "ManualObligationRequest", "reason") => Rule::Length(1, 500),
         ("InterimPaymentRequest", "payment_method") => Rule::Pattern(
-            r"^\s*([Cc][Aa][Ss][Hh]|[Cc][Hh][Ee][Cc][Kk]|[Mm][Oo][Nn][Ee][Yy][ _-][Oo][Rr][Dd][Ee][Rr]|[Cc][Aa][Rr][Dd]|[Aa][Cc][Hh])\s*$",
+            r"^ *([Cc][Aa][Ss][Hh]|[Cc][Hh][Ee][Cc][Kk]|[Mm][Oo][Nn][Ee][Yy][ _-][Oo][Rr][Dd][Ee][Rr]|[Cc][Aa][Rr][Dd]|[Aa][Cc][Hh]) *$",
         ),
         ("InterimPaymentRequest", "payment_date") => Rule::Date,
         ("InterimPaymentRequest", "memo" | "note") => Rule::Length(0, 500),
@@ -120,7 +140,34 @@ fn query_rule(path: &str, name: &str) -> Option<Rule> {
                 .collect(),
         ),
         ("/ledger/balances", "status") => Rule::WordList(BalanceStatus::all_words()),
+        (p, "payment_method") if p.starts_with("/ledger/interim-payments") => {
+            Rule::Pattern(PAYMENT_METHOD_LIST)
+        }
+        (p, "status") if p.starts_with("/ledger/interim-payments") => {
+            Rule::WordList(PostingStatus::all_words())
+        }
+        (p, "sort_by") if p.starts_with("/ledger/interim-payments") => words(
+            crate::ledger::interim_list::SORTS
+                .iter()
+                .map(|(k, _)| *k)
+                .collect(),
+        ),
         (p, _) if p.starts_with("/ledger/interim-payments") => return None,
+        ("/payments/vehicle-repairs" | "/payments/vehicle-repairs/list/export", "sort_by") => {
+            words(
+                crate::repairs::query::INVOICE_SORTS
+                    .iter()
+                    .map(|(k, _)| *k)
+                    .chain(["paid", "remaining"])
+                    .collect(),
+            )
+        }
+        (p, "sort_by") if p.contains("/fetch/installments") => words(
+            crate::repairs::query::INSTALLMENT_SORTS
+                .iter()
+                .map(|(k, _)| *k)
+                .collect(),
+        ),
         (p, "category") if p.starts_with("/ledger/") => Rule::WordList(Category::all_words()),
         (p, "entry_type") if p.starts_with("/ledger/") => Rule::WordList(EntryType::all_words()),
         (p, "status") if p.contains("/fetch/installments") => {
@@ -163,7 +210,7 @@ fn any_case_alternation(words: &[&str]) -> String {
 /// ignored, as `RawQuery::list` does).
 fn word_list_pattern(words: &[&str]) -> String {
     let one = any_case_alternation(words);
-    format!(r"^[\s,]*{one}([\s,]+{one})*[\s,]*$")
+    format!(r"^[ ,]*{one}( *,[ ,]*{one})*[ ,]*$")
 }
 
 fn regex_escape(word: &str) -> String {
@@ -209,10 +256,15 @@ fn apply(schema: &mut Schema, rule: Option<Rule>, free_text: bool) {
                 }
                 Some(Rule::WordList(words)) => object.pattern = Some(word_list_pattern(&words)),
                 Some(Rule::WordAnyCase(words)) => {
-                    object.pattern = Some(format!(r"^\s*{}\s*$", any_case_alternation(&words)))
+                    object.pattern = Some(format!(r"^ *{} *$", any_case_alternation(&words)))
                 }
                 Some(Rule::Amount) if is_string => object.pattern = Some(AMOUNT.into()),
                 Some(Rule::Pattern(pattern)) => object.pattern = Some(pattern.into()),
+                Some(Rule::PatternLength(pattern, min, max)) => {
+                    object.pattern = Some(pattern.into());
+                    object.min_length = Some(min);
+                    object.max_length = Some(max);
+                }
                 Some(Rule::Length(min, max)) => {
                     object.min_length = Some(min);
                     object.max_length = Some(max);
@@ -298,21 +350,102 @@ fn operations(item: &utoipa::openapi::PathItem) -> impl Iterator<Item = &Operati
         .flatten()
 }
 
-/// Writes the request rules into `openapi`.
-pub fn document_request_rules(openapi: &mut OpenApi, this_year: i64) {
-    let requests = request_schemas(openapi);
-    if let Some(components) = openapi.components.as_mut() {
-        for name in &requests {
-            let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(name) else {
-                continue;
-            };
-            // Member names follow the identifier rule too (unknown members are ignored).
-            object.property_names = Some(Box::new(Schema::Object(
+/// The schema of a member name: the identifier rule.
+fn member_name() -> Box<Schema> {
+    Box::new(Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(IDENTIFIER_TEXT))
+            .build(),
+    ))
+}
+
+/// What an unknown member may hold (the server ignores it, but reads it for the text rule):
+/// any JSON whose strings and member names, however deep, hold no control character.
+const CLEAN_VALUE: &str = "CleanValue";
+
+fn clean_value() -> Schema {
+    let itself = || RefOr::Ref(Ref::from_schema_name(CLEAN_VALUE));
+    let mut object = ObjectBuilder::new().schema_type(Type::Object).build();
+    object.property_names = Some(member_name());
+    object.additional_properties = Some(Box::new(AdditionalProperties::RefOr(itself())));
+    Schema::AnyOf(
+        AnyOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::Array(vec![
+                        Type::Null,
+                        Type::Boolean,
+                        Type::Number,
+                    ]))
+                    .build(),
+            )
+            .item(
                 ObjectBuilder::new()
                     .schema_type(Type::String)
                     .pattern(Some(IDENTIFIER_TEXT))
                     .build(),
-            )));
+            )
+            .item(ArrayBuilder::new().items(itself()).build())
+            .item(object)
+            .build(),
+    )
+}
+
+/// A record named by its id or its business id (`Named`): the text must name something.
+fn document_named(components: &mut utoipa::openapi::Components) {
+    if let Some(RefOr::T(Schema::OneOf(one_of))) = components.schemas.get_mut("Named") {
+        for item in one_of.items.iter_mut() {
+            if let RefOr::T(Schema::Object(object)) = item {
+                if is_type(&object.schema_type, Type::String) {
+                    object.pattern = Some(NAMED_TEXT.into());
+                    object.min_length = Some(1);
+                    object.max_length = Some(40);
+                }
+            }
+        }
+    }
+}
+
+/// Writes the request rules into `openapi`.
+pub fn document_request_rules(openapi: &mut OpenApi, this_year: i64) {
+    let requests = request_schemas(openapi);
+    if let Some(components) = openapi.components.as_mut() {
+        components
+            .schemas
+            .insert(CLEAN_VALUE.to_string(), RefOr::T(clean_value()));
+        document_named(components);
+        for name in &requests {
+            let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(name) else {
+                continue;
+            };
+            // Member names follow the identifier rule too, and an unknown member (ignored)
+            // holds no control character either, however deep.
+            object.property_names = Some(member_name());
+            if object.additional_properties.is_none() {
+                object.additional_properties = Some(Box::new(AdditionalProperties::RefOr(
+                    RefOr::Ref(Ref::from_schema_name(CLEAN_VALUE)),
+                )));
+            }
+            // A change names at least one thing to change, and null is not "leave it":
+            // a member left out is.
+            if name.ends_with("Update") {
+                object.min_properties = Some(1);
+                for schema in object.properties.values_mut() {
+                    if let RefOr::T(Schema::Object(property)) = schema {
+                        if let SchemaType::Array(types) = &property.schema_type {
+                            let kept: Vec<Type> = types
+                                .iter()
+                                .filter(|t| **t != Type::Null)
+                                .cloned()
+                                .collect();
+                            if let [one] = kept.as_slice() {
+                                property.schema_type = SchemaType::Type(one.clone());
+                            }
+                        }
+                    }
+                }
+            }
             for (property, schema) in object.properties.iter_mut() {
                 if let RefOr::T(schema) = schema {
                     let free_text = FREE_TEXT_FIELDS.contains(&property.as_str());
@@ -357,7 +490,7 @@ mod tests {
     fn word_lists_take_any_letter_case_and_escape_their_words() {
         assert_eq!(
             word_list_pattern(&["Open", "a-b"]),
-            r"^[\s,]*([Oo][Pp][Ee][Nn]|[Aa]\-[Bb])([\s,]+([Oo][Pp][Ee][Nn]|[Aa]\-[Bb]))*[\s,]*$"
+            r"^[ ,]*([Oo][Pp][Ee][Nn]|[Aa]\-[Bb])( *,[ ,]*([Oo][Pp][Ee][Nn]|[Aa]\-[Bb]))*[ ,]*$"
         );
     }
 }

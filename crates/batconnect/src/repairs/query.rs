@@ -139,7 +139,7 @@ pub const INVOICE_PARAMS: &[&str] = &[
     "vin",
 ];
 
-const INVOICE_SORTS: &[(&str, &str)] = &[
+pub const INVOICE_SORTS: &[(&str, &str)] = &[
     ("repair_id", "repair_id"),
     ("invoice_number", "invoice_number"),
     ("invoice_date", "invoice_date"),
@@ -360,7 +360,7 @@ pub const INSTALLMENT_PARAMS: &[&str] = &[
 ];
 
 /// Sort keys of the installments list: every column it shows.
-const INSTALLMENT_SORTS: &[(&str, &str)] = &[
+pub const INSTALLMENT_SORTS: &[(&str, &str)] = &[
     ("week", "i.week_start_date"),
     ("week_start_date", "i.week_start_date"),
     ("installment_id", "i.installment_id"),

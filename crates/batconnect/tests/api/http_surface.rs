@@ -55,14 +55,15 @@ both_backends! {
         assert_eq!(schema("TerminateRequest", "reason")["enum"].as_array().unwrap().len(), 5);
         assert_eq!(schema("TerminateRequest", "end_date")["format"], "date");
         assert_eq!(schema("MoveRequest", "action")["enum"], json!(["next", "close"]));
-        assert_eq!(schema("VehicleInput", "vin")["pattern"], r"^\s*[A-HJ-NPR-Za-hj-npr-z0-9]{17}\s*$");
+        assert_eq!(schema("VehicleInput", "vin")["pattern"], r"^ *[A-HJ-NPR-Za-hj-npr-z0-9]{17} *$");
         assert_eq!(schema("VehicleInput", "year")["minimum"], 1980);
-        assert_eq!(schema("DriverInput", "tlc_license_no")["pattern"], r"^\s*[0-9]{5,10}\s*$");
+        assert_eq!(schema("DriverInput", "tlc_license_no")["pattern"], r"^ *[0-9]{5,10} *$");
         assert_eq!(schema("EarningsRequest", "earnings")["maxItems"], 10_000);
         assert_eq!(schema("VoidRequest", "reason")["minLength"], 10);
         assert!(schema("InterimPaymentRequest", "amount")["pattern"].as_str().unwrap().contains("[0-9]{1,2}"));
         // Every other string refuses control characters; free text keeps line breaks.
-        assert_eq!(schema("DriverInput", "email")["pattern"], r"^[^\u0000-\u001F\u007F-\u009F]*$");
+        assert!(schema("DriverInput", "email")["pattern"].as_str().unwrap().contains("@"));
+        assert_eq!(schema("DriverInput", "first_name")["pattern"], r"^[^\u0000-\u001F\u007F-\u009F]*$");
         assert_eq!(schema("TerminateRequest", "note")["pattern"], r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$");
         let params = spec["paths"]["/fleet/drivers"]["get"]["parameters"].as_array().unwrap().clone();
         let status = params.iter().find(|p| p["name"] == "status").unwrap();
@@ -70,6 +71,25 @@ both_backends! {
         let ledger = spec["paths"]["/ledger/postings"]["get"]["parameters"].as_array().unwrap().clone();
         let entry_type = ledger.iter().find(|p| p["name"] == "entry_type").unwrap();
         assert!(entry_type["schema"]["pattern"].as_str().unwrap().contains("[Oo][Bb][Ll][Ii][Gg][Aa][Tt][Ii][Oo][Nn]|[Ee][Aa]"), "{entry_type}");
+        // Sort keys, the interim list's words, a change that names something and takes no
+        // null, a named record that is not blank, unknown members without control characters.
+        let repairs = spec["paths"]["/payments/vehicle-repairs"]["get"]["parameters"].as_array().unwrap().clone();
+        let sort_by = repairs.iter().find(|p| p["name"] == "sort_by").unwrap();
+        assert!(sort_by["schema"]["enum"].as_array().unwrap().contains(&json!("remaining")), "{sort_by}");
+        let interim = spec["paths"]["/ledger/interim-payments"]["get"]["parameters"].as_array().unwrap().clone();
+        for name in ["payment_method", "status"] {
+            let p = interim.iter().find(|p| p["name"] == name).unwrap();
+            assert!(p["schema"]["pattern"].as_str().is_some(), "{p}");
+        }
+        assert_eq!(spec["components"]["schemas"]["VehicleUpdate"]["minProperties"], 1);
+        assert_eq!(schema("VehicleUpdate", "plate_number")["type"], "string");
+        let named = &spec["components"]["schemas"]["Named"];
+        assert!(named.to_string().contains("\"minLength\":1"), "{named}");
+        assert_eq!(spec["components"]["schemas"]["TerminateRequest"]["additionalProperties"]["$ref"], "#/components/schemas/CleanValue");
+        assert!(!spec.to_string().contains(r"\\s"), "no pattern takes \\s (it admits control characters)");
+        let token = app.token("operations").await;
+        let (status, problem) = app.send(Method::PATCH, "/fleet/vehicles/1", Some(&token), Some(json!({"plate_number": null}))).await;
+        assert_eq!((status, problem["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("plate_number")), "{problem}");
         // And an unknown entry type is refused, not an empty list.
         let (status, problem) = app.get_as("viewer", "/ledger/postings?entry_type=DEBIT").await;
         assert_eq!((status, problem["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("entry_type")));
