@@ -80,7 +80,7 @@ impl Once {
         let label = first["label"].as_str().unwrap_or("the first result");
         Ok(Some(layout::error_page_with(
             AppError::Conflict(format!(
-                "this form was already sent with other values, and that was recorded ({label}); \
+                "This form was already sent with other values, and that was recorded ({label}); \
                  nothing was done this time. Open a new form to do something else."
             )),
             Some((&location, label)),
