@@ -276,6 +276,17 @@ pub async fn fail_abandoned(
     stale_before: &str,
     now: &str,
 ) -> Result<Vec<i64>, sqlx::Error> {
+    // Called on every read of the runs (pages, API): look first without writing, so a
+    // dashboard load takes no write lock (SQLite has one writer) when nothing is stale.
+    let stale: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM job_runs WHERE status = 'running' AND heartbeat_on < $1 LIMIT 1",
+    )
+    .bind(stale_before)
+    .fetch_optional(db.reader())
+    .await?;
+    if stale.is_none() {
+        return Ok(Vec::new());
+    }
     let mut tx = db.begin().await?;
     let ids = sqlx::query_scalar(
         "UPDATE job_runs SET status = 'failed', finished_on = $2, \
