@@ -147,6 +147,25 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no element {css}: {e}"))
     }
 
+    /// The text of `css` once `ready` holds for it: for parts of a page that update
+    /// themselves (a running job's table). Panics with the last text after 30 s — a loaded
+    /// CI machine is slow, so this waits on the page, not on a guess of how long work takes.
+    pub async fn text_when(&self, css: &str, ready: impl Fn(&str) -> bool) -> String {
+        let started = std::time::Instant::now();
+        loop {
+            // The element may be replaced by a refresh between finding it and reading it.
+            let text = match self.find(css).await.text().await {
+                Ok(text) => text,
+                Err(_) => String::new(),
+            };
+            if ready(&text) {
+                return text;
+            }
+            assert!(started.elapsed() < Duration::from_secs(30), "{css} never got ready: {text}");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
     /// Types into the input whose label is `label`, replacing what was there.
     pub async fn fill(&self, label: &str, text: &str) {
         let input = self.labelled(label).await;
