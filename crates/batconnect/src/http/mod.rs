@@ -3,6 +3,7 @@
 //! below it imports it.
 
 mod health;
+mod links;
 mod openapi;
 mod request_rules;
 pub mod serve;
@@ -106,8 +107,10 @@ fn console(state: &AppState) -> Router<AppState> {
 
 pub fn router(state: AppState) -> Router {
     let (routes, openapi) = api(&state);
+    let mut document = serde_json::to_value(&openapi).expect("the API document serializes");
+    links::document_links(&mut document);
     routes
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .merge(SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", document))
         .merge(console(&state))
         .route(
             "/",

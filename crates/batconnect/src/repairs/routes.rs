@@ -276,7 +276,7 @@ async fn repayment_matrix(
 }
 
 /// Start the "Create Repair Invoice" workflow: opens an `RPRINV` case.
-#[utoipa::path(post, path = "/payments/vehicle-repairs/create-case", tag = "Vehicle Repairs",
+#[utoipa::path(post, path = "/payments/vehicle-repairs/create-case", tag = "Vehicle Repairs", operation_id = "create_repair_case",
     responses((status = 201, body = CaseCreated), (status = 403, body = Problem)))]
 async fn create_case(
     State(state): State<AppState>,

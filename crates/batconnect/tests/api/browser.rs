@@ -154,14 +154,14 @@ impl Browser {
         let started = std::time::Instant::now();
         loop {
             // The element may be replaced by a refresh between finding it and reading it.
-            let text = match self.find(css).await.text().await {
-                Ok(text) => text,
-                Err(_) => String::new(),
-            };
+            let text = self.find(css).await.text().await.unwrap_or_default();
             if ready(&text) {
                 return text;
             }
-            assert!(started.elapsed() < Duration::from_secs(30), "{css} never got ready: {text}");
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "{css} never got ready: {text}"
+            );
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }

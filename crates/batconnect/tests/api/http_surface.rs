@@ -95,6 +95,51 @@ both_backends! {
         assert_eq!((status, problem["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("entry_type")));
     }
 
+    async fn every_link_in_the_document_leads_somewhere_real(app) {
+        let (_, spec) = app.send(Method::GET, "/openapi.json", None, None).await;
+        let operations = operations_by_id(&spec);
+        let mut checked = 0;
+        let mut reached = std::collections::BTreeSet::new();
+        for (path, item) in spec["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                for (status, response) in operation["responses"].as_object().unwrap() {
+                    let Some(links) = response["links"].as_object() else { continue };
+                    let source = format!("{} {path} {status}", method.to_uppercase());
+                    let answer = &response["content"]["application/json"]["schema"];
+                    for (name, link) in links {
+                        let label = format!("{source} → {name}");
+                        assert!(link.get("operation_id").is_none(), "{label}: members are camelCase: {link}");
+                        let target = operations.get(link["operationId"].as_str().unwrap_or_default())
+                            .unwrap_or_else(|| panic!("{label}: no operation {}", link["operationId"]));
+                        reached.insert(link["operationId"].as_str().unwrap().to_string());
+                        for (parameter, expression) in link["parameters"].as_object().into_iter().flatten() {
+                            let declared = target["parameters"].as_array().into_iter().flatten()
+                                .find(|p| p["name"] == parameter.as_str())
+                                .unwrap_or_else(|| panic!("{label}: the target has no parameter {parameter}"));
+                            // A path or query value is text: a number is written as one.
+                            let given = member_type(&spec, answer, expression.as_str().unwrap(), &label);
+                            let wanted = json_type(&spec, &declared["schema"]);
+                            assert!(given == wanted || wanted == "string" && given == "integer",
+                                "{label}: {parameter} takes {wanted}, given {given} from {expression}");
+                        }
+                        if let Some(body) = link.get("requestBody") {
+                            let schema = &target["requestBody"]["content"]["application/json"]["schema"];
+                            for (at, expression) in leaves(body, String::new()) {
+                                let wanted = schema_at(&spec, schema, &at).unwrap_or_else(|| panic!("{label}: the target body has no {at}"));
+                                let given = member_type(&spec, answer, &expression, &label);
+                                let wanted = json_type(&spec, &wanted);
+                                assert!(wanted == given || wanted == "any", "{label}: body {at} takes {wanted}, given {given}");
+                            }
+                        }
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked >= 100, "only {checked} links");
+        assert!(reached.len() >= 45, "links lead to only {} operations", reached.len());
+    }
+
     async fn migrations_apply_once_and_are_recorded(app) {
         let applied = app.scalar_i64("SELECT COUNT(*) FROM _sqlx_migrations").await;
         assert!(applied >= 2);
@@ -105,5 +150,131 @@ both_backends! {
         batconnect::seed::demo(&app.db, batconnect::auth::password::HashCost::FAST_FOR_TESTS, crate::helpers::default_now()).await.unwrap();
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM drivers").await, 24);
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM users").await, 4);
+    }
+}
+
+/// Every operation of the document by its id; ids are unique.
+fn operations_by_id(
+    spec: &serde_json::Value,
+) -> std::collections::BTreeMap<String, serde_json::Value> {
+    let mut all = std::collections::BTreeMap::new();
+    for item in spec["paths"].as_object().unwrap().values() {
+        for operation in item.as_object().unwrap().values() {
+            if let Some(id) = operation["operationId"].as_str() {
+                assert!(
+                    all.insert(id.to_string(), operation.clone()).is_none(),
+                    "operationId {id} twice"
+                );
+            }
+        }
+    }
+    all
+}
+
+/// The runtime expressions of a link body, by JSON pointer into the body.
+fn leaves(value: &serde_json::Value, at: String) -> Vec<(String, String)> {
+    match value {
+        serde_json::Value::Object(members) => members
+            .iter()
+            .flat_map(|(k, v)| leaves(v, format!("{at}/{k}")))
+            .collect(),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .flat_map(|(i, v)| leaves(v, format!("{at}/{i}")))
+            .collect(),
+        serde_json::Value::String(expression) => vec![(at, expression.clone())],
+        _ => Vec::new(),
+    }
+}
+
+/// The type of what `$response.body#/…` points at in the answer's schema.
+fn member_type(
+    spec: &serde_json::Value,
+    answer: &serde_json::Value,
+    expression: &str,
+    label: &str,
+) -> String {
+    let pointer = expression
+        .strip_prefix("$response.body#")
+        .unwrap_or_else(|| panic!("{label}: {expression} is not from the body"));
+    let schema = schema_at(spec, answer, pointer)
+        .unwrap_or_else(|| panic!("{label}: the answer has no {pointer}"));
+    json_type(spec, &schema)
+}
+
+fn resolve<'a>(
+    spec: &'a serde_json::Value,
+    schema: &'a serde_json::Value,
+) -> &'a serde_json::Value {
+    match schema["$ref"].as_str() {
+        Some(reference) => resolve(
+            spec,
+            spec.pointer(reference.trim_start_matches('#'))
+                .expect("a reference resolves"),
+        ),
+        None => schema,
+    }
+}
+
+/// The schema of the member at `pointer` (`/items/0/id`), through references, arrays and
+/// combined schemas.
+fn schema_at(
+    spec: &serde_json::Value,
+    schema: &serde_json::Value,
+    pointer: &str,
+) -> Option<serde_json::Value> {
+    let schema = resolve(spec, schema);
+    let Some((segment, rest)) = pointer
+        .strip_prefix('/')
+        .map(|p| p.split_once('/').map_or((p, ""), |(a, b)| (a, b)))
+    else {
+        return Some(schema.clone());
+    };
+    let rest = if rest.is_empty() {
+        String::new()
+    } else {
+        format!("/{rest}")
+    };
+    for combined in ["allOf", "oneOf", "anyOf"] {
+        if let Some(parts) = schema[combined].as_array() {
+            return parts
+                .iter()
+                .find_map(|part| schema_at(spec, part, &format!("/{segment}{rest}")));
+        }
+    }
+    if segment.parse::<usize>().is_ok() && schema.get("items").is_some() {
+        return schema_at(spec, &schema["items"], &rest);
+    }
+    schema["properties"]
+        .get(segment)
+        .and_then(|member| schema_at(spec, member, &rest))
+}
+
+/// A schema's type, `null` aside (`any` when it takes several).
+fn json_type(spec: &serde_json::Value, schema: &serde_json::Value) -> String {
+    let schema = resolve(spec, schema);
+    match &schema["type"] {
+        serde_json::Value::String(one) => one.clone(),
+        serde_json::Value::Array(several) => {
+            let types: Vec<_> = several.iter().filter(|t| *t != "null").collect();
+            if types.len() == 1 {
+                types[0].as_str().unwrap().to_string()
+            } else {
+                "any".into()
+            }
+        }
+        _ => {
+            let parts = schema["oneOf"].as_array().or(schema["anyOf"].as_array());
+            match parts.map(|p| {
+                p.iter()
+                    .map(|s| json_type(spec, s))
+                    .filter(|t| t != "null")
+                    .collect::<std::collections::BTreeSet<_>>()
+            }) {
+                Some(types) if types.len() == 1 => types.into_iter().next().unwrap(),
+                _ => "any".into(),
+            }
+        }
     }
 }
