@@ -43,6 +43,7 @@ async fn users(
         &state,
         &signed,
         &FieldErrors::default(),
+        None,
         said.as_deref(),
         StatusCode::OK,
     )
@@ -53,10 +54,17 @@ async fn render(
     state: &AppState,
     signed: &Signed,
     errors: &FieldErrors,
+    new_user: Option<&Form>,
     said: Option<&str>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let all = repo::list(state.db.reader()).await?;
+    // A refused new user comes back with its name and roles (never its password).
+    let typed_roles = new_user.map(roles_of);
+    let new_role = |role: &Role| match &typed_roles {
+        Some(roles) => roles.iter().any(|r| r == role.as_str()),
+        None => *role == Role::Viewer,
+    };
     let content = html! {
         @if let Some(done) = said { p.notice role="status" { (done) } }
         @for e in errors.general(&["username", "password"]) {
@@ -121,7 +129,7 @@ async fn render(
             h2 { "New user" }
             (csrf(signed))
             div.filters {
-                (input_field("Username", "username", "", "text", errors))
+                (input_field("Username", "username", new_user.and_then(|f| f.get("username")).unwrap_or_default(), "text", errors))
                 (input_field("Password", "password", "", "password", errors))
             }
             fieldset {
@@ -129,7 +137,7 @@ async fn render(
                 @for r in Role::ALL {
                     @let id = format!("new-role-{}", r.as_str());
                     div.choice {
-                        input id=(id) type="checkbox" name="roles" value=(r.as_str()) checked[*r == Role::Viewer];
+                        input id=(id) type="checkbox" name="roles" value=(r.as_str()) checked[new_role(r)];
                         label for=(id) { (r.as_str()) }
                     }
                 }
@@ -150,12 +158,14 @@ async fn refused(
     state: &AppState,
     signed: &Signed,
     error: AppError,
+    new_user: Option<&Form>,
 ) -> Result<Response, PageError> {
     let errors = FieldErrors::from_error(error)?;
     render(
         state,
         signed,
         &errors,
+        new_user,
         None,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
@@ -201,7 +211,7 @@ async fn create(
         }
         Err(error) => {
             drop(tx);
-            refused(&state, &signed, error).await
+            refused(&state, &signed, error, Some(&form)).await
         }
     }
 }
@@ -251,7 +261,7 @@ async fn change(
         }
         Err(error) => {
             drop(tx);
-            refused(&state, &signed, error).await
+            refused(&state, &signed, error, None).await
         }
     }
 }

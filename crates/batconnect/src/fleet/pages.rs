@@ -415,6 +415,7 @@ async fn lease(
         id,
         &FieldErrors::default(),
         None,
+        None,
         StatusCode::OK,
     )
     .await
@@ -425,6 +426,7 @@ async fn render_lease(
     signed: &Signed,
     id: i64,
     errors: &FieldErrors,
+    typed: Option<&Form>,
     ended: Option<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
@@ -442,6 +444,12 @@ async fn render_lease(
         .map(|d| d.driver_business_id.clone())
         .collect();
     let today = domain::calendar::local_date(state.clock.now(), state.config.timezone).to_string();
+    // A refused form comes back as it was sent: resent as shown, it does what was asked.
+    let was = |name: &str| typed.and_then(|form| form.get(name));
+    let additional =
+        was("additional_drivers").map_or_else(|| additional.join(", "), str::to_string);
+    let end_date = was("end_date").unwrap_or(&today);
+    let reason = was("reason").unwrap_or_default();
     let title = format!("Lease {}", l.lease_id);
     let content = html! {
         div.actions { (badge(l.status.as_str())) }
@@ -475,7 +483,7 @@ async fn render_lease(
             form.card method="post" action={ (PREFIX) "/fleet/leases/" (id) "/drivers" } aria-label="Additional drivers" {
                 h2 { "Additional drivers" }
                 (csrf(signed))
-                (input_field("Additional drivers (driver ids or TLC licenses, separated by commas)", "additional_drivers", &additional.join(", "), "text", errors))
+                (input_field("Additional drivers (driver ids or TLC licenses, separated by commas)", "additional_drivers", &additional, "text", errors))
                 @for e in errors.general(&["additional_drivers", "end_date", "reason", "note", "confirm"]) { p.notice.error role="alert" { (e.message) } }
                 button.primary type="submit" { "Save drivers" }
             }
@@ -485,15 +493,15 @@ async fn render_lease(
                     (csrf(signed))
                     (crate::web::once::fresh())
                     p { "The lease ends on its last day: its medallion is free again, the rent of its last week is prorated, open repair invoices have their remaining installments posted at once, and the next Sunday run makes its final statement." }
-                    (input_field("Last day", "end_date", &today, "date", errors))
+                    (input_field("Last day", "end_date", end_date, "date", errors))
                     (field("Reason", "reason", html! {
                         select #reason name="reason" {
-                            @for r in TerminationReason::ALL { option value=(r.as_str()) { (r.as_str().replace('_', " ")) } }
+                            @for r in TerminationReason::ALL { option value=(r.as_str()) selected[r.as_str() == reason] { (r.as_str().replace('_', " ")) } }
                         }
                     }, errors.for_field("reason")))
-                    (input_field("Note", "note", "", "text", errors))
+                    (input_field("Note", "note", was("note").unwrap_or_default(), "text", errors))
                     div.choice {
-                        input #confirm type="checkbox" name="confirm" value="yes" required;
+                        input #confirm type="checkbox" name="confirm" value="yes" required checked[was("confirm") == Some("yes")];
                         label for="confirm" { "Yes, end lease " (l.lease_id) }
                     }
                     button.primary.danger type="submit" { "End lease" }
@@ -555,6 +563,7 @@ async fn lease_drivers_save(
                 &signed,
                 id,
                 &errors,
+                Some(&form),
                 None,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
@@ -586,6 +595,7 @@ async fn lease_terminate(
             &signed,
             id,
             &errors,
+            Some(&form),
             None,
             StatusCode::UNPROCESSABLE_ENTITY,
         )
@@ -634,6 +644,7 @@ async fn lease_terminate(
                 &signed,
                 id,
                 &FieldErrors::default(),
+                None,
                 Some(said),
                 StatusCode::OK,
             )
@@ -647,6 +658,7 @@ async fn lease_terminate(
                 &signed,
                 id,
                 &errors,
+                Some(&form),
                 None,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )

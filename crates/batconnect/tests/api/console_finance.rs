@@ -204,13 +204,25 @@ crate::both_backends! {
         assert_eq!(app.scalar_text("SELECT plate_number FROM vehicles WHERE id = 1").await, "T700999C");
         browser.screenshots("vehicle").await;
         // A lease ends through the lease-end flow, with its confirmation.
+        // A refused end comes back as it was typed: sent again as shown, it does what was asked.
         browser.goto("/app/fleet/leases/3").await;
         browser.reveal("End this lease…").await;
+        browser.client.execute("document.querySelector('#end_date').value = '2020-01-02'", vec![]).await.unwrap();
         browser.find("#reason option[value='completed']").await.click().await.unwrap();
+        browser.fill("Note", "term over, keys returned").await;
         browser.find("#confirm").await.click().await.unwrap();
+        browser.press("End lease").await;
+        assert!(browser.find("#end_date-error").await.text().await.unwrap().contains("before the lease started"));
+        assert_eq!(browser.find("#end_date").await.prop("value").await.unwrap().as_deref(), Some("2020-01-02"));
+        assert_eq!(browser.find("#reason").await.prop("value").await.unwrap().as_deref(), Some("completed"));
+        assert_eq!(browser.find("#note").await.prop("value").await.unwrap().as_deref(), Some("term over, keys returned"));
+        assert_eq!(browser.find("#confirm").await.prop("checked").await.unwrap().as_deref(), Some("true"));
+        assert_eq!(app.scalar_text("SELECT status FROM leases WHERE id = 3").await, "Active");
+        browser.client.execute("document.querySelector('#end_date').value = '2026-11-25'", vec![]).await.unwrap();
         browser.press("End lease").await;
         assert!(browser.text().await.contains("The lease ended on 11/25/2026"), "{}", browser.text().await);
         assert_eq!(app.scalar_text("SELECT status FROM leases WHERE id = 3").await, "Expired");
+        assert_eq!(app.scalar_text("SELECT termination_note FROM leases WHERE id = 3").await, "term over, keys returned");
         browser.close().await;
     }
 
@@ -251,9 +263,16 @@ crate::both_backends! {
         browser.goto("/app/admin/users").await;
         browser.sign_in("admin", crate::helpers::ADMIN_PASSWORD).await;
         assert_eq!(browser.title().await, "Users");
+        // A weak password is refused beside its field; the name and roles stay as typed.
         browser.fill("Username", "clerk2").await;
-        browser.fill("Password", "a-long-enough-pass").await;
+        browser.fill("Password", "short").await;
         browser.find("#new-role-finance").await.click().await.unwrap();
+        browser.press("Create user").await;
+        assert!(browser.find("#password-error").await.text().await.unwrap().contains("at least 8"), "{}", browser.text().await);
+        assert_eq!(browser.labelled("Username").await.prop("value").await.unwrap().as_deref(), Some("clerk2"));
+        assert_eq!(browser.find("#new-role-finance").await.prop("checked").await.unwrap().as_deref(), Some("true"));
+        assert_eq!(browser.find("#new-role-viewer").await.prop("checked").await.unwrap().as_deref(), Some("true"));
+        browser.fill("Password", "a-long-enough-pass").await;
         browser.press("Create user").await;
         assert!(browser.text().await.contains("User clerk2 created."));
         let id = app.scalar_i64("SELECT id FROM users WHERE username = 'clerk2'").await;
