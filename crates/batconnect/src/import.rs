@@ -109,7 +109,7 @@ pub async fn run_csv(
                 source,
                 actor,
                 now,
-                |i| i.validate().map(|_| ()),
+                |i| i.validate().map(|d| ("tlc_license_no", d.tlc_license_no)),
                 |tx, i, a, n| {
                     Box::pin(async move { service::create_driver(tx, i, a, n).await.map(|_| ()) })
                 },
@@ -124,7 +124,7 @@ pub async fn run_csv(
                 now,
                 |i| {
                     i.validate(chrono::Datelike::year(&chrono::Utc::now()))
-                        .map(|_| ())
+                        .map(|v| ("vin", v.vin))
                 },
                 |tx, i, a, n| {
                     Box::pin(async move { service::create_vehicle(tx, i, a, n).await.map(|_| ()) })
@@ -138,7 +138,10 @@ pub async fn run_csv(
                 source,
                 actor,
                 now,
-                |i| i.validate().map(|_| ()),
+                |i| {
+                    i.validate()
+                        .map(|m| ("medallion_number", m.medallion_number))
+                },
                 |tx, i, a, n| {
                     Box::pin(
                         async move { service::create_medallion(tx, i, a, n).await.map(|_| ()) },
@@ -161,31 +164,68 @@ type Insert<T> = for<'a> fn(
     Box<dyn std::future::Future<Output = Result<(), AppError>> + Send + 'a>,
 >;
 
+/// A record's unique value, by the field that holds it (`tlc_license_no`, `vin`, …),
+/// normalized as it is stored.
+type UniqueKey = (&'static str, String);
+
+/// Drivers, vehicles or medallions: every line is checked before anything is written, and
+/// every bad line is reported in one pass — its format, a unique value repeated in the file,
+/// or one another record already has.
 async fn import_simple<T: DeserializeOwned + Sync>(
     db: &Db,
     source: &[u8],
     actor: &CurrentUser,
     now: chrono::DateTime<chrono::Utc>,
-    validate: fn(&T) -> Result<(), Vec<crate::error::FieldError>>,
+    validate: fn(&T) -> Result<UniqueKey, Vec<crate::error::FieldError>>,
     insert: Insert<T>,
 ) -> Result<usize, ImportError> {
     let rows = read_rows_from::<T>(source)?;
     let mut problems = Vec::new();
     let mut good = Vec::new();
+    let mut first_line_of = std::collections::HashMap::new();
     for (line, row) in rows {
         match row {
-            Err(e) => problems.push(format!("line {line}: {e}")),
+            Err(e) => problems.push((line, format!("line {line}: {e}"))),
             Ok(input) => match validate(&input) {
-                Err(fields) => problems.extend(describe(line, &AppError::Validation(fields))),
-                Ok(()) => good.push((line, input)),
+                Err(fields) => problems.extend(
+                    describe(line, &AppError::Validation(fields))
+                        .into_iter()
+                        .map(|p| (line, p)),
+                ),
+                Ok((field, value)) => match first_line_of.get(&(field, value.clone())) {
+                    Some(first) => problems.push((
+                        line,
+                        format!(
+                            "line {line}: {field}: '{value}' is also on line {first}; it is unique"
+                        ),
+                    )),
+                    None => {
+                        first_line_of.insert((field, value.clone()), line);
+                        good.push((line, (field, value), input));
+                    }
+                },
             },
         }
     }
-    if !problems.is_empty() {
-        return Err(ImportError::BadRows(problems));
-    }
     let mut tx = db.begin().await.map_err(anyhow::Error::from)?;
-    for (line, input) in &good {
+    for (line, (field, value), _) in &good {
+        if taken(&mut tx, field, value)
+            .await
+            .map_err(anyhow::Error::from)?
+        {
+            problems.push((
+                *line,
+                format!("line {line}: {field}: a record with '{value}' already exists"),
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        problems.sort_by_key(|(line, _)| *line);
+        return Err(ImportError::BadRows(
+            problems.into_iter().map(|(_, p)| p).collect(),
+        ));
+    }
+    for (line, _, input) in &good {
         if let Err(e) = insert(&mut tx, input, actor, now).await {
             // Dropping the transaction rolls it back: nothing is written.
             return Err(ImportError::BadRows(describe(*line, &e)));
@@ -193,6 +233,17 @@ async fn import_simple<T: DeserializeOwned + Sync>(
     }
     tx.commit().await.map_err(anyhow::Error::from)?;
     Ok(good.len())
+}
+
+/// Does a record already hold this unique value?
+async fn taken(tx: &mut crate::db::Tx, field: &str, value: &str) -> Result<bool, sqlx::Error> {
+    Ok(match field {
+        "tlc_license_no" => repo::driver_id_by_tlc(tx, value).await?,
+        "vin" => repo::vehicle_id_by_vin(tx, value).await?,
+        "medallion_number" => repo::medallion_id_by_number(tx, value).await?,
+        _ => None,
+    }
+    .is_some())
 }
 
 async fn import_leases(
@@ -337,7 +388,7 @@ pub async fn earnings_csv_in(
     for (line, row) in rows {
         match row {
             Ok(r) => parsed.push((line, r)),
-            Err(e) => problems.push(format!("line {line}: {e}")),
+            Err(e) => problems.push((line, format!("line {line}: {e}"))),
         }
     }
     // The file's leases in one keyed read per thousand (by business id, or internal id).
@@ -348,12 +399,17 @@ pub async fn earnings_csv_in(
         .await
         .map_err(anyhow::Error::from)?;
     for (line, row) in parsed {
-        let Some(lease_id) = leases.get(row.lease_id.trim()).copied() else {
-            problems.push(format!(
-                "line {line}: lease_id: no lease '{}'",
-                row.lease_id
-            ));
-            continue;
+        // An unknown lease is reported, and its line is still checked for the rest (a
+        // placeholder id of its own, so unknown leases never look like one lease twice).
+        let lease_id = match leases.get(row.lease_id.trim()) {
+            Some(id) => *id,
+            None => {
+                problems.push((
+                    line,
+                    format!("line {line}: lease_id: no lease '{}'", row.lease_id),
+                ));
+                -(line as i64)
+            }
         };
         inputs.push(crate::ledger::payments::EarningsInput {
             lease_id,
@@ -363,30 +419,48 @@ pub async fn earnings_csv_in(
         });
         lines.push(line);
     }
-    if !problems.is_empty() {
-        return Err(ImportError::BadRows(problems));
-    }
-    let current_week = domain::calendar::current_payment_period(now, timezone);
-    let recorded = match crate::ledger::payments::parse_earnings(&inputs, current_week) {
-        Ok(rows) => crate::ledger::payments::record_earnings(tx, &rows, &actor.username, now).await,
-        Err(e) => Err(e),
+    // Row errors point at /earnings/<index>/<field>: translated to file lines.
+    let at_lines = |fields: Vec<crate::error::FieldError>| -> Vec<(usize, String)> {
+        fields
+            .iter()
+            .map(|f| {
+                let index = f
+                    .pointer
+                    .as_deref()
+                    .and_then(|p| p.split('/').nth(2))
+                    .and_then(|i| i.parse::<usize>().ok());
+                let line = index.and_then(|i| lines.get(i)).copied().unwrap_or(0);
+                (line, format!("line {line}: {}: {}", f.field, f.message))
+            })
+            .collect()
     };
-    match recorded {
+    let current_week = domain::calendar::current_payment_period(now, timezone);
+    let parsed = if inputs.is_empty() {
+        Vec::new()
+    } else {
+        match crate::ledger::payments::parse_earnings(&inputs, current_week) {
+            Ok(rows) => rows,
+            Err(AppError::Validation(fields)) => {
+                problems.extend(at_lines(fields));
+                Vec::new()
+            }
+            Err(other) => return Err(ImportError::BadRows(vec![other.to_string()])),
+        }
+    };
+    if !problems.is_empty() || parsed.is_empty() {
+        if problems.is_empty() {
+            problems.push((0, "the file has no earnings line".into()));
+        }
+        // Every bad line in one pass, in file order.
+        problems.sort_by_key(|(line, _)| *line);
+        return Err(ImportError::BadRows(
+            problems.into_iter().map(|(_, p)| p).collect(),
+        ));
+    }
+    match crate::ledger::payments::record_earnings(tx, &parsed, &actor.username, now).await {
         Ok(recorded) => Ok(recorded.len()),
-        // Row errors point at /earnings/<index>/<field>: translate to file lines.
         Err(AppError::Validation(fields)) => Err(ImportError::BadRows(
-            fields
-                .iter()
-                .map(|f| {
-                    let index = f
-                        .pointer
-                        .as_deref()
-                        .and_then(|p| p.split('/').nth(2))
-                        .and_then(|i| i.parse::<usize>().ok());
-                    let line = index.and_then(|i| lines.get(i)).copied().unwrap_or(0);
-                    format!("line {line}: {}: {}", f.field, f.message)
-                })
-                .collect(),
+            at_lines(fields).into_iter().map(|(_, p)| p).collect(),
         )),
         Err(other) => Err(ImportError::BadRows(vec![other.to_string()])),
     }

@@ -107,9 +107,14 @@ both_backends! {
         assert!(rows.iter().any(|r| r.starts_with("line 3: tlc_license_no")), "{rows:?}");
         assert!(rows.iter().any(|r| r.starts_with("line 4: status")), "{rows:?}");
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM drivers WHERE tlc_license_no = '8000001'").await, 0);
-        let duplicate = write_csv(app, "dup", "first_name,last_name,tlc_license_no\nAna,Lopez,8000001\nEd,Ng,5100001\n");
+        // Every bad line in one pass: a TLC another driver has, one repeated in the file, a bad name.
+        let duplicate = write_csv(app, "dup", "first_name,last_name,tlc_license_no\nAna,Lopez,8000001\nEd,Ng,5100001\nFay,Li, 8000001\nGus,,8000009\n");
         let Err(ImportError::BadRows(rows)) = import::run(&app.db, Entity::Drivers, &duplicate, &actor, now, app.state.config.timezone).await else { panic!("duplicate must fail") };
-        assert!(rows[0].starts_with("line 3:"), "{rows:?}");
+        assert_eq!(rows, vec![
+            "line 3: tlc_license_no: a record with '5100001' already exists".to_string(),
+            "line 4: tlc_license_no: '8000001' is also on line 2; it is unique".to_string(),
+            "line 5: last_name: is required".to_string(),
+        ]);
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM drivers WHERE tlc_license_no = '8000001'").await, 0);
         let good = write_csv(app, "good", "first_name,last_name,tlc_license_no\nAna,Lopez,8000001\nEd,Ng,8000002\n");
         assert_eq!(import::run(&app.db, Entity::Drivers, &good, &actor, now, app.state.config.timezone).await.unwrap(), 2);
@@ -134,7 +139,12 @@ LS-NOPE,2026-11-15,1.00
 3,2026-11-15,-4
 ");
         let Err(ImportError::BadRows(rows)) = import::run(&app.db, Entity::Earnings, &bad, &actor, now, app.state.config.timezone).await else { panic!("bad rows must fail") };
+        // The unknown lease does not hide the bad amount on the next line.
         assert!(rows.iter().any(|r| r.starts_with("line 3: lease_id: no lease 'LS-NOPE'")), "{rows:?}");
+        assert!(rows.iter().any(|r| r.starts_with("line 4: amount")), "{rows:?}");
+        let unknown_and_bad = write_csv(app, "earnings-unknown", "lease_id,period,amount\nLS-NOPE,2026-11-14,1.00\n");
+        let Err(ImportError::BadRows(rows)) = import::run(&app.db, Entity::Earnings, &unknown_and_bad, &actor, now, app.state.config.timezone).await else { panic!("bad rows must fail") };
+        assert_eq!(rows.len(), 2, "the unknown lease and the week that is not a Sunday: {rows:?}");
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM ledger_postings WHERE entry_type = 'EARNINGS'").await, 0);
         let good = write_csv(app, "earnings", "lease_id,period,amount
 1,2026-11-15,500.00
