@@ -64,11 +64,10 @@ impl<'a> Rules<'a> {
     }
 }
 
-fn at_data(field: &str, message: impl Into<String>) -> AppError {
-    AppError::Validation(vec![FieldError::at(format!("/data/{field}"), message)])
-}
-
-/// Every business rule of §5.3, without writing anything.
+/// Every business rule of §5.3, without writing anything. Every broken rule is reported
+/// at once (a clerk fixes them in one round); a rule that needs a record another rule
+/// could not find is skipped. An invoice number already recorded is a 409 on its own, and
+/// one more field error among others.
 pub async fn check(
     tx: &mut Tx,
     details: &EnterDetails,
@@ -76,110 +75,140 @@ pub async fn check(
     rules: Rules<'_>,
 ) -> Result<Checked, AppError> {
     let timezone = rules.timezone;
-    let start_week =
-        SundayDate::new(details.start_week).map_err(|e| at_data("start_week", e.to_string()))?;
-    let current = current_payment_period(now, timezone);
-    input::start_week(start_week, current, rules.max_start_weeks_ahead)
-        .map_err(|e| at_data("start_week", e))?;
-    input::invoice_date(details.invoice_date, local_date(now, timezone))
-        .map_err(|e| at_data("invoice_date", e))?;
+    let mut errors = Vec::new();
+    let mut refuse = |field: &str, message: String| {
+        errors.push(FieldError::at(format!("/data/{field}"), message));
+    };
+    let start_week = match SundayDate::new(details.start_week) {
+        Ok(week) => {
+            let current = current_payment_period(now, timezone);
+            if let Err(e) = input::start_week(week, current, rules.max_start_weeks_ahead) {
+                refuse("start_week", e.to_string());
+            }
+            Some(week)
+        }
+        Err(e) => {
+            refuse("start_week", e.to_string());
+            None
+        }
+    };
+    if let Err(e) = input::invoice_date(details.invoice_date, local_date(now, timezone)) {
+        refuse("invoice_date", e.to_string());
+    }
     let (lease_pk, lease_bid) = split(&details.lease);
-    let lease = fleet_repo::lease_facts(tx, lease_pk, lease_bid)
-        .await?
-        .ok_or_else(|| at_data("lease_id", format!("no lease {}", describe(&details.lease))))?;
+    let lease = fleet_repo::lease_facts(tx, lease_pk, lease_bid).await?;
+    if lease.is_none() {
+        refuse("lease_id", format!("no lease {}", describe(&details.lease)));
+    }
     let (driver_pk, driver_bid) = split(&details.driver);
-    let (driver_id, driver_name) = fleet_repo::driver_ref(tx, driver_pk, driver_bid)
-        .await?
-        .ok_or_else(|| {
-            at_data(
-                "driver_id",
-                format!("no driver {}", describe(&details.driver)),
-            )
-        })?;
-    let (vehicle_pk, vin) = split(&details.vehicle);
-    let vehicle_id = fleet_repo::vehicle_ref(tx, vehicle_pk, vin)
-        .await?
-        .ok_or_else(|| {
-            at_data(
-                "vehicle_id",
-                format!("no vehicle {}", describe(&details.vehicle)),
-            )
-        })?;
-    let (medallion_pk, number) = split(&details.medallion);
-    let medallion_id = fleet_repo::medallion_ref(tx, medallion_pk, number)
-        .await?
-        .ok_or_else(|| {
-            at_data(
-                "medallion_id",
-                format!("no medallion {}", describe(&details.medallion)),
-            )
-        })?;
-    if lease.status != LeaseStatus::Active {
-        return Err(at_data(
-            "lease_id",
-            format!(
-                "lease {} is {}; repair invoices can only be recorded against an Active lease",
-                lease.lease_id, lease.status
-            ),
-        ));
-    }
-    if !fleet_repo::is_driver_manager(tx, lease.id, driver_id).await? {
-        return Err(at_data(
+    let driver = fleet_repo::driver_ref(tx, driver_pk, driver_bid).await?;
+    if driver.is_none() {
+        refuse(
             "driver_id",
-            format!(
-                "{driver_name} is not the driver manager of lease {}",
-                lease.lease_id
-            ),
-        ));
+            format!("no driver {}", describe(&details.driver)),
+        );
     }
-    if vehicle_id != lease.vehicle_id {
-        return Err(at_data(
+    let (vehicle_pk, vin) = split(&details.vehicle);
+    let vehicle_id = fleet_repo::vehicle_ref(tx, vehicle_pk, vin).await?;
+    if vehicle_id.is_none() {
+        refuse(
             "vehicle_id",
-            format!(
-                "the vehicle is not the one on lease {} (VIN {})",
-                lease.lease_id, lease.vin
-            ),
-        ));
+            format!("no vehicle {}", describe(&details.vehicle)),
+        );
     }
-    if medallion_id != lease.medallion_id {
-        return Err(at_data(
+    let (medallion_pk, number) = split(&details.medallion);
+    let medallion_id = fleet_repo::medallion_ref(tx, medallion_pk, number).await?;
+    if medallion_id.is_none() {
+        refuse(
             "medallion_id",
-            format!(
-                "the medallion is not the one on lease {} ({})",
-                lease.lease_id, lease.medallion_number
-            ),
-        ));
+            format!("no medallion {}", describe(&details.medallion)),
+        );
+    }
+    if let Some(lease) = &lease {
+        if lease.status != LeaseStatus::Active {
+            refuse(
+                "lease_id",
+                format!(
+                    "lease {} is {}; repair invoices can only be recorded against an Active lease",
+                    lease.lease_id, lease.status
+                ),
+            );
+        }
+        if let Some((driver_id, driver_name)) = &driver {
+            if !fleet_repo::is_driver_manager(tx, lease.id, *driver_id).await? {
+                refuse(
+                    "driver_id",
+                    format!(
+                        "{driver_name} is not the driver manager of lease {}",
+                        lease.lease_id
+                    ),
+                );
+            }
+        }
+        if vehicle_id.is_some_and(|v| v != lease.vehicle_id) {
+            refuse(
+                "vehicle_id",
+                format!(
+                    "the vehicle is not the one on lease {} (VIN {})",
+                    lease.lease_id, lease.vin
+                ),
+            );
+        }
+        if medallion_id.is_some_and(|m| m != lease.medallion_id) {
+            refuse(
+                "medallion_id",
+                format!(
+                    "the medallion is not the one on lease {} ({})",
+                    lease.lease_id, lease.medallion_number
+                ),
+            );
+        }
     }
     if let Some(document) = &details.document_id {
         match crate::documents::repo::document_invoice(tx, document).await? {
-            None => return Err(at_data("document_id", format!("no document {document}"))),
-            Some(Some(_)) => {
-                return Err(at_data(
-                    "document_id",
-                    format!("document {document} is already attached to an invoice"),
-                ))
-            }
+            None => refuse("document_id", format!("no document {document}")),
+            Some(Some(_)) => refuse(
+                "document_id",
+                format!("document {document} is already attached to an invoice"),
+            ),
             Some(None) => {}
         }
     }
+    let schedule = start_week.and_then(|week| {
+        build_schedule(details.total_amount, week, rules.matrix)
+            .map_err(|e| refuse("total_amount", e.to_string()))
+            .ok()
+    });
     let key = input::invoice_number_key(&details.invoice_number);
-    if let Some((existing, number)) = repo::invoice_number_in_use(tx, &key).await? {
-        return Err(AppError::Conflict(format!(
-            "invoice_number: '{}' is already recorded as {existing} (invoice number '{number}'; numbers are compared by their letters and digits only, in any case)",
+    let clash = repo::invoice_number_in_use(tx, &key).await?.map(|(existing, number)| {
+        format!(
+            "'{}' is already recorded as {existing} (invoice number '{number}'; numbers are compared by their letters and digits only, in any case)",
             details.invoice_number
-        )));
+        )
+    });
+    match (lease, driver, start_week, schedule, clash) {
+        (Some(lease), Some((driver_id, driver_name)), Some(start_week), Some(schedule), None)
+            if errors.is_empty() =>
+        {
+            Ok(Checked {
+                lease,
+                driver_id,
+                driver_name,
+                start_week,
+                schedule,
+                weekly: rules.matrix.weekly_installment(details.total_amount),
+            })
+        }
+        (.., Some(clash)) if errors.is_empty() => {
+            Err(AppError::Conflict(format!("invoice_number: {clash}")))
+        }
+        (.., clash) => {
+            if let Some(clash) = clash {
+                errors.push(FieldError::at("/data/invoice_number", clash));
+            }
+            Err(AppError::Validation(errors))
+        }
     }
-    let weekly = rules.matrix.weekly_installment(details.total_amount);
-    let schedule = build_schedule(details.total_amount, start_week, rules.matrix)
-        .map_err(|e| at_data("total_amount", e.to_string()))?;
-    Ok(Checked {
-        lease,
-        driver_id,
-        driver_name,
-        start_week,
-        schedule,
-        weekly,
-    })
 }
 
 /// Whether `details` describe the invoice a case already created, compared as domain

@@ -5,6 +5,24 @@ use crate::both_backends;
 use crate::helpers::join_all;
 
 both_backends! {
+    async fn the_wizard_names_every_broken_rule_in_one_round(app) {
+        app.create_invoice(1, "500.00", "BAW-ONE").await;
+        let case_no = app.create_repair_case().await;
+        let mut data = app.invoice_data(1, "800.00", "baw one");
+        data["invoice_date"] = serde_json::json!("2027-03-01");
+        data["vehicle_id"] = serde_json::json!(99_999);
+        data["medallion_id"] = serde_json::json!(2);
+        let (status, body) = app.submit_step(&case_no, data).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let mut fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        fields.sort_unstable();
+        assert_eq!(fields, ["invoice_date", "invoice_number", "medallion_id", "vehicle_id"], "{body}");
+        // The number clash alone is still a conflict.
+        let (status, body) = app.submit_step(&case_no, app.invoice_data(1, "800.00", "baw one")).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM repair_invoices").await, 1);
+    }
+
     async fn the_guides_step_5_verification_passes_end_to_end(app) {
         // 3. Test manual creation: start the workflow.
         let (status, created) = app.post_as("operations", "/payments/vehicle-repairs/create-case", json!(null)).await;
