@@ -36,10 +36,27 @@ pub async fn read_form_with_file(
     signed: &Signed,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<(Form, Option<Received>), PageError> {
+    let (form, file) = read_form_keeping_fields(state, signed, multipart).await?;
+    Ok((form, file?))
+}
+
+/// Why the form's file was refused (its kind, its size, an empty file): the page shows it
+/// beside the file field ([`crate::web::FieldErrors::from_file_refusal`]).
+pub type FileRefused = AppError;
+
+/// [`read_form_with_file`], where a file of the wrong kind or size does not lose the rest
+/// of the form: its refusal comes back beside the text fields, so the page can show the
+/// form again as typed with the error at the file field.
+pub async fn read_form_keeping_fields(
+    state: &AppState,
+    signed: &Signed,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<(Form, Result<Option<Received>, FileRefused>), PageError> {
     let mut multipart = multipart.map_err(|e| AppError::BadRequest(e.body_text()))?;
     let max = state.config.max_upload_bytes;
     let mut form = Form(Vec::new());
     let mut received: Option<Received> = None;
+    let mut refused: Option<FileRefused> = None;
     let outcome: Result<(), PageError> =
         async {
             while let Some(mut field) = multipart.next_field().await.map_err(|e| {
@@ -67,13 +84,28 @@ pub async fn read_form_with_file(
                 if received.is_some() {
                     return Err(AppError::field("file", "choose one file").into());
                 }
-                received = super::routes::stream_file(&mut field, &state.storage, max).await?;
+                // The rest of a refused file is skipped by the next field's read.
+                match super::routes::stream_file(&mut field, &state.storage, max).await {
+                    Ok(file) => received = file,
+                    Err(
+                        error @ (AppError::UnsupportedMediaType(_)
+                        | AppError::PayloadTooLarge(_)
+                        | AppError::Validation(_)),
+                    ) => refused = Some(error),
+                    Err(other) => return Err(other.into()),
+                }
             }
             Ok(())
         }
         .await;
     match outcome {
-        Ok(()) => Ok((form, received)),
+        Ok(()) => Ok((
+            form,
+            match refused {
+                Some(refusal) => Err(refusal),
+                None => Ok(received),
+            },
+        )),
         Err(error) => {
             if let Some(stored) = received {
                 service::discard(&state.storage, stored).await;

@@ -444,17 +444,17 @@ fn render_wizard(
         entered.start_week.clone()
     };
     let may_create = layout::may_operate(signed);
+    // The fields shown on the form; errors of others (the lease's driver, vehicle and
+    // medallion, which follow from the lease chosen) show above the buttons.
     let field_names = [
         "lease_id",
-        "driver_id",
-        "vehicle_id",
-        "medallion_id",
         "invoice_number",
         "invoice_date",
         "workshop_type",
         "total_amount",
         "start_week",
         "notes",
+        "file",
     ];
     let content = html! {
         p.muted { "Case " (case_no) }
@@ -656,15 +656,34 @@ async fn wizard_submit(
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     let (form, file) = if multipart {
         let parts = axum::extract::Multipart::from_request(request, &state).await;
-        crate::documents::pages::read_form_with_file(&state, &signed, parts).await?
+        crate::documents::pages::read_form_keeping_fields(&state, &signed, parts).await?
     } else {
         let body = Bytes::from_request(request, &state)
             .await
             .map_err(|e| AppError::BadRequest(e.body_text()))?;
-        (Form::parse(&body), None)
+        (Form::parse(&body), Ok(None))
+    };
+    let mut file = match file {
+        Ok(file) => file,
+        // A file of the wrong kind or size: the form comes back as typed, the reason
+        // beside the file field, and nothing is saved.
+        Err(refusal) => {
+            form.check_csrf(&signed)?;
+            let entered = Entered::from_pairs(|n| form.get(n).map(str::to_string));
+            let found = find_driver(&state, &case_no, &entered.tlc_license_no).await?;
+            return Ok(render_wizard(
+                &state,
+                &signed,
+                &case_no,
+                &entered,
+                &found,
+                None,
+                &FieldErrors::from_file_refusal(refusal),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
+        }
     };
     // Whatever happens below, a stored file that was not attached to a new invoice is removed.
-    let mut file = file;
     let outcome = submit_wizard(&state, &signed, &case_no, &form, &mut file).await;
     if let Some(left) = file {
         crate::documents::service::discard(&state.storage, left).await;

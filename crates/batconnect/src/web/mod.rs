@@ -304,6 +304,18 @@ impl FieldErrors {
         }
     }
 
+    /// A refused upload, shown beside the file field (`file`) whatever its reason.
+    pub fn from_file_refusal(error: AppError) -> FieldErrors {
+        match error {
+            AppError::Validation(errors) => FieldErrors(errors),
+            other => {
+                let message = other.to_string();
+                let message = message.strip_prefix("file: ").unwrap_or(&message);
+                FieldErrors(vec![FieldError::new("file", message)])
+            }
+        }
+    }
+
     pub fn for_field(&self, field: &str) -> Option<&str> {
         self.0
             .iter()

@@ -70,6 +70,18 @@ crate::both_backends! {
         assert!(preview.contains("$234.56"), "{preview}");
         browser.screenshots("wizard-preview").await;
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM repair_invoices").await, 0);
+        // A junk file is refused beside its field; what was typed stays, nothing is saved.
+        let junk = app.data_dir().join("notes.txt");
+        std::fs::write(&junk, "not an invoice").unwrap();
+        browser.labelled("Workshop's invoice file (PDF, JPEG or PNG, optional)").await.send_keys(&junk.display().to_string()).await.unwrap();
+        browser.press("Create invoice").await;
+        let error = browser.find("#file-error").await.text().await.unwrap();
+        assert!(error.contains("PDF"), "{error}");
+        assert_eq!(browser.find("#total_amount").await.prop("value").await.unwrap().as_deref(), Some("1234.56"));
+        assert_eq!(browser.find("#invoice_number").await.prop("value").await.unwrap().as_deref(), Some("BAW-2001"));
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM repair_invoices").await, 0);
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM documents").await, 0);
+        browser.screenshots("wizard-file-refused").await;
         // The workshop's file goes with the form.
         let scan = app.data_dir().join("BAW-2001 scan.pdf");
         std::fs::write(&scan, PDF).unwrap();
