@@ -43,8 +43,11 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug)]
 pub enum PageError {
     /// Not signed in (or the session ended): to the sign-in page, then back to `next`.
+    /// `unsaved`: a form was sent without a session, so the sign-in page says nothing was
+    /// saved (what was typed cannot come back: its CSRF token ended with the session).
     SignIn {
         next: String,
+        unsaved: bool,
     },
     App(AppError),
 }
@@ -64,9 +67,10 @@ impl From<sqlx::Error> for PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self {
-            PageError::SignIn { next } => {
+            PageError::SignIn { next, unsaved } => {
                 let next = form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>();
-                Redirect::to(&format!("{PREFIX}/sign-in?next={next}")).into_response()
+                let unsaved = if unsaved { "&unsaved=1" } else { "" };
+                Redirect::to(&format!("{PREFIX}/sign-in?next={next}{unsaved}")).into_response()
             }
             PageError::App(error) => layout::error_page(error),
         }
@@ -101,20 +105,43 @@ impl FromRequestParts<AppState> for Signed {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let next = parts
-            .uri
-            .path_and_query()
-            .map(|p| p.as_str().to_string())
-            .filter(|_| parts.method == Method::GET)
-            .unwrap_or_else(|| format!("{PREFIX}/"));
+        // After sign-in, back to the page asked for; for a form sent, to the page it was
+        // sent from (sign-in keeps only a path of this console).
+        let unsaved = parts.method != Method::GET;
+        let next = if unsaved {
+            // A form shown again at its own address (a refused one) has no page to go back
+            // to: the dashboard then.
+            form_page(&parts.headers)
+                .filter(|page| page.split('?').next() != Some(parts.uri.path()))
+        } else {
+            parts.uri.path_and_query().map(|p| p.as_str().to_string())
+        }
+        .unwrap_or_else(|| format!("{PREFIX}/"));
+        let sign_in = || PageError::SignIn {
+            next: next.clone(),
+            unsaved,
+        };
         let Some(secret) = cookie_value(&parts.headers) else {
-            return Err(PageError::SignIn { next });
+            return Err(sign_in());
         };
         match session::resume(&state.db, &secret, state.clock.now()).await? {
             Some(session) => Ok(Signed(session)),
-            None => Err(PageError::SignIn { next }),
+            None => Err(sign_in()),
         }
     }
+}
+
+/// The path and query of the page a form was sent from (its `Referer`), when that page is
+/// on this server.
+fn form_page(headers: &HeaderMap) -> Option<String> {
+    let referer = headers.get(header::REFERER)?.to_str().ok()?;
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let rest = referer
+        .strip_prefix("http://")
+        .or_else(|| referer.strip_prefix("https://"))?;
+    let path = rest.strip_prefix(host)?;
+    path.starts_with(&format!("{PREFIX}/"))
+        .then(|| path.to_string())
 }
 
 fn session_cookie(state: &AppState, secret: &str, max_age: i64) -> HeaderValue {

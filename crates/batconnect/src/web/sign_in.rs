@@ -30,7 +30,13 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-fn render(next: &str, username: &str, error: Option<&str>, status: StatusCode) -> Response {
+fn render(
+    next: &str,
+    username: &str,
+    error: Option<&str>,
+    unsaved: bool,
+    status: StatusCode,
+) -> Response {
     Page {
         title: "Sign in",
         crumbs: &[],
@@ -43,6 +49,12 @@ fn render(next: &str, username: &str, error: Option<&str>, status: StatusCode) -
             form.card.narrow method="post" action={ (PREFIX) "/sign-in" } {
                 @if let Some(message) = error {
                     p.notice.error role="alert" { (message) }
+                }
+                @if unsaved {
+                    p.notice.error role="alert" {
+                        "Your session ended before the form was sent: nothing was saved. "
+                        "Sign in to go back to the form and send it again."
+                    }
                 }
                 input type="hidden" name="next" value=(next);
                 div.field {
@@ -62,7 +74,13 @@ fn render(next: &str, username: &str, error: Option<&str>, status: StatusCode) -
 }
 
 pub async fn form(query: RawQuery) -> Response {
-    render(&safe_next(query.get("next")), "", None, StatusCode::OK)
+    render(
+        &safe_next(query.get("next")),
+        "",
+        None,
+        query.get("unsaved") == Some("1"),
+        StatusCode::OK,
+    )
 }
 
 pub async fn submit(
@@ -91,6 +109,7 @@ pub async fn submit(
             &next,
             shown,
             Some(&format!("{label} {message}.")),
+            false,
             StatusCode::UNPROCESSABLE_ENTITY,
         ));
     }
@@ -128,11 +147,18 @@ pub async fn submit(
             &next,
             &username,
             Some("Unknown username or wrong password."),
+            false,
             StatusCode::UNAUTHORIZED,
         )),
         Err(error @ (AppError::TooManyRequests { .. } | AppError::Busy { .. })) => {
             let status = error.status();
-            Ok(render(&next, &username, Some(&error.to_string()), status))
+            Ok(render(
+                &next,
+                &username,
+                Some(&error.to_string()),
+                false,
+                status,
+            ))
         }
         Err(other) => Err(other.into()),
     }

@@ -218,7 +218,22 @@ crate::both_backends! {
         assert_eq!(browser.find("#note").await.prop("value").await.unwrap().as_deref(), Some("term over, keys returned"));
         assert_eq!(browser.find("#confirm").await.prop("checked").await.unwrap().as_deref(), Some("true"));
         assert_eq!(app.scalar_text("SELECT status FROM leases WHERE id = 3").await, "Active");
+        // The session ends while the form is open: sign-in says nothing was saved, then leads back to it.
+        browser.goto("/app/fleet/leases/3").await;
+        browser.reveal("End this lease…").await;
+        sqlx::query("DELETE FROM console_sessions").execute(app.db.reader()).await.unwrap();
+        browser.find("#confirm").await.click().await.unwrap();
+        browser.press("End lease").await;
+        assert!(browser.path().await.starts_with("/app/sign-in"), "{}", browser.path().await);
+        assert!(browser.text().await.contains("nothing was saved"), "{}", browser.text().await);
+        browser.sign_in("operations", "demo-operations").await;
+        assert_eq!(browser.path().await, "/app/fleet/leases/3");
+        assert_eq!(app.scalar_text("SELECT status FROM leases WHERE id = 3").await, "Active");
+        browser.reveal("End this lease…").await;
         browser.client.execute("document.querySelector('#end_date').value = '2026-11-25'", vec![]).await.unwrap();
+        browser.find("#reason option[value='completed']").await.click().await.unwrap();
+        browser.fill("Note", "term over, keys returned").await;
+        browser.find("#confirm").await.click().await.unwrap();
         browser.press("End lease").await;
         assert!(browser.text().await.contains("The lease ended on 11/25/2026"), "{}", browser.text().await);
         assert_eq!(app.scalar_text("SELECT status FROM leases WHERE id = 3").await, "Expired");
