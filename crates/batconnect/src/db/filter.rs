@@ -199,6 +199,11 @@ impl Where {
         }
     }
 
+    /// Matches no row: a filter named something that does not exist (no rows, not every row).
+    pub fn nothing(&mut self) {
+        self.clauses.push("1 = 0".into());
+    }
+
     pub fn raw(&mut self, clause: &str) {
         self.clauses.push(clause.to_string());
     }

@@ -5,6 +5,7 @@
 pub mod model;
 pub mod pages;
 pub mod pdf;
+pub mod query;
 pub mod record;
 pub mod repo;
 pub mod routes;

@@ -61,7 +61,7 @@ async fn list(
     }
     let week = filters.get("week").unwrap_or_default().to_string();
     let generated = query.get("generated").map(str::to_string);
-    let (result, errors) = match super::routes::dtr_filter(state.db.reader(), &filters).await {
+    let (result, errors) = match super::query::dtr_filter(state.db.reader(), &filters).await {
         Ok((filter, page)) => {
             let (items, total) = repo::list(state.db.reader(), &filter, page).await?;
             (

@@ -8,12 +8,12 @@ use domain::calendar::SundayDate;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::model::{Dtr, DtrSummary, GenerationReport};
+use super::query::dtr_filter;
 use super::{repo, service};
 use crate::api::extract::{JsonBody, RawQuery};
 use crate::auth::model::{CurrentUser, FINANCE, READERS};
-use crate::db::filter::{Arg, Where};
-use crate::db::{Page, PageRequest};
-use crate::error::{AppError, FieldError, Problem};
+use crate::db::Page;
+use crate::error::{AppError, Problem};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -40,62 +40,6 @@ async fn list_dtrs(
     let (filter, page) = dtr_filter(state.db.reader(), &query).await?;
     let (items, total) = repo::list(state.db.reader(), &filter, page).await?;
     Ok(Json(Page::new(items, total, page)))
-}
-
-/// The list's filters and page from its query (the API and the console share it).
-pub(crate) async fn dtr_filter(
-    pool: &sqlx::AnyPool,
-    query: &RawQuery,
-) -> Result<(Where, PageRequest), AppError> {
-    query.reject_unknown(&[
-        "week",
-        "driver_id",
-        "lease_id",
-        "status",
-        "page",
-        "per_page",
-    ])?;
-    let page = PageRequest::parse(query.get("page"), query.get("per_page"))?;
-    let mut errors = Vec::new();
-    let mut filter = Where::default();
-    if let Some(week) = query.get("week") {
-        match SundayDate::parse(week) {
-            Ok(w) => filter.compare("week_start", "=", Arg::Text(w.to_string())),
-            Err(e) => errors.push(FieldError::new("week", e.to_string())),
-        }
-    }
-    // A driver or lease by internal id or (a part of) its business id: the one rule.
-    for (name, table) in [
-        ("driver_id", crate::fleet::repo::FleetTable::Drivers),
-        ("lease_id", crate::fleet::repo::FleetTable::Leases),
-    ] {
-        let values = query.list(name);
-        if values.is_empty() {
-            continue;
-        }
-        let ids = crate::fleet::repo::ids_named_for(pool, table, &values, None, name).await?;
-        if ids.is_empty() {
-            filter.raw("1 = 0");
-        } else {
-            filter.any_of_int(name, &ids);
-        }
-    }
-    if let Some(word) = query.get("status") {
-        match domain::status::DtrStatus::ALL
-            .iter()
-            .find(|s| s.as_str().eq_ignore_ascii_case(word.trim()))
-        {
-            Some(status) => filter.compare("status", "=", Arg::Text(status.to_string())),
-            None => errors.push(FieldError::new(
-                "status",
-                format!("'{word}' is not a valid statement status; expected one of: 'Draft', 'Finalized'"),
-            )),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
-    Ok((filter, page))
 }
 
 async fn load(state: &AppState, id: i64) -> Result<Dtr, AppError> {

@@ -253,7 +253,7 @@ pub async fn ledger_file(
     let export = match query.get("kind") {
         Some("postings") => {
             let (filter, _) =
-                crate::ledger::routes::postings_filter(state.db.reader(), &list).await?;
+                crate::ledger::query::postings_filter(state.db.reader(), &list).await?;
             tables::postings(
                 filter,
                 format!("{fleet} — Ledger postings"),
@@ -262,7 +262,7 @@ pub async fn ledger_file(
         }
         Some("balances") => {
             let (filter, _) =
-                crate::ledger::routes::balances_filter(state.db.reader(), &list).await?;
+                crate::ledger::query::balances_filter(state.db.reader(), &list).await?;
             tables::balances(
                 filter,
                 format!("{fleet} — Ledger balances"),

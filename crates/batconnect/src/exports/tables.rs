@@ -249,7 +249,7 @@ pub fn balances(filter: Where, title: String, filters: String) -> Export {
 
 /// `GET /ledger/interim-payments/export`, in the list's order.
 pub fn interim_payments(filter: Where, order_by: &str, title: String, filters: String) -> Export {
-    use crate::ledger::interim_list::{COLUMNS, FROM};
+    use crate::ledger::repo::{INTERIM_COLUMNS as COLUMNS, INTERIM_FROM as FROM};
     let where_sql = filter.sql();
     Export {
         file_stem: "interim_payments",
@@ -275,7 +275,7 @@ pub fn interim_payments(filter: Where, order_by: &str, title: String, filters: S
         count_sql: format!("SELECT COUNT(*) {FROM} {where_sql}"),
         args: filter.args,
         row: |r| {
-            let p = crate::ledger::interim_list::summary_from_row(r)?;
+            let p = crate::ledger::repo::interim_summary_from_row(r)?;
             Ok(vec![
                 p.receipt_number,
                 p.payment_date,

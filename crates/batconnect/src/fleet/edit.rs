@@ -6,7 +6,6 @@
 use chrono::{DateTime, Utc};
 use domain::status::{DriverStatus, LeaseStatus};
 use serde::Deserialize;
-use sqlx::Row;
 use utoipa::ToSchema;
 
 use crate::audit;
@@ -122,28 +121,15 @@ pub async fn update_driver(
     if phone.is_none() && email.is_none() && status.is_none() {
         return Err(nothing_to_change());
     }
-    let found = sqlx::query("SELECT phone, email, status FROM drivers WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut **tx)
+    let before = super::repo::driver_contact(tx, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no driver with id {id}")))?;
-    let before: (Option<String>, Option<String>, String) = (
-        found.try_get("phone")?,
-        found.try_get("email")?,
-        found.try_get("status")?,
-    );
     let after = (
         phone.clone().unwrap_or(before.0.clone()),
         email.clone().unwrap_or(before.1.clone()),
         status.map_or(before.2.clone(), |s| s.as_str().to_string()),
     );
-    sqlx::query("UPDATE drivers SET phone = $1, email = $2, status = $3 WHERE id = $4")
-        .bind(&after.0)
-        .bind(&after.1)
-        .bind(&after.2)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    super::repo::set_driver_contact(tx, id, &after).await?;
     let id_text = id.to_string();
     let entry =
         audit::Entry::new(actor, "driver_updated", "driver", &id_text).details(serde_json::json!({
@@ -178,19 +164,11 @@ pub async fn update_vehicle(
             ));
         }
     }
-    let before: Option<Option<String>> =
-        sqlx::query_scalar("SELECT plate_number FROM vehicles WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut **tx)
-            .await?;
+    let before = super::repo::vehicle_plate(tx, id).await?;
     let Some(before) = before else {
         return Err(AppError::NotFound(format!("no vehicle with id {id}")));
     };
-    sqlx::query("UPDATE vehicles SET plate_number = $1 WHERE id = $2")
-        .bind(&plate)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    super::repo::set_vehicle_plate(tx, id, plate.as_deref()).await?;
     let id_text = id.to_string();
     let entry = audit::Entry::new(actor, "vehicle_updated", "vehicle", &id_text)
         .details(serde_json::json!({"plate_number": {"before": before, "after": plate}}));
@@ -215,13 +193,7 @@ pub async fn update_lease(
             "give at most 10 drivers",
         ));
     }
-    let status: Option<String> = sqlx::query_scalar(&format!(
-        "SELECT status FROM leases WHERE id = $1{}",
-        crate::db::lock_rows(tx)
-    ))
-    .bind(lease_id)
-    .fetch_optional(&mut **tx)
-    .await?;
+    let status = super::repo::lock_lease_status(tx, lease_id).await?;
     let Some(status) = status else {
         return Err(AppError::NotFound(format!("no lease with id {lease_id}")));
     };
@@ -239,21 +211,11 @@ pub async fn update_lease(
         let pointer = format!("/additional_drivers/{i}");
         let found: Option<i64> = match value {
             serde_json::Value::Number(n) => match n.as_i64() {
-                Some(id) => {
-                    sqlx::query_scalar("SELECT id FROM drivers WHERE id = $1")
-                        .bind(id)
-                        .fetch_optional(&mut **tx)
-                        .await?
-                }
+                Some(id) => super::repo::driver_id_in(tx, id).await?,
                 None => None,
             },
             serde_json::Value::String(s) if !s.trim().is_empty() && s.trim().len() <= 40 => {
-                sqlx::query_scalar(
-                    "SELECT id FROM drivers WHERE driver_id = $1 OR tlc_license_no = $1",
-                )
-                .bind(s.trim())
-                .fetch_optional(&mut **tx)
-                .await?
+                super::repo::driver_by_id_or_tlc(tx, s.trim()).await?
             }
             _ => None,
         };
@@ -271,12 +233,7 @@ pub async fn update_lease(
             }),
         }
     }
-    let manager: Option<i64> = sqlx::query_scalar(
-        "SELECT driver_id FROM lease_drivers WHERE lease_id = $1 AND is_driver_manager = 1",
-    )
-    .bind(lease_id)
-    .fetch_optional(&mut **tx)
-    .await?;
+    let manager = super::repo::lease_manager(tx, lease_id).await?;
     if manager.is_some_and(|m| ids.contains(&m)) {
         errors.push(FieldError::new(
             "additional_drivers",
@@ -286,31 +243,9 @@ pub async fn update_lease(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    let before: Vec<i64> = sqlx::query(
-        "SELECT driver_id FROM lease_drivers WHERE lease_id = $1 AND is_driver_manager = 0 ORDER BY id",
-    )
-    .bind(lease_id)
-    .fetch_all(&mut **tx)
-    .await?
-    .iter()
-    .map(|r| r.try_get("driver_id"))
-    .collect::<Result<_, _>>()?;
-    sqlx::query("DELETE FROM lease_drivers WHERE lease_id = $1 AND is_driver_manager = 0")
-        .bind(lease_id)
-        .execute(&mut **tx)
-        .await?;
-    let stamp = crate::db::timestamp(now);
-    for id in &ids {
-        sqlx::query(
-            "INSERT INTO lease_drivers (lease_id, driver_id, is_driver_manager, is_additional_driver, created_on) \
-             VALUES ($1, $2, 0, 1, $3)",
-        )
-        .bind(lease_id)
-        .bind(id)
-        .bind(&stamp)
-        .execute(&mut **tx)
-        .await?;
-    }
+    let before =
+        super::repo::replace_additional_drivers(tx, lease_id, &ids, &crate::db::timestamp(now))
+            .await?;
     let id_text = lease_id.to_string();
     let entry = audit::Entry::new(actor, "lease_drivers_changed", "lease", &id_text)
         .details(serde_json::json!({"additional_drivers": {"before": before, "after": ids}}));

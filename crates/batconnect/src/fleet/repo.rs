@@ -1085,3 +1085,128 @@ pub async fn lock_leases(tx: &mut Tx, ids: &[i64]) -> Result<(), sqlx::Error> {
     .await?;
     Ok(())
 }
+
+// Changes to fleet records (`fleet::edit`).
+
+/// A driver's phone, e-mail and status.
+pub async fn driver_contact(
+    tx: &mut Tx,
+    id: i64,
+) -> Result<Option<(Option<String>, Option<String>, String)>, sqlx::Error> {
+    sqlx::query("SELECT phone, email, status FROM drivers WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|r| {
+            Ok((
+                r.try_get("phone")?,
+                r.try_get("email")?,
+                r.try_get("status")?,
+            ))
+        })
+        .transpose()
+}
+
+pub async fn set_driver_contact(
+    tx: &mut Tx,
+    id: i64,
+    (phone, email, status): &(Option<String>, Option<String>, String),
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE drivers SET phone = $1, email = $2, status = $3 WHERE id = $4")
+        .bind(phone)
+        .bind(email)
+        .bind(status)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A vehicle's plate (`None`: no such vehicle; `Some(None)`: no plate).
+pub async fn vehicle_plate(tx: &mut Tx, id: i64) -> Result<Option<Option<String>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT plate_number FROM vehicles WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+pub async fn set_vehicle_plate(
+    tx: &mut Tx,
+    id: i64,
+    plate: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE vehicles SET plate_number = $1 WHERE id = $2")
+        .bind(plate)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A lease's status, its row locked for the change (the lock order's first step).
+pub async fn lock_lease_status(tx: &mut Tx, id: i64) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(&format!(
+        "SELECT status FROM leases WHERE id = $1{}",
+        crate::db::lock_rows(tx)
+    ))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Is there a driver with this internal id (its id again, inside the change's transaction)?
+pub async fn driver_id_in(tx: &mut Tx, id: i64) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM drivers WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+/// A driver by driver id (`DRV-…`) or TLC license.
+pub async fn driver_by_id_or_tlc(tx: &mut Tx, key: &str) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM drivers WHERE driver_id = $1 OR tlc_license_no = $1")
+        .bind(key)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+/// The driver manager of a lease.
+pub async fn lease_manager(tx: &mut Tx, lease_id: i64) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT driver_id FROM lease_drivers WHERE lease_id = $1 AND is_driver_manager = 1",
+    )
+    .bind(lease_id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Puts `drivers` in place of a lease's additional drivers; returns those it had.
+pub async fn replace_additional_drivers(
+    tx: &mut Tx,
+    lease_id: i64,
+    drivers: &[i64],
+    now: &str,
+) -> Result<Vec<i64>, sqlx::Error> {
+    let before: Vec<i64> = sqlx::query_scalar(
+        "SELECT driver_id FROM lease_drivers WHERE lease_id = $1 AND is_driver_manager = 0 ORDER BY id",
+    )
+    .bind(lease_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM lease_drivers WHERE lease_id = $1 AND is_driver_manager = 0")
+        .bind(lease_id)
+        .execute(&mut **tx)
+        .await?;
+    for id in drivers {
+        sqlx::query(
+            "INSERT INTO lease_drivers (lease_id, driver_id, is_driver_manager, is_additional_driver, created_on) \
+             VALUES ($1, $2, 0, 1, $3)",
+        )
+        .bind(lease_id)
+        .bind(id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(before)
+}

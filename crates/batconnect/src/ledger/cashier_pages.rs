@@ -48,7 +48,7 @@ async fn list(
     let filters = query.filled();
     let (result, errors) = match InterimQuery::parse(&filters) {
         Ok(q) => {
-            let (items, total) = interim_list::list(state.db.reader(), &q).await?;
+            let (items, total) = super::repo::interim_payments(state.db.reader(), &q).await?;
             (
                 Some(DbPage::new(items, total, q.page)),
                 FieldErrors::default(),
@@ -599,7 +599,7 @@ async fn detail(
     Path(receipt): Path<String>,
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
-    let d = interim_list::detail(state.db.reader(), &receipt)
+    let d = super::repo::interim_payment(state.db.reader(), &receipt)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no interim payment {receipt}")))?;
     let p = &d.payment;
@@ -659,7 +659,7 @@ async fn receipt_pdf(
     Path(receipt): Path<String>,
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
-    let d = interim_list::detail(state.db.reader(), &receipt)
+    let d = super::repo::interim_payment(state.db.reader(), &receipt)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no interim payment {receipt}")))?;
     let stamp = crate::exports::Stamp::now(&state);

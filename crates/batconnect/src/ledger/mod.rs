@@ -8,6 +8,7 @@ pub mod interim_list;
 pub mod model;
 pub mod pages;
 pub mod payments;
+pub mod query;
 pub mod repo;
 pub mod routes;
 pub mod service;

@@ -123,10 +123,10 @@ async fn postings(
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
     let filters = query.filled();
-    let (result, errors) = match super::routes::postings_filter(state.db.reader(), &filters).await {
+    let (result, errors) = match super::query::postings_filter(state.db.reader(), &filters).await {
         Ok((filter, page)) => {
             let (mut items, total) = repo::list_postings(state.db.reader(), &filter, page).await?;
-            super::routes::label_postings(state.db.reader(), &mut items).await?;
+            super::query::label_postings(state.db.reader(), &mut items).await?;
             (
                 Some(DbPage::new(items, total, page)),
                 FieldErrors::default(),
@@ -210,10 +210,10 @@ async fn balances(
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
     let filters = query.filled();
-    let (result, errors) = match super::routes::balances_filter(state.db.reader(), &filters).await {
+    let (result, errors) = match super::query::balances_filter(state.db.reader(), &filters).await {
         Ok((filter, page)) => {
             let (mut items, total) = repo::list_balances(state.db.reader(), &filter, page).await?;
-            super::routes::label_balances(state.db.reader(), &mut items).await?;
+            super::query::label_balances(state.db.reader(), &mut items).await?;
             (
                 Some(DbPage::new(items, total, page)),
                 FieldErrors::default(),
@@ -354,7 +354,7 @@ async fn render_posting(
         .await?
         .map(|p| vec![p])
         .ok_or_else(|| AppError::NotFound(format!("no posting {id}")))?;
-    super::routes::label_postings(pool, &mut found).await?;
+    super::query::label_postings(pool, &mut found).await?;
     let p = found.remove(0);
     let allocations = repo::allocations_of_posting(pool, id).await?;
     let reversal = repo::reversal_of(pool, id).await?;

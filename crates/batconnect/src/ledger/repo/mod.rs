@@ -8,6 +8,11 @@ use domain::money::Money;
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
+mod interim;
+pub use interim::{
+    interim_payment, interim_payments, interim_summary_from_row, INTERIM_COLUMNS, INTERIM_FROM,
+};
+
 use super::model::{Balance, NewObligation, Posting};
 use crate::db::filter::{fetch_page, Where};
 use crate::db::{id_list, word, PageRequest, Tx};
@@ -1035,4 +1040,15 @@ pub async fn open_balances_to_show(
             ))
         })
         .collect())
+}
+
+/// Balances whose obligation carries one of `references` (a balance carries its obligation's
+/// reference; the postings' index finds it).
+pub fn balances_of_references(filter: &mut Where, references: &[String]) {
+    filter.in_subquery_any_of(
+        "obligation_posting_id",
+        "SELECT r.id FROM ledger_postings r",
+        "r.reference_id",
+        references,
+    );
 }
