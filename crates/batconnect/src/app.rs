@@ -133,6 +133,12 @@ pub async fn prepare(config: Config, db: Db, options: Options) -> anyhow::Result
     let storage = crate::storage::Storage::from_config(&config)?;
     tracing::debug!(location = storage.location(), "file storage");
     let flows = Arc::new(crate::bpm_flows::registry());
+    // Each job of the Sunday chain by the feature that does its work.
+    let steps = Arc::new(crate::jobs::registry::Steps::of(vec![
+        crate::repairs::jobs::STEP,
+        crate::fleet::rent::STEP,
+        crate::dtr::service::STEP,
+    ])?);
     crate::bpm::service::register_flows(&db, &flows, now).await?;
     let export_slots = Arc::new(tokio::sync::Semaphore::new(
         (config.db_max_connections as usize / 3).max(1),
@@ -144,6 +150,7 @@ pub async fn prepare(config: Config, db: Db, options: Options) -> anyhow::Result
         tokens: Arc::new(tokens),
         hash_cost,
         flows,
+        steps,
         storage,
         login_guard: Arc::new(crate::auth::guard::LoginGuard::new(hash_cost)),
         export_slots,

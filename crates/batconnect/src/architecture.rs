@@ -309,3 +309,56 @@ fn query_files_hold_no_sql() {
     }
     assert!(wrong.is_empty(), "SQL in query.rs: {wrong:#?}");
 }
+
+/// The Sunday chain's steps are registered with `jobs` by their features, so the jobs room
+/// imports none of them; and a room's `routes` (its API handlers) are assembled by `http`
+/// alone, so list filters and shared helpers live elsewhere (`query.rs`, `model.rs`).
+#[test]
+fn jobs_know_no_step_and_routes_are_for_http_alone() {
+    let all = imports();
+    let jobs = &all["jobs"];
+    for feature in ["repairs", "fleet", "dtr", "ledger"] {
+        assert!(!jobs.contains(feature), "jobs imports {feature}");
+    }
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut wrong = Vec::new();
+    let mut stack = vec![src.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("src readable") {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let relative = path
+                .strip_prefix(&src)
+                .expect("under src")
+                .to_string_lossy()
+                .to_string();
+            if relative.starts_with("http") || relative == "architecture.rs" {
+                continue;
+            }
+            let room = relative
+                .split('/')
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches(".rs");
+            let text = std::fs::read_to_string(&path).expect("source readable");
+            for (at, _) in text.match_indices("::routes::") {
+                let before = &text[..at];
+                let owner: String = before
+                    .chars()
+                    .rev()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                if owner != "super" && owner != room {
+                    wrong.push(format!("{relative} uses {owner}::routes"));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "routes used outside http: {wrong:#?}");
+}

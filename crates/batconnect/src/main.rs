@@ -211,7 +211,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let today = domain::calendar::local_date(now, config.timezone);
             let db = Db::connect(&config.database_url, config.db_max_connections).await?;
             let state = app::prepare(config, db, options()).await?;
-            let as_of = batconnect::jobs::routes::run_date(as_of.as_deref(), today)
+            let as_of = batconnect::jobs::model::run_date(as_of.as_deref(), today)
                 .map_err(|e| anyhow::anyhow!("--{}", e.detail()))?;
             let run_id = batconnect::jobs::runner::run_now(
                 &state.job_context(),

@@ -20,6 +20,8 @@ pub struct AppState {
     pub tokens: Arc<TokenKeys>,
     pub hash_cost: HashCost,
     pub flows: Arc<Registry>,
+    /// The Sunday chain's steps, registered by their features.
+    pub steps: Arc<crate::jobs::registry::Steps>,
     /// Receipts and uploaded documents (local directory or S3).
     pub storage: crate::storage::Storage,
     /// Exports streaming at once: each holds a database connection while its query runs,

@@ -39,6 +39,20 @@ pub async fn generate(
     generate_until_stopped(db, week, actor, now, &crate::stop::StopFlag::default()).await
 }
 
+/// This job's step of the Sunday chain: the statements of the week that ended the day
+/// before the run (Sunday–Saturday).
+pub const STEP: crate::jobs::registry::ChainStep = crate::jobs::registry::ChainStep {
+    name: crate::jobs::model::GENERATE_DTRS,
+    run: |run| {
+        Box::pin(async move {
+            let week = SundayDate::containing(run.as_of).previous();
+            generate_until_stopped(&run.ctx.db, week, run.actor, run.ctx.clock.now(), run.stop)
+                .await
+                .map(crate::jobs::registry::counts)
+        })
+    },
+};
+
 /// [`generate`], stopping between chunks once `stop` is raised (its run was taken over).
 #[tracing::instrument(skip_all, fields(week = %week))]
 pub async fn generate_until_stopped(

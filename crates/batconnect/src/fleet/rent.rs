@@ -22,7 +22,25 @@ use crate::db::{timestamp, Backend, Db, Tx};
 use crate::error::AppError;
 use crate::ledger::repo::{self as ledger_repo, WeekObligation};
 
-pub const JOB_NAME: &str = "leases.post_weekly_rent";
+pub const JOB_NAME: &str = crate::jobs::model::POST_WEEKLY_RENT;
+
+/// This job's step of the Sunday chain: the rent of the week that starts on the run's Sunday.
+pub const STEP: crate::jobs::registry::ChainStep = crate::jobs::registry::ChainStep {
+    name: JOB_NAME,
+    run: |run| {
+        Box::pin(async move {
+            post_weekly_rent(
+                &run.ctx.db,
+                SundayDate::containing(run.as_of),
+                run.ctx.rent_start_week,
+                run.actor,
+                run.ctx.clock.now(),
+            )
+            .await
+            .map(crate::jobs::registry::counts)
+        })
+    },
+};
 
 /// The `app_settings` key holding the go-live week when `BAT_RENT_START_WEEK` is not set.
 const START_WEEK_SETTING: &str = "rent_start_week";

@@ -21,9 +21,14 @@ type Follow = (
     &'static [(&'static str, &'static str)],
 );
 
-/// From `"METHOD /path STATUS"` to one target, with a request body whose members are
-/// runtime expressions (the rest of the body is the caller's).
-type FollowWithBody = (&'static str, &'static str, &'static str);
+/// From `"METHOD /path STATUS"` to one target, with its parameters and a request body whose
+/// members are runtime expressions (the rest of the body is the caller's).
+type FollowWithBody = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static str,
+);
 
 const DRIVER: &[&str] = &["GET /fleet/drivers/{id}", "PATCH /fleet/drivers/{id}"];
 const VEHICLE: &[&str] = &["GET /fleet/vehicles/{id}", "PATCH /fleet/vehicles/{id}"];
@@ -109,6 +114,12 @@ const FOLLOWS: &[Follow] = &[
     ("GET /payments/vehicle-repairs/{repair_id} 200", &["GET /payments/vehicle-repairs/matrix"], &[]),
     // The repair workflow's cases.
     ("POST /payments/vehicle-repairs/create-case 201", CASE, &[("case_no", "$response.body#/case_no")]),
+    // A new repair case is at its details step, among the repair cases (prefix RPRINV).
+    ("POST /payments/vehicle-repairs/create-case 201", &["GET /case/{case_no}/{step_id}"],
+        &[("case_no", "$response.body#/case_no"), ("step_id", "REPAIR_ENTER_DETAILS")]),
+    ("POST /payments/vehicle-repairs/create-case 201", &["GET /cases/by-type/{prefix}"], &[("prefix", "RPRINV")]),
+    ("POST /payments/vehicle-repairs/{repair_id}/receipt 200", &["GET /payments/vehicle-repairs/{repair_id}/receipt"],
+        &[("repair_id", "$response.body#/repair_id")]),
     ("POST /case 201", CASE, &[("case_no", "$response.body#/case_no")]),
     ("GET /case/{case_no} 200", &["GET /cases/by-type/{prefix}"], &[("prefix", "$response.body#/case_info/prefix")]),
     ("GET /case/{case_no} 200", &["GET /case/{case_no}/{step_id}"],
@@ -136,23 +147,24 @@ const FOLLOWS: &[Follow] = &[
 #[rustfmt::skip]
 const FOLLOWS_WITH_BODY: &[FollowWithBody] = &[
     // A new lease from the records it joins.
-    ("POST /fleet/drivers 201", "POST /fleet/leases", r#"{"drivers": [{"driver_id": "$response.body#/id"}]}"#),
-    ("POST /fleet/vehicles 201", "POST /fleet/leases", r#"{"vehicle_id": "$response.body#/id"}"#),
-    ("POST /fleet/medallions 201", "POST /fleet/leases", r#"{"medallion_id": "$response.body#/id"}"#),
+    ("POST /fleet/drivers 201", "POST /fleet/leases", &[], r#"{"drivers": [{"driver_id": "$response.body#/id"}]}"#),
+    ("POST /fleet/vehicles 201", "POST /fleet/leases", &[], r#"{"vehicle_id": "$response.body#/id"}"#),
+    ("POST /fleet/medallions 201", "POST /fleet/leases", &[], r#"{"medallion_id": "$response.body#/id"}"#),
     // Money on a lease.
-    ("GET /fleet/leases 200", "POST /ledger/earnings", r#"{"earnings": [{"lease_id": "$response.body#/items/0/id"}]}"#),
-    ("GET /fleet/leases 200", "POST /ledger/obligations", r#"{"lease_id": "$response.body#/items/0/id"}"#),
-    ("GET /fleet/leases 200", "POST /ledger/interim-payments", r#"{"lease_id": "$response.body#/items/0/lease_id"}"#),
-    ("GET /ledger/balances 200", "POST /ledger/interim-payments",
+    ("GET /fleet/leases 200", "POST /ledger/earnings", &[], r#"{"earnings": [{"lease_id": "$response.body#/items/0/id"}]}"#),
+    ("GET /fleet/leases 200", "POST /ledger/obligations", &[], r#"{"lease_id": "$response.body#/items/0/id"}"#),
+    ("GET /fleet/leases 200", "POST /ledger/interim-payments", &[], r#"{"lease_id": "$response.body#/items/0/lease_id"}"#),
+    ("GET /ledger/balances 200", "POST /ledger/interim-payments", &[],
         r#"{"lease_id": "$response.body#/items/0/lease_id", "allocations": [{"balance_id": "$response.body#/items/0/id"}]}"#),
-    ("POST /ledger/earnings 201", "POST /dtrs/generate", r#"{"week": "$response.body#/0/period"}"#),
+    ("POST /ledger/earnings 201", "POST /dtrs/generate", &[], r#"{"week": "$response.body#/0/period"}"#),
     // Installments due: posted by name.
-    ("GET /payments/vehicle-repairs/fetch/installments 200", "POST /payments/vehicle-repairs/ledger/post-installment",
+    ("GET /payments/vehicle-repairs/fetch/installments 200", "POST /payments/vehicle-repairs/ledger/post-installment", &[],
         r#"{"installment_ids": ["$response.body#/items/0/installment_id"]}"#),
-    ("GET /payments/vehicle-repairs/{repair_id} 200", "POST /payments/vehicle-repairs/ledger/post-installment",
+    ("GET /payments/vehicle-repairs/{repair_id} 200", "POST /payments/vehicle-repairs/ledger/post-installment", &[],
         r#"{"installment_ids": ["$response.body#/schedule/0/installment_id"]}"#),
-    // The next step of a case.
-    ("GET /case/{case_no} 200", "POST /case/{case_no}", r#"{"step_id": "$response.body#/case_info/current_step"}"#),
+    // The next step of a case; a new repair case's first.
+    ("POST /payments/vehicle-repairs/create-case 201", "POST /case/{case_no}", &[("case_no", "$response.body#/case_no")], r#"{"step_id": "REPAIR_ENTER_DETAILS"}"#),
+    ("GET /case/{case_no} 200", "POST /case/{case_no}", &[("case_no", "$response.body#/case_info/case_no")], r#"{"step_id": "$response.body#/case_info/current_step"}"#),
 ];
 
 /// Writes the links into the document, given as JSON: utoipa 5 writes a link's members in
@@ -171,9 +183,13 @@ pub fn document_links(document: &mut Value) {
             links.push((*from, *to, json!({ "parameters": parameters })));
         }
     }
-    for (from, to, body) in FOLLOWS_WITH_BODY {
+    for (from, to, parameters, body) in FOLLOWS_WITH_BODY {
         let body: Value = serde_json::from_str(body).expect("a link body is JSON");
-        links.push((*from, *to, json!({ "requestBody": body })));
+        links.push((
+            *from,
+            *to,
+            json!({ "parameters": named(parameters), "requestBody": body }),
+        ));
     }
     for (from, to, mut link) in links {
         let Some(target) = ids.get(to) else {
@@ -206,6 +222,14 @@ pub fn document_links(document: &mut Value) {
         }
         existing.insert(name, link);
     }
+}
+
+/// A link's parameters: an expression (`$response.body#/…`) or a constant.
+fn named(parameters: &[(&str, &str)]) -> serde_json::Map<String, Value> {
+    parameters
+        .iter()
+        .map(|(name, value)| (name.to_string(), json!(value)))
+        .collect()
 }
 
 /// `"METHOD /path"` → the operation's id.

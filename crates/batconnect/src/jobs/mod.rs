@@ -5,6 +5,7 @@
 
 pub mod model;
 pub mod pages;
+pub mod registry;
 pub mod repo;
 pub mod routes;
 pub mod runner;

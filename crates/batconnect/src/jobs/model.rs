@@ -1,11 +1,16 @@
 //! Job names and run records.
 
+use chrono::NaiveDate;
+use domain::calendar::parse_date;
 use domain::status::{JobStatus, JobTrigger};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-pub const POST_DUE_INSTALLMENTS: &str = crate::repairs::jobs::JOB_NAME;
-pub const POST_WEEKLY_RENT: &str = crate::fleet::rent::JOB_NAME;
+use crate::error::AppError;
+
+// The chain's job names; each job's step is registered by its feature (`jobs::registry`).
+pub const POST_DUE_INSTALLMENTS: &str = "repairs.post_due_installments";
+pub const POST_WEEKLY_RENT: &str = "leases.post_weekly_rent";
 pub const GENERATE_DTRS: &str = "dtr.generate_weekly";
 
 /// Jobs in the order the Sunday chain runs them: what fell due (installments, the week's
@@ -43,4 +48,25 @@ pub struct RunJobRequest {
     /// Run date (YYYY-MM-DD), today or earlier; defaults to today in the configured time
     /// zone. For `dtr.generate_weekly`, the statements of the week before it.
     pub as_of: Option<String>,
+}
+
+/// The date a manual run is for: `as_of` when given (today or earlier), else today.
+pub fn run_date(as_of: Option<&str>, today: NaiveDate) -> Result<NaiveDate, AppError> {
+    match as_of.map(str::trim) {
+        None => Ok(today),
+        Some("") => Err(AppError::field(
+            "as_of",
+            "must be a date in the form YYYY-MM-DD (leave it out for today)",
+        )),
+        Some(text) => {
+            let date = parse_date(text).map_err(|e| AppError::field("as_of", e.to_string()))?;
+            if date > today {
+                return Err(AppError::field(
+                    "as_of",
+                    format!("{date} is later than today ({today}); nothing is posted or statemented ahead of its time"),
+                ));
+            }
+            Ok(date)
+        }
+    }
 }

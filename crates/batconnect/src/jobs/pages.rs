@@ -195,7 +195,7 @@ async fn run_now(
     if let Some(done) = crate::web::once::replayed(once.as_ref(), &state.db).await? {
         return Ok(done);
     }
-    let as_of = super::routes::run_date(
+    let as_of = super::model::run_date(
         form.get("as_of"),
         domain::calendar::local_date(state.clock.now(), state.config.timezone),
     )?;

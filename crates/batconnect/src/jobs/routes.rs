@@ -2,7 +2,6 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
-use chrono::NaiveDate;
 use domain::calendar::{local_date, parse_date};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -77,7 +76,7 @@ async fn run_job(
             CHAIN.join(", ")
         )));
     }
-    let as_of = run_date(
+    let as_of = super::model::run_date(
         request.as_of.as_deref(),
         local_date(state.clock.now(), state.config.timezone),
     )?;
@@ -95,25 +94,4 @@ async fn run_job(
         .await?
         .map(Json)
         .ok_or_else(|| AppError::NotFound("run vanished".into()))
-}
-
-/// The date a manual run is for: `as_of` when given (today or earlier), else today.
-pub fn run_date(as_of: Option<&str>, today: NaiveDate) -> Result<NaiveDate, AppError> {
-    match as_of.map(str::trim) {
-        None => Ok(today),
-        Some("") => Err(AppError::field(
-            "as_of",
-            "must be a date in the form YYYY-MM-DD (leave it out for today)",
-        )),
-        Some(text) => {
-            let date = parse_date(text).map_err(|e| AppError::field("as_of", e.to_string()))?;
-            if date > today {
-                return Err(AppError::field(
-                    "as_of",
-                    format!("{date} is later than today ({today}); nothing is posted or statemented ahead of its time"),
-                ));
-            }
-            Ok(date)
-        }
-    }
 }

@@ -21,12 +21,11 @@ use chrono_tz::Tz;
 use domain::calendar::SundayDate;
 use domain::status::{JobStatus, JobTrigger};
 
-use super::model::{CHAIN, GENERATE_DTRS, POST_DUE_INSTALLMENTS, POST_WEEKLY_RENT};
+use super::model::{CHAIN, GENERATE_DTRS};
 use super::repo::{self, Claim};
 use crate::clock::Clock;
 use crate::cron::{period_of, CronSchedule};
 use crate::db::{timestamp, Db};
-use crate::repairs::jobs::{post_due_installments, PostingOptions};
 use crate::stop::StopFlag;
 
 /// A run whose worker has not heart-beaten for this long is presumed dead; the next tick
@@ -39,11 +38,25 @@ pub struct JobContext {
     pub db: Db,
     pub clock: Clock,
     pub timezone: Tz,
-    pub posting: PostingOptions,
+    pub posting: PostingSettings,
+    /// The chain's steps, registered by their features.
+    pub steps: std::sync::Arc<super::registry::Steps>,
     /// The go-live week of rent (`BAT_RENT_START_WEEK`); unset: the first week rent runs.
     pub rent_start_week: Option<SundayDate>,
     /// Identifies this process in `job_runs.owner`.
     pub owner: String,
+}
+
+/// How the posting step works (`BAT_POSTING_*`), with its test hooks.
+#[derive(Debug, Clone)]
+pub struct PostingSettings {
+    pub batch_size: usize,
+    /// Connections posting side by side (PostgreSQL only; SQLite has one writer).
+    pub workers: usize,
+    /// Test hook: fail (roll back) the batch after this many committed batches.
+    pub fail_after_batches: Option<usize>,
+    /// Test hook: pause after each committed batch (to kill a worker mid-run).
+    pub pause_between_batches: Option<Duration>,
 }
 
 pub fn owner_name() -> String {
@@ -162,43 +175,17 @@ async fn run_step(
     actor: &str,
     stop: &StopFlag,
 ) -> Result<serde_json::Value, crate::error::AppError> {
-    let actor = actor.to_string();
-    match job {
-        POST_DUE_INSTALLMENTS => {
-            let options = PostingOptions {
-                stop: stop.clone(),
-                ..ctx.posting.clone()
-            };
-            post_due_installments(&ctx.db, as_of, &actor, ctx.clock.now(), &options)
-                .await
-                .map(|r| serde_json::to_value(r).unwrap_or_default())
-        }
-        // The rent of the week that starts on the run's Sunday.
-        POST_WEEKLY_RENT => crate::fleet::rent::post_weekly_rent(
-            &ctx.db,
-            SundayDate::containing(as_of),
-            ctx.rent_start_week,
-            &actor,
-            ctx.clock.now(),
-        )
-        .await
-        .map(|r| serde_json::to_value(r).unwrap_or_default())
-        ,
-        // The DTRs of the week that ended the day before the run (Sunday–Saturday).
-        GENERATE_DTRS => {
-            let week = SundayDate::containing(as_of).previous();
-            crate::dtr::service::generate_until_stopped(
-                &ctx.db,
-                week,
-                &actor,
-                ctx.clock.now(),
-                stop,
-            )
-            .await
-            .map(|r| serde_json::to_value(r).unwrap_or_default())
-        }
-        other => Err(crate::error::AppError::NotFound(format!("unknown job {other}"))),
-    }
+    let step = ctx
+        .steps
+        .find(job)
+        .ok_or_else(|| crate::error::AppError::NotFound(format!("unknown job {job}")))?;
+    (step.run)(super::registry::StepRun {
+        ctx,
+        as_of,
+        actor,
+        stop,
+    })
+    .await
 }
 
 /// The answer to a person whose run failed (the run is recorded as failed either way): a
@@ -538,7 +525,7 @@ impl crate::state::AppState {
             db: self.db.clone(),
             clock: self.clock.clone(),
             timezone: self.config.timezone,
-            posting: crate::repairs::jobs::PostingOptions {
+            posting: PostingSettings {
                 batch_size: self.config.posting_batch_size,
                 workers: self.config.posting_workers,
                 pause_between_batches: self
@@ -546,8 +533,8 @@ impl crate::state::AppState {
                     .posting_pause_ms
                     .map(std::time::Duration::from_millis),
                 fail_after_batches: None,
-                stop: Default::default(),
             },
+            steps: self.steps.clone(),
             rent_start_week: self.config.rent_start_week,
             owner: owner_name(),
         }

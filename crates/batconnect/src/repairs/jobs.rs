@@ -17,7 +17,33 @@ use super::repo;
 use crate::db::{id_list, timestamp, Backend, Db, Tx};
 use crate::error::AppError;
 
-pub const JOB_NAME: &str = "repairs.post_due_installments";
+pub const JOB_NAME: &str = crate::jobs::model::POST_DUE_INSTALLMENTS;
+
+/// This job's step of the Sunday chain: every installment due by the run's date.
+pub const STEP: crate::jobs::registry::ChainStep = crate::jobs::registry::ChainStep {
+    name: JOB_NAME,
+    run: |run| {
+        Box::pin(async move {
+            let settings = &run.ctx.posting;
+            let options = PostingOptions {
+                batch_size: settings.batch_size,
+                workers: settings.workers,
+                fail_after_batches: settings.fail_after_batches,
+                pause_between_batches: settings.pause_between_batches,
+                stop: run.stop.clone(),
+            };
+            post_due_installments(
+                &run.ctx.db,
+                run.as_of,
+                run.actor,
+                run.ctx.clock.now(),
+                &options,
+            )
+            .await
+            .map(crate::jobs::registry::counts)
+        })
+    },
+};
 
 /// Tuning and test hooks; production uses the defaults.
 #[derive(Debug, Clone)]

@@ -154,7 +154,7 @@ async fn post_installments(
 ) -> Result<Json<PostInstallmentsResponse>, AppError> {
     user.require(FINANCE)?;
     let request: PostInstallmentsRequest = body.parse()?;
-    let as_of = crate::jobs::routes::run_date(
+    let as_of = crate::jobs::model::run_date(
         request.as_of.as_deref(),
         domain::calendar::local_date(state.clock.now(), state.config.timezone),
     )?;
