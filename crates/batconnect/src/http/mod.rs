@@ -88,7 +88,7 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
 /// feature's, with HTML error pages and the cross-site guard.
 fn console(state: &AppState) -> Router<AppState> {
     let max_upload = state.config.max_upload_bytes;
-    Router::new()
+    let pages = Router::new()
         .merge(crate::web::router())
         .merge(crate::repairs::pages::router(max_upload))
         .merge(crate::documents::pages::router(max_upload))
@@ -102,7 +102,11 @@ fn console(state: &AppState) -> Router<AppState> {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::web::guard,
-        ))
+        ));
+    // A form refused at the front door is answered with the page it came from, drawn by
+    // these same pages (`web::clean_forms`), so they travel with each request.
+    let again = crate::web::ConsolePages(pages.clone().with_state(state.clone()));
+    pages.layer(axum::Extension(again))
 }
 
 pub fn router(state: AppState) -> Router {

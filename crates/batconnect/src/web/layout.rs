@@ -76,6 +76,9 @@ impl Page<'_> {
                             }
                         }
                         h1 { (self.title) }
+                        @if let Some(said) = super::refused::summary() {
+                            p.notice.error role="alert" { (said) }
+                        }
                         (content)
                     }
                 }
@@ -175,6 +178,11 @@ pub fn badge(word: &str) -> Markup {
 /// A labelled input with its error beside it (and `aria-invalid`/`aria-describedby`).
 pub fn field(label: &str, name: &str, input: Markup, error: Option<&str>) -> Markup {
     let error_id = format!("{name}-error");
+    let refused = error
+        .is_none()
+        .then(|| super::refused::error_for(name))
+        .flatten();
+    let error = error.or(refused.as_deref());
     html! {
         div.field.invalid[error.is_some()] {
             label for=(name) { (label) }
@@ -212,6 +220,16 @@ pub fn text_input(
     extra: Markup,
 ) -> Markup {
     let described = format!("{name}-error");
+    // A form refused at the front door comes back with what was typed (never a password).
+    let typed = (kind != "password")
+        .then(|| super::refused::typed(name))
+        .flatten();
+    let value = typed.as_deref().unwrap_or(value);
+    let refused = error
+        .is_none()
+        .then(|| super::refused::error_for(name))
+        .flatten();
+    let error = error.or(refused.as_deref());
     html! {
         input id=(name) name=(name) type=(kind) value=(value)
             aria-invalid=[error.map(|_| "true")]

@@ -6,6 +6,7 @@
 
 pub mod layout;
 pub mod once;
+pub mod refused;
 mod sign_in;
 
 use axum::extract::{FromRequestParts, Request, State};
@@ -193,6 +194,10 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The console's pages, to draw the page a refused form came from ([`clean_forms`]).
+#[derive(Clone)]
+pub struct ConsolePages(pub axum::Router);
+
 /// The one text rule (`api::clean`) at the console's front door: a form field holding a
 /// NUL or another control character (line breaks and tabs only in free text) is refused
 /// with a page naming the field, before any handler — or the database — sees it. The
@@ -218,6 +223,34 @@ pub async fn clean_forms(request: Request, next: Next) -> Response {
         }
     };
     if let Some((field, message)) = bad_form_text(&bytes, &[]) {
+        // Shown on the page the form was sent from, beside its field, with what was typed;
+        // without that page (no Referer, or one that is not a page: a refused form shown at
+        // its own address), on its own.
+        let page = form_page(&parts.headers).and_then(|page| page.parse::<axum::http::Uri>().ok());
+        let pages = parts.extensions.get::<ConsolePages>().cloned();
+        if let (Some(page), Some(ConsolePages(pages))) = (page, pages) {
+            let mut again = Request::new(axum::body::Body::empty());
+            *again.uri_mut() = page;
+            // A fresh request: the POST's routing (its path parameters) must not carry over.
+            for name in [
+                header::COOKIE,
+                header::HOST,
+                header::USER_AGENT,
+                header::ACCEPT,
+            ] {
+                if let Some(value) = parts.headers.get(&name) {
+                    again.headers_mut().insert(name, value.clone());
+                }
+            }
+            let refused =
+                refused::Refused::new(field.clone(), message.clone(), &Form::parse(&bytes));
+            let shown = refused.show(tower::ServiceExt::oneshot(pages, again)).await;
+            let Ok(mut shown) = shown;
+            if shown.status() == StatusCode::OK {
+                *shown.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+                return shown;
+            }
+        }
         return layout::error_page(AppError::Validation(vec![FieldError::new(
             field,
             format!("{message}; nothing was saved: go back, correct it and send the form again"),

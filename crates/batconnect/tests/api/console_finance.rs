@@ -192,7 +192,16 @@ crate::both_backends! {
         browser.fill("Phone", "12").await;
         browser.press("Save driver").await;
         assert!(browser.find("#phone-error").await.text().await.unwrap().contains("7 digits"));
-        browser.fill("Phone", "(718) 555-0142").await;
+        // A control character (pasted from elsewhere) is refused beside its field, what was typed kept.
+        browser.client.execute("document.querySelector('#phone').value = '(718) 555\\u0001-0142'", vec![]).await.unwrap();
+        browser.press("Save driver").await;
+        let page = browser.text().await;
+        assert!(page.contains("Nothing was saved"), "{} {page}", browser.path().await);
+        let error = browser.find("#phone-error").await.text().await.unwrap();
+        assert!(error.contains("control character"), "{error}");
+        assert_eq!(browser.find("#phone").await.prop("value").await.unwrap().as_deref(), Some("(718) 555-0142"));
+        assert!(browser.text().await.contains("Nothing was saved"));
+        assert_ne!(app.scalar_text("SELECT COALESCE(phone, '') FROM drivers WHERE id = 1").await, "(718) 555-0142");
         browser.press("Save driver").await;
         assert_eq!(app.scalar_text("SELECT phone FROM drivers WHERE id = 1").await, "(718) 555-0142");
         // The vehicle's page: its repair history with the total repair cost.
