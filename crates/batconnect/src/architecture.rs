@@ -280,34 +280,30 @@ fn features_use_other_features_tables_only_through_their_repos() {
     assert!(wrong.is_empty(), "cross-room SQL: {wrong:#?}");
 }
 
-/// A feature's `query.rs` parses what a list may ask and labels its rows; its SQL is in the
-/// feature's `repo.rs`. (The repairs' filters still name their search subqueries there.)
-#[test]
-fn query_files_hold_no_sql() {
+/// Every source file below `src`: its path from there (with `/`) and its text.
+fn source_files() -> Vec<(String, String)> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut wrong = Vec::new();
-    for feature in std::fs::read_dir(&src).expect("src readable") {
-        let path = feature.expect("dir entry").path().join("query.rs");
-        if !path.exists() || path.starts_with(src.join("repairs")) {
-            continue;
-        }
-        let text = std::fs::read_to_string(&path).expect("source readable");
-        for (number, line) in text.lines().enumerate() {
-            let code = line.split("//").next().unwrap_or_default();
-            if ["sqlx::query", "SELECT ", " FROM ", "INSERT ", "UPDATE "]
-                .iter()
-                .any(|sql| code.contains(sql))
-            {
-                wrong.push(format!(
-                    "{}:{}: {}",
-                    path.display(),
-                    number + 1,
-                    line.trim()
+    let mut files = Vec::new();
+    let mut stack = vec![src.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("src readable") {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().and_then(|e| e.to_str()) == Some("rs") {
+                let relative = path
+                    .strip_prefix(&src)
+                    .expect("under src")
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                files.push((
+                    relative,
+                    std::fs::read_to_string(&path).expect("source readable"),
                 ));
             }
         }
     }
-    assert!(wrong.is_empty(), "SQL in query.rs: {wrong:#?}");
+    files
 }
 
 /// The Sunday chain's steps are registered with `jobs` by their features, so the jobs room
@@ -320,45 +316,51 @@ fn jobs_know_no_step_and_routes_are_for_http_alone() {
     for feature in ["repairs", "fleet", "dtr", "ledger"] {
         assert!(!jobs.contains(feature), "jobs imports {feature}");
     }
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut wrong = Vec::new();
-    let mut stack = vec![src.clone()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("src readable") {
-            let path = entry.expect("dir entry").path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            let relative = path
-                .strip_prefix(&src)
-                .expect("under src")
-                .to_string_lossy()
-                .to_string();
-            if relative.starts_with("http") || relative == "architecture.rs" {
-                continue;
-            }
-            let room = relative
-                .split('/')
-                .next()
-                .unwrap_or_default()
-                .trim_end_matches(".rs");
-            let text = std::fs::read_to_string(&path).expect("source readable");
-            for (at, _) in text.match_indices("::routes::") {
-                let before = &text[..at];
-                let owner: String = before
-                    .chars()
-                    .rev()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .rev()
-                    .collect();
-                if owner != "super" && owner != room {
-                    wrong.push(format!("{relative} uses {owner}::routes"));
-                }
+    for (relative, text) in source_files() {
+        if relative.starts_with("http") || relative == "architecture.rs" {
+            continue;
+        }
+        let room = relative
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches(".rs");
+        for (at, _) in text.match_indices("::routes::") {
+            let owner: String = text[..at]
+                .chars()
+                .rev()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            if owner != "super" && owner != room {
+                wrong.push(format!("{relative} uses {owner}::routes"));
             }
         }
     }
     assert!(wrong.is_empty(), "routes used outside http: {wrong:#?}");
+}
+
+/// A feature's `query.rs` parses what a list may ask and labels its rows; its SQL is in the
+/// feature's `repo.rs`. (The repairs' filters still name their search subqueries there.)
+#[test]
+fn query_files_hold_no_sql() {
+    let mut wrong = Vec::new();
+    for (relative, text) in source_files() {
+        if !relative.ends_with("/query.rs") || relative.starts_with("repairs/") {
+            continue;
+        }
+        for (number, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            if ["sqlx::query", "SELECT ", " FROM ", "INSERT ", "UPDATE "]
+                .iter()
+                .any(|sql| code.contains(sql))
+            {
+                wrong.push(format!("{relative}:{}: {}", number + 1, line.trim()));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "SQL in query.rs: {wrong:#?}");
 }
