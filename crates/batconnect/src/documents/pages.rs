@@ -81,7 +81,7 @@ pub async fn read_form_keeping_fields(
                     continue;
                 }
                 form.check_csrf(signed)?;
-                if received.is_some() {
+                if received.is_some() || refused.is_some() {
                     return Err(AppError::field("file", "choose one file").into());
                 }
                 // The rest of a refused file is skipped by the next field's read.

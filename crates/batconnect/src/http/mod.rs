@@ -98,7 +98,10 @@ fn console(state: &AppState) -> Router<AppState> {
         .merge(crate::jobs::pages::router())
         .merge(crate::fleet::pages::router())
         .merge(crate::auth::pages::router())
-        .layer(axum::middleware::from_fn(crate::web::clean_forms))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::web::clean_forms,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::web::guard,

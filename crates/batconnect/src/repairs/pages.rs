@@ -671,6 +671,10 @@ async fn wizard_submit(
             form.check_csrf(&signed)?;
             let entered = Entered::from_pairs(|n| form.get(n).map(str::to_string));
             let found = find_driver(&state, &case_no, &entered.tlc_license_no).await?;
+            if let Some(repair_id) = found["repair_id"].as_str() {
+                // Already created (a second click, another tab): the same invoice.
+                return Ok(see_other(&format!("{PREFIX}/repairs/{repair_id}")));
+            }
             return Ok(render_wizard(
                 &state,
                 &signed,

@@ -108,12 +108,16 @@ impl FromRequestParts<AppState> for Signed {
     ) -> Result<Self, Self::Rejection> {
         // After sign-in, back to the page asked for; for a form sent, to the page it was
         // sent from (sign-in keeps only a path of this console).
-        let unsaved = parts.method != Method::GET;
+        let unsaved = parts.method != Method::GET && parts.method != Method::HEAD;
         let next = if unsaved {
-            // A form shown again at its own address (a refused one) has no page to go back
-            // to: the dashboard then.
-            form_page(&parts.headers)
-                .filter(|page| page.split('?').next() != Some(parts.uri.path()))
+            let page = form_page(&parts.headers, &parts.uri, state);
+            let pages = parts.extensions.get::<ConsolePages>().cloned();
+            match (page, pages) {
+                (Some(page), Some(pages)) if pages.is_a_page(&page).await => Some(page),
+                // A form shown again at its own address (a refused one) is no page to go
+                // back to: the dashboard then.
+                _ => None,
+            }
         } else {
             parts.uri.path_and_query().map(|p| p.as_str().to_string())
         }
@@ -133,16 +137,33 @@ impl FromRequestParts<AppState> for Signed {
 }
 
 /// The path and query of the page a form was sent from (its `Referer`), when that page is
-/// on this server.
-fn form_page(headers: &HeaderMap) -> Option<String> {
+/// a console page of this server (`BAT_PUBLIC_URL`'s origin when set, as behind a proxy the
+/// `Host` header may name the upstream) and its address holds no control character.
+fn form_page(headers: &HeaderMap, uri: &axum::http::Uri, state: &AppState) -> Option<String> {
     let referer = headers.get(header::REFERER)?.to_str().ok()?;
-    let host = headers.get(header::HOST)?.to_str().ok()?;
-    let rest = referer
-        .strip_prefix("http://")
-        .or_else(|| referer.strip_prefix("https://"))?;
-    let path = rest.strip_prefix(host)?;
-    path.starts_with(&format!("{PREFIX}/"))
-        .then(|| path.to_string())
+    let origin = match state.config.public_url.as_deref() {
+        Some(public) => public.splitn(4, '/').take(3).collect::<Vec<_>>().join("/"),
+        None => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .or_else(|| uri.authority().map(|a| a.as_str()))?;
+            let scheme = if referer.starts_with("https://") {
+                "https"
+            } else {
+                "http"
+            };
+            format!("{scheme}://{host}")
+        }
+    };
+    let path = referer.strip_prefix(origin.as_str())?;
+    let decoded = percent_encoding::percent_decode_str(path)
+        .decode_utf8()
+        .ok()?;
+    (path.starts_with(&format!("{PREFIX}/"))
+        && path.bytes().all(|b| b.is_ascii_graphic())
+        && crate::api::clean::check_text("page", &decoded).is_ok())
+    .then(|| path.to_string())
 }
 
 fn session_cookie(state: &AppState, secret: &str, max_age: i64) -> HeaderValue {
@@ -198,11 +219,27 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[derive(Clone)]
 pub struct ConsolePages(pub axum::Router);
 
+impl ConsolePages {
+    /// Whether `path` is a page (a GET route) rather than a form's address: asked without a
+    /// session, a page answers with the way to sign-in, a form's address with 405.
+    async fn is_a_page(&self, path: &str) -> bool {
+        let Ok(uri) = path.parse::<axum::http::Uri>() else {
+            return false;
+        };
+        let mut probe = Request::new(axum::body::Body::empty());
+        *probe.uri_mut() = uri;
+        match tower::ServiceExt::oneshot(self.0.clone(), probe).await {
+            Ok(answer) => answer.status().is_redirection() || answer.status().is_success(),
+            Err(never) => match never {},
+        }
+    }
+}
+
 /// The one text rule (`api::clean`) at the console's front door: a form field holding a
 /// NUL or another control character (line breaks and tabs only in free text) is refused
 /// with a page naming the field, before any handler — or the database — sees it. The
 /// sign-in form shows the error beside its field itself.
-pub async fn clean_forms(request: Request, next: Next) -> Response {
+pub async fn clean_forms(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let is_form = request.method() == Method::POST
         && request
             .headers()
@@ -226,7 +263,8 @@ pub async fn clean_forms(request: Request, next: Next) -> Response {
         // Shown on the page the form was sent from, beside its field, with what was typed;
         // without that page (no Referer, or one that is not a page: a refused form shown at
         // its own address), on its own.
-        let page = form_page(&parts.headers).and_then(|page| page.parse::<axum::http::Uri>().ok());
+        let page = form_page(&parts.headers, &parts.uri, &state)
+            .and_then(|page| page.parse::<axum::http::Uri>().ok());
         let pages = parts.extensions.get::<ConsolePages>().cloned();
         if let (Some(page), Some(ConsolePages(pages))) = (page, pages) {
             let mut again = Request::new(axum::body::Body::empty());
@@ -246,7 +284,12 @@ pub async fn clean_forms(request: Request, next: Next) -> Response {
                 refused::Refused::new(field.clone(), message.clone(), &Form::parse(&bytes));
             let shown = refused.show(tower::ServiceExt::oneshot(pages, again)).await;
             let Ok(mut shown) = shown;
-            if shown.status() == StatusCode::OK {
+            let is_html = shown
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("text/html"));
+            if shown.status() == StatusCode::OK && is_html {
                 *shown.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
                 return shown;
             }
