@@ -202,6 +202,7 @@ crate::both_backends! {
         assert!(error.contains("control character"), "{error}");
         assert_eq!(browser.find("#phone").await.prop("value").await.unwrap().as_deref(), Some("(718) 555-0142"));
         assert!(browser.text().await.contains("Nothing was saved"));
+        browser.screenshots("driver-refused").await;
         assert_eq!(app.scalar_text("SELECT COALESCE(phone, '') FROM drivers WHERE id = 1").await, phone_before, "nothing was saved");
         browser.press("Save driver").await;
         assert_eq!(app.scalar_text("SELECT phone FROM drivers WHERE id = 1").await, "(718) 555-0142");
