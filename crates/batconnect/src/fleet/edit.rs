@@ -151,19 +151,8 @@ pub async fn update_vehicle(
     let Some(plate) = change_of(update.plate_number.as_ref()) else {
         return Err(nothing_to_change());
     };
-    let plate = plate.map(|p| p.to_ascii_uppercase());
-    if let Some(p) = &plate {
-        if p.chars().count() > 12
-            || !p
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ' ')
-        {
-            return Err(AppError::field(
-                "plate_number",
-                "must be at most 12 letters, digits, spaces or dashes",
-            ));
-        }
-    }
+    let plate = super::model::normalize_plate(plate.as_deref().unwrap_or_default())
+        .map_err(|m| AppError::field("plate_number", m))?;
     let before = super::repo::vehicle_plate(tx, id).await?;
     let Some(before) = before else {
         return Err(AppError::NotFound(format!("no vehicle with id {id}")));

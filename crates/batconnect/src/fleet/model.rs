@@ -271,6 +271,23 @@ pub struct NewLease {
     pub drivers: Vec<LeaseDriverInput>,
 }
 
+/// A plate as stored: upper case, at most 12 letters, digits, spaces or dashes; blank is
+/// none. The same rule for a new vehicle, a changed plate and an imported one.
+pub fn normalize_plate(raw: &str) -> Result<Option<String>, &'static str> {
+    let plate = raw.trim().to_ascii_uppercase();
+    if plate.is_empty() {
+        return Ok(None);
+    }
+    if plate.chars().count() > 12
+        || !plate
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ' ')
+    {
+        return Err("must be at most 12 letters, digits, spaces or dashes");
+    }
+    Ok(Some(plate))
+}
+
 fn clean(value: Option<&String>) -> Option<String> {
     value
         .map(|v| v.trim().to_string())
@@ -433,13 +450,11 @@ impl VehicleInput {
                 format!("must be from 1980 to {}", this_year + 2),
             ));
         }
-        let plate_number = clean(self.plate_number.as_ref()).map(|p| p.to_ascii_uppercase());
-        if plate_number.as_ref().is_some_and(|p| p.len() > 12) {
-            errors.push(FieldError::new(
-                "plate_number",
-                "must be at most 12 characters",
-            ));
-        }
+        let plate_number = normalize_plate(self.plate_number.as_deref().unwrap_or_default())
+            .unwrap_or_else(|m| {
+                errors.push(FieldError::new("plate_number", m));
+                None
+            });
         if !errors.is_empty() {
             return Err(errors);
         }

@@ -36,6 +36,18 @@ fn write_csv(app: &TestApp, name: &str, text: &str) -> std::path::PathBuf {
 }
 
 both_backends! {
+    async fn a_plate_follows_one_rule_when_created_changed_or_imported(app) {
+        // Found by schemathesis: a new vehicle took a plate the document (and a change) refuses.
+        let vehicle = json!({"vin": "1HGCM82633A004353", "make": "Toyota", "model": "Camry", "year": 2024, "plate_number": "\u{e316}"});
+        let (status, problem) = app.post_as("operations", "/fleet/vehicles", vehicle.clone()).await;
+        assert_eq!((status, problem["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("plate_number")), "{problem}");
+        let mut good = vehicle;
+        good["plate_number"] = json!(" t123-45c ");
+        let (status, created) = app.post_as("operations", "/fleet/vehicles", good).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        assert_eq!(created["plate_number"], "T123-45C");
+    }
+
     async fn drivers_are_created_and_found_by_tlc_license_and_name(app) {
         let (status, created) = app.post_as("operations", "/fleet/drivers", driver("7000001")).await;
         assert_eq!(status, StatusCode::CREATED, "{created}");
