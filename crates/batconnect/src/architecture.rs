@@ -26,42 +26,27 @@ const ASSEMBLY: &[&str] = &["app"];
 
 /// The top-level module of every source file and the crate modules it names.
 fn imports() -> BTreeMap<String, BTreeSet<String>> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut found: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut stack = vec![src.clone()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("src readable") {
-            let path = entry.expect("dir entry").path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            if path.extension().and_then(|e| e.to_str()) != Some("rs") {
-                continue;
-            }
-            let relative = path.strip_prefix(&src).expect("under src");
-            let module = relative
-                .components()
-                .next()
-                .and_then(|c| c.as_os_str().to_str())
-                .unwrap_or_default()
-                .trim_end_matches(".rs")
-                .to_string();
-            if module == "lib" || module == "main" {
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).expect("source readable");
-            let named = found.entry(module.clone()).or_default();
-            for line in text.lines() {
-                let code = line.split("//").next().unwrap_or_default();
-                for (at, _) in code.match_indices("crate::") {
-                    let name: String = code[at + "crate::".len()..]
-                        .chars()
-                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                        .collect();
-                    if !name.is_empty() && name != module {
-                        named.insert(name);
-                    }
+    for (relative, text) in source_files() {
+        let module = relative
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches(".rs")
+            .to_string();
+        if module == "lib" || module == "main" {
+            continue;
+        }
+        let named = found.entry(module.clone()).or_default();
+        for line in text.lines() {
+            let code = line.split("//").next().unwrap_or_default();
+            for (at, _) in code.match_indices("crate::") {
+                let name: String = code[at + "crate::".len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if !name.is_empty() && name != module {
+                    named.insert(name);
                 }
             }
         }
@@ -228,48 +213,30 @@ const CROSS_TABLE_FILES: &[(&str, &str)] = &[
 /// Every table a feature file names in SQL belongs to its own room, or to the foundation.
 #[test]
 fn features_use_other_features_tables_only_through_their_repos() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut wrong = Vec::new();
-    let mut stack = vec![src.clone()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("src readable") {
-            let path = entry.expect("dir entry").path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            let relative = path
-                .strip_prefix(&src)
-                .expect("under src")
-                .to_string_lossy()
-                .replace('\\', "/");
-            if !relative.ends_with(".rs")
-                || CROSS_TABLE_FILES.iter().any(|(f, _)| *f == relative)
-                || relative == "architecture.rs"
-            {
-                continue;
-            }
-            let room = relative
-                .split('/')
-                .next()
-                .unwrap_or_default()
-                .trim_end_matches(".rs");
-            let text = std::fs::read_to_string(&path).expect("source readable");
-            // Unit tests may set up any table they need.
-            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
-            for keyword in ["FROM ", "JOIN ", "INTO ", "UPDATE "] {
-                for (at, _) in code.match_indices(keyword) {
-                    let table: String = code[at + keyword.len()..]
-                        .chars()
-                        .take_while(|c| c.is_ascii_lowercase() || *c == '_')
-                        .collect();
-                    let Some((_, owner)) = TABLES.iter().find(|(t, _)| *t == table) else {
-                        continue;
-                    };
-                    if let Some(owner) = owner {
-                        if *owner != room {
-                            wrong.push(format!("{relative} uses {table} (owned by {owner})"));
-                        }
+    for (relative, text) in source_files() {
+        if CROSS_TABLE_FILES.iter().any(|(f, _)| *f == relative) || relative == "architecture.rs" {
+            continue;
+        }
+        let room = relative
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches(".rs");
+        // Unit tests may set up any table they need.
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for keyword in ["FROM ", "JOIN ", "INTO ", "UPDATE "] {
+            for (at, _) in code.match_indices(keyword) {
+                let table: String = code[at + keyword.len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                    .collect();
+                let Some((_, owner)) = TABLES.iter().find(|(t, _)| *t == table) else {
+                    continue;
+                };
+                if let Some(owner) = owner {
+                    if *owner != room {
+                        wrong.push(format!("{relative} uses {table} (owned by {owner})"));
                     }
                 }
             }

@@ -208,15 +208,19 @@ async fn import_simple<T: DeserializeOwned + Sync>(
         }
     }
     let mut tx = db.begin().await.map_err(anyhow::Error::from)?;
-    for (line, (field, value), _) in &good {
-        if taken(&mut tx, field, value)
+    // One field per kind of record: its values are read together.
+    if let Some((_, (field, _), _)) = good.first() {
+        let values: Vec<&str> = good.iter().map(|(_, (_, v), _)| v.as_str()).collect();
+        let taken = repo::taken_values(&mut tx, field, &values)
             .await
-            .map_err(anyhow::Error::from)?
-        {
-            problems.push((
-                *line,
-                format!("line {line}: {field}: a record with '{value}' already exists"),
-            ));
+            .map_err(anyhow::Error::from)?;
+        for (line, (field, value), _) in &good {
+            if taken.contains(value) {
+                problems.push((
+                    *line,
+                    format!("line {line}: {field}: a record with '{value}' already exists"),
+                ));
+            }
         }
     }
     if !problems.is_empty() {
@@ -233,17 +237,6 @@ async fn import_simple<T: DeserializeOwned + Sync>(
     }
     tx.commit().await.map_err(anyhow::Error::from)?;
     Ok(good.len())
-}
-
-/// Does a record already hold this unique value?
-async fn taken(tx: &mut crate::db::Tx, field: &str, value: &str) -> Result<bool, sqlx::Error> {
-    Ok(match field {
-        "tlc_license_no" => repo::driver_id_by_tlc(tx, value).await?,
-        "vin" => repo::vehicle_id_by_vin(tx, value).await?,
-        "medallion_number" => repo::medallion_id_by_number(tx, value).await?,
-        _ => None,
-    }
-    .is_some())
 }
 
 async fn import_leases(

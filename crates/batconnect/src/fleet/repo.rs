@@ -1210,3 +1210,30 @@ pub async fn replace_additional_drivers(
     }
     Ok(before)
 }
+
+/// Which of `values` a record already holds in the unique column `field` (`tlc_license_no`,
+/// `vin`, `medallion_number`): one keyed read per thousand, for an import's check.
+pub async fn taken_values(
+    tx: &mut Tx,
+    field: &str,
+    values: &[&str],
+) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+    let table = match field {
+        "tlc_license_no" => "drivers",
+        "vin" => "vehicles",
+        "medallion_number" => "medallions",
+        _ => return Ok(Default::default()),
+    };
+    let mut taken = std::collections::HashSet::new();
+    for chunk in values.chunks(1000) {
+        let listed = crate::db::text_list(chunk);
+        let found: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT {field} FROM {table} WHERE {field} IN ({listed})"
+        ))
+        .persistent(false)
+        .fetch_all(&mut **tx)
+        .await?;
+        taken.extend(found);
+    }
+    Ok(taken)
+}

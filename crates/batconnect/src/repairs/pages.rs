@@ -663,32 +663,14 @@ async fn wizard_submit(
             .map_err(|e| AppError::BadRequest(e.body_text()))?;
         (Form::parse(&body), Ok(None))
     };
-    let mut file = match file {
-        Ok(file) => file,
-        // A file of the wrong kind or size: the form comes back as typed, the reason
-        // beside the file field, and nothing is saved.
-        Err(refusal) => {
-            form.check_csrf(&signed)?;
-            let entered = Entered::from_pairs(|n| form.get(n).map(str::to_string));
-            let found = find_driver(&state, &case_no, &entered.tlc_license_no).await?;
-            if let Some(repair_id) = found["repair_id"].as_str() {
-                // Already created (a second click, another tab): the same invoice.
-                return Ok(see_other(&format!("{PREFIX}/repairs/{repair_id}")));
-            }
-            return Ok(render_wizard(
-                &state,
-                &signed,
-                &case_no,
-                &entered,
-                &found,
-                None,
-                &FieldErrors::from_file_refusal(refusal),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            ));
-        }
+    // A file of the wrong kind or size: the form comes back as typed, the reason beside the
+    // file field, and nothing is saved.
+    let (mut file, file_refused) = match file {
+        Ok(file) => (file, None),
+        Err(refusal) => (None, Some(FieldErrors::from_file_refusal(refusal))),
     };
     // Whatever happens below, a stored file that was not attached to a new invoice is removed.
-    let outcome = submit_wizard(&state, &signed, &case_no, &form, &mut file).await;
+    let outcome = submit_wizard(&state, &signed, &case_no, &form, &mut file, file_refused).await;
     if let Some(left) = file {
         crate::documents::service::discard(&state.storage, left).await;
     }
@@ -702,6 +684,7 @@ async fn submit_wizard(
     case_no: &str,
     form: &Form,
     file: &mut Option<crate::documents::service::Received>,
+    file_refused: Option<FieldErrors>,
 ) -> Result<Response, PageError> {
     form.check_csrf(signed)?;
     let entered = Entered::from_pairs(|n| form.get(n).map(str::to_string));
@@ -709,6 +692,18 @@ async fn submit_wizard(
     if let Some(repair_id) = found["repair_id"].as_str() {
         // Already created (a second click, the back button, another tab): the same invoice.
         return Ok(see_other(&format!("{PREFIX}/repairs/{repair_id}")));
+    }
+    if let Some(errors) = file_refused {
+        return Ok(render_wizard(
+            state,
+            signed,
+            case_no,
+            &entered,
+            &found,
+            None,
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
     }
     let lease = found["leases"].as_array().and_then(|leases| {
         leases.iter().find(|l| {

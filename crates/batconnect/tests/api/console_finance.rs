@@ -236,6 +236,7 @@ crate::both_backends! {
         assert_eq!(browser.find("#reason").await.prop("value").await.unwrap().as_deref(), Some("completed"));
         assert_eq!(browser.find("#note").await.prop("value").await.unwrap().as_deref(), Some("term over, keys returned"));
         assert_eq!(browser.find("#confirm").await.prop("checked").await.unwrap().as_deref(), Some("true"));
+        browser.screenshots("lease-end-refused").await;
         assert_eq!(app.scalar_text("SELECT status FROM leases WHERE id = 3").await, "Active");
         // The session ends while the form is open: sign-in says nothing was saved, then leads back to it.
         browser.goto("/app/fleet/leases/3").await;
@@ -306,6 +307,7 @@ crate::both_backends! {
         assert_eq!(browser.labelled("Username").await.prop("value").await.unwrap().as_deref(), Some("clerk2"));
         assert_eq!(browser.find("#new-role-finance").await.prop("checked").await.unwrap().as_deref(), Some("true"));
         assert_eq!(browser.find("#new-role-viewer").await.prop("checked").await.unwrap().as_deref(), Some("true"));
+        browser.screenshots("user-refused").await;
         browser.fill("Password", "a-long-enough-pass").await;
         browser.press("Create user").await;
         assert!(browser.text().await.contains("User clerk2 created."));
