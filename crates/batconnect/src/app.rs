@@ -75,6 +75,27 @@ impl Application {
             shutdown.await;
             let _ = stop.send(true);
         });
+        // Files kept for refused console forms expire after a day; this removes them
+        // (at start, then hourly) even when no form is refused to trigger the sweep.
+        let sweeper = {
+            let state = self.state.clone();
+            let mut stopped = stopped.clone();
+            tokio::spawn(async move {
+                let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+                loop {
+                    tokio::select! {
+                        _ = hourly.tick() => {
+                            crate::documents::pending::sweep(&state.db, &state.storage, state.clock.now()).await;
+                        }
+                        changed = stopped.changed() => {
+                            if changed.is_err() || *stopped.borrow() {
+                                break;
+                            }
+                        }
+                    }
+                }
+            })
+        };
         let config = &self.state.config;
         let limits = crate::http::serve::Limits {
             header_timeout: std::time::Duration::from_secs(config.header_timeout_seconds),
@@ -94,6 +115,7 @@ impl Application {
         if let Some(task) = scheduler {
             let _ = task.await;
         }
+        let _ = sweeper.await;
         self.state.db.close().await;
         Ok(())
     }

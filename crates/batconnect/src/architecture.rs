@@ -164,6 +164,7 @@ const TABLES: &[(&str, Option<&str>)] = &[
     ("dtrs", Some("dtr")),
     ("job_runs", Some("jobs")),
     ("documents", Some("documents")),
+    ("pending_uploads", Some("documents")),
     ("users", Some("auth")),
     ("console_sessions", Some("auth")),
     ("cases", Some("bpm")),

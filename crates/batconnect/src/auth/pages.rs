@@ -15,8 +15,9 @@ use super::model::{NewUserRequest, ADMINS};
 use super::{repo, service};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::action::{Done, FormAction};
 use crate::web::layout::{badge, csrf, date, input_field};
-use crate::web::{see_other, FieldErrors, Form, Page, PageError, Signed, PREFIX};
+use crate::web::{FieldErrors, Form, Page, PageError, Signed, PREFIX};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -154,66 +155,50 @@ async fn render(
     .render_with(status, content))
 }
 
-async fn refused(
-    state: &AppState,
-    signed: &Signed,
-    error: AppError,
-    new_user: Option<&Form>,
-) -> Result<Response, PageError> {
-    let errors = FieldErrors::from_error(error)?;
-    render(
-        state,
-        signed,
-        &errors,
-        new_user,
-        None,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await
-}
-
 async fn create(
     State(state): State<AppState>,
     signed: Signed,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let form = Form::parse(&body);
-    form.check_csrf(&signed)?;
-    signed.user().require(ADMINS)?;
+    let sent = FormAction::for_roles(ADMINS)
+        .open(&state, &signed, &body)
+        .await?;
     let request = NewUserRequest {
-        username: form.get("username").unwrap_or_default().to_string(),
-        password: form
-            .0
-            .iter()
-            .rev()
-            .find(|(k, _)| k == "password")
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default(),
-        roles: roles_of(&form),
+        username: sent.get("username").unwrap_or_default().to_string(),
+        password: sent.raw("password"),
+        roles: roles_of(&sent.form),
     };
-    let mut tx = state.db.begin().await?;
-    match service::create_user(
+    let typed = sent.form.clone();
+    let mut tx = sent.begin().await?;
+    let created = service::create_user(
         &mut tx,
         &request,
         state.hash_cost,
         signed.user(),
         state.clock.now(),
     )
+    .await;
+    let (state, signed) = (&state, &signed);
+    sent.finish(
+        tx,
+        created,
+        |user| {
+            Done::to(
+                users_page(&format!("User {} created.", user.username)),
+                format!("user {}", user.username),
+            )
+        },
+        async |errors| render(state, signed, &errors, Some(&typed), None, StatusCode::OK).await,
+    )
     .await
-    {
-        Ok(user) => {
-            tx.commit().await?;
-            let said = format!("User {} created.", user.username);
-            let query: String = form_urlencoded::Serializer::new(String::new())
-                .append_pair("done", &said)
-                .finish();
-            Ok(see_other(&format!("{PREFIX}/admin/users?{query}")))
-        }
-        Err(error) => {
-            drop(tx);
-            refused(&state, &signed, error, Some(&form)).await
-        }
-    }
+}
+
+/// The users page with a notice of what was done.
+fn users_page(said: &str) -> String {
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("done", said)
+        .finish();
+    format!("{PREFIX}/admin/users?{query}")
 }
 
 async fn change(
@@ -222,46 +207,40 @@ async fn change(
     Path((id, action)): Path<(i64, String)>,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let form = Form::parse(&body);
-    form.check_csrf(&signed)?;
-    signed.user().require(ADMINS)?;
+    let sent = FormAction::for_roles(ADMINS)
+        .open(&state, &signed, &body)
+        .await?;
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = sent.begin().await?;
+    let user = signed.user();
     let done = match action.as_str() {
-        "roles" => service::set_roles(&mut tx, id, &roles_of(&form), signed.user(), now)
+        "roles" => service::set_roles(&mut tx, id, &roles_of(&sent.form), user, now)
             .await
             .map(|_| "Roles saved."),
-        "password" => {
-            let password = form
-                .0
-                .iter()
-                .rev()
-                .find(|(k, _)| k == "password")
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default();
-            service::reset_password(&mut tx, id, &password, state.hash_cost, signed.user(), now)
-                .await
-                .map(|_| "Password reset; the user's sessions ended.")
-        }
-        "disable" => service::set_active(&mut tx, id, false, signed.user(), now)
+        "password" => service::reset_password(
+            &mut tx,
+            id,
+            &sent.raw("password"),
+            state.hash_cost,
+            user,
+            now,
+        )
+        .await
+        .map(|_| "Password reset; the user's sessions ended."),
+        "disable" => service::set_active(&mut tx, id, false, user, now)
             .await
             .map(|_| "User disabled."),
-        "enable" => service::set_active(&mut tx, id, true, signed.user(), now)
+        "enable" => service::set_active(&mut tx, id, true, user, now)
             .await
             .map(|_| "User enabled."),
         other => return Err(AppError::NotFound(format!("no such action: {other}")).into()),
     };
-    match done {
-        Ok(said) => {
-            tx.commit().await?;
-            let query: String = form_urlencoded::Serializer::new(String::new())
-                .append_pair("done", said)
-                .finish();
-            Ok(see_other(&format!("{PREFIX}/admin/users?{query}")))
-        }
-        Err(error) => {
-            drop(tx);
-            refused(&state, &signed, error, None).await
-        }
-    }
+    let (state, signed) = (&state, &signed);
+    sent.finish(
+        tx,
+        done,
+        |said| Done::to(users_page(said), *said),
+        async |errors| render(state, signed, &errors, None, None, StatusCode::OK).await,
+    )
+    .await
 }

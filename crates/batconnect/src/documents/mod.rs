@@ -4,6 +4,7 @@
 
 pub mod model;
 pub mod pages;
+pub mod pending;
 pub mod repo;
 pub mod routes;
 pub mod service;

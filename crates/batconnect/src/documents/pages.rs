@@ -12,6 +12,7 @@ use super::service::{self, Received, Target};
 use crate::auth::model::{OPERATORS, READERS};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::action::FormAction;
 use crate::web::{see_other, Form, PageError, Signed, PREFIX};
 
 /// Room for the multipart framing and the form's other fields around the file.
@@ -124,7 +125,15 @@ async fn upload_to_invoice(
     signed.user().require(OPERATORS)?;
     let attach = service::attach_to(&state.db, Target::Invoice(repair_id.clone())).await?;
     let (form, file) = read_form_with_file(&state, &signed, multipart).await?;
-    form.check_csrf(&signed)?;
+    if let Err(error) = FormAction::for_roles(OPERATORS)
+        .open_form(&state, &signed, form, b"")
+        .await
+    {
+        if let Some(file) = file {
+            service::discard(&state.storage, file).await;
+        }
+        return Err(error);
+    }
     let Some(file) = file else {
         return Err(AppError::field("file", "choose a PDF, JPEG or PNG file to upload").into());
     };

@@ -156,3 +156,68 @@ pub async fn link_document(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// A file kept for a refused form's next try (see `documents::pending`).
+pub struct PendingRow {
+    pub token: String,
+    pub document_id: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub created_on: String,
+}
+
+pub async fn insert_pending(tx: &mut Tx, owner: &str, p: &PendingRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO pending_uploads (token, owner, document_id, file_name, content_type, size_bytes, sha256, created_on) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&p.token)
+    .bind(owner)
+    .bind(&p.document_id)
+    .bind(&p.file_name)
+    .bind(&p.content_type)
+    .bind(p.size_bytes)
+    .bind(&p.sha256)
+    .bind(&p.created_on)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Takes the owner's pending file named by `token` out of the table (it is claimed once).
+pub async fn take_pending(
+    tx: &mut Tx,
+    owner: &str,
+    token: &str,
+) -> Result<Option<PendingRow>, sqlx::Error> {
+    let row = sqlx::query(
+        "DELETE FROM pending_uploads WHERE token = $1 AND owner = $2 \
+         RETURNING token, document_id, file_name, content_type, size_bytes, sha256, created_on",
+    )
+    .bind(token)
+    .bind(owner)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(|r| {
+        Ok(PendingRow {
+            token: r.try_get("token")?,
+            document_id: r.try_get("document_id")?,
+            file_name: r.try_get("file_name")?,
+            content_type: r.try_get("content_type")?,
+            size_bytes: r.try_get("size_bytes")?,
+            sha256: r.try_get("sha256")?,
+            created_on: r.try_get("created_on")?,
+        })
+    })
+    .transpose()
+}
+
+/// Takes every pending file created before `before` out of the table: their document ids.
+pub async fn take_stale_pending(tx: &mut Tx, before: &str) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("DELETE FROM pending_uploads WHERE created_on < $1 RETURNING document_id")
+        .bind(before)
+        .fetch_all(&mut **tx)
+        .await
+}

@@ -76,14 +76,20 @@ pub struct Intake {
 
 /// A file stored whole and checked, not yet recorded.
 pub struct Received {
-    document_id: String,
-    file_name: String,
-    kind: FileKind,
-    size: i64,
-    sha256: String,
+    pub(super) document_id: String,
+    pub(super) file_name: String,
+    pub(super) kind: FileKind,
+    pub(super) size: i64,
+    pub(super) sha256: String,
 }
 
-fn storage_key(document_id: &str) -> String {
+impl Received {
+    pub fn file_name(&self) -> &str {
+        &self.file_name
+    }
+}
+
+pub(super) fn storage_key(document_id: &str) -> String {
     format!("documents/{document_id}")
 }
 

@@ -13,7 +13,7 @@ use domain::calendar::SundayDate;
 use domain::status::DtrStatus;
 use maud::html;
 
-use super::model::Dtr;
+use super::model::{Dtr, DtrSummary};
 use super::{record, repo, service};
 use crate::api::extract::RawQuery;
 use crate::auth::model::{FINANCE, READERS};
@@ -21,10 +21,10 @@ use crate::db::Page as DbPage;
 use crate::error::AppError;
 use crate::house_style::label;
 use crate::state::AppState;
-use crate::web::layout::{
-    badge, csrf, date, field, input_field, money, money_cell, pagination, time,
-};
-use crate::web::{FieldErrors, Form, Page, PageError, Signed, PREFIX};
+use crate::web::action::{Done, FormAction};
+use crate::web::layout::{badge, csrf, date, money, money_cell, time};
+use crate::web::list::{listed, Column, Filter, ListPage};
+use crate::web::{Page, PageError, Signed, PREFIX};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -61,41 +61,22 @@ async fn list(
     }
     let week = filters.get("week").unwrap_or_default().to_string();
     let generated = query.get("generated").map(str::to_string);
-    let (result, errors) = match super::query::dtr_filter(state.db.reader(), &filters).await {
-        Ok((filter, page)) => {
-            let (items, total) = repo::list(state.db.reader(), &filter, page).await?;
-            (
-                Some(DbPage::new(items, total, page)),
-                FieldErrors::default(),
-            )
-        }
-        Err(error) => (None, FieldErrors::from_error(error)?),
-    };
-    let value = |name: &str| filters.get(name).unwrap_or_default().to_string();
+    let db = state.db.reader();
+    let parsed = super::query::dtr_filter(db, &filters).await;
+    let listed = listed(parsed, async |(filter, page)| {
+        let (items, total) = repo::list(db, &filter, page).await?;
+        Ok(DbPage::new(items, total, page))
+    })
+    .await?;
     let may = signed.user().has_any(FINANCE);
-    let content = html! {
+    let caption = format!("Statements of the week of {}", date(&week));
+    let empty = format!(
+        "No statement for the week of {} matches. Statements are made by the Sunday run, or by “Regenerate the week's drafts”.",
+        date(&week)
+    );
+    let above = html! {
         @if let Some(report) = &generated {
             p.notice role="status" { (report) }
-        }
-        form.card method="get" action={ (PREFIX) "/dtrs" } aria-label="Filters" {
-            div.filters {
-                (input_field("Week (its Sunday)", "week", &week, "date", &errors))
-                (input_field("Lease", "lease_id", &value("lease_id"), "search", &errors))
-                (input_field("Driver", "driver_id", &value("driver_id"), "search", &errors))
-                (field("Status", "status", html! {
-                    select #status name="status" {
-                        option value="" { "Any" }
-                        @for s in DtrStatus::ALL { option value=(s.as_str()) selected[value("status").eq_ignore_ascii_case(s.as_str())] { (s.as_str()) } }
-                    }
-                }, errors.for_field("status")))
-            }
-            div.actions {
-                button.primary type="submit" { "Show statements" }
-                a.button href={ (PREFIX) "/dtrs" } { "Last finished week" }
-            }
-            @for e in errors.general(&["week", "lease_id", "driver_id", "status"]) {
-                p.notice.error role="alert" { (e.field) ": " (e.message) }
-            }
         }
         @if may && SundayDate::parse(&week).is_ok() {
             details.confirm {
@@ -109,40 +90,42 @@ async fn list(
                 }
             }
         }
-        @if let Some(page) = &result {
-            @if page.items.is_empty() {
-                p.empty.card { "No statement for the week of " (date(&week)) " matches. Statements are made by the Sunday run, or by “Regenerate the week's drafts”." }
-            } @else {
-                div.table-wrap tabindex="0" role="region" aria-label="Statements" {
-                    table {
-                        caption.muted { "Statements of the week of " (date(&week)) ", page " (page.page) }
-                        thead { tr {
-                            th { "DTR" } th { "Week" } th { "Lease" } th.num { "Gross earnings" } th.num { "Deductions" } th.num { "Net pay" } th { "Status" }
-                        } }
-                        tbody {
-                            @for d in &page.items {
-                                tr {
-                                    td { a href={ (PREFIX) "/dtrs/" (d.id) } { (d.dtr_number) } }
-                                    td { (date(&d.week_start)) " – " (date(&d.week_end)) }
-                                    td { (d.lease_id) }
-                                    (money_cell(d.gross_earnings)) (money_cell(d.total_deducted)) (money_cell(d.net_pay))
-                                    td { (badge(d.status.as_str())) }
-                                }
-                            }
-                        }
-                    }
-                }
-                (pagination(&format!("{PREFIX}/dtrs"), &filters.0, page.page, page.total_pages))
-            }
-        }
     };
-    Ok(Page {
+    Ok(ListPage {
         title: "Driver statements (DTRs)",
         crumbs: &[("Dashboard", "/app/")],
-        signed: Some(&signed),
         section: "dtrs",
+        path: "/dtrs",
+        above,
+        filters: vec![
+            Filter::date("week", "Week (its Sunday)"),
+            Filter::search("lease_id", "Lease"),
+            Filter::search("driver_id", "Driver"),
+            Filter::choice(
+                "status",
+                "Status",
+                DtrStatus::ALL.iter().map(|s| (s.as_str(), s.as_str())),
+            ),
+        ],
+        export: None,
+        noun: ("statement", "statements"),
+        empty: &empty,
+        caption: &caption,
+        columns: vec![
+            Column::link("DTR", |d: &DtrSummary| {
+                (format!("/dtrs/{}", d.id), d.dtr_number.clone())
+            }),
+            Column::shown("Week", |d: &DtrSummary| {
+                format!("{} – {}", date(&d.week_start), date(&d.week_end))
+            }),
+            Column::shown("Lease", |d: &DtrSummary| d.lease_id.to_string()),
+            Column::money("Gross earnings", |d: &DtrSummary| d.gross_earnings),
+            Column::money("Deductions", |d: &DtrSummary| d.total_deducted),
+            Column::money("Net pay", |d: &DtrSummary| d.net_pay),
+            Column::badge("Status", |d: &DtrSummary| d.status.as_str()),
+        ],
     }
-    .render(content))
+    .render(&signed, &filters, listed))
 }
 
 async fn load(state: &AppState, id: i64) -> Result<Dtr, AppError> {
@@ -301,14 +284,11 @@ async fn finalize(
     Path(id): Path<i64>,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let form = Form::parse(&body);
-    form.check_csrf(&signed)?;
-    signed.user().require(FINANCE)?;
-    let once = crate::web::once::Once::of(&form, &signed, &format!("finalize:{id}"), b"");
-    if let Some(done) = crate::web::once::replayed(once.as_ref(), &state.db).await? {
-        return Ok(done);
-    }
-    if form.get("confirm") != Some("yes") {
+    let sent = FormAction::for_roles(FINANCE)
+        .once(format!("finalize:{id}"))
+        .open(&state, &signed, &body)
+        .await?;
+    if sent.get("confirm") != Some("yes") {
         return render_statement(
             &state,
             &signed,
@@ -319,14 +299,12 @@ async fn finalize(
         .await;
     }
     match record::finalize(&state, id, &signed.user().username).await {
-        Ok(dtr) => Ok(crate::web::once::remember(
-            once.as_ref(),
-            &state.db,
-            &format!("{PREFIX}/dtrs/{id}"),
-            &dtr.summary.dtr_number,
-            state.clock.now(),
-        )
-        .await),
+        Ok(dtr) => Ok(sent
+            .remember(Done::to(
+                format!("{PREFIX}/dtrs/{id}"),
+                dtr.summary.dtr_number,
+            ))
+            .await),
         Err(AppError::Conflict(message)) => {
             render_statement(&state, &signed, id, Some(&message), StatusCode::CONFLICT).await
         }
@@ -339,14 +317,11 @@ async fn generate(
     signed: Signed,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let form = Form::parse(&body);
-    form.check_csrf(&signed)?;
-    signed.user().require(FINANCE)?;
-    let once = crate::web::once::Once::of(&form, &signed, "generate", b"");
-    if let Some(done) = crate::web::once::replayed(once.as_ref(), &state.db).await? {
-        return Ok(done);
-    }
-    let week = SundayDate::parse(form.get("week").unwrap_or_default())
+    let sent = FormAction::for_roles(FINANCE)
+        .once("generate")
+        .open(&state, &signed, &body)
+        .await?;
+    let week = SundayDate::parse(sent.get("week").unwrap_or_default())
         .map_err(|e| AppError::field("week", e.to_string()))?;
     let report =
         service::generate(&state.db, week, &signed.user().username, state.clock.now()).await?;
@@ -360,12 +335,10 @@ async fn generate(
     let query: String = form_urlencoded::Serializer::new(String::new())
         .extend_pairs([("week", week.to_string()), ("generated", said)])
         .finish();
-    Ok(crate::web::once::remember(
-        once.as_ref(),
-        &state.db,
-        &format!("{PREFIX}/dtrs?{query}"),
-        &format!("the statements of the week of {}", date(&report.week_start)),
-        state.clock.now(),
-    )
-    .await)
+    Ok(sent
+        .remember(Done::to(
+            format!("{PREFIX}/dtrs?{query}"),
+            format!("the statements of the week of {}", date(&report.week_start)),
+        ))
+        .await)
 }

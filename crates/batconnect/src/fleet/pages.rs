@@ -12,6 +12,7 @@ use axum::Router;
 use domain::status::{DriverStatus, LeaseStatus, LeaseType, TerminationReason};
 use maud::{html, Markup};
 
+use super::model::{Driver, Lease, Medallion, Vehicle};
 use super::{edit, repo};
 use crate::api::extract::RawQuery;
 use crate::auth::model::{OPERATORS, READERS};
@@ -19,8 +20,12 @@ use crate::db::{Page as DbPage, PageRequest};
 use crate::error::AppError;
 use crate::repairs::service::HistoryOf;
 use crate::state::AppState;
-use crate::web::layout::{badge, csrf, date, field, input_field, money, money_cell, pagination};
-use crate::web::{see_other, FieldErrors, Form, Page, PageError, Signed, PREFIX};
+use crate::web::action::{Done, FormAction};
+use crate::web::layout::{
+    badge, checkbox, csrf, date, field, input_field, money, money_cell, select,
+};
+use crate::web::list::{listed, Column, Filter, ListPage};
+use crate::web::{see_other, FieldErrors, Page, PageError, Signed, PREFIX};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -97,61 +102,65 @@ async fn drivers(
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
     let q = query.filled();
-    let page = page_of(&q)?;
-    let status = q
-        .get("status")
-        .filter(|s| DriverStatus::parse(s).is_some())
-        .map(str::to_string);
-    let filter = repo::DriverFilter {
-        tlc_license_no: q.get("tlc_license_no").map(str::to_string),
-        name: q.get("name").map(str::to_string),
-        status: status.clone(),
-    };
-    let (items, total) =
-        repo::list_drivers(state.db.reader(), state.db.ilike(), &filter, page).await?;
-    let result = DbPage::new(items, total, page);
-    let none = FieldErrors::default();
-    let content = html! {
-        (tabs("drivers", &signed))
-        form.card method="get" action={ (PREFIX) "/fleet/drivers" } aria-label="Search" {
-            div.filters {
-                (input_field("Name", "name", q.get("name").unwrap_or_default(), "search", &none))
-                (input_field("TLC license", "tlc_license_no", q.get("tlc_license_no").unwrap_or_default(), "search", &none))
-                (field("Status", "status", html! {
-                    select #status name="status" {
-                        option value="" { "Any" }
-                        @for s in DriverStatus::ALL { option value=(s.as_str()) selected[status.as_deref() == Some(s.as_str())] { (s.as_str()) } }
-                    }
-                }, None))
-            }
-            div.actions { button.primary type="submit" { "Search" } a.button href={ (PREFIX) "/fleet/drivers" } { "Clear" } }
-        }
-        @if result.items.is_empty() { p.empty.card { "No driver matches." } } @else {
-            div.table-wrap tabindex="0" role="region" aria-label="Drivers" {
-                table {
-                    thead { tr { th { "Driver" } th { "Name" } th { "TLC license" } th { "Phone" } th { "Status" } } }
-                    tbody {
-                        @for d in &result.items {
-                            tr {
-                                td { a href={ (PREFIX) "/fleet/drivers/" (d.id) } { (d.driver_id) } }
-                                td { (d.full_name) } td { (d.tlc_license_no) }
-                                td { (d.phone.as_deref().unwrap_or("—")) }
-                                td { (badge(d.status.as_str())) }
-                            }
-                        }
-                    }
-                }
-            }
-            (pagination(&format!("{PREFIX}/fleet/drivers"), &q.0, result.page, result.total_pages))
-        }
-    };
-    Ok(render(
-        &signed,
-        "Drivers",
-        &[("Dashboard", "/app/")],
-        StatusCode::OK,
-        content,
-    ))
+    let db = &state.db;
+    let parsed = (|| {
+        Ok((
+            repo::DriverFilter {
+                tlc_license_no: q.get("tlc_license_no").map(str::to_string),
+                name: q.get("name").map(str::to_string),
+                status: known_word(&q, "status", DriverStatus::parse)?,
+            },
+            page_of(&q)?,
+        ))
+    })();
+    let listed = listed(parsed, async |(filter, page)| {
+        let (items, total) = repo::list_drivers(db.reader(), db.ilike(), &filter, page).await?;
+        Ok(DbPage::new(items, total, page))
+    })
+    .await?;
+    Ok(ListPage {
+        title: "Drivers",
+        crumbs: &[("Dashboard", "/app/")],
+        section: "fleet",
+        path: "/fleet/drivers",
+        above: tabs("drivers", &signed),
+        filters: vec![
+            Filter::search("name", "Name"),
+            Filter::search("tlc_license_no", "TLC license"),
+            Filter::choice(
+                "status",
+                "Status",
+                DriverStatus::ALL.iter().map(|s| (s.as_str(), s.as_str())),
+            ),
+        ],
+        export: None,
+        noun: ("driver", "drivers"),
+        empty: "No driver matches.",
+        caption: "Drivers",
+        columns: vec![
+            Column::link("Driver", |d: &Driver| {
+                (format!("/fleet/drivers/{}", d.id), d.driver_id.clone())
+            }),
+            Column::text("Name", |d: &Driver| Some(d.full_name.as_str())),
+            Column::text("TLC license", |d: &Driver| Some(d.tlc_license_no.as_str())),
+            Column::text("Phone", |d: &Driver| d.phone.as_deref()),
+            Column::badge("Status", |d: &Driver| d.status.as_str()),
+        ],
+    }
+    .render(&signed, &q, listed))
+}
+
+/// A filter that must be one of a set of words: the word as stored, or a 422 for its field.
+fn known_word<W>(
+    q: &RawQuery,
+    name: &str,
+    parse: impl Fn(&str) -> Option<W>,
+) -> Result<Option<String>, AppError> {
+    match q.get(name) {
+        None => Ok(None),
+        Some(word) if parse(word).is_some() => Ok(Some(word.to_string())),
+        Some(_) => Err(AppError::field(name, "is not one of the words offered")),
+    }
 }
 
 /// The repair invoices of a vehicle or driver with their totals.
@@ -279,51 +288,38 @@ async fn driver_save(
     Path(id): Path<i64>,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let form = Form::parse(&body);
-    form.check_csrf(&signed)?;
-    signed.user().require(OPERATORS)?;
-    let text = |name: &str| {
-        Some(
-            form.0
-                .iter()
-                .rev()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default(),
-        )
-    };
+    let sent = FormAction::for_roles(OPERATORS)
+        .open(&state, &signed, &body)
+        .await?;
     let update = edit::DriverUpdate {
-        phone: text("phone"),
-        email: text("email"),
-        status: form.get("status").map(str::to_string),
+        phone: Some(sent.raw("phone")),
+        email: Some(sent.raw("email")),
+        status: sent.get("status").map(str::to_string),
     };
-    let mut tx = state.db.begin().await?;
-    match edit::update_driver(
+    let mut tx = sent.begin().await?;
+    let updated = edit::update_driver(
         &mut tx,
         id,
         &update,
         &signed.user().username,
         state.clock.now(),
     )
-    .await
-    {
-        Ok(()) => {
-            tx.commit().await?;
-            Ok(see_other(&format!("{PREFIX}/fleet/drivers/{id}")))
-        }
-        Err(error) => {
-            drop(tx);
-            let errors = FieldErrors::from_error(error)?;
-            render_driver(
-                &state,
-                &signed,
-                id,
-                &errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
+    .await;
+    let (state, signed) = (&state, &signed);
+    sent.finish(
+        tx,
+        updated,
+        |_| {
+            Done::to(
+                format!("{PREFIX}/fleet/drivers/{id}"),
+                "the driver's details",
             )
-            .await
-        }
-    }
+        },
+        async |errors| {
+            render_driver(state, signed, id, &errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        },
+    )
+    .await
 }
 
 async fn leases(
@@ -333,92 +329,77 @@ async fn leases(
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
     let q = query.filled();
-    let page = page_of(&q)?;
-    let status = q
-        .get("status")
-        .filter(|s| LeaseStatus::parse(s).is_some())
-        .map(str::to_string);
-    let lease_type = q
-        .get("lease_type")
-        .filter(|s| LeaseType::parse(s).is_some())
-        .map(str::to_string);
-    let filter = repo::LeaseFilter {
-        status: status.clone(),
-        lease_type: lease_type.clone(),
-        medallion_number: q.get("medallion_number").map(|m| m.to_ascii_uppercase()),
-        driver_id: None,
-        managed_only: false,
-    };
-    let (items, total) = repo::list_leases(state.db.reader(), &filter, page).await?;
-    let result = DbPage::new(items, total, page);
-    let none = FieldErrors::default();
-    let content = html! {
-        (tabs("leases", &signed))
-        form.card method="get" action={ (PREFIX) "/fleet/leases" } aria-label="Search" {
-            div.filters {
-                (field("Status", "status", html! {
-                    select #status name="status" {
-                        option value="" { "Any" }
-                        @for s in LeaseStatus::ALL { option value=(s.as_str()) selected[status.as_deref() == Some(s.as_str())] { (s.as_str()) } }
-                    }
-                }, None))
-                (field("Lease type", "lease_type", html! {
-                    select #lease_type name="lease_type" {
-                        option value="" { "Any" }
-                        @for t in LeaseType::ALL { option value=(t.as_str()) selected[lease_type.as_deref() == Some(t.as_str())] { (t.label()) } }
-                    }
-                }, None))
-                (input_field("Medallion", "medallion_number", q.get("medallion_number").unwrap_or_default(), "search", &none))
-            }
-            div.actions { button.primary type="submit" { "Search" } a.button href={ (PREFIX) "/fleet/leases" } { "Clear" } }
-        }
-        @if result.items.is_empty() { p.empty.card { "No lease matches." } } @else {
-            div.table-wrap tabindex="0" role="region" aria-label="Leases" {
-                table {
-                    thead { tr { th { "Lease" } th { "Type" } th { "Driver manager" } th { "Medallion" } th { "VIN" } th.num { "Weekly rate" } th { "Start" } th { "Status" } } }
-                    tbody {
-                        @for l in &result.items {
-                            tr {
-                                td { a href={ (PREFIX) "/fleet/leases/" (l.id) } { (l.lease_id) } }
-                                td { (l.lease_type_label) }
-                                td { (l.drivers.iter().find(|d| d.is_driver_manager).map(|d| d.full_name.as_str()).unwrap_or("—")) }
-                                td { (l.medallion_number) } td { (l.vin) }
-                                (money_cell(l.weekly_rate))
-                                td { (date(&l.start_date)) }
-                                td { (badge(l.status.as_str())) }
-                            }
-                        }
-                    }
-                }
-            }
-            (pagination(&format!("{PREFIX}/fleet/leases"), &q.0, result.page, result.total_pages))
-        }
-    };
-    Ok(render(
-        &signed,
-        "Leases",
-        &[("Dashboard", "/app/")],
-        StatusCode::OK,
-        content,
-    ))
+    let db = state.db.reader();
+    let parsed = (|| {
+        Ok((
+            repo::LeaseFilter {
+                status: known_word(&q, "status", LeaseStatus::parse)?,
+                lease_type: known_word(&q, "lease_type", LeaseType::parse)?,
+                medallion_number: q.get("medallion_number").map(|m| m.to_ascii_uppercase()),
+                driver_id: None,
+                managed_only: false,
+            },
+            page_of(&q)?,
+        ))
+    })();
+    let listed = listed(parsed, async |(filter, page)| {
+        let (items, total) = repo::list_leases(db, &filter, page).await?;
+        Ok(DbPage::new(items, total, page))
+    })
+    .await?;
+    Ok(ListPage {
+        title: "Leases",
+        crumbs: &[("Dashboard", "/app/")],
+        section: "fleet",
+        path: "/fleet/leases",
+        above: tabs("leases", &signed),
+        filters: vec![
+            Filter::choice(
+                "status",
+                "Status",
+                LeaseStatus::ALL.iter().map(|s| (s.as_str(), s.as_str())),
+            ),
+            Filter::choice(
+                "lease_type",
+                "Lease type",
+                LeaseType::ALL.iter().map(|t| (t.as_str(), t.label())),
+            ),
+            Filter::search("medallion_number", "Medallion"),
+        ],
+        export: None,
+        noun: ("lease", "leases"),
+        empty: "No lease matches.",
+        caption: "Leases",
+        columns: vec![
+            Column::link("Lease", |l: &Lease| {
+                (format!("/fleet/leases/{}", l.id), l.lease_id.clone())
+            }),
+            Column::text("Type", |l: &Lease| Some(l.lease_type_label.as_str())),
+            Column::text("Driver manager", |l: &Lease| {
+                l.drivers
+                    .iter()
+                    .find(|d| d.is_driver_manager)
+                    .map(|d| d.full_name.as_str())
+            }),
+            Column::text("Medallion", |l: &Lease| Some(l.medallion_number.as_str())),
+            Column::text("VIN", |l: &Lease| Some(l.vin.as_str())),
+            Column::money("Weekly rate", |l: &Lease| l.weekly_rate),
+            Column::shown("Start", |l: &Lease| date(&l.start_date)),
+            Column::badge("Status", |l: &Lease| l.status.as_str()),
+        ],
+    }
+    .render(&signed, &q, listed))
 }
 
 async fn lease(
     State(state): State<AppState>,
     signed: Signed,
     Path(id): Path<i64>,
+    query: RawQuery,
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
-    render_lease(
-        &state,
-        &signed,
-        id,
-        &FieldErrors::default(),
-        None,
-        None,
-        StatusCode::OK,
-    )
-    .await
+    let ended = query.get("done") == Some("ended");
+    render_lease(&state, &signed, id, &FieldErrors::default(), ended).await
 }
 
 async fn render_lease(
@@ -426,9 +407,7 @@ async fn render_lease(
     signed: &Signed,
     id: i64,
     errors: &FieldErrors,
-    typed: Option<&Form>,
-    ended: Option<String>,
-    status: StatusCode,
+    ended: bool,
 ) -> Result<Response, PageError> {
     let l = repo::lease_by_id(state.db.reader(), id)
         .await?
@@ -444,12 +423,13 @@ async fn render_lease(
         .map(|d| d.driver_business_id.clone())
         .collect();
     let today = domain::calendar::local_date(state.clock.now(), state.config.timezone).to_string();
-    // A refused form comes back as it was sent: resent as shown, it does what was asked.
-    let was = |name: &str| typed.and_then(|form| form.get(name));
-    let additional =
-        was("additional_drivers").map_or_else(|| additional.join(", "), str::to_string);
-    let end_date = was("end_date").unwrap_or(&today);
-    let reason = was("reason").unwrap_or_default();
+    // A refused form comes back as it was sent (the kit's inputs show what was typed):
+    // resent as shown, it does what was asked.
+    let additional = additional.join(", ");
+    let ended = ended.then(|| {
+        let end = l.end_date.as_deref().map(date).unwrap_or_default();
+        format!("The lease ended on {end} ({}).", l.status.as_str())
+    });
     let title = format!("Lease {}", l.lease_id);
     let content = html! {
         div.actions { (badge(l.status.as_str())) }
@@ -493,15 +473,11 @@ async fn render_lease(
                     (csrf(signed))
                     (crate::web::once::fresh())
                     p { "The lease ends on its last day: its medallion is free again, the rent of its last week is prorated, open repair invoices have their remaining installments posted at once, and the next Sunday run makes its final statement." }
-                    (input_field("Last day", "end_date", end_date, "date", errors))
-                    (field("Reason", "reason", html! {
-                        select #reason name="reason" {
-                            @for r in TerminationReason::ALL { option value=(r.as_str()) selected[r.as_str() == reason] { (r.as_str().replace('_', " ")) } }
-                        }
-                    }, errors.for_field("reason")))
-                    (input_field("Note", "note", was("note").unwrap_or_default(), "text", errors))
+                    (input_field("Last day", "end_date", &today, "date", errors))
+                    (field("Reason", "reason", select("reason", TerminationReason::ALL.iter().map(|r| (r.as_str(), r.as_str().replace('_', " "))), "", errors.for_field("reason")), errors.for_field("reason")))
+                    (input_field("Note", "note", "", "text", errors))
                     div.choice {
-                        input #confirm type="checkbox" name="confirm" value="yes" required checked[was("confirm") == Some("yes")];
+                        (checkbox("confirm", "yes", false, true))
                         label for="confirm" { "Yes, end lease " (l.lease_id) }
                     }
                     button.primary.danger type="submit" { "End lease" }
@@ -513,7 +489,7 @@ async fn render_lease(
         signed,
         &title,
         &[("Dashboard", "/app/"), ("Leases", "/app/fleet/leases")],
-        status,
+        StatusCode::OK,
         content,
     ))
 }
@@ -524,12 +500,11 @@ async fn lease_drivers_save(
     Path(id): Path<i64>,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let form = Form::parse(&body);
-    form.check_csrf(&signed)?;
-    signed.user().require(OPERATORS)?;
-    let named: Vec<serde_json::Value> = form
-        .get("additional_drivers")
-        .unwrap_or_default()
+    let sent = FormAction::for_roles(OPERATORS)
+        .open(&state, &signed, &body)
+        .await?;
+    let named: Vec<serde_json::Value> = sent
+        .raw("additional_drivers")
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
@@ -538,38 +513,30 @@ async fn lease_drivers_save(
     let update = edit::LeaseUpdate {
         additional_drivers: Some(named),
     };
-    let mut tx = state.db.begin().await?;
-    match edit::update_lease(
+    let mut tx = sent.begin().await?;
+    let updated = edit::update_lease(
         &mut tx,
         id,
         &update,
         &signed.user().username,
         state.clock.now(),
     )
-    .await
-    {
-        Ok(()) => {
-            tx.commit().await?;
-            Ok(see_other(&format!("{PREFIX}/fleet/leases/{id}")))
-        }
-        Err(error) => {
-            drop(tx);
-            let mut errors = FieldErrors::from_error(error)?;
+    .await;
+    let (state, signed) = (&state, &signed);
+    sent.finish(
+        tx,
+        updated,
+        |_| Done::to(format!("{PREFIX}/fleet/leases/{id}"), "the lease's drivers"),
+        async |mut errors| {
+            // The API's errors point into its JSON (`/additional_drivers/1`); here they
+            // belong beside the one field.
             for e in &mut errors.0 {
                 e.pointer = None;
             }
-            render_lease(
-                &state,
-                &signed,
-                id,
-                &errors,
-                Some(&form),
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-    }
+            render_lease(state, signed, id, &errors, false).await
+        },
+    )
+    .await
 }
 
 async fn lease_terminate(
@@ -578,93 +545,47 @@ async fn lease_terminate(
     Path(id): Path<i64>,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let form = Form::parse(&body);
-    form.check_csrf(&signed)?;
-    signed.user().require(OPERATORS)?;
-    let once = crate::web::once::Once::of(&form, &signed, &format!("end-lease:{id}"), b"");
-    if let Some(done) = crate::web::once::replayed(once.as_ref(), &state.db).await? {
-        return Ok(done);
-    }
-    if form.get("confirm") != Some("yes") {
-        let errors = FieldErrors(vec![crate::error::FieldError::new(
-            "confirm",
-            "tick the box to confirm",
-        )]);
-        return render_lease(
-            &state,
-            &signed,
-            id,
-            &errors,
-            Some(&form),
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
+    let sent = FormAction::for_roles(OPERATORS)
+        .once(format!("end-lease:{id}"))
+        .open(&state, &signed, &body)
+        .await?;
     let request = super::lease_end::TerminateRequest {
-        end_date: form.get("end_date").unwrap_or_default().to_string(),
-        reason: form.get("reason").unwrap_or_default().to_string(),
-        note: form.get("note").map(str::to_string),
+        end_date: sent.get("end_date").unwrap_or_default().to_string(),
+        reason: sent.get("reason").unwrap_or_default().to_string(),
+        note: sent.get("note").map(str::to_string),
     };
+    let confirmed = sent.get("confirm") == Some("yes");
     let terms = super::lease_end::Terms {
         early_termination_fee: state.config.early_termination_fee,
         timezone: state.config.timezone,
     };
-    let mut tx = state.db.begin().await?;
-    match super::lease_end::terminate(
-        &mut tx,
-        id,
-        &request,
-        terms,
-        &signed.user().username,
-        state.clock.now(),
+    let mut tx = sent.begin().await?;
+    let ended = if confirmed {
+        super::lease_end::terminate(
+            &mut tx,
+            id,
+            &request,
+            terms,
+            &signed.user().username,
+            state.clock.now(),
+        )
+        .await
+    } else {
+        Err(AppError::field("confirm", "tick the box to confirm"))
+    };
+    let (state, signed) = (&state, &signed);
+    sent.finish(
+        tx,
+        ended,
+        |outcome| {
+            Done::to(
+                format!("{PREFIX}/fleet/leases/{id}?done=ended"),
+                format!("the end of lease {}", outcome.lease_id),
+            )
+        },
+        async |errors| render_lease(state, signed, id, &errors, false).await,
     )
     .await
-    {
-        Ok(outcome) => {
-            if let Some(twin) = crate::web::once::commit_then_show(
-                once.as_ref(),
-                &state.db,
-                tx,
-                &format!("{PREFIX}/fleet/leases/{id}"),
-                &format!("the end of lease {}", outcome.lease_id),
-                state.clock.now(),
-            )
-            .await?
-            {
-                return Ok(twin);
-            }
-            let said = format!(
-                "The lease ended on {} ({}).",
-                date(&outcome.end_date),
-                outcome.status.as_str()
-            );
-            render_lease(
-                &state,
-                &signed,
-                id,
-                &FieldErrors::default(),
-                None,
-                Some(said),
-                StatusCode::OK,
-            )
-            .await
-        }
-        Err(error) => {
-            drop(tx);
-            let errors = FieldErrors::from_error(error)?;
-            render_lease(
-                &state,
-                &signed,
-                id,
-                &errors,
-                Some(&form),
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-    }
 }
 
 async fn vehicles(
@@ -674,47 +595,40 @@ async fn vehicles(
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
     let q = query.filled();
-    let page = page_of(&q)?;
+    let db = state.db.reader();
     let vin = q.get("vin").map(|v| v.to_ascii_uppercase());
     let plate = q.get("plate_number").map(|v| v.to_ascii_uppercase());
-    let (items, total) =
-        repo::list_vehicles(state.db.reader(), vin.as_deref(), plate.as_deref(), page).await?;
-    let result = DbPage::new(items, total, page);
-    let none = FieldErrors::default();
-    let content = html! {
-        (tabs("vehicles", &signed))
-        form.card method="get" action={ (PREFIX) "/fleet/vehicles" } aria-label="Search" {
-            div.filters {
-                (input_field("VIN", "vin", q.get("vin").unwrap_or_default(), "search", &none))
-                (input_field("Plate", "plate_number", q.get("plate_number").unwrap_or_default(), "search", &none))
-            }
-            div.actions { button.primary type="submit" { "Search" } a.button href={ (PREFIX) "/fleet/vehicles" } { "Clear" } }
-        }
-        @if result.items.is_empty() { p.empty.card { "No vehicle matches." } } @else {
-            div.table-wrap tabindex="0" role="region" aria-label="Vehicles" {
-                table {
-                    thead { tr { th { "VIN" } th { "Vehicle" } th { "Plate" } } }
-                    tbody {
-                        @for v in &result.items {
-                            tr {
-                                td { a href={ (PREFIX) "/fleet/vehicles/" (v.id) } { (v.vin) } }
-                                td { (v.year) " " (v.make) " " (v.model) }
-                                td { (v.plate_number.as_deref().unwrap_or("—")) }
-                            }
-                        }
-                    }
-                }
-            }
-            (pagination(&format!("{PREFIX}/fleet/vehicles"), &q.0, result.page, result.total_pages))
-        }
-    };
-    Ok(render(
-        &signed,
-        "Vehicles",
-        &[("Dashboard", "/app/")],
-        StatusCode::OK,
-        content,
-    ))
+    let listed = listed(page_of(&q), async |page| {
+        let (items, total) =
+            repo::list_vehicles(db, vin.as_deref(), plate.as_deref(), page).await?;
+        Ok(DbPage::new(items, total, page))
+    })
+    .await?;
+    Ok(ListPage {
+        title: "Vehicles",
+        crumbs: &[("Dashboard", "/app/")],
+        section: "fleet",
+        path: "/fleet/vehicles",
+        above: tabs("vehicles", &signed),
+        filters: vec![
+            Filter::search("vin", "VIN"),
+            Filter::search("plate_number", "Plate"),
+        ],
+        export: None,
+        noun: ("vehicle", "vehicles"),
+        empty: "No vehicle matches.",
+        caption: "Vehicles",
+        columns: vec![
+            Column::link("VIN", |v: &Vehicle| {
+                (format!("/fleet/vehicles/{}", v.id), v.vin.clone())
+            }),
+            Column::shown("Vehicle", |v: &Vehicle| {
+                format!("{} {} {}", v.year, v.make, v.model)
+            }),
+            Column::text("Plate", |v: &Vehicle| v.plate_number.as_deref()),
+        ],
+    }
+    .render(&signed, &q, listed))
 }
 
 async fn vehicle(
@@ -772,46 +686,36 @@ async fn vehicle_save(
     Path(id): Path<i64>,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let form = Form::parse(&body);
-    form.check_csrf(&signed)?;
-    signed.user().require(OPERATORS)?;
-    let plate = form
-        .0
-        .iter()
-        .rev()
-        .find(|(k, _)| k == "plate_number")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
+    let sent = FormAction::for_roles(OPERATORS)
+        .open(&state, &signed, &body)
+        .await?;
     let update = edit::VehicleUpdate {
-        plate_number: Some(plate),
+        plate_number: Some(sent.raw("plate_number")),
     };
-    let mut tx = state.db.begin().await?;
-    match edit::update_vehicle(
+    let mut tx = sent.begin().await?;
+    let updated = edit::update_vehicle(
         &mut tx,
         id,
         &update,
         &signed.user().username,
         state.clock.now(),
     )
-    .await
-    {
-        Ok(()) => {
-            tx.commit().await?;
-            Ok(see_other(&format!("{PREFIX}/fleet/vehicles/{id}")))
-        }
-        Err(error) => {
-            drop(tx);
-            let errors = FieldErrors::from_error(error)?;
-            render_vehicle(
-                &state,
-                &signed,
-                id,
-                &errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
+    .await;
+    let (state, signed) = (&state, &signed);
+    sent.finish(
+        tx,
+        updated,
+        |_| {
+            Done::to(
+                format!("{PREFIX}/fleet/vehicles/{id}"),
+                "the vehicle's plate",
             )
-            .await
-        }
-    }
+        },
+        async |errors| {
+            render_vehicle(state, signed, id, &errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        },
+    )
+    .await
 }
 
 async fn medallions(
@@ -821,67 +725,49 @@ async fn medallions(
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
     let q = query.filled();
-    let page = page_of(&q)?;
+    let db = state.db.reader();
     let number = q.get("medallion_number").map(|m| m.to_ascii_uppercase());
-    let (items, total) = repo::list_medallions(state.db.reader(), number.as_deref(), page).await?;
-    let result = DbPage::new(items, total, page);
-    let none = FieldErrors::default();
-    let content = html! {
-        (tabs("medallions", &signed))
-        form.card method="get" action={ (PREFIX) "/fleet/medallions" } aria-label="Search" {
-            div.filters { (input_field("Medallion number", "medallion_number", q.get("medallion_number").unwrap_or_default(), "search", &none)) }
-            div.actions { button.primary type="submit" { "Search" } a.button href={ (PREFIX) "/fleet/medallions" } { "Clear" } }
-        }
-        @if result.items.is_empty() { p.empty.card { "No medallion matches." } } @else {
-            div.table-wrap tabindex="0" role="region" aria-label="Medallions" {
-                table {
-                    thead { tr { th { "Medallion" } th { "Status" } th { "Since" } } }
-                    tbody {
-                        @for m in &result.items {
-                            tr {
-                                td { a href={ (PREFIX) "/fleet/medallions/" (m.id) } { (m.medallion_number) } }
-                                td { (badge(m.status.as_str())) }
-                                td { (date(&m.created_on)) }
-                            }
-                        }
-                    }
-                }
-            }
-            (pagination(&format!("{PREFIX}/fleet/medallions"), &q.0, result.page, result.total_pages))
-        }
-    };
-    Ok(render(
-        &signed,
-        "Medallions",
-        &[("Dashboard", "/app/")],
-        StatusCode::OK,
-        content,
-    ))
+    let listed = listed(page_of(&q), async |page| {
+        let (items, total) = repo::list_medallions(db, number.as_deref(), page).await?;
+        Ok(DbPage::new(items, total, page))
+    })
+    .await?;
+    Ok(ListPage {
+        title: "Medallions",
+        crumbs: &[("Dashboard", "/app/")],
+        section: "fleet",
+        path: "/fleet/medallions",
+        above: tabs("medallions", &signed),
+        filters: vec![Filter::search("medallion_number", "Medallion number")],
+        export: None,
+        noun: ("medallion", "medallions"),
+        empty: "No medallion matches.",
+        caption: "Medallions",
+        columns: vec![
+            Column::link("Medallion", |m: &Medallion| {
+                (
+                    format!("/fleet/medallions/{}", m.id),
+                    m.medallion_number.clone(),
+                )
+            }),
+            Column::badge("Status", |m: &Medallion| m.status.as_str()),
+            Column::shown("Since", |m: &Medallion| date(&m.created_on)),
+        ],
+    }
+    .render(&signed, &q, listed))
 }
 
-/// Which new-record form failed, with what was typed and its errors.
+/// Which new-record form failed and its errors (what was typed comes back through the
+/// kit's inputs), or the import's bad lines, or what was done.
 #[derive(Default)]
 struct Failed {
     kind: String,
-    typed: Vec<(String, String)>,
     errors: FieldErrors,
     lines: Vec<String>,
     done: Option<String>,
 }
 
 impl Failed {
-    fn value(&self, kind: &str, name: &str) -> String {
-        if self.kind != kind {
-            return String::new();
-        }
-        self.typed
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    }
-
     fn errors(&self, kind: &str) -> &FieldErrors {
         static NONE: std::sync::OnceLock<FieldErrors> = std::sync::OnceLock::new();
         if self.kind == kind {
@@ -907,7 +793,6 @@ async fn new_records(
 
 fn render_new(state: &AppState, signed: &Signed, failed: &Failed, status: StatusCode) -> Response {
     let today = domain::calendar::local_date(state.clock.now(), state.config.timezone).to_string();
-    let v = |kind: &str, name: &str| failed.value(kind, name);
     let general = |kind: &str, shown: &'static [&'static str]| {
         let errors = failed.errors(kind);
         html! { @for e in errors.general(shown) { p.notice.error role="alert" { (e.field) ": " (e.message) } } }
@@ -919,44 +804,40 @@ fn render_new(state: &AppState, signed: &Signed, failed: &Failed, status: Status
             form.card method="post" action={ (PREFIX) "/fleet/new/driver" } aria-label="New driver" {
                 h2 { "New driver" }
                 (csrf(signed))
-                (input_field("First name", "first_name", &v("driver", "first_name"), "text", failed.errors("driver")))
-                (input_field("Last name", "last_name", &v("driver", "last_name"), "text", failed.errors("driver")))
-                (input_field("TLC license number", "tlc_license_no", &v("driver", "tlc_license_no"), "text", failed.errors("driver")))
-                (input_field("Phone (optional)", "phone", &v("driver", "phone"), "tel", failed.errors("driver")))
+                (input_field("First name", "first_name", "", "text", failed.errors("driver")))
+                (input_field("Last name", "last_name", "", "text", failed.errors("driver")))
+                (input_field("TLC license number", "tlc_license_no", "", "text", failed.errors("driver")))
+                (input_field("Phone (optional)", "phone", "", "tel", failed.errors("driver")))
                 (general("driver", &["first_name", "last_name", "tlc_license_no", "phone"]))
                 button.primary type="submit" { "Create driver" }
             }
             form.card method="post" action={ (PREFIX) "/fleet/new/vehicle" } aria-label="New vehicle" {
                 h2 { "New vehicle" }
                 (csrf(signed))
-                (input_field("VIN", "vin", &v("vehicle", "vin"), "text", failed.errors("vehicle")))
-                (input_field("Make", "make", &v("vehicle", "make"), "text", failed.errors("vehicle")))
-                (input_field("Model", "model", &v("vehicle", "model"), "text", failed.errors("vehicle")))
-                (input_field("Year", "year", &v("vehicle", "year"), "number", failed.errors("vehicle")))
-                (input_field("Plate (optional)", "plate_number", &v("vehicle", "plate_number"), "text", failed.errors("vehicle")))
+                (input_field("VIN", "vin", "", "text", failed.errors("vehicle")))
+                (input_field("Make", "make", "", "text", failed.errors("vehicle")))
+                (input_field("Model", "model", "", "text", failed.errors("vehicle")))
+                (input_field("Year", "year", "", "number", failed.errors("vehicle")))
+                (input_field("Plate (optional)", "plate_number", "", "text", failed.errors("vehicle")))
                 (general("vehicle", &["vin", "make", "model", "year", "plate_number"]))
                 button.primary type="submit" { "Create vehicle" }
             }
             form.card method="post" action={ (PREFIX) "/fleet/new/medallion" } aria-label="New medallion" {
                 h2 { "New medallion" }
                 (csrf(signed))
-                (input_field("Medallion number", "medallion_number", &v("medallion", "medallion_number"), "text", failed.errors("medallion")))
+                (input_field("Medallion number", "medallion_number", "", "text", failed.errors("medallion")))
                 (general("medallion", &["medallion_number"]))
                 button.primary type="submit" { "Create medallion" }
             }
             form.card method="post" action={ (PREFIX) "/fleet/new/lease" } aria-label="New lease" {
                 h2 { "New lease" }
                 (csrf(signed))
-                (field("Lease type", "lease_type", html! {
-                    select #lease_type name="lease_type" {
-                        @for t in LeaseType::ALL { option value=(t.as_str()) selected[v("lease", "lease_type") == t.as_str()] { (t.label()) } }
-                    }
-                }, failed.errors("lease").for_field("lease_type")))
-                (input_field("Weekly rate ($)", "weekly_rate", &v("lease", "weekly_rate"), "text", failed.errors("lease")))
-                (input_field("Vehicle (VIN)", "vehicle_id", &v("lease", "vehicle_id"), "text", failed.errors("lease")))
-                (input_field("Medallion (its number)", "medallion_id", &v("lease", "medallion_id"), "text", failed.errors("lease")))
-                (input_field("Start date", "start_date", &{ let s = v("lease", "start_date"); if s.is_empty() { today.clone() } else { s } }, "date", failed.errors("lease")))
-                (input_field("Driver manager (driver id or TLC license)", "manager", &v("lease", "manager"), "text", failed.errors("lease")))
+                (field("Lease type", "lease_type", select("lease_type", LeaseType::ALL.iter().map(|t| (t.as_str(), t.label())), "", failed.errors("lease").for_field("lease_type")), failed.errors("lease").for_field("lease_type")))
+                (input_field("Weekly rate ($)", "weekly_rate", "", "text", failed.errors("lease")))
+                (input_field("Vehicle (VIN)", "vehicle_id", "", "text", failed.errors("lease")))
+                (input_field("Medallion (its number)", "medallion_id", "", "text", failed.errors("lease")))
+                (input_field("Start date", "start_date", &today, "date", failed.errors("lease")))
+                (input_field("Driver manager (driver id or TLC license)", "manager", "", "text", failed.errors("lease")))
                 (general("lease", &["lease_type", "weekly_rate", "vehicle_id", "medallion_id", "start_date", "manager"]))
                 button.primary type="submit" { "Create lease" }
             }
@@ -997,104 +878,117 @@ async fn create_record(
     Path(kind): Path<String>,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let form = Form::parse(&body);
-    form.check_csrf(&signed)?;
-    signed.user().require(OPERATORS)?;
+    if !["driver", "vehicle", "medallion", "lease"].contains(&kind.as_str()) {
+        return Err(AppError::NotFound(format!("no such record kind: {kind}")).into());
+    }
+    let sent = FormAction::for_roles(OPERATORS)
+        .open(&state, &signed, &body)
+        .await?;
+    let form = sent.form.clone();
     let text = |name: &str| form.get(name).unwrap_or_default().to_string();
     let optional = |name: &str| form.get(name).map(str::to_string);
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    let created: Result<String, AppError> = match kind.as_str() {
-        "driver" => {
-            let input = super::model::DriverInput {
-                first_name: text("first_name"),
-                last_name: text("last_name"),
-                tlc_license_no: text("tlc_license_no"),
-                phone: optional("phone"),
-                ..Default::default()
-            };
-            super::service::create_driver(&mut tx, &input, signed.user(), now)
-                .await
-                .map(|id| format!("{PREFIX}/fleet/drivers/{id}"))
-        }
-        "vehicle" => {
-            let input = super::model::VehicleInput {
-                vin: text("vin"),
-                make: text("make"),
-                model: text("model"),
-                year: text("year").trim().parse().unwrap_or(0),
-                plate_number: optional("plate_number"),
-            };
-            super::service::create_vehicle(&mut tx, &input, signed.user(), now)
-                .await
-                .map(|id| format!("{PREFIX}/fleet/vehicles/{id}"))
-        }
-        "medallion" => {
-            let input = super::model::MedallionInput {
-                medallion_number: text("medallion_number"),
-                status: None,
-            };
-            super::service::create_medallion(&mut tx, &input, signed.user(), now)
-                .await
-                .map(|_| {
-                    format!(
-                        "{PREFIX}/fleet/medallions?medallion_number={}",
-                        text("medallion_number").to_ascii_uppercase()
-                    )
-                })
-        }
-        "lease" => {
-            let request = super::model::LeaseRequest {
-                lease_id: None,
-                lease_type: text("lease_type"),
-                status: None,
-                weekly_rate: serde_json::Value::String(text("weekly_rate")),
-                vehicle_id: super::model::Named::Key(text("vehicle_id")),
-                medallion_id: super::model::Named::Key(text("medallion_id")),
-                start_date: text("start_date"),
-                end_date: None,
-                drivers: vec![super::model::LeaseDriverRequest {
-                    driver_id: super::model::Named::Key(text("manager")),
-                    is_driver_manager: true,
-                    is_additional_driver: false,
-                }],
-            };
-            match super::service::resolve_lease_request(&mut tx, &request).await {
-                Ok(input) => super::service::create_lease(&mut tx, &input, signed.user(), now)
+    let user = signed.user();
+    let mut tx = sent.begin().await?;
+    let tx_ref = &mut tx;
+    let created: Result<String, AppError> = async {
+        let tx = &mut *tx_ref;
+        match kind.as_str() {
+            "driver" => {
+                let input = super::model::DriverInput {
+                    first_name: text("first_name"),
+                    last_name: text("last_name"),
+                    tlc_license_no: text("tlc_license_no"),
+                    phone: optional("phone"),
+                    ..Default::default()
+                };
+                let id = super::service::create_driver(tx, &input, user, now).await?;
+                Ok(format!("{PREFIX}/fleet/drivers/{id}"))
+            }
+            "vehicle" => {
+                let input = super::model::VehicleInput {
+                    vin: text("vin"),
+                    make: text("make"),
+                    model: text("model"),
+                    year: text("year").parse().unwrap_or(0),
+                    plate_number: optional("plate_number"),
+                };
+                let id = super::service::create_vehicle(tx, &input, user, now).await?;
+                Ok(format!("{PREFIX}/fleet/vehicles/{id}"))
+            }
+            "medallion" => {
+                let input = super::model::MedallionInput {
+                    medallion_number: text("medallion_number"),
+                    status: None,
+                };
+                super::service::create_medallion(tx, &input, user, now).await?;
+                let number: String = form_urlencoded::byte_serialize(
+                    text("medallion_number").to_ascii_uppercase().as_bytes(),
+                )
+                .collect();
+                Ok(format!(
+                    "{PREFIX}/fleet/medallions?medallion_number={number}"
+                ))
+            }
+            _ => {
+                let request = super::model::LeaseRequest {
+                    lease_id: None,
+                    lease_type: text("lease_type"),
+                    status: None,
+                    weekly_rate: serde_json::Value::String(text("weekly_rate")),
+                    vehicle_id: super::model::Named::Key(text("vehicle_id")),
+                    medallion_id: super::model::Named::Key(text("medallion_id")),
+                    start_date: text("start_date"),
+                    end_date: None,
+                    drivers: vec![super::model::LeaseDriverRequest {
+                        driver_id: super::model::Named::Key(text("manager")),
+                        is_driver_manager: true,
+                        is_additional_driver: false,
+                    }],
+                };
+                // The API's `drivers` is the form's one manager field.
+                let named_manager = |error: AppError| match error {
+                    AppError::Validation(mut errors) => {
+                        for e in &mut errors {
+                            if e.field == "drivers" {
+                                e.field = "manager".into();
+                            }
+                        }
+                        AppError::Validation(errors)
+                    }
+                    other => other,
+                };
+                let input = super::service::resolve_lease_request(tx, &request)
                     .await
-                    .map(|id| format!("{PREFIX}/fleet/leases/{id}")),
-                Err(e) => Err(e),
+                    .map_err(named_manager)?;
+                let id = super::service::create_lease(tx, &input, user, now)
+                    .await
+                    .map_err(named_manager)?;
+                Ok(format!("{PREFIX}/fleet/leases/{id}"))
             }
         }
-        other => return Err(AppError::NotFound(format!("no such record kind: {other}")).into()),
-    };
-    match created {
-        Ok(location) => {
-            tx.commit().await?;
-            Ok(see_other(&location))
-        }
-        Err(error) => {
-            drop(tx);
-            let mut errors = FieldErrors::from_error(error)?;
-            for e in &mut errors.0 {
-                if e.field == "drivers" {
-                    e.field = "manager".into();
-                }
-            }
+    }
+    .await;
+    let (state_ref, signed_ref, kind_ref) = (&state, &signed, &kind);
+    sent.finish(
+        tx,
+        created,
+        |location| Done::to(location.clone(), "the new record"),
+        async |errors| {
             let failed = Failed {
-                kind,
-                typed: form.0.clone(),
+                kind: kind_ref.clone(),
                 errors,
                 ..Failed::default()
             };
             Ok(render_new(
-                &state,
-                &signed,
+                state_ref,
+                signed_ref,
                 &failed,
                 StatusCode::UNPROCESSABLE_ENTITY,
             ))
-        }
-    }
+        },
+    )
+    .await
 }
 
 async fn import(
@@ -1107,8 +1001,10 @@ async fn import(
 ) -> Result<Response, PageError> {
     let (form, file) =
         crate::web::read_form_with_small_file(&signed, multipart, MAX_IMPORT_FILE).await?;
-    signed.user().require(OPERATORS)?;
-    let entity = match form.get("entity") {
+    let sent = FormAction::for_roles(OPERATORS)
+        .open_form(&state, &signed, form, b"")
+        .await?;
+    let entity = match sent.get("entity") {
         Some("drivers") => crate::import::Entity::Drivers,
         Some("vehicles") => crate::import::Entity::Vehicles,
         Some("medallions") => crate::import::Entity::Medallions,

@@ -18,8 +18,9 @@ use super::runner;
 use crate::auth::model::{FINANCE, READERS};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::action::{Done, FormAction};
 use crate::web::layout::{badge, csrf, date, time};
-use crate::web::{see_other, Form, Page, PageError, Signed, PREFIX};
+use crate::web::{see_other, Page, PageError, Signed, PREFIX};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -185,31 +186,23 @@ async fn run_now(
     Path(job): Path<String>,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let form = Form::parse(&body);
-    form.check_csrf(&signed)?;
-    signed.user().require(FINANCE)?;
     if !CHAIN.contains(&job.as_str()) {
         return Err(AppError::NotFound(format!("no job '{job}'")).into());
     }
-    let once = crate::web::once::Once::of(&form, &signed, &format!("run:{job}"), b"");
-    if let Some(done) = crate::web::once::replayed(once.as_ref(), &state.db).await? {
-        return Ok(done);
-    }
+    let sent = FormAction::for_roles(FINANCE)
+        .once(format!("run:{job}"))
+        .open(&state, &signed, &body)
+        .await?;
     let as_of = super::model::run_date(
-        form.get("as_of"),
+        sent.get("as_of"),
         domain::calendar::local_date(state.clock.now(), state.config.timezone),
     )?;
     // The token is kept before the run starts: a resent form never starts a second run.
-    let label = format!("the run of {job} as of {as_of}");
-    if let Some(twin) = crate::web::once::claim(
-        once.as_ref(),
-        &state.db,
-        &format!("{PREFIX}/jobs"),
-        &label,
-        state.clock.now(),
-    )
-    .await?
-    {
+    let done = Done::to(
+        format!("{PREFIX}/jobs"),
+        format!("the run of {job} as of {as_of}"),
+    );
+    if let Some(twin) = sent.claim(&done).await? {
         return Ok(twin);
     }
     let ctx = state.job_context();
@@ -227,5 +220,5 @@ async fn run_now(
         }
     });
     let _ = tokio::time::timeout(std::time::Duration::from_secs(3), run).await;
-    Ok(see_other(&format!("{PREFIX}/jobs")))
+    Ok(see_other(&done.location))
 }

@@ -16,7 +16,7 @@ use domain::status::PaymentMethod;
 use maud::{html, Markup};
 
 use super::interim::InterimPaymentRequest;
-use super::interim_list::{self, InterimQuery};
+use super::interim_list::{self, InterimPaymentSummary, InterimQuery};
 use super::payments::ChosenBalance;
 use super::repo;
 use crate::api::extract::RawQuery;
@@ -24,7 +24,9 @@ use crate::auth::model::{FINANCE, READERS};
 use crate::db::Page as DbPage;
 use crate::error::{AppError, FieldError};
 use crate::state::AppState;
-use crate::web::layout::{badge, csrf, date, field, input_field, money, money_cell, pagination};
+use crate::web::action::{Done, FormAction};
+use crate::web::layout::{badge, csrf, date, field, input_field, money, money_cell};
+use crate::web::list::{listed, Column, Export, Filter, ListPage};
 use crate::web::{FieldErrors, Form, Page, PageError, Signed, PREFIX};
 
 pub fn router() -> Router<AppState> {
@@ -46,89 +48,65 @@ async fn list(
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
     let filters = query.filled();
-    let (result, errors) = match InterimQuery::parse(&filters) {
-        Ok(q) => {
-            let (items, total) = super::repo::interim_payments(state.db.reader(), &q).await?;
-            (
-                Some(DbPage::new(items, total, q.page)),
-                FieldErrors::default(),
-            )
-        }
-        Err(error) => (None, FieldErrors::from_error(error)?),
-    };
-    let value = |name: &str| filters.get(name).unwrap_or_default().to_string();
-    let export = |format: &str| {
-        let mut pairs: Vec<(String, String)> = filters
-            .0
-            .iter()
-            .filter(|(k, _)| k != "page" && k != "per_page")
-            .cloned()
-            .collect();
-        pairs.push(("format".into(), format.into()));
-        let q: String = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(pairs)
-            .finish();
-        format!("{PREFIX}/interim-payments/export?{q}")
-    };
-    let content = html! {
+    let db = state.db.reader();
+    let listed = listed(InterimQuery::parse(&filters), async |q| {
+        let (items, total) = super::repo::interim_payments(db, &q).await?;
+        Ok(DbPage::new(items, total, q.page))
+    })
+    .await?;
+    let above = html! {
         @if signed.user().has_any(FINANCE) {
             div.actions { a.button.primary href={ (PREFIX) "/interim-payments/new" } { "Take a payment" } }
         }
-        form.card method="get" action={ (PREFIX) "/interim-payments" } aria-label="Filters" {
-            div.filters {
-                (input_field("Lease", "lease_id", &value("lease_id"), "search", &errors))
-                (input_field("Driver name", "driver_name", &value("driver_name"), "search", &errors))
-                (input_field("Receipt", "receipt_number", &value("receipt_number"), "search", &errors))
-                (field("Method", "payment_method", html! {
-                    select #payment_method name="payment_method" {
-                        option value="" { "Any" }
-                        @for m in PaymentMethod::ALL { option value=(m.as_str()) selected[value("payment_method").eq_ignore_ascii_case(m.as_str())] { (m.as_str()) } }
-                    }
-                }, errors.for_field("payment_method")))
-                (input_field("Paid from", "from_date", &value("from_date"), "date", &errors))
-                (input_field("Paid to", "to_date", &value("to_date"), "date", &errors))
-            }
-            div.actions { button.primary type="submit" { "Apply filters" } a.button href={ (PREFIX) "/interim-payments" } { "Clear" } }
-            @for e in errors.general(&["lease_id", "driver_name", "receipt_number", "payment_method", "from_date", "to_date"]) {
-                p.notice.error role="alert" { (e.field) ": " (e.message) }
-            }
-        }
-        @if let Some(page) = &result {
-            div.actions {
-                span { (reports::thousands(page.total_items)) " payments" }
-                a.button href=(export("csv")) download { "Export CSV" }
-                a.button href=(export("excel")) download { "Export Excel" }
-                a.button href=(export("pdf")) download { "Export PDF" }
-            }
-            @if page.items.is_empty() { p.empty.card { "No interim payment matches." } } @else {
-                div.table-wrap tabindex="0" role="region" aria-label="Interim payments" {
-                    table {
-                        thead { tr { th { "Receipt" } th { "Paid on" } th { "Lease" } th { "Driver" } th { "Method" } th.num { "Amount" } th.num { "Applied" } th.num { "Credit" } th { "Status" } } }
-                        tbody {
-                            @for p in &page.items {
-                                tr {
-                                    td { a href={ (PREFIX) "/interim-payments/" (p.receipt_number) } { (p.receipt_number) } }
-                                    td { (date(&p.payment_date)) } td { (p.lease_id) }
-                                    td { (p.driver_name.as_deref().unwrap_or("—")) }
-                                    td { (p.payment_method.as_deref().unwrap_or("—")) }
-                                    (money_cell(p.amount)) (money_cell(p.applied)) (money_cell(p.unapplied))
-                                    td { (badge(&crate::house_style::label(&p.status))) }
-                                }
-                            }
-                        }
-                    }
-                }
-                (pagination(&format!("{PREFIX}/interim-payments"), &filters.0, page.page, page.total_pages))
-            }
-        }
     };
-    Ok(Page {
+    Ok(ListPage {
         title: "Interim payments",
         crumbs: &[("Dashboard", "/app/"), ("Ledger", "/app/ledger")],
-        signed: Some(&signed),
         section: "ledger",
+        path: "/interim-payments",
+        above,
+        filters: vec![
+            Filter::search("lease_id", "Lease"),
+            Filter::search("driver_name", "Driver name"),
+            Filter::search("receipt_number", "Receipt"),
+            Filter::choice(
+                "payment_method",
+                "Method",
+                PaymentMethod::ALL.iter().map(|m| (m.as_str(), m.as_str())),
+            ),
+            Filter::date("from_date", "Paid from"),
+            Filter::date("to_date", "Paid to"),
+        ],
+        export: Some(Export::at("/interim-payments/export")),
+        noun: ("payment", "payments"),
+        empty: "No interim payment matches.",
+        caption: "Interim payments, newest first",
+        columns: vec![
+            Column::link("Receipt", |p: &InterimPaymentSummary| {
+                (
+                    format!("/interim-payments/{}", p.receipt_number),
+                    p.receipt_number.clone(),
+                )
+            }),
+            Column::shown("Paid on", |p: &InterimPaymentSummary| date(&p.payment_date)),
+            Column::text("Lease", |p: &InterimPaymentSummary| {
+                Some(p.lease_id.as_str())
+            }),
+            Column::text("Driver", |p: &InterimPaymentSummary| {
+                p.driver_name.as_deref()
+            }),
+            Column::text("Method", |p: &InterimPaymentSummary| {
+                p.payment_method.as_deref()
+            }),
+            Column::money("Amount", |p: &InterimPaymentSummary| p.amount),
+            Column::money("Applied", |p: &InterimPaymentSummary| p.applied),
+            Column::money("Credit", |p: &InterimPaymentSummary| p.unapplied),
+            Column::badge("Status", |p: &InterimPaymentSummary| {
+                crate::house_style::label(&p.status)
+            }),
+        ],
     }
-    .render(content))
+    .render(&signed, &filters, listed))
 }
 
 async fn export(
@@ -454,14 +432,21 @@ async fn review_or_take(
     body: Bytes,
 ) -> Result<Response, PageError> {
     let form = Form::parse(&body);
-    form.check_csrf(&signed)?;
-    signed.user().require(FINANCE)?;
-    let entered = Entered::from_form(&form);
+    // Only taking moves money: a review is shown as often as asked.
+    let taking = form.get("action") == Some("take");
+    let action = FormAction::for_roles(FINANCE);
+    let action = if taking {
+        action.once("interim-payment")
+    } else {
+        action
+    };
+    let sent = action.open_form(&state, &signed, form, b"").await?;
+    let entered = Entered::from_form(&sent.form);
     let Some((lease_id, _, balances)) = lease_and_balances(&state, &entered.lease).await? else {
         return Err(AppError::field("lease", "name the lease").into());
     };
     let (state, signed, entered) = (&state, &signed, &entered);
-    let refused = |errors: FieldErrors| async move {
+    let page = async |errors: FieldErrors| {
         render_new(
             state,
             signed,
@@ -485,35 +470,19 @@ async fn review_or_take(
                     e.message = format!("an amount per balance: {}", e.message);
                 }
             }
-            return refused(errors).await;
+            return sent.refuse(errors, page).await;
         }
-    };
-    let taking = form.get("action") == Some("take");
-    let once = if taking {
-        let once = crate::web::once::Once::of(&form, signed, "interim-payment", b"");
-        if let Some(response) = match &once {
-            Some(once) => once.replay(&state.db).await?,
-            None => None,
-        } {
-            return Ok(response);
-        }
-        once
-    } else {
-        None
     };
     let mut review = match Review::of(&balances, &payment) {
         Ok(review) => review,
         Err(e) => {
-            return refused(FieldErrors(vec![FieldError::new(
-                "allocations",
-                e.to_string(),
-            )]))
-            .await
+            let errors = FieldErrors(vec![FieldError::new("allocations", e.to_string())]);
+            return sent.refuse(errors, page).await;
         }
     };
     // What was reviewed is what is taken: a field changed after the review (or a balance
     // paid meanwhile) shows the new review and takes nothing.
-    let reviewed = form.get("reviewed") == Some(review.fingerprint(entered).as_str());
+    let reviewed = sent.get("reviewed") == Some(review.fingerprint(entered).as_str());
     if !taking || !reviewed {
         review.changed = taking;
         return render_new(
@@ -536,8 +505,8 @@ async fn review_or_take(
             .collect(),
         credit: review.credit,
     };
-    let mut tx = state.db.begin().await?;
-    match super::interim::take_payment(
+    let mut tx = sent.begin().await?;
+    let taken = super::interim::take_payment(
         &mut tx,
         lease_id,
         &payment,
@@ -546,19 +515,8 @@ async fn review_or_take(
         state.clock.now(),
         state.config.timezone,
     )
-    .await
-    {
-        Ok(outcome) => {
-            crate::web::once::finish(
-                once.as_ref(),
-                &state.db,
-                tx,
-                &format!("{PREFIX}/interim-payments/{}", outcome.receipt_number),
-                &outcome.receipt_number,
-                state.clock.now(),
-            )
-            .await
-        }
+    .await;
+    match taken {
         Err(AppError::Conflict(message)) if message == super::interim::CHANGED_SINCE_REVIEW => {
             drop(tx);
             let Some((_, _, balances)) = lease_and_balances(state, &entered.lease).await? else {
@@ -578,17 +536,24 @@ async fn review_or_take(
                     .await
                 }
                 Err(e) => {
-                    refused(FieldErrors(vec![FieldError::new(
-                        "allocations",
-                        e.to_string(),
-                    )]))
-                    .await
+                    let errors = FieldErrors(vec![FieldError::new("allocations", e.to_string())]);
+                    sent.refuse(errors, page).await
                 }
             }
         }
-        Err(error) => {
-            drop(tx);
-            refused(FieldErrors::from_error(error)?).await
+        taken => {
+            sent.finish(
+                tx,
+                taken,
+                |outcome| {
+                    Done::to(
+                        format!("{PREFIX}/interim-payments/{}", outcome.receipt_number),
+                        outcome.receipt_number.clone(),
+                    )
+                },
+                page,
+            )
+            .await
         }
     }
 }

@@ -21,12 +21,14 @@ use super::service;
 use crate::api::extract::RawQuery;
 use crate::auth::model::{FINANCE, READERS};
 use crate::db::Page as DbPage;
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
 use crate::state::AppState;
+use crate::web::action::{Done, FormAction};
 use crate::web::layout::{
-    badge, csrf, date, field, filter_footer, input_field, money, money_cell, pagination, time,
+    badge, checkbox, csrf, date, field, input_field, money, money_cell, textarea, time,
 };
-use crate::web::{FieldErrors, Form, Page, PageError, Signed, PREFIX};
+use crate::web::list::{listed, Column, Export, Filter, ListPage};
+use crate::web::{FieldErrors, Page, PageError, Signed, PREFIX};
 
 /// Largest earnings file the console takes (10,000 rows fit in well under this).
 const MAX_EARNINGS_FILE: usize = 2 * 1024 * 1024;
@@ -45,24 +47,8 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-fn value<'a>(query: &'a RawQuery, name: &str) -> &'a str {
-    query.get(name).unwrap_or_default()
-}
-
 fn may_finance(signed: &Signed) -> bool {
     signed.user().has_any(FINANCE)
-}
-
-/// A `select` of words with "Any" first, the chosen one selected.
-fn word_select(name: &str, words: &[(&str, &str)], chosen: &str) -> Markup {
-    html! {
-        select id=(name) name=(name) {
-            option value="" { "Any" }
-            @for (word, shown) in words {
-                option value=(word) selected[chosen.eq_ignore_ascii_case(word)] { (shown) }
-            }
-        }
-    }
 }
 
 /// The ledger's two tabs.
@@ -80,40 +66,19 @@ fn tabs(current: &str) -> Markup {
     }
 }
 
-fn export_links(kind: &str, filters: &RawQuery) -> Markup {
-    let link = |format: &str| {
-        let mut pairs: Vec<(String, String)> = filters
-            .0
-            .iter()
-            .filter(|(k, _)| k != "page" && k != "per_page")
-            .cloned()
-            .collect();
-        pairs.push(("kind".into(), kind.into()));
-        pairs.push(("format".into(), format.into()));
-        let query: String = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(pairs)
-            .finish();
-        format!("{PREFIX}/ledger/export?{query}")
-    };
-    html! {
-        a.button href=(link("csv")) download { "Export CSV" }
-        a.button href=(link("excel")) download { "Export Excel" }
-        a.button href=(link("pdf")) download { "Export PDF" }
-    }
-}
-
-const PARTY_FILTERS: &[(&str, &str)] = &[
-    ("lease_id", "Lease"),
-    ("driver_name", "Driver name"),
-    ("medallion_number", "Medallion"),
-    ("reference_id", "Reference"),
-];
-
-fn categories() -> Vec<(&'static str, &'static str)> {
-    Category::ALL
-        .iter()
-        .map(|c| (c.as_str(), c.as_str()))
-        .collect()
+/// The filters the postings and balances lists share: the party, then the category.
+fn party_filters() -> Vec<Filter> {
+    vec![
+        Filter::search("lease_id", "Lease"),
+        Filter::search("driver_name", "Driver name"),
+        Filter::search("medallion_number", "Medallion"),
+        Filter::search("reference_id", "Reference"),
+        Filter::choice(
+            "category",
+            "Category",
+            Category::ALL.iter().map(|c| (c.as_str(), c.as_str())),
+        ),
+    ]
 }
 
 async fn postings(
@@ -123,84 +88,59 @@ async fn postings(
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
     let filters = query.filled();
-    let (result, errors) = match super::query::postings_filter(state.db.reader(), &filters).await {
-        Ok((filter, page)) => {
-            let (mut items, total) = repo::list_postings(state.db.reader(), &filter, page).await?;
-            super::query::label_postings(state.db.reader(), &mut items).await?;
-            (
-                Some(DbPage::new(items, total, page)),
-                FieldErrors::default(),
-            )
-        }
-        Err(error) => (None, FieldErrors::from_error(error)?),
-    };
+    let db = state.db.reader();
+    let parsed = super::query::postings_filter(db, &filters).await;
+    let listed = listed(parsed, async |(filter, page)| {
+        let (mut items, total) = repo::list_postings(db, &filter, page).await?;
+        super::query::label_postings(db, &mut items).await?;
+        Ok(DbPage::new(items, total, page))
+    })
+    .await?;
     let tz = state.config.timezone;
-    let entry_types: Vec<(&str, &str)> = EntryType::ALL
-        .iter()
-        .map(|e| (e.as_str(), e.label()))
-        .collect();
-    let statuses: Vec<(&str, &str)> = PostingStatus::ALL
-        .iter()
-        .map(|s| (s.as_str(), s.label()))
-        .collect();
-    let content = html! {
-        (tabs("postings"))
-        form.card method="get" action={ (PREFIX) "/ledger" } aria-label="Filters" {
-            div.filters {
-                @for (name, text) in PARTY_FILTERS {
-                    (input_field(text, name, value(&filters, name), "search", &errors))
-                }
-                (field("Category", "category", word_select("category", &categories(), value(&filters, "category")), errors.for_field("category")))
-                (field("Entry type", "entry_type", word_select("entry_type", &entry_types, value(&filters, "entry_type")), errors.for_field("entry_type")))
-                (field("Status", "status", word_select("status", &statuses, value(&filters, "status")), errors.for_field("status")))
-                (input_field("Created from", "from_date", value(&filters, "from_date"), "date", &errors))
-                (input_field("Created to", "to_date", value(&filters, "to_date"), "date", &errors))
-            }
-            (filter_footer("/ledger", &errors, &["lease_id", "driver_name", "medallion_number", "reference_id", "category", "entry_type", "status", "from_date", "to_date"]))
-        }
-        @if let Some(page) = &result {
-            div.actions {
-                span { (reports::thousands(page.total_items)) " postings" }
-                (export_links("postings", &filters))
-            }
-            @if page.items.is_empty() {
-                p.empty.card { "No posting matches these filters." }
-            } @else {
-                div.table-wrap tabindex="0" role="region" aria-label="Postings" {
-                    table {
-                        caption.muted { "Ledger postings, newest first, page " (page.page) }
-                        thead { tr {
-                            th { "ID" } th { "Created" } th { "Lease" } th { "Driver" } th { "Category" }
-                            th { "Entry type" } th { "Reference" } th.num { "Amount" } th { "Status" }
-                        } }
-                        tbody {
-                            @for p in &page.items {
-                                tr {
-                                    td { a href={ (PREFIX) "/ledger/postings/" (p.id) } { (p.id) } }
-                                    td { (time(&p.created_on, tz)) }
-                                    td { (p.lease_business_id.as_deref().unwrap_or("—")) }
-                                    td { (p.driver_name.as_deref().unwrap_or("—")) }
-                                    td { (p.category.as_str()) }
-                                    td { (p.entry_type.label()) }
-                                    td { (p.reference_id) }
-                                    (money_cell(p.amount))
-                                    td { (badge(p.status.label())) }
-                                }
-                            }
-                        }
-                    }
-                }
-                (pagination(&format!("{PREFIX}/ledger"), &filters.0, page.page, page.total_pages))
-            }
-        }
-    };
-    Ok(Page {
+    let mut filter_inputs = party_filters();
+    filter_inputs.extend([
+        Filter::choice(
+            "entry_type",
+            "Entry type",
+            EntryType::ALL.iter().map(|e| (e.as_str(), e.label())),
+        ),
+        Filter::choice(
+            "status",
+            "Status",
+            PostingStatus::ALL.iter().map(|s| (s.as_str(), s.label())),
+        ),
+        Filter::date("from_date", "Created from"),
+        Filter::date("to_date", "Created to"),
+    ]);
+    Ok(ListPage {
         title: "Ledger",
         crumbs: &[("Dashboard", "/app/")],
-        signed: Some(&signed),
         section: "ledger",
+        path: "/ledger",
+        above: tabs("postings"),
+        filters: filter_inputs,
+        export: Some(Export {
+            path: "/ledger/export",
+            fixed: &[("kind", "postings")],
+        }),
+        noun: ("posting", "postings"),
+        empty: "No posting matches these filters.",
+        caption: "Ledger postings, newest first",
+        columns: vec![
+            Column::link("ID", |p: &Posting| {
+                (format!("/ledger/postings/{}", p.id), p.id.to_string())
+            }),
+            Column::shown("Created", move |p: &Posting| time(&p.created_on, tz)),
+            Column::text("Lease", |p: &Posting| p.lease_business_id.as_deref()),
+            Column::text("Driver", |p: &Posting| p.driver_name.as_deref()),
+            Column::text("Category", |p: &Posting| Some(p.category.as_str())),
+            Column::text("Entry type", |p: &Posting| Some(p.entry_type.label())),
+            Column::text("Reference", |p: &Posting| Some(p.reference_id.as_str())),
+            Column::money("Amount", |p: &Posting| p.amount),
+            Column::badge("Status", |p: &Posting| p.status.label()),
+        ],
     }
-    .render(content))
+    .render(&signed, &filters, listed))
 }
 
 async fn balances(
@@ -210,82 +150,56 @@ async fn balances(
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
     let filters = query.filled();
-    let (result, errors) = match super::query::balances_filter(state.db.reader(), &filters).await {
-        Ok((filter, page)) => {
-            let (mut items, total) = repo::list_balances(state.db.reader(), &filter, page).await?;
-            super::query::label_balances(state.db.reader(), &mut items).await?;
-            (
-                Some(DbPage::new(items, total, page)),
-                FieldErrors::default(),
-            )
-        }
-        Err(error) => (None, FieldErrors::from_error(error)?),
-    };
-    let statuses: Vec<(&str, &str)> = BalanceStatus::ALL
-        .iter()
-        .map(|s| (s.as_str(), s.label()))
-        .collect();
-    let content = html! {
-        (tabs("balances"))
-        form.card method="get" action={ (PREFIX) "/ledger/balances" } aria-label="Filters" {
-            div.filters {
-                @for (name, text) in PARTY_FILTERS {
-                    (input_field(text, name, value(&filters, name), "search", &errors))
-                }
-                (field("Category", "category", word_select("category", &categories(), value(&filters, "category")), errors.for_field("category")))
-                (field("Status", "status", word_select("status", &statuses, value(&filters, "status")), errors.for_field("status")))
-                (input_field("Due from", "from_date", value(&filters, "from_date"), "date", &errors))
-                (input_field("Due to", "to_date", value(&filters, "to_date"), "date", &errors))
-            }
-            (filter_footer("/ledger/balances", &errors, &["lease_id", "driver_name", "medallion_number", "reference_id", "category", "status", "from_date", "to_date"]))
-        }
-        @if let Some(page) = &result {
-            div.actions {
-                span { (reports::thousands(page.total_items)) " balances" }
-                (export_links("balances", &filters))
-            }
-            @if page.items.is_empty() {
-                p.empty.card { "No balance matches these filters." }
-            } @else {
-                div.table-wrap tabindex="0" role="region" aria-label="Balances" {
-                    table {
-                        caption.muted { "Balances by due date, page " (page.page) }
-                        thead { tr {
-                            th { "Due" } th { "Lease" } th { "Driver" } th { "Category" } th { "Reference" }
-                            th.num { "Original" } th.num { "Paid" } th.num { "Balance" } th { "Status" }
-                        } }
-                        tbody {
-                            @for b in &page.items { (balance_row(b)) }
-                        }
-                    }
-                }
-                (pagination(&format!("{PREFIX}/ledger/balances"), &filters.0, page.page, page.total_pages))
-            }
-        }
-    };
-    Ok(Page {
+    let db = state.db.reader();
+    let parsed = super::query::balances_filter(db, &filters).await;
+    let listed = listed(parsed, async |(filter, page)| {
+        let (mut items, total) = repo::list_balances(db, &filter, page).await?;
+        super::query::label_balances(db, &mut items).await?;
+        Ok(DbPage::new(items, total, page))
+    })
+    .await?;
+    let mut filter_inputs = party_filters();
+    filter_inputs.extend([
+        Filter::choice(
+            "status",
+            "Status",
+            BalanceStatus::ALL.iter().map(|s| (s.as_str(), s.label())),
+        ),
+        Filter::date("from_date", "Due from"),
+        Filter::date("to_date", "Due to"),
+    ]);
+    Ok(ListPage {
         title: "Ledger balances",
         crumbs: &[("Dashboard", "/app/"), ("Ledger", "/app/ledger")],
-        signed: Some(&signed),
         section: "ledger",
+        path: "/ledger/balances",
+        above: tabs("balances"),
+        filters: filter_inputs,
+        export: Some(Export {
+            path: "/ledger/export",
+            fixed: &[("kind", "balances")],
+        }),
+        noun: ("balance", "balances"),
+        empty: "No balance matches these filters.",
+        caption: "Balances by due date",
+        columns: vec![
+            Column::shown("Due", |b: &Balance| date(&b.due_date)),
+            Column::text("Lease", |b: &Balance| b.lease_business_id.as_deref()),
+            Column::text("Driver", |b: &Balance| b.driver_name.as_deref()),
+            Column::text("Category", |b: &Balance| Some(b.category.as_str())),
+            Column::link("Reference", |b: &Balance| {
+                (
+                    format!("/ledger/postings/{}", b.obligation_posting_id),
+                    b.reference_id.clone(),
+                )
+            }),
+            Column::money("Original", |b: &Balance| b.original_amount),
+            Column::money("Paid", |b: &Balance| b.applied_amount),
+            Column::money("Balance", |b: &Balance| b.current_balance),
+            Column::badge("Status", |b: &Balance| b.status.label()),
+        ],
     }
-    .render(content))
-}
-
-fn balance_row(b: &Balance) -> Markup {
-    html! {
-        tr {
-            td { (date(&b.due_date)) }
-            td { (b.lease_business_id.as_deref().unwrap_or("—")) }
-            td { (b.driver_name.as_deref().unwrap_or("—")) }
-            td { (b.category.as_str()) }
-            td { a href={ (PREFIX) "/ledger/postings/" (b.obligation_posting_id) } { (b.reference_id) } }
-            (money_cell(b.original_amount))
-            (money_cell(b.applied_amount))
-            (money_cell(b.current_balance))
-            td { (badge(b.status.label())) }
-        }
-    }
+    .render(&signed, &filters, listed))
 }
 
 async fn export(
@@ -303,15 +217,7 @@ async fn posting(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
-    render_posting(
-        &state,
-        &signed,
-        id,
-        &FieldErrors::default(),
-        "",
-        StatusCode::OK,
-    )
-    .await
+    render_posting(&state, &signed, id, &FieldErrors::default(), StatusCode::OK).await
 }
 
 /// What voiding this posting reopens, in words, for the confirmation.
@@ -346,7 +252,6 @@ async fn render_posting(
     signed: &Signed,
     id: i64,
     errors: &FieldErrors,
-    entered_reason: &str,
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let pool = state.db.reader();
@@ -439,13 +344,9 @@ async fn render_posting(
                     (csrf(signed))
                     (crate::web::once::fresh())
                     p { (void_consequence(&p, &allocations)) }
-                    (field("Reason (10 to 500 characters)", "reason", html! {
-                        textarea #reason name="reason" required minlength="10" maxlength="500"
-                            aria-invalid=[errors.for_field("reason").map(|_| "true")]
-                            aria-describedby=[errors.for_field("reason").map(|_| "reason-error")] { (entered_reason) }
-                    }, errors.for_field("reason")))
+                    (field("Reason (10 to 500 characters)", "reason", textarea("reason", "", errors.for_field("reason"), 10..=500), errors.for_field("reason")))
                     div.choice {
-                        input #confirm type="checkbox" name="confirm" value="yes" required;
+                        (checkbox("confirm", "yes", false, true))
                         label for="confirm" { "Yes, void posting " (id) }
                     }
                     button.primary.danger type="submit" { "Void posting" }
@@ -468,70 +369,54 @@ async fn void(
     Path(id): Path<i64>,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let form = Form::parse(&body);
-    form.check_csrf(&signed)?;
-    signed.user().require(FINANCE)?;
-    let once = crate::web::once::Once::of(&form, &signed, &format!("void:{id}"), b"");
-    if let Some(done) = crate::web::once::replayed(once.as_ref(), &state.db).await? {
-        return Ok(done);
-    }
-    let reason = form.get("reason").unwrap_or_default().to_string();
-    let state = &state;
-    let signed = &signed;
-    let reason_shown = reason.as_str();
-    let refused = |errors: FieldErrors| async move {
-        render_posting(
-            state,
-            signed,
-            id,
-            &errors,
-            reason_shown,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await
-    };
-    if form.get("confirm") != Some("yes") {
-        return refused(FieldErrors(vec![crate::error::FieldError::new(
+    let sent = FormAction::for_roles(FINANCE)
+        .once(format!("void:{id}"))
+        .open(&state, &signed, &body)
+        .await?;
+    let reason = sent.get("reason").unwrap_or_default().to_string();
+    let mut refused = Vec::new();
+    if sent.get("confirm") != Some("yes") {
+        refused.push(FieldError::new(
             "confirm",
             "tick the box to confirm the void",
-        )]))
-        .await;
+        ));
     }
     if !(10..=500).contains(&reason.chars().count()) {
-        return refused(FieldErrors(vec![crate::error::FieldError::new(
+        refused.push(FieldError::new(
             "reason",
             "must say why in 10 to 500 characters",
-        )]))
-        .await;
+        ));
     }
-    let mut tx = state.db.begin().await?;
-    let voided = service::void_posting(
-        &mut tx,
-        state.db.backend(),
-        id,
-        &reason,
-        service::VoidSource::Finance,
-        &signed.user().username,
-        state.clock.now(),
-    )
-    .await;
-    match voided {
-        Ok(_) => {
-            crate::web::once::finish(
-                once.as_ref(),
-                &state.db,
-                tx,
-                &format!("{PREFIX}/ledger/postings/{id}"),
-                &format!("the void of posting {id}"),
-                state.clock.now(),
+    let mut tx = sent.begin().await?;
+    let voided = if refused.is_empty() {
+        service::void_posting(
+            &mut tx,
+            state.db.backend(),
+            id,
+            &reason,
+            service::VoidSource::Finance,
+            &signed.user().username,
+            state.clock.now(),
+        )
+        .await
+    } else {
+        Err(AppError::Validation(refused))
+    };
+    let (state, signed) = (&state, &signed);
+    sent.finish(
+        tx,
+        voided,
+        |_| {
+            Done::to(
+                format!("{PREFIX}/ledger/postings/{id}"),
+                format!("the void of posting {id}"),
             )
-            .await
-        }
-        Err(error) => {
-            drop(tx);
-            refused(FieldErrors::from_error(error)?).await
-        }
-    }
+        },
+        async |errors| {
+            render_posting(state, signed, id, &errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        },
+    )
+    .await
 }
 
 /// What the earnings page shows after a form: what was recorded, or what was wrong.
@@ -540,7 +425,6 @@ struct EarningsOutcome {
     recorded: Option<String>,
     errors: FieldErrors,
     lines: Vec<String>,
-    entered: (String, String, String),
 }
 
 async fn earnings_form(
@@ -567,8 +451,6 @@ fn render_earnings(
     let week = domain::calendar::current_payment_period(state.clock.now(), state.config.timezone)
         .previous()
         .to_string();
-    let (lease, period, amount) = &outcome.entered;
-    let period = if period.is_empty() { &week } else { period };
     let errors = &outcome.errors;
     let may = may_finance(signed);
     let content = html! {
@@ -590,9 +472,9 @@ fn render_earnings(
                     h2 { "One lease and week" }
                     (csrf(signed))
                     (crate::web::once::fresh())
-                    (input_field("Lease (id or LS-…)", "lease_id", lease, "text", errors))
-                    (input_field("Week (its Sunday)", "period", period, "date", errors))
-                    (input_field("Earnings ($)", "amount", amount, "text", errors))
+                    (input_field("Lease (id or LS-…)", "lease_id", "", "text", errors))
+                    (input_field("Week (its Sunday)", "period", &week, "date", errors))
+                    (input_field("Earnings ($)", "amount", "", "text", errors))
                     @for e in errors.general(&["lease_id", "period", "amount"]) {
                         p.notice.error role="alert" { (e.message) }
                     }
@@ -626,27 +508,19 @@ async fn earnings_one(
     signed: Signed,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let form = Form::parse(&body);
-    form.check_csrf(&signed)?;
-    signed.user().require(FINANCE)?;
-    let once = crate::web::once::Once::of(&form, &signed, "earnings", b"");
-    if let Some(done) = crate::web::once::replayed(once.as_ref(), &state.db).await? {
-        return Ok(done);
-    }
-    let entered = (
-        form.get("lease_id").unwrap_or_default().to_string(),
-        form.get("period").unwrap_or_default().to_string(),
-        form.get("amount").unwrap_or_default().to_string(),
-    );
+    let sent = FormAction::for_roles(FINANCE)
+        .once("earnings")
+        .open(&state, &signed, &body)
+        .await?;
     let row = EarningsRequestRow {
-        lease_id: serde_json::Value::String(entered.0.clone()),
+        lease_id: serde_json::Value::String(sent.raw("lease_id").trim().to_string()),
         driver_id: None,
-        period: entered.1.clone(),
-        amount: serde_json::Value::String(entered.2.clone()),
+        period: sent.raw("period").trim().to_string(),
+        amount: serde_json::Value::String(sent.raw("amount").trim().to_string()),
     };
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    match payments::record_earnings_rows(
+    let mut tx = sent.begin().await?;
+    let recorded = payments::record_earnings_rows(
         &mut tx,
         &[row],
         &signed.user().username,
@@ -654,40 +528,42 @@ async fn earnings_one(
         state.config.timezone,
     )
     .await
-    {
-        Ok(recorded) => {
-            crate::web::once::finish(
-                once.as_ref(),
-                &state.db,
-                tx,
-                &format!("{PREFIX}/earnings?recorded={}", recorded.len()),
-                "the earnings recorded",
-                now,
-            )
-            .await
-        }
-        Err(error) => {
-            drop(tx);
-            // Row errors name `earnings/0/<field>`: show them at the field.
-            let mut errors = FieldErrors::from_error(error)?;
-            for e in &mut errors.0 {
+    .map_err(|error| match error {
+        // Row errors name `earnings/0/<field>`: shown at the field.
+        AppError::Validation(mut errors) => {
+            for e in &mut errors {
                 if let Some(field) = e.pointer.as_deref().and_then(|p| p.rsplit('/').next()) {
                     e.field = field.to_string();
                 }
             }
+            AppError::Validation(errors)
+        }
+        other => other,
+    });
+    let (state, signed) = (&state, &signed);
+    sent.finish(
+        tx,
+        recorded,
+        |recorded| {
+            Done::to(
+                format!("{PREFIX}/earnings?recorded={}", recorded.len()),
+                "the earnings recorded",
+            )
+        },
+        async |errors| {
             let outcome = EarningsOutcome {
                 errors,
-                entered,
                 ..EarningsOutcome::default()
             };
             Ok(render_earnings(
-                &state,
-                &signed,
+                state,
+                signed,
                 &outcome,
                 StatusCode::UNPROCESSABLE_ENTITY,
             ))
-        }
-    }
+        },
+    )
+    .await
 }
 
 async fn earnings_upload(
@@ -697,16 +573,10 @@ async fn earnings_upload(
 ) -> Result<Response, PageError> {
     let (form, file) =
         crate::web::read_form_with_small_file(&signed, multipart, MAX_EARNINGS_FILE).await?;
-    signed.user().require(FINANCE)?;
-    let once = crate::web::once::Once::of(
-        &form,
-        &signed,
-        "earnings-file",
-        file.as_deref().unwrap_or_default(),
-    );
-    if let Some(done) = crate::web::once::replayed(once.as_ref(), &state.db).await? {
-        return Ok(done);
-    }
+    let sent = FormAction::for_roles(FINANCE)
+        .once("earnings-file")
+        .open_form(&state, &signed, form, file.as_deref().unwrap_or_default())
+        .await?;
     let Some(file) = file else {
         let outcome = EarningsOutcome {
             lines: vec!["choose a CSV file to upload".into()],
@@ -719,7 +589,7 @@ async fn earnings_upload(
             StatusCode::UNPROCESSABLE_ENTITY,
         ));
     };
-    let mut tx = state.db.begin().await?;
+    let mut tx = sent.begin().await?;
     match crate::import::earnings_csv_in(
         &mut tx,
         file.as_slice(),
@@ -730,13 +600,12 @@ async fn earnings_upload(
     .await
     {
         Ok(n) => {
-            crate::web::once::finish(
-                once.as_ref(),
-                &state.db,
+            sent.commit(
                 tx,
-                &format!("{PREFIX}/earnings?recorded={n}"),
-                "the earnings recorded from the file",
-                state.clock.now(),
+                Done::to(
+                    format!("{PREFIX}/earnings?recorded={n}"),
+                    "the earnings recorded from the file",
+                ),
             )
             .await
         }

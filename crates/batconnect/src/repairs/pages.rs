@@ -15,18 +15,19 @@ use maud::{html, Markup};
 use std::collections::HashMap;
 
 use super::lifecycle::Action;
-use super::model::{InvoiceDetail, CASE_PREFIX};
+use super::model::{InstallmentItem, InvoiceDetail, InvoiceListItem, CASE_PREFIX};
 use super::query::{InstallmentQuery, InvoiceQuery};
 use super::{repo, service};
 use crate::api::extract::RawQuery;
 use crate::auth::model::{FINANCE_OR_OPERATIONS, OPERATORS, READERS};
 use crate::bpm::service::Cases;
 use crate::db::Page as DbPage;
+use crate::documents::pending::{self, Pending};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::layout::{
-    self, badge, csrf, date, field, filter_footer, input_field, money, money_cell, pagination, time,
-};
+use crate::web::action::{Done, FormAction, Sent};
+use crate::web::layout::{self, badge, csrf, date, field, input_field, money, money_cell, time};
+use crate::web::list::{listed, Column, Export, Filter, ListPage};
 use crate::web::{see_other, FieldErrors, Form, Page, PageError, Signed, PREFIX};
 
 /// The step the wizard fills in.
@@ -140,16 +141,19 @@ async fn dashboard(State(state): State<AppState>, signed: Signed) -> Result<Resp
     .render(content))
 }
 
-const LIST_FILTERS: &[(&str, &str)] = &[
-    ("driver_name", "Driver name"),
-    ("tlc_license_no", "TLC license"),
-    ("plate_number", "Plate"),
-    ("medallion_no", "Medallion"),
-    ("vin", "VIN"),
-    ("invoice_number", "Invoice number"),
-    ("repair_id", "Repair ID"),
-    ("lease_id", "Lease"),
-];
+/// The invoice list's text filters, between its status and workshop.
+fn text_filters() -> Vec<Filter> {
+    vec![
+        Filter::search("driver_name", "Driver name"),
+        Filter::search("tlc_license_no", "TLC license"),
+        Filter::search("plate_number", "Plate"),
+        Filter::search("medallion_no", "Medallion"),
+        Filter::search("vin", "VIN"),
+        Filter::search("invoice_number", "Invoice number"),
+        Filter::search("repair_id", "Repair ID"),
+        Filter::search("lease_id", "Lease"),
+    ]
+}
 
 async fn list(
     State(state): State<AppState>,
@@ -158,39 +162,22 @@ async fn list(
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
     let filters = query.filled();
+    let db = state.db.reader();
     let parsed = InvoiceQuery::parse(&filters, true, state.db.backend());
-    let (result, errors) = match parsed {
-        Ok(q) => {
-            let (items, total) = repo::list_invoices(state.db.reader(), &q).await?;
-            (
-                Some(DbPage::new(items, total, q.page)),
-                FieldErrors::default(),
-            )
-        }
-        Err(error) => (None, FieldErrors::from_error(error)?),
-    };
-    let export_query = |format: &str| {
-        let mut pairs: Vec<(String, String)> = filters
-            .0
-            .iter()
-            .filter(|(k, _)| k != "page" && k != "per_page")
-            .cloned()
-            .collect();
-        pairs.push(("format".into(), format.into()));
-        form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(pairs)
-            .finish()
-    };
-    let statuses = InvoiceStatus::all_words();
-    let workshops = WorkshopType::all_words();
-    let unfinished = if layout::may_operate(&signed) {
+    let listed = listed(parsed, async |q| {
+        let (items, total) = repo::list_invoices(db, &q).await?;
+        Ok(DbPage::new(items, total, q.page))
+    })
+    .await?;
+    let may_operate = layout::may_operate(&signed);
+    let unfinished = if may_operate {
         crate::bpm::service::unfinished_cases(&state.db, CASE_PREFIX, 10).await?
     } else {
         Vec::new()
     };
     let tz = state.config.timezone;
-    let content = html! {
-        @if layout::may_operate(&signed) {
+    let above = html! {
+        @if may_operate {
             form.actions method="post" action={ (PREFIX) "/repairs/new" } {
                 (csrf(&signed))
                 button.primary type="submit" { "Create Repair Invoice" }
@@ -209,113 +196,74 @@ async fn list(
                 }
             }
         }
-        form.card method="get" action={ (PREFIX) "/repairs" } aria-label="Filters" {
-            div.filters {
-                (field("Status", "status", html! {
-                    select #status name="status" {
-                        option value="" { "Any" }
-                        @for s in &statuses { option value=(s) selected[value(&filters, "status") == *s] { (s) } }
-                    }
-                }, errors.for_field("status")))
-                @for (name, label) in LIST_FILTERS {
-                    (input_field(label, name, value(&filters, name), "search", &errors))
-                }
-                (field("Workshop", "workshop_type", html! {
-                    select #workshop_type name="workshop_type" {
-                        option value="" { "Any" }
-                        @for w in &workshops { option value=(w) selected[value(&filters, "workshop_type") == *w] { (w) } }
-                    }
-                }, errors.for_field("workshop_type")))
-                (input_field("Invoice date from", "from_invoice_date", value(&filters, "from_invoice_date"), "date", &errors))
-                (input_field("Invoice date to", "to_invoice_date", value(&filters, "to_invoice_date"), "date", &errors))
-                (field("Sort by", "sort_by", html! {
-                    select #sort_by name="sort_by" {
-                        @for (word, label) in [("invoice_date", "Invoice date"), ("repair_id", "Repair ID"), ("driver_name", "Driver"), ("amount", "Amount"), ("status", "Status"), ("medallion_no", "Medallion"), ("workshop_type", "Workshop")] {
-                            option value=(word) selected[value(&filters, "sort_by") == word] { (label) }
-                        }
-                    }
-                }, None))
-                (field("Order", "sort_order", html! {
-                    select #sort_order name="sort_order" {
-                        option value="desc" selected[value(&filters, "sort_order") != "asc"] { "Newest / largest first" }
-                        option value="asc" selected[value(&filters, "sort_order") == "asc"] { "Oldest / smallest first" }
-                    }
-                }, None))
-            }
-            (filter_footer("/repairs", &errors, &shown_filters(LIST_FILTERS, &["status", "workshop_type", "from_invoice_date", "to_invoice_date"])))
-        }
-        @if let Some(page) = &result {
-            div.actions {
-                span { (count(page.total_items, "invoice", "invoices")) }
-                a.button href={ (PREFIX) "/repairs/export?" (export_query("csv")) } download { "Export CSV" }
-                a.button href={ (PREFIX) "/repairs/export?" (export_query("excel")) } download { "Export Excel" }
-                a.button href={ (PREFIX) "/repairs/export?" (export_query("pdf")) } download { "Export PDF" }
-            }
-            @if page.items.is_empty() {
-                p.empty.card { "No invoice matches these filters. Clear a filter, or create a repair invoice." }
-            } @else {
-                div.table-wrap {
-                    table {
-                        caption.muted { "Repair invoices, page " (page.page) }
-                        thead { tr {
-                            th { "Repair ID" } th { "Invoice" } th { "Date" } th { "Driver" } th { "Medallion" }
-                            th { "Workshop" } th.num { "Amount" } th.num { "Paid" } th.num { "Remaining" } th { "Status" }
-                        } }
-                        tbody {
-                            @for item in &page.items {
-                                tr {
-                                    td { a href={ (PREFIX) "/repairs/" (item.repair_id) } { (item.repair_id) } }
-                                    td { (item.invoice_number) }
-                                    td { (date(&item.invoice_date)) }
-                                    td { (item.driver_name) }
-                                    td { (item.medallion_no) }
-                                    td { (item.workshop) }
-                                    (money_cell(item.amount)) (money_cell(item.paid)) (money_cell(item.remaining))
-                                    td { (badge(item.status.as_str())) }
-                                }
-                            }
-                        }
-                        tfoot { tr {
-                            td colspan="6" { "This page" }
-                            (money_cell(sum(page.items.iter().map(|i| i.amount))))
-                            (money_cell(sum(page.items.iter().map(|i| i.paid))))
-                            (money_cell(sum(page.items.iter().map(|i| i.remaining))))
-                            td {}
-                        } }
-                    }
-                }
-                (pagination(&format!("{PREFIX}/repairs"), &filters.0, page.page, page.total_pages))
-            }
-        }
     };
-    Ok(Page {
+    let mut filter_inputs = vec![Filter::choice(
+        "status",
+        "Status",
+        InvoiceStatus::all_words().into_iter().map(|s| (s, s)),
+    )];
+    filter_inputs.extend(text_filters());
+    filter_inputs.extend([
+        Filter::choice(
+            "workshop_type",
+            "Workshop",
+            WorkshopType::all_words().into_iter().map(|w| (w, w)),
+        ),
+        Filter::date("from_invoice_date", "Invoice date from"),
+        Filter::date("to_invoice_date", "Invoice date to"),
+        Filter::order(
+            "sort_by",
+            "Sort by",
+            [
+                ("invoice_date", "Invoice date"),
+                ("repair_id", "Repair ID"),
+                ("driver_name", "Driver"),
+                ("amount", "Amount"),
+                ("status", "Status"),
+                ("medallion_no", "Medallion"),
+                ("workshop_type", "Workshop"),
+            ],
+        ),
+        Filter::order(
+            "sort_order",
+            "Order",
+            [
+                ("desc", "Newest / largest first"),
+                ("asc", "Oldest / smallest first"),
+            ],
+        ),
+    ]);
+    Ok(ListPage {
         title: "Vehicle Repairs",
         crumbs: &[("Dashboard", "/app/")],
-        signed: Some(&signed),
         section: "repairs",
+        path: "/repairs",
+        above,
+        filters: filter_inputs,
+        export: Some(Export::at("/repairs/export")),
+        noun: ("invoice", "invoices"),
+        empty: "No invoice matches these filters. Clear a filter, or create a repair invoice.",
+        caption: "Repair invoices",
+        columns: vec![
+            Column::link("Repair ID", |i: &InvoiceListItem| {
+                (format!("/repairs/{}", i.repair_id), i.repair_id.clone())
+            }),
+            Column::text("Invoice", |i: &InvoiceListItem| {
+                Some(i.invoice_number.as_str())
+            }),
+            Column::shown("Date", |i: &InvoiceListItem| date(&i.invoice_date)),
+            Column::text("Driver", |i: &InvoiceListItem| Some(i.driver_name.as_str())),
+            Column::text("Medallion", |i: &InvoiceListItem| {
+                Some(i.medallion_no.as_str())
+            }),
+            Column::text("Workshop", |i: &InvoiceListItem| Some(i.workshop.as_str())),
+            Column::money_totalled("Amount", |i: &InvoiceListItem| i.amount),
+            Column::money_totalled("Paid", |i: &InvoiceListItem| i.paid),
+            Column::money_totalled("Remaining", |i: &InvoiceListItem| i.remaining),
+            Column::badge("Status", |i: &InvoiceListItem| i.status.as_str()),
+        ],
     }
-    .render(content))
-}
-
-/// The names of a filter form's inputs: its text filters and the others it shows.
-fn shown_filters<'a>(text: &[(&'a str, &str)], others: &[&'a str]) -> Vec<&'a str> {
-    text.iter()
-        .map(|(name, _)| *name)
-        .chain(others.iter().copied())
-        .collect()
-}
-
-/// "1 invoice", "1,204 invoices".
-fn count(n: i64, one: &str, many: &str) -> String {
-    format!(
-        "{} {}",
-        reports::thousands(n),
-        if n == 1 { one } else { many }
-    )
-}
-
-fn sum(amounts: impl Iterator<Item = Money>) -> Money {
-    Money::from_cents(amounts.map(|m| m.cents()).sum())
+    .render(&signed, &filters, listed))
 }
 
 async fn export(
@@ -332,19 +280,25 @@ async fn new_case(
     signed: Signed,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    Form::parse(&body).check_csrf(&signed)?;
-    signed.user().require(OPERATORS)?;
-    let mut tx = state.db.begin().await?;
-    let case_no = crate::bpm::service::create_case(
+    let sent = FormAction::for_roles(OPERATORS)
+        .open(&state, &signed, &body)
+        .await?;
+    let mut tx = sent.begin().await?;
+    let created = crate::bpm::service::create_case(
         &mut tx,
         &state.flows,
         CASE_PREFIX,
         signed.user(),
         state.clock.now(),
     )
-    .await?;
-    tx.commit().await?;
-    Ok(see_other(&format!("{PREFIX}/cases/{case_no}")))
+    .await;
+    sent.finish(
+        tx,
+        created,
+        |case_no| Done::to(format!("{PREFIX}/cases/{case_no}"), case_no.clone()),
+        async |errors| Err(PageError::App(AppError::Validation(errors.0))),
+    )
+    .await
 }
 
 /// What the clerk has typed so far, kept across "Find driver" and "Preview schedule".
@@ -415,6 +369,7 @@ async fn wizard(
         &entered,
         &found,
         None,
+        None,
         &FieldErrors::default(),
         StatusCode::OK,
     ))
@@ -428,6 +383,7 @@ fn render_wizard(
     entered: &Entered,
     found: &serde_json::Value,
     preview: Option<&serde_json::Value>,
+    pending: Option<&Pending>,
     errors: &FieldErrors,
     status: StatusCode,
 ) -> Response {
@@ -527,9 +483,19 @@ fn render_wizard(
                         textarea #notes name="notes" rows="3" maxlength="500" { (entered.notes) }
                     }, errors.for_field("notes")))
                     (field("Workshop's invoice file (PDF, JPEG or PNG, optional)", "file", html! {
+                        @if let Some(kept) = pending {
+                            div.pending-file {
+                                input type="hidden" name=(pending::FIELD) value=(kept.token);
+                                p { "Kept from your last try: " strong { (kept.file_name) } " (" (crate::documents::service::human_size(kept.size_bytes.max(0) as usize)) "). It is attached when you create the invoice; choose another file to replace it." }
+                                div.choice {
+                                    input #remove_pending type="checkbox" name="remove_pending" value="yes";
+                                    label for="remove_pending" { "Remove " (kept.file_name) }
+                                }
+                            }
+                        }
                         input #file name="file" type="file" accept=".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
                             aria-describedby="file-hint";
-                        p.muted #file-hint { "Attached to the invoice when you create it. After a preview, choose it again." }
+                        p.muted #file-hint { "Attached to the invoice when you create it. A file sent with a preview, or with a form that was refused, is kept for you for up to 24 hours." }
                     }, errors.for_field("file")))
                     @for e in errors.general(&field_names) {
                         p.notice.error role="alert" { (e.message) }
@@ -669,131 +635,168 @@ async fn wizard_submit(
         Ok(file) => (file, None),
         Err(refusal) => (None, Some(FieldErrors::from_file_refusal(refusal))),
     };
-    // Whatever happens below, a stored file that was not attached to a new invoice is removed.
-    let outcome = submit_wizard(&state, &signed, &case_no, &form, &mut file, file_refused).await;
+    let sent = match FormAction::for_roles(OPERATORS)
+        .open_form(&state, &signed, form, b"")
+        .await
+    {
+        Ok(sent) => sent,
+        Err(error) => {
+            if let Some(left) = file {
+                crate::documents::service::discard(&state.storage, left).await;
+            }
+            return Err(error);
+        }
+    };
+    // The file kept from an earlier try: taken off the form, replaced by a new file, or
+    // claimed for this one.
+    if let Some(token) = sent.get(pending::FIELD) {
+        let owner = pending::owner_of(&signed.0.csrf_token);
+        let now = state.clock.now();
+        if file.is_some() || sent.get("remove_pending") == Some("yes") {
+            pending::remove(&state.db, &state.storage, &owner, token, now).await;
+        } else {
+            file = pending::claim(&state.db, &state.storage, &owner, token, now).await?;
+        }
+    }
+    // Whatever happens below, a stored file that was neither attached to a new invoice nor
+    // kept for the next try is removed.
+    let outcome = submit_wizard(&sent, &case_no, &mut file, file_refused).await;
     if let Some(left) = file {
         crate::documents::service::discard(&state.storage, left).await;
     }
     outcome
 }
 
-/// The wizard's form, read: preview, or create the invoice (taking `file` to attach it).
-async fn submit_wizard(
+/// Keeps the form's file for the session's next try (a preview, a refused form): what the
+/// page shows in place of asking for it again.
+async fn keep_for_next_try(
     state: &AppState,
     signed: &Signed,
+    file: &mut Option<crate::documents::service::Received>,
+) -> Option<Pending> {
+    let file = file.take()?;
+    let owner = pending::owner_of(&signed.0.csrf_token);
+    match pending::keep(&state.db, &state.storage, &owner, file, state.clock.now()).await {
+        Ok(kept) => Some(kept),
+        Err(error) => {
+            tracing::warn!(%error, "could not keep a refused form's file");
+            None
+        }
+    }
+}
+
+async fn submit_wizard(
+    sent: &Sent<'_>,
     case_no: &str,
-    form: &Form,
     file: &mut Option<crate::documents::service::Received>,
     file_refused: Option<FieldErrors>,
 ) -> Result<Response, PageError> {
-    form.check_csrf(signed)?;
-    let entered = Entered::from_pairs(|n| form.get(n).map(str::to_string));
+    let (state, signed) = (sent.state, sent.signed);
+    let entered = Entered::from_pairs(|n| sent.get(n).map(str::to_string));
     let found = find_driver(state, case_no, &entered.tlc_license_no).await?;
     if let Some(repair_id) = found["repair_id"].as_str() {
         // Already created (a second click, the back button, another tab): the same invoice.
         return Ok(see_other(&format!("{PREFIX}/repairs/{repair_id}")));
-    }
-    if let Some(errors) = file_refused {
-        return Ok(render_wizard(
-            state,
-            signed,
-            case_no,
-            &entered,
-            &found,
-            None,
-            &errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ));
     }
     let lease = found["leases"].as_array().and_then(|leases| {
         leases.iter().find(|l| {
             l["id"].as_i64().map(|id| id.to_string()).as_deref() == Some(entered.lease.as_str())
         })
     });
-    let Some(lease) = lease else {
-        let errors = FieldErrors(vec![crate::error::FieldError::new(
-            "lease_id",
-            "choose one of the driver's leases",
-        )]);
+    let preview_only = sent.get("action") != Some("create");
+    // Every error of the form in one round: the file's, the lease's and the step's.
+    let mut errors = file_refused.unwrap_or_default();
+    let output = match lease {
+        None => {
+            errors.0.push(crate::error::FieldError::new(
+                "lease_id",
+                "choose one of the driver's leases",
+            ));
+            None
+        }
+        Some(lease) => {
+            let mut data = serde_json::json!({
+                "driver_id": found["driver"]["id"],
+                "lease_id": lease["id"],
+                "vehicle_id": lease["vehicle_id"],
+                "medallion_id": lease["medallion_id"],
+                "invoice_number": entered.invoice_number,
+                "invoice_date": entered.invoice_date,
+                "workshop_type": entered.workshop_type,
+                "total_amount": entered.total_amount,
+                "start_week": entered.start_week,
+                // With the file refused, the step only checks: nothing is created.
+                "preview_only": preview_only || !errors.is_empty(),
+            });
+            if !entered.notes.is_empty() {
+                data["notes"] = serde_json::Value::String(entered.notes.clone());
+            }
+            let submitted = crate::bpm::service::submit_step(
+                &Cases::from_state(state),
+                case_no,
+                STEP,
+                data,
+                signed.user(),
+                state.clock.now(),
+            )
+            .await;
+            match submitted {
+                Ok(output) => Some(output),
+                Err(error) => {
+                    errors.0.extend(FieldErrors::from_error(error)?.0);
+                    None
+                }
+            }
+        }
+    };
+    if !errors.is_empty() {
+        let kept = keep_for_next_try(state, signed, file).await;
+        return sent
+            .refuse(errors, async |errors| {
+                Ok(render_wizard(
+                    state,
+                    signed,
+                    case_no,
+                    &entered,
+                    &found,
+                    None,
+                    kept.as_ref(),
+                    &errors,
+                    StatusCode::OK,
+                ))
+            })
+            .await;
+    }
+    let output = output.unwrap_or_default();
+    if preview_only {
+        let kept = keep_for_next_try(state, signed, file).await;
         return Ok(render_wizard(
             state,
             signed,
             case_no,
             &entered,
             &found,
-            None,
-            &errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ));
-    };
-    let preview_only = form.get("action") != Some("create");
-    let mut data = serde_json::json!({
-        "driver_id": found["driver"]["id"],
-        "lease_id": lease["id"],
-        "vehicle_id": lease["vehicle_id"],
-        "medallion_id": lease["medallion_id"],
-        "invoice_number": entered.invoice_number,
-        "invoice_date": entered.invoice_date,
-        "workshop_type": entered.workshop_type,
-        "total_amount": entered.total_amount,
-        "start_week": entered.start_week,
-        "preview_only": preview_only,
-    });
-    if !entered.notes.is_empty() {
-        data["notes"] = serde_json::Value::String(entered.notes.clone());
-    }
-    let submitted = crate::bpm::service::submit_step(
-        &Cases::from_state(state),
-        case_no,
-        STEP,
-        data,
-        signed.user(),
-        state.clock.now(),
-    )
-    .await;
-    match submitted {
-        Ok(output) if preview_only => Ok(render_wizard(
-            state,
-            signed,
-            case_no,
-            &entered,
-            &found,
             Some(&output),
+            kept.as_ref(),
             &FieldErrors::default(),
             StatusCode::OK,
-        )),
-        Ok(output) => {
-            let repair_id = output["repair_id"]
-                .as_str()
-                .or_else(|| output["data"]["repair_id"].as_str())
-                .unwrap_or_default()
-                .to_string();
-            if let Some(file) = file.take() {
-                // The invoice exists whatever happens to its file; a failure is logged and
-                // the file can be uploaded again from the invoice page.
-                if let Err(e) =
-                    crate::documents::pages::attach_to_case_invoice(state, signed, case_no, file)
-                        .await
-                {
-                    tracing::error!(error = %e, repair_id, "could not attach the wizard's file to the new invoice");
-                }
-            }
-            Ok(see_other(&format!("{PREFIX}/repairs/{repair_id}")))
-        }
-        Err(error) => {
-            let errors = FieldErrors::from_error(error)?;
-            Ok(render_wizard(
-                state,
-                signed,
-                case_no,
-                &entered,
-                &found,
-                None,
-                &errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            ))
+        ));
+    }
+    let repair_id = output["repair_id"]
+        .as_str()
+        .or_else(|| output["data"]["repair_id"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    if let Some(file) = file.take() {
+        // The invoice exists whatever happens to its file; a failure is logged and the file
+        // can be uploaded again from the invoice page.
+        if let Err(e) =
+            crate::documents::pages::attach_to_case_invoice(state, signed, case_no, file).await
+        {
+            tracing::error!(error = %e, repair_id, "could not attach the wizard's file to the new invoice");
         }
     }
+    Ok(see_other(&format!("{PREFIX}/repairs/{repair_id}")))
 }
 
 /// An invoice's documents and history, read side by side.
@@ -1032,65 +1035,55 @@ async fn change(
     Path((repair_id, action)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let form = Form::parse(&body);
-    form.check_csrf(&signed)?;
-    signed.user().require(FINANCE_OR_OPERATIONS)?;
     let action = match action.as_str() {
         "hold" => Action::Hold,
         "resume" => Action::Resume,
         "cancel" => Action::Cancel,
         other => return Err(AppError::NotFound(format!("no such action: {other}")).into()),
     };
-    let once = crate::web::once::Once::of(
-        &form,
-        &signed,
-        &format!("{}:{repair_id}", action.word()),
-        b"",
-    );
-    if let Some(done) = crate::web::once::replayed(once.as_ref(), &state.db).await? {
-        return Ok(done);
-    }
-    let refused = |message: String| refused_change(&state, &signed, &repair_id, action, message);
-    if action == Action::Cancel && form.get("confirm") != Some("yes") {
-        return refused("tick the box to confirm the cancellation".into()).await;
-    }
-    let mut tx = state.db.begin().await?;
-    let changed = super::lifecycle::change(
-        &mut tx,
-        &repair_id,
-        action,
-        form.get("reason").unwrap_or_default(),
-        &signed.user().username,
-        state.clock.now(),
-        state.config.timezone,
-    )
-    .await;
-    match changed {
-        Ok(_) => {
-            crate::web::once::finish(
-                once.as_ref(),
-                &state.db,
-                tx,
-                &format!("{PREFIX}/repairs/{repair_id}"),
-                &format!("the {} of {repair_id}", action.word()),
-                state.clock.now(),
+    let sent = FormAction::for_roles(FINANCE_OR_OPERATIONS)
+        .once(format!("{}:{repair_id}", action.word()))
+        .open(&state, &signed, &body)
+        .await?;
+    let mut tx = sent.begin().await?;
+    let changed = if action == Action::Cancel && sent.get("confirm") != Some("yes") {
+        Err(AppError::field(
+            "confirm",
+            "tick the box to confirm the cancellation",
+        ))
+    } else {
+        super::lifecycle::change(
+            &mut tx,
+            &repair_id,
+            action,
+            sent.get("reason").unwrap_or_default(),
+            &signed.user().username,
+            state.clock.now(),
+            state.config.timezone,
+        )
+        .await
+    };
+    let (state, signed, repair_id) = (&state, &signed, &repair_id);
+    sent.finish(
+        tx,
+        changed,
+        |_| {
+            Done::to(
+                format!("{PREFIX}/repairs/{repair_id}"),
+                format!("the {} of {repair_id}", action.word()),
             )
-            .await
-        }
-        Err(error @ (AppError::Validation(_) | AppError::Conflict(_))) => {
-            drop(tx);
-            let message = match &error {
-                AppError::Validation(errors) => errors
-                    .iter()
-                    .map(|e| e.message.clone())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                other => other.to_string(),
-            };
-            refused(message).await
-        }
-        Err(other) => Err(other.into()),
-    }
+        },
+        async |errors| {
+            let message = errors
+                .0
+                .iter()
+                .map(|e| e.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; ");
+            refused_change(state, signed, repair_id, action, message).await
+        },
+    )
+    .await
 }
 
 /// The invoice page again, saying why the action was refused.
@@ -1126,75 +1119,58 @@ async fn installments(
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
     let filters = query.filled();
-    let (result, errors) = match InstallmentQuery::parse(&filters, state.db.backend()) {
-        Ok(q) => {
-            let (items, total) = repo::list_installments(state.db.reader(), &q).await?;
-            (
-                Some(DbPage::new(items, total, q.page)),
-                FieldErrors::default(),
-            )
-        }
-        Err(error) => (None, FieldErrors::from_error(error)?),
-    };
-    let text_filters = [
-        ("repair_id", "Repair ID"),
-        ("lease_id", "Lease"),
-        ("driver_id", "Driver"),
-        ("medallion_id", "Medallion"),
-        ("vehicle_id", "Vehicle (VIN)"),
-    ];
-    let content = html! {
-        form.card method="get" action={ (PREFIX) "/installments" } aria-label="Filters" {
-            div.filters {
-                (field("Status", "status", html! {
-                    select #status name="status" {
-                        option value="" { "Any" }
-                        @for s in domain::status::InstallmentStatus::all_words() { option value=(s) selected[value(&filters, "status") == s] { (s) } }
-                    }
-                }, errors.for_field("status")))
-                @for (name, label) in text_filters {
-                    (input_field(label, name, value(&filters, name), "search", &errors))
-                }
-                (input_field("Week from", "from_week", value(&filters, "from_week"), "date", &errors))
-                (input_field("Week to", "to_week", value(&filters, "to_week"), "date", &errors))
-            }
-            (filter_footer("/installments", &errors, &shown_filters(&text_filters, &["status", "from_week", "to_week"])))
-        }
-        @if let Some(page) = &result {
-            p { (count(page.total_items, "installment", "installments")) }
-            @if page.items.is_empty() {
-                p.empty.card { "No installment matches these filters." }
-            } @else {
-                div.table-wrap {
-                    table {
-                        thead { tr {
-                            th { "Installment" } th { "Repair ID" } th { "Driver" } th { "Medallion" } th { "Week" }
-                            th.num { "Amount" } th.num { "Paid" } th.num { "Remaining" } th { "Status" }
-                        } }
-                        tbody {
-                            @for item in &page.items {
-                                tr {
-                                    td { (item.installment_id) }
-                                    td { a href={ (PREFIX) "/repairs/" (item.repair_id) } { (item.repair_id) } }
-                                    td { (item.driver_name) }
-                                    td { (item.medallion_no) }
-                                    td { (date(&item.week_start_date)) }
-                                    (money_cell(item.amount)) (money_cell(item.paid)) (money_cell(item.remaining))
-                                    td { (badge(item.status.as_str())) }
-                                }
-                            }
-                        }
-                    }
-                }
-                (pagination(&format!("{PREFIX}/installments"), &filters.0, page.page, page.total_pages))
-            }
-        }
-    };
-    Ok(Page {
+    let db = state.db.reader();
+    let listed = listed(
+        InstallmentQuery::parse(&filters, state.db.backend()),
+        async |q| {
+            let (items, total) = repo::list_installments(db, &q).await?;
+            Ok(DbPage::new(items, total, q.page))
+        },
+    )
+    .await?;
+    Ok(ListPage {
         title: "Installments",
         crumbs: &[("Dashboard", "/app/")],
-        signed: Some(&signed),
         section: "installments",
+        path: "/installments",
+        above: html! {},
+        filters: vec![
+            Filter::choice(
+                "status",
+                "Status",
+                domain::status::InstallmentStatus::all_words()
+                    .into_iter()
+                    .map(|s| (s, s)),
+            ),
+            Filter::search("repair_id", "Repair ID"),
+            Filter::search("lease_id", "Lease"),
+            Filter::search("driver_id", "Driver"),
+            Filter::search("medallion_id", "Medallion"),
+            Filter::search("vehicle_id", "Vehicle (VIN)"),
+            Filter::date("from_week", "Week from"),
+            Filter::date("to_week", "Week to"),
+        ],
+        export: None,
+        noun: ("installment", "installments"),
+        empty: "No installment matches these filters.",
+        caption: "Installments",
+        columns: vec![
+            Column::text("Installment", |i: &InstallmentItem| {
+                Some(i.installment_id.as_str())
+            }),
+            Column::link("Repair ID", |i: &InstallmentItem| {
+                (format!("/repairs/{}", i.repair_id), i.repair_id.clone())
+            }),
+            Column::text("Driver", |i: &InstallmentItem| Some(i.driver_name.as_str())),
+            Column::text("Medallion", |i: &InstallmentItem| {
+                Some(i.medallion_no.as_str())
+            }),
+            Column::shown("Week", |i: &InstallmentItem| date(&i.week_start_date)),
+            Column::money("Amount", |i: &InstallmentItem| i.amount),
+            Column::money("Paid", |i: &InstallmentItem| i.paid),
+            Column::money("Remaining", |i: &InstallmentItem| i.remaining),
+            Column::badge("Status", |i: &InstallmentItem| i.status.as_str()),
+        ],
     }
-    .render(content))
+    .render(&signed, &filters, listed))
 }

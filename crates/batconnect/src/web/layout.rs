@@ -238,6 +238,61 @@ pub fn text_input(
     }
 }
 
+/// A `select` of (value, label) with `chosen` selected — on a refused form's page, what was
+/// sent — carrying its error state.
+pub fn select<V: AsRef<str>, L: AsRef<str>>(
+    name: &str,
+    options: impl IntoIterator<Item = (V, L)>,
+    chosen: &str,
+    error: Option<&str>,
+) -> Markup {
+    let typed = super::refused::typed(name);
+    let chosen = typed.as_deref().unwrap_or(chosen);
+    let described = format!("{name}-error");
+    let error = error
+        .map(str::to_string)
+        .or_else(|| super::refused::error_for(name));
+    html! {
+        select id=(name) name=(name)
+            aria-invalid=[error.as_ref().map(|_| "true")]
+            aria-describedby=[error.as_ref().map(|_| described.as_str())] {
+            @for (value, label) in options {
+                option value=(value.as_ref()) selected[value.as_ref().eq_ignore_ascii_case(chosen)] { (label.as_ref()) }
+            }
+        }
+    }
+}
+
+/// A `textarea` holding `value` — on a refused form's page, what was typed — of a length in
+/// `length` characters (required when it may not be empty).
+pub fn textarea(
+    name: &str,
+    value: &str,
+    error: Option<&str>,
+    length: std::ops::RangeInclusive<usize>,
+) -> Markup {
+    let typed = super::refused::typed(name);
+    let value = typed.as_deref().unwrap_or(value);
+    let described = format!("{name}-error");
+    let error = error
+        .map(str::to_string)
+        .or_else(|| super::refused::error_for(name));
+    html! {
+        textarea id=(name) name=(name) required[*length.start() > 0]
+            minlength=[(*length.start() > 0).then_some(length.start())] maxlength=(length.end())
+            aria-invalid=[error.as_ref().map(|_| "true")]
+            aria-describedby=[error.as_ref().map(|_| described.as_str())] { (value) }
+    }
+}
+
+/// A checkbox sending `value`, ticked by default when `checked` — on a refused form's page,
+/// ticked exactly when it was sent ticked. A `required` one must be ticked to send the form
+/// (a confirmation).
+pub fn checkbox(name: &str, value: &str, checked: bool, required: bool) -> Markup {
+    let checked = super::refused::was_sent(name, value).unwrap_or(checked);
+    html! { input type="checkbox" id=(name) name=(name) value=(value) checked[checked] required[required]; }
+}
+
 /// A filter form's buttons, and the errors that belong to no input on it (an unknown
 /// parameter, a bad sort or page).
 pub fn filter_footer(path: &str, errors: &FieldErrors, shown: &[&str]) -> Markup {

@@ -4,7 +4,9 @@
 //! beside each feature's API (`repairs/pages.rs` next to `repairs/routes.rs`) and call the
 //! same services; `http` assembles them under [`PREFIX`].
 
+pub mod action;
 pub mod layout;
+pub mod list;
 pub mod once;
 pub mod refused;
 mod sign_in;
@@ -51,6 +53,8 @@ pub enum PageError {
         unsaved: bool,
     },
     App(AppError),
+    /// A ready answer that ends the request early (a resent one-time form's first result).
+    Answer(Box<Response>),
 }
 
 impl From<AppError> for PageError {
@@ -74,6 +78,7 @@ impl IntoResponse for PageError {
                 Redirect::to(&format!("{PREFIX}/sign-in?next={next}{unsaved}")).into_response()
             }
             PageError::App(error) => layout::error_page(error),
+            PageError::Answer(response) => *response,
         }
     }
 }
@@ -180,6 +185,7 @@ fn session_cookie(state: &AppState, secret: &str, max_age: i64) -> HeaderValue {
 }
 
 /// A form body (`application/x-www-form-urlencoded`), as (name, value) pairs in order.
+#[derive(Clone)]
 pub struct Form(pub Vec<(String, String)>);
 
 impl Form {
@@ -194,6 +200,15 @@ impl Form {
             .rev()
             .find(|(k, v)| k == name && !v.trim().is_empty())
             .map(|(_, v)| v.trim())
+    }
+
+    /// The last value of `name` as sent, blank kept (`None` when the form has no such field).
+    pub fn raw(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Passes when the form carries this session's CSRF token; a forged or cross-site

@@ -17,9 +17,14 @@ use crate::error::AppError;
 
 pub const FIELD: &str = "_once";
 
-/// The hidden token of a form shown for the first time.
+/// The hidden token of a form shown for the first time — or, on the page of a refused form,
+/// the token it was sent with (tokens are bound to their action, so another form on that
+/// page carrying it acts on its own).
 pub fn fresh() -> Markup {
-    html! { input type="hidden" name=(FIELD) value=(uuid::Uuid::new_v4().simple().to_string()); }
+    let token = super::refused::typed(FIELD)
+        .filter(|t| !t.is_empty() && t.len() <= 64)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    html! { input type="hidden" name=(FIELD) value=(token); }
 }
 
 /// The token of a form shown again (after an error or a review): the one it was sent with.

@@ -82,10 +82,20 @@ crate::both_backends! {
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM repair_invoices").await, 0);
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM documents").await, 0);
         browser.screenshots("wizard-file-refused").await;
-        // The workshop's file goes with the form.
+        // The workshop's file sent with a form refused for another reason is kept: shown by
+        // name, it goes with the corrected form without being chosen again.
         let scan = app.data_dir().join("BAW-2001 scan.pdf");
         std::fs::write(&scan, PDF).unwrap();
         browser.labelled("Workshop's invoice file (PDF, JPEG or PNG, optional)").await.send_keys(&scan.display().to_string()).await.unwrap();
+        browser.fill("Total amount", "12.345").await;
+        browser.press("Create invoice").await;
+        assert!(browser.find("#total_amount-error").await.text().await.unwrap().contains("two decimals"));
+        let kept = browser.find(".pending-file").await.text().await.unwrap();
+        assert!(kept.contains("BAW-2001 scan.pdf"), "{kept}");
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM pending_uploads").await, 1);
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM repair_invoices").await, 0);
+        browser.screenshots("wizard-file-kept").await;
+        browser.fill("Total amount", "1234.56").await;
         browser.press("Create invoice").await;
         let title = browser.title().await;
         assert!(title.starts_with("Repair invoice RPR-"), "{title}");
@@ -93,6 +103,7 @@ crate::both_backends! {
         let page = browser.text().await;
         assert!(page.contains("$1,234.56") && page.contains("BAW-2001") && page.contains("Ahmed Khan"), "{page}");
         assert!(page.contains("BAW-2001 scan.pdf"), "the wizard's file is on the invoice: {page}");
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM pending_uploads").await, 0, "the kept file was claimed");
         // Another document from the invoice page, then both download.
         let photo = app.data_dir().join("damage.png");
         std::fs::write(&photo, PNG).unwrap();
@@ -404,5 +415,151 @@ crate::both_backends_with! {
         // …and any other origin is not.
         let refused = sign_in("https://evil.example").await.unwrap();
         assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    }
+}
+
+/// The value attribute of the input `id` on a page.
+fn input_value(page: &str, id: &str) -> Option<String> {
+    let at = page.find(&format!("id=\"{id}\""))?;
+    let tag = &page[page[..at].rfind('<')?..];
+    let tag = &tag[..tag.find('>')?];
+    let value = tag.split("value=\"").nth(1)?;
+    Some(value.split('"').next()?.to_string())
+}
+
+/// A page's CSRF token.
+fn csrf_of(page: &str) -> String {
+    page.split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// A multipart body of text fields and, when given, a PDF named `file_name`.
+fn multipart(boundary: &str, fields: &[(&str, &str)], file_name: Option<&str>) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    if let Some(name) = file_name {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/pdf\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(PDF);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    body
+}
+
+crate::both_backends! {
+    async fn every_list_is_drawn_by_the_kit_and_every_form_keeps_what_was_typed(app) {
+        let cookie = page_session(app, "admin", crate::helpers::ADMIN_PASSWORD).await.unwrap();
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let get = |path: String| client.get(app.url(&path)).header("cookie", &cookie).send();
+        // Every list: its filters, its count, its table or empty state, the same way.
+        for path in ["/app/repairs", "/app/installments", "/app/ledger", "/app/ledger/balances", "/app/interim-payments",
+                     "/app/dtrs", "/app/fleet/drivers", "/app/fleet/leases", "/app/fleet/vehicles", "/app/fleet/medallions"] {
+            let response = get(path.to_string()).await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            let page = response.text().await.unwrap();
+            assert!(page.contains(&format!("method=\"get\" action=\"{path}\" aria-label=\"Filters\"")), "{path}: {page}");
+            assert!(page.contains("Apply filters"), "{path}");
+            assert!(page.contains("<caption") || page.contains("class=\"empty card\""), "{path}: {page}");
+        }
+        // A filter that cannot be read is an error beside it, not a dead page.
+        for (path, field) in [("/app/fleet/drivers?status=bogus", "status"), ("/app/ledger?from_date=soon", "from_date"),
+                              ("/app/fleet/leases?page=0", "page")] {
+            let page = get(path.to_string()).await.unwrap().text().await.unwrap();
+            let beside = page.contains(&format!("id=\"{field}-error\""));
+            let below = page.contains(&format!("role=\"alert\">{field}: "));
+            assert!(beside || below, "{path}: {page}");
+        }
+        // Exports are exactly what is filtered.
+        let ledger = get("/app/ledger?lease_id=LS-01001&page=2".into()).await.unwrap().text().await.unwrap();
+        assert!(ledger.contains("/app/ledger/export?lease_id=LS-01001&amp;kind=postings&amp;format=csv"), "{ledger}");
+
+        // A refused form shows every error beside its field and every value as typed.
+        let page = get("/app/fleet/drivers/1".into()).await.unwrap().text().await.unwrap();
+        let csrf = csrf_of(&page);
+        let refused = client.post(app.url("/app/fleet/drivers/1")).header("cookie", &cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("_csrf={csrf}&phone=12-34&email=not+an+address&status=Active")).send().await.unwrap();
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let page = refused.text().await.unwrap();
+        assert!(page.contains("id=\"phone-error\"") && page.contains("id=\"email-error\""), "{page}");
+        assert_eq!(input_value(&page, "phone").as_deref(), Some("12-34"));
+        assert_eq!(input_value(&page, "email").as_deref(), Some("not an address"));
+        assert!(page.contains("Nothing was saved"), "{page}");
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM drivers WHERE email = 'not an address'").await, 0);
+    }
+}
+
+crate::both_backends! {
+    async fn a_file_sent_with_a_refused_form_is_kept_for_its_session_a_day_at_most(app) {
+        let cookie = page_session(app, "operations", "demo-operations").await.unwrap();
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let page = client.get(app.url("/app/repairs")).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+        let csrf = csrf_of(&page);
+        let created = client.post(app.url("/app/repairs/new")).header("cookie", &cookie)
+            .header("content-type", "application/x-www-form-urlencoded").body(format!("_csrf={csrf}")).send().await.unwrap();
+        let case = created.headers()["location"].to_str().unwrap().to_string();
+        let wizard = client.get(app.url(&format!("{case}?tlc_license_no={TLC}"))).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+        let lease = wizard.split("name=\"lease\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        let week = wizard.split("id=\"start_week\"").nth(1).unwrap().split("value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        let boundary = "----batkept";
+        let send = |cookie: String, fields: Vec<(&'static str, String)>, file: Option<&'static str>| {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let body = multipart(boundary, &fields, file);
+            client.post(app.url(&case)).header("cookie", cookie)
+                .header("content-type", format!("multipart/form-data; boundary={boundary}")).body(body).send()
+        };
+        let form = |csrf: &str, amount: &str, extra: &[(&'static str, String)]| {
+            let mut fields = vec![("_csrf", csrf.to_string()), ("tlc_license_no", TLC.to_string()), ("lease", lease.clone()),
+                ("invoice_number", "BAW-3001".to_string()), ("invoice_date", "2026-11-20".to_string()),
+                ("workshop_type", "Big Apple Workshop".to_string()), ("total_amount", amount.to_string()), ("start_week", week.clone()), ("action", "create".to_string())];
+            fields.extend_from_slice(extra);
+            fields
+        };
+        let stored = || std::fs::read_dir(app.state.config.data_dir.join("files/documents")).map(|d| d.count()).unwrap_or(0);
+        // Refused for its amount: the file is kept, named on the page, owned by this session.
+        let refused = send(cookie.clone(), form(&csrf, "12.345", &[]), Some("kept.pdf")).await.unwrap();
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let page = refused.text().await.unwrap();
+        assert!(page.contains("kept.pdf"), "{page}");
+        let token = page.split("name=\"pending_upload\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        assert_eq!((app.scalar_i64("SELECT COUNT(*) FROM pending_uploads").await, stored()), (1, 1));
+        // Another session cannot claim it (its token names nothing of theirs)…
+        let other = page_session(app, "operations", "demo-operations").await.unwrap();
+        let other_page = client.get(app.url("/app/repairs")).header("cookie", &other).send().await.unwrap().text().await.unwrap();
+        let other_csrf = csrf_of(&other_page);
+        let stolen = send(other.clone(), form(&other_csrf, "12.345", &[("pending_upload", token.clone())]), None).await.unwrap();
+        assert!(!stolen.text().await.unwrap().contains("kept.pdf"));
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM pending_uploads").await, 1);
+        // …and taking it off the form removes it, file and all.
+        let removed = send(cookie.clone(), form(&csrf, "12.345", &[("pending_upload", token.clone()), ("remove_pending", "yes".into())]), None).await.unwrap();
+        assert!(!removed.text().await.unwrap().contains("kept.pdf"));
+        assert_eq!((app.scalar_i64("SELECT COUNT(*) FROM pending_uploads").await, stored()), (0, 0));
+        // A file no form claims is swept after a day.
+        let again = send(cookie.clone(), form(&csrf, "12.345", &[]), Some("late.pdf")).await.unwrap().text().await.unwrap();
+        let late = again.split("name=\"pending_upload\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        let now = app.state.clock.now();
+        let swept = batconnect::documents::pending::sweep(&app.state.db, &app.state.storage, now + chrono::Duration::hours(23)).await;
+        assert_eq!(swept, 0, "a file younger than a day stays");
+        let swept = batconnect::documents::pending::sweep(&app.state.db, &app.state.storage, now + chrono::Duration::hours(25)).await;
+        assert_eq!((swept, stored()), (1, 0));
+        // The form still goes through once corrected; the swept file is simply not there.
+        let done = send(cookie.clone(), form(&csrf, "100.00", &[("pending_upload", late)]), None).await.unwrap();
+        let status = done.status();
+        assert_eq!(status, StatusCode::SEE_OTHER, "{}", done.text().await.unwrap());
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM repair_invoices").await, 1);
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM documents").await, 0);
     }
 }
