@@ -162,6 +162,7 @@ const TABLES: &[(&str, Option<&str>)] = &[
     ("ledger_allocations", Some("ledger")),
     ("interim_payments", Some("ledger")),
     ("dtrs", Some("dtr")),
+    ("statement_adjustments", Some("dtr")),
     ("job_runs", Some("jobs")),
     ("documents", Some("documents")),
     ("pending_uploads", Some("documents")),

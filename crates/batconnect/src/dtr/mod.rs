@@ -2,6 +2,7 @@
 //! driver manager, produced by the Sunday chain after the posting step, which applies the
 //! week's earnings to the lease's balances by the payment hierarchy.
 
+pub mod corrections;
 pub mod model;
 pub mod pages;
 pub mod pdf;

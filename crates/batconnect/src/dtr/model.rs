@@ -77,6 +77,35 @@ pub struct DtrContent {
     pub repairs: Vec<RepairLine>,
     #[schema(value_type = String)]
     pub balances_carried_forward: Money,
+    /// Corrections of earlier weeks whose statements were final ("Adjustments to earlier
+    /// weeks"): net pay = gross earnings − total deducted − adjustments.
+    #[serde(default)]
+    pub adjustments: Vec<AdjustmentLine>,
+    /// What this week's earnings paid of the adjustments.
+    #[serde(default)]
+    #[schema(value_type = String, default = "0.00")]
+    pub total_adjustments: Money,
+}
+
+/// A void after an earlier week's statement was final, as the next statement shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AdjustmentLine {
+    /// The finalized statement's week (its Sunday) and number.
+    pub week: String,
+    pub dtr_number: String,
+    /// The voided posting.
+    pub posting_id: i64,
+    pub reason: String,
+    /// The net pay the voided earnings had left, owed back (0.00 for a payment).
+    #[schema(value_type = String)]
+    pub amount: Money,
+    /// What the voided posting had paid of the lease's balances, owed again and paid with
+    /// the deductions above.
+    #[schema(value_type = String)]
+    pub owed_again: Money,
+    /// What this statement's earnings paid of `amount`; the rest stays an open balance.
+    #[schema(value_type = String)]
+    pub paid_this_week: Money,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -185,6 +185,7 @@ async fn render_statement(
                 dl.facts {
                     dt { "Gross earnings" } dd { (money(c.gross_earnings)) }
                     dt { "Deductions" } dd { (money(c.total_deducted)) }
+                    @if !c.adjustments.is_empty() { dt { "Adjustments to earlier weeks" } dd { (money(c.total_adjustments)) } }
                     dt { "Net pay" } dd.stat { (money(c.net_pay)) }
                     dt { "Balances carried" } dd { (money(c.balances_carried_forward)) }
                     @if c.credit_applied.is_positive() { dt { "Credit applied" } dd { (money(c.credit_applied)) } }
@@ -202,6 +203,32 @@ async fn render_statement(
                         }
                     }
                     tfoot { tr { td { "Total" } (money_cell(c.total_deducted)) (money_cell(c.balances_carried_forward)) } }
+                }
+            }
+        }
+        @if !c.adjustments.is_empty() {
+            section.card aria-label="Adjustments to earlier weeks" {
+                h2 { "Adjustments to earlier weeks" }
+                p.muted { "Postings voided after an earlier week's statement was final. That statement stays as it was; what was paid out is owed back here, and what the voided posting had paid is owed again with the deductions above." }
+                div.table-wrap tabindex="0" role="region" aria-label="Adjustments" {
+                    table {
+                        thead { tr {
+                            th { "Week" } th { "Statement" } th { "Posting" } th { "Reason" }
+                            th.num { "Owed again" } th.num { "Owed back" } th.num { "Paid this week" }
+                        } }
+                        tbody {
+                            @for a in &c.adjustments {
+                                tr {
+                                    td { (date(&a.week)) }
+                                    td { (a.dtr_number) }
+                                    td { a href={ (PREFIX) "/ledger/postings/" (a.posting_id) } { (a.posting_id) } }
+                                    td { (a.reason) }
+                                    (money_cell(a.owed_again)) (money_cell(a.amount)) (money_cell(a.paid_this_week))
+                                }
+                            }
+                        }
+                        tfoot { tr { td colspan="6" { "Adjustments paid this week" } (money_cell(c.total_adjustments)) } }
+                    }
                 }
             }
         }

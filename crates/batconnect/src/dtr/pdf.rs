@@ -54,14 +54,16 @@ pub fn render(dtr: &Dtr, now: DateTime<Utc>, timezone: Tz) -> Vec<u8> {
         ],
         columns: 2,
     });
-    doc.blocks.push(Block::SummaryBox {
-        items: vec![
-            ("Gross earnings".into(), usd(c.gross_earnings)),
-            ("Deductions".into(), usd(c.total_deducted)),
-            ("Net pay".into(), usd(c.net_pay)),
-            ("Balances carried".into(), usd(c.balances_carried_forward)),
-        ],
-    });
+    let mut summary = vec![
+        ("Gross earnings".into(), usd(c.gross_earnings)),
+        ("Deductions".into(), usd(c.total_deducted)),
+    ];
+    if !c.adjustments.is_empty() {
+        summary.push(("Adjustments".into(), usd(c.total_adjustments)));
+    }
+    summary.push(("Net pay".into(), usd(c.net_pay)));
+    summary.push(("Balances carried".into(), usd(c.balances_carried_forward)));
+    doc.blocks.push(Block::SummaryBox { items: summary });
     if c.credit_applied.is_positive() {
         doc.blocks.push(Block::Paragraph(format!(
             "Credit applied: {} of the driver's credit (interim payments beyond what was owed) paid \
@@ -95,6 +97,50 @@ pub fn render(dtr: &Dtr, now: DateTime<Utc>, timezone: Tz) -> Vec<u8> {
             c.balances_carried_forward.to_string(),
         ]),
     });
+    if !c.adjustments.is_empty() {
+        doc.blocks
+            .push(Block::Heading("Adjustments to earlier weeks".into()));
+        doc.blocks.push(Block::Paragraph(
+            "Postings voided after an earlier week's statement was final. That statement stays as it was; \
+             what was paid out is owed back here, and what the voided posting had paid is owed again with the deductions above."
+                .into(),
+        ));
+        doc.blocks.push(Block::Table {
+            columns: vec![
+                Column::date("Week", 1.6),
+                Column::text("Statement", 2.2),
+                Column::text("Posting", 1.2),
+                Column::text("Reason", 3.6),
+                Column::money("Owed again", 1.6),
+                Column::money("Owed back", 1.6),
+                Column::money("Paid this week", 1.6),
+            ],
+            rows: c
+                .adjustments
+                .iter()
+                .map(|a| {
+                    vec![
+                        a.week.clone(),
+                        a.dtr_number.clone(),
+                        a.posting_id.to_string(),
+                        a.reason.clone(),
+                        a.owed_again.to_string(),
+                        a.amount.to_string(),
+                        a.paid_this_week.to_string(),
+                    ]
+                })
+                .collect(),
+            total_row: Some(vec![
+                "Adjustments paid this week".into(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                c.total_adjustments.to_string(),
+            ]),
+        });
+    }
     doc.blocks.push(Block::Heading("Repairs".into()));
     if c.repairs.is_empty() {
         doc.blocks.push(Block::Paragraph(

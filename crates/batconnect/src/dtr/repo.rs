@@ -327,3 +327,165 @@ pub async fn finalized_without_pdf(pool: &AnyPool) -> Result<i64, sqlx::Error> {
     .fetch_one(pool)
     .await
 }
+
+/// The finalized statement of `lease` for `week`: its id and number.
+pub async fn finalized_statement<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    lease: i64,
+    week: &str,
+) -> Result<Option<(i64, String)>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT id, dtr_number FROM dtrs WHERE lease_id = $1 AND week_start = $2 AND status = 'Finalized'",
+    )
+    .bind(lease)
+    .bind(week)
+    .fetch_optional(db)
+    .await?;
+    row.map(|r| Ok((r.try_get("id")?, r.try_get("dtr_number")?)))
+        .transpose()
+}
+
+/// The lease's statements after `week` (their weeks and whether each is a draft), oldest first.
+pub async fn statements_after(
+    tx: &mut Tx,
+    lease: i64,
+    week: &str,
+) -> Result<Vec<(String, bool)>, sqlx::Error> {
+    sqlx::query("SELECT week_start, status FROM dtrs WHERE lease_id = $1 AND week_start > $2 ORDER BY week_start")
+        .bind(lease)
+        .bind(week)
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get("week_start")?,
+                r.try_get::<String, _>("status")? == "Draft",
+            ))
+        })
+        .collect()
+}
+
+/// A correction after a statement was final (see `dtr::corrections`).
+pub struct NewAdjustment<'a> {
+    pub lease_id: i64,
+    pub voided_posting_id: i64,
+    pub finalized_dtr_id: i64,
+    pub week: &'a str,
+    pub due_week: &'a str,
+    pub reason: &'a str,
+    pub amount_cents: i64,
+    pub owed_again_cents: i64,
+    pub obligation_posting_id: Option<i64>,
+    pub created_by: &'a str,
+    pub created_on: &'a str,
+}
+
+pub async fn insert_adjustment(tx: &mut Tx, a: &NewAdjustment<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO statement_adjustments (lease_id, voided_posting_id, finalized_dtr_id, week, due_week, reason, \
+         amount_cents, owed_again_cents, obligation_posting_id, created_by, created_on) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(a.lease_id)
+    .bind(a.voided_posting_id)
+    .bind(a.finalized_dtr_id)
+    .bind(a.week)
+    .bind(a.due_week)
+    .bind(a.reason)
+    .bind(a.amount_cents)
+    .bind(a.owed_again_cents)
+    .bind(a.obligation_posting_id)
+    .bind(a.created_by)
+    .bind(a.created_on)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// An adjustment as a statement shows it.
+pub struct AdjustmentRow {
+    pub lease_id: i64,
+    pub voided_posting_id: i64,
+    pub dtr_number: String,
+    pub week: String,
+    pub due_week: String,
+    pub reason: String,
+    pub amount_cents: i64,
+    pub owed_again_cents: i64,
+}
+
+/// The adjustments of these leases carried by the statement of `week`, or by an earlier one
+/// whose obligation is named in `also` (`ADJ-<posting>` references still being paid).
+pub async fn adjustments_for(
+    tx: &mut Tx,
+    leases: &[i64],
+    week: &str,
+    also: &[i64],
+) -> Result<Vec<AdjustmentRow>, sqlx::Error> {
+    if leases.is_empty() {
+        return Ok(Vec::new());
+    }
+    let also = if also.is_empty() {
+        String::new()
+    } else {
+        format!(" OR a.voided_posting_id IN ({})", id_list(also))
+    };
+    sqlx::query(&format!(
+        "SELECT a.lease_id, a.voided_posting_id, d.dtr_number, a.week, a.due_week, a.reason, a.amount_cents, a.owed_again_cents \
+         FROM statement_adjustments a JOIN dtrs d ON d.id = a.finalized_dtr_id \
+         WHERE a.lease_id IN ({}) AND (a.due_week = $1{also}) ORDER BY a.lease_id, a.week, a.id",
+        id_list(leases)
+    ))
+    .persistent(false)
+    .bind(week)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(AdjustmentRow {
+            lease_id: r.try_get("lease_id")?,
+            voided_posting_id: r.try_get("voided_posting_id")?,
+            dtr_number: r.try_get("dtr_number")?,
+            week: r.try_get("week")?,
+            due_week: r.try_get("due_week")?,
+            reason: r.try_get("reason")?,
+            amount_cents: r.try_get("amount_cents")?,
+            owed_again_cents: r.try_get("owed_again_cents")?,
+        })
+    })
+    .collect()
+}
+
+/// A lease's corrections after final statements, oldest first: the adjustment and its
+/// obligation posting (when it took back net pay).
+pub async fn adjustments_of_lease(
+    pool: &AnyPool,
+    lease: i64,
+) -> Result<Vec<(AdjustmentRow, Option<i64>)>, sqlx::Error> {
+    sqlx::query(
+        "SELECT a.lease_id, a.voided_posting_id, d.dtr_number, a.week, a.due_week, a.reason, a.amount_cents, \
+         a.owed_again_cents, a.obligation_posting_id \
+         FROM statement_adjustments a JOIN dtrs d ON d.id = a.finalized_dtr_id WHERE a.lease_id = $1 ORDER BY a.week, a.id",
+    )
+    .bind(lease)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok((
+            AdjustmentRow {
+                lease_id: r.try_get("lease_id")?,
+                voided_posting_id: r.try_get("voided_posting_id")?,
+                dtr_number: r.try_get("dtr_number")?,
+                week: r.try_get("week")?,
+                due_week: r.try_get("due_week")?,
+                reason: r.try_get("reason")?,
+                amount_cents: r.try_get("amount_cents")?,
+                owed_again_cents: r.try_get("owed_again_cents")?,
+            },
+            r.try_get("obligation_posting_id")?,
+        ))
+    })
+    .collect()
+}

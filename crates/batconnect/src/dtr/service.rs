@@ -14,7 +14,7 @@ use domain::ledger::{allocate, Allocation, Category};
 use domain::money::Money;
 use domain::status::LeaseType;
 
-use super::model::{CategoryLine, DtrContent, GenerationReport, Party, RepairLine};
+use super::model::{AdjustmentLine, CategoryLine, DtrContent, GenerationReport, Party, RepairLine};
 use super::repo;
 use crate::db::{timestamp, Db, Tx};
 use crate::error::AppError;
@@ -278,18 +278,45 @@ async fn statement_contents(
     let keys = crate::ledger::repo::balance_keys(tx, &balance_ids).await?;
     let mut deducted: HashMap<(i64, Category), Money> = HashMap::new();
     let mut paid_this_week: HashMap<String, i64> = HashMap::new();
+    // What the week's earnings paid of corrections of earlier weeks, by voided posting.
+    let mut adjustments_paid: HashMap<i64, Money> = HashMap::new();
     for (payment, balance, amount) in allocations {
         let (Some(lease), Some((category, reference))) =
             (lease_of_payment.get(&payment), keys.get(&balance))
         else {
             continue;
         };
+        if *category == Category::Misc {
+            if let Some(voided) = super::corrections::adjusted_posting(reference) {
+                *adjustments_paid.entry(voided).or_default() += amount;
+                continue;
+            }
+        }
         *deducted.entry((*lease, *category)).or_default() += amount;
         if *category == Category::Repair {
             *paid_this_week.entry(reference.clone()).or_default() += amount.cents();
         }
     }
     let outstanding = crate::ledger::repo::open_by_category(tx, leases, week.week_end()).await?;
+    let also: Vec<i64> = adjustments_paid.keys().copied().collect();
+    let mut adjustments: HashMap<i64, Vec<AdjustmentLine>> = HashMap::new();
+    for row in repo::adjustments_for(tx, leases, &week.to_string(), &also).await? {
+        adjustments
+            .entry(row.lease_id)
+            .or_default()
+            .push(AdjustmentLine {
+                paid_this_week: adjustments_paid
+                    .get(&row.voided_posting_id)
+                    .copied()
+                    .unwrap_or_default(),
+                week: row.week,
+                dtr_number: row.dtr_number,
+                posting_id: row.voided_posting_id,
+                reason: row.reason,
+                amount: Money::from_cents(row.amount_cents),
+                owed_again: Money::from_cents(row.owed_again_cents),
+            });
+    }
     let mut repairs = repair_lines(tx, leases, week, &paid_this_week).await?;
     let categories: Vec<Category> = Category::ALL
         .iter()
@@ -311,6 +338,8 @@ async fn statement_contents(
             .collect();
         let total_deducted: Money = lines.iter().map(|l| l.deducted).sum();
         let gross_earnings = gross.get(lease).copied().unwrap_or_default();
+        let adjustments = adjustments.remove(lease).unwrap_or_default();
+        let total_adjustments: Money = adjustments.iter().map(|a| a.paid_this_week).sum();
         contents.push((
             *lease,
             DtrContent {
@@ -318,12 +347,14 @@ async fn statement_contents(
                 week_end: week.week_end().to_string(),
                 party: party(summary),
                 gross_earnings,
-                net_pay: gross_earnings - total_deducted,
+                net_pay: gross_earnings - total_deducted - total_adjustments,
                 credit_applied: credit_applied.get(lease).copied().unwrap_or_default(),
                 balances_carried_forward: lines.iter().map(|l| l.outstanding).sum(),
                 categories: lines,
                 total_deducted,
                 repairs: repairs.remove(lease).unwrap_or_default(),
+                adjustments,
+                total_adjustments,
             },
         ));
     }

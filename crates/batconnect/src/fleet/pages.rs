@@ -430,6 +430,7 @@ async fn render_lease(
         let end = l.end_date.as_deref().map(date).unwrap_or_default();
         format!("The lease ended on {end} ({}).", l.status.as_str())
     });
+    let corrections = crate::dtr::corrections::of_lease(state.db.reader(), id).await?;
     let title = format!("Lease {}", l.lease_id);
     let content = html! {
         div.actions { (badge(l.status.as_str())) }
@@ -454,6 +455,28 @@ async fn render_lease(
                             a href={ (PREFIX) "/fleet/drivers/" (d.driver_id) } { (d.full_name) }
                             " (" (d.driver_business_id) ", TLC " (d.tlc_license_no) ") · "
                             @if d.is_driver_manager { "driver manager" } @else { "additional driver" }
+                        }
+                    }
+                }
+            }
+        }
+        @if !corrections.is_empty() {
+            section.card aria-label="Corrections after final statements" {
+                h2 { "Corrections after final statements" }
+                p.muted { "Postings voided after the statement that counted them was final. The statement stays as it was; the correction is carried by the statement of the week shown, or, once the lease's last statement is final, stays an open balance of the lease." }
+                div.table-wrap tabindex="0" role="region" aria-label="Corrections" {
+                    table {
+                        thead { tr { th { "Week" } th { "Statement" } th { "Posting" } th { "Reason" } th { "Carried by" } th.num { "Owed again" } th.num { "Owed back" } th.num { "Still open" } } }
+                        tbody {
+                            @for a in &corrections {
+                                tr {
+                                    td { (date(&a.week)) } td { (a.dtr_number) }
+                                    td { a href={ (PREFIX) "/ledger/postings/" (a.posting_id) } { (a.posting_id) } }
+                                    td { (a.reason) }
+                                    td { "week of " (date(&a.carried_by_week)) }
+                                    (money_cell(a.owed_again)) (money_cell(a.amount)) (money_cell(a.still_open))
+                                }
+                            }
                         }
                     }
                 }

@@ -108,4 +108,21 @@ pub struct VoidRequest {
 pub struct VoidOutcome {
     pub voided_posting_id: i64,
     pub reversal_posting_id: i64,
+    /// The finalized statements that counted the voided posting (earnings or a payment of
+    /// their week). They stay exactly as handed to the driver; the correction is carried as
+    /// `carried_as` says. Empty when no finalized statement counted it.
+    pub finalized_statements: Vec<FinalizedStatementRef>,
+    /// `next_statement`: the lease's first statement not yet finalized shows the correction
+    /// under "Adjustments to earlier weeks"; `open_balance`: the lease has ended and its last
+    /// statement is final, so the correction stays an open balance of the lease. Null when
+    /// no finalized statement counted the posting.
+    pub carried_as: Option<String>,
+}
+
+/// A finalized statement a void changed the figures of.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FinalizedStatementRef {
+    pub dtr_number: String,
+    /// The statement's week (its Sunday).
+    pub week: String,
 }

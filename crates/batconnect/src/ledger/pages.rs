@@ -268,6 +268,12 @@ async fn render_posting(
     let may_void = may_finance(signed)
         && p.status == PostingStatus::Posted
         && p.entry_type != EntryType::Reversal;
+    // The finalized statement a void would leave as it is, and correct on the next one.
+    let counted = if may_void {
+        crate::dtr::corrections::counting_statement(pool, &p).await?
+    } else {
+        None
+    };
     let title = format!("Posting {id}");
     let content = html! {
         div.actions {
@@ -344,6 +350,11 @@ async fn render_posting(
                     (csrf(signed))
                     (crate::web::once::fresh())
                     p { (void_consequence(&p, &allocations)) }
+                    @if let Some((_, number, week)) = &counted {
+                        p.notice role="note" {
+                            "Statement " strong { (number) } " of the week of " (date(week)) " is final and counted this posting. It stays exactly as handed to the driver; the lease's next statement not yet final carries the correction under “Adjustments to earlier weeks”."
+                        }
+                    }
                     (field("Reason (10 to 500 characters)", "reason", textarea("reason", "", errors.for_field("reason"), 10..=500), errors.for_field("reason")))
                     div.choice {
                         (checkbox("confirm", "yes", false, true))
@@ -389,7 +400,7 @@ async fn void(
     }
     let mut tx = sent.begin().await?;
     let voided = if refused.is_empty() {
-        service::void_posting(
+        crate::dtr::corrections::void_posting(
             &mut tx,
             state.db.backend(),
             id,

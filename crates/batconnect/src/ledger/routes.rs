@@ -337,7 +337,10 @@ async fn interim_payment_receipt(
 /// Void a posting: a reversal of opposite sign; the original becomes VOIDED. An obligation's
 /// balance is closed as void; a payment's (earnings, interim) allocations are reversed and
 /// the balances it paid reopen. Repair installment obligations are voided by cancelling
-/// their invoice. Accepts an `Idempotency-Key` header.
+/// their invoice. A payment that a finalized statement counted (its lease's statement of
+/// its week) may be voided: that statement stays as it is (`finalized_statements` names
+/// it) and the lease's first statement not yet finalized carries the correction under
+/// "Adjustments to earlier weeks" (`carried_as`). Accepts an `Idempotency-Key` header.
 #[utoipa::path(post, path = "/ledger/postings/{id}/void", tag = "Ledger", request_body = VoidRequest,
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key")),
     responses((status = 200, body = VoidOutcome), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -364,7 +367,9 @@ async fn void_posting(
         return Ok(reply);
     }
     let mut tx = state.db.begin().await?;
-    let outcome = service::void_posting(
+    // Through the statements' corrections: a void a finalized statement counted is carried
+    // by the lease's next statement.
+    let outcome = crate::dtr::corrections::void_posting(
         &mut tx,
         state.db.backend(),
         id,

@@ -298,5 +298,7 @@ pub async fn void_posting(
     Ok(VoidOutcome {
         voided_posting_id: posting_id,
         reversal_posting_id: reversal_id,
+        finalized_statements: Vec::new(),
+        carried_as: None,
     })
 }

@@ -281,7 +281,11 @@ async fn the_accessibility_check_sees_a_violation() {
 }
 
 /// Signs in through the console's form (no browser); the session cookie, or the status.
-async fn page_session(app: &TestApp, username: &str, password: &str) -> Result<String, StatusCode> {
+pub async fn page_session(
+    app: &TestApp,
+    username: &str,
+    password: &str,
+) -> Result<String, StatusCode> {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -14,6 +14,8 @@ use crate::helpers::TestApp;
 
 /// The week the trials act in: the clock's current payment period (see `default_now`).
 pub const WEEK: &str = "2026-11-22";
+/// An earlier week whose statement is final before the trial.
+pub const FINAL_WEEK: &str = "2026-11-01";
 
 /// Every action that writes money.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -21,6 +23,7 @@ pub enum Action {
     RecordEarnings,
     RecordEarningsFile,
     VoidEarnings,
+    VoidFinalizedEarnings,
     InterimPayment,
     VoidInterim,
     ManualObligation,
@@ -36,10 +39,11 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::RecordEarnings,
         Action::RecordEarningsFile,
         Action::VoidEarnings,
+        Action::VoidFinalizedEarnings,
         Action::InterimPayment,
         Action::VoidInterim,
         Action::ManualObligation,
@@ -59,6 +63,7 @@ impl Action {
             Action::RecordEarnings => "earnings",
             Action::RecordEarningsFile => "earnings-file",
             Action::VoidEarnings => "void-earnings",
+            Action::VoidFinalizedEarnings => "void-final-earnings",
             Action::InterimPayment => "interim",
             Action::VoidInterim => "void-interim",
             Action::ManualObligation => "obligation",
@@ -100,6 +105,8 @@ pub struct World {
     pub obligation_posting: i64,
     /// The week's earnings credit: the void's.
     pub earnings_posting: i64,
+    /// Earnings of an earlier week whose statement is final: the correction's.
+    pub finalized_earnings_posting: i64,
     /// An interim payment: the void's.
     pub interim_posting: i64,
     /// The lease's draft statement of the week: finalize's.
@@ -348,6 +355,36 @@ pub async fn prepare(app: &TestApp, n: u32) -> World {
                "allocations": [{"balance_id": open["balance_id"], "amount": "30.00"}]}),
     )
     .await;
+    // An earlier week's statement, final, counting earnings a void will correct.
+    let earlier = created(
+        app,
+        "finance",
+        "/ledger/earnings",
+        json!({"earnings": [{"lease_id": lease_id, "period": FINAL_WEEK, "amount": "60.00"}]}),
+    )
+    .await;
+    let mut tx = app.db.begin().await.unwrap();
+    batconnect::dtr::service::regenerate_for_lease(
+        &mut tx,
+        lease_id,
+        domain::calendar::SundayDate::parse(FINAL_WEEK).unwrap(),
+        app.clock.now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let final_statement = app
+        .scalar_i64(&format!(
+            "SELECT id FROM dtrs WHERE lease_id = {lease_id} AND week_start = '{FINAL_WEEK}'"
+        ))
+        .await;
+    created(
+        app,
+        "finance",
+        &format!("/dtrs/{final_statement}/finalize"),
+        Value::Null,
+    )
+    .await;
     // The lease's draft statement of the week, made the way a lease end makes one.
     let mut tx = app.db.begin().await.unwrap();
     batconnect::dtr::service::regenerate_for_lease(
@@ -371,14 +408,20 @@ pub async fn prepare(app: &TestApp, n: u32) -> World {
         held_invoice: invoices[2].clone(),
         open_balance: open["balance_id"].as_i64().unwrap(),
         obligation_posting: void_me["posting_id"].as_i64().unwrap(),
-        earnings_posting: earnings[0]["posting_id"]
-            .as_i64()
-            .or_else(|| earnings["recorded"][0]["posting_id"].as_i64())
-            .or_else(|| earnings["items"][0]["posting_id"].as_i64())
-            .unwrap_or_else(|| panic!("earnings answer: {earnings}")),
+        earnings_posting: posting_of(&earnings),
         interim_posting: paid["posting_id"].as_i64().unwrap(),
+        finalized_earnings_posting: posting_of(&earlier),
         statement,
     }
+}
+
+/// The posting an earnings answer recorded.
+fn posting_of(earnings: &Value) -> i64 {
+    earnings[0]["posting_id"]
+        .as_i64()
+        .or_else(|| earnings["recorded"][0]["posting_id"].as_i64())
+        .or_else(|| earnings["items"][0]["posting_id"].as_i64())
+        .unwrap_or_else(|| panic!("earnings answer: {earnings}"))
 }
 
 /// The request an action sends for `world`.
@@ -416,6 +459,11 @@ async fn request(
             format!("/ledger/postings/{}/void", world.earnings_posting),
             &finance,
             json!({"reason": "entered for the wrong lease"}),
+        ),
+        Action::VoidFinalizedEarnings => post(
+            format!("/ledger/postings/{}/void", world.finalized_earnings_posting),
+            &finance,
+            json!({"reason": "entered for the wrong week"}),
         ),
         Action::InterimPayment => post(
             "/ledger/interim-payments".into(),
@@ -577,6 +625,25 @@ pub async fn check(app: &TestApp, world: &World) -> Result<(), String> {
         return Err(format!(
             "lease {lease}: a finalized statement was rewritten"
         ));
+    }
+    // Every statement adds up: gross − deducted − adjustments = net pay, never negative.
+    let contents: Vec<String> = sqlx::query_scalar(&format!(
+        "SELECT content FROM dtrs WHERE lease_id = {lease}"
+    ))
+    .fetch_all(app.db.reader())
+    .await
+    .map_err(|e| e.to_string())?;
+    for content in contents {
+        let c: Value = serde_json::from_str(&content).map_err(|e| e.to_string())?;
+        let cents = |name: &str| {
+            let text = c[name].as_str().unwrap_or("0.00");
+            let (whole, part) = text.split_once('.').unwrap_or((text, "0"));
+            whole.parse::<i64>().unwrap_or(0) * 100 + part.parse::<i64>().unwrap_or(0)
+        };
+        let net = cents("gross_earnings") - cents("total_deducted") - cents("total_adjustments");
+        if net != cents("net_pay") || net < 0 {
+            return Err(format!("lease {lease}: a statement does not add up: {c}"));
+        }
     }
     Ok(())
 }

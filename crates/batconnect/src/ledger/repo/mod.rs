@@ -1052,3 +1052,29 @@ pub fn balances_of_references(filter: &mut Where, references: &[String]) {
         references,
     );
 }
+
+/// What is still open of these obligations' balances, by obligation posting.
+pub async fn open_of_obligations(
+    pool: &AnyPool,
+    obligations: &[i64],
+) -> Result<HashMap<i64, Money>, sqlx::Error> {
+    if obligations.is_empty() {
+        return Ok(HashMap::new());
+    }
+    sqlx::query(&format!(
+        "SELECT obligation_posting_id, balance_cents FROM ledger_balances \
+         WHERE status = 'OPEN' AND obligation_posting_id IN ({})",
+        id_list(obligations)
+    ))
+    .persistent(false)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok((
+            r.try_get("obligation_posting_id")?,
+            Money::from_cents(r.try_get("balance_cents")?),
+        ))
+    })
+    .collect()
+}
