@@ -39,7 +39,7 @@ async fn users(
     query: crate::api::extract::RawQuery,
 ) -> Result<Response, PageError> {
     signed.user().require(ADMINS)?;
-    let said = query.get("done").map(str::to_string);
+    let said = notice(&state, &query).await?;
     render(
         &state,
         &signed,
@@ -60,6 +60,11 @@ async fn render(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let all = repo::list(state.db.reader()).await?;
+    // The last active admin is not offered "Disable" (the service refuses it too).
+    let active_admins = all
+        .iter()
+        .filter(|u| u.is_active && u.roles.contains(&Role::Admin))
+        .count();
     // A refused new user comes back with its name and roles (never its password).
     let typed_roles = new_user.map(roles_of);
     let new_role = |role: &Role| match &typed_roles {
@@ -107,11 +112,18 @@ async fn render(
                                         }
                                         button type="submit" { "Reset password" }
                                     }
-                                    @if u.is_active {
+                                    @if u.is_active && u.roles.contains(&Role::Admin) && active_admins <= 1 {
+                                        p.muted { (u.username) " is the only active admin and cannot be disabled: make another user an admin first." }
+                                    } @else if u.is_active {
                                         form method="post" action={ (PREFIX) "/admin/users/" (u.id) "/disable" } {
                                             (csrf(signed))
                                             p { (u.username) " is signed out everywhere and cannot sign in until enabled again." }
-                                            button.danger type="submit" { "Disable " (u.username) }
+                                            @let confirm_id = format!("confirm-disable-{}", u.id);
+                                            div.choice {
+                                                input id=(confirm_id) type="checkbox" name="confirm" value="yes" required;
+                                                label for=(confirm_id) { "Yes, disable " (u.username) }
+                                            }
+                                            button.primary.danger type="submit" { "Disable " (u.username) }
                                         }
                                     } @else {
                                         form method="post" action={ (PREFIX) "/admin/users/" (u.id) "/enable" } {
@@ -184,7 +196,7 @@ async fn create(
         created,
         |user| {
             Done::to(
-                users_page(&format!("User {} created.", user.username)),
+                users_page("created", user.id),
                 format!("user {}", user.username),
             )
         },
@@ -193,12 +205,39 @@ async fn create(
     .await
 }
 
-/// The users page with a notice of what was done.
-fn users_page(said: &str) -> String {
-    let query: String = form_urlencoded::Serializer::new(String::new())
-        .append_pair("done", said)
-        .finish();
-    format!("{PREFIX}/admin/users?{query}")
+/// The users page with the notice of what was done to user `id` (a word of [`notice`]).
+fn users_page(done: &str, id: i64) -> String {
+    format!("{PREFIX}/admin/users?done={done}&user={id}")
+}
+
+/// The notice a users page shows after an action: one of a fixed set of messages, naming the
+/// user as recorded (never text taken from the address).
+async fn notice(
+    state: &AppState,
+    query: &crate::api::extract::RawQuery,
+) -> Result<Option<String>, PageError> {
+    let (Some(done), Some(id)) = (
+        query.get("done"),
+        query.get("user").and_then(|u| u.parse::<i64>().ok()),
+    ) else {
+        return Ok(None);
+    };
+    let Some(user) = repo::list(state.db.reader())
+        .await?
+        .into_iter()
+        .find(|u| u.id == id)
+    else {
+        return Ok(None);
+    };
+    let name = &user.username;
+    Ok(match done {
+        "created" => Some(format!("User {name} created.")),
+        "roles" => Some(format!("Roles of {name} saved.")),
+        "password" => Some(format!("Password of {name} reset; their sessions ended.")),
+        "disabled" => Some(format!("User {name} disabled.")),
+        "enabled" => Some(format!("User {name} enabled.")),
+        _ => None,
+    })
 }
 
 async fn change(
@@ -216,7 +255,7 @@ async fn change(
     let done = match action.as_str() {
         "roles" => service::set_roles(&mut tx, id, &roles_of(&sent.form), user, now)
             .await
-            .map(|_| "Roles saved."),
+            .map(|_| "roles"),
         "password" => service::reset_password(
             &mut tx,
             id,
@@ -226,20 +265,24 @@ async fn change(
             now,
         )
         .await
-        .map(|_| "Password reset; the user's sessions ended."),
+        .map(|_| "password"),
+        "disable" if sent.get("confirm") != Some("yes") => Err(AppError::field(
+            "confirm",
+            "tick the box to confirm disabling the user",
+        )),
         "disable" => service::set_active(&mut tx, id, false, user, now)
             .await
-            .map(|_| "User disabled."),
+            .map(|_| "disabled"),
         "enable" => service::set_active(&mut tx, id, true, user, now)
             .await
-            .map(|_| "User enabled."),
+            .map(|_| "enabled"),
         other => return Err(AppError::NotFound(format!("no such action: {other}")).into()),
     };
     let (state, signed) = (&state, &signed);
     sent.finish(
         tx,
         done,
-        |said| Done::to(users_page(said), *said),
+        |done| Done::to(users_page(done, id), format!("the change of user {id}")),
         async |errors| render(state, signed, &errors, None, None, StatusCode::OK).await,
     )
     .await

@@ -239,8 +239,12 @@ pub async fn reset_password(
 async fn keep_an_admin(tx: &mut Tx, id: i64, what: &str) -> Result<(), AppError> {
     let admins = repo::active_admins(tx).await?;
     if admins == [id] {
+        let name = repo::find_by_id_in(tx, id)
+            .await?
+            .map(|u| u.user.username)
+            .unwrap_or_else(|| id.to_string());
         return Err(AppError::Conflict(format!(
-            "cannot {what} user {id}: they are the last active admin; give another user the admin role first"
+            "cannot {what} {name}: they are the last active admin; give another user the admin role first"
         )));
     }
     Ok(())

@@ -67,6 +67,9 @@ pub struct StepResult {
 pub struct MoveRequest {
     /// `next` (advance to the next step) or `close`.
     pub action: String,
+    /// Why (kept in the case's history): discarding an unfinished case says so.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -148,6 +148,7 @@ async fn move_case(
             &service::Cases::from_state(&state),
             &case_no,
             body.action.trim(),
+            body.reason.as_deref(),
             &user,
             state.clock.now(),
         )

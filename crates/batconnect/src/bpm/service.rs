@@ -280,9 +280,14 @@ pub async fn move_case(
     cases: &Cases<'_>,
     case_no: &str,
     action: &str,
+    reason: Option<&str>,
     user: &CurrentUser,
     now: DateTime<Utc>,
 ) -> Result<CaseRecord, AppError> {
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if reason.is_some_and(|r| r.chars().count() > 500) {
+        return Err(AppError::field("reason", "must be at most 500 characters"));
+    }
     let case = load_case(cases, case_no).await?;
     let flow = cases.flows.flow(&case.prefix).ok_or_else(|| {
         AppError::Misconfigured(format!(
@@ -324,7 +329,7 @@ pub async fn move_case(
     repo::update_case(&mut tx, case_no, status, step.as_deref(), &timestamp(now)).await?;
     let entry = audit::Entry::new(&user.username, "case_moved", "case", case_no)
         .case(case_no, None)
-        .details(serde_json::json!({ "action": action, "status": status.as_str(), "current_step": step }));
+        .details(serde_json::json!({ "action": action, "status": status.as_str(), "current_step": step, "reason": reason }));
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
     load_case(cases, case_no).await

@@ -23,8 +23,11 @@ use crate::house_style::label;
 use crate::state::AppState;
 use crate::web::action::{Done, FormAction};
 use crate::web::layout::{badge, csrf, date, money, money_cell, time};
-use crate::web::list::{listed, Column, Filter, ListPage};
+use crate::web::list::{count, listed, Column, Filter, ListPage};
 use crate::web::{Page, PageError, Signed, PREFIX};
+
+/// The counts of a regeneration the statements list reports after it.
+const REPORT: [&str; 3] = ["made", "replaced", "kept"];
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -50,7 +53,7 @@ async fn list(
         query
             .0
             .iter()
-            .filter(|(k, v)| !v.trim().is_empty() && k != "generated")
+            .filter(|(k, v)| !v.trim().is_empty() && !REPORT.contains(&k.as_str()))
             .cloned()
             .collect(),
     );
@@ -60,7 +63,21 @@ async fn list(
             .push(("week".into(), last_finished_week(&state).to_string()));
     }
     let week = filters.get("week").unwrap_or_default().to_string();
-    let generated = query.get("generated").map(str::to_string);
+    // What a regeneration did: a fixed message, its counts read as numbers.
+    let counts: Vec<Option<i64>> = REPORT
+        .iter()
+        .map(|k| query.get(k).and_then(|n| n.parse().ok()))
+        .collect();
+    let generated = match counts.as_slice() {
+        [Some(made), Some(replaced), Some(kept)] => Some(format!(
+            "Week of {}: {} made, {} replaced, {} kept.",
+            date(&week),
+            count(*made, "statement", "statements"),
+            reports::thousands(*replaced),
+            count(*kept, "finalized statement", "finalized statements"),
+        )),
+        _ => None,
+    };
     let db = state.db.reader();
     let parsed = super::query::dtr_filter(db, &filters).await;
     let listed = listed(parsed, async |(filter, page)| {
@@ -68,6 +85,10 @@ async fn list(
         Ok(DbPage::new(items, total, page))
     })
     .await?;
+    let labels = match &listed {
+        Ok(page) => super::query::lease_labels(db, &page.items).await?,
+        Err(_) => Default::default(),
+    };
     let may = signed.user().has_any(FINANCE);
     let caption = format!("Statements of the week of {}", date(&week));
     let empty = format!(
@@ -118,7 +139,13 @@ async fn list(
             Column::shown("Week", |d: &DtrSummary| {
                 format!("{} – {}", date(&d.week_start), date(&d.week_end))
             }),
-            Column::shown("Lease", |d: &DtrSummary| d.lease_id.to_string()),
+            Column::new("Lease", |d: &DtrSummary| match labels.get(&d.lease_id) {
+                Some((lease, _)) => html! { a href={ (PREFIX) "/fleet/leases/" (d.lease_id) } { (lease) } },
+                None => html! { (d.lease_id) },
+            }),
+            Column::new("Driver", |d: &DtrSummary| {
+                html! { (labels.get(&d.lease_id).and_then(|(_, driver)| driver.as_deref()).unwrap_or("—")) }
+            }),
             Column::money("Gross earnings", |d: &DtrSummary| d.gross_earnings),
             Column::money("Deductions", |d: &DtrSummary| d.total_deducted),
             Column::money("Net pay", |d: &DtrSummary| d.net_pay),
@@ -352,16 +379,10 @@ async fn generate(
         .map_err(|e| AppError::field("week", e.to_string()))?;
     let report =
         service::generate(&state.db, week, &signed.user().username, state.clock.now()).await?;
-    let said = format!(
-        "Week of {}: {} statement(s) made, {} replaced, {} finalized kept.",
-        date(&report.week_start),
-        report.created,
-        report.replaced,
-        report.skipped_finalized
+    let query = format!(
+        "week={week}&made={}&replaced={}&kept={}",
+        report.created, report.replaced, report.skipped_finalized
     );
-    let query: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([("week", week.to_string()), ("generated", said)])
-        .finish();
     Ok(sent
         .remember(Done::to(
             format!("{PREFIX}/dtrs?{query}"),

@@ -63,3 +63,18 @@ pub async fn dtr_filter(
     }
     Ok((filter, page))
 }
+
+/// Each listed statement's lease id and driver name, as people read them, by lease.
+pub async fn lease_labels(
+    pool: &sqlx::AnyPool,
+    items: &[super::model::DtrSummary],
+) -> Result<std::collections::HashMap<i64, (String, Option<String>)>, crate::error::AppError> {
+    let mut leases: Vec<i64> = items.iter().map(|d| d.lease_id).collect();
+    leases.sort_unstable();
+    leases.dedup();
+    Ok(crate::fleet::repo::lease_labels(pool, &leases)
+        .await?
+        .into_iter()
+        .map(|(id, (lease, driver, _))| (id, (lease, driver)))
+        .collect())
+}

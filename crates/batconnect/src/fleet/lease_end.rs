@@ -189,6 +189,8 @@ pub async fn terminate(
         &now_text,
     )
     .await?;
+    // Its medallion is free again once no other lease holds it.
+    super::repo::medallion_follows_leases(tx, lease.medallion_id).await?;
 
     let (corrections, mut credits) =
         correct_rent(tx, &lease, end, end_week, actor, &now_text).await?;

@@ -222,6 +222,7 @@ async fn render_driver(
         medallion_number: None,
         driver_id: Some(id),
         managed_only: false,
+        search: None,
     };
     let (leases, _) = repo::list_leases(
         state.db.reader(),
@@ -338,6 +339,7 @@ async fn leases(
                 medallion_number: q.get("medallion_number").map(|m| m.to_ascii_uppercase()),
                 driver_id: None,
                 managed_only: false,
+                search: q.get("search").map(str::to_string),
             },
             page_of(&q)?,
         ))
@@ -807,8 +809,23 @@ async fn new_records(
     query: RawQuery,
 ) -> Result<Response, PageError> {
     signed.user().require(OPERATORS)?;
+    // A fixed message, the count and kind read as a number and one of four words.
+    let imported = query.get("imported").and_then(|n| n.parse::<i64>().ok());
+    let entity = query
+        .get("entity")
+        .filter(|e| ["drivers", "vehicles", "medallions", "leases"].contains(e));
+    let done = match (imported, entity) {
+        (Some(n), Some(entity)) => {
+            let one = entity.trim_end_matches('s');
+            Some(format!(
+                "{} imported.",
+                crate::web::list::count(n, one, entity)
+            ))
+        }
+        _ => None,
+    };
     let failed = Failed {
-        done: query.get("done").map(str::to_string),
+        done,
         ..Failed::default()
     };
     Ok(render_new(&state, &signed, &failed, StatusCode::OK))
@@ -954,17 +971,24 @@ async fn create_record(
                 ))
             }
             _ => {
+                // The manager by driver id (`DRV-…`) or TLC license, as the clerk knows them.
+                let manager = match repo::driver_by_id_or_tlc(tx, text("manager").trim()).await? {
+                    Some(pk) => super::model::Named::Id(pk),
+                    None => super::model::Named::Key(text("manager")),
+                };
                 let request = super::model::LeaseRequest {
                     lease_id: None,
                     lease_type: text("lease_type"),
                     status: None,
-                    weekly_rate: serde_json::Value::String(text("weekly_rate")),
+                    weekly_rate: serde_json::Value::String(crate::web::money_typed(&text(
+                        "weekly_rate",
+                    ))),
                     vehicle_id: super::model::Named::Key(text("vehicle_id")),
                     medallion_id: super::model::Named::Key(text("medallion_id")),
                     start_date: text("start_date"),
                     end_date: None,
                     drivers: vec![super::model::LeaseDriverRequest {
-                        driver_id: super::model::Named::Key(text("manager")),
+                        driver_id: manager,
                         is_driver_manager: true,
                         is_additional_driver: false,
                     }],
@@ -1058,13 +1082,10 @@ async fn import(
     )
     .await
     {
-        Ok(n) => {
-            let said = format!("{n} record(s) imported.");
-            let query: String = form_urlencoded::Serializer::new(String::new())
-                .append_pair("done", &said)
-                .finish();
-            Ok(see_other(&format!("{PREFIX}/fleet/new?{query}")))
-        }
+        Ok(n) => Ok(see_other(&format!(
+            "{PREFIX}/fleet/new?imported={n}&entity={}",
+            sent.get("entity").unwrap_or_default()
+        ))),
         Err(crate::import::ImportError::BadRows(lines)) => Ok(refused(lines)),
         Err(crate::import::ImportError::Read(_, why)) => Ok(refused(vec![format!(
             "the file could not be read as CSV: {why}"
@@ -1088,6 +1109,7 @@ async fn medallion(
         medallion_number: Some(m.medallion_number.clone()),
         driver_id: None,
         managed_only: false,
+        search: None,
     };
     let (leases, _) = repo::list_leases(
         state.db.reader(),

@@ -413,6 +413,8 @@ pub struct LeaseFilter {
     pub medallion_number: Option<String>,
     pub driver_id: Option<i64>,
     pub managed_only: bool,
+    /// Part of the lease id, or of a driver's name, or a driver's TLC license, any case.
+    pub search: Option<String>,
 }
 
 pub async fn list_leases(
@@ -423,7 +425,13 @@ pub async fn list_leases(
     let filter = "WHERE ($1 IS NULL OR l.status = $1) AND ($2 IS NULL OR l.lease_type = $2) \
          AND ($3 IS NULL OR m.medallion_number = $3) \
          AND ($4 IS NULL OR EXISTS (SELECT 1 FROM lease_drivers ld WHERE ld.lease_id = l.id AND ld.driver_id = $4 \
-              AND (ld.is_driver_manager = 1 OR $5 = 0)))";
+              AND (ld.is_driver_manager = 1 OR $5 = 0))) \
+         AND ($6 IS NULL OR LOWER(l.lease_id) LIKE $6 ESCAPE '\\' OR EXISTS (SELECT 1 FROM lease_drivers sd \
+              JOIN drivers d ON d.id = sd.driver_id WHERE sd.lease_id = l.id \
+              AND (LOWER(d.full_name) LIKE $6 ESCAPE '\\' OR d.tlc_license_no = $7)))";
+    let search = f.search.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let pattern =
+        search.map(|t| format!("%{}%", crate::db::filter::escape_like(&t.to_lowercase())));
     let total: i64 = sqlx::query_scalar(&format!(
         "SELECT COUNT(*) FROM leases l JOIN vehicles v ON v.id = l.vehicle_id JOIN medallions m ON m.id = l.medallion_id {filter}"
     ))
@@ -432,16 +440,20 @@ pub async fn list_leases(
     .bind(&f.medallion_number)
     .bind(f.driver_id)
     .bind(i64::from(f.managed_only))
+    .bind(&pattern)
+    .bind(search)
     .fetch_one(pool)
     .await?;
     let rows = sqlx::query(&format!(
-        "{LEASE_SELECT} {filter} ORDER BY l.lease_id LIMIT $6 OFFSET $7"
+        "{LEASE_SELECT} {filter} ORDER BY l.lease_id LIMIT $8 OFFSET $9"
     ))
     .bind(&f.status)
     .bind(&f.lease_type)
     .bind(&f.medallion_number)
     .bind(f.driver_id)
     .bind(i64::from(f.managed_only))
+    .bind(&pattern)
+    .bind(search)
     .bind(page.per_page)
     .bind(page.offset())
     .fetch_all(pool)
@@ -1236,4 +1248,18 @@ pub async fn taken_values(
         taken.extend(found);
     }
     Ok(taken)
+}
+
+/// A medallion's status follows its leases: `Assigned` while a lease on it is open (In
+/// Progress, Active or Suspended), `Available` once none is. A `Retired` medallion stays so.
+pub async fn medallion_follows_leases(tx: &mut Tx, medallion_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE medallions SET status = CASE WHEN EXISTS (SELECT 1 FROM leases l WHERE l.medallion_id = medallions.id \
+         AND l.status IN ('In Progress', 'Active', 'Suspended')) THEN 'Assigned' ELSE 'Available' END \
+         WHERE id = $1 AND status <> 'Retired'",
+    )
+    .bind(medallion_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

@@ -268,6 +268,7 @@ async fn list_leases(
             .map(|n| n.to_ascii_uppercase()),
         driver_id,
         managed_only,
+        search: None,
     };
     let (items, total) = repo::list_leases(state.db.reader(), &filter, page).await?;
     Ok(Json(Page::new(items, total, page)))

@@ -114,6 +114,7 @@ pub async fn create_lease(
         None => format!("LS-{:06}", next_sequence(tx, "lease").await?),
     };
     let id = repo::insert_lease(tx, &lease, &business_id, &actor.username, &timestamp(now)).await?;
+    repo::medallion_follows_leases(tx, lease.medallion_id).await?;
     audit::record(
         tx,
         audit::Entry::new(&actor.username, "lease_created", "lease", &business_id),
@@ -180,7 +181,35 @@ pub async fn resolve_lease_request(
     }
 }
 
-/// The internal id of a lease named by its internal id (digits) or its lease id.
+/// The internal id of a lease named by its internal id (digits) or its lease id (any
+/// letter case).
 pub async fn lease_named(pool: &sqlx::AnyPool, named: &str) -> Result<Option<i64>, AppError> {
-    Ok(repo::lease_pk(pool, named).await?)
+    match repo::lease_pk(pool, named).await? {
+        Some(id) => Ok(Some(id)),
+        None => Ok(repo::lease_pk(pool, &named.trim().to_ascii_uppercase()).await?),
+    }
+}
+
+/// A lease's id as people read it (`LS-01001`).
+pub async fn lease_business_id(pool: &sqlx::AnyPool, id: i64) -> Result<Option<String>, AppError> {
+    Ok(repo::lease_by_id(pool, id).await?.map(|l| l.lease_id))
+}
+
+/// The leases a person may mean by `text`: part of a lease id, part of a driver's name or a
+/// TLC license, any letter case; at most `limit`, by lease id.
+pub async fn leases_matching(
+    pool: &sqlx::AnyPool,
+    text: &str,
+    limit: i64,
+) -> Result<Vec<super::model::Lease>, AppError> {
+    let filter = repo::LeaseFilter {
+        status: None,
+        lease_type: None,
+        medallion_number: None,
+        driver_id: None,
+        managed_only: false,
+        search: Some(text.to_string()),
+    };
+    let page = crate::db::PageRequest::parse(None, Some(&limit.to_string()))?;
+    Ok(repo::list_leases(pool, &filter, page).await?.0)
 }

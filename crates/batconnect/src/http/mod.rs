@@ -381,8 +381,20 @@ async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
     AppError::NotFound(format!("no such path: {}", uri.path())).into_response()
 }
 
-async fn method_not_allowed() -> AppError {
-    AppError::MethodNotAllowed
+async fn method_not_allowed(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if uri.path().starts_with("/app/") {
+        // A form's address opened as a page (a bookmark, a reload after a refusal, a link
+        // shared): the page the form lives on.
+        if method == axum::http::Method::GET || method == axum::http::Method::HEAD {
+            return crate::web::see_other(&crate::web::page_of_form(uri.path()));
+        }
+        return crate::web::layout::error_page(AppError::MethodNotAllowed);
+    }
+    AppError::MethodNotAllowed.into_response()
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {

@@ -104,9 +104,10 @@ fn body_rule(schema: &str, property: &str, this_year: i64) -> Option<Rule> {
         ("TerminateRequest", "reason") => words(TerminationReason::all_words()),
         ("ManualObligationRequest", "category") => words(manual_categories()),
         ("MoveRequest", "action") => words(vec!["next", "close"]),
+        ("MoveRequest", "reason") => Rule::Length(0, 500),
         ("EarningsRequest", "earnings") => Rule::Items(1, Some(10_000)),
         ("PostInstallmentsRequest", "installment_ids") => Rule::Items(1, Some(1000)),
-        ("VoidRequest", "reason") => Rule::Length(10, 500),
+        ("VoidRequest" | "HoldRequest", "reason") => Rule::Length(10, 500),
         ("LifecycleRequest" | "ManualObligationRequest", "reason") => Rule::Length(1, 500),
         ("InterimPaymentRequest", "payment_method") => Rule::Pattern(
             r"^ *([Cc][Aa][Ss][Hh]|[Cc][Hh][Ee][Cc][Kk]|[Mm][Oo][Nn][Ee][Yy][ _-][Oo][Rr][Dd][Ee][Rr]|[Cc][Aa][Rr][Dd]|[Aa][Cc][Hh]) *$",

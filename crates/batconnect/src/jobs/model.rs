@@ -70,3 +70,25 @@ pub fn run_date(as_of: Option<&str>, today: NaiveDate) -> Result<NaiveDate, AppE
         }
     }
 }
+
+/// What a job does, for people.
+pub fn job_label(job: &str) -> &'static str {
+    match job {
+        POST_DUE_INSTALLMENTS => "Post due repair installments",
+        GENERATE_DTRS => "Make the week's statements (DTRs)",
+        POST_WEEKLY_RENT => "Post the week's lease rent",
+        _ => "Another job",
+    }
+}
+
+/// The week (its Sunday) a run of `job` as of `period` worked for: the statements are the
+/// week that ended before the run; installments and rent are the run's own week.
+pub fn run_week(job: &str, period: &str) -> Option<domain::calendar::SundayDate> {
+    let date = domain::calendar::parse_date(period).ok()?;
+    let week = domain::calendar::SundayDate::containing(date);
+    Some(if job == GENERATE_DTRS {
+        week.previous()
+    } else {
+        week
+    })
+}

@@ -13,7 +13,7 @@ use chrono::DateTime;
 use domain::status::JobStatus;
 use maud::{html, Markup};
 
-use super::model::{JobRun, CHAIN, GENERATE_DTRS, POST_DUE_INSTALLMENTS};
+use super::model::{job_label, run_week, JobRun, CHAIN};
 use super::runner;
 use crate::auth::model::{FINANCE, READERS};
 use crate::error::AppError;
@@ -30,15 +30,6 @@ pub fn router() -> Router<AppState> {
 }
 
 const SHOWN_RUNS: i64 = 30;
-
-/// What a job does, for people.
-fn job_label(job: &str) -> &'static str {
-    match job {
-        POST_DUE_INSTALLMENTS => "Post due repair installments",
-        GENERATE_DTRS => "Make the week's statements (DTRs)",
-        _ => "Post the week's lease rent",
-    }
-}
 
 /// How long a run took (or has been going), as "1 min 05 s".
 fn duration(run: &JobRun) -> String {
@@ -57,21 +48,37 @@ fn duration(run: &JobRun) -> String {
     }
 }
 
+/// A run's counts in words: "12 installments posted, 3 invoices".
 fn counts(run: &JobRun) -> String {
     match &run.counts {
         Some(serde_json::Value::Object(map)) => map
             .iter()
-            .filter(|(_, v)| v.is_number() || v.is_string())
+            .filter(|(k, v)| (v.is_number() || v.is_string()) && k.as_str() != "week_start")
             .map(|(k, v)| {
-                let v = v
-                    .as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| v.to_string());
-                format!("{}: {v}", k.replace('_', " "))
+                let shown = match v.as_i64() {
+                    Some(n) => reports::thousands(n),
+                    None => v
+                        .as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string()),
+                };
+                format!("{shown} {}", k.replace('_', " "))
             })
             .collect::<Vec<_>>()
-            .join(", "),
+            .join(" · "),
         _ => String::new(),
+    }
+}
+
+/// The week a run worked for, as "11/22/2026 – 11/28/2026".
+fn week_shown(run: &JobRun) -> String {
+    match run_week(&run.job_name, &run.period) {
+        Some(week) => format!(
+            "{} – {}",
+            date(&week.to_string()),
+            date(&week.week_end().to_string())
+        ),
+        None => date(&run.period),
     }
 }
 
@@ -83,7 +90,7 @@ fn runs_table(runs: &[JobRun], timezone: chrono_tz::Tz) -> Markup {
             @if runs.is_empty() {
                 p.empty { "No run recorded yet." }
             } @else {
-                table {
+                table.wrap {
                     caption.muted { "The latest runs, newest first" }
                     thead { tr {
                         th { "Job" } th { "Week" } th { "Status" } th { "Started" } th { "Heartbeat" }
@@ -93,7 +100,7 @@ fn runs_table(runs: &[JobRun], timezone: chrono_tz::Tz) -> Markup {
                         @for r in runs {
                             tr {
                                 td { (job_label(&r.job_name)) }
-                                td { (date(&r.period)) }
+                                td { (week_shown(r)) }
                                 td { (badge(r.status.as_str())) }
                                 td { (time(&r.started_on, timezone)) }
                                 td { (time(&r.heartbeat_on, timezone)) }

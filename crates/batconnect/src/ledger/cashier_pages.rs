@@ -127,9 +127,32 @@ async fn lease_and_balances(
     if named.is_empty() {
         return Ok(None);
     }
-    let Some(id) = crate::fleet::service::lease_named(state.db.reader(), named).await? else {
-        return Err(AppError::field("lease", format!("no lease {named}")));
+    let id = match crate::fleet::service::lease_named(state.db.reader(), named).await? {
+        Some(id) => id,
+        None => match crate::fleet::service::leases_matching(state.db.reader(), named, 2)
+            .await?
+            .as_slice()
+        {
+            // One lease answers to it (part of its id, its driver's name or TLC license).
+            [one] => one.id,
+            [] => {
+                return Err(AppError::field(
+                    "lease",
+                    format!("no lease matches “{named}”: type a lease id or part of it, a driver's name or a TLC license"),
+                ))
+            }
+            _ => {
+                return Err(AppError::field(
+                    "lease",
+                    format!("several leases match “{named}”: choose one below"),
+                ))
+            }
+        },
     };
+    let named = crate::fleet::service::lease_business_id(state.db.reader(), id)
+        .await?
+        .unwrap_or_else(|| named.to_string());
+    let named = named.as_str();
     let mut balances = repo::open_balances_to_show(state.db.reader(), id).await?;
     balances.sort_by_key(|(b, _)| {
         (
@@ -161,7 +184,7 @@ impl Entered {
         let text = |name: &str| form.get(name).unwrap_or_default().to_string();
         Entered {
             lease: text("lease"),
-            amount: text("amount"),
+            amount: crate::web::money_typed(&text("amount")),
             payment_date: text("payment_date"),
             method: text("payment_method"),
             check_number: text("check_number"),
@@ -175,7 +198,7 @@ impl Entered {
                 .iter()
                 .filter_map(|(k, v)| {
                     let id = k.strip_prefix("pay_")?.parse::<i64>().ok()?;
-                    Some((id, v.trim().to_string())).filter(|(_, v)| !v.is_empty())
+                    Some((id, crate::web::money_typed(v))).filter(|(_, v)| !v.is_empty())
                 })
                 .collect(),
         }
@@ -304,17 +327,21 @@ async fn render_new(
         Ok(found) => found,
         Err(AppError::Validation(e)) => {
             let errors = FieldErrors(e);
+            let matches =
+                crate::fleet::service::leases_matching(state.db.reader(), &entered.lease, 20)
+                    .await?;
             return Ok(render_picker(
                 signed,
                 entered,
                 &errors,
+                &matches,
                 StatusCode::UNPROCESSABLE_ENTITY,
             ));
         }
         Err(other) => return Err(other.into()),
     };
     let Some((_, lease, balances)) = found else {
-        return Ok(render_picker(signed, entered, errors, status));
+        return Ok(render_picker(signed, entered, errors, &[], status));
     };
     let today = domain::calendar::local_date(state.clock.now(), state.config.timezone).to_string();
     let chosen = |id: i64| {
@@ -326,7 +353,7 @@ async fn render_new(
             .unwrap_or_default()
     };
     let content = html! {
-        (picker(entered, errors))
+        (picker(entered, errors, &[]))
         form.card method="post" action={ (PREFIX) "/interim-payments/new" } aria-label="Payment" {
             (csrf(signed))
             input type="hidden" name=(crate::web::once::FIELD) value=(entered.once);
@@ -399,11 +426,26 @@ async fn render_new(
     .render_with(status, content))
 }
 
-fn picker(entered: &Entered, errors: &FieldErrors) -> Markup {
+fn picker(
+    entered: &Entered,
+    errors: &FieldErrors,
+    matches: &[crate::fleet::model::Lease],
+) -> Markup {
     html! {
         form.card method="get" action={ (PREFIX) "/interim-payments/new" } aria-label="Lease" {
-            (input_field("Lease (LS-… or id)", "lease", &entered.lease, "search", errors))
+            (input_field("Lease (its id or part of it, a driver's name or TLC license)", "lease", &entered.lease, "search", errors))
             button type="submit" { "Show open balances" }
+            @if !matches.is_empty() {
+                ul.matches aria-label="Leases that match" {
+                    @for l in matches {
+                        li {
+                            a href={ (PREFIX) "/interim-payments/new?lease=" (l.lease_id) } { (l.lease_id) }
+                            " · " (l.drivers.iter().find(|d| d.is_driver_manager).map(|d| d.full_name.as_str()).unwrap_or("—"))
+                            " · medallion " (l.medallion_number) " · " (l.status.as_str())
+                        }
+                    }
+                }
+            }
         }
     }
 }
@@ -412,6 +454,7 @@ fn render_picker(
     signed: &Signed,
     entered: &Entered,
     errors: &FieldErrors,
+    matches: &[crate::fleet::model::Lease],
     status: StatusCode,
 ) -> Response {
     Page {
@@ -423,7 +466,7 @@ fn render_picker(
         signed: Some(signed),
         section: "ledger",
     }
-    .render_with(status, picker(entered, errors))
+    .render_with(status, picker(entered, errors, matches))
 }
 
 async fn review_or_take(
@@ -441,10 +484,13 @@ async fn review_or_take(
         action
     };
     let sent = action.open_form(&state, &signed, form, b"").await?;
-    let entered = Entered::from_form(&sent.form);
-    let Some((lease_id, _, balances)) = lease_and_balances(&state, &entered.lease).await? else {
+    let mut entered = Entered::from_form(&sent.form);
+    let Some((lease_id, lease, balances)) = lease_and_balances(&state, &entered.lease).await?
+    else {
         return Err(AppError::field("lease", "name the lease").into());
     };
+    // The lease as found (`LS-01001` for "ahmed"): what the review shows and the form sends.
+    entered.lease = lease;
     let (state, signed, entered) = (&state, &signed, &entered);
     let page = async |errors: FieldErrors| {
         render_new(
@@ -594,6 +640,7 @@ async fn detail(
             section.card aria-label="What it paid" {
                 h2 { "What it paid" }
                 @if d.allocations.is_empty() { p.empty { "No balance: all of it is the driver's credit." } } @else {
+                    div.table-wrap tabindex="0" role="region" aria-label="What it paid" {
                     table {
                         thead { tr { th { "Balance" } th { "Category" } th.num { "Paid" } th.num { "Left now" } } }
                         tbody {
@@ -601,6 +648,7 @@ async fn detail(
                                 tr { td { (a.reference_id) @if a.reversed { " (reversed)" } } td { (a.category) } (money_cell(a.amount)) (money_cell(a.balance_now)) }
                             }
                         }
+                    }
                     }
                 }
             }

@@ -447,7 +447,13 @@ async fn earnings_form(
     let outcome = EarningsOutcome {
         recorded: query
             .get("recorded")
-            .map(|n| format!("{n} earnings row(s) recorded.")),
+            .and_then(|n| n.parse::<i64>().ok())
+            .map(|n| {
+                format!(
+                    "{} recorded.",
+                    crate::web::list::count(n, "earnings row", "earnings rows")
+                )
+            }),
         ..EarningsOutcome::default()
     };
     Ok(render_earnings(&state, &signed, &outcome, StatusCode::OK))
@@ -527,7 +533,7 @@ async fn earnings_one(
         lease_id: serde_json::Value::String(sent.raw("lease_id").trim().to_string()),
         driver_id: None,
         period: sent.raw("period").trim().to_string(),
-        amount: serde_json::Value::String(sent.raw("amount").trim().to_string()),
+        amount: serde_json::Value::String(crate::web::money_typed(&sent.raw("amount"))),
     };
     let now = state.clock.now();
     let mut tx = sent.begin().await?;

@@ -24,6 +24,13 @@ pub struct LifecycleRequest {
     pub reason: String,
 }
 
+/// Why an invoice is put on hold, in 10 to 500 characters: shown on the invoice while it is
+/// held.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct HoldRequest {
+    pub reason: String,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LifecycleOutcome {
     pub repair_id: String,
@@ -126,6 +133,14 @@ pub async fn change(
     timezone: chrono_tz::Tz,
 ) -> Result<LifecycleOutcome, AppError> {
     let reason = reason.trim();
+    // A hold stops money coming in: like a void, it says why in 10 to 500 characters (the
+    // invoice shows it while it is held).
+    if action == Action::Hold && !(10..=500).contains(&reason.chars().count()) {
+        return Err(AppError::field(
+            "reason",
+            "must say why in 10 to 500 characters",
+        ));
+    }
     if reason.is_empty() || reason.chars().count() > 500 {
         return Err(AppError::field(
             "reason",

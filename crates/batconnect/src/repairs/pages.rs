@@ -46,6 +46,7 @@ pub fn router(max_upload_bytes: usize) -> Router<AppState> {
                 .post(wizard_submit)
                 .layer(axum::extract::DefaultBodyLimit::max(form_limit)),
         )
+        .route("/app/cases/{case_no}/discard", post(discard_case))
         .route("/app/repairs/{repair_id}", get(invoice))
         .route("/app/repairs/{repair_id}/receipt", get(receipt))
         .route("/app/repairs/{repair_id}/{action}", post(change))
@@ -118,7 +119,12 @@ async fn dashboard(State(state): State<AppState>, signed: Signed) -> Result<Resp
                 @match runs.first() {
                     Some(run) => {
                         dl.facts {
-                            dt { "Last run" } dd { (run.job_name) " for the week of " (date(&run.period)) }
+                            dt { "Last run" } dd {
+                                (crate::jobs::model::job_label(&run.job_name))
+                                @if let Some(week) = crate::jobs::model::run_week(&run.job_name, &run.period) {
+                                    " for the week of " (date(&week.to_string()))
+                                }
+                            }
                             dt { "Status" } dd { (badge(run.status.as_str())) }
                             dt { "Started" } dd { (time(&run.started_on, tz)) }
                             @if let Some(error) = &run.error { dt { "Error" } dd { (error) } }
@@ -161,7 +167,15 @@ async fn list(
     query: RawQuery,
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
-    let filters = query.filled();
+    // `discarded` is the notice of a discarded case, not a filter.
+    let filters = RawQuery(
+        query
+            .filled()
+            .0
+            .into_iter()
+            .filter(|(k, _)| k != "discarded")
+            .collect(),
+    );
     let db = state.db.reader();
     let parsed = InvoiceQuery::parse(&filters, true, state.db.backend());
     let listed = listed(parsed, async |q| {
@@ -176,7 +190,16 @@ async fn list(
         Vec::new()
     };
     let tz = state.config.timezone;
+    // A fixed message; the case number is shown only in the shape case numbers have.
+    let discarded = query.get("discarded").filter(|c| {
+        c.len() <= 20
+            && c.starts_with(CASE_PREFIX)
+            && c[CASE_PREFIX.len()..].bytes().all(|b| b.is_ascii_digit())
+    });
     let above = html! {
+        @if let Some(case_no) = discarded {
+            p.notice role="status" { "Case " (case_no) " was discarded." }
+        }
         @if may_operate {
             form.actions method="post" action={ (PREFIX) "/repairs/new" } {
                 (csrf(&signed))
@@ -514,6 +537,20 @@ fn render_wizard(
                 }
             }
         }
+        @if may_create {
+            details.confirm {
+                summary.button role="button" { "Discard this case…" }
+                form method="post" action={ (PREFIX) "/cases/" (case_no) "/discard" } {
+                    (csrf(signed))
+                    p { "The case is closed without an invoice and no longer listed as unfinished. Its history keeps the reason." }
+                    div.field {
+                        label for="discard-reason" { "Reason (10 to 500 characters)" }
+                        input #discard-reason name="reason" type="text" required minlength="10" maxlength="500";
+                    }
+                    button type="submit" { "Discard case" }
+                }
+            }
+        }
     };
     Page {
         title: "Create Repair Invoice",
@@ -535,7 +572,7 @@ fn schedule_preview(preview: &serde_json::Value) -> Markup {
     html! {
         section aria-label="Schedule preview" {
             h2 { "Schedule preview" }
-            p { (preview["installment_count"]) " weekly installments of " (amount(&preview["weekly_installment"]))
+            p { (crate::web::list::count(preview["installment_count"].as_i64().unwrap_or_default(), "weekly installment", "weekly installments")) " of " (amount(&preview["weekly_installment"]))
                 " for " (amount(&preview["total_amount"])) ". Nothing is saved until you create the invoice." }
             div.table-wrap {
                 table {
@@ -564,7 +601,7 @@ async fn live_preview(
     query: RawQuery,
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
-    let amount = Money::parse_amount(value(&query, "total_amount"));
+    let amount = Money::parse_amount(&crate::web::money_typed(value(&query, "total_amount")));
     let week = domain::calendar::SundayDate::parse(value(&query, "start_week"));
     let current =
         domain::calendar::current_payment_period(state.clock.now(), state.config.timezone);
@@ -583,9 +620,10 @@ async fn live_preview(
                         "weekly_installment": schedule.first().map(|s| s.amount.to_string()),
                         "total_amount": total.to_string(),
                         "schedule": schedule.iter().map(|s| serde_json::json!({
-                            "installment": s.sequence,
-                            "week_start": s.week_start.to_string(),
-                            "week_end": s.week_end.to_string(),
+                            // The step's own preview's names: one drawing for both.
+                            "sequence": s.sequence,
+                            "week_start_date": s.week_start.to_string(),
+                            "week_end_date": s.week_end.to_string(),
                             "amount": s.amount.to_string(),
                             "balance": s.balance.to_string(),
                         })).collect::<Vec<_>>(),
@@ -667,6 +705,33 @@ async fn wizard_submit(
     outcome
 }
 
+/// Discards an unfinished case: closed through the case engine's own move, with the reason
+/// in its history; the list no longer offers it.
+async fn discard_case(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(case_no): Path<String>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let sent = FormAction::for_roles(OPERATORS)
+        .open(&state, &signed, &body)
+        .await?;
+    let reason = sent.get("reason").unwrap_or_default().to_string();
+    if !(10..=500).contains(&reason.chars().count()) {
+        return Err(AppError::field("reason", "must say why in 10 to 500 characters").into());
+    }
+    crate::bpm::service::move_case(
+        &Cases::from_state(&state),
+        &case_no,
+        "close",
+        Some(&reason),
+        signed.user(),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(see_other(&format!("{PREFIX}/repairs?discarded={case_no}")))
+}
+
 /// Keeps the form's file for the session's next try (a preview, a refused form): what the
 /// page shows in place of asking for it again.
 async fn keep_for_next_try(
@@ -695,8 +760,32 @@ async fn submit_wizard(
     let entered = Entered::from_pairs(|n| sent.get(n).map(str::to_string));
     let found = find_driver(state, case_no, &entered.tlc_license_no).await?;
     if let Some(repair_id) = found["repair_id"].as_str() {
-        // Already created (a second click, the back button, another tab): the same invoice.
-        return Ok(see_other(&format!("{PREFIX}/repairs/{repair_id}")));
+        let location = format!("{PREFIX}/repairs/{repair_id}");
+        // Already created. The same form again (a second click, the back button): the same
+        // invoice. Other values (another tab): a conflict, as the API answers, never a
+        // silent visit to the other tab's invoice.
+        let made = service::detail(state.db.reader(), repair_id).await?;
+        let key = |n: &str| {
+            n.chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect::<String>()
+                .to_ascii_uppercase()
+        };
+        let amount = Money::parse_amount(&crate::web::money_typed(&entered.total_amount)).ok();
+        let same = key(&entered.invoice_number) == key(&made.invoice.invoice_number)
+            && entered.invoice_date == made.invoice.invoice_date
+            && amount == Some(made.totals.repair_amount);
+        if same || sent.get("action") != Some("create") {
+            return Ok(see_other(&location));
+        }
+        return Ok(layout::error_page_with(
+            AppError::Conflict(format!(
+                "This case already created invoice {repair_id} ({}, {}) from other values — another tab, or an earlier send; nothing was done this time",
+                made.invoice.invoice_number,
+                money(made.totals.repair_amount)
+            )),
+            Some((&location, repair_id)),
+        ));
     }
     let lease = found["leases"].as_array().and_then(|leases| {
         leases.iter().find(|l| {
@@ -723,7 +812,8 @@ async fn submit_wizard(
                 "invoice_number": entered.invoice_number,
                 "invoice_date": entered.invoice_date,
                 "workshop_type": entered.workshop_type,
-                "total_amount": entered.total_amount,
+                // As people type money ($1,234.56); the step itself stays strict.
+                "total_amount": crate::web::money_typed(&entered.total_amount),
                 "start_week": entered.start_week,
                 // With the file refused, the step only checks: nothing is created.
                 "preview_only": preview_only || !errors.is_empty(),
@@ -865,10 +955,31 @@ fn render_invoice(
         _ => vec![],
     };
     let base = format!("{PREFIX}/repairs/{}", detail.repair_id);
+    // Why it is held, from the latest hold in its history, while it is held.
+    let held_because = (inv.status == InvoiceStatus::Hold)
+        .then(|| {
+            history
+                .iter()
+                .rev()
+                .find(|h| h.details.as_ref().and_then(|d| d["to"].as_str()) == Some("Hold"))
+        })
+        .flatten()
+        .map(|h| {
+            let reason = h
+                .details
+                .as_ref()
+                .and_then(|d| d["reason"].as_str())
+                .unwrap_or_default()
+                .to_string();
+            (reason, h.actor.clone(), h.created_on.clone())
+        });
     let content = html! {
         div.actions {
             (badge(inv.status.as_str()))
             a.button href={ (base) "/receipt" } { "Receipt (PDF)" }
+        }
+        @if let Some((reason, by, on)) = &held_because {
+            p.notice role="status" { strong { "On hold: " } (reason) " — " (by) ", " (time(on, tz)) }
         }
         @if let Some((action, message)) = error {
             p.notice.error role="alert" { "Could not " (action) ": " (message) }
@@ -883,9 +994,10 @@ fn render_invoice(
                             (crate::web::once::fresh())
                             p { (consequence) }
                             @let reason_id = format!("reason-{action}");
+                            @let at_least = if *action == "hold" { 10 } else { 1 };
                             div.field {
-                                label for=(reason_id) { "Reason" }
-                                input id=(reason_id) name="reason" type="text" required maxlength="500";
+                                label for=(reason_id) { @if *action == "hold" { "Reason (10 to 500 characters)" } @else { "Reason" } }
+                                input id=(reason_id) name="reason" type="text" required minlength=(at_least) maxlength="500";
                             }
                             @if *action == "cancel" {
                                 div.choice {
@@ -924,7 +1036,7 @@ fn render_invoice(
             section.card {
                 h2 { "Driver" }
                 dl.facts {
-                    dt { "Name" } dd { (detail.driver.full_name) }
+                    dt { "Name" } dd { a href={ (PREFIX) "/fleet/drivers/" (detail.driver.id) } { (detail.driver.full_name) } }
                     dt { "Driver ID" } dd { (detail.driver.driver_id) }
                     dt { "TLC license" } dd { (detail.driver.tlc_license_no) }
                 }
@@ -933,10 +1045,10 @@ fn render_invoice(
                 h2 { "Vehicle and lease" }
                 dl.facts {
                     dt { "Vehicle" } dd { (detail.vehicle.year) " " (detail.vehicle.make) " " (detail.vehicle.model) }
-                    dt { "VIN" } dd { (detail.vehicle.vin) }
+                    dt { "VIN" } dd { a href={ (PREFIX) "/fleet/vehicles/" (detail.vehicle.id) } { (detail.vehicle.vin) } }
                     dt { "Plate" } dd { (detail.vehicle.plate_number.as_deref().unwrap_or("—")) }
-                    dt { "Lease" } dd { (detail.lease.lease_id) " · " (detail.lease.lease_type_label) }
-                    dt { "Medallion" } dd { (detail.lease.medallion_number) }
+                    dt { "Lease" } dd { a href={ (PREFIX) "/fleet/leases/" (detail.lease.id) } { (detail.lease.lease_id) } " · " (detail.lease.lease_type_label) }
+                    dt { "Medallion" } dd { a href={ (PREFIX) "/fleet/medallions/" (detail.lease.medallion_id) } { (detail.lease.medallion_number) } }
                 }
             }
         }

@@ -1000,7 +1000,7 @@ pub async fn week_installments(pool: &AnyPool, week: &str) -> Result<(i64, i64, 
         "SELECT CAST(COUNT(*) AS BIGINT) AS n, \
          CAST(COALESCE(SUM(principal_amount_cents), 0) AS BIGINT) AS amount, \
          CAST(COALESCE(SUM(CASE WHEN status = 'Scheduled' THEN 1 ELSE 0 END), 0) AS BIGINT) AS waiting \
-         FROM repair_installments WHERE week_start_date = $1",
+         FROM repair_installments WHERE week_start_date = $1 AND status <> 'Cancelled'",
     )
     .bind(week)
     .fetch_one(pool)

@@ -88,7 +88,7 @@ async fn lifecycle(
 }
 
 /// Put an Open invoice on Hold: the weekly posting skips its installments until resumed.
-#[utoipa::path(post, path = "/payments/vehicle-repairs/{repair_id}/hold", tag = "Vehicle Repairs", request_body = LifecycleRequest,
+#[utoipa::path(post, path = "/payments/vehicle-repairs/{repair_id}/hold", tag = "Vehicle Repairs", request_body = super::lifecycle::HoldRequest,
     params(("repair_id" = String, Path)), responses((status = 200, body = LifecycleOutcome), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn hold_invoice(
     State(state): State<AppState>,

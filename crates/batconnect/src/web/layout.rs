@@ -43,25 +43,16 @@ impl Page<'_> {
                     header.top {
                         a.brand href={ (PREFIX) "/" } { "BAT Connect" }
                         @if let Some(signed) = self.signed {
-                            nav aria-label="Main" {
-                                ul {
-                                    (nav_link("Dashboard", &format!("{PREFIX}/"), self.section == "dashboard"))
-                                    (nav_link("Vehicle Repairs", &format!("{PREFIX}/repairs"), self.section == "repairs"))
-                                    (nav_link("Installments", &format!("{PREFIX}/installments"), self.section == "installments"))
-                                    (nav_link("Ledger", &format!("{PREFIX}/ledger"), self.section == "ledger"))
-                                    (nav_link("DTRs", &format!("{PREFIX}/dtrs"), self.section == "dtrs"))
-                                    (nav_link("Weekly run", &format!("{PREFIX}/jobs"), self.section == "jobs"))
-                                    (nav_link("Fleet", &format!("{PREFIX}/fleet/drivers"), self.section == "fleet"))
-                                    @if signed.user().has_any(ADMINS) {
-                                        (nav_link("Users", &format!("{PREFIX}/admin/users"), self.section == "admin"))
-                                    }
-                                }
-                            }
+                            (main_nav(self.section, signed.user().has_any(ADMINS)))
                             form.signout method="post" action={ (PREFIX) "/sign-out" } {
                                 (csrf(signed))
                                 span.who { (signed.user().username) }
                                 button.link type="submit" { "Sign out" }
                             }
+                        } @else if self.section == ERROR_SECTION {
+                            // An error page knows no session: the way on is the same
+                            // navigation (a page needing sign-in asks for it).
+                            (main_nav(self.section, false))
                         }
                     }
                     main #main {
@@ -90,6 +81,29 @@ impl Page<'_> {
             markup.into_string(),
         )
             .into_response()
+    }
+}
+
+/// The section of error pages: shown with the navigation even without a session.
+const ERROR_SECTION: &str = "error";
+
+/// The console's main navigation, `section` marked as current.
+fn main_nav(section: &str, admin: bool) -> Markup {
+    html! {
+        nav aria-label="Main" {
+            ul {
+                (nav_link("Dashboard", &format!("{PREFIX}/"), section == "dashboard"))
+                (nav_link("Vehicle Repairs", &format!("{PREFIX}/repairs"), section == "repairs"))
+                (nav_link("Installments", &format!("{PREFIX}/installments"), section == "installments"))
+                (nav_link("Ledger", &format!("{PREFIX}/ledger"), section == "ledger"))
+                (nav_link("DTRs", &format!("{PREFIX}/dtrs"), section == "dtrs"))
+                (nav_link("Weekly run", &format!("{PREFIX}/jobs"), section == "jobs"))
+                (nav_link("Fleet", &format!("{PREFIX}/fleet/drivers"), section == "fleet"))
+                @if admin {
+                    (nav_link("Users", &format!("{PREFIX}/admin/users"), section == "admin"))
+                }
+            }
+        }
     }
 }
 
@@ -134,7 +148,7 @@ pub fn error_page_with(error: AppError, record: Option<(&str, &str)>) -> Respons
         title,
         crumbs: &[],
         signed: None,
-        section: "",
+        section: ERROR_SECTION,
     }
     .render_with(
         status,

@@ -291,6 +291,10 @@ impl<T> ListPage<'_, T> {
             Err(errors) => (None, errors),
         };
         let names: Vec<&str> = self.filters.iter().map(|f| f.name).collect();
+        let in_use = query
+            .0
+            .iter()
+            .any(|(k, v)| names.contains(&k.as_str()) && !v.trim().is_empty());
         let totals: Vec<Option<Money>> = match rows {
             Some(rows) => self.columns.iter().map(|c| c.total(&rows.items)).collect(),
             None => Vec::new(),
@@ -300,10 +304,15 @@ impl<T> ListPage<'_, T> {
             (self.above)
             @if !self.filters.is_empty() {
                 form.card method="get" action={ (PREFIX) (self.path) } aria-label="Filters" {
-                    div.filters {
-                        @for filter in &self.filters { (filter.draw(query, errors)) }
+                    // Folded on a narrow screen (console.js) unless a filter is in use or
+                    // refused.
+                    details.filter-fold open data-fold=(if in_use || !errors.is_empty() { "no" } else { "yes" }) {
+                        summary { "Filters" @if in_use { " (in use)" } }
+                        div.filters {
+                            @for filter in &self.filters { (filter.draw(query, errors)) }
+                        }
+                        (filter_footer(self.path, errors, &names))
                     }
-                    (filter_footer(self.path, errors, &names))
                 }
             }
             @if let Some(rows) = rows {

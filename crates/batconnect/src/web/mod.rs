@@ -505,6 +505,51 @@ pub async fn read_form_with_small_file(
     Ok((form, file))
 }
 
+/// A money field as people type it (`$1,234.56`, `1,234.56`, `$450`) in the form the API
+/// takes (`1234.56`). Anything else is left as typed, for the service to refuse in words;
+/// the API itself stays strict.
+pub fn money_typed(text: &str) -> String {
+    let trimmed = text.trim();
+    let bare = trimmed.strip_prefix('$').unwrap_or(trimmed).trim_start();
+    let (whole, cents) = match bare.split_once('.') {
+        Some((whole, cents)) => (whole, Some(cents)),
+        None => (bare, None),
+    };
+    let groups: Vec<&str> = whole.split(',').collect();
+    let grouped = groups.len() == 1
+        || (!groups[0].is_empty()
+            && groups[0].len() <= 3
+            && groups[1..].iter().all(|g| g.len() == 3));
+    if !grouped || !groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit())) {
+        return trimmed.to_string();
+    }
+    let digits = groups.concat();
+    match cents {
+        Some(cents) => format!("{digits}.{cents}"),
+        None => digits,
+    }
+}
+
+/// The page a form-only address belongs to: where a GET of that address leads.
+pub fn page_of_form(path: &str) -> String {
+    let parts: Vec<&str> = path
+        .trim_start_matches(PREFIX)
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .collect();
+    let page = match parts.as_slice() {
+        ["repairs", "new"] => "/repairs".to_string(),
+        ["earnings", "upload"] => "/earnings".to_string(),
+        ["fleet", "import"] | ["fleet", "new", ..] => "/fleet/new".to_string(),
+        ["admin", "users", ..] => "/admin/users".to_string(),
+        ["dtrs", "generate"] => "/dtrs".to_string(),
+        ["jobs", ..] => "/jobs".to_string(),
+        ["sign-out"] | [] => "/".to_string(),
+        [parent @ .., _] => format!("/{}", parent.join("/")),
+    };
+    format!("{PREFIX}{page}")
+}
+
 /// 303 to a page after a form did its work (so reload never posts twice).
 pub fn see_other(path: &str) -> Response {
     (
@@ -539,5 +584,48 @@ mod assets {
             ],
             JS,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_is_taken_as_people_type_it() {
+        assert_eq!(money_typed("$1,234.56"), "1234.56");
+        assert_eq!(money_typed(" 1,234.56 "), "1234.56");
+        assert_eq!(money_typed("$450"), "450");
+        assert_eq!(money_typed("$ 12,345,678.9"), "12345678.9");
+        assert_eq!(money_typed("1234.56"), "1234.56");
+        // Not a grouping people write: left as typed, for the service to refuse in words.
+        assert_eq!(money_typed("1,23.45"), "1,23.45");
+        assert_eq!(money_typed("12.345"), "12.345");
+        assert_eq!(money_typed("abc"), "abc");
+        assert_eq!(money_typed("$-5"), "$-5");
+    }
+
+    #[test]
+    fn a_form_address_leads_to_its_page() {
+        assert_eq!(page_of_form("/app/repairs/new"), "/app/repairs");
+        assert_eq!(page_of_form("/app/earnings/upload"), "/app/earnings");
+        assert_eq!(page_of_form("/app/fleet/import"), "/app/fleet/new");
+        assert_eq!(page_of_form("/app/fleet/new/driver"), "/app/fleet/new");
+        assert_eq!(
+            page_of_form("/app/fleet/leases/4/terminate"),
+            "/app/fleet/leases/4"
+        );
+        assert_eq!(
+            page_of_form("/app/admin/users/3/disable"),
+            "/app/admin/users"
+        );
+        assert_eq!(
+            page_of_form("/app/ledger/postings/9/void"),
+            "/app/ledger/postings/9"
+        );
+        assert_eq!(
+            page_of_form("/app/jobs/dtr.generate_weekly/run"),
+            "/app/jobs"
+        );
     }
 }

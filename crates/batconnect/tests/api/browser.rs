@@ -259,6 +259,26 @@ impl Browser {
         self.find("body").await.text().await.expect("text")
     }
 
+    /// The window `width` px wide (a phone: 390), the page reloaded at that width so its
+    /// scripts see it.
+    pub async fn narrow(&self, width: u32) {
+        self.client
+            .set_window_size(width, 844)
+            .await
+            .expect("window size");
+        self.client.refresh().await.expect("reload");
+    }
+
+    /// Runs `script` in the page; what it returns.
+    pub async fn js(&self, script: &str) -> serde_json::Value {
+        self.client.execute(script, vec![]).await.expect("script")
+    }
+
+    /// The page's HTML as it stands.
+    pub async fn html(&self) -> String {
+        self.client.source().await.expect("source")
+    }
+
     pub async fn title(&self) -> String {
         self.find("h1").await.text().await.expect("h1")
     }

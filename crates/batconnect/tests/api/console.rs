@@ -136,7 +136,7 @@ crate::both_backends! {
 
         // Hold with a reason, then cancel with the confirmation ticked.
         browser.reveal("Put on hold…").await;
-        browser.fill("Reason", "workshop dispute").await;
+        browser.fill("Reason (10 to 500 characters)", "workshop dispute").await;
         browser.press("Put on hold").await;
         assert!(browser.text().await.contains("workshop dispute"));
         assert!(browser.find(".actions .badge").await.text().await.unwrap() == "Hold");
@@ -215,7 +215,7 @@ crate::both_backends! {
         }
         let (_, listed) = app.get_as("viewer", "/payments/vehicle-repairs?invoice_number=LST-2").await;
         let repair_id = listed["items"][0]["repair_id"].as_str().unwrap().to_string();
-        app.post_as("finance", &format!("/payments/vehicle-repairs/{repair_id}/hold"), serde_json::json!({"reason": "dispute"})).await;
+        app.post_as("finance", &format!("/payments/vehicle-repairs/{repair_id}/hold"), serde_json::json!({"reason": "disputed by the driver"})).await;
         let Some(browser) = open(app).await else { return };
         browser.sign_in("finance", "demo-finance").await;
         browser.goto("/app/repairs").await;

@@ -54,7 +54,7 @@ crate::both_backends! {
         std::fs::write(&file, "lease_id,period,amount\nLS-01001,2026-11-22,500.00\n").unwrap();
         browser.labelled("Earnings CSV").await.send_keys(&file.display().to_string()).await.unwrap();
         browser.press("Upload and record").await;
-        assert!(browser.text().await.contains("1 earnings row(s) recorded"));
+        assert!(browser.text().await.contains("1 earnings row recorded."));
         assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM ledger_postings WHERE entry_type = 'EARNINGS'").await, 1);
 
         // The week's statements, by default the last finished week.
@@ -62,7 +62,7 @@ crate::both_backends! {
         assert!(browser.text().await.contains("11/22/2026"));
         browser.reveal("Regenerate this week’s drafts…").await;
         browser.press("Regenerate drafts").await;
-        assert!(browser.text().await.contains("statement(s) made"), "{}", browser.text().await);
+        assert!(browser.text().await.contains("made,") && browser.text().await.contains("replaced"), "{}", browser.text().await);
         browser.find("a[href^='/app/dtrs/']").await.click().await.unwrap();
         browser.find("section[aria-label='Summary']").await;
         let statement = browser.text().await;
@@ -313,15 +313,16 @@ crate::both_backends! {
         assert!(browser.text().await.contains("User clerk2 created."));
         let id = app.scalar_i64("SELECT id FROM users WHERE username = 'clerk2'").await;
         browser.reveal("Change clerk2…").await;
+        // Disabling asks for the tick first.
+        browser.labelled("Yes, disable clerk2").await.click().await.unwrap();
         browser.press("Disable clerk2").await;
-        assert!(browser.text().await.contains("User disabled."));
+        assert!(browser.text().await.contains("User clerk2 disabled."), "{}", browser.text().await);
         assert_eq!(app.scalar_i64(&format!("SELECT COUNT(*) FROM users WHERE id = {id} AND is_active = 0")).await, 1);
-        // The only admin cannot disable themselves: the page says why, nothing changes.
+        // The only admin is not offered "Disable"; the page says why.
         let admin = app.scalar_i64("SELECT id FROM users WHERE username = 'admin'").await;
         browser.reveal("Change admin…").await;
-        browser.press("Disable admin").await;
-        let said = browser.find("p.notice.error").await.text().await.unwrap();
-        assert!(said.contains("admin"), "{said}");
+        assert!(browser.text().await.contains("admin is the only active admin and cannot be disabled"), "{}", browser.text().await);
+        assert!(!browser.html().await.contains("Disable admin"));
         assert_eq!(app.scalar_i64(&format!("SELECT COUNT(*) FROM users WHERE id = {admin} AND is_active = 1")).await, 1);
         browser.screenshots("users").await;
         browser.close().await;
@@ -342,7 +343,7 @@ crate::both_backends! {
         browser.goto("/app/interim-payments").await;
         browser.sign_in("finance", "demo-finance").await;
         browser.find("a[href='/app/interim-payments/new']").await.click().await.unwrap();
-        browser.fill("Lease (LS-… or id)", "LS-01002").await;
+        browser.fill("Lease (its id or part of it, a driver's name or TLC license)", "LS-01002").await;
         browser.press("Show open balances").await;
         // The hierarchy's order: Taxes before Misc, whatever their due dates.
         let rows = browser.find("div[aria-label='Open balances'] tbody").await.text().await.unwrap();
@@ -402,7 +403,7 @@ crate::both_backends! {
         browser.labelled("CSV file").await.send_keys(&file.display().to_string()).await.unwrap();
         browser.find("#entity option[value='medallions']").await.click().await.unwrap();
         browser.press("Import").await;
-        assert!(browser.text().await.contains("1 record(s) imported."));
+        assert!(browser.text().await.contains("1 medallion imported."), "{}", browser.text().await);
         // A lease on them, managed by a demo driver.
         browser.find("#lease_type option[value='shift-lease']").await.click().await.unwrap();
         browser.fill("Weekly rate ($)", "350.00").await;

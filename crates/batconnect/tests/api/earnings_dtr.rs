@@ -170,11 +170,11 @@ both_backends! {
 
     async fn hold_resume_and_cancel_follow_the_rules(app) {
         let held = app.invoice_from_this_week(6, "450.00", "INV-HOLD").await;
-        let (status, out) = app.post_as("operations", &format!("/payments/vehicle-repairs/{held}/hold"), json!({"reason": "disputed"})).await;
+        let (status, out) = app.post_as("operations", &format!("/payments/vehicle-repairs/{held}/hold"), json!({"reason": "disputed by the driver"})).await;
         assert_eq!((status, out["status"].as_str()), (StatusCode::OK, Some("Hold")));
         app.post_due("2026-11-29").await;
         assert_eq!(app.scalar_i64(&format!("SELECT COUNT(*) FROM ledger_postings WHERE reference_id LIKE '{held}%'")).await, 0);
-        let (status, _) = app.post_as("operations", &format!("/payments/vehicle-repairs/{held}/hold"), json!({"reason": "again"})).await;
+        let (status, _) = app.post_as("operations", &format!("/payments/vehicle-repairs/{held}/hold"), json!({"reason": "held once again"})).await;
         assert_eq!(status, StatusCode::CONFLICT);
         app.post_as("operations", &format!("/payments/vehicle-repairs/{held}/resume"), json!({"reason": "resolved"})).await;
         app.post_due("2026-11-29").await;

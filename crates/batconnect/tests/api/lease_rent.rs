@@ -224,7 +224,7 @@ crate::both_backends_with! {
     async fn a_held_invoice_on_an_ended_lease_is_accelerated_when_resumed(app) {
         let held = app.invoice_from_this_week(3, "450.00", "INV-HELD").await;
         app.state.scheduler().tick_once().await.unwrap();
-        app.post_as("operations", &format!("/payments/vehicle-repairs/{held}/hold"), json!({"reason": "disputed"})).await;
+        app.post_as("operations", &format!("/payments/vehicle-repairs/{held}/hold"), json!({"reason": "disputed by the driver"})).await;
         let (status, ended) = terminate(app, "LS-01003", "2026-11-25", "completed").await;
         assert_eq!(status, StatusCode::OK, "{ended}");
         assert_eq!(ended["status"], "Expired");
@@ -242,7 +242,7 @@ crate::both_backends_with! {
     async fn a_paid_off_invoice_closes_from_hold(app) {
         let repair_id = app.invoice_from_this_week(4, "150.00", "INV-HOLD-PAID").await;
         app.state.scheduler().tick_once().await.unwrap();
-        app.post_as("operations", &format!("/payments/vehicle-repairs/{repair_id}/hold"), json!({"reason": "disputed"})).await;
+        app.post_as("operations", &format!("/payments/vehicle-repairs/{repair_id}/hold"), json!({"reason": "disputed by the driver"})).await;
         let balance = app.balance(&format!("{repair_id}-01")).await["id"].as_i64().unwrap();
         assert_eq!(app.pay(4, balance, "150.00").await.0, StatusCode::CREATED);
         let (_, detail) = app.get_as("viewer", &format!("/payments/vehicle-repairs/{repair_id}")).await;

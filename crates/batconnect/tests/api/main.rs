@@ -8,6 +8,7 @@ mod case_engine;
 mod cashier;
 mod console;
 mod console_finance;
+mod console_finished;
 mod corrections;
 mod documents;
 mod earnings_dtr;

@@ -57,3 +57,35 @@ document.addEventListener("submit", function (event) {
   };
   window.setTimeout(tick, 4000);
 })();
+
+// A table wider than the screen says so: its first column stays put (CSS) and a line above
+// it tells that more columns are a swipe away.
+(function () {
+  var mark = function () {
+    document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+      var scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
+      wrap.classList.toggle("scrolls", scrolls);
+      var hint = wrap.previousElementSibling;
+      var has = hint && hint.classList.contains("scroll-hint");
+      if (scrolls && !has) {
+        var p = document.createElement("p");
+        p.className = "scroll-hint";
+        p.textContent = "More columns: swipe the table sideways →";
+        wrap.parentNode.insertBefore(p, wrap);
+      } else if (!scrolls && has) {
+        hint.remove();
+      }
+    });
+  };
+  mark();
+  window.addEventListener("resize", mark);
+})();
+
+// On a narrow screen a list's filters fold away behind their toggle, unless one is in use
+// or refused (the page then shows them open).
+(function () {
+  if (window.innerWidth > 600) { return; }
+  document.querySelectorAll("details.filter-fold[data-fold='yes']").forEach(function (d) {
+    d.open = false;
+  });
+})();
