@@ -5,16 +5,27 @@
 //! (and that again over as many connections as the posting run uses, and into a table
 //! without indexes). Prints JSON.
 //! `cargo bench --bench sunday_chain`; `BENCH_LEASES` (50000), `BENCH_BACKENDS`.
+//! Growth: `BENCH_LEASES=50000,200000` runs the sizes one after the other (each on a fresh
+//! database) and prints, after each size's figures, each step's growth from the first size:
+//! a linear step grows as the work does (4× for 4× the leases). `chain_peak_rss_mb` is the
+//! chain's own peak (the high-water mark is reset through `/proc/self/clear_refs` once the
+//! fleet is seeded).
 
 mod common;
 
 use std::time::Instant;
 
 use batconnect::db::Backend;
-use common::{backends, env_usize, seed_fleet, start, Bench};
+use common::{backends, seed_fleet, start, Bench};
 
 const FIRST_ID: usize = 1001;
 const INSTALLMENTS_DUE: usize = 4;
+
+/// Resets the process's peak resident set size (Linux), so the next reading is the peak
+/// since now.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
 
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -242,9 +253,8 @@ async fn record_earnings(bench: &Bench, leases: usize) -> f64 {
     started.elapsed().as_secs_f64()
 }
 
-async fn run(backend: Backend) -> serde_json::Value {
-    let leases = env_usize("BENCH_LEASES", 50_000);
-    let bench = start(backend, "chain").await;
+async fn run(backend: Backend, leases: usize) -> serde_json::Value {
+    let bench = start(backend, &format!("chain{leases}")).await;
     seed_fleet(&bench, FIRST_ID, leases).await;
     seed_work(&bench, leases).await;
     let earnings_seconds = record_earnings(&bench, leases).await;
@@ -290,6 +300,8 @@ async fn run(backend: Backend) -> serde_json::Value {
     let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
     let now = bench.clock.now();
     settle(&bench).await;
+    let seeded_rss_mb = peak_rss_mb();
+    reset_peak_rss();
     let started = Instant::now();
     let report = batconnect::repairs::jobs::post_due_installments(
         &bench.db,
@@ -323,6 +335,7 @@ async fn run(backend: Backend) -> serde_json::Value {
         .await
         .unwrap();
     let dtr_seconds = started.elapsed().as_secs_f64();
+    let chain_peak_rss_mb = peak_rss_mb();
     let problems = batconnect::ledger::verify::verify(bench.db.reader())
         .await
         .unwrap();
@@ -357,14 +370,60 @@ async fn run(backend: Backend) -> serde_json::Value {
         "earnings_allocated": dtrs.allocated,
         "chain_seconds": round(posting_seconds + rent_seconds + dtr_seconds),
         "ledger_verify_problems": problems.len(),
-        "peak_rss_mb": peak_rss_mb(),
+        "chain_peak_rss_mb": chain_peak_rss_mb,
+        "seeding_peak_rss_mb": seeded_rss_mb,
+    })
+}
+
+/// Each step's growth from `first` to `then`: seconds (and the chain's memory) divided.
+fn growth(first: &serde_json::Value, then: &serde_json::Value) -> serde_json::Value {
+    let ratio = |key: &str| {
+        let (a, b) = (
+            first[key].as_f64().unwrap_or(0.0),
+            then[key].as_f64().unwrap_or(0.0),
+        );
+        if a > 0.0 {
+            serde_json::json!((b / a * 100.0).round() / 100.0)
+        } else {
+            serde_json::Value::Null
+        }
+    };
+    serde_json::json!({
+        "backend": then["backend"],
+        "from_leases": first["leases"],
+        "to_leases": then["leases"],
+        "work": ratio("leases"),
+        "earnings_recorded": ratio("earnings_recorded_seconds"),
+        "posting": ratio("posting_seconds"),
+        "rent": ratio("rent_seconds"),
+        "statements": ratio("dtr_seconds"),
+        "chain": ratio("chain_seconds"),
+        "chain_peak_rss": ratio("chain_peak_rss_mb"),
     })
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    let sizes: Vec<usize> = std::env::var("BENCH_LEASES")
+        .unwrap_or_else(|_| "50000".into())
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .collect();
     for backend in backends() {
-        let result = run(backend).await;
-        println!("{}", serde_json::to_string_pretty(&result).unwrap());
+        let mut first: Option<serde_json::Value> = None;
+        for &leases in &sizes {
+            let result = run(backend, leases).await;
+            println!("{}", serde_json::to_string_pretty(&result).unwrap());
+            match &first {
+                None => first = Some(result),
+                Some(first) => println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({"growth": growth(first, &result)})
+                    )
+                    .unwrap()
+                ),
+            }
+        }
     }
 }

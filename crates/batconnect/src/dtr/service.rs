@@ -85,7 +85,16 @@ pub async fn generate_until_stopped(
         leases: leases.len() as i64,
         ..Default::default()
     };
-    for chunk in leases.chunks(CHUNK) {
+    // The statements and their allocations grow from nothing as the run goes: PostgreSQL's
+    // statistics are refreshed each time they have doubled, so every chunk's look-ups keep
+    // probing by key (a planner that still thinks `dtrs` empty may walk all of the week's
+    // statements for each chunk, and the run grows with the square of the fleet).
+    let mut refresh_at = 1;
+    for (done, chunk) in leases.chunks(CHUNK).enumerate() {
+        if done == refresh_at {
+            crate::db::refresh_statistics(db, &["dtrs", "ledger_allocations"]).await?;
+            refresh_at *= 2;
+        }
         if stop.is_raised() {
             return Err(AppError::Conflict(
                 "stopped: the run was taken over by another worker, which goes on from here".into(),

@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use domain::calendar::SundayDate;
 use domain::ledger::Category;
 use domain::money::Money;
+use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -104,52 +105,77 @@ pub async fn post_weekly_rent(
     if week < start {
         return Ok(report);
     }
-    let terms = fleet_repo::rent_terms(db.reader(), week.date(), week.week_end()).await?;
-    report.leases = terms.len() as i64;
-    let rows = rent_rows(&terms, week);
     let week_text = week.to_string();
     let now_text = timestamp(now);
-    match db.backend() {
-        // A transaction per thousand leases; the new postings come back from the insert.
-        Backend::Postgres => {
-            for chunk in rows.chunks(CHUNK) {
-                let mut tx = db.begin().await?;
-                let made = ledger_repo::insert_week_obligations(
-                    &mut tx,
-                    Category::Lease,
-                    &week_text,
-                    chunk,
-                    actor,
-                    &now_text,
-                    true,
-                )
-                .await?;
-                let ids: Vec<i64> = made.iter().map(|(id, _)| *id).collect();
-                ledger_repo::open_balances_of_postings(&mut tx, &ids).await?;
-                tx.commit().await?;
-                report.posted += made.len() as i64;
-                report.amount += made
-                    .iter()
-                    .map(|(_, cents)| Money::from_cents(*cents))
-                    .sum();
+    // The fleet streams from one query and is written a page of leases at a time: what is
+    // held is one page's terms and rows, whatever the size of the fleet.
+    let mut terms = fleet_repo::rent_terms(db.reader(), week.date(), week.week_end());
+    let mut next_page = async || -> Result<Vec<RentTerm>, AppError> {
+        let mut page = Vec::with_capacity(CHUNK);
+        while page.len() < CHUNK {
+            match terms.try_next().await? {
+                Some(term) => page.push(term),
+                None => break,
             }
         }
+        Ok(page)
+    };
+    match db.backend() {
+        // A transaction per thousand leases; the new postings come back from the insert.
+        Backend::Postgres => loop {
+            let terms = next_page().await?;
+            if terms.is_empty() {
+                break;
+            }
+            report.leases += terms.len() as i64;
+            let rows = rent_rows(&terms, week);
+            if rows.is_empty() {
+                continue;
+            }
+            let mut tx = db.begin().await?;
+            let made = ledger_repo::insert_week_obligations(
+                &mut tx,
+                Category::Lease,
+                &week_text,
+                &rows,
+                actor,
+                &now_text,
+                true,
+            )
+            .await?;
+            let ids: Vec<i64> = made.iter().map(|(id, _)| *id).collect();
+            ledger_repo::open_balances_of_postings(&mut tx, &ids).await?;
+            tx.commit().await?;
+            report.posted += made.len() as i64;
+            report.amount += made
+                .iter()
+                .map(|(_, cents)| Money::from_cents(*cents))
+                .sum();
+        },
         // One writer: the week's rent in one transaction, and the postings it made are the
         // ones numbered after the ledger's last (rows read back one by one cost more).
         Backend::Sqlite => {
             let mut tx = db.begin().await?;
             let before = ledger_repo::last_posting_id(&mut tx).await?;
-            for chunk in rows.chunks(crate::db::rows_per_statement(Backend::Sqlite, 7)) {
-                ledger_repo::insert_week_obligations(
-                    &mut tx,
-                    Category::Lease,
-                    &week_text,
-                    chunk,
-                    actor,
-                    &now_text,
-                    false,
-                )
-                .await?;
+            loop {
+                let terms = next_page().await?;
+                if terms.is_empty() {
+                    break;
+                }
+                report.leases += terms.len() as i64;
+                let rows = rent_rows(&terms, week);
+                for chunk in rows.chunks(crate::db::rows_per_statement(Backend::Sqlite, 7)) {
+                    ledger_repo::insert_week_obligations(
+                        &mut tx,
+                        Category::Lease,
+                        &week_text,
+                        chunk,
+                        actor,
+                        &now_text,
+                        false,
+                    )
+                    .await?;
+                }
             }
             ledger_repo::open_balances_posted_after(&mut tx, Category::Lease, before).await?;
             let (posted, cents) =

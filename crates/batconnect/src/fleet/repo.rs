@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use domain::money::Money;
 use domain::status::{LeaseStatus, LeaseType};
+use futures_util::{StreamExt, TryStreamExt};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
@@ -493,13 +494,15 @@ pub async fn statement_leases(
     pool: &AnyPool,
     week: domain::calendar::SundayDate,
 ) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar::<_, i64>(
         "SELECT id FROM leases WHERE status = 'Active' \
          UNION SELECT id FROM leases WHERE status IN ('Terminated', 'Expired') AND end_date >= $1 AND end_date <= $2",
     )
     .bind(week.to_string())
     .bind(week.week_end().to_string())
-    .fetch_all(pool)
+    // Streamed: the fleet's ids, never its rows, are held at once.
+    .fetch(pool)
+    .try_collect()
     .await
 }
 
@@ -791,11 +794,11 @@ pub struct RentTerm {
 
 /// Leases with a rent whose term overlaps `first`..=`last`: in force (active or suspended),
 /// or ended within or after it.
-pub async fn rent_terms(
-    pool: &AnyPool,
+pub fn rent_terms<'a>(
+    pool: &'a AnyPool,
     first: NaiveDate,
     last: NaiveDate,
-) -> Result<Vec<RentTerm>, sqlx::Error> {
+) -> futures_util::stream::BoxStream<'a, Result<RentTerm, sqlx::Error>> {
     let date = |r: &AnyRow, column: &str| -> Result<Option<NaiveDate>, sqlx::Error> {
         let text: Option<String> = r.try_get(column)?;
         text.as_deref()
@@ -803,6 +806,7 @@ pub async fn rent_terms(
             .transpose()
             .map_err(|e| sqlx::Error::Decode(format!("leases.{column}: {e}").into()))
     };
+    // One query over the fleet (one join, planned once), read as it streams.
     sqlx::query(
         "SELECT l.id, l.lease_id, l.weekly_rate_cents, l.start_date, l.end_date, l.vehicle_id, l.medallion_id, ld.driver_id \
          FROM leases l LEFT JOIN lease_drivers ld ON ld.lease_id = l.id AND ld.is_driver_manager = 1 \
@@ -811,17 +815,16 @@ pub async fn rent_terms(
     )
     .bind(last.to_string())
     .bind(first.to_string())
-    .fetch_all(pool)
-    .await?
-    .iter()
-    .map(|r| {
+    .fetch(pool)
+    .map(move |row| {
+        let r = row?;
         Ok(RentTerm {
             id: r.try_get("id")?,
             lease_id: r.try_get("lease_id")?,
             weekly: Money::from_cents(r.try_get("weekly_rate_cents")?),
-            start: date(r, "start_date")?
+            start: date(&r, "start_date")?
                 .ok_or_else(|| sqlx::Error::Decode("leases.start_date is empty".into()))?,
-            end: date(r, "end_date")?,
+            end: date(&r, "end_date")?,
             parties: LeaseParties {
                 driver_id: r.try_get("driver_id")?,
                 vehicle_id: r.try_get("vehicle_id")?,
@@ -829,7 +832,7 @@ pub async fn rent_terms(
             },
         })
     })
-    .collect()
+    .boxed()
 }
 
 /// The lease facts an invoice is checked against and copies.

@@ -191,6 +191,8 @@ pub async fn record_earnings(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<EarningsRecorded>, AppError> {
+    // Each statement probes by a batch of keys: the index, never a scan of the ledger.
+    crate::db::prefer_index_probes(tx).await?;
     let new = check_earnings_leases(tx, rows).await?;
     let ids = repo::insert_earnings(tx, &new, actor, &timestamp(now))
         .await
@@ -201,6 +203,14 @@ pub async fn record_earnings(
             ),
             other => other.into(),
         })?;
+    // A lease and week with earnings already: refused, and nothing of the request stays
+    // (the caller's transaction is not committed).
+    if let Some(row) = new
+        .iter()
+        .find(|row| !ids.contains_key(&(row.lease_id, row.period.to_string())))
+    {
+        return Err(already_recorded(row.lease_id, row.period));
+    }
     let recorded = new
         .iter()
         .map(|row| {
@@ -294,11 +304,7 @@ async fn check_earnings_leases(
     let mut lease_ids: Vec<i64> = rows.iter().map(|r| r.lease_id).collect();
     lease_ids.sort_unstable();
     lease_ids.dedup();
-    let mut weeks: Vec<String> = rows.iter().map(|r| r.period.to_string()).collect();
-    weeks.sort_unstable();
-    weeks.dedup();
     let parties = crate::fleet::repo::lease_parties(tx, &lease_ids).await?;
-    let recorded_weeks = repo::recorded_earnings_weeks(tx, &lease_ids, &weeks).await?;
     let mut errors = Vec::new();
     for (i, row) in rows.iter().enumerate() {
         let lease_id = row.lease_id;
@@ -319,12 +325,6 @@ async fn check_earnings_leases(
     }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
-    }
-    if let Some(row) = rows
-        .iter()
-        .find(|r| recorded_weeks.contains(&(r.lease_id, r.period.to_string())))
-    {
-        return Err(already_recorded(row.lease_id, row.period));
     }
     Ok(rows
         .iter()

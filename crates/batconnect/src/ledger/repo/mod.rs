@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use domain::ledger::{Category, EntryType, OpenBalance};
 use domain::money::Money;
+use futures_util::TryStreamExt;
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
@@ -314,12 +315,14 @@ pub async fn list_balances(
 
 /// Leases with a live earnings credit for `week`.
 pub async fn leases_with_earnings(pool: &AnyPool, week: &str) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar::<_, i64>(
         "SELECT DISTINCT lease_id FROM ledger_postings WHERE entry_type = 'EARNINGS' AND status = 'POSTED' \
          AND payment_period = $1 AND lease_id IS NOT NULL",
     )
     .bind(week)
-    .fetch_all(pool)
+    // Streamed: the fleet's ids, never its rows, are held at once.
+    .fetch(pool)
+    .try_collect()
     .await
 }
 
@@ -538,30 +541,6 @@ pub async fn open_by_category(
     Ok(open)
 }
 
-/// Of these leases and weeks, the (lease, week) pairs that have a live earnings credit.
-pub async fn recorded_earnings_weeks(
-    tx: &mut Tx,
-    leases: &[i64],
-    weeks: &[String],
-) -> Result<std::collections::HashSet<(i64, String)>, sqlx::Error> {
-    let mut recorded = std::collections::HashSet::new();
-    let weeks = crate::db::text_list(weeks);
-    for chunk in leases.chunks(1000) {
-        for r in sqlx::query(&format!(
-            "SELECT lease_id, payment_period FROM ledger_postings \
-             WHERE entry_type = 'EARNINGS' AND status = 'POSTED' AND lease_id IN ({}) AND payment_period IN ({weeks})",
-            id_list(chunk)
-        ))
-        .persistent(false)
-        .fetch_all(&mut **tx)
-        .await?
-        {
-            recorded.insert((r.try_get("lease_id")?, r.try_get("payment_period")?));
-        }
-    }
-    Ok(recorded)
-}
-
 /// A week's earnings credit to record.
 pub struct NewEarnings {
     pub lease_id: i64,
@@ -572,6 +551,10 @@ pub struct NewEarnings {
 
 /// Inserts earnings credits in multi-row statements; returns their posting ids by
 /// (lease, week). A week already recorded fails on the unique index.
+/// Inserts the rows whose lease and week have no earnings yet (the unique index decides, in
+/// the same statement: no separate look-up whose cost grows with the ledger); the posting
+/// ids of those inserted, by (lease, week). A row missing from the answer was recorded
+/// already.
 pub async fn insert_earnings(
     tx: &mut Tx,
     rows: &[NewEarnings],
@@ -593,6 +576,7 @@ pub async fn insert_earnings(
         let sql = format!(
             "INSERT INTO ledger_postings (category, amount_cents, entry_type, status, reference_id, driver_id, lease_id, \
              vehicle_id, medallion_id, payment_period, description, created_by, created_on) VALUES {} \
+             ON CONFLICT (lease_id, payment_period) WHERE entry_type = 'EARNINGS' AND status = 'POSTED' DO NOTHING \
              RETURNING id, lease_id, payment_period",
             values.join(", ")
         );
