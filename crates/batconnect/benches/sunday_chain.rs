@@ -314,6 +314,8 @@ async fn run(backend: Backend, leases: usize) -> serde_json::Value {
     .unwrap();
     made_durable(&bench).await;
     let posting_seconds = started.elapsed().as_secs_f64();
+    let posting_peak_rss_mb = peak_rss_mb();
+    reset_peak_rss();
     assert_eq!(report.posted as usize, rows);
     // The week's rent (of the week starting 11/22: next statement's), then the statements
     // of the week of 11/15, which pay that week's rent and the installments due.
@@ -328,6 +330,8 @@ async fn run(backend: Backend, leases: usize) -> serde_json::Value {
     .await
     .unwrap();
     let rent_seconds = started.elapsed().as_secs_f64();
+    let rent_peak_rss_mb = peak_rss_mb();
+    reset_peak_rss();
     assert_eq!(rent.posted, active, "{rent:?}");
     let started = Instant::now();
     let week = domain::calendar::SundayDate::parse("2026-11-15").unwrap();
@@ -335,7 +339,9 @@ async fn run(backend: Backend, leases: usize) -> serde_json::Value {
         .await
         .unwrap();
     let dtr_seconds = started.elapsed().as_secs_f64();
-    let chain_peak_rss_mb = peak_rss_mb();
+    let dtr_peak_rss_mb = peak_rss_mb();
+    // Each step's high-water mark was read and reset after it: the chain's is the highest.
+    let chain_peak_rss_mb = posting_peak_rss_mb.max(rent_peak_rss_mb).max(dtr_peak_rss_mb);
     let problems = batconnect::ledger::verify::verify(bench.db.reader())
         .await
         .unwrap();
@@ -371,6 +377,9 @@ async fn run(backend: Backend, leases: usize) -> serde_json::Value {
         "chain_seconds": round(posting_seconds + rent_seconds + dtr_seconds),
         "ledger_verify_problems": problems.len(),
         "chain_peak_rss_mb": chain_peak_rss_mb,
+        "posting_peak_rss_mb": posting_peak_rss_mb,
+        "rent_peak_rss_mb": rent_peak_rss_mb,
+        "statements_peak_rss_mb": dtr_peak_rss_mb,
         "seeding_peak_rss_mb": seeded_rss_mb,
     })
 }
