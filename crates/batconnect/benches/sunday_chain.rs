@@ -341,7 +341,9 @@ async fn run(backend: Backend, leases: usize) -> serde_json::Value {
     let dtr_seconds = started.elapsed().as_secs_f64();
     let dtr_peak_rss_mb = peak_rss_mb();
     // Each step's high-water mark was read and reset after it: the chain's is the highest.
-    let chain_peak_rss_mb = posting_peak_rss_mb.max(rent_peak_rss_mb).max(dtr_peak_rss_mb);
+    let chain_peak_rss_mb = posting_peak_rss_mb
+        .max(rent_peak_rss_mb)
+        .max(dtr_peak_rss_mb);
     let problems = batconnect::ledger::verify::verify(bench.db.reader())
         .await
         .unwrap();
