@@ -181,6 +181,11 @@ both_backends! {
         assert_eq!(again["net_pay"], c2["net_pay"]);
         // The same section is on its page and its PDF.
         let printed = pdf(app, week2).await;
+        if let Ok(dir) = std::env::var("BAT_TEST_KEEP_FILES") {
+            let dir = std::path::PathBuf::from(dir).join("documents");
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(format!("dtr-with-adjustments-{}.pdf", app.backend.name())), &printed).unwrap();
+        }
         let text = crate::helpers::pdf_text(&printed);
         assert!(text.contains("Adjustments to earlier weeks") && text.contains("entered for the wrong lease"), "{text}");
         records_kept(app, &[week1]).await;
