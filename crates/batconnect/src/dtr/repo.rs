@@ -415,6 +415,19 @@ pub struct AdjustmentRow {
     pub owed_again_cents: i64,
 }
 
+fn adjustment_from_row(r: &AnyRow) -> Result<AdjustmentRow, sqlx::Error> {
+    Ok(AdjustmentRow {
+        lease_id: r.try_get("lease_id")?,
+        voided_posting_id: r.try_get("voided_posting_id")?,
+        dtr_number: r.try_get("dtr_number")?,
+        week: r.try_get("week")?,
+        due_week: r.try_get("due_week")?,
+        reason: r.try_get("reason")?,
+        amount_cents: r.try_get("amount_cents")?,
+        owed_again_cents: r.try_get("owed_again_cents")?,
+    })
+}
+
 /// The adjustments of these leases carried by the statement of `week`, or by an earlier one
 /// whose obligation is named in `also` (`ADJ-<posting>` references still being paid).
 pub async fn adjustments_for(
@@ -442,18 +455,7 @@ pub async fn adjustments_for(
     .fetch_all(&mut **tx)
     .await?
     .iter()
-    .map(|r| {
-        Ok(AdjustmentRow {
-            lease_id: r.try_get("lease_id")?,
-            voided_posting_id: r.try_get("voided_posting_id")?,
-            dtr_number: r.try_get("dtr_number")?,
-            week: r.try_get("week")?,
-            due_week: r.try_get("due_week")?,
-            reason: r.try_get("reason")?,
-            amount_cents: r.try_get("amount_cents")?,
-            owed_again_cents: r.try_get("owed_again_cents")?,
-        })
-    })
+    .map(adjustment_from_row)
     .collect()
 }
 
@@ -474,16 +476,7 @@ pub async fn adjustments_of_lease(
     .iter()
     .map(|r| {
         Ok((
-            AdjustmentRow {
-                lease_id: r.try_get("lease_id")?,
-                voided_posting_id: r.try_get("voided_posting_id")?,
-                dtr_number: r.try_get("dtr_number")?,
-                week: r.try_get("week")?,
-                due_week: r.try_get("due_week")?,
-                reason: r.try_get("reason")?,
-                amount_cents: r.try_get("amount_cents")?,
-                owed_again_cents: r.try_get("owed_again_cents")?,
-            },
+            adjustment_from_row(r)?,
             r.try_get("obligation_posting_id")?,
         ))
     })
