@@ -163,6 +163,38 @@ pub fn plus_days(date: NaiveDate, days: u64) -> NaiveDate {
     date.checked_add_days(Days::new(days)).unwrap_or(date)
 }
 
+/// A phone number as typed: at most 30 characters (blanks counted), at least 7 digits once
+/// trimmed; blank is no phone.
+pub fn phone(raw: &str) -> Result<Option<String>, &'static str> {
+    if raw.chars().count() > 30 {
+        return Err("must be at most 30 characters");
+    }
+    let phone = raw.trim();
+    if phone.is_empty() {
+        return Ok(None);
+    }
+    if phone.chars().filter(|c| c.is_ascii_digit()).count() < 7 {
+        return Err("must be a phone number with at least 7 digits");
+    }
+    Ok(Some(phone.to_string()))
+}
+
+/// An email address as typed: at most 254 characters (blanks counted), an `@` and no blank
+/// inside once trimmed; blank is no address.
+pub fn email(raw: &str) -> Result<Option<String>, &'static str> {
+    if raw.chars().count() > 254 {
+        return Err("must be at most 254 characters");
+    }
+    let email = raw.trim();
+    if email.is_empty() {
+        return Ok(None);
+    }
+    if !email.contains('@') || email.chars().any(char::is_whitespace) {
+        return Err("must be an email address");
+    }
+    Ok(Some(email.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@
 //! - [`calendar`]: Sunday..Saturday payment weeks in the fleet's local time.
 //! - [`matrix`]: the configurable repayment matrix and installment schedules.
 //! - [`ids`]: business identifier formats.
+//! - [`invoice_lines`]: a workshop's invoice as lines, tax and the total they make.
 //! - [`input`]: what people type: invoice numbers and their uniqueness key, date windows.
 //! - [`ledger`]: ledger categories and how payments pay open balances.
 //! - [`rent`]: weekly lease rent, and its share for a part week.
@@ -17,6 +18,7 @@
 pub mod calendar;
 pub mod ids;
 pub mod input;
+pub mod invoice_lines;
 pub mod ledger;
 pub mod matrix;
 pub mod money;
@@ -41,7 +43,8 @@ pub use matrix::{
 pub use money::{Money, MoneyError};
 pub use status::{
     CaseStatus, DriverStatus, InstallmentStatus, InvoiceStatus, LeaseStatus, LeaseType,
-    MedallionStatus, PayTo, PaymentMethod, Role, TerminationReason, UnknownWord, WorkshopType,
+    MedallionStatus, PayTo, PaymentMethod, Role, TerminationReason, UnknownWord, WorkshopKind,
+    WorkshopType,
 };
 
 /// Lets `stored_words!` name serde from crates that do not depend on it.

@@ -174,6 +174,12 @@ stored_words! {
         External => "External Workshop",
     }
 
+    /// Kind of a workshop in the registry: the fleet's own (Big Apple) or another's.
+    pub enum WorkshopKind("workshop kind") {
+        InHouse => "in_house",
+        External => "external",
+    }
+
     /// Kind of lease a driver holds.
     pub enum LeaseType("lease type") {
         Dov => "dov",
@@ -292,6 +298,34 @@ impl LeaseType {
             LeaseType::ShortTerm => "Short Term",
             LeaseType::ShiftLease => "Shift Lease",
             LeaseType::MedallionOnly => "Medallion Only",
+        }
+    }
+}
+
+impl WorkshopType {
+    /// The registry's kind for the guide's two workshop words.
+    pub fn kind(self) -> WorkshopKind {
+        match self {
+            WorkshopType::BigApple => WorkshopKind::InHouse,
+            WorkshopType::External => WorkshopKind::External,
+        }
+    }
+}
+
+impl WorkshopKind {
+    /// The guide's workshop word for this kind (what `workshop_type` says of an invoice).
+    pub fn workshop_type(self) -> WorkshopType {
+        match self {
+            WorkshopKind::InHouse => WorkshopType::BigApple,
+            WorkshopKind::External => WorkshopType::External,
+        }
+    }
+
+    /// "In-house" / "External", as the console shows it.
+    pub fn label(self) -> &'static str {
+        match self {
+            WorkshopKind::InHouse => "In-house",
+            WorkshopKind::External => "External",
         }
     }
 }
