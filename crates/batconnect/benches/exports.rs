@@ -66,7 +66,7 @@ async fn seed(bench: &Bench, count: usize) -> Duration {
             sql.push_str(
                 "INSERT INTO repair_invoices (repair_id, invoice_number, invoice_date, driver_id, lease_id, vehicle_id, medallion_id, \
                  driver_name, lease_ref, lease_type, medallion_number, vin, workshop_type, notes, total_amount_cents, weekly_installment_cents, \
-                 start_week, status, case_no, created_by, created_on, updated_by, updated_on, invoice_number_key) VALUES ",
+                 start_week, status, case_no, created_by, created_on, updated_by, updated_on, invoice_number_key, workshop_id) VALUES ",
             );
             for i in 0..n {
                 let k = done + i + 1;
@@ -84,11 +84,12 @@ async fn seed(bench: &Bench, count: usize) -> Duration {
                 }
                 sql.push_str(&format!(
                     "('RPR-X-{k:07}', 'XINV-{k:07}', '{date}', {lease}, {lease}, {lease}, {lease}, '{name}', 'LS-{:05}', '{}', 'M{lease:02}', \
-                     'VIN{lease:014}', '{}', NULL, {total}, {weekly}, '{start}', '{}', NULL, 'bench', '2026-01-01T00:00:00Z', 'bench', '2026-01-01T00:00:00Z', 'xinv-{k:07}')",
+                     'VIN{lease:014}', '{}', NULL, {total}, {weekly}, '{start}', '{}', NULL, 'bench', '2026-01-01T00:00:00Z', 'bench', '2026-01-01T00:00:00Z', 'xinv-{k:07}', {})",
                     1000 + lease,
                     LEASE_TYPES[lease % LEASE_TYPES.len()],
                     WORKSHOPS[k % 2],
                     STATUSES[rng.gen_range(0..STATUSES.len())],
+                    k % 2 + 1,
                 ));
             }
             sqlx::query(sql.as_str()).execute(&mut *tx).await.unwrap();

@@ -34,7 +34,7 @@ async fn seed(bench: &Bench, count: usize) -> Duration {
         let mut sql = String::from(
             "INSERT INTO repair_invoices (repair_id, invoice_number, invoice_date, driver_id, lease_id, vehicle_id, medallion_id, \
              driver_name, lease_ref, lease_type, medallion_number, vin, workshop_type, notes, total_amount_cents, weekly_installment_cents, \
-             start_week, status, case_no, created_by, created_on, updated_by, updated_on, invoice_number_key) VALUES ",
+             start_week, status, case_no, created_by, created_on, updated_by, updated_on, invoice_number_key, workshop_id) VALUES ",
         );
         let mut rows = Vec::with_capacity(n);
         for i in 0..n {
@@ -54,10 +54,11 @@ async fn seed(bench: &Bench, count: usize) -> Duration {
                 sql.push(',');
             }
             sql.push_str(&format!(
-                "('RPR-B-{k:07}', 'BINV-{k:07}', '{date}', {lease}, {lease}, {lease}, {lease}, '{name}', 'BL-{lease:07}', '{}', 'BM{lease:06}', 'BV{lease:015}', '{}', NULL, {total}, {weekly}, '{start}', '{}', NULL, 'bench', '2026-01-01T00:00:00Z', 'bench', '2026-01-01T00:00:00Z', 'binv-{k:07}')",
+                "('RPR-B-{k:07}', 'BINV-{k:07}', '{date}', {lease}, {lease}, {lease}, {lease}, '{name}', 'BL-{lease:07}', '{}', 'BM{lease:06}', 'BV{lease:015}', '{}', NULL, {total}, {weekly}, '{start}', '{}', NULL, 'bench', '2026-01-01T00:00:00Z', 'bench', '2026-01-01T00:00:00Z', 'binv-{k:07}', {})",
                 LEASE_TYPES[(lease as usize) % LEASE_TYPES.len()],
                 WORKSHOPS[k % 2],
                 STATUSES[rng.gen_range(0..STATUSES.len())],
+                k % 2 + 1,
             ));
         }
         // Generated text only (no user input): literal SQL keeps the seeding fast.

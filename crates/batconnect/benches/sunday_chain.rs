@@ -54,7 +54,7 @@ async fn seed_work(bench: &Bench, leases: usize) {
             .map(|k| {
                 format!(
                     "('RPR-C-{k:07}', 'CINV-{k:07}', '2026-10-20', {k}, {k}, {k}, {k}, 'Driver {k}', 'BL-{k:07}', 'long-term', 'BM{k:06}', 'BV{k:015}', \
-                     'Big Apple Workshop', NULL, 100000, 25000, '2026-10-25', 'Open', NULL, 'bench', 'now', 'bench', 'now', 'cinv-{k:07}')"
+                     'Big Apple Workshop', NULL, 100000, 25000, '2026-10-25', 'Open', NULL, 'bench', 'now', 'bench', 'now', 'cinv-{k:07}', 1)"
                 )
             })
             .collect();
@@ -62,7 +62,7 @@ async fn seed_work(bench: &Bench, leases: usize) {
         sqlx::query(format!(
             "INSERT INTO repair_invoices (repair_id, invoice_number, invoice_date, driver_id, lease_id, vehicle_id, medallion_id, driver_name, lease_ref, \
              lease_type, medallion_number, vin, workshop_type, notes, total_amount_cents, weekly_installment_cents, start_week, status, case_no, \
-             created_by, created_on, updated_by, updated_on, invoice_number_key) VALUES {}",
+             created_by, created_on, updated_by, updated_on, invoice_number_key, workshop_id) VALUES {}",
             invoices.join(",")
         )
         .as_str())

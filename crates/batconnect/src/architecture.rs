@@ -157,6 +157,8 @@ const TABLES: &[(&str, Option<&str>)] = &[
     ("repair_invoice_paid", Some("repairs")),
     ("repair_invoice_counts", Some("repairs")),
     ("repair_invoice_search", Some("repairs")),
+    ("repair_invoice_lines", Some("repairs")),
+    ("workshops", Some("workshops")),
     ("ledger_postings", Some("ledger")),
     ("ledger_balances", Some("ledger")),
     ("ledger_allocations", Some("ledger")),

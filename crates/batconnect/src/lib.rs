@@ -29,5 +29,6 @@ pub mod state;
 pub mod stop;
 pub mod storage;
 pub mod web;
+pub mod workshops;
 
 pub use app::Application;

@@ -70,7 +70,7 @@ mod xlsx;
 
 pub use pdf::{render_pdf, render_table_pdf, Block, Document};
 pub use values::{group_thousands, thousands, usd};
-pub use xlsx::{render_xlsx, MAX_XLSX_ROWS};
+pub use xlsx::{render_xlsx, render_xlsx_sheets, Sheet, MAX_XLSX_ROWS};
 
 /// Horizontal alignment of a column's cells (and its header).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

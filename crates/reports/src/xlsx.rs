@@ -52,12 +52,39 @@ pub fn render_xlsx(
     columns: &[Column],
     rows: impl Iterator<Item = Vec<String>>,
 ) -> Result<Vec<u8>, ReportError> {
+    let mut workbook = Workbook::new();
+    write_sheet(&mut workbook, sheet_name, columns, rows)?;
+    Ok(workbook.save_to_buffer()?)
+}
+
+/// One worksheet of a workbook of several: its name, columns and rows.
+pub struct Sheet<'a> {
+    pub name: &'a str,
+    pub columns: &'a [Column],
+    pub rows: Box<dyn Iterator<Item = Vec<String>> + 'a>,
+}
+
+/// [`render_xlsx`] for several worksheets, written one after the other in the order given
+/// (each sheet's rows are read only once the sheet before it is done).
+pub fn render_xlsx_sheets(sheets: Vec<Sheet<'_>>) -> Result<Vec<u8>, ReportError> {
+    let mut workbook = Workbook::new();
+    for sheet in sheets {
+        write_sheet(&mut workbook, sheet.name, sheet.columns, sheet.rows)?;
+    }
+    Ok(workbook.save_to_buffer()?)
+}
+
+fn write_sheet(
+    workbook: &mut Workbook,
+    sheet_name: &str,
+    columns: &[Column],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> Result<(), ReportError> {
     if columns.len() > usize::from(MAX_XLSX_COLUMNS) {
         return Err(ReportError::TooManyColumns {
             limit: MAX_XLSX_COLUMNS,
         });
     }
-    let mut workbook = Workbook::new();
     // Constant memory: each finished row goes to a temporary file, so a sheet of a
     // million rows costs about the size of the finished file, not the cells' structures.
     let sheet = workbook.add_worksheet_with_constant_memory()?;
@@ -100,7 +127,7 @@ pub fn render_xlsx(
         sheet.set_freeze_panes(1, 0)?;
         sheet.autofilter(0, 0, written, (columns.len() - 1) as u16)?;
     }
-    Ok(workbook.save_to_buffer()?)
+    Ok(())
 }
 
 /// The formats one column needs, built once.

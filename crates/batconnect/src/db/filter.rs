@@ -20,7 +20,7 @@ pub fn escape_like(text: &str) -> String {
 }
 
 /// A WHERE clause under construction; placeholders are numbered as arguments are added.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Where {
     clauses: Vec<String>,
     pub args: Vec<Arg>,

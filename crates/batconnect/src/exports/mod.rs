@@ -181,6 +181,8 @@ pub struct Export {
     pub row: RowFn,
     /// The filters line of the PDF header.
     pub filters: String,
+    /// A second worksheet of the Excel file (CSV and PDF hold this export alone).
+    pub also: Option<Box<Export>>,
 }
 
 /// When and in which time zone the file was made: for its name and its footer.
@@ -231,10 +233,39 @@ pub async fn invoices_file(
         false,
         state.db.backend(),
     )?;
-    let export = tables::invoices(
+    let lines = tables::invoice_lines(
+        q.filter.clone(),
+        format!("{} — Vehicle repair invoice lines", state.config.fleet_name),
+        describe_filters(query),
+    );
+    let mut export = tables::invoices(
         q.filter,
         &q.order_by,
         format!("{} — Vehicle repair invoices", state.config.fleet_name),
+        describe_filters(query),
+    );
+    // The Excel file carries the invoices' lines on a second sheet.
+    export.also = Some(Box::new(lines));
+    let slot = stream::take_slot(&state.export_slots)?;
+    stream::respond(state.db.reader(), export, format, Stamp::now(state), slot).await
+}
+
+/// The lines of the invoices the list's filters select, as a file of its own (CSV by
+/// default, also Excel or PDF).
+pub async fn invoice_lines_file(
+    state: &crate::state::AppState,
+    query: &RawQuery,
+) -> Result<axum::response::Response, AppError> {
+    let format = Format::parse(query)?;
+    crate::db::PageRequest::parse(query.get("page"), query.get("per_page"))?;
+    let q = crate::repairs::query::InvoiceQuery::parse(
+        &list_params(query, &["format"]),
+        false,
+        state.db.backend(),
+    )?;
+    let export = tables::invoice_lines(
+        q.filter,
+        format!("{} — Vehicle repair invoice lines", state.config.fleet_name),
         describe_filters(query),
     );
     let slot = stream::take_slot(&state.export_slots)?;

@@ -16,11 +16,13 @@ use crate::state::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(export_invoices))
+        .routes(routes!(export_invoice_lines))
         .routes(routes!(export_installments))
         .routes(routes!(export_ledger))
 }
 
-/// Repair invoices as a file (CSV, XLSX or PDF).
+/// Repair invoices as a file (CSV, XLSX or PDF); the Excel file has a second sheet, "Lines",
+/// with the invoices' line items (also `…/list/export/lines`).
 ///
 /// Every filter and sort of `GET /payments/vehicle-repairs`, plus `format`. `page` and `per_page` are accepted and ignored (the file holds every
 /// matching invoice). CSV is streamed with no row limit (RFC 4180, UTF-8, header row);
@@ -37,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         ("repair_id" = Option<String>, Query), ("invoice_number" = Option<String>, Query),
         ("from_invoice_date" = Option<String>, Query, description = "YYYY-MM-DD"), ("to_invoice_date" = Option<String>, Query, description = "YYYY-MM-DD"),
         ("lease_type" = Option<String>, Query), ("workshop_type" = Option<String>, Query),
+        ("workshop_id" = Option<i64>, Query, description = "the workshop's id in the registry (/workshops)"),
         ("from_total_amount" = Option<String>, Query), ("to_total_amount" = Option<String>, Query),
         ("status" = Option<String>, Query), ("driver_name" = Option<String>, Query, description = "partial, any case"),
         ("tlc_license_no" = Option<String>, Query, description = "the driver's TLC license, partial"),
@@ -56,6 +59,45 @@ async fn export_invoices(
 ) -> Result<Response, AppError> {
     user.require(READERS)?;
     super::invoices_file(&state, &query).await
+}
+
+/// The lines of the repair invoices the list's filters select, as a file (CSV, XLSX or PDF).
+///
+/// One row per line (repair id, invoice number, workshop, kind, description, part number,
+/// quantity, unit price, taxable, amount; a discount's amount negative), newest invoice
+/// first and its lines in order. Takes every filter of `GET /payments/vehicle-repairs`
+/// (`sort_by` is accepted; the order stays newest first). Invoices without lines have none.
+/// Named `vehicle_repair_lines_YYYY-MM-DD.csv|xlsx|pdf`.
+#[utoipa::path(get, path = "/payments/vehicle-repairs/list/export/lines", tag = "Vehicle Repairs",
+    params(
+        ("format" = Option<String>, Query, description = "csv (default), excel (or xlsx), pdf"),
+        ("page" = Option<i64>, Query, description = "accepted and ignored: the file holds every row"),
+        ("per_page" = Option<i64>, Query, description = "accepted and ignored"),
+        ("sort_by" = Option<String>, Query, description = "as the list: repair_id, invoice_number, invoice_date (default), date, driver_name, medallion_no, lease_type, workshop_type, amount, status"),
+        ("sort_order" = Option<String>, Query, description = "asc or desc (default)"),
+        ("repair_id" = Option<String>, Query), ("invoice_number" = Option<String>, Query),
+        ("from_invoice_date" = Option<String>, Query, description = "YYYY-MM-DD"), ("to_invoice_date" = Option<String>, Query, description = "YYYY-MM-DD"),
+        ("lease_type" = Option<String>, Query), ("workshop_type" = Option<String>, Query),
+        ("workshop_id" = Option<i64>, Query, description = "the workshop's id in the registry (/workshops)"),
+        ("from_total_amount" = Option<String>, Query), ("to_total_amount" = Option<String>, Query),
+        ("status" = Option<String>, Query), ("driver_name" = Option<String>, Query, description = "partial, any case"),
+        ("tlc_license_no" = Option<String>, Query, description = "the driver's TLC license, partial"),
+        ("plate_number" = Option<String>, Query, description = "the vehicle's plate, partial, any case"),
+        ("medallion_no" = Option<String>, Query), ("lease_id" = Option<String>, Query), ("vin" = Option<String>, Query),
+    ),
+    responses(
+        (status = 200, description = "The file, as an attachment", content(
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (Vec<u8> = "application/pdf"))),
+        (status = 422, body = Problem, description = "A parameter is invalid; the error names it")))]
+async fn export_invoice_lines(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    query: RawQuery,
+) -> Result<Response, AppError> {
+    user.require(READERS)?;
+    super::invoice_lines_file(&state, &query).await
 }
 
 /// Installments as a file (CSV, XLSX or PDF).

@@ -252,20 +252,22 @@ async fn rendered_file(
             export.noun
         )
     });
-    let (tx, rx) = mpsc::channel::<Vec<String>>(ROW_CHANNEL);
-    let select_sql = format!("{} LIMIT {cap}", export.select_sql);
-    let args = export.args.clone();
-    let row_fn = export.row;
-    let producer = tokio::spawn(async move {
-        let query = bind_all(sqlx::query(&select_sql), &args);
-        let mut rows = query.fetch(&pool);
-        while let Some(row) = rows.try_next().await? {
-            if tx.send(row_fn(&row)?).await.is_err() {
-                break;
-            }
+    let (rx, producer) = produce(pool.clone(), &export, cap);
+    // The Excel file's second sheet, read while the first is written (its rows wait in the
+    // channel, so memory stays flat).
+    let second = match (&export.also, format) {
+        (Some(also), Format::Excel) => {
+            let (rx, producer) = produce(pool.clone(), also, MAX_XLSX_ROWS);
+            let columns: Vec<reports::Column> =
+                also.columns.iter().map(|c| c.column.clone()).collect();
+            Some((also.sheet, columns, rx, producer))
         }
-        Ok::<(), sqlx::Error>(())
-    });
+        _ => None,
+    };
+    let (second, second_producer) = match second {
+        Some((sheet, columns, rx, producer)) => (Some((sheet, columns, rx)), Some(producer)),
+        None => (None, None),
+    };
     // The PDF leaves out the data-only columns; the cells are picked by index.
     let keep: Vec<usize> = export
         .columns
@@ -333,7 +335,23 @@ async fn rendered_file(
                 &columns,
                 rows,
             )),
-            _ => reports::render_xlsx(sheet, &columns, rows),
+            _ => match second {
+                None => reports::render_xlsx(sheet, &columns, rows),
+                Some((second_sheet, second_columns, second_rows)) => {
+                    reports::render_xlsx_sheets(vec![
+                        reports::Sheet {
+                            name: sheet,
+                            columns: &columns,
+                            rows: Box::new(rows),
+                        },
+                        reports::Sheet {
+                            name: second_sheet,
+                            columns: &second_columns,
+                            rows: Box::new(ChannelRows(second_rows)),
+                        },
+                    ])
+                }
+            },
         }
     });
     let file = renderer
@@ -344,7 +362,38 @@ async fn rendered_file(
     producer
         .await
         .map_err(|e| anyhow::anyhow!("export query: {e}"))??;
+    if let Some(producer) = second_producer {
+        producer
+            .await
+            .map_err(|e| anyhow::anyhow!("export query: {e}"))??;
+    }
     Ok(file)
+}
+
+/// Reads `export`'s rows (at most `cap`) into a channel, as cells.
+fn produce(
+    pool: AnyPool,
+    export: &Export,
+    cap: i64,
+) -> (
+    mpsc::Receiver<Vec<String>>,
+    tokio::task::JoinHandle<Result<(), sqlx::Error>>,
+) {
+    let (tx, rx) = mpsc::channel::<Vec<String>>(ROW_CHANNEL);
+    let select_sql = format!("{} LIMIT {cap}", export.select_sql);
+    let args = export.args.clone();
+    let row_fn = export.row;
+    let producer = tokio::spawn(async move {
+        let query = bind_all(sqlx::query(&select_sql), &args);
+        let mut rows = query.fetch(&pool);
+        while let Some(row) = rows.try_next().await? {
+            if tx.send(row_fn(&row)?).await.is_err() {
+                break;
+            }
+        }
+        Ok::<(), sqlx::Error>(())
+    });
+    (rx, producer)
 }
 
 #[cfg(test)]
@@ -387,6 +436,7 @@ mod tests {
                 Ok(vec![r.try_get::<i64, _>("i")?.to_string()])
             },
             filters: String::new(),
+            also: None,
         };
         let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(1));
         let body = csv_body(db.reader().clone(), export, take_slot(&slots).unwrap())

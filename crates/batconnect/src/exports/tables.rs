@@ -51,10 +51,20 @@ pub fn invoices(filter: Where, order_by: &str, title: String, filters: String) -
             ExportColumn::data_only("weekly_installment", Column::money("Weekly", 10.0)),
             ExportColumn::new("paid", Column::money("Paid", 10.0)),
             ExportColumn::new("remaining", Column::money("Remaining", 11.0)),
+            ExportColumn::data_only("workshop_name", Column::text("Workshop Name", 18.0)),
+            ExportColumn::data_only("line_count", Column::integer("Lines", 6.0)),
+            ExportColumn::data_only("tax_rate", Column::text("Tax Rate %", 8.0)),
+            ExportColumn::data_only("parts", Column::money("Parts", 10.0)),
+            ExportColumn::data_only("labour", Column::money("Labour", 10.0)),
+            ExportColumn::data_only("fees", Column::money("Fees", 10.0)),
+            ExportColumn::data_only("discounts", Column::money("Discounts", 10.0)),
+            ExportColumn::data_only("tax", Column::money("Tax", 10.0)),
         ],
         select_sql: format!(
             "SELECT repair_id, invoice_number, invoice_date, status, driver_name, medallion_number, lease_ref, \
-             lease_type, workshop_type, total_amount_cents, weekly_installment_cents, {paid} AS paid_amount_cents \
+             lease_type, workshop_type, total_amount_cents, weekly_installment_cents, {paid} AS paid_amount_cents, \
+             (SELECT w.name FROM workshops w WHERE w.id = repair_invoices.workshop_id) AS workshop_name, line_count, \
+             tax_rate_thousandths, parts_cents, labour_cents, fees_cents, discounts_cents, tax_cents \
              FROM repair_invoices {where_sql} ORDER BY {order_by}",
             paid = crate::repairs::repo::INVOICE_PAID
         ),
@@ -81,9 +91,90 @@ pub fn invoices(filter: Where, order_by: &str, title: String, filters: String) -
                 cents(r, "weekly_installment_cents")?,
                 money(settlement.paid.cents()),
                 money(settlement.remaining.cents()),
+                text(r, "workshop_name")?,
+                r.try_get::<i64, _>("line_count")?.to_string(),
+                tax_rate(r)?,
+                cents(r, "parts_cents")?,
+                cents(r, "labour_cents")?,
+                cents(r, "fees_cents")?,
+                cents(r, "discounts_cents")?,
+                cents(r, "tax_cents")?,
             ])
         },
         filters,
+        also: None,
+    }
+}
+
+fn tax_rate(r: &AnyRow) -> Result<String, sqlx::Error> {
+    let thousandths: i64 = r.try_get("tax_rate_thousandths")?;
+    Ok(
+        domain::invoice_lines::TaxRate::from_thousandths(thousandths)
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
+    )
+}
+
+/// The lines of the invoices the list's filters select (newest invoice first, its lines in
+/// order): the Excel export's second sheet, and `…/list/export/lines`.
+pub fn invoice_lines(filter: Where, title: String, filters: String) -> Export {
+    let where_sql = filter.sql();
+    let chosen = format!("SELECT id FROM repair_invoices {where_sql}");
+    Export {
+        file_stem: "vehicle_repair_lines",
+        title,
+        sheet: "Lines",
+        noun: "lines",
+        columns: vec![
+            ExportColumn::new("repair_id", Column::text("Repair ID", 16.0)),
+            ExportColumn::new("invoice_number", Column::text("Invoice No.", 12.0)),
+            ExportColumn::data_only("invoice_date", Column::date("Invoice Date", 11.0)),
+            ExportColumn::new("workshop_name", Column::text("Workshop", 16.0)),
+            ExportColumn::new("position", Column::integer("#", 4.0)),
+            ExportColumn::new("kind", Column::text("Kind", 9.0)),
+            ExportColumn::new("description", Column::text("Description", 26.0)),
+            ExportColumn::new("part_number", Column::text("Part No.", 12.0)),
+            ExportColumn::new("quantity", Column::text("Quantity", 8.0)),
+            ExportColumn::new("unit_price", Column::money("Unit Price", 10.0)),
+            ExportColumn::new("taxable", Column::text("Taxable", 7.0)),
+            ExportColumn::new("amount", Column::money("Amount", 10.0)),
+            ExportColumn::data_only("tax_rate", Column::text("Tax Rate %", 8.0)),
+        ],
+        select_sql: format!(
+            "SELECT v.repair_id, v.invoice_number, v.invoice_date, w.name AS workshop_name, v.tax_rate_thousandths, \
+             l.position, l.kind, l.description, l.part_number, l.quantity_thousandths, l.unit_price_cents, l.taxable, l.amount_cents \
+             FROM repair_invoice_lines l JOIN repair_invoices v ON v.id = l.invoice_id JOIN workshops w ON w.id = v.workshop_id \
+             WHERE l.invoice_id IN ({chosen}) ORDER BY v.invoice_date DESC, v.id DESC, l.position"
+        ),
+        count_sql: format!(
+            "SELECT COUNT(*) FROM repair_invoice_lines l WHERE l.invoice_id IN ({chosen})"
+        ),
+        args: filter.args,
+        row: |r| {
+            let kind: domain::invoice_lines::LineKind = crate::db::word(r, "kind")?;
+            let amount: i64 = r.try_get("amount_cents")?;
+            let quantity: i64 = r.try_get("quantity_thousandths")?;
+            Ok(vec![
+                text(r, "repair_id")?,
+                text(r, "invoice_number")?,
+                text(r, "invoice_date")?,
+                text(r, "workshop_name")?,
+                r.try_get::<i64, _>("position")?.to_string(),
+                kind.to_string(),
+                text(r, "description")?,
+                opt_text(r, "part_number")?,
+                domain::invoice_lines::Quantity::from_thousandths(quantity)
+                    .map(|q| q.to_string())
+                    .unwrap_or_default(),
+                cents(r, "unit_price_cents")?,
+                if r.try_get::<i64, _>("taxable")? != 0 { "yes" } else { "no" }.into(),
+                // A discount is subtracted: negative, so a column sum is the lines' net.
+                money(if kind == domain::invoice_lines::LineKind::Discount { -amount } else { amount }),
+                tax_rate(r)?,
+            ])
+        },
+        filters,
+        also: None,
     }
 }
 
@@ -145,6 +236,7 @@ pub fn installments(filter: Where, order_by: &str, title: String, filters: Strin
             ])
         },
         filters,
+        also: None,
     }
 }
 
@@ -196,6 +288,7 @@ pub fn postings(filter: Where, title: String, filters: String) -> Export {
             ])
         },
         filters,
+        also: None,
     }
 }
 
@@ -244,6 +337,7 @@ pub fn balances(filter: Where, title: String, filters: String) -> Export {
             ])
         },
         filters,
+        also: None,
     }
 }
 
@@ -293,5 +387,6 @@ pub fn interim_payments(filter: Where, order_by: &str, title: String, filters: S
             ])
         },
         filters,
+        also: None,
     }
 }

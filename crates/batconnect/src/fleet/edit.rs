@@ -69,36 +69,19 @@ pub async fn update_driver(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let mut errors = Vec::new();
-    // Lengths count what was sent, blanks too (the API document's rule).
-    if update
-        .phone
-        .as_ref()
-        .is_some_and(|p| p.chars().count() > 30)
-    {
-        errors.push(FieldError::new("phone", "must be at most 30 characters"));
-    }
-    if update
-        .email
-        .as_ref()
-        .is_some_and(|e| e.chars().count() > 254)
-    {
-        errors.push(FieldError::new("email", "must be at most 254 characters"));
-    }
-    let phone = change_of(update.phone.as_ref());
-    if let Some(Some(p)) = &phone {
-        if p.chars().filter(|c| c.is_ascii_digit()).count() < 7 || p.chars().count() > 30 {
-            errors.push(FieldError::new(
-                "phone",
-                "must be a phone number with at least 7 digits",
-            ));
-        }
-    }
-    let email = change_of(update.email.as_ref());
-    if let Some(Some(e)) = &email {
-        if !e.contains('@') || e.chars().count() > 254 || e.chars().any(char::is_whitespace) {
-            errors.push(FieldError::new("email", "must be an email address"));
-        }
-    }
+    // `Some(None)` clears; lengths count what was sent, blanks too (the API document's rule).
+    let mut contact =
+        |field: &str,
+         value: Option<&String>,
+         rule: fn(&str) -> Result<Option<String>, &'static str>| {
+            value.and_then(|v| {
+                rule(v)
+                    .map_err(|m| errors.push(FieldError::new(field, m)))
+                    .ok()
+            })
+        };
+    let phone = contact("phone", update.phone.as_ref(), domain::input::phone);
+    let email = contact("email", update.email.as_ref(), domain::input::email);
     let status = match update.status.as_deref().map(str::trim) {
         None => None,
         Some(word) => match DriverStatus::parse(word) {

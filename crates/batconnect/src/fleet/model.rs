@@ -370,29 +370,20 @@ impl DriverInput {
             errors.push(FieldError::new("tlc_license_no", m));
             String::new()
         });
-        // Lengths count what was sent, blanks too (the API document's rule).
-        if self.phone.as_ref().is_some_and(|p| p.chars().count() > 30) {
-            errors.push(FieldError::new("phone", "must be at most 30 characters"));
-        }
-        if self.email.as_ref().is_some_and(|e| e.chars().count() > 254) {
-            errors.push(FieldError::new("email", "must be at most 254 characters"));
-        }
-        let email = clean(self.email.as_ref());
-        if let Some(e) = &email {
-            // The same rule as a change of it (`fleet::edit`), and the API document's.
-            if !e.contains('@') || e.chars().count() > 254 || e.chars().any(char::is_whitespace) {
-                errors.push(FieldError::new("email", "must be an email address"));
-            }
-        }
-        let phone = clean(self.phone.as_ref());
-        if let Some(p) = &phone {
-            if p.chars().filter(|c| c.is_ascii_digit()).count() < 7 || p.chars().count() > 30 {
-                errors.push(FieldError::new(
-                    "phone",
-                    "must be a phone number with at least 7 digits",
-                ));
-            }
-        }
+        // The same rules as a change of them (`fleet::edit`), and the API document's.
+        let mut contact =
+            |field: &str,
+             value: Option<&String>,
+             rule: fn(&str) -> Result<Option<String>, &'static str>| {
+                value.and_then(|v| {
+                    rule(v)
+                        .map_err(|m| errors.push(FieldError::new(field, m)))
+                        .ok()
+                        .flatten()
+                })
+            };
+        let phone = contact("phone", self.phone.as_ref(), domain::input::phone);
+        let email = contact("email", self.email.as_ref(), domain::input::email);
         let status = word(
             self.status.as_ref(),
             "status",

@@ -125,6 +125,9 @@ fn tighten_parameters(operation: &mut Operation) {
                 schema.minimum = Some(utoipa::Number::Int(1));
                 schema.maximum = Some(utoipa::Number::Int(crate::db::page::MAX_PER_PAGE as isize));
             }
+            "workshop_id" if is_integer => {
+                schema.minimum = Some(utoipa::Number::Int(1));
+            }
             "sort_order" if is_string => {
                 schema.enum_values = Some(vec!["asc".into(), "desc".into()]);
             }

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use domain::ledger::{BalanceStatus, Category, EntryType, PostingStatus};
 use domain::status::{
     DriverStatus, DtrStatus, InstallmentStatus, InvoiceStatus, LeaseStatus, LeaseType,
-    MedallionStatus, PayTo, TerminationReason, WorkshopType,
+    MedallionStatus, PayTo, TerminationReason, WorkshopKind, WorkshopType,
 };
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::schema::{
@@ -93,6 +93,12 @@ fn body_rule(schema: &str, property: &str, this_year: i64) -> Option<Rule> {
             Rule::Pattern(r"^ *[A-Za-z0-9 -]{0,12} *$")
         }
         ("LeaseUpdate", "additional_drivers") => Rule::Items(0, Some(10)),
+        ("WorkshopInput" | "WorkshopUpdate", "name") => Rule::PatternLength(NAMED_TEXT, 1, 120),
+        ("WorkshopInput" | "WorkshopUpdate", "kind") => words(WorkshopKind::all_words()),
+        ("WorkshopInput" | "WorkshopUpdate", "address") => Rule::Length(0, 300),
+        ("WorkshopInput" | "WorkshopUpdate", "tax_registration_no") => Rule::Length(0, 40),
+        ("WorkshopInput" | "WorkshopUpdate", "phone") => Rule::PatternLength(PHONE, 0, 30),
+        ("WorkshopInput" | "WorkshopUpdate", "email") => Rule::PatternLength(EMAIL, 0, 254),
         ("MedallionInput", "status") => words(MedallionStatus::all_words()),
         ("MedallionInput", "medallion_number") => Rule::Pattern(r"^ *[A-Za-z0-9]{2,8} *$"),
         ("VehicleInput", "vin") => Rule::Pattern(r"^ *[A-HJ-NPR-Za-hj-npr-z0-9]{17} *$"),
@@ -128,6 +134,8 @@ fn query_rule(path: &str, name: &str) -> Option<Rule> {
         (_, "from_total_amount" | "to_total_amount") => Rule::Amount,
         ("/dtrs", "status") => Rule::WordAnyCase(DtrStatus::all_words()),
         ("/fleet/drivers", "status") => words(DriverStatus::all_words()),
+        ("/workshops", "kind") => words(WorkshopKind::all_words()),
+        ("/workshops", "active") => words(vec!["true", "false"]),
         ("/fleet/leases", "status") => words(LeaseStatus::all_words()),
         ("/fleet/leases", "lease_type") => words(LeaseType::all_words()),
         ("/jobs/runs", "job") => words(crate::jobs::model::CHAIN.to_vec()),
@@ -154,15 +162,18 @@ fn query_rule(path: &str, name: &str) -> Option<Rule> {
                 .collect(),
         ),
         (p, _) if p.starts_with("/ledger/interim-payments") => return None,
-        ("/payments/vehicle-repairs" | "/payments/vehicle-repairs/list/export", "sort_by") => {
-            words(
-                crate::repairs::query::INVOICE_SORTS
-                    .iter()
-                    .map(|(k, _)| *k)
-                    .chain(["paid", "remaining"])
-                    .collect(),
-            )
-        }
+        (
+            "/payments/vehicle-repairs"
+            | "/payments/vehicle-repairs/list/export"
+            | "/payments/vehicle-repairs/list/export/lines",
+            "sort_by",
+        ) => words(
+            crate::repairs::query::INVOICE_SORTS
+                .iter()
+                .map(|(k, _)| *k)
+                .chain(["paid", "remaining"])
+                .collect(),
+        ),
         (p, "sort_by") if p.contains("/fetch/installments") => words(
             crate::repairs::query::INSTALLMENT_SORTS
                 .iter()

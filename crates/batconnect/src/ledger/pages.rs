@@ -120,6 +120,7 @@ async fn postings(
         above: tabs("postings"),
         filters: filter_inputs,
         export: Some(Export {
+            also: &[],
             path: "/ledger/export",
             fixed: &[("kind", "postings")],
         }),
@@ -176,6 +177,7 @@ async fn balances(
         above: tabs("balances"),
         filters: filter_inputs,
         export: Some(Export {
+            also: &[],
             path: "/ledger/export",
             fixed: &[("kind", "balances")],
         }),

@@ -12,3 +12,4 @@ pub mod receipt;
 pub mod repo;
 pub mod routes;
 pub mod service;
+pub mod wizard_lines;

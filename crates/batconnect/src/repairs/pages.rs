@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use super::lifecycle::Action;
 use super::model::{InstallmentItem, InvoiceDetail, InvoiceListItem, CASE_PREFIX};
 use super::query::{InstallmentQuery, InvoiceQuery};
-use super::{repo, service};
+use super::{repo, service, wizard_lines};
 use crate::api::extract::RawQuery;
 use crate::auth::model::{FINANCE_OR_OPERATIONS, OPERATORS, READERS};
 use crate::bpm::service::Cases;
@@ -39,6 +39,7 @@ pub fn router(max_upload_bytes: usize) -> Router<AppState> {
         .route("/app/", get(dashboard))
         .route("/app/repairs", get(list))
         .route("/app/repairs/export", get(export))
+        .route("/app/repairs/export/lines", get(export_lines))
         .route("/app/repairs/new", post(new_case))
         .route(
             "/app/cases/{case_no}",
@@ -220,6 +221,13 @@ async fn list(
             }
         }
     };
+    // Inactive workshops too: their invoices are still listed.
+    let workshops: Vec<(String, String)> =
+        crate::workshops::service::all(state.db.reader(), state.db.ilike())
+            .await?
+            .into_iter()
+            .map(|(id, name)| (id.to_string(), name))
+            .collect();
     let mut filter_inputs = vec![Filter::choice(
         "status",
         "Status",
@@ -229,9 +237,10 @@ async fn list(
     filter_inputs.extend([
         Filter::choice(
             "workshop_type",
-            "Workshop",
+            "Workshop type",
             WorkshopType::all_words().into_iter().map(|w| (w, w)),
         ),
+        Filter::choice("workshop_id", "Workshop", workshops),
         Filter::date("from_invoice_date", "Invoice date from"),
         Filter::date("to_invoice_date", "Invoice date to"),
         Filter::order(
@@ -263,7 +272,9 @@ async fn list(
         path: "/repairs",
         above,
         filters: filter_inputs,
-        export: Some(Export::at("/repairs/export")),
+        export: Some(
+            Export::at("/repairs/export").and_csv(&[("/repairs/export/lines", "Export lines CSV")]),
+        ),
         noun: ("invoice", "invoices"),
         empty: "No invoice matches these filters. Clear a filter, or create a repair invoice.",
         caption: "Repair invoices",
@@ -296,6 +307,15 @@ async fn export(
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
     Ok(crate::exports::invoices_file(&state, &query.filled()).await?)
+}
+
+async fn export_lines(
+    State(state): State<AppState>,
+    signed: Signed,
+    query: RawQuery,
+) -> Result<Response, PageError> {
+    signed.user().require(READERS)?;
+    Ok(crate::exports::invoice_lines_file(&state, &query.filled()).await?)
 }
 
 async fn new_case(
@@ -331,21 +351,25 @@ struct Entered {
     lease: String,
     invoice_number: String,
     invoice_date: String,
-    workshop_type: String,
+    workshop_id: String,
     total_amount: String,
+    tax_rate: String,
+    lines: Vec<wizard_lines::EnteredLine>,
     start_week: String,
     notes: String,
 }
 
 impl Entered {
-    fn from_pairs(get: impl Fn(&str) -> Option<String>) -> Entered {
+    fn from_pairs(pairs: &[(String, String)], get: impl Fn(&str) -> Option<String>) -> Entered {
         let v = |name: &str| get(name).unwrap_or_default();
         Entered {
+            workshop_id: v("workshop_id"),
+            tax_rate: v("tax_rate"),
+            lines: wizard_lines::rows_of(pairs),
             tlc_license_no: v("tlc_license_no"),
             lease: v("lease"),
             invoice_number: v("invoice_number"),
             invoice_date: v("invoice_date"),
-            workshop_type: v("workshop_type"),
             total_amount: v("total_amount"),
             start_week: v("start_week"),
             notes: v("notes"),
@@ -380,22 +404,38 @@ async fn wizard(
     query: RawQuery,
 ) -> Result<Response, PageError> {
     signed.user().require(READERS)?;
-    let entered = Entered::from_pairs(|n| query.get(n).map(str::to_string));
+    let entered = Entered::from_pairs(&query.0, |n| query.get(n).map(str::to_string));
     let found = find_driver(&state, &case_no, &entered.tlc_license_no).await?;
     if let Some(repair_id) = found["repair_id"].as_str() {
         return Ok(see_other(&format!("{PREFIX}/repairs/{repair_id}")));
     }
+    let workshops = workshop_choices(&state).await?;
     Ok(render_wizard(
         &state,
         &signed,
         &case_no,
         &entered,
         &found,
+        &workshops,
         None,
         None,
         &FieldErrors::default(),
         StatusCode::OK,
     ))
+}
+
+/// The workshops a clerk may choose: the registry's active ones, defaults first.
+async fn workshop_choices(state: &AppState) -> Result<Vec<(String, String)>, AppError> {
+    Ok(crate::workshops::service::choices(state.db.reader())
+        .await?
+        .into_iter()
+        .map(|(id, name, kind)| {
+            (
+                id.to_string(),
+                format!("{name} ({})", kind.label().to_lowercase()),
+            )
+        })
+        .collect())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -405,6 +445,7 @@ fn render_wizard(
     case_no: &str,
     entered: &Entered,
     found: &serde_json::Value,
+    workshops: &[(String, String)],
     preview: Option<&serde_json::Value>,
     pending: Option<&Pending>,
     errors: &FieldErrors,
@@ -429,12 +470,26 @@ fn render_wizard(
         "lease_id",
         "invoice_number",
         "invoice_date",
-        "workshop_type",
+        "workshop_id",
         "total_amount",
+        "tax_rate",
+        "line_items",
         "start_week",
         "notes",
         "file",
     ];
+    // A line's own errors show in its row.
+    let line_fields: Vec<String> = errors
+        .0
+        .iter()
+        .map(|e| e.field.clone())
+        .filter(|f| f.starts_with("line_"))
+        .collect();
+    let field_names: Vec<&str> = field_names
+        .iter()
+        .copied()
+        .chain(line_fields.iter().map(String::as_str))
+        .collect();
     let content = html! {
         p.muted { "Case " (case_no) }
         form.card method="get" action={ (PREFIX) "/cases/" (case_no) } {
@@ -490,11 +545,7 @@ fn render_wizard(
                             }
                         }
                         (input_field("Invoice date", "invoice_date", &entered.invoice_date, "date", errors))
-                        (field("Workshop", "workshop_type", html! {
-                            select #workshop_type name="workshop_type" {
-                                @for w in WorkshopType::all_words() { option value=(w) selected[entered.workshop_type == w] { (w) } }
-                            }
-                        }, errors.for_field("workshop_type")))
+                        (field("Workshop", "workshop_id", layout::select("workshop_id", workshops.iter().map(|(v, l)| (v.as_str(), l.as_str())), &entered.workshop_id, errors.for_field("workshop_id")), errors.for_field("workshop_id")))
                         (input_field("Total amount", "total_amount", &entered.total_amount, "text", errors))
                         (field("First week", "start_week", html! {
                             select #start_week name="start_week" {
@@ -502,6 +553,7 @@ fn render_wizard(
                             }
                         }, errors.for_field("start_week")))
                     }
+                    (wizard_lines::fieldset(&entered.lines, &entered.tax_rate, errors))
                     (field("Notes", "notes", html! {
                         textarea #notes name="notes" rows="3" maxlength="500" { (entered.notes) }
                     }, errors.for_field("notes")))
@@ -757,8 +809,9 @@ async fn submit_wizard(
     file_refused: Option<FieldErrors>,
 ) -> Result<Response, PageError> {
     let (state, signed) = (sent.state, sent.signed);
-    let entered = Entered::from_pairs(|n| sent.get(n).map(str::to_string));
+    let mut entered = Entered::from_pairs(&sent.form.0, |n| sent.get(n).map(str::to_string));
     let found = find_driver(state, case_no, &entered.tlc_license_no).await?;
+    let workshops = workshop_choices(state).await?;
     if let Some(repair_id) = found["repair_id"].as_str() {
         let location = format!("{PREFIX}/repairs/{repair_id}");
         // Already created. The same form again (a second click, the back button): the same
@@ -771,7 +824,9 @@ async fn submit_wizard(
                 .collect::<String>()
                 .to_ascii_uppercase()
         };
-        let amount = Money::parse_amount(&crate::web::money_typed(&entered.total_amount)).ok();
+        let amount = Money::parse_amount(&crate::web::money_typed(&entered.total_amount))
+            .ok()
+            .or_else(|| wizard_lines::total_of(&entered.lines, &entered.tax_rate));
         let same = key(&entered.invoice_number) == key(&made.invoice.invoice_number)
             && entered.invoice_date == made.invoice.invoice_date
             && amount == Some(made.totals.repair_amount);
@@ -792,7 +847,26 @@ async fn submit_wizard(
             l["id"].as_i64().map(|id| id.to_string()).as_deref() == Some(entered.lease.as_str())
         })
     });
+    // "Add a line", "Remove": the form again with the rows changed; nothing is checked.
+    if let Some(rows) = wizard_lines::edited(sent.get("action"), entered.lines.clone()) {
+        entered.lines = rows;
+        let kept = keep_for_next_try(state, signed, file).await;
+        let errors = file_refused.unwrap_or_default();
+        return Ok(render_wizard(
+            state,
+            signed,
+            case_no,
+            &entered,
+            &found,
+            &workshops,
+            None,
+            kept.as_ref(),
+            &errors,
+            StatusCode::OK,
+        ));
+    }
     let preview_only = sent.get("action") != Some("create");
+    let (line_items, line_rows) = wizard_lines::step_lines(&entered.lines);
     // Every error of the form in one round: the file's, the lease's and the step's.
     let mut errors = file_refused.unwrap_or_default();
     let output = match lease {
@@ -811,15 +885,31 @@ async fn submit_wizard(
                 "medallion_id": lease["medallion_id"],
                 "invoice_number": entered.invoice_number,
                 "invoice_date": entered.invoice_date,
-                "workshop_type": entered.workshop_type,
-                // As people type money ($1,234.56); the step itself stays strict.
-                "total_amount": crate::web::money_typed(&entered.total_amount),
                 "start_week": entered.start_week,
                 // With the file refused, the step only checks: nothing is created.
                 "preview_only": preview_only || !errors.is_empty(),
             });
             if !entered.notes.is_empty() {
                 data["notes"] = serde_json::Value::String(entered.notes.clone());
+            }
+            // The workshop chosen; a form of before the registry names only its type.
+            match (
+                entered.workshop_id.parse::<i64>(),
+                sent.get("workshop_type"),
+            ) {
+                (Ok(id), _) => data["workshop_id"] = id.into(),
+                (Err(_), Some(word)) => data["workshop_type"] = word.into(),
+                (Err(_), None) => data["workshop_id"] = entered.workshop_id.clone().into(),
+            }
+            if !entered.total_amount.is_empty() {
+                // As people type money ($1,234.56); the step itself stays strict.
+                data["total_amount"] = crate::web::money_typed(&entered.total_amount).into();
+            }
+            if !line_items.is_empty() {
+                data["line_items"] = line_items.into();
+            }
+            if !entered.tax_rate.is_empty() {
+                data["tax_rate"] = entered.tax_rate.clone().into();
             }
             let submitted = crate::bpm::service::submit_step(
                 &Cases::from_state(state),
@@ -833,7 +923,10 @@ async fn submit_wizard(
             match submitted {
                 Ok(output) => Some(output),
                 Err(error) => {
-                    errors.0.extend(FieldErrors::from_error(error)?.0);
+                    let refused = FieldErrors::from_error(error)?;
+                    errors
+                        .0
+                        .extend(wizard_lines::beside_rows(refused, &line_rows).0);
                     None
                 }
             }
@@ -849,6 +942,7 @@ async fn submit_wizard(
                     case_no,
                     &entered,
                     &found,
+                    &workshops,
                     None,
                     kept.as_ref(),
                     &errors,
@@ -866,6 +960,7 @@ async fn submit_wizard(
             case_no,
             &entered,
             &found,
+            &workshops,
             Some(&output),
             kept.as_ref(),
             &FieldErrors::default(),
@@ -887,6 +982,51 @@ async fn submit_wizard(
         }
     }
     Ok(see_other(&format!("{PREFIX}/repairs/{repair_id}")))
+}
+
+/// The workshop's lines of an invoice, with the subtotals, the tax and the total under them.
+fn invoice_lines_table(inv: &super::model::InvoiceCard) -> Markup {
+    let sums = &inv.subtotals;
+    let summary = [
+        ("Parts", sums.parts, false),
+        ("Labour", sums.labour, false),
+        ("Fees", sums.fees, false),
+        ("Discounts", sums.discounts, true),
+    ];
+    html! {
+        section aria-labelledby="lines-heading" {
+            h2 #lines-heading { "Lines" }
+            div.table-wrap {
+                table {
+                    caption { "The workshop's invoice " (inv.invoice_number) ", line by line" }
+                    thead { tr { th { "#" } th { "Kind" } th { "Description" } th { "Part number" } th.num { "Quantity" } th.num { "Unit price" } th { "Taxable" } th.num { "Amount" } } }
+                    tbody {
+                        @for line in &inv.line_items {
+                            tr {
+                                td { (line.position) }
+                                td { (line.kind) }
+                                td { (line.description) }
+                                td { (line.part_number.as_deref().unwrap_or("—")) }
+                                td.num { (line.quantity) }
+                                (money_cell(line.unit_price))
+                                td { @if line.taxable { "Yes" } @else { "No" } }
+                                td.num { @if line.kind == domain::invoice_lines::LineKind::Discount { "−" } (money(line.amount)) }
+                            }
+                        }
+                    }
+                    tfoot {
+                        @for (label, amount, minus) in summary {
+                            @if !amount.is_zero() {
+                                tr { th colspan="7" scope="row" { (label) } td.num { @if minus { "−" } (money(amount)) } }
+                            }
+                        }
+                        tr { th colspan="7" scope="row" { "Tax (" (inv.tax_rate) " %)" } td.num { (money(sums.tax)) } }
+                        tr { th colspan="7" scope="row" { "Total" } td.num { strong { (money(inv.total_amount)) } } }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// An invoice's documents and history, read side by side.
@@ -1026,7 +1166,8 @@ fn render_invoice(
                 dl.facts {
                     dt { "Invoice number" } dd { (inv.invoice_number) }
                     dt { "Invoice date" } dd { (date(&inv.invoice_date)) }
-                    dt { "Workshop" } dd { (inv.workshop_type) }
+                    dt { "Workshop" } dd { a href={ (PREFIX) "/workshops/" (inv.workshop.id) } { (inv.workshop.name) } " · " (inv.workshop_type) }
+                    @if !inv.line_items.is_empty() { dt { "Tax rate" } dd { (inv.tax_rate) " %" } }
                     dt { "Weekly" } dd { (money(inv.weekly_installment)) }
                     dt { "First week" } dd { (date(&inv.start_week)) }
                     @if let Some(notes) = &inv.notes { dt { "Notes" } dd { (notes) } }
@@ -1052,6 +1193,7 @@ fn render_invoice(
                 }
             }
         }
+        @if !inv.line_items.is_empty() { (invoice_lines_table(inv)) }
         h2 { "Schedule" }
         div.table-wrap {
             table {

@@ -128,6 +128,7 @@ pub const INVOICE_PARAMS: &[&str] = &[
     "to_invoice_date",
     "lease_type",
     "workshop_type",
+    "workshop_id",
     "from_total_amount",
     "to_total_amount",
     "status",
@@ -245,6 +246,15 @@ impl InvoiceQuery {
             &mut errors,
         );
         filter.any_of("workshop_type", &workshops);
+        if let Some(raw) = query.get("workshop_id") {
+            match raw.trim().parse::<i64>() {
+                Ok(id) if id >= 1 => filter.compare("workshop_id", "=", Arg::Int(id)),
+                _ => errors.push(FieldError::new(
+                    "workshop_id",
+                    format!("'{raw}' is not a workshop id (a whole number from 1)"),
+                )),
+            }
+        }
         let min = money_param(query, "from_total_amount", &mut errors);
         let max = money_param(query, "to_total_amount", &mut errors);
         if let (Some(a), Some(b)) = (min, max) {

@@ -53,7 +53,7 @@ pub fn render(
             "Workshop invoice {} of {} · {}",
             invoice.invoice_number,
             us_date(&invoice.invoice_date),
-            invoice.workshop_type
+            invoice.workshop.name
         ),
     ];
     doc.generated_at = timestamp(now, timezone);
@@ -76,7 +76,10 @@ pub fn render(
             ("Status".into(), invoice.status.to_string()),
             ("Invoice number".into(), invoice.invoice_number.clone()),
             ("Invoice date".into(), us_date(&invoice.invoice_date)),
-            ("Workshop".into(), invoice.workshop_type.clone()),
+            (
+                "Workshop".into(),
+                format!("{} ({})", invoice.workshop.name, invoice.workshop_type),
+            ),
             ("First week".into(), us_date(&invoice.start_week)),
             (
                 "Installments".into(),
@@ -108,6 +111,9 @@ pub fn render(
             .filter(|n| !n.trim().is_empty())
             .unwrap_or_else(|| "No description was recorded.".into()),
     ));
+    if !invoice.line_items.is_empty() {
+        lines(&mut doc, invoice);
+    }
     doc.blocks
         .push(Block::Heading("Driver, vehicle and lease".into()));
     let vehicle = &detail.vehicle;
@@ -183,6 +189,58 @@ pub fn render(
         stored_timestamp(&invoice.created_on, timezone)
     )));
     reports::render_pdf(&doc)
+}
+
+/// The workshop's lines, then the subtotals, the tax and the total.
+fn lines(doc: &mut Document, invoice: &super::model::InvoiceCard) {
+    use domain::invoice_lines::LineKind;
+    doc.blocks.push(Block::Heading("Invoice lines".into()));
+    let signed = |kind: LineKind, amount: Money| match kind {
+        LineKind::Discount => (-amount).to_string(),
+        _ => amount.to_string(),
+    };
+    doc.blocks.push(Block::Table {
+        columns: vec![
+            Column::integer("#", 4.0),
+            Column::text("Kind", 9.0),
+            Column::text("Description", 30.0),
+            Column::text("Part number", 13.0),
+            Column::text("Quantity", 9.0),
+            Column::money("Unit price", 11.0),
+            Column::text("Taxable", 8.0),
+            Column::money("Amount", 11.0),
+        ],
+        rows: invoice
+            .line_items
+            .iter()
+            .map(|l| {
+                vec![
+                    l.position.to_string(),
+                    l.kind.to_string(),
+                    l.description.clone(),
+                    l.part_number.clone().unwrap_or_default(),
+                    l.quantity.to_string(),
+                    l.unit_price.to_string(),
+                    if l.taxable { "Yes" } else { "No" }.into(),
+                    signed(l.kind, l.amount),
+                ]
+            })
+            .collect(),
+        total_row: None,
+    });
+    let sums = &invoice.subtotals;
+    doc.blocks.push(Block::KeyValues {
+        title: None,
+        pairs: vec![
+            ("Parts".into(), usd(sums.parts)),
+            ("Labour".into(), usd(sums.labour)),
+            ("Fees".into(), usd(sums.fees)),
+            ("Discounts".into(), usd(-sums.discounts)),
+            (format!("Tax ({} %)", invoice.tax_rate), usd(sums.tax)),
+            ("Invoice total".into(), usd(invoice.total_amount)),
+        ],
+        columns: 3,
+    });
 }
 
 /// What making and keeping receipts uses.

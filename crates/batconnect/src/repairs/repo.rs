@@ -1,11 +1,15 @@
 //! SQL for repair invoices and installments.
 
+use domain::invoice_lines::{Line, Quantity, Subtotals, TaxRate};
 use domain::money::Money;
 use domain::status::{InstallmentStatus, InvoiceStatus, LeaseType, WorkshopType};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
-use super::model::{InstallmentItem, InvoiceCard, InvoiceListItem, ScheduleRow, Settlement};
+use super::model::{
+    InstallmentItem, InvoiceCard, InvoiceListItem, InvoiceSubtotals, LineItem, ScheduleRow,
+    Settlement, WorkshopRef,
+};
 use super::query::{InstallmentQuery, InvoiceQuery};
 use crate::db::filter::{bind_all, bind_all_scalar};
 use crate::db::{word, Tx};
@@ -40,6 +44,9 @@ pub struct ExistingInvoice {
     pub medallion_id: i64,
     pub invoice_date: String,
     pub workshop_type: WorkshopType,
+    pub workshop_id: i64,
+    pub tax_rate_thousandths: i64,
+    pub line_count: i64,
     pub start_week: String,
     pub notes: Option<String>,
 }
@@ -51,7 +58,7 @@ pub async fn invoice_of_case(
     let row = sqlx::query(
         "SELECT v.repair_id, v.invoice_number, v.total_amount_cents, v.weekly_installment_cents, v.status, \
          v.driver_id, v.lease_id, v.vehicle_id, v.medallion_id, v.invoice_date, v.workshop_type, v.start_week, v.notes, \
-         (SELECT COUNT(*) FROM repair_installments i WHERE i.invoice_id = v.id) AS installment_count \
+         v.workshop_id, v.tax_rate_thousandths, v.line_count, (SELECT COUNT(*) FROM repair_installments i WHERE i.invoice_id = v.id) AS installment_count \
          FROM repair_invoices v WHERE v.case_no = $1",
     )
     .bind(case_no)
@@ -71,6 +78,9 @@ pub async fn invoice_of_case(
             medallion_id: r.try_get("medallion_id")?,
             invoice_date: r.try_get("invoice_date")?,
             workshop_type: word(&r, "workshop_type")?,
+            workshop_id: r.try_get("workshop_id")?,
+            tax_rate_thousandths: r.try_get("tax_rate_thousandths")?,
+            line_count: r.try_get("line_count")?,
             start_week: r.try_get("start_week")?,
             notes: r.try_get("notes")?,
         })
@@ -86,7 +96,13 @@ pub struct NewInvoiceRow<'a> {
     pub driver_id: i64,
     pub driver_name: &'a str,
     pub lease: &'a LeaseFacts,
+    pub workshop_id: i64,
     pub workshop_type: WorkshopType,
+    pub tax_rate: TaxRate,
+    /// What the lines add up to, and how many there are; `None` for an invoice given as one
+    /// total.
+    pub subtotals: Option<Subtotals>,
+    pub line_count: i64,
     pub notes: Option<&'a str>,
     pub total_cents: i64,
     pub weekly_cents: i64,
@@ -98,12 +114,15 @@ pub struct NewInvoiceRow<'a> {
 }
 
 pub async fn insert_invoice(tx: &mut Tx, row: &NewInvoiceRow<'_>) -> Result<i64, sqlx::Error> {
+    let sums = row.subtotals;
+    let line_count = row.line_count;
     sqlx::query_scalar(
         "INSERT INTO repair_invoices (repair_id, invoice_number, invoice_date, driver_id, lease_id, vehicle_id, medallion_id, \
          driver_name, lease_ref, lease_type, medallion_number, vin, workshop_type, notes, total_amount_cents, \
-         weekly_installment_cents, start_week, status, case_no, created_by, created_on, updated_by, updated_on, invoice_number_key) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $20, $21, $22) \
-         RETURNING id",
+         weekly_installment_cents, start_week, status, case_no, created_by, created_on, updated_by, updated_on, invoice_number_key, \
+         workshop_id, tax_rate_thousandths, line_count, parts_cents, labour_cents, fees_cents, discounts_cents, tax_cents) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $20, $21, $22, \
+         $23, $24, $25, $26, $27, $28, $29, $30) RETURNING id",
     )
     .bind(row.repair_id)
     .bind(row.invoice_number)
@@ -127,8 +146,52 @@ pub async fn insert_invoice(tx: &mut Tx, row: &NewInvoiceRow<'_>) -> Result<i64,
     .bind(row.actor)
     .bind(row.now)
     .bind(row.invoice_number_key)
+    .bind(row.workshop_id)
+    .bind(row.tax_rate.thousandths())
+    .bind(sums.map_or(0, |_| line_count))
+    .bind(sums.unwrap_or_default().parts.cents())
+    .bind(sums.unwrap_or_default().labour.cents())
+    .bind(sums.unwrap_or_default().fees.cents())
+    .bind(sums.unwrap_or_default().discounts.cents())
+    .bind(sums.unwrap_or_default().tax.cents())
     .fetch_one(&mut **tx)
     .await
+}
+
+/// Writes an invoice's lines, in the order sent, a few hundred rows a statement.
+pub async fn insert_lines(tx: &mut Tx, invoice_id: i64, lines: &[Line]) -> Result<(), sqlx::Error> {
+    const PARAMS: usize = 9;
+    let per_statement = crate::db::rows_per_statement(crate::db::backend_of(tx), PARAMS);
+    for (chunk_no, chunk) in lines.chunks(per_statement.max(1)).enumerate() {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let marks: Vec<String> = (1..=PARAMS)
+                    .map(|p| format!("${}", i * PARAMS + p))
+                    .collect();
+                format!("({})", marks.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO repair_invoice_lines (invoice_id, position, kind, description, part_number, quantity_thousandths, \
+             unit_price_cents, taxable, amount_cents) VALUES {}",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (i, line) in chunk.iter().enumerate() {
+            query = query
+                .bind(invoice_id)
+                .bind((chunk_no * per_statement + i + 1) as i64)
+                .bind(line.kind.as_str())
+                .bind(line.description.as_str())
+                .bind(line.part_number.as_deref())
+                .bind(line.quantity.thousandths())
+                .bind(line.unit_price.cents())
+                .bind(i64::from(line.taxable))
+                .bind(line.amount().cents());
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 pub struct NewInstallmentRow {
@@ -313,7 +376,9 @@ pub async fn invoice_detail(
     let Some(r) = sqlx::query(&format!(
         "SELECT v.id AS invoice_pk, v.repair_id, v.invoice_number, v.invoice_date, v.workshop_type, v.notes, v.status, \
          v.start_week, v.weekly_installment_cents, v.total_amount_cents, {INVOICE_PAID_V} AS paid_amount_cents, v.case_no, v.created_by, v.created_on, v.accelerated_on, \
-         v.driver_id, v.vehicle_id, v.lease_id, v.medallion_id FROM repair_invoices v WHERE v.repair_id = $1",
+         v.driver_id, v.vehicle_id, v.lease_id, v.medallion_id, v.workshop_id, \
+         v.tax_rate_thousandths, v.parts_cents, v.labour_cents, v.fees_cents, v.discounts_cents, v.tax_cents \
+         FROM repair_invoices v WHERE v.repair_id = $1",
     ))
     .bind(repair_id)
     .fetch_optional(pool)
@@ -330,6 +395,20 @@ pub async fn invoice_detail(
     .bind(invoice_pk)
     .fetch_all(pool)
     .await?;
+    let line_items = invoice_lines(pool, &[invoice_pk])
+        .await?
+        .into_iter()
+        .map(|(_, line)| line)
+        .collect();
+    let cents =
+        |column: &str| -> Result<Money, sqlx::Error> { Ok(Money::from_cents(r.try_get(column)?)) };
+    let subtotals = InvoiceSubtotals {
+        parts: cents("parts_cents")?,
+        labour: cents("labour_cents")?,
+        fees: cents("fees_cents")?,
+        discounts: cents("discounts_cents")?,
+        tax: cents("tax_cents")?,
+    };
     let mut remaining = total_cents;
     let mut schedule = Vec::with_capacity(installments.len());
     for i in &installments {
@@ -364,6 +443,17 @@ pub async fn invoice_detail(
             invoice_number: r.try_get("invoice_number")?,
             invoice_date: r.try_get("invoice_date")?,
             workshop_type: r.try_get("workshop_type")?,
+            // Named by the service, from the registry.
+            workshop: WorkshopRef {
+                id: r.try_get("workshop_id")?,
+                name: String::new(),
+                kind: String::new(),
+            },
+            total_amount: Money::from_cents(total_cents),
+            tax_rate: TaxRate::from_thousandths(r.try_get("tax_rate_thousandths")?)
+                .unwrap_or_default(),
+            line_items,
+            subtotals,
             notes: r.try_get("notes")?,
             status: word(&r, "status")?,
             start_week: r.try_get("start_week")?,
@@ -381,6 +471,44 @@ pub async fn invoice_detail(
         medallion_id: r.try_get("medallion_id")?,
         schedule,
     }))
+}
+
+/// The lines of these invoices (row ids), each with its invoice's row id, in invoice and
+/// line order.
+pub async fn invoice_lines(
+    pool: &AnyPool,
+    invoice_pks: &[i64],
+) -> Result<Vec<(i64, LineItem)>, sqlx::Error> {
+    if invoice_pks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(&format!(
+        "SELECT invoice_id, position, kind, description, part_number, quantity_thousandths, unit_price_cents, taxable, amount_cents \
+         FROM repair_invoice_lines WHERE invoice_id IN ({}) ORDER BY invoice_id, position",
+        crate::db::id_list(invoice_pks)
+    ))
+    .persistent(false)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(line_from_row).collect()
+}
+
+pub fn line_from_row(r: &AnyRow) -> Result<(i64, LineItem), sqlx::Error> {
+    let quantity: i64 = r.try_get("quantity_thousandths")?;
+    Ok((
+        r.try_get("invoice_id")?,
+        LineItem {
+            position: r.try_get("position")?,
+            kind: word(r, "kind")?,
+            description: r.try_get("description")?,
+            part_number: r.try_get("part_number")?,
+            quantity: Quantity::from_thousandths(quantity)
+                .map_err(|e| sqlx::Error::Decode(format!("quantity {quantity}: {e}").into()))?,
+            unit_price: Money::from_cents(r.try_get("unit_price_cents")?),
+            taxable: r.try_get::<i64, _>("taxable")? != 0,
+            amount: Money::from_cents(r.try_get("amount_cents")?),
+        },
+    ))
 }
 
 fn period_text(start: &str, end: &str) -> String {
@@ -1089,4 +1217,50 @@ pub async fn history(
         remaining,
     };
     Ok((items, totals))
+}
+
+/// Whether any invoice names the workshop.
+pub async fn workshop_has_invoices(tx: &mut Tx, id: i64) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM repair_invoices WHERE workshop_id = $1 LIMIT 1")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// What has been spent at a workshop: its invoices that are not cancelled.
+pub async fn workshop_spend(
+    pool: &AnyPool,
+    id: i64,
+) -> Result<crate::workshops::model::WorkshopSpend, sqlx::Error> {
+    let sum =
+        |expr: &str, name: &str| format!("CAST(COALESCE(SUM({expr}), 0) AS BIGINT) AS {name}");
+    let sql = format!(
+        "SELECT COUNT(*) AS n, {}, {}, {}, {}, {}, {}, {} FROM repair_invoices \
+         WHERE workshop_id = $1 AND status <> 'Cancelled'",
+        sum("total_amount_cents", "total"),
+        sum("parts_cents", "parts"),
+        sum("labour_cents", "labour"),
+        sum("fees_cents", "fees"),
+        sum("discounts_cents", "discounts"),
+        sum("tax_cents", "tax"),
+        sum(
+            "CASE WHEN line_count = 0 THEN total_amount_cents ELSE 0 END",
+            "unitemised"
+        ),
+    );
+    let r = sqlx::query(&sql).bind(id).fetch_one(pool).await?;
+    let money =
+        |column: &str| -> Result<Money, sqlx::Error> { Ok(Money::from_cents(r.try_get(column)?)) };
+    Ok(crate::workshops::model::WorkshopSpend {
+        invoice_count: r.try_get("n")?,
+        total: money("total")?,
+        parts: money("parts")?,
+        labour: money("labour")?,
+        fees: money("fees")?,
+        discounts: money("discounts")?,
+        tax: money("tax")?,
+        unitemised: money("unitemised")?,
+    })
 }

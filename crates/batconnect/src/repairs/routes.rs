@@ -312,6 +312,7 @@ async fn create_case(
         ("from_invoice_date" = Option<String>, Query, description = "YYYY-MM-DD"), ("to_invoice_date" = Option<String>, Query, description = "YYYY-MM-DD"),
         ("lease_type" = Option<String>, Query, description = "dov, long-term, short-term, shift-lease, medallion-only"),
         ("workshop_type" = Option<String>, Query, description = "Big Apple Workshop, External Workshop"),
+        ("workshop_id" = Option<i64>, Query, description = "the workshop's id in the registry (/workshops)"),
         ("from_total_amount" = Option<String>, Query), ("to_total_amount" = Option<String>, Query),
         ("status" = Option<String>, Query, description = "Draft, Open, Closed, Hold, Cancelled"),
         ("driver_name" = Option<String>, Query, description = "partial, any case"),

@@ -39,6 +39,8 @@ fn describe(reference: &Reference) -> String {
 /// What the checks resolved, ready to be written.
 pub struct Checked {
     pub lease: LeaseFacts,
+    /// The workshop the invoice is recorded at (held until the invoice is written).
+    pub workshop: crate::workshops::model::Workshop,
     pub driver_id: i64,
     pub driver_name: String,
     pub start_week: SundayDate,
@@ -164,6 +166,26 @@ pub async fn check(
             );
         }
     }
+    let workshop = match crate::workshops::service::for_new_invoice(
+        tx,
+        details.workshop_id,
+        details.workshop_type,
+    )
+    .await?
+    {
+        Ok(workshop) => Some(workshop),
+        Err(problem) => {
+            refuse(
+                problem
+                    .pointer
+                    .as_deref()
+                    .unwrap_or("/data/workshop_id")
+                    .trim_start_matches("/data/"),
+                problem.message,
+            );
+            None
+        }
+    };
     if let Some(document) = &details.document_id {
         match crate::documents::repo::document_invoice(tx, document).await? {
             None => refuse("document_id", format!("no document {document}")),
@@ -174,11 +196,14 @@ pub async fn check(
             Some(None) => {}
         }
     }
-    let schedule = start_week.and_then(|week| {
-        build_schedule(details.total_amount, week, rules.matrix)
-            .map_err(|e| refuse("total_amount", e.to_string()))
-            .ok()
-    });
+    // A total the lines could not make is reported beside the lines already.
+    let schedule = start_week
+        .filter(|_| details.total_amount.is_positive())
+        .and_then(|week| {
+            build_schedule(details.total_amount, week, rules.matrix)
+                .map_err(|e| refuse("total_amount", e.to_string()))
+                .ok()
+        });
     let key = input::invoice_number_key(&details.invoice_number);
     let clash = repo::invoice_number_in_use(tx, &key).await?.map(|(existing, number)| {
         format!(
@@ -186,19 +211,23 @@ pub async fn check(
             details.invoice_number
         )
     });
-    match (lease, driver, start_week, schedule, clash) {
-        (Some(lease), Some((driver_id, driver_name)), Some(start_week), Some(schedule), None)
-            if errors.is_empty() =>
-        {
-            Ok(Checked {
-                lease,
-                driver_id,
-                driver_name,
-                start_week,
-                schedule,
-                weekly: rules.matrix.weekly_installment(details.total_amount),
-            })
-        }
+    match (lease, driver, start_week, schedule, workshop, clash) {
+        (
+            Some(lease),
+            Some((driver_id, driver_name)),
+            Some(start_week),
+            Some(schedule),
+            Some(workshop),
+            None,
+        ) if errors.is_empty() => Ok(Checked {
+            lease,
+            workshop,
+            driver_id,
+            driver_name,
+            start_week,
+            schedule,
+            weekly: rules.matrix.weekly_installment(details.total_amount),
+        }),
         (.., Some(clash)) if errors.is_empty() => {
             Err(AppError::Conflict(format!("invoice_number: {clash}")))
         }
@@ -239,7 +268,14 @@ async fn same_invoice(
         && input::invoice_number_key(&details.invoice_number)
             == input::invoice_number_key(&existing.invoice_number)
         && details.invoice_date.to_string() == existing.invoice_date
-        && details.workshop_type == existing.workshop_type
+        && details
+            .workshop_id
+            .is_none_or(|id| id == existing.workshop_id)
+        && details
+            .workshop_type
+            .is_none_or(|t| t == existing.workshop_type)
+        && details.tax_rate.thousandths() == existing.tax_rate_thousandths
+        && details.lines.len() as i64 == existing.line_count
         && details.start_week.to_string() == existing.start_week
         && details.notes.as_deref().unwrap_or_default()
             == existing.notes.as_deref().unwrap_or_default().trim())
@@ -322,7 +358,11 @@ pub async fn create_invoice(
             driver_id: checked.driver_id,
             driver_name: &checked.driver_name,
             lease: &checked.lease,
-            workshop_type: details.workshop_type,
+            workshop_id: checked.workshop.id,
+            workshop_type: checked.workshop.kind.workshop_type(),
+            tax_rate: details.tax_rate,
+            subtotals: details.subtotals,
+            line_count: details.lines.len() as i64,
             notes: details.notes.as_deref(),
             total_cents: details.total_amount.cents(),
             weekly_cents: checked.weekly.cents(),
@@ -345,6 +385,7 @@ pub async fn create_invoice(
             amount_cents: s.amount.cents(),
         })
         .collect();
+    repo::insert_lines(tx, invoice_id, &details.lines).await?;
     repo::insert_installments(
         tx,
         invoice_id,
@@ -386,6 +427,8 @@ pub async fn create_invoice(
         "invoice_number": details.invoice_number,
         "total_amount": details.total_amount,
         "installments": rows.len(),
+        "workshop_id": checked.workshop.id,
+        "line_items": details.lines.len(),
     }));
     if let Some(case_no) = case_no {
         entry = entry.case(case_no, None);
@@ -415,6 +458,18 @@ pub async fn detail(pool: &AnyPool, repair_id: &str) -> Result<InvoiceDetail, Ap
     let settlement =
         Settlement::of_invoice(parts.total_cents, parts.paid_cents, parts.invoice.status);
     let (driver, vehicle, lease) = fleet_cards(pool, &parts).await?;
+    let mut parts = parts;
+    let workshop = crate::workshops::repo::by_id(pool, parts.invoice.workshop.id)
+        .await?
+        .ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!(
+                "invoice {} names workshop {}, which does not exist",
+                parts.invoice.repair_id,
+                parts.invoice.workshop.id
+            ))
+        })?;
+    parts.invoice.workshop.name = workshop.name;
+    parts.invoice.workshop.kind = workshop.kind.as_str().to_string();
     Ok(InvoiceDetail {
         invoice_pk: parts.invoice_pk,
         repair_id: parts.invoice.repair_id.clone(),
@@ -490,6 +545,14 @@ async fn fleet_cards(
 }
 
 pub use super::repo::{HistoryOf, HistoryRow, HistoryTotals};
+
+/// A page of the invoice list for a parsed query (the API's list and the console's).
+pub async fn invoices(
+    pool: &AnyPool,
+    query: &super::query::InvoiceQuery,
+) -> Result<(Vec<super::model::InvoiceListItem>, i64), AppError> {
+    Ok(repo::list_invoices(pool, query).await?)
+}
 
 /// A vehicle's or a driver's repair invoices (the newest 200) with the totals of all of
 /// them: the repair history and total repair cost the fleet pages show.

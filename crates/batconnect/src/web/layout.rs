@@ -99,6 +99,7 @@ fn main_nav(section: &str, admin: bool) -> Markup {
                 (nav_link("DTRs", &format!("{PREFIX}/dtrs"), section == "dtrs"))
                 (nav_link("Weekly run", &format!("{PREFIX}/jobs"), section == "jobs"))
                 (nav_link("Fleet", &format!("{PREFIX}/fleet/drivers"), section == "fleet"))
+                (nav_link("Workshops", &format!("{PREFIX}/workshops"), section == "workshops"))
                 @if admin {
                     (nav_link("Users", &format!("{PREFIX}/admin/users"), section == "admin"))
                 }

@@ -222,16 +222,28 @@ impl<'a, T> Column<'a, T> {
 pub struct Export {
     pub path: &'static str,
     pub fixed: &'static [(&'static str, &'static str)],
+    /// More CSV files of the same filters: (route, link text).
+    pub also: &'static [(&'static str, &'static str)],
 }
 
 impl Export {
     pub const fn at(path: &'static str) -> Export {
-        Export { path, fixed: &[] }
+        Export {
+            path,
+            fixed: &[],
+            also: &[],
+        }
+    }
+
+    /// With more CSV files of the same filters: (route, link text).
+    pub const fn and_csv(mut self, also: &'static [(&'static str, &'static str)]) -> Export {
+        self.also = also;
+        self
     }
 
     /// The CSV, Excel and PDF links of exactly what is filtered (every page of it).
     fn links(&self, query: &RawQuery) -> Markup {
-        let link = |format: &str| {
+        let link_at = |path: &str, format: &str| {
             let pairs = query
                 .0
                 .iter()
@@ -242,12 +254,16 @@ impl Export {
             let encoded: String = form_urlencoded::Serializer::new(String::new())
                 .extend_pairs(pairs)
                 .finish();
-            format!("{PREFIX}{}?{encoded}", self.path)
+            format!("{PREFIX}{path}?{encoded}")
         };
+        let link = |format: &str| link_at(self.path, format);
         html! {
             a.button href=(link("csv")) download { "Export CSV" }
             a.button href=(link("excel")) download { "Export Excel" }
             a.button href=(link("pdf")) download { "Export PDF" }
+            @for (path, text) in self.also {
+                a.button href=(link_at(path, "csv")) download { (text) }
+            }
         }
     }
 }
@@ -377,6 +393,7 @@ mod tests {
             ("page".into(), "3".into()),
         ]);
         let links = Export {
+            also: &[],
             path: "/ledger/export",
             fixed: &[("kind", "postings")],
         }

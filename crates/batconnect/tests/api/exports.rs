@@ -11,7 +11,7 @@ use crate::helpers::TestApp;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-const INVOICE_HEADER: [&str; 13] = [
+const INVOICE_HEADER: [&str; 21] = [
     "repair_id",
     "invoice_number",
     "invoice_date",
@@ -25,6 +25,14 @@ const INVOICE_HEADER: [&str; 13] = [
     "weekly_installment",
     "paid",
     "remaining",
+    "workshop_name",
+    "line_count",
+    "tax_rate",
+    "parts",
+    "labour",
+    "fees",
+    "discounts",
+    "tax",
 ];
 
 /// Header and records of a CSV body, checking RFC 4180 line ends on the way.
@@ -48,7 +56,12 @@ fn parse_csv(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
 fn sheet(bytes: &[u8], name: &str) -> calamine::Range<Data> {
     let mut workbook: Xlsx<_> =
         open_workbook_from_rs(Cursor::new(bytes.to_vec())).expect("open xlsx");
-    assert_eq!(workbook.sheet_names(), vec![name.to_string()]);
+    // The invoice export's second sheet holds the invoices' lines.
+    let names = workbook.sheet_names();
+    assert!(
+        names == vec![name.to_string()] || names == vec![name.to_string(), "Lines".to_string()],
+        "{names:?}"
+    );
     workbook.worksheet_range(name).expect("sheet")
 }
 
@@ -169,7 +182,7 @@ both_backends! {
         assert_eq!(header(&headers, "content-type"), XLSX);
         assert_eq!(header(&headers, "content-disposition"), "attachment; filename=\"vehicle_repairs_2026-11-25.xlsx\"");
         let range = sheet(&body, "Vehicle Repairs");
-        assert_eq!(range.get_size(), (4, 13));
+        assert_eq!(range.get_size(), (4, 21));
         assert_eq!(range.get((0, 0)), Some(&Data::String("Repair ID".into())));
         assert_eq!(range.get((0, 9)), Some(&Data::String("Amount".into())));
         assert_eq!(range.get((1, 1)), Some(&Data::String("INV-A".into())));
@@ -184,7 +197,7 @@ both_backends! {
         // Empty result: only the header row.
         let (status, _, body) = app.get_file("viewer", &format!("{base}?format=xlsx&status=Cancelled")).await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(sheet(&body, "Vehicle Repairs").get_size(), (1, 13));
+        assert_eq!(sheet(&body, "Vehicle Repairs").get_size(), (1, 21));
     }
 
     async fn invoice_pdf_export_is_a_paginated_table(app) {

@@ -32,3 +32,4 @@ mod sidecar;
 mod simulation;
 mod statements;
 mod sunday_runs;
+mod workshops;
