@@ -1,6 +1,8 @@
 //! Repairs read/write speed over HTTP on 1,000,000 invoices (issue: list, filters, detail,
 //! create). Prints one JSON document per backend. `cargo bench --bench repairs_list`;
-//! `BENCH_INVOICES` (default 1000000), `BENCH_BACKENDS=sqlite|postgres`, `BENCH_CALLS` (200).
+//! `BENCH_INVOICES` (default 1000000), `BENCH_BACKENDS=sqlite|postgres`, `BENCH_CALLS` (200),
+//! `BENCH_REPORT_CALLS` (15, per repair-cost grouping). A fifth of the invoices are
+//! itemised (five lines and tax).
 
 mod common;
 
@@ -18,6 +20,19 @@ const STATUSES: &[&str] = &[
 ];
 const WORKSHOPS: &[&str] = &["Big Apple Workshop", "External Workshop"];
 
+/// How invoice `k` of `total` cents is itemised, if it is (one in five): (lines, parts,
+/// labour, fees, tax), adding up to the total.
+fn itemised_split(k: usize, total: i64) -> Option<(i64, i64, i64, i64, i64)> {
+    if !k.is_multiple_of(5) {
+        return None;
+    }
+    let tax = total / 12;
+    let parts = (total - tax) * 6 / 10;
+    let labour = (total - tax) * 3 / 10;
+    let fees = total - tax - parts - labour;
+    Some((5, parts, labour, fees, tax))
+}
+
 /// Inserts `count` invoices and their installments in multi-row statements, 1,000 invoices
 /// per transaction.
 async fn seed(bench: &Bench, count: usize) -> Duration {
@@ -34,7 +49,8 @@ async fn seed(bench: &Bench, count: usize) -> Duration {
         let mut sql = String::from(
             "INSERT INTO repair_invoices (repair_id, invoice_number, invoice_date, driver_id, lease_id, vehicle_id, medallion_id, \
              driver_name, lease_ref, lease_type, medallion_number, vin, workshop_type, notes, total_amount_cents, weekly_installment_cents, \
-             start_week, status, case_no, created_by, created_on, updated_by, updated_on, invoice_number_key, workshop_id) VALUES ",
+             start_week, status, case_no, created_by, created_on, updated_by, updated_on, invoice_number_key, workshop_id, \
+             line_count, tax_rate_thousandths, parts_cents, labour_cents, fees_cents, discounts_cents, tax_cents) VALUES ",
         );
         let mut rows = Vec::with_capacity(n);
         for i in 0..n {
@@ -53,12 +69,18 @@ async fn seed(bench: &Bench, count: usize) -> Duration {
             if i > 0 {
                 sql.push(',');
             }
+            // A fifth of the invoices are itemised: five lines (three parts, labour, a fee)
+            // and tax, adding up to the total.
+            let itemised = itemised_split(k, total);
+            let (lines, parts, labour, fees, tax) = itemised.unwrap_or((0, 0, 0, 0, 0));
             sql.push_str(&format!(
-                "('RPR-B-{k:07}', 'BINV-{k:07}', '{date}', {lease}, {lease}, {lease}, {lease}, '{name}', 'BL-{lease:07}', '{}', 'BM{lease:06}', 'BV{lease:015}', '{}', NULL, {total}, {weekly}, '{start}', '{}', NULL, 'bench', '2026-01-01T00:00:00Z', 'bench', '2026-01-01T00:00:00Z', 'binv-{k:07}', {})",
+                "('RPR-B-{k:07}', 'BINV-{k:07}', '{date}', {lease}, {lease}, {lease}, {lease}, '{name}', 'BL-{lease:07}', '{}', 'BM{lease:06}', 'BV{lease:015}', '{}', NULL, {total}, {weekly}, '{start}', '{}', NULL, 'bench', '2026-01-01T00:00:00Z', 'bench', '2026-01-01T00:00:00Z', 'binv-{k:07}', {}, \
+                 {lines}, {}, {parts}, {labour}, {fees}, 0, {tax})",
                 LEASE_TYPES[(lease as usize) % LEASE_TYPES.len()],
                 WORKSHOPS[k % 2],
                 STATUSES[rng.gen_range(0..STATUSES.len())],
                 k % 2 + 1,
+                if lines > 0 { 8875 } else { 0 },
             ));
         }
         // Generated text only (no user input): literal SQL keeps the seeding fast.
@@ -67,6 +89,37 @@ async fn seed(bench: &Bench, count: usize) -> Duration {
             .execute(&mut *tx)
             .await
             .unwrap();
+        let mut line_rows = Vec::new();
+        for (offset, (k, _lease, total, ..)) in rows.iter().enumerate() {
+            let invoice_pk = next_installment_invoice + 1 + offset as i64;
+            if let Some((_, parts, labour, fees, _)) = itemised_split(*k, *total) {
+                let third = parts / 3;
+                let amounts = [
+                    ("part", third),
+                    ("part", third),
+                    ("part", parts - 2 * third),
+                    ("labour", labour),
+                    ("fee", fees),
+                ];
+                for (position, (kind, cents)) in amounts.iter().enumerate() {
+                    line_rows.push(format!(
+                        "({invoice_pk}, {}, '{kind}', 'Bench {kind}', NULL, 1000, {cents}, 1, {cents})",
+                        position + 1
+                    ));
+                }
+            }
+        }
+        if !line_rows.is_empty() {
+            sqlx::query(&format!(
+                "INSERT INTO repair_invoice_lines (invoice_id, position, kind, description, part_number, quantity_thousandths, \
+                 unit_price_cents, taxable, amount_cents) VALUES {}",
+                line_rows.join(",")
+            ))
+            .persistent(false)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
         let mut inst = String::from(
             "INSERT INTO repair_installments (installment_id, invoice_id, sequence, week_start_date, week_end_date, principal_amount_cents, status, created_on) VALUES ",
         );
@@ -248,6 +301,30 @@ async fn run(backend: Backend) -> serde_json::Value {
         )
     })
     .await;
+    // (k) The clerk's most used list: Open invoices by part of a driver's name, newest
+    // first, page 1 (issue 30: run with BENCH_INVOICES=100000 for its figure).
+    let (k, k_body) = measure(&bench, calls, |i| {
+        format!(
+            "{base}?status=Open&driver_name={}&sort_by=invoice_date&sort_order=desc&page=1",
+            partials[i % partials.len()].replace(' ', "%20")
+        )
+    })
+    .await;
+    // (r) What repairs cost over the last 12 months, each grouping: the median of repeated
+    // calls (issue 30: under 200 ms at 1,000,000 invoices).
+    let report_calls = env_usize("BENCH_REPORT_CALLS", 15);
+    let mut reports = serde_json::Map::new();
+    for grouping in ["month", "workshop", "vehicle", "driver", "kind"] {
+        let (r, r_body) = measure(&bench, report_calls, |_| {
+            format!("/reports/repair-costs?group_by={grouping}&from=2025-12-01&to=2026-11-30")
+        })
+        .await;
+        assert!(r_body["invoice_count"].as_i64().unwrap() > 0, "{r_body}");
+        reports.insert(
+            grouping.to_string(),
+            serde_json::json!({"timing": r, "groups": r_body["groups"].as_array().map_or(0, Vec::len), "invoices": r_body["invoice_count"]}),
+        );
+    }
     let (d, _) = measure(&bench, calls, |i| {
         format!("{base}/RPR-B-{:07}", 1 + (i * 4999) % invoices)
     })
@@ -326,6 +403,10 @@ async fn run(backend: Backend) -> serde_json::Value {
     assert!(i_body["total_items"].as_i64().unwrap() > 0, "{i_body}");
     assert!(j_body["total_items"].as_i64().unwrap() > 0, "{j_body}");
     assert!(installments >= invoices as i64);
+    let lines_seeded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM repair_invoice_lines")
+        .fetch_one(bench.db.reader())
+        .await
+        .unwrap();
     serde_json::json!({
         "backend": backend.name(),
         "invoices": invoices,
@@ -336,6 +417,9 @@ async fn run(backend: Backend) -> serde_json::Value {
         "c_driver_name_partial": c, "c_total_items": c_body["total_items"],
         "i_partial_search_number_repair_lease_vin": i_search, "i_last_total_items": i_body["total_items"],
         "j_open_by_lease_id": j, "j_last_total_items": j_body["total_items"],
+        "k_open_by_driver_name_partial_newest_first": k, "k_last_total_items": k_body["total_items"],
+        "r_repair_costs_last_12_months": reports,
+        "lines": lines_seeded,
         "d_detail": d,
         "e_create_invoice_step": e,
         "f_list_page_by_date_desc": f, "f_page_bytes": f_bytes, "f_ratio_to_a": ratio(&f, &a),

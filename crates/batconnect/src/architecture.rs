@@ -205,6 +205,10 @@ const CROSS_TABLE_FILES: &[(&str, &str)] = &[
         "repairs/query.rs",
         "the invoice list filters and sorts by driver inside its one paged query",
     ),
+    (
+        "reporting/repo.rs",
+        "a report is one aggregate query over the tables it sums, with the names of its groups",
+    ),
     // Migrations, the demo seed and the integration helpers create every table.
     ("db/migrations.rs", "migrations"),
     (

@@ -24,6 +24,7 @@ pub mod import;
 pub mod jobs;
 pub mod ledger;
 pub mod repairs;
+pub mod reporting;
 pub mod seed;
 pub mod state;
 pub mod stop;

@@ -68,7 +68,7 @@ mod text;
 mod values;
 mod xlsx;
 
-pub use pdf::{render_pdf, render_table_pdf, Block, Document};
+pub use pdf::{render_pdf, render_table_pdf, Bar, Block, Document};
 pub use values::{group_thousands, thousands, usd};
 pub use xlsx::{render_xlsx, render_xlsx_sheets, Sheet, MAX_XLSX_ROWS};
 

@@ -95,6 +95,20 @@ pub enum Block {
     },
     /// Running text, wrapped to the page width; `\n` starts a new line.
     Paragraph(String),
+    /// A horizontal bar chart: one row per bar (its label, a bar as long as its value
+    /// against the largest, the value's text at its end). Negative values are drawn
+    /// from the same axis in a second colour. The table that follows carries the figures.
+    Bars { bars: Vec<Bar> },
+}
+
+/// One bar of [`Block::Bars`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bar {
+    pub label: String,
+    /// The bar's length (any unit; bars are scaled to the largest magnitude).
+    pub value: f64,
+    /// What is printed at the bar's end ("$1,234.50").
+    pub text: String,
 }
 
 /// Renders a document to the bytes of a PDF file.
@@ -120,6 +134,7 @@ pub fn render_pdf(doc: &Document) -> Vec<u8> {
                 total_row,
             } => writer.table(columns, rows.iter(), total_row.as_deref()),
             Block::Paragraph(text) => writer.paragraph(text),
+            Block::Bars { bars } => writer.bars(bars),
         }
     }
     writer.finish()
@@ -668,6 +683,60 @@ impl Writer<'_> {
             .hline(MARGIN_X, MARGIN_X + w, self.y - height, 0.6, HAIRLINE);
         self.advance(height);
         self.after_heading = true;
+    }
+
+    fn bars(&mut self, bars: &[Bar]) {
+        const SIZE: f32 = 8.5;
+        const ROW: f32 = 14.0;
+        const NEGATIVE: Rgb = Rgb(0.75, 0.35, 0.25);
+        let w = self.content_w();
+        let label_w = w * 0.3;
+        let value_w = 70.0;
+        let bar_x = MARGIN_X + label_w + 6.0;
+        let bar_w = (w - label_w - 6.0 - value_w - 6.0).max(10.0);
+        let largest = bars
+            .iter()
+            .map(|b| b.value.abs())
+            .fold(0.0_f64, f64::max)
+            .max(f64::MIN_POSITIVE);
+        let gap = self.block_gap();
+        self.reserve(gap, ROW * bars.len().min(4) as f32);
+        for bar in bars {
+            self.reserve(0.0, ROW);
+            let baseline = self.y - ROW + 4.0;
+            let label = text::truncate(
+                &text::shape(&bar.label, Font::Regular),
+                Font::Regular,
+                SIZE,
+                label_w,
+            );
+            self.draw_in(
+                MARGIN_X,
+                label_w,
+                Align::Right,
+                baseline,
+                Font::Regular,
+                SIZE,
+                INK,
+                &label,
+            );
+            let length = (bar.value.abs() / largest) as f32 * bar_w;
+            let color = if bar.value < 0.0 { NEGATIVE } else { ACCENT };
+            if length > 0.0 {
+                self.canvas
+                    .fill_rect(bar_x, self.y - ROW + 3.0, length.max(0.5), ROW - 5.0, color);
+            }
+            let value = text::shape(&bar.text, Font::Regular);
+            self.draw(
+                bar_x + length + 4.0,
+                baseline,
+                Font::Regular,
+                SIZE,
+                MUTED,
+                &value,
+            );
+            self.advance(ROW);
+        }
     }
 
     fn paragraph(&mut self, body: &str) {

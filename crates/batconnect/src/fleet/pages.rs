@@ -435,7 +435,10 @@ async fn render_lease(
     let corrections = crate::dtr::corrections::of_lease(state.db.reader(), id).await?;
     let title = format!("Lease {}", l.lease_id);
     let content = html! {
-        div.actions { (badge(l.status.as_str())) }
+        div.actions {
+            (badge(l.status.as_str()))
+            a.button href={ (PREFIX) "/leases/" (id) "/statement" } { "Statement of account" }
+        }
         @if let Some(said) = &ended { p.notice role="status" { (said) } }
         div.cards {
             section.card {

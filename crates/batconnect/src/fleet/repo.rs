@@ -408,6 +408,41 @@ pub async fn lease_pk(pool: &AnyPool, reference: &str) -> Result<Option<i64>, sq
     }
 }
 
+/// A driver's internal id from its internal id or driver id (`DRV-000012`, any case).
+pub async fn driver_pk(pool: &AnyPool, reference: &str) -> Result<Option<i64>, sqlx::Error> {
+    named_pk(pool, "drivers", "driver_id", reference).await
+}
+
+/// A medallion's internal id from its internal id or number (`1P10`, any case).
+pub async fn medallion_pk(pool: &AnyPool, reference: &str) -> Result<Option<i64>, sqlx::Error> {
+    named_pk(pool, "medallions", "medallion_number", reference).await
+}
+
+async fn named_pk(
+    pool: &AnyPool,
+    table: &str,
+    column: &str,
+    reference: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    let reference = reference.trim();
+    match reference.parse::<i64>() {
+        Ok(id) => {
+            sqlx::query_scalar(&format!("SELECT id FROM {table} WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+        }
+        Err(_) => {
+            sqlx::query_scalar(&format!(
+                "SELECT id FROM {table} WHERE upper({column}) = $1"
+            ))
+            .bind(reference.to_ascii_uppercase())
+            .fetch_optional(pool)
+            .await
+        }
+    }
+}
+
 pub struct LeaseFilter {
     pub status: Option<String>,
     pub lease_type: Option<String>,

@@ -190,6 +190,16 @@ pub async fn lease_named(pool: &sqlx::AnyPool, named: &str) -> Result<Option<i64
     }
 }
 
+/// A driver by internal id or driver id.
+pub async fn driver_named(pool: &sqlx::AnyPool, named: &str) -> Result<Option<i64>, AppError> {
+    Ok(repo::driver_pk(pool, named).await?)
+}
+
+/// A medallion by internal id or number.
+pub async fn medallion_named(pool: &sqlx::AnyPool, named: &str) -> Result<Option<i64>, AppError> {
+    Ok(repo::medallion_pk(pool, named).await?)
+}
+
 /// A lease's id as people read it (`LS-01001`).
 pub async fn lease_business_id(pool: &sqlx::AnyPool, id: i64) -> Result<Option<String>, AppError> {
     Ok(repo::lease_by_id(pool, id).await?.map(|l| l.lease_id))

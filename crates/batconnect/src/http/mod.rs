@@ -33,6 +33,7 @@ use crate::state::AppState;
         (name = "Ledger", description = "Centralized ledger: postings and balances"),
         (name = "DTR", description = "Weekly driver transaction receipts"),
         (name = "Fleet", description = "Drivers, medallions, vehicles, leases"),
+        (name = "Reports", description = "Read-only figures: what repairs cost"),
         (name = "Workshops", description = "The workshops registry: who repairs the fleet, and the spend at each"),
         (name = "Auth", description = "Login and users"),
         (name = "Jobs", description = "Scheduled runs"),
@@ -59,6 +60,7 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::auth::routes::router())
         .merge(crate::fleet::router())
         .merge(crate::workshops::routes::router())
+        .merge(crate::reporting::routes::router())
         .merge(crate::bpm::routes::router())
         .merge(crate::repairs::routes::router())
         .merge(crate::ledger::routes::router())
@@ -100,6 +102,7 @@ fn console(state: &AppState) -> Router<AppState> {
         .merge(crate::jobs::pages::router())
         .merge(crate::fleet::pages::router())
         .merge(crate::workshops::pages::router())
+        .merge(crate::reporting::pages::router())
         .merge(crate::auth::pages::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -264,7 +264,14 @@ fn apply(schema: &mut Schema, rule: Option<Rule>, free_text: bool) {
                     object.format = Some(SchemaFormat::KnownFormat(KnownFormat::Date))
                 }
                 Some(Rule::Words(words)) => {
-                    object.enum_values = Some(words.into_iter().map(Into::into).collect())
+                    let mut values: Vec<serde_json::Value> =
+                        words.into_iter().map(Into::into).collect();
+                    // An optional member takes `null` as "left out" (serde reads it as
+                    // absent), so its list of words says so.
+                    if is_type(&object.schema_type, Type::Null) {
+                        values.push(serde_json::Value::Null);
+                    }
+                    object.enum_values = Some(values)
                 }
                 Some(Rule::WordList(words)) => object.pattern = Some(word_list_pattern(&words)),
                 Some(Rule::WordAnyCase(words)) => {

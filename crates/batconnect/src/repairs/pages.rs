@@ -81,6 +81,22 @@ async fn dashboard(State(state): State<AppState>, signed: Signed) -> Result<Resp
         .post_schedule
         .next_after(now, state.config.timezone);
     let tz = state.config.timezone;
+    let weeks = crate::reporting::service::repair_weeks(pool, week).await?;
+    let repair_weeks = crate::web::chart::BarChart {
+        title: "Repair installments: due against collected, the last 12 weeks".into(),
+        category_header: "Week of".into(),
+        categories: weeks.iter().map(|w| date(&w.week)).collect(),
+        series: vec![
+            crate::web::chart::Series {
+                name: "Due".into(),
+                values: weeks.iter().map(|w| w.due).collect(),
+            },
+            crate::web::chart::Series {
+                name: "Collected".into(),
+                values: weeks.iter().map(|w| w.collected).collect(),
+            },
+        ],
+    };
     let content = html! {
         @if layout::may_operate(&signed) {
             form.actions method="post" action={ (PREFIX) "/repairs/new" } {
@@ -138,6 +154,8 @@ async fn dashboard(State(state): State<AppState>, signed: Signed) -> Result<Resp
                 }
             }
         }
+        (repair_weeks.figure("repair-weeks"))
+        p.muted { "Due: the installments of each week. Collected: what earnings, interim payments and applied credit paid of repair balances, counted in the week they were paid for (a payment without a week in the week it was made). " a href={ (PREFIX) "/reports/repair-costs" } { "What repairs cost" } }
     };
     Ok(Page {
         title: "Dashboard",

@@ -100,6 +100,7 @@ fn main_nav(section: &str, admin: bool) -> Markup {
                 (nav_link("Weekly run", &format!("{PREFIX}/jobs"), section == "jobs"))
                 (nav_link("Fleet", &format!("{PREFIX}/fleet/drivers"), section == "fleet"))
                 (nav_link("Workshops", &format!("{PREFIX}/workshops"), section == "workshops"))
+                (nav_link("Reports", &format!("{PREFIX}/reports/repair-costs"), section == "reports"))
                 @if admin {
                     (nav_link("Users", &format!("{PREFIX}/admin/users"), section == "admin"))
                 }

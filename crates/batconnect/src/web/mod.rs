@@ -5,6 +5,7 @@
 //! same services; `http` assembles them under [`PREFIX`].
 
 pub mod action;
+pub mod chart;
 pub mod layout;
 pub mod list;
 pub mod once;

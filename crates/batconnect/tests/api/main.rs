@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod aging_statement;
 mod auth;
 mod browser;
 mod case_engine;
@@ -26,6 +27,7 @@ mod moto;
 mod printed_documents;
 mod race_kit;
 mod races;
+mod repair_costs;
 mod repairs_flow;
 mod repairs_read;
 mod sidecar;

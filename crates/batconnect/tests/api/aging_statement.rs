@@ -1,0 +1,167 @@
+//! Receivables aging as of any day and a lease's statement of account, rebuilt from
+//! postings, allocations and voids; checked against `/ledger/balances` and the ledger's
+//! own invariant (postings = open balances − unapplied credit), on both databases.
+
+use chrono::{TimeZone, Utc};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::both_backends;
+use crate::helpers::TestApp;
+
+fn cents(v: &Value) -> i64 {
+    let text = v.as_str().unwrap_or_else(|| panic!("not money: {v}"));
+    let negative = text.starts_with('-');
+    let (whole, part) = text.trim_start_matches('-').split_once('.').unwrap();
+    let value = whole.parse::<i64>().unwrap() * 100 + part.parse::<i64>().unwrap();
+    if negative {
+        -value
+    } else {
+        value
+    }
+}
+
+async fn at(app: &TestApp, day: u32, month: u32) {
+    app.set_clock(Utc.with_ymd_and_hms(2026, month, day, 16, 0, 0).unwrap())
+        .await;
+}
+
+/// Sum of the open balances `/ledger/balances` lists (every page).
+async fn open_balances(app: &TestApp, filter: &str) -> i64 {
+    let mut total = 0;
+    let mut page = 1;
+    loop {
+        let (status, body) = app
+            .get_as(
+                "finance",
+                &format!("/ledger/balances?status=OPEN&per_page=100&page={page}{filter}"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        total += body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| cents(&b["current_balance"]))
+            .sum::<i64>();
+        if page >= body["total_pages"].as_i64().unwrap() {
+            return total;
+        }
+        page += 1;
+    }
+}
+
+fn row<'a>(aging: &'a Value, category: &str) -> &'a Value {
+    aging["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["category"] == category)
+        .unwrap_or_else(|| panic!("no {category} row: {aging}"))
+}
+
+both_backends! {
+    async fn aging_is_what_was_open_that_day_and_the_statement_explains_it(app) {
+        at(app, 2, 11).await;
+        let ezpass = app.obligation(2, "EZPass", "100.00", "2026-10-20").await;
+        let pvb = app.obligation(2, "PVB", "50.00", "2026-11-10").await;
+        at(app, 9, 11).await;
+        let (status, paid) = app.pay(2, ezpass, "60.00").await;
+        assert_eq!(status, StatusCode::CREATED, "{paid}");
+        let payment = paid["posting_id"].as_i64().unwrap();
+        let (status, part) = app.pay(2, pvb, "30.00").await;
+        assert_eq!(status, StatusCode::CREATED, "{part}");
+        // 11/12: more than is owed; what no balance needs stays the lease's credit.
+        at(app, 12, 11).await;
+        let (status, credit) = app.post_as("finance", "/ledger/interim-payments", json!({"lease_id": 2, "amount": "500.00", "payment_method": "cash"})).await;
+        assert_eq!(status, StatusCode::CREATED, "{credit}");
+        assert_eq!(credit["unapplied"], "440.00", "{credit}");
+        at(app, 16, 11).await;
+        let (status, voided) = app.post_as("finance", &format!("/ledger/postings/{payment}/void"), json!({"reason": "the cash was counterfeit"})).await;
+        assert_eq!(status, StatusCode::OK, "{voided}");
+
+        // 11/02: all of it open; the EZPass 13 days past due, the PVB not yet due.
+        let (status, before) = app.get_as("viewer", "/reports/aging?as_of=2026-11-02&lease_id=2").await;
+        assert_eq!(status, StatusCode::OK, "{before}");
+        assert_eq!(row(&before, "EZPass")["d8_28"], "100.00", "{before}");
+        assert_eq!(row(&before, "PVB")["not_due"], "50.00", "{before}");
+        assert_eq!(before["totals"]["total"], "150.00");
+        // 11/10: the payment then still counted; the PVB due that very day is not yet due.
+        let (_, paying) = app.get_as("viewer", "/reports/aging?as_of=2026-11-10&lease_id=LS-01002").await;
+        assert_eq!(row(&paying, "EZPass")["total"], "40.00", "{paying}");
+        assert_eq!(row(&paying, "PVB")["not_due"], "20.00", "{paying}");
+        // Today: the voided payment no longer counts: its 60.00 is owed again.
+        let (_, today) = app.get_as("viewer", "/reports/aging?lease_id=2").await;
+        assert_eq!(today["as_of"], "2026-11-16");
+        assert_eq!(row(&today, "EZPass")["d8_28"], "60.00", "{today}");
+        assert_eq!(today["totals"]["total"], "60.00", "{today}");
+        // The grand total of today is the open balances of the ledger, for the lease and all.
+        assert_eq!(cents(&today["totals"]["total"]), open_balances(app, "&lease_id=2").await);
+        let (_, all) = app.get_as("finance", "/reports/aging").await;
+        assert_eq!(cents(&all["totals"]["total"]), open_balances(app, "").await);
+        let (_, pvb_then) = app.get_as("viewer", "/reports/aging?category=pvb&as_of=2026-11-10").await;
+        assert_eq!(pvb_then["totals"]["total"], "20.00", "{pvb_then}");
+
+        // The statement of account: every entry with a running balance; the closing balance
+        // is the open balances less the unapplied credit.
+        let (status, statement) = app.get_as("viewer", "/ledger/leases/LS-01002/statement?from=2026-11-01").await;
+        assert_eq!(status, StatusCode::OK, "{statement}");
+        assert_eq!(statement["opening_balance"], "0.00");
+        let entries = statement["entries"].as_array().unwrap();
+        let mut running = 0;
+        for e in entries {
+            running += cents(&e["amount"]);
+            assert_eq!(cents(&e["balance"]), running, "{e}");
+        }
+        let kinds: Vec<&str> = entries.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds[..6], ["charge", "charge", "interim_payment", "applied", "interim_payment", "applied"], "{statement}");
+        assert_eq!(kinds.last(), Some(&"void"), "{statement}");
+        assert_eq!(cents(&statement["closing_balance"]), running);
+        assert_eq!(statement["open_balances"], today["totals"]["total"], "{statement}");
+        assert_eq!(
+            cents(&statement["closing_balance"]),
+            cents(&statement["open_balances"]) - cents(&statement["unapplied_credit"]),
+            "{statement}"
+        );
+        assert_eq!(statement["unapplied_credit"], "440.00", "{statement}");
+        // As it stood on 11/10: the payment not yet voided, no credit yet.
+        let (_, then) = app.get_as("viewer", "/ledger/leases/2/statement?from=2026-11-01&to=2026-11-10").await;
+        assert_eq!(then["open_balances"], "60.00", "{then}");
+        assert_eq!(then["unapplied_credit"], "0.00");
+        assert_eq!(then["closing_balance"], "60.00");
+        // The files: CSV of the entries, the PDF a cashier hands the driver.
+        let (status, _, csv) = app.get_file("viewer", "/ledger/leases/2/statement?from=2026-11-01&format=csv").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(String::from_utf8(csv).unwrap().lines().count(), entries.len() + 1);
+        let (status, _, pdf) = app.get_file("viewer", "/ledger/leases/2/statement?format=pdf").await;
+        assert_eq!(status, StatusCode::OK);
+        let text = crate::helpers::pdf_text(&pdf);
+        assert!(text.contains("Statement of account") && text.contains("$440.00"), "{text}");
+        let (status, _, xlsx) = app.get_file("viewer", "/reports/aging?format=excel").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(xlsx.starts_with(b"PK"));
+        app.verify_ledger().await;
+    }
+
+    async fn bad_report_parameters_are_named(app) {
+        at(app, 16, 11).await;
+        for (path, status, field) in [
+            ("/reports/aging?as_of=2026-11-17", StatusCode::UNPROCESSABLE_ENTITY, Some("as_of")),
+            ("/reports/aging?as_of=2026-13-01", StatusCode::UNPROCESSABLE_ENTITY, Some("as_of")),
+            ("/reports/aging?category=Bananas", StatusCode::UNPROCESSABLE_ENTITY, Some("category")),
+            ("/reports/aging?lease_id=LS-99999", StatusCode::NOT_FOUND, None),
+            ("/ledger/leases/LS-99999/statement", StatusCode::NOT_FOUND, None),
+            ("/ledger/leases/1/statement?from=2026-11-10&to=2026-11-01", StatusCode::UNPROCESSABLE_ENTITY, Some("to")),
+            ("/ledger/leases/1/statement?to=2026-11-30", StatusCode::UNPROCESSABLE_ENTITY, Some("to")),
+            ("/ledger/leases/1/statement?from=2020-01-01&to=2026-11-16", StatusCode::UNPROCESSABLE_ENTITY, Some("from")),
+        ] {
+            let (got, body) = app.get_as("viewer", path).await;
+            assert_eq!(got, status, "{path}: {body}");
+            if let Some(field) = field {
+                assert!(body["errors"].as_array().unwrap().iter().any(|e| e["field"] == field), "{path}: {body}");
+            }
+        }
+        let (_, body) = app.get_as("viewer", "/reports/aging?category=Bananas").await;
+        assert!(body["detail"].as_str().unwrap().contains("EZPass"), "the known categories are listed: {body}");
+    }
+}
