@@ -329,3 +329,91 @@ pub fn statement(
         doc
     })
 }
+
+/// The collections report in `format`: a row per week and category.
+pub fn collections(
+    report: &super::ledger_reports::Collections,
+    format: Format,
+    stamp: Stamp,
+    fleet_name: &str,
+) -> Result<Response, AppError> {
+    let columns = vec![
+        Column::date("Week", 11.0),
+        Column::text("Category", 14.0),
+        Column::money("Charged", 11.0),
+        Column::money("Earnings", 11.0),
+        Column::money("Interim", 11.0),
+        Column::money("Credit applied", 11.0),
+        Column::money("Collected", 11.0),
+        Column::money("Adjustments", 11.0),
+        Column::money("Voided", 11.0),
+        Column::text("Rate", 8.0),
+    ];
+    let cells = |week: &str, category: &str, f: &super::ledger_reports::CollectionFigures| {
+        vec![
+            week.to_string(),
+            category.to_string(),
+            f.charged.to_string(),
+            f.collected_earnings.to_string(),
+            f.collected_interim.to_string(),
+            f.credit_applied.to_string(),
+            f.collected.to_string(),
+            f.adjustments_collected.to_string(),
+            f.voided_or_adjusted.to_string(),
+            f.rate
+                .map(|r| format!("{:.1}%", r * 100.0))
+                .unwrap_or_default(),
+        ]
+    };
+    let rows: Vec<Vec<String>> = report
+        .rows
+        .iter()
+        .map(|r| cells(&r.week, &r.category, &r.figures))
+        .collect();
+    let total = cells("", "Total", &report.totals);
+    let name = format!(
+        "collections_{}_{}.{}",
+        report.from_week,
+        report.to_week,
+        format.extension()
+    );
+    let weeks = report.weeks.clone();
+    let (from, to) = (report.from_week.clone(), report.to_week.clone());
+    render(
+        name,
+        format,
+        "Collections",
+        &columns.clone(),
+        rows,
+        move |rows| {
+            let mut doc = Document::new(fleet_name);
+            doc.landscape = true;
+            doc.subtitle = vec![format!(
+                "Weekly collections, weeks of {} to {}",
+                crate::house_style::us_date(&from),
+                crate::house_style::us_date(&to)
+            )];
+            doc.generated_at = stamp.generated_at();
+            doc.blocks.push(Block::Bars {
+                bars: weeks
+                    .iter()
+                    .map(|w| Bar {
+                        label: format!(
+                            "{} collected of {}",
+                            crate::house_style::us_date(&w.week),
+                            usd(w.figures.charged)
+                        ),
+                        value: w.figures.collected.cents() as f64,
+                        text: usd(w.figures.collected),
+                    })
+                    .collect(),
+            });
+            doc.blocks.push(Block::Table {
+                columns,
+                rows,
+                total_row: Some(total),
+            });
+            doc
+        },
+    )
+}

@@ -339,3 +339,188 @@ pub async fn statement(
         unapplied_credit: Money::from_cents(unapplied),
     })
 }
+
+/// What was charged and collected in a week, for one category or all of them.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct CollectionFigures {
+    /// Obligations whose due date falls in the week.
+    #[schema(value_type = String)]
+    pub charged: Money,
+    /// Paid by that week's earnings (the statements' `total_deducted`).
+    #[schema(value_type = String)]
+    pub collected_earnings: Money,
+    /// Paid by interim payments when they were taken.
+    #[schema(value_type = String)]
+    pub collected_interim: Money,
+    /// Paid by credit a statement applied (money paid earlier and kept).
+    #[schema(value_type = String)]
+    pub credit_applied: Money,
+    /// The three above.
+    #[schema(value_type = String)]
+    pub collected: Money,
+    /// Paid of corrections (`ADJ-`) after a final statement (a statement's adjustments).
+    #[schema(value_type = String)]
+    pub adjustments_collected: Money,
+    /// Reversals posted that week (voids), as posted: a voided charge negative, a voided
+    /// payment positive.
+    #[schema(value_type = String)]
+    pub voided_or_adjusted: Money,
+    /// Collected ÷ charged; null when nothing was charged.
+    pub rate: Option<f64>,
+}
+
+impl CollectionFigures {
+    fn settle(&mut self) {
+        self.collected = self.collected_earnings + self.collected_interim + self.credit_applied;
+        self.rate = (!self.charged.is_zero()).then(|| {
+            let r = self.collected.cents() as f64 / self.charged.cents() as f64;
+            (r * 10_000.0).round() / 10_000.0
+        });
+    }
+
+    fn add(&mut self, o: &CollectionFigures) {
+        self.charged += o.charged;
+        self.collected_earnings += o.collected_earnings;
+        self.collected_interim += o.collected_interim;
+        self.credit_applied += o.credit_applied;
+        self.adjustments_collected += o.adjustments_collected;
+        self.voided_or_adjusted += o.voided_or_adjusted;
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CollectionRow {
+    #[schema(format = Date)]
+    pub week: String,
+    pub category: String,
+    #[serde(flatten)]
+    pub figures: CollectionFigures,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CollectionWeek {
+    #[schema(format = Date)]
+    pub week: String,
+    #[serde(flatten)]
+    pub figures: CollectionFigures,
+}
+
+/// Weekly collections over `from_week..=to_week` (Sundays).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Collections {
+    #[schema(format = Date)]
+    pub from_week: String,
+    #[schema(format = Date)]
+    pub to_week: String,
+    /// Per week and category.
+    pub rows: Vec<CollectionRow>,
+    /// Per week, all categories.
+    pub weeks: Vec<CollectionWeek>,
+    pub totals: CollectionFigures,
+}
+
+/// The local week (its Sunday) of a UTC hour written `YYYY-MM-DDTHH`.
+fn week_of_hour(hour: &str, timezone: Tz) -> Option<NaiveDate> {
+    let at = DateTime::parse_from_rfc3339(&format!("{hour}:00:00Z")).ok()?;
+    Some(domain::calendar::week_start_of(
+        at.with_timezone(&timezone).date_naive(),
+    ))
+}
+
+/// Weekly collections, per week and category.
+pub async fn collections(
+    pool: &AnyPool,
+    from_week: NaiveDate,
+    to_week: NaiveDate,
+    timezone: Tz,
+) -> Result<Collections, AppError> {
+    let last_day = to_week + Duration::days(6);
+    let start = end_of_day(from_week - Duration::days(1), timezone);
+    let end = end_of_day(last_day, timezone);
+    let weeks: Vec<NaiveDate> =
+        std::iter::successors(Some(from_week), |w| Some(*w + Duration::weeks(1)))
+            .take_while(|w| *w <= to_week)
+            .collect();
+    let mut cells: std::collections::BTreeMap<(NaiveDate, String), CollectionFigures> =
+        Default::default();
+    let in_range = |w: NaiveDate| w >= from_week && w <= to_week;
+    for (day, category, cents) in
+        repo::charged_by_day(pool, &from_week.to_string(), &last_day.to_string()).await?
+    {
+        if let Ok(d) = domain::calendar::parse_date(&day) {
+            let w = domain::calendar::week_start_of(d);
+            cells.entry((w, category)).or_default().charged += Money::from_cents(cents);
+        }
+    }
+    let collected = repo::collected(
+        pool,
+        (&from_week.to_string(), &to_week.to_string()),
+        (&start, &end),
+    )
+    .await?;
+    for c in collected {
+        let by_period = || {
+            c.period
+                .as_deref()
+                .and_then(|p| domain::calendar::parse_date(p).ok())
+        };
+        let (week, field): (Option<NaiveDate>, u8) = match (c.entry_type.as_str(), c.at_once) {
+            ("EARNINGS", _) => (by_period(), 0),
+            ("INTERIM_PAYMENT", true) => (by_period(), 1),
+            _ => (week_of_hour(&c.hour, timezone), 2),
+        };
+        let Some(week) = week.filter(|w| in_range(*w)) else {
+            continue;
+        };
+        let cell = cells.entry((week, c.category.clone())).or_default();
+        let amount = Money::from_cents(c.cents);
+        match (c.adjustment, field) {
+            (true, _) => cell.adjustments_collected += amount,
+            (false, 0) => cell.collected_earnings += amount,
+            (false, 1) => cell.collected_interim += amount,
+            _ => cell.credit_applied += amount,
+        }
+    }
+    for (hour, category, cents) in repo::reversals(pool, &start, &end).await? {
+        if let Some(week) = week_of_hour(&hour, timezone).filter(|w| in_range(*w)) {
+            cells
+                .entry((week, category))
+                .or_default()
+                .voided_or_adjusted += Money::from_cents(cents);
+        }
+    }
+    let mut totals = CollectionFigures::default();
+    let mut per_week: Vec<CollectionWeek> = weeks
+        .iter()
+        .map(|w| CollectionWeek {
+            week: w.to_string(),
+            figures: CollectionFigures::default(),
+        })
+        .collect();
+    let rows: Vec<CollectionRow> = cells
+        .into_iter()
+        .map(|((week, category), mut figures)| {
+            figures.settle();
+            if let Some(w) = per_week.iter_mut().find(|w| w.week == week.to_string()) {
+                w.figures.add(&figures);
+            }
+            totals.add(&figures);
+            CollectionRow {
+                week: week.to_string(),
+                category,
+                figures,
+            }
+        })
+        .collect();
+    for w in &mut per_week {
+        w.figures.settle();
+    }
+    totals.settle();
+    Ok(Collections {
+        from_week: from_week.to_string(),
+        to_week: to_week.to_string(),
+        rows,
+        weeks: per_week,
+        totals,
+    })
+}

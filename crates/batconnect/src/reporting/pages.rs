@@ -22,13 +22,14 @@ pub fn router() -> Router<AppState> {
         .route("/app/reports/repair-costs", get(repair_costs))
         .route("/app/reports/repair-costs/export", get(export))
         .route("/app/reports/aging", get(aging))
+        .route("/app/reports/collections", get(collections))
         .route("/app/leases/{id}/statement", get(statement))
 }
 
 fn tabs(current: &str) -> maud::Markup {
     html! {
         nav.tabs aria-label="Reports" {
-            @for (key, path, text) in [("repair-costs", "/reports/repair-costs", "Repair costs"), ("aging", "/reports/aging", "Aging")] {
+            @for (key, path, text) in [("repair-costs", "/reports/repair-costs", "Repair costs"), ("aging", "/reports/aging", "Aging"), ("collections", "/reports/collections", "Collections")] {
                 @let href = format!("{PREFIX}{path}");
                 @if key == current { a href=(href) aria-current="page" { (text) } } @else { a href=(href) { (text) } }
             }
@@ -122,6 +123,92 @@ async fn aging(
     };
     Ok(Page {
         title: "Aging",
+        crumbs: &[("Dashboard", "/app/")],
+        signed: Some(&signed),
+        section: "reports",
+    }
+    .render(content))
+}
+
+/// Weekly collections: charged against collected, a chart of the weeks and the tables.
+async fn collections(
+    State(state): State<AppState>,
+    signed: Signed,
+    query: RawQuery,
+) -> Result<Response, PageError> {
+    signed.user().require(READERS)?;
+    let q = query.filled();
+    if q.0.iter().any(|(k, _)| k == "format") {
+        let report = super::routes::collections_of(&state, &q).await?;
+        return Ok(super::files::collections(
+            &report,
+            crate::exports::Format::parse(&q)?,
+            crate::exports::Stamp::now(&state),
+            &state.config.fleet_name,
+        )?);
+    }
+    let (report, errors) = match super::routes::collections_of(&state, &q).await {
+        Ok(report) => (Some(report), FieldErrors::default()),
+        Err(error) => (None, FieldErrors::from_error(error)?),
+    };
+    let shown = |name: &str, fallback: Option<&String>| {
+        q.get(name)
+            .map(str::to_string)
+            .or(fallback.cloned())
+            .unwrap_or_default()
+    };
+    let rate = |r: Option<f64>| {
+        r.map(|r| format!("{:.1} %", r * 100.0))
+            .unwrap_or_else(|| "—".into())
+    };
+    let content = html! {
+        (tabs("collections"))
+        form.card.filters method="get" action={ (PREFIX) "/reports/collections" } aria-label="Weeks" {
+            div.form-grid {
+                (crate::web::layout::input_field("From the week of (a Sunday)", "from_week", &shown("from_week", report.as_ref().map(|r| &r.from_week)), "date", &errors))
+                (crate::web::layout::input_field("To the week of (a Sunday)", "to_week", &shown("to_week", report.as_ref().map(|r| &r.to_week)), "date", &errors))
+            }
+            @for e in errors.general(&["from_week", "to_week"]) { p.notice.error role="alert" { (e.field) ": " (e.message) } }
+            div.actions { button.primary type="submit" { "Show" } a.button href={ (PREFIX) "/reports/collections" } { "The last 12 weeks" } }
+        }
+        @if let Some(report) = &report {
+            @let chart = BarChart {
+                title: format!("Charged against collected, weeks of {} to {}", date(&report.from_week), date(&report.to_week)),
+                category_header: "Week of".into(),
+                categories: report.weeks.iter().map(|w| date(&w.week)).collect(),
+                series: vec![
+                    Series { name: "Charged".into(), values: report.weeks.iter().map(|w| w.figures.charged).collect() },
+                    Series { name: "Collected".into(), values: report.weeks.iter().map(|w| w.figures.collected).collect() },
+                ],
+            };
+            (chart.figure("collections-chart"))
+            @let file = |format: &str| format!("{PREFIX}/reports/collections?from_week={}&to_week={}&format={format}", report.from_week, report.to_week);
+            p { a href=(file("csv")) download { "CSV" } " · " a href=(file("excel")) download { "Excel" } " · " a href=(file("pdf")) download { "PDF" } }
+            div.table-wrap {
+                table {
+                    caption { "Each week, every category" }
+                    thead { tr { th { "Week of" } th.num { "Charged" } th.num { "Earnings" } th.num { "Interim" } th.num { "Credit applied" } th.num { "Collected" } th.num { "Adjustments" } th.num { "Voided" } th.num { "Rate" } } }
+                    tbody {
+                        @for w in &report.weeks {
+                            tr {
+                                th scope="row" { (date(&w.week)) }
+                                @for m in [w.figures.charged, w.figures.collected_earnings, w.figures.collected_interim, w.figures.credit_applied, w.figures.collected, w.figures.adjustments_collected, w.figures.voided_or_adjusted] { td.num { (money(m)) } }
+                                td.num { (rate(w.figures.rate)) }
+                            }
+                        }
+                    }
+                    tfoot { tr {
+                        th scope="row" { "Total" }
+                        @let t = &report.totals;
+                        @for m in [t.charged, t.collected_earnings, t.collected_interim, t.credit_applied, t.collected, t.adjustments_collected, t.voided_or_adjusted] { td.num { (money(m)) } }
+                        td.num { (rate(t.rate)) }
+                    } }
+                }
+            }
+        }
+    };
+    Ok(Page {
+        title: "Collections",
         crumbs: &[("Dashboard", "/app/")],
         signed: Some(&signed),
         section: "reports",

@@ -437,3 +437,107 @@ pub async fn lease_position(
     .await?;
     Ok((open, unapplied))
 }
+
+/// Obligations falling due on days of `[$1, $2]`: (due date, category, cents).
+pub async fn charged_by_day(
+    pool: &AnyPool,
+    from: &str,
+    to: &str,
+) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
+    let sql = format!(
+        "SELECT due_date, category, {} FROM ledger_balances WHERE due_date >= $1 AND due_date <= $2 GROUP BY due_date, category",
+        sum("original_cents", "cents")
+    );
+    let rows = sqlx::query(&sql)
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("due_date")?,
+                r.try_get("category")?,
+                r.try_get("cents")?,
+            ))
+        })
+        .collect()
+}
+
+/// One group of what payments paid: the payment's kind and period, whether it was applied
+/// when the payment was taken, the UTC hour it was applied, the balance's category,
+/// whether that balance is a correction's (`ADJ-`), and cents.
+pub struct Collected {
+    pub entry_type: String,
+    pub period: Option<String>,
+    pub at_once: bool,
+    pub hour: String,
+    pub category: String,
+    pub adjustment: bool,
+    pub cents: i64,
+}
+
+/// What payments paid (every allocation, voided later or not) whose payment's period is in
+/// `[$1, $2]` or that was applied in `[$3, $4)` (UTC timestamps).
+pub async fn collected(
+    pool: &AnyPool,
+    (first_week, last_week): (&str, &str),
+    (start, end): (&str, &str),
+) -> Result<Vec<Collected>, sqlx::Error> {
+    let sql = format!(
+        "SELECT p.entry_type, p.payment_period, CASE WHEN a.created_on = p.created_on THEN 1 ELSE 0 END AS at_once, \
+         substr(a.created_on, 1, 13) AS hour, b.category, CASE WHEN b.reference_id LIKE 'ADJ-%' THEN 1 ELSE 0 END AS adj, {} \
+         FROM ledger_allocations a JOIN ledger_postings p ON p.id = a.payment_posting_id JOIN ledger_balances b ON b.id = a.balance_id \
+         WHERE (p.payment_period >= $1 AND p.payment_period <= $2) OR (a.created_on >= $3 AND a.created_on < $4) \
+         GROUP BY p.entry_type, p.payment_period, CASE WHEN a.created_on = p.created_on THEN 1 ELSE 0 END, substr(a.created_on, 1, 13), \
+         b.category, CASE WHEN b.reference_id LIKE 'ADJ-%' THEN 1 ELSE 0 END",
+        sum("a.amount_cents", "cents")
+    );
+    let rows = sqlx::query(&sql)
+        .bind(first_week)
+        .bind(last_week)
+        .bind(start)
+        .bind(end)
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Collected {
+                entry_type: r.try_get("entry_type")?,
+                period: r.try_get("payment_period")?,
+                at_once: r.try_get::<i64, _>("at_once")? == 1,
+                hour: r.try_get("hour")?,
+                category: r.try_get("category")?,
+                adjustment: r.try_get::<i64, _>("adj")? == 1,
+                cents: r.try_get("cents")?,
+            })
+        })
+        .collect()
+}
+
+/// Reversals (voids) posted in `[$1, $2)`: (UTC hour, category, cents as posted).
+pub async fn reversals(
+    pool: &AnyPool,
+    start: &str,
+    end: &str,
+) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
+    let sql = format!(
+        "SELECT substr(created_on, 1, 13) AS hour, category, {} FROM ledger_postings \
+         WHERE entry_type = 'REVERSAL' AND created_on >= $1 AND created_on < $2 GROUP BY substr(created_on, 1, 13), category",
+        sum("amount_cents", "cents")
+    );
+    let rows = sqlx::query(&sql)
+        .bind(start)
+        .bind(end)
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("hour")?,
+                r.try_get("category")?,
+                r.try_get("cents")?,
+            ))
+        })
+        .collect()
+}

@@ -19,6 +19,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(repair_costs))
         .routes(routes!(aging))
+        .routes(routes!(collections))
         .routes(routes!(lease_statement))
 }
 
@@ -300,5 +301,123 @@ async fn lease_statement(
                 state.config.timezone,
             )
         }
+    }
+}
+
+/// A week parameter: a Sunday not after the current week.
+fn week_param(
+    name: &str,
+    value: Option<&str>,
+    current: chrono::NaiveDate,
+    errors: &mut Vec<crate::error::FieldError>,
+) -> Option<chrono::NaiveDate> {
+    use chrono::Datelike;
+    let text = value?.trim();
+    match domain::calendar::parse_date(text) {
+        Err(e) => {
+            errors.push(crate::error::FieldError::new(name, e.to_string()));
+            None
+        }
+        Ok(day) if day.weekday() != chrono::Weekday::Sun => {
+            errors.push(crate::error::FieldError::new(
+                name,
+                format!(
+                    "{day} is a {}; weeks are named by their Sunday ({})",
+                    day.format("%A"),
+                    domain::calendar::week_start_of(day)
+                ),
+            ));
+            None
+        }
+        Ok(day) if day > current => {
+            errors.push(crate::error::FieldError::new(
+                name,
+                format!("{day} is after the current week ({current})"),
+            ));
+            None
+        }
+        Ok(day) => Some(day),
+    }
+}
+
+/// The collections report for a query (the API's and the console's).
+pub async fn collections_of(
+    state: &AppState,
+    query: &RawQuery,
+) -> Result<ledger_reports::Collections, AppError> {
+    query.reject_unknown(&["from_week", "to_week", "format"])?;
+    let current = domain::calendar::week_start_of(today(state));
+    let mut errors = Vec::new();
+    let to = match query.get("to_week") {
+        None => Some(current),
+        value => week_param("to_week", value, current, &mut errors),
+    };
+    let from = match query.get("from_week") {
+        None => Some(to.unwrap_or(current) - chrono::Duration::weeks(11)),
+        value => week_param("from_week", value, current, &mut errors),
+    };
+    if let (Some(from), Some(to)) = (from, to) {
+        if from > to {
+            errors.push(crate::error::FieldError::new(
+                "to_week",
+                format!("{to} is before from_week ({from})"),
+            ));
+        } else if from
+            .checked_add_months(chrono::Months::new(12 * service::MAX_YEARS))
+            .is_none_or(|limit| to > limit)
+        {
+            errors.push(crate::error::FieldError::new(
+                "to_week",
+                format!(
+                    "the weeks {from} to {to} span more than {} years",
+                    service::MAX_YEARS
+                ),
+            ));
+        }
+    }
+    match (from, to) {
+        (Some(from), Some(to)) if errors.is_empty() => {
+            ledger_reports::collections(state.db.reader(), from, to, state.config.timezone).await
+        }
+        _ => Err(AppError::Validation(errors)),
+    }
+}
+
+/// Weekly collections: per week and category, what was charged (obligations due that
+/// week), what was collected (by that week's earnings, by interim payments when taken, by
+/// credit a statement applied), what corrections collected, what was voided (reversals
+/// posted that week) and the rate (collected ÷ charged; null when nothing was charged).
+///
+/// Weeks are Sundays, `from_week` to `to_week` (the last 12 weeks when absent). A week's
+/// earnings collected is what its statements deducted; a later void shows under
+/// `voided_or_adjusted` in the week it was posted. With `format` the rows come as a file.
+#[utoipa::path(get, path = "/reports/collections", tag = "Reports",
+    params(
+        ("from_week" = Option<String>, Query, description = "a Sunday, YYYY-MM-DD; 11 weeks before to_week when absent"),
+        ("to_week" = Option<String>, Query, description = "a Sunday, not after the current week; the current week when absent"),
+        ("format" = Option<String>, Query, description = "csv, excel (or xlsx), pdf; JSON when absent"),
+    ),
+    responses(
+        (status = 200, body = ledger_reports::Collections, content(
+            (ledger_reports::Collections = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (Vec<u8> = "application/pdf"))),
+        (status = 422, body = Problem)))]
+async fn collections(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    query: RawQuery,
+) -> Result<Response, AppError> {
+    user.require(READERS)?;
+    let report = collections_of(&state, &query).await?;
+    match query.0.iter().any(|(k, _)| k == "format") {
+        false => Ok(Json(report).into_response()),
+        true => super::files::collections(
+            &report,
+            Format::parse(&query)?,
+            Stamp::now(&state),
+            &state.config.fleet_name,
+        ),
     }
 }

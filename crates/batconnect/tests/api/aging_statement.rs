@@ -165,3 +165,67 @@ both_backends! {
         assert!(body["detail"].as_str().unwrap().contains("EZPass"), "the known categories are listed: {body}");
     }
 }
+
+both_backends! {
+    async fn a_weeks_earnings_collected_is_what_its_statements_deducted(app) {
+        // The default clock: Wednesday 2026-11-25, in the week of 11/22.
+        app.obligation(2, "Lease", "300.00", "2026-11-23").await;
+        app.obligation(3, "EZPass", "80.00", "2026-11-24").await;
+        let (status, body) = app.earnings(2, "2026-11-22", "500.00").await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (status, body) = app.earnings(3, "2026-11-22", "50.00").await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (status, body) = app.post_as("finance", "/dtrs/generate", json!({"week": "2026-11-22"})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (_, statements) = app.get_as("viewer", "/dtrs?week=2026-11-22&per_page=100").await;
+        let mut deducted = 0;
+        for s in statements["items"].as_array().unwrap() {
+            let (_, dtr) = app.get_as("viewer", &format!("/dtrs/{}", s["id"])).await;
+            deducted += cents(&dtr["content"]["total_deducted"]);
+        }
+        assert_eq!(deducted, 35_000, "300.00 of rent and 50.00 of the EZPass");
+        let (status, report) = app.get_as("viewer", "/reports/collections?from_week=2026-11-15&to_week=2026-11-22").await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        let week = report["weeks"].as_array().unwrap().iter().find(|w| w["week"] == "2026-11-22").unwrap();
+        assert_eq!(cents(&week["collected_earnings"]), deducted, "{report}");
+        assert_eq!(week["charged"], "380.00", "{report}");
+        assert_eq!(week["collected"], "350.00");
+        assert_eq!(week["rate"], json!(0.9211));
+        let empty = report["weeks"].as_array().unwrap().iter().find(|w| w["week"] == "2026-11-15").unwrap();
+        assert_eq!(empty["rate"], Value::Null, "nothing charged: no rate");
+        let (status, _, csv) = app.get_file("viewer", "/reports/collections?from_week=2026-11-22&to_week=2026-11-22&format=csv").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(String::from_utf8(csv).unwrap().lines().count() >= 3);
+        for (query, field) in [("from_week=2026-11-23", "from_week"), ("to_week=2026-11-29", "to_week"), ("from_week=2026-11-22&to_week=2026-11-15", "to_week")] {
+            let (status, body) = app.get_as("viewer", &format!("/reports/collections?{query}")).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
+            assert!(body["errors"].as_array().unwrap().iter().any(|e| e["field"] == field), "{query}: {body}");
+        }
+    }
+}
+
+crate::both_backends! {
+    async fn finance_reads_aging_collections_and_a_statement_in_the_console(app) {
+        app.obligation(2, "EZPass", "100.00", "2026-11-02").await;
+        app.obligation(2, "PVB", "40.00", "2026-11-30").await;
+        let Some(browser) = crate::browser::Browser::open(&app.address).await else { return };
+        browser.goto("/app/reports/aging").await;
+        browser.sign_in("finance", "demo-finance").await;
+        assert_eq!(browser.title().await, "Aging");
+        let table = browser.find("#aging-chart table").await.text().await.unwrap();
+        assert!(table.contains("EZPass") && table.contains("$100.00"), "{table}");
+        browser.find("#aging-chart svg").await;
+        browser.screenshots("aging").await;
+        browser.find("a[href^='/app/leases/2/statement']").await.click().await.unwrap();
+        let text = browser.text_when("h1", |t| t.starts_with("Statement of account")).await;
+        assert!(text.contains("LS-01002"), "{text}");
+        let page = browser.text().await;
+        assert!(page.contains("Closing balance") && page.contains("$140.00"), "{page}");
+        browser.screenshots("statement").await;
+        browser.goto("/app/reports/collections").await;
+        assert_eq!(browser.title().await, "Collections");
+        browser.find("#collections-chart svg").await;
+        browser.screenshots("collections").await;
+        browser.close().await;
+    }
+}
