@@ -411,3 +411,44 @@ crate::both_backends! {
         browser.close().await;
     }
 }
+
+both_backends! {
+    async fn without_javascript_lines_are_added_removed_and_previewed_by_the_server(app) {
+        let case_no = app.create_repair_case().await;
+        let console = crate::race_kit::Console::sign_in(app, "operations").await;
+        let path = format!("/app/cases/{case_no}");
+        let base = [("tlc_license_no", "5100001"), ("lease", "1"), ("invoice_number", "NOJS-1"), ("invoice_date", "2026-11-20"),
+                    ("workshop_id", "2"), ("start_week", "2026-11-29"), ("tax_rate", "10")];
+        // "Add a line": the form comes back with one more row; nothing is saved.
+        let mut fields: Vec<(&str, &str)> = base.to_vec();
+        fields.extend([("line_kind_0", "part"), ("line_description_0", "Bumper"), ("line_quantity_0", "1"), ("line_unit_price_0", "200.00"),
+                       ("line_taxable_0", "yes"), ("action", "add_line")]);
+        let (status, _, page) = console.post(app, &path, &fields).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("name=\"line_description_1\""), "a new row");
+        assert!(page.contains("value=\"Bumper\""), "what was typed stays");
+        // "Remove": the row goes.
+        let mut removing = fields.clone();
+        removing.retain(|(k, _)| *k != "action");
+        removing.extend([("line_kind_1", "labour"), ("line_description_1", "Fitting"), ("line_quantity_1", "2"), ("line_unit_price_1", "50.00"),
+                         ("action", "remove_line_0")]);
+        let (_, _, page) = console.post(app, &path, &removing).await;
+        assert!(!page.contains("value=\"Bumper\"") && page.contains("value=\"Fitting\""), "row 0 removed");
+        // "Preview schedule": the server computes the lines, the tax and the schedule.
+        let mut preview = fields.clone();
+        preview.retain(|(k, _)| *k != "action");
+        preview.push(("action", "preview"));
+        let (status, _, page) = console.post(app, &path, &preview).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("for $220.00"), "200.00 + 10 % tax: {page}");
+        assert_eq!(app.scalar_i64("SELECT COUNT(*) FROM repair_invoices").await, 0);
+        // A refused line comes back beside its row.
+        let mut bad = preview.clone();
+        bad.retain(|(k, _)| *k != "line_quantity_0");
+        bad.push(("line_quantity_0", "0"));
+        let (status, _, page) = console.post(app, &path, &bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let row = page.split("id=\"line_quantity_0\"").nth(1).unwrap();
+        assert!(row[..row.find("</td>").unwrap()].contains("greater than 0"), "{row}");
+    }
+}
