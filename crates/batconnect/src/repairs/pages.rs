@@ -83,6 +83,7 @@ async fn dashboard(State(state): State<AppState>, signed: Signed) -> Result<Resp
     let tz = state.config.timezone;
     let weeks = crate::reporting::service::repair_weeks(pool, week).await?;
     let repair_weeks = crate::web::chart::BarChart {
+        stacked: false,
         title: "Repair installments: due against collected, the last 12 weeks".into(),
         category_header: "Week of".into(),
         categories: weeks.iter().map(|w| date(&w.week)).collect(),

@@ -82,6 +82,7 @@ async fn aging(
                 c
             };
             @let chart = BarChart {
+                stacked: true,
                 title: format!("Open by days past due and category, as of {}", date(&report.as_of)),
                 category_header: "Category".into(),
                 categories: categories.clone(),
@@ -173,6 +174,7 @@ async fn collections(
         }
         @if let Some(report) = &report {
             @let chart = BarChart {
+        stacked: false,
                 title: format!("Charged against collected, weeks of {} to {}", date(&report.from_week), date(&report.to_week)),
                 category_header: "Week of".into(),
                 categories: report.weeks.iter().map(|w| date(&w.week)).collect(),
@@ -311,6 +313,7 @@ async fn export(
 fn chart_of(title: String, header: &str, costs: &RepairCosts, limit: usize) -> BarChart {
     let shown = costs.groups.iter().take(limit);
     BarChart {
+        stacked: false,
         title,
         category_header: header.into(),
         categories: shown.clone().map(|g| g.label.clone()).collect(),
@@ -365,6 +368,7 @@ async fn repair_costs(
         usize::MAX,
     );
     let parts_against_labour = BarChart {
+        stacked: false,
         title: format!("Parts against labour, {span}"),
         category_header: "Month".into(),
         categories: parts_labour.iter().map(|(m, ..)| m.clone()).collect(),

@@ -17,9 +17,12 @@ pub struct Series {
     pub values: Vec<Money>,
 }
 
-/// Bars per category, the series side by side.
+/// Bars per category, the series side by side (or stacked).
 pub struct BarChart {
     pub title: String,
+    /// One bar per category with the series stacked on each other (for parts of a whole,
+    /// such as aging buckets); side by side otherwise.
+    pub stacked: bool,
     /// The table's first column header ("Month", "Vehicle").
     pub category_header: String,
     pub categories: Vec<String>,
@@ -28,11 +31,14 @@ pub struct BarChart {
 
 const WIDTH: u32 = 760;
 const HEIGHT: u32 = 300;
-/// The console's accent, then an orange and a green that stay apart for colour-blind eyes.
-const COLORS: [RGBColor; 3] = [
+/// The console's accent, then colours that stay apart for colour-blind eyes.
+const COLORS: [RGBColor; 6] = [
     RGBColor(38, 64, 102),
     RGBColor(214, 120, 40),
     RGBColor(80, 150, 110),
+    RGBColor(128, 90, 170),
+    RGBColor(190, 60, 60),
+    RGBColor(40, 140, 160),
 ];
 /// Longest category label drawn under a bar (the table has it whole).
 const LABEL_CHARS: usize = 18;
@@ -110,19 +116,32 @@ impl BarChart {
             .draw()
             .map_err(|e| e.to_string())?;
         let count = self.series.len().max(1) as f64;
-        let band = 0.8 / count;
+        let band = if self.stacked { 0.8 } else { 0.8 / count };
+        // Where each category's stack has reached, above and below zero.
+        let mut tops = vec![(0.0_f64, 0.0_f64); n];
         for (s, series) in self.series.iter().enumerate() {
             let color = COLORS[s % COLORS.len()];
-            let bars = series.values.iter().enumerate().map(move |(i, v)| {
-                let x0 = i as f64 + 0.1 + band * s as f64;
-                Rectangle::new([(x0, 0.0), (x0 + band * 0.92, dollars(*v))], color.filled())
-            });
-            let drawn = chart.draw_series(bars).map_err(|e| e.to_string())?;
-            if self.series.len() > 1 {
-                drawn.label(series.name.clone()).legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled())
-                });
+            let mut bars = Vec::with_capacity(n);
+            for (i, v) in series.values.iter().enumerate().take(n) {
+                let v = dollars(*v);
+                let (x0, base) = if self.stacked {
+                    let (neg, pos) = &mut tops[i];
+                    let base = if v < 0.0 { *neg } else { *pos };
+                    if v < 0.0 {
+                        *neg += v
+                    } else {
+                        *pos += v
+                    }
+                    (i as f64 + 0.1, base)
+                } else {
+                    (i as f64 + 0.1 + band * s as f64, 0.0)
+                };
+                bars.push(Rectangle::new(
+                    [(x0, base), (x0 + band * 0.92, base + v)],
+                    color.filled(),
+                ));
             }
+            chart.draw_series(bars).map_err(|e| e.to_string())?;
         }
         chart
             .draw_series(std::iter::once(PathElement::new(
@@ -130,16 +149,6 @@ impl BarChart {
                 RGBColor(120, 125, 135),
             )))
             .map_err(|e| e.to_string())?;
-        if self.series.len() > 1 {
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.9))
-                .border_style(RGBColor(200, 204, 210))
-                .label_font(("sans-serif", 12))
-                .position(SeriesLabelPosition::UpperRight)
-                .draw()
-                .map_err(|e| e.to_string())?;
-        }
         // The categories under their bars (plotters' own labels fall on round numbers of
         // the axis, not on the bars).
         let style = ("sans-serif", 12).into_font().color(&RGBColor(60, 64, 72));
@@ -207,6 +216,21 @@ impl BarChart {
                     div.chart-svg role="img" aria-label={ (self.title) ": a bar chart; the table under it gives the figures" } {
                         (PreEscaped(svg))
                     }
+                    @if self.series.len() > 1 {
+                        ul.chart-legend aria-hidden="true" {
+                            @for (i, s) in self.series.iter().enumerate() {
+                                @let c = COLORS[i % COLORS.len()];
+                                // An SVG swatch: its fill is an attribute, which the
+                                // console's content policy allows where a style is not.
+                                li {
+                                    svg.swatch width="12" height="12" viewBox="0 0 12 12" {
+                                        rect width="12" height="12" rx="2" fill=(format!("rgb({}, {}, {})", c.0, c.1, c.2)) {}
+                                    }
+                                    (s.name)
+                                }
+                            }
+                        }
+                    }
                 }
                 (self.table())
             }
@@ -221,6 +245,7 @@ mod tests {
     #[test]
     fn a_chart_is_svg_with_its_categories_and_escapes_names() {
         let chart = BarChart {
+            stacked: false,
             title: "Spend per workshop".into(),
             category_header: "Workshop".into(),
             categories: vec!["Big Apple Workshop".into(), "<Q&A> Body Shop".into()],
@@ -251,6 +276,7 @@ mod tests {
     #[test]
     fn two_series_have_a_legend() {
         let chart = BarChart {
+            stacked: false,
             title: "Parts against labour".into(),
             category_header: "Month".into(),
             categories: (1..=12).map(|m| format!("Month {m}")).collect(),
@@ -265,7 +291,16 @@ mod tests {
                 },
             ],
         };
-        let svg = chart.svg();
-        assert!(svg.contains("Parts") && svg.contains("Labour"), "{svg}");
+        assert!(chart.svg().contains("<rect"));
+        let page = chart.figure("parts-labour").into_string();
+        assert!(
+            page.contains("chart-legend") && page.contains("Labour"),
+            "{page}"
+        );
+        let stacked = BarChart {
+            stacked: true,
+            ..chart
+        };
+        assert!(stacked.svg().contains("<rect"));
     }
 }
