@@ -310,37 +310,27 @@ pub async fn list_invoices(
     q: &InvoiceQuery,
 ) -> Result<(Vec<InvoiceListItem>, i64), sqlx::Error> {
     let where_sql = q.filter.sql();
-    let total: i64 = match &q.status_only {
+    let count_sql = match &q.status_only {
         // Kept by triggers: the unfiltered list (or a status-only filter) needs no count of a
         // million rows. A keyed lookup of the status rows, never a scan of a table that may
         // carry dead row versions between vacuums.
-        Some(statuses) if statuses.is_empty() => {
-            sqlx::query_scalar(
-                "SELECT CAST(COALESCE(SUM(invoices), 0) AS BIGINT) FROM repair_invoice_counts \
-                 WHERE status IN ('Draft', 'Open', 'Closed', 'Hold', 'Cancelled')",
-            )
-            .fetch_one(pool)
-            .await?
-        }
-        Some(_) => {
-            let sql = format!("SELECT CAST(COALESCE(SUM(invoices), 0) AS BIGINT) FROM repair_invoice_counts {where_sql}");
-            bind_all_scalar(sqlx::query_scalar(&sql), &q.filter.args)
-                .fetch_one(pool)
-                .await?
-        }
-        None => {
-            let count_sql = format!("SELECT COUNT(*) FROM repair_invoices {where_sql}");
-            bind_all_scalar(sqlx::query_scalar(&count_sql), &q.filter.args)
-                .fetch_one(pool)
-                .await?
-        }
+        Some(statuses) if statuses.is_empty() => "SELECT CAST(COALESCE(SUM(invoices), 0) AS BIGINT) FROM repair_invoice_counts \
+             WHERE status IN ('Draft', 'Open', 'Closed', 'Hold', 'Cancelled')"
+            .to_string(),
+        Some(_) => format!(
+            "SELECT CAST(COALESCE(SUM(invoices), 0) AS BIGINT) FROM repair_invoice_counts {where_sql}"
+        ),
+        None => format!("SELECT COUNT(*) FROM repair_invoices {where_sql}"),
     };
     // The page's ids first, then their rows: the filter and sort run on indexes alone where
     // one covers them (a driver's invoices by date), instead of reading every matching row
-    // to sort it (tens of thousands for a common name part).
+    // to sort it (tens of thousands for a common name part). The count rides along as an
+    // uncorrelated subquery (run once), so a page is one round trip to the database; only
+    // a page past the end, which has no row to carry it, asks for the count on its own.
     let page_sql = format!(
         "SELECT repair_id, invoice_number, invoice_date, status, driver_name, medallion_number, lease_ref, lease_type, \
-         workshop_type, total_amount_cents, {INVOICE_PAID} AS paid_amount_cents FROM repair_invoices WHERE id IN \
+         workshop_type, total_amount_cents, {INVOICE_PAID} AS paid_amount_cents, ({count_sql}) AS total_items \
+         FROM repair_invoices WHERE id IN \
          (SELECT id FROM repair_invoices {where_sql} ORDER BY {order} LIMIT {} OFFSET {}) ORDER BY {order}",
         q.filter.next_placeholder(1),
         q.filter.next_placeholder(2),
@@ -351,6 +341,14 @@ pub async fn list_invoices(
         .bind(q.page.offset())
         .fetch_all(pool)
         .await?;
+    let total: i64 = match rows.first() {
+        Some(row) => row.try_get("total_items")?,
+        None => {
+            bind_all_scalar(sqlx::query_scalar(&count_sql), &q.filter.args)
+                .fetch_one(pool)
+                .await?
+        }
+    };
     Ok((rows.iter().map(list_item).collect::<Result<_, _>>()?, total))
 }
 

@@ -301,7 +301,7 @@ async fn export(
     let grouping = super::routes::grouping_of(&q)?;
     let range = Range::parse(q.get("from"), q.get("to"))?;
     let format = crate::exports::Format::parse(&q)?;
-    let costs = service::repair_costs(state.db.reader(), grouping, range).await?;
+    let costs = service::repair_costs(&state.db, grouping, range).await?;
     Ok(super::files::repair_costs(
         &costs,
         format,
@@ -342,12 +342,12 @@ async fn repair_costs(
     } else {
         (default, FieldErrors::default())
     };
-    let pool = state.db.reader();
-    let months = service::repair_costs(pool, CostGrouping::Month, range).await?;
-    let vehicles = service::repair_costs(pool, CostGrouping::Vehicle, range).await?;
-    let workshops = service::repair_costs(pool, CostGrouping::Workshop, range).await?;
-    let kinds = service::repair_costs(pool, CostGrouping::Kind, range).await?;
-    let parts_labour = service::parts_and_labour(pool, range).await?;
+    let db = &state.db;
+    let months = service::repair_costs(db, CostGrouping::Month, range).await?;
+    let vehicles = service::repair_costs(db, CostGrouping::Vehicle, range).await?;
+    let workshops = service::repair_costs(db, CostGrouping::Workshop, range).await?;
+    let kinds = service::repair_costs(db, CostGrouping::Kind, range).await?;
+    let parts_labour = service::parts_and_labour(db, range).await?;
     let span = format!("{} to {}", date(&months.from), date(&months.to));
     let by_month = chart_of(
         format!("Repair costs by month, {span}"),

@@ -74,7 +74,7 @@ async fn repair_costs(
         false => None,
         true => Some(Format::parse(&query)?),
     };
-    let costs = service::repair_costs(state.db.reader(), grouping, range).await?;
+    let costs = service::repair_costs(&state.db, grouping, range).await?;
     match format {
         None => Ok(Json(costs).into_response()),
         Some(format) => Ok(super::files::repair_costs(

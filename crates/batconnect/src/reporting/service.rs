@@ -7,6 +7,7 @@ use sqlx::AnyPool;
 
 use super::model::{CostGroup, CostGrouping, RepairCosts, RepairWeek};
 use super::repo;
+use crate::db::Db;
 use crate::error::{AppError, FieldError};
 
 /// The longest range a report covers.
@@ -101,14 +102,15 @@ const KIND_LABELS: [(&str, &str); 6] = [
 
 /// Repair costs over `range`, grouped; the groups add up to the total of the invoices.
 pub async fn repair_costs(
-    pool: &AnyPool,
+    db: &Db,
     grouping: CostGrouping,
     range: Range,
 ) -> Result<RepairCosts, AppError> {
     let (from, to) = (range.from.to_string(), range.to.to_string());
     let (groups, invoice_count, total) = match grouping {
         CostGrouping::Kind => {
-            let (kinds, count, total) = repo::cost_kinds(pool, &from, &to).await?;
+            let (kinds, count, total) =
+                repo::cost_kinds(db.reader(), db.backend(), &from, &to).await?;
             let groups = kinds
                 .into_iter()
                 .map(|(key, count, cents)| CostGroup {
@@ -125,7 +127,7 @@ pub async fn repair_costs(
             (groups, count, total)
         }
         _ => {
-            let rows = repo::cost_groups(pool, grouping, &from, &to).await?;
+            let rows = repo::cost_groups(db.reader(), db.backend(), grouping, &from, &to).await?;
             let count = rows.iter().map(|r| r.count).sum();
             let total = rows.iter().map(|r| r.cents).sum();
             let mut groups: Vec<CostGroup> = rows
@@ -174,12 +176,11 @@ pub async fn repair_costs(
 
 /// Parts and labour by month over `range` (every month of it): (label, parts, labour).
 pub async fn parts_and_labour(
-    pool: &AnyPool,
+    db: &Db,
     range: Range,
 ) -> Result<Vec<(String, Money, Money)>, AppError> {
-    let rows =
-        repo::parts_and_labour_by_month(pool, &range.from.to_string(), &range.to.to_string())
-            .await?;
+    let (from, to) = (range.from.to_string(), range.to.to_string());
+    let rows = repo::parts_and_labour_by_month(db.reader(), db.backend(), &from, &to).await?;
     Ok(months_of(range)
         .into_iter()
         .map(|month| {

@@ -30,6 +30,7 @@ mod races;
 mod repair_costs;
 mod repairs_flow;
 mod repairs_read;
+mod reports_quarter;
 mod sidecar;
 mod simulation;
 mod statements;
