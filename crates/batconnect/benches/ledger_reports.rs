@@ -100,8 +100,9 @@ async fn seed(bench: &Bench, leases: usize, per_lease: usize) -> Duration {
                 slots - 3
             ),
             format!(
-                "{rows} INSERT INTO ledger_allocations (id, payment_posting_id, balance_id, amount_cents, created_on, reversed) \
-                 SELECT i + 1, {total} + i + 1, i + 1, {paid}, {paid_on}, 0 FROM n WHERE {slot} < {}",
+                "{rows} INSERT INTO ledger_allocations (id, payment_posting_id, balance_id, amount_cents, created_on, reversed, \
+                 payment_type, payment_period, at_once, category, adjustment) \
+                 SELECT i + 1, {total} + i + 1, i + 1, {paid}, {paid_on}, 0, 'EARNINGS', {sunday}, 0, {category}, 0 FROM n WHERE {slot} < {}",
                 slots - 3
             ),
         ] {

@@ -221,7 +221,15 @@ pub async fn statement_of(
     };
     let start = domain::calendar::parse_date(&lease.start_date).unwrap_or(today);
     let from = match query.get("from") {
-        None => Some(start.min(to.unwrap_or(today))),
+        // The lease's start, or five years before `to` for an older lease: a default never
+        // asks for more than a range may cover.
+        None => {
+            let to = to.unwrap_or(today);
+            let earliest = to
+                .checked_sub_months(chrono::Months::new(12 * service::MAX_YEARS))
+                .unwrap_or(to);
+            Some(start.clamp(earliest, to))
+        }
         value => ledger_reports::day_param("from", value, today, &mut errors),
     };
     if let (Some(from), Some(to)) = (from, to) {
@@ -270,7 +278,7 @@ pub async fn statement_of(
 #[utoipa::path(get, path = "/ledger/leases/{id}/statement", tag = "Reports",
     params(
         ("id" = String, Path, description = "internal id or lease id"),
-        ("from" = Option<String>, Query, description = "YYYY-MM-DD; the lease's start when absent"),
+        ("from" = Option<String>, Query, description = "YYYY-MM-DD; the lease's start when absent (at most 5 years before to)"),
         ("to" = Option<String>, Query, description = "YYYY-MM-DD, not after today; today when absent"),
         ("format" = Option<String>, Query, description = "pdf, csv or excel (or xlsx); JSON when absent"),
     ),

@@ -161,6 +161,13 @@ both_backends! {
                 assert!(body["errors"].as_array().unwrap().iter().any(|e| e["field"] == field), "{path}: {body}");
             }
         }
+        // A lease older than the longest range: its statement starts five years back.
+        let mut tx = app.db.begin().await.unwrap();
+        sqlx::query("UPDATE leases SET start_date = '2019-01-06' WHERE id = 1").execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+        let (status, old) = app.get_as("viewer", "/ledger/leases/1/statement").await;
+        assert_eq!(status, StatusCode::OK, "{old}");
+        assert_eq!((old["from"].as_str(), old["to"].as_str()), (Some("2021-11-16"), Some("2026-11-16")), "{old}");
         let (_, body) = app.get_as("viewer", "/reports/aging?category=Bananas").await;
         assert!(body["detail"].as_str().unwrap().contains("EZPass"), "the known categories are listed: {body}");
     }

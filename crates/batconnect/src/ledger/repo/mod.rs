@@ -638,7 +638,10 @@ pub async fn open_balances_of_lease(
         .collect()
 }
 
-/// Records allocations (payment posting, balance, cents), a thousand per statement.
+/// Records allocations (payment posting, balance, cents), a thousand per statement. Each
+/// carries what the collections report groups it by, copied from its payment and balance
+/// (the payment's kind and period, whether it was applied when taken, the balance's
+/// category and whether it is a correction's), so the report reads allocations alone.
 pub async fn insert_allocations(
     tx: &mut Tx,
     rows: &[(i64, i64, i64)],
@@ -647,10 +650,14 @@ pub async fn insert_allocations(
     for chunk in rows.chunks(1000) {
         let values: Vec<String> = chunk
             .iter()
-            .map(|(payment, balance, cents)| format!("({payment}, {balance}, {cents}, $1, 0)"))
+            .map(|(payment, balance, cents)| format!("({payment}, {balance}, {cents})"))
             .collect();
         sqlx::query(&format!(
-            "INSERT INTO ledger_allocations (payment_posting_id, balance_id, amount_cents, created_on, reversed) VALUES {}",
+            "INSERT INTO ledger_allocations (payment_posting_id, balance_id, amount_cents, created_on, reversed, \
+             payment_type, payment_period, at_once, category, adjustment) \
+             SELECT v.column1, v.column2, v.column3, $1, 0, p.entry_type, p.payment_period, \
+             CASE WHEN p.created_on = $1 THEN 1 ELSE 0 END, b.category, CASE WHEN b.reference_id LIKE 'ADJ-%' THEN 1 ELSE 0 END \
+             FROM (VALUES {}) AS v JOIN ledger_postings p ON p.id = v.column1 JOIN ledger_balances b ON b.id = v.column2",
             values.join(", ")
         ))
         .persistent(false)
