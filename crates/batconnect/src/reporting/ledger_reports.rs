@@ -11,6 +11,7 @@ use sqlx::AnyPool;
 use utoipa::ToSchema;
 
 use super::repo::{self, AgingFilter};
+use crate::db::page::PageRequest;
 use crate::error::{AppError, FieldError};
 
 /// The bucket keys of an aging report, in order.
@@ -79,14 +80,32 @@ pub struct AgingRow {
     pub buckets: Buckets,
 }
 
+/// One category's open amounts over every lease.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AgingCategory {
+    pub category: String,
+    /// Leases with some of it open.
+    pub leases: i64,
+    #[serde(flatten)]
+    pub buckets: Buckets,
+}
+
 /// What was open at the end of `as_of`, per lease and category.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Aging {
     #[schema(format = Date)]
     pub as_of: String,
+    /// A page of the rows (one per lease and category), in lease and category order (the
+    /// files hold every row).
     pub rows: Vec<AgingRow>,
-    /// Per bucket over all rows; `total` is the grand total.
+    /// Per bucket over all rows (every page); `total` is the grand total.
     pub totals: Buckets,
+    /// Per category over all rows, in category order.
+    pub by_category: Vec<AgingCategory>,
+    pub total_items: i64,
+    pub page: i64,
+    pub per_page: i64,
+    pub total_pages: i64,
 }
 
 /// The UTC instant a local day ends (the next local midnight), as stored timestamps write it.
@@ -153,37 +172,57 @@ pub async fn aging(
     today: NaiveDate,
     timezone: Tz,
     filter: &AgingFilter,
+    page: Option<PageRequest>,
 ) -> Result<Aging, AppError> {
     let bound = |days: i64| (as_of - Duration::days(days)).to_string();
     let bounds = [as_of.to_string(), bound(7), bound(28), bound(56)];
-    let rows = repo::aging(
-        pool,
-        &end_of_day(as_of, timezone),
-        bounds,
-        filter,
-        as_of == today,
-    )
-    .await?;
+    let end = end_of_day(as_of, timezone);
+    let current = as_of == today;
+    let categories = repo::aging_by_category(pool, &end, &bounds, filter, current).await?;
     let mut totals = Buckets::default();
-    let rows: Vec<AgingRow> = rows
+    let by_category: Vec<AgingCategory> = categories
         .into_iter()
-        .map(|r| {
-            let buckets = Buckets::of(r.buckets);
+        .map(|(category, leases, amounts)| {
+            let buckets = Buckets::of(amounts);
             totals.add(&buckets);
-            AgingRow {
-                lease_pk: r.lease_id,
-                lease_id: r.lease,
-                driver: r.driver,
-                medallion: r.medallion,
-                category: r.category,
+            AgingCategory {
+                category,
+                leases,
                 buckets,
             }
+        })
+        .collect();
+    // A row per lease and category: a category's leases are its rows.
+    let total_items: i64 = by_category.iter().map(|c| c.leases).sum();
+    let (limit, offset, page_number, per_page) = match page {
+        Some(p) => (p.per_page, p.offset(), p.page, p.per_page),
+        None => (i64::MAX, 0, 1, total_items.max(1)),
+    };
+    let rows = if offset < total_items {
+        repo::aging(pool, &end, &bounds, filter, current, (limit, offset)).await?
+    } else {
+        Vec::new()
+    };
+    let rows: Vec<AgingRow> = rows
+        .into_iter()
+        .map(|r| AgingRow {
+            lease_pk: r.lease_id,
+            lease_id: r.lease,
+            driver: r.driver,
+            medallion: r.medallion,
+            category: r.category,
+            buckets: Buckets::of(r.buckets),
         })
         .collect();
     Ok(Aging {
         as_of: as_of.to_string(),
         rows,
         totals,
+        by_category,
+        total_items,
+        page: page_number,
+        per_page,
+        total_pages: (total_items + per_page - 1) / per_page,
     })
 }
 

@@ -75,12 +75,7 @@ async fn aging(
             div.actions { button.primary type="submit" { "Show" } a.button href={ (PREFIX) "/reports/aging" } { "Today" } }
         }
         @if let Some(report) = &report {
-            @let categories: Vec<String> = {
-                let mut c: Vec<String> = report.rows.iter().map(|r| r.category.clone()).collect();
-                c.sort();
-                c.dedup();
-                c
-            };
+            @let categories: Vec<String> = report.by_category.iter().map(|c| c.category.clone()).collect();
             @let chart = BarChart {
                 stacked: true,
                 title: format!("Open by days past due and category, as of {}", date(&report.as_of)),
@@ -88,7 +83,7 @@ async fn aging(
                 categories: categories.clone(),
                 series: labels.iter().enumerate().map(|(i, label)| Series {
                     name: label.to_string(),
-                    values: categories.iter().map(|c| report.rows.iter().filter(|r| &r.category == c).map(|r| r.buckets.amounts()[i]).sum()).collect(),
+                    values: report.by_category.iter().map(|c| c.buckets.amounts()[i]).collect(),
                 }).collect(),
             };
             (chart.figure("aging-chart"))
@@ -104,7 +99,7 @@ async fn aging(
                             caption { "Open amounts as of " (date(&report.as_of)) }
                             thead { tr { th { "Lease" } th { "Driver" } th { "Category" } @for l in labels { th.num { (l) } } th.num { "Total" } } }
                             tbody {
-                                @for r in report.rows.iter().take(500) {
+                                @for r in &report.rows {
                                     tr {
                                         td { a href={ (PREFIX) "/leases/" (r.lease_pk) "/statement?to=" (report.as_of) } { (r.lease_id) } }
                                         td { (r.driver.as_deref().unwrap_or("—")) }
@@ -117,7 +112,7 @@ async fn aging(
                             tfoot { tr { th colspan="3" scope="row" { "Total" } @for m in report.totals.amounts() { td.num { (money(m)) } } td.num { strong { (money(report.totals.total)) } } } }
                         }
                     }
-                    @if report.rows.len() > 500 { p.muted { "The first 500 rows; the files hold them all." } }
+                    (crate::web::layout::pagination(&format!("{PREFIX}/reports/aging"), &q.0, report.page, report.total_pages))
                 }
             }
         }

@@ -17,6 +17,15 @@ fn sum(expression: &str, name: &str) -> String {
     format!("CAST(COALESCE(SUM(CAST({expression} AS INTEGER)), 0) AS BIGINT) AS {name}")
 }
 
+/// [`sum`] where the database needs it: SQLite adds integers in 64 bits already, and the
+/// casts cost per row (a tenth of a grouping's time over half a million invoices).
+fn sum_in(backend: Backend, expression: &str, name: &str) -> String {
+    match backend {
+        Backend::Postgres => sum(expression, name),
+        Backend::Sqlite => format!("COALESCE(SUM({expression}), 0) AS {name}"),
+    }
+}
+
 /// A group as the database sums it.
 pub struct CostRow {
     pub key: String,
@@ -42,7 +51,7 @@ pub async fn cost_groups(
     from: &str,
     to: &str,
 ) -> Result<Vec<CostRow>, sqlx::Error> {
-    let total = sum("total_amount_cents", "cents");
+    let total = sum_in(backend, "total_amount_cents", "cents");
     let named = |column: &str, table: &str, label: &str| {
         match backend {
         Backend::Postgres => format!(
@@ -56,7 +65,7 @@ pub async fn cost_groups(
              FROM {table} t CROSS JOIN repair_invoices r INDEXED BY repair_invoices_{column}_costs \
              WHERE r.{column} = t.id AND r.status <> 'Cancelled' AND r.invoice_date >= $1 AND r.invoice_date <= $2 \
              GROUP BY t.id ORDER BY cents DESC, t.id",
-            sum("r.total_amount_cents", "cents")
+            sum_in(backend, "r.total_amount_cents", "cents")
         ),
     }
     };
@@ -125,52 +134,66 @@ pub async fn cost_kinds(
         ("discounts", "discounts_cents"),
         ("tax", "tax_cents"),
     ];
-    let mut itemised: Vec<String> = Vec::new();
-    for (kind, column) in kinds {
-        itemised.push(sum(column, &format!("{kind}_cents")));
-        itemised.push(sum(
-            &format!("CASE WHEN {column} <> 0 THEN 1 ELSE 0 END"),
-            &format!("{kind}_n"),
-        ));
-    }
-    let all = [
-        "COUNT(*) AS n".to_string(),
-        sum(
-            "CASE WHEN line_count = 0 THEN total_amount_cents ELSE 0 END",
-            "unitemised_cents",
-        ),
-        sum("CASE WHEN line_count = 0 THEN 1 ELSE 0 END", "unitemised_n"),
-        sum("total_amount_cents", "total_cents"),
-    ];
     let sql = match backend {
-        Backend::Postgres => format!(
-            "SELECT {}, {} FROM repair_invoices WHERE {COVERED}",
-            itemised.join(", "),
-            all.join(", ")
-        ),
+        Backend::Postgres => {
+            let mut columns: Vec<String> = Vec::new();
+            for (kind, column) in kinds {
+                columns.push(sum(column, &format!("{kind}_cents")));
+                columns.push(format!("COUNT(NULLIF({column}, 0)) AS {kind}_n"));
+            }
+            columns.push(sum(
+                "CASE WHEN line_count = 0 THEN total_amount_cents ELSE 0 END",
+                "unitemised_cents",
+            ));
+            columns.push("COUNT(NULLIF(line_count, 0)) AS itemised_n".into());
+            format!(
+                "SELECT COUNT(*) AS n, {}, {} FROM repair_invoices WHERE {COVERED}",
+                columns.join(", "),
+                sum("total_amount_cents", "total_cents")
+            )
+        }
         // One statement (one snapshot, so the kinds add up to the total), two narrow
         // indexes: the kinds of the itemised invoices (a fifth, say) from a partial index,
-        // the count and totals from the date index (migration 0028).
-        Backend::Sqlite => format!(
-            "SELECT * FROM (SELECT {} FROM repair_invoices INDEXED BY repair_invoices_itemised_costs \
-             WHERE line_count > 0 AND {COVERED}) i CROSS JOIN \
-             (SELECT {} FROM repair_invoices INDEXED BY repair_invoices_date_costs WHERE {COVERED}) a",
-            itemised.join(", "),
-            all.join(", ")
-        ),
+        // the count and total of all from the date index (migration 0028). SQLite sums
+        // integers as 64-bit integers already: no casts, which cost per row. Unitemised is
+        // the rest: an itemised invoice's total is its kinds' (lines, less discounts, plus
+        // tax), which the invoice's own check keeps.
+        Backend::Sqlite => {
+            let mut columns: Vec<String> = Vec::new();
+            for (kind, column) in kinds {
+                columns.push(format!("COALESCE(SUM({column}), 0) AS {kind}_cents"));
+                columns.push(format!("COUNT(NULLIF({column}, 0)) AS {kind}_n"));
+            }
+            format!(
+                "SELECT * FROM (SELECT COUNT(*) AS itemised_n, {} FROM repair_invoices INDEXED BY repair_invoices_itemised_costs \
+                 WHERE line_count > 0 AND {COVERED}) i CROSS JOIN \
+                 (SELECT COUNT(*) AS n, COALESCE(SUM(total_amount_cents), 0) AS total_cents \
+                 FROM repair_invoices INDEXED BY repair_invoices_date_costs WHERE {COVERED}) a",
+                columns.join(", ")
+            )
+        }
     };
     let r = sqlx::query(&sql)
         .bind(from)
         .bind(to)
         .fetch_one(pool)
         .await?;
+    let (n, total): (i64, i64) = (r.try_get("n")?, r.try_get("total_cents")?);
     let mut groups = Vec::new();
-    for (kind, _) in kinds.iter().chain([("unitemised", "")].iter()) {
+    let mut itemised_cents = 0;
+    for (kind, _) in kinds {
         let cents: i64 = r.try_get(format!("{kind}_cents").as_str())?;
-        let signed = if *kind == "discounts" { -cents } else { cents };
-        groups.push((*kind, r.try_get(format!("{kind}_n").as_str())?, signed));
+        let signed = if kind == "discounts" { -cents } else { cents };
+        itemised_cents += signed;
+        groups.push((kind, r.try_get(format!("{kind}_n").as_str())?, signed));
     }
-    Ok((groups, r.try_get("n")?, r.try_get("total_cents")?))
+    let unitemised_cents = match backend {
+        Backend::Postgres => r.try_get("unitemised_cents")?,
+        Backend::Sqlite => total - itemised_cents,
+    };
+    let itemised_n: i64 = r.try_get("itemised_n")?;
+    groups.push(("unitemised", n - itemised_n, unitemised_cents));
+    Ok((groups, n, total))
 }
 
 /// Parts and labour of the covered invoices, by month: (`2026-11`, parts, labour). Only
@@ -189,8 +212,8 @@ pub async fn parts_and_labour_by_month(
     let sql = format!(
         "SELECT invoice_date, {}, {} FROM repair_invoices{index} WHERE line_count > 0 AND {COVERED} \
          GROUP BY invoice_date ORDER BY invoice_date",
-        sum("parts_cents", "parts"),
-        sum("labour_cents", "labour")
+        sum_in(backend, "parts_cents", "parts"),
+        sum_in(backend, "labour_cents", "labour")
     );
     let rows = sqlx::query(&sql)
         .bind(from)
@@ -302,85 +325,153 @@ pub struct AgingFilter {
 /// Open amounts per lease and category at `end`, bucketed by due date: `due_bounds` are the
 /// first due dates of [not due, 1–7, 8–28, 29–56] days past due (`as_of`, `as_of`−7, −28,
 /// −56); older is 57+. `current`: read today's balances as they are (the fast way), else
-/// rebuild them as they stood at `end`.
+/// rebuild them as they stood at `end`. A page of the rows (`limit`, `offset`) in lease and
+/// category order.
 pub async fn aging(
     pool: &AnyPool,
     end: &str,
-    due_bounds: [String; 4],
+    due_bounds: &[String; 4],
     filter: &AgingFilter,
     current: bool,
+    (limit, offset): (i64, i64),
 ) -> Result<Vec<AgingRow>, sqlx::Error> {
-    let open = if current {
-        "b.balance_cents"
-    } else {
-        OPEN_AT_END
-    };
-    let live = if current {
-        "b.status = 'OPEN' AND b.balance_cents > 0 AND $1 = $1"
-    } else {
-        LIVE_AT_END
-    };
-    let bucket = |i: usize| -> String {
-        let cond = match i {
-            0 => "x.due_date >= $2".to_string(),
-            1 => "x.due_date < $2 AND x.due_date >= $3".to_string(),
-            2 => "x.due_date < $3 AND x.due_date >= $4".to_string(),
-            3 => "x.due_date < $4 AND x.due_date >= $5".to_string(),
-            _ => "x.due_date < $5".to_string(),
-        };
-        format!("CAST(COALESCE(SUM(CASE WHEN {cond} THEN x.open_cents ELSE 0 END), 0) AS BIGINT) AS k{i}")
-    };
+    // The page is cut from the groups in (lease, category) order before any name is read:
+    // today's open balances come in that order from their partial index (migration
+    // 0029), so a page reads its own balances, not the fleet's; the names are looked up
+    // for the page's rows only.
     let sql = format!(
-        "SELECT g.*, l.lease_id AS lease_ref, m.medallion_number, dm.full_name AS driver FROM \
-         (SELECT x.lease_id, x.category, {}, {}, {}, {}, {} FROM \
-          (SELECT b.lease_id, b.category, b.due_date, {open} AS open_cents FROM ledger_balances b \
-           WHERE b.lease_id IS NOT NULL AND {live} \
-           AND ($6 IS NULL OR b.category = $6) AND ($7 IS NULL OR b.lease_id = $7) \
-           AND ($8 IS NULL OR b.driver_id = $8) AND ($9 IS NULL OR b.medallion_id = $9)) x \
-          WHERE x.open_cents > 0 GROUP BY x.lease_id, x.category) g \
+        "SELECT g.*, l.lease_id AS lease_ref, m.medallion_number, \
+         (SELECT MIN(d.full_name) FROM lease_drivers ld JOIN drivers d ON d.id = ld.driver_id \
+          WHERE ld.lease_id = g.lease_id AND ld.is_driver_manager = 1) AS driver FROM \
+         (SELECT x.lease_id, x.category, {} FROM {} GROUP BY x.lease_id, x.category \
+          ORDER BY x.lease_id, x.category LIMIT $10 OFFSET $11) g \
          JOIN leases l ON l.id = g.lease_id LEFT JOIN medallions m ON m.id = l.medallion_id \
-         LEFT JOIN (SELECT ld.lease_id, MIN(d.full_name) AS full_name FROM lease_drivers ld JOIN drivers d ON d.id = ld.driver_id \
-          WHERE ld.is_driver_manager = 1 AND ($7 IS NULL OR ld.lease_id = $7) GROUP BY ld.lease_id) dm ON dm.lease_id = g.lease_id \
          ORDER BY g.lease_id, g.category",
-        bucket(0),
-        bucket(1),
-        bucket(2),
-        bucket(3),
-        bucket(4)
+        bucket_sums(),
+        open_amounts(current),
     );
-    let [b0, b1, b2, b3] = due_bounds;
-    let rows = sqlx::query(&sql)
-        .bind(end)
-        .bind(b0)
-        .bind(b1)
-        .bind(b2)
-        .bind(b3)
-        .bind(&filter.category)
-        .bind(filter.lease_id)
-        .bind(filter.driver_id)
-        .bind(filter.medallion_id)
+    let rows = bind_aging(sqlx::query(&sql), end, due_bounds, filter)
+        .bind(limit)
+        .bind(offset)
         .fetch_all(pool)
         .await?;
-    // The names come with the rows (one statement): a row per lease and category, a
-    // fleet of 50,000 leases gives a quarter of a million of them.
     rows.iter()
         .map(|r| {
             Ok(AgingRow {
                 lease_id: r.try_get("lease_id")?,
                 lease: r.try_get("lease_ref")?,
-                medallion: r.try_get::<Option<String>, _>("medallion_number")?.unwrap_or_default(),
+                medallion: r
+                    .try_get::<Option<String>, _>("medallion_number")?
+                    .unwrap_or_default(),
                 driver: r.try_get("driver")?,
                 category: r.try_get("category")?,
-                buckets: [
-                    r.try_get("k0")?,
-                    r.try_get("k1")?,
-                    r.try_get("k2")?,
-                    r.try_get("k3")?,
-                    r.try_get("k4")?,
-                ],
+                buckets: buckets_of(r)?,
             })
         })
         .collect()
+}
+
+/// The open amounts of an aging report per category (every lease): (category, how many
+/// leases have some open, buckets), in category order.
+pub async fn aging_by_category(
+    pool: &AnyPool,
+    end: &str,
+    due_bounds: &[String; 4],
+    filter: &AgingFilter,
+    current: bool,
+) -> Result<Vec<(String, i64, [i64; 5])>, sqlx::Error> {
+    let sql = format!(
+        "SELECT x.category, COUNT(DISTINCT x.lease_id) AS leases, {} FROM {} GROUP BY x.category ORDER BY x.category",
+        bucket_sums(),
+        open_amounts(current),
+    );
+    let rows = bind_aging(sqlx::query(&sql), end, due_bounds, filter)
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("category")?, r.try_get("leases")?, buckets_of(r)?)))
+        .collect()
+}
+
+/// The open amounts `x` (lease, category, due date, open cents) an aging report sums, with
+/// its filters (`$1` the end, `$6`..`$9` category, lease, driver, medallion). `current`:
+/// today's balances as they are (the fast way), else rebuilt as they stood at `$1`.
+fn open_amounts(current: bool) -> String {
+    // Every change of a balance (an allocation, its reversal, a void) sets its `updated_on`,
+    // so a balance last changed before the end stood then as it stands now: only the ones
+    // changed since are rebuilt from their postings and allocations, and the ones closed or
+    // voided before the end are skipped. A past day costs what changed after it.
+    let rebuilt_open =
+        format!("CASE WHEN b.updated_on < $1 THEN b.balance_cents ELSE {OPEN_AT_END} END");
+    let rebuilt_live = format!(
+        "((b.updated_on < $1 AND b.status = 'OPEN') OR (b.updated_on >= $1 AND {LIVE_AT_END}))"
+    );
+    let (open, live) = if current {
+        (
+            "b.balance_cents",
+            "b.status = 'OPEN' AND b.balance_cents > 0 AND $1 = $1",
+        )
+    } else {
+        (rebuilt_open.as_str(), rebuilt_live.as_str())
+    };
+    format!(
+        "(SELECT b.lease_id, b.category, b.due_date, {open} AS open_cents FROM ledger_balances b \
+         WHERE b.lease_id IS NOT NULL AND {live} \
+         AND ($6 IS NULL OR b.category = $6) AND ($7 IS NULL OR b.lease_id = $7) \
+         AND ($8 IS NULL OR b.driver_id = $8) AND ($9 IS NULL OR b.medallion_id = $9)) x WHERE x.open_cents > 0"
+    )
+}
+
+/// The five buckets' sums `k0`..`k4` over `x`, by due date against `$2`..`$5`.
+fn bucket_sums() -> String {
+    let conditions = [
+        "x.due_date >= $2",
+        "x.due_date < $2 AND x.due_date >= $3",
+        "x.due_date < $3 AND x.due_date >= $4",
+        "x.due_date < $4 AND x.due_date >= $5",
+        "x.due_date < $5",
+    ];
+    conditions
+        .iter()
+        .enumerate()
+        // Each open amount fits 32 bits (obligations are at most 1,000,000.00), so
+        // PostgreSQL adds them as integers, not NUMERIC (see `sum`).
+        .map(|(i, cond)| {
+            sum(
+                &format!("CASE WHEN {cond} THEN x.open_cents ELSE 0 END"),
+                &format!("k{i}"),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn bind_aging<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    end: &str,
+    [b0, b1, b2, b3]: &[String; 4],
+    filter: &AgingFilter,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    query
+        .bind(end.to_string())
+        .bind(b0.clone())
+        .bind(b1.clone())
+        .bind(b2.clone())
+        .bind(b3.clone())
+        .bind(filter.category.clone())
+        .bind(filter.lease_id)
+        .bind(filter.driver_id)
+        .bind(filter.medallion_id)
+}
+
+fn buckets_of(r: &sqlx::any::AnyRow) -> Result<[i64; 5], sqlx::Error> {
+    Ok([
+        r.try_get("k0")?,
+        r.try_get("k1")?,
+        r.try_get("k2")?,
+        r.try_get("k3")?,
+        r.try_get("k4")?,
+    ])
 }
 
 /// A posting of a lease, for its statement of account.

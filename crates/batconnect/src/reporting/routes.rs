@@ -135,7 +135,17 @@ pub async fn aging_of(
         "driver_id",
         "medallion_id",
         "format",
+        "page",
+        "per_page",
     ])?;
+    // JSON and the page answer a page of rows; a file holds them all.
+    let page = match query.get("format") {
+        Some(_) => None,
+        None => Some(crate::db::page::PageRequest::parse(
+            query.get("page"),
+            query.get("per_page"),
+        )?),
+    };
     let today = today(state);
     let mut errors = Vec::new();
     let as_of = match query.get("as_of") {
@@ -152,6 +162,7 @@ pub async fn aging_of(
         today,
         state.config.timezone,
         &filter,
+        page,
     )
     .await
 }
@@ -163,8 +174,9 @@ pub async fn aging_of(
 /// `d8_28`, `d29_56`, `d57_plus`, and `total`. "Open that day" is at the end of that day
 /// in the fleet's time zone, after that day's Sunday chain. A past `as_of` is rebuilt from
 /// postings, allocations and voids as they stood then; for today the grand total equals
-/// the open balances of `/ledger/balances`. Filters take either id. With `format` the rows
-/// come as a file.
+/// the open balances of `/ledger/balances`. Filters take either id. The JSON holds a page of
+/// the rows (`page`, `per_page`, `total_items`, `total_pages`, as every list), with
+/// `totals` and `by_category` over all of them; with `format` every row comes as a file.
 #[utoipa::path(get, path = "/reports/aging", tag = "Reports",
     params(
         ("as_of" = Option<String>, Query, description = "YYYY-MM-DD, not after today; today when absent"),
@@ -173,6 +185,8 @@ pub async fn aging_of(
         ("driver_id" = Option<String>, Query, description = "internal id or driver id"),
         ("medallion_id" = Option<String>, Query, description = "internal id or medallion number"),
         ("format" = Option<String>, Query, description = "csv, excel (or xlsx), pdf; JSON when absent"),
+        ("page" = Option<i64>, Query, description = "the page of rows (JSON); 1 when absent"),
+        ("per_page" = Option<i64>, Query, description = "rows per page, 1 to 100; 20 when absent"),
     ),
     responses(
         (status = 200, body = ledger_reports::Aging, content(

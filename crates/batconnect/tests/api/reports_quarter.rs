@@ -85,24 +85,51 @@ async fn balances_snapshot(app: &TestApp, as_of: NaiveDate) -> BTreeMap<(i64, St
     }
 }
 
+/// Every row of the aging report as of `as_of` (all its pages), and its grand total; the
+/// per-category figures add up to the rows.
 async fn aging_as_of(app: &TestApp, as_of: NaiveDate) -> (BTreeMap<(i64, String), Buckets>, i64) {
-    let (status, body) = app
-        .get_as("viewer", &format!("/reports/aging?as_of={as_of}"))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
     let keys = ["not_due", "d1_7", "d8_28", "d29_56", "d57_plus", "total"];
     let mut rows = BTreeMap::new();
-    for r in body["rows"].as_array().unwrap() {
-        let figures: Buckets = std::array::from_fn(|i| cents(&r[keys[i]]));
-        rows.insert(
-            (
-                r["lease_pk"].as_i64().unwrap(),
-                r["category"].as_str().unwrap().to_string(),
-            ),
-            figures,
-        );
+    let mut page = 1;
+    loop {
+        let (status, body) = app
+            .get_as(
+                "viewer",
+                &format!("/reports/aging?as_of={as_of}&per_page=7&page={page}"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        for r in body["rows"].as_array().unwrap() {
+            let figures: Buckets = std::array::from_fn(|i| cents(&r[keys[i]]));
+            rows.insert(
+                (
+                    r["lease_pk"].as_i64().unwrap(),
+                    r["category"].as_str().unwrap().to_string(),
+                ),
+                figures,
+            );
+        }
+        if page >= body["total_pages"].as_i64().unwrap() {
+            assert_eq!(
+                rows.len() as i64,
+                body["total_items"].as_i64().unwrap(),
+                "{body}"
+            );
+            for c in body["by_category"].as_array().unwrap() {
+                let category = c["category"].as_str().unwrap();
+                for (i, key) in keys.iter().enumerate() {
+                    let of_rows: i64 = rows
+                        .iter()
+                        .filter(|((_, k), _)| k == category)
+                        .map(|(_, b)| b[i])
+                        .sum();
+                    assert_eq!(cents(&c[*key]), of_rows, "{category} {key} as of {as_of}");
+                }
+            }
+            return (rows, cents(&body["totals"]["total"]));
+        }
+        page += 1;
     }
-    (rows, cents(&body["totals"]["total"]))
 }
 
 /// An open balance of the lease, if it has one: (id, open cents).
