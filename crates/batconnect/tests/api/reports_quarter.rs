@@ -45,6 +45,11 @@ fn date(text: &str) -> NaiveDate {
 
 /// Buckets in the report's order: not due, 1–7, 8–28, 29–56, 57+ days past due, total.
 type Buckets = [i64; 6];
+/// Open amounts per (lease, category).
+type Open = BTreeMap<(i64, String), Buckets>;
+/// An allocation with what collections group it by: (applied on, cents, category,
+/// balance's reference, payment's kind, payment's period, payment's time).
+type AllocationRow = (String, i64, String, String, String, Option<String>, String);
 
 fn bucket(as_of: NaiveDate, due: NaiveDate) -> usize {
     match (as_of - due).num_days() {
@@ -182,7 +187,7 @@ async fn collections_from_rows(
             original,
         );
     }
-    let allocations: Vec<(String, i64, String, String, String, Option<String>, String)> = sqlx::query_as(
+    let allocations: Vec<AllocationRow> = sqlx::query_as(
         "SELECT a.created_on, a.amount_cents, b.category, b.reference_id, p.entry_type, p.payment_period, p.created_on \
          FROM ledger_allocations a JOIN ledger_postings p ON p.id = a.payment_posting_id JOIN ledger_balances b ON b.id = a.balance_id",
     )
@@ -221,7 +226,7 @@ crate::both_backends_with! {
         let mut rng = StdRng::seed_from_u64(20_261_207);
         let first_week = date("2026-11-29");
         let scheduler = app.state.scheduler();
-        let mut snapshots: Vec<(NaiveDate, BTreeMap<(i64, String), Buckets>)> = Vec::new();
+        let mut snapshots: Vec<(NaiveDate, Open)> = Vec::new();
         let mut deducted_when_made: BTreeMap<String, i64> = BTreeMap::new();
         let mut held: Option<String> = None;
         let mut invoices: Vec<String> = Vec::new();
