@@ -7,19 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::helpers::TestApp;
-
-fn cents(v: &Value) -> i64 {
-    let text = v.as_str().unwrap_or_else(|| panic!("not money: {v}"));
-    let negative = text.starts_with('-');
-    let (whole, part) = text.trim_start_matches('-').split_once('.').unwrap();
-    let value = whole.parse::<i64>().unwrap() * 100 + part.parse::<i64>().unwrap();
-    if negative {
-        -value
-    } else {
-        value
-    }
-}
+use crate::helpers::{cents, TestApp};
 
 async fn at(app: &TestApp, day: u32, month: u32) {
     app.set_clock(Utc.with_ymd_and_hms(2026, month, day, 16, 0, 0).unwrap())

@@ -480,6 +480,19 @@ impl TestApp {
     }
 }
 
+/// Cents of a money string the API answers (`"-12.34"` → -1234).
+pub fn cents(v: &serde_json::Value) -> i64 {
+    let text = v.as_str().unwrap_or_else(|| panic!("not money: {v}"));
+    let negative = text.starts_with('-');
+    let (whole, part) = text.trim_start_matches('-').split_once('.').unwrap();
+    let value = whole.parse::<i64>().unwrap() * 100 + part.parse::<i64>().unwrap();
+    if negative {
+        -value
+    } else {
+        value
+    }
+}
+
 /// The text strings drawn on a PDF's pages, in order, joined by spaces, decoded through the
 /// fonts' Unicode maps (`reports::inspect`). Enough to check what a receipt or statement
 /// says; `pdftotext_of` is the independent check.

@@ -16,24 +16,12 @@ use rand::{Rng, SeedableRng};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::TestApp;
+use crate::helpers::{cents, TestApp};
 
 const WEEKS: i64 = 13;
 const LEASES: i64 = 20;
 /// The lease that ends in the middle of the quarter.
 const ENDING: i64 = 20;
-
-fn cents(v: &Value) -> i64 {
-    let text = v.as_str().unwrap_or_else(|| panic!("not money: {v}"));
-    let negative = text.starts_with('-');
-    let (whole, part) = text.trim_start_matches('-').split_once('.').unwrap();
-    let value = whole.parse::<i64>().unwrap() * 100 + part.parse::<i64>().unwrap();
-    if negative {
-        -value
-    } else {
-        value
-    }
-}
 
 fn money(c: i64) -> String {
     domain::money::Money::from_cents(c).to_string()
