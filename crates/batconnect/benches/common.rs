@@ -125,6 +125,27 @@ pub fn summarize(mut samples: Vec<Duration>) -> serde_json::Value {
     })
 }
 
+/// `warmups` calls first (caches and prepared statements warm, as in service), then
+/// `calls` timed calls of `path(i)`: their summary and the last answer.
+pub async fn measure(
+    bench: &Bench,
+    warmups: usize,
+    calls: usize,
+    path: impl Fn(usize) -> String,
+) -> (serde_json::Value, serde_json::Value) {
+    for i in 0..warmups {
+        bench.time_get(&path(i)).await;
+    }
+    let mut samples = Vec::with_capacity(calls);
+    let mut last = serde_json::Value::Null;
+    for i in 0..calls {
+        let (elapsed, body) = bench.time_get(&path(i)).await;
+        samples.push(elapsed);
+        last = body;
+    }
+    (summarize(samples), last)
+}
+
 impl Bench {
     pub async fn time_get(&self, path: &str) -> (Duration, serde_json::Value) {
         let started = Instant::now();

@@ -17,7 +17,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use batconnect::db::Backend;
-use common::{backends, env_usize, seed_fleet, start, summarize, Bench};
+use common::{backends, env_usize, measure, seed_fleet, start, Bench};
 
 const FIRST_ID: usize = 1001;
 /// The current week of the bench's clock (Wednesday 2026-11-25).
@@ -121,20 +121,6 @@ async fn seed(bench: &Bench, leases: usize, per_lease: usize) -> Duration {
     started.elapsed()
 }
 
-async fn measure(
-    bench: &Bench,
-    calls: usize,
-    path: impl Fn(usize) -> String,
-) -> (serde_json::Value, serde_json::Value) {
-    // One call first: caches and prepared statements warm, as in service.
-    let (_, body) = bench.time_get(&path(0)).await;
-    let mut samples = Vec::with_capacity(calls);
-    for i in 0..calls {
-        samples.push(bench.time_get(&path(i + 1)).await.0);
-    }
-    (summarize(samples), body)
-}
-
 async fn run(backend: Backend) -> serde_json::Value {
     let leases = env_usize("BENCH_LEASES", 50_000);
     let per_lease = env_usize("BENCH_BALANCES_PER_LEASE", 20);
@@ -145,19 +131,19 @@ async fn run(backend: Backend) -> serde_json::Value {
     } else {
         seed(&bench, leases, per_lease).await
     };
-    let (aging, aging_body) = measure(&bench, calls, |_| "/reports/aging".to_string()).await;
+    let (aging, aging_body) = measure(&bench, 1, calls, |_| "/reports/aging".to_string()).await;
     let rows = aging_body["total_items"].as_i64().unwrap_or(0);
     assert!(rows > 0, "{}", aging_body["totals"]);
-    let (aging_past, _) = measure(&bench, calls, |_| {
+    let (aging_past, _) = measure(&bench, 1, calls, |_| {
         "/reports/aging?as_of=2026-10-04".to_string()
     })
     .await;
-    let (collections, collections_body) = measure(&bench, calls, |_| {
+    let (collections, collections_body) = measure(&bench, 1, calls, |_| {
         "/reports/collections?from_week=2026-09-06&to_week=2026-11-22".to_string()
     })
     .await;
     assert_eq!(collections_body["weeks"].as_array().map_or(0, Vec::len), 12);
-    let (statement, statement_body) = measure(&bench, calls * 4, |i| {
+    let (statement, statement_body) = measure(&bench, 1, calls * 4, |i| {
         format!(
             "/ledger/leases/{}/statement?from=2025-11-26&to=2026-11-25",
             FIRST_ID + (i * 7919) % leases

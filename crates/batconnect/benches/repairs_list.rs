@@ -9,7 +9,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use batconnect::db::Backend;
-use common::{backends, driver_name, env_usize, seed_fleet, start, summarize, Bench, LEASE_TYPES};
+use common::{
+    backends, driver_name, env_usize, measure, seed_fleet, start, summarize, Bench, LEASE_TYPES,
+};
 use rand::{Rng, SeedableRng};
 
 /// Drivers (each managing one lease) the invoices spread over.
@@ -162,24 +164,6 @@ async fn seed(bench: &Bench, count: usize) -> Duration {
     started.elapsed()
 }
 
-async fn measure(
-    bench: &Bench,
-    calls: usize,
-    path: impl Fn(usize) -> String,
-) -> (serde_json::Value, serde_json::Value) {
-    for i in 0..5 {
-        bench.time_get(&path(i)).await;
-    }
-    let mut samples = Vec::with_capacity(calls);
-    let mut last = serde_json::Value::Null;
-    for i in 0..calls {
-        let (elapsed, body) = bench.time_get(&path(i)).await;
-        samples.push(elapsed);
-        last = body;
-    }
-    (summarize(samples), last)
-}
-
 /// Signs in to the console as the bench's admin; the session cookie.
 async fn sign_in(bench: &Bench) -> String {
     let client = reqwest::Client::builder()
@@ -256,11 +240,11 @@ async fn run(backend: Backend) -> serde_json::Value {
         .await
         .unwrap();
     let base = "/payments/vehicle-repairs";
-    let (a, a_body) = measure(&bench, calls, |_| {
+    let (a, a_body) = measure(&bench, 5, calls, |_| {
         format!("{base}?sort_by=invoice_date&sort_order=desc")
     })
     .await;
-    let (b, b_body) = measure(&bench, calls, |i| {
+    let (b, b_body) = measure(&bench, 5, calls, |i| {
         let month = 1 + (i % 9);
         format!("{base}?status=Open&from_invoice_date=2025-{month:02}-01&to_invoice_date=2025-{:02}-28&sort_by=amount&sort_order=desc", month + 2)
     })
@@ -274,7 +258,7 @@ async fn run(backend: Backend) -> serde_json::Value {
         "ahmed",
         "grace k. o",
     ];
-    let (c, c_body) = measure(&bench, calls, |i| {
+    let (c, c_body) = measure(&bench, 5, calls, |i| {
         format!(
             "{base}?driver_name={}",
             partials[i % partials.len()].replace(' ', "%20")
@@ -283,7 +267,7 @@ async fn run(backend: Backend) -> serde_json::Value {
     .await;
     // (i) a part of a workshop invoice number, a repair id, a lease id or a VIN, as staff
     // type it (issue 17: index-served; 3 or more characters).
-    let (i_search, i_body) = measure(&bench, calls, |i| {
+    let (i_search, i_body) = measure(&bench, 5, calls, |i| {
         let k = 1 + (i * 7919) % invoices;
         match i % 4 {
             0 => format!("{base}?invoice_number=inv-{:07}", k),
@@ -294,7 +278,7 @@ async fn run(backend: Backend) -> serde_json::Value {
     })
     .await;
     // (j) a filtered list: status and a lease by its lease id, newest first.
-    let (j, j_body) = measure(&bench, calls, |i| {
+    let (j, j_body) = measure(&bench, 5, calls, |i| {
         format!(
             "{base}?status=open&lease_id=BL-{:07}&sort_by=invoice_date&sort_order=desc",
             FIRST_FLEET_ID + (i * 13) % FLEET
@@ -303,7 +287,7 @@ async fn run(backend: Backend) -> serde_json::Value {
     .await;
     // (k) The clerk's most used list: Open invoices by part of a driver's name, newest
     // first, page 1 (issue 30: run with BENCH_INVOICES=100000 for its figure).
-    let (k, k_body) = measure(&bench, calls, |i| {
+    let (k, k_body) = measure(&bench, 5, calls, |i| {
         format!(
             "{base}?status=Open&driver_name={}&sort_by=invoice_date&sort_order=desc&page=1",
             partials[i % partials.len()].replace(' ', "%20")
@@ -315,7 +299,7 @@ async fn run(backend: Backend) -> serde_json::Value {
     let report_calls = env_usize("BENCH_REPORT_CALLS", 15);
     let mut reports = serde_json::Map::new();
     for grouping in ["month", "workshop", "vehicle", "driver", "kind"] {
-        let (r, r_body) = measure(&bench, report_calls, |_| {
+        let (r, r_body) = measure(&bench, 5, report_calls, |_| {
             format!("/reports/repair-costs?group_by={grouping}&from=2025-12-01&to=2026-11-30")
         })
         .await;
@@ -325,7 +309,7 @@ async fn run(backend: Backend) -> serde_json::Value {
             serde_json::json!({"timing": r, "groups": r_body["groups"].as_array().map_or(0, Vec::len), "invoices": r_body["invoice_count"]}),
         );
     }
-    let (d, _) = measure(&bench, calls, |i| {
+    let (d, _) = measure(&bench, 5, calls, |i| {
         format!("{base}/RPR-B-{:07}", 1 + (i * 4999) % invoices)
     })
     .await;
